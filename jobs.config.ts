@@ -1,0 +1,47 @@
+import { defineConfig } from './pipeline/config/define-config.ts';
+
+/**
+ * What the scheduler runs, and how customers are billed and reported.
+ * Validated at start: a bad field stops the process with exit code 2 and names the field.
+ */
+export default defineConfig({
+  reseller: {
+    name: 'Example Voice Co.',
+    timeZone: 'America/New_York',
+    billingEmails: ['billing@reseller.example'],
+    operatorEmail: 'ops@reseller.example',
+  },
+
+  ingest: {
+    concurrency: 4,
+    lookbackHours: 48,
+    settleMinutes: 15,
+    rowBudget: 20_000,
+    minWindowMinutes: 5,
+  },
+
+  plans: {
+    standard: {
+      version: '2026-01',
+      currency: 'USD',
+      decimals: 2,
+      rateDeck: 'reports/rates/standard.csv',
+      inbound: { perMinute: '0.0090', initialIncrement: 6, subsequentIncrement: 6 },
+      tollFreeInbound: { perMinute: '0.0250', initialIncrement: 6, subsequentIncrement: 6 },
+      includedMinutes: 500,
+    },
+  },
+
+  customers: {
+    // Every domain the PBX has gets these unless listed below. `{domain}` is the domain name.
+    defaults: { plan: 'standard', recipients: ['usage@{domain}'] },
+    domains: {},
+  },
+
+  jobs: {
+    ingest: { task: 'ingest', cron: '*/15 * * * *' },
+    'late-sweep': { task: 'late-sweep', cron: '30 2 * * *', options: { days: 3 } },
+    'monthly-reports': { task: 'monthly-reports', cron: '0 6 1 * *' },
+    reconcile: { task: 'reconcile', cron: '0 7 * * *' },
+  },
+});

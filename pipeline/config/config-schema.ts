@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
+export const timeZoneSchema = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (use an IANA name such as America/New_York)` },
+);
+
+/** Money and rates as decimal text: never binary floating point. */
+export const decimalSchema = z
+  .union([z.string(), z.number().int()])
+  .transform((v) => String(v))
+  .refine((v) => /^\d+(\.\d+)?$/.test(v), { error: 'must be a non-negative decimal written as text, e.g. "0.0125"' });
+
+/** Rating rule for calls without a deck lookup (inbound, toll-free inbound). */
+export const flatRuleSchema = z.object({
+  perMinute: decimalSchema,
+  initialIncrement: z.number().int().min(1).default(60),
+  subsequentIncrement: z.number().int().min(1).default(60),
+  minimumSeconds: z.number().int().min(0).default(0),
+  connectFee: decimalSchema.default('0'),
+});
+export type FlatRule = z.infer<typeof flatRuleSchema>;
+
+export const planSchema = z.object({
+  /** Shown on invoices and recorded on each rated row; bump it when prices change. */
+  version: z.string().min(1),
+  currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' }).default('USD'),
+  /** Rounding of each call line's charge, half-up. */
+  decimals: z.number().int().min(0).max(6).default(2),
+  /** CSV: prefix,description,per_minute,initial_increment,subsequent_increment,minimum_seconds,connect_fee,effective_from */
+  rateDeck: z.string().min(1),
+  inbound: flatRuleSchema,
+  tollFreeInbound: flatRuleSchema,
+  /** Monthly pool of included minutes, consumed in call order by outbound billable calls. */
+  includedMinutes: z.number().int().min(0).default(0),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+export const customerSchema = z.object({
+  plan: z.string().min(1).optional(),
+  /** `{domain}` is replaced by the customer's domain name. */
+  recipients: z.array(z.string().min(3)).optional(),
+  includedMinutes: z.number().int().min(0).optional(),
+  displayName: z.string().optional(),
+  /** Overrides the time zone reported by the PBX for this domain. */
+  timeZone: timeZoneSchema.optional(),
+  /** Set false to leave this domain out of customer reports. */
+  reports: z.boolean().optional(),
+});
+export type CustomerSettings = z.infer<typeof customerSchema>;
+
+export const ingestSettingsSchema = z.object({
+  concurrency: z.number().int().min(1).max(64).default(4),
+  requestsPerSecond: z.number().positive().optional(),
+  lookbackHours: z.number().min(0).default(48),
+  settleMinutes: z.number().min(0).default(15),
+  rowBudget: z.number().int().min(1000).default(20_000),
+  minWindowMinutes: z.number().min(1).default(5),
+  /** Widest window when counting is unavailable, in days (a window never spans two UTC months anyway). */
+  maxWindowDays: z.number().min(1).max(31).default(31),
+  pageSize: z.number().int().min(1).max(1000).default(1000),
+  /** Where the first incremental run starts for a domain without a watermark. */
+  initialBackfillDays: z.number().int().min(0).default(35),
+});
+export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
+
+export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile'] as const;
+export type JobTask = (typeof JOB_TASKS)[number];
+
+export const jobSchema = z.object({
+  task: z.enum(JOB_TASKS),
+  /** node-cron expression (5 or 6 fields). */
+  cron: z.string().min(9),
+  timeZone: timeZoneSchema.optional(),
+  enabled: z.boolean().default(true),
+  /** Task options, e.g. { days: 3 } for late-sweep. */
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+export type JobDefinition = z.infer<typeof jobSchema>;
+
+export const configSchema = z.object({
+  reseller: z.object({
+    name: z.string().min(1).default('Your VoIP provider'),
+    timeZone: timeZoneSchema.default('America/New_York'),
+    /** The billing team: gets the all-domains billing report and reconciliation alerts. */
+    billingEmails: z.array(z.string()).default([]),
+    /** Gets job-failure alerts from the scheduler. */
+    operatorEmail: z.string().optional(),
+  }),
+  ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
+  plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
+  customers: z.object({
+    defaults: customerSchema.default({}),
+    domains: z.record(z.string(), customerSchema).default({}),
+  }),
+  jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
+});
+export type CdrpipeConfig = z.infer<typeof configSchema>;
+export type CdrpipeConfigInput = z.input<typeof configSchema>;

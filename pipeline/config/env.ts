@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ConfigError } from '../util/errors.ts';
+
+/** How the client authenticates: a static key, or the OAuth2 password grant. */
+export type AuthConfig =
+  | { kind: 'api-key'; apiKey: string }
+  | { kind: 'oauth'; clientId: string; clientSecret: string; username: string; password: string };
+
+export interface EnvConfig {
+  /** API base such as https://pbx.example.com/ns-api/v2; undefined means "the embedded simulator" (demo only). */
+  apiUrl: string | undefined;
+  auth: AuthConfig | undefined;
+  dataDir: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+}
+
+const nonEmpty = z.string().trim().min(1);
+
+const envSchema = z.object({
+  NS_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://pbx.example.com/ns-api/v2' }).optional(),
+  NS_API_KEY: nonEmpty.optional(),
+  NS_CLIENT_ID: nonEmpty.optional(),
+  NS_CLIENT_SECRET: nonEmpty.optional(),
+  NS_USERNAME: nonEmpty.optional(),
+  NS_PASSWORD: nonEmpty.optional(),
+  CDRPIPE_DATA_DIR: nonEmpty.optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be smtp://… or smtps://…' }).optional(),
+  MAIL_FROM: z.email({ error: 'must be an email address' }).optional(),
+});
+
+/** Reads the contract's environment variables; empty strings count as unset. Never echoes secret values. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') cleaned[key] = v;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? '');
+    throw new ConfigError(`environment variable ${field} ${issue.message}`, field);
+  }
+  const e = parsed.data;
+  const oauthKeys = ['NS_CLIENT_ID', 'NS_CLIENT_SECRET', 'NS_USERNAME', 'NS_PASSWORD'] as const;
+  const oauthSet = oauthKeys.filter((k) => e[k] !== undefined);
+  let auth: AuthConfig | undefined;
+  if (e.NS_API_KEY) {
+    auth = { kind: 'api-key', apiKey: e.NS_API_KEY };
+  } else if (oauthSet.length > 0) {
+    const missing = oauthKeys.filter((k) => e[k] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigError(`OAuth needs all of ${oauthKeys.join(', ')}; missing ${missing.join(', ')} (or set NS_API_KEY instead)`, missing[0]);
+    }
+    auth = { kind: 'oauth', clientId: e.NS_CLIENT_ID!, clientSecret: e.NS_CLIENT_SECRET!, username: e.NS_USERNAME!, password: e.NS_PASSWORD! };
+  }
+  if (e.NS_API_URL && !auth) {
+    throw new ConfigError('NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD', 'NS_API_KEY');
+  }
+  return {
+    apiUrl: e.NS_API_URL?.replace(/\/+$/, ''),
+    auth,
+    dataDir: e.CDRPIPE_DATA_DIR ?? './data',
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? 'reports@localhost',
+  };
+}

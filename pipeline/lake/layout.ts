@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import { encodePartitionValue } from './partition-path.ts';
+
+/** Where everything lives under the data directory (the contract's layout). */
+export const lakeDir = (dataDir: string) => join(dataDir, 'lake');
+export const cdrsDir = (dataDir: string) => join(dataDir, 'lake', 'cdrs');
+export const rejectsDir = (dataDir: string) => join(dataDir, 'lake', 'rejects');
+/** Domain objects as last fetched from the API (time zones etc.): lake/domains/domains.parquet. */
+export const domainsDir = (dataDir: string) => join(dataDir, 'lake', 'domains');
+export const statePath = (dataDir: string) => join(dataDir, 'state.duckdb');
+/** The transform's output: SQL models materialised, rebuilt aside and renamed into place. */
+export const warehousePath = (dataDir: string) => join(dataDir, 'warehouse.duckdb');
+export const reportsDir = (dataDir: string, month: string) => join(dataDir, 'reports', month);
+export const outboxDir = (dataDir: string) => join(dataDir, 'outbox');
+
+/** lake/cdrs/month=YYYY-MM/domain=<encoded> */
+export function partitionDir(dataDir: string, month: string, domain: string): string {
+  if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`bad partition month ${JSON.stringify(month)}: expected YYYY-MM`);
+  return join(cdrsDir(dataDir), `month=${month}`, `domain=${encodePartitionValue(domain)}`);
+}
+
+/** A glob an analyst (or the transform) reads the whole lake with. */
+export const cdrsGlob = (dataDir: string) => join(cdrsDir(dataDir), '**', '*.parquet');

@@ -1,0 +1,75 @@
+/**
+ * The boundary between the NetSapiens source layer and everything downstream. The extract stage
+ * depends on these types only, never on the HTTP details behind them.
+ */
+
+/** A half-open interval [start, end) on call-start-datetime. */
+export interface TimeWindow {
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/** `/domains/{d}/cdrs/count`: `minutes` is ceil(seconds / 60) of the summed seconds. */
+export interface CdrCount {
+  total: number;
+  minutes: number;
+  seconds: number;
+}
+
+/** A domain object as the API returns it, with the fields the pipeline relies on lifted out. */
+export interface DomainInfo {
+  domain: string;
+  reseller: string | undefined;
+  description: string | undefined;
+  /** IANA name (or alias such as US/Pacific) from `time-zone`; undefined when the PBX has none. */
+  timeZone: string | undefined;
+  /** The whole object as received. */
+  raw: Record<string, unknown>;
+}
+
+/** A record that failed validation: kept with its reason and raw text, never silently dropped. */
+export interface RejectedRecord {
+  domain: string;
+  reason: string;
+  rawText: string;
+}
+
+/** One page of `/domains/{d}/cdrs`. */
+export interface CdrPage {
+  domain: string;
+  window: TimeWindow;
+  /** The `start` offset this page was requested with. */
+  offset: number;
+  limit: number;
+  /** Number of array elements the server returned (valid + rejected): a page shorter than `limit` is the last. */
+  received: number;
+  /** Records that passed validation, as parsed JSON objects (unknown fields kept). */
+  records: Record<string, unknown>[];
+  rejects: RejectedRecord[];
+  /** The response body exactly as received (a JSON array), for loaders that let DuckDB parse it. */
+  body: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Counters a run reports in its summary. */
+export interface SourceStats {
+  requests: number;
+  retries: number;
+  /** By reason: 429, 5xx, network, timeout, 401. */
+  retriesByReason: Record<string, number>;
+}
+
+/** What the pipeline needs from a NetSapiens v2 server (the real one or the simulator). */
+export interface CdrSource {
+  listDomains(opts?: CallOptions): Promise<DomainInfo[]>;
+  countDomains(opts?: CallOptions): Promise<number>;
+  countCdrs(domain: string, window: TimeWindow, opts?: CallOptions): Promise<CdrCount>;
+  /** One page at a given offset (lets callers fetch the pages of a counted window concurrently). */
+  fetchCdrPage(domain: string, window: TimeWindow, offset: number, limit: number, opts?: CallOptions): Promise<CdrPage>;
+  /** Pages in order from offset 0 until a short page. */
+  listCdrs(domain: string, window: TimeWindow, opts?: CallOptions & { pageSize?: number }): AsyncIterable<CdrPage>;
+  stats(): SourceStats;
+}

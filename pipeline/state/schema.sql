@@ -1,0 +1,64 @@
+-- state.duckdb: small operational tables. Opened, written and closed per use so that no
+-- process holds the file between writes (status, sql and report --dry-run run beside the scheduler).
+
+-- Per-domain ingest watermark: every CDR starting before `watermark` is durably in the lake.
+CREATE TABLE IF NOT EXISTS watermarks (
+  domain      VARCHAR PRIMARY KEY,
+  watermark   TIMESTAMPTZ NOT NULL,
+  updated_at  TIMESTAMPTZ NOT NULL
+);
+
+-- One row per job run (scheduler, `cdrpipe run`, and the stage commands themselves).
+CREATE TABLE IF NOT EXISTS runs (
+  run_id      VARCHAR PRIMARY KEY,
+  job         VARCHAR NOT NULL,
+  trigger     VARCHAR NOT NULL,          -- cron | manual | catch-up | cli
+  scheduled_for TIMESTAMPTZ,             -- the cron tick this run stands for, if any
+  started_at  TIMESTAMPTZ NOT NULL,
+  ended_at    TIMESTAMPTZ,
+  status      VARCHAR NOT NULL,          -- running | ok | failed | interrupted
+  rows_written BIGINT,
+  requests    BIGINT,
+  error       VARCHAR,
+  summary     JSON
+);
+
+-- Completeness problems: lake rows vs the API's /cdrs/count for a window, after one re-fetch.
+CREATE TABLE IF NOT EXISTS anomalies (
+  anomaly_id  VARCHAR PRIMARY KEY,
+  domain      VARCHAR NOT NULL,
+  window_start TIMESTAMPTZ NOT NULL,
+  window_end  TIMESTAMPTZ NOT NULL,
+  kind        VARCHAR NOT NULL,          -- count-mismatch | ...
+  expected    BIGINT,
+  got         BIGINT,
+  detail      VARCHAR,
+  detected_at TIMESTAMPTZ NOT NULL,
+  resolved_at TIMESTAMPTZ
+);
+
+-- Send log: one row per (report, domain, month, recipient).
+-- pending -> sent (server accepted) -> confirmed (message id recorded); failed; maybe-sent
+-- (a crash left it pending after the transport may have accepted it).
+CREATE TABLE IF NOT EXISTS sends (
+  report      VARCHAR NOT NULL,
+  domain      VARCHAR NOT NULL,
+  month       VARCHAR NOT NULL,
+  recipient   VARCHAR NOT NULL,
+  status      VARCHAR NOT NULL,
+  message_id  VARCHAR,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  error       VARCHAR,
+  updated_at  TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (report, domain, month, recipient)
+);
+
+-- Rate-plan versions used by rating, so a re-rated month can say which prices it used.
+CREATE TABLE IF NOT EXISTS rating_runs (
+  month       VARCHAR NOT NULL,
+  domain      VARCHAR NOT NULL,
+  plan_id     VARCHAR NOT NULL,
+  plan_version VARCHAR NOT NULL,
+  rated_at    TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (month, domain)
+);
