@@ -20,7 +20,9 @@ CREATE TABLE IF NOT EXISTS runs (
   rows_written BIGINT,
   requests    BIGINT,
   error       VARCHAR,
-  summary     JSON
+  summary     JSON,
+  host        VARCHAR,                   -- who ran it: a 'running' row whose pid is gone became 'interrupted'
+  pid         INTEGER
 );
 
 -- Completeness problems: lake rows vs the API's /cdrs/count for a window, after one re-fetch.
@@ -61,4 +63,14 @@ CREATE TABLE IF NOT EXISTS rating_runs (
   plan_version VARCHAR NOT NULL,
   rated_at    TIMESTAMPTZ NOT NULL,
   PRIMARY KEY (month, domain)
+);
+
+-- Jobs the scheduler has registered, and since when: a job that never ran is still caught up
+-- once for a tick missed after this time (runs.status may also be 'mismatch': reconcile found a domain off).
+CREATE TABLE IF NOT EXISTS schedule_jobs (
+  job         VARCHAR PRIMARY KEY,
+  cron        VARCHAR NOT NULL,
+  time_zone   VARCHAR NOT NULL,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  last_seen_at  TIMESTAMPTZ NOT NULL
 );

@@ -1,0 +1,184 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import type { EnvConfig } from '../config/env.ts';
+import type { Clock } from '../util/clock.ts';
+import { redact } from '../util/errors.ts';
+import type { Logger } from '../util/logger.ts';
+import { missedTick } from './catch-up.ts';
+import { nextTick } from './cron-eval.ts';
+import { jobTimeZone, type Alerter, type TaskRegistry } from './job-types.ts';
+import { acquireLock, LockHeldError, type HeldLock } from './lock.ts';
+import { markAbandonedRuns, registerJobs, type RunTrigger } from './run-log.ts';
+import { runJob, schedulerLockPath, type JobRunResult } from './run-job.ts';
+
+export interface SchedulerOptions {
+  dataDir: string;
+  config: CdrpipeConfig;
+  env: EnvConfig;
+  registry: TaskRegistry;
+  clock: Clock;
+  logger: Logger;
+  alerter?: Alerter;
+  /** Run the latest missed tick of each job once on start (default true). */
+  catchUp?: boolean;
+  /** Arm node-cron timers (default true); tests drive `trigger` directly instead. */
+  timers?: boolean;
+}
+
+/** Why a trigger did not run its job. */
+export type SkipReason = 'overlap' | 'stopping' | 'locked' | 'error';
+
+export interface RunningScheduler {
+  readonly lock: HeldLock;
+  /** The catch-up runs queued on start: job name and the tick each stands for. */
+  readonly catchUps: { job: string; tick: Date }[];
+  /**
+   * Queues a run of a job (jobs run one at a time, in order). A job already queued or running is
+   * not queued twice: the trigger is skipped, the job's next tick picks the work up.
+   */
+  trigger(jobName: string, trigger: RunTrigger, scheduledFor?: Date): Promise<JobRunResult | { skipped: SkipReason }>;
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void>;
+  /** Next tick of each enabled job, as of the clock. */
+  nextRuns(): { job: string; at: Date }[];
+  /** Stops cron, aborts the running job (it finishes its current unit), waits, releases the lock. */
+  stop(reason?: string): Promise<void>;
+  /** Resolves once stopped. */
+  readonly stopped: Promise<void>;
+}
+
+/** Enabled jobs of the config, in config order. */
+function enabledJobs(config: CdrpipeConfig) {
+  return Object.entries(config.jobs)
+    .filter(([, j]) => j.enabled)
+    .map(([name, j]) => ({ name, job: j, cron: j.cron, timeZone: jobTimeZone(config, j) }));
+}
+
+/**
+ * Starts the long-running scheduler: takes the single-instance lock (LockHeldError when another
+ * scheduler holds it), marks runs of dead processes interrupted, queues one catch-up run per job
+ * that missed a tick while nothing was running, and arms one node-cron task per enabled job.
+ */
+export async function startScheduler(opts: SchedulerOptions): Promise<RunningScheduler> {
+  const logger = opts.logger.child({ component: 'scheduler' });
+  const jobs = enabledJobs(opts.config);
+  const lock = await acquireLock(schedulerLockPath(opts.dataDir), {
+    purpose: 'scheduler',
+    clock: opts.clock,
+    onStale: (o) => logger.warn({ stale: o }, 'took over a scheduler lock left by a process that is gone'),
+  });
+  const abort = new AbortController();
+  const tasks: ScheduledTask[] = [];
+  const pending = new Set<string>();
+  let chain: Promise<unknown> = Promise.resolve();
+  let stopping = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  try {
+    const now = opts.clock.now();
+    const abandoned = await markAbandonedRuns(opts.dataDir, now);
+    if (abandoned > 0) logger.warn({ runs: abandoned }, 'runs left running by a process that is gone are now marked interrupted');
+    const history = await registerJobs(opts.dataDir, jobs, now);
+    const catchUps: { job: string; tick: Date }[] = [];
+    if (opts.catchUp !== false) {
+      for (const j of jobs) {
+        const h = history.get(j.name);
+        const tick = missedTick({ cron: j.cron, timeZone: j.timeZone, lastRunAt: h?.lastRunAt, knownSince: h?.knownSince, now });
+        if (tick) catchUps.push({ job: j.name, tick });
+      }
+    }
+
+    const trigger: RunningScheduler['trigger'] = (jobName, how, scheduledFor) => {
+      if (stopping) return Promise.resolve({ skipped: 'stopping' as const });
+      if (pending.has(jobName)) {
+        logger.warn({ job: jobName, trigger: how, scheduledFor: scheduledFor?.toISOString() }, 'job still queued or running: this tick is skipped');
+        return Promise.resolve({ skipped: 'overlap' as const });
+      }
+      pending.add(jobName);
+      const run = chain.then(async (): Promise<JobRunResult | { skipped: SkipReason }> => {
+        try {
+          if (stopping) return { skipped: 'stopping' };
+          return await runJob({
+            jobName,
+            registry: opts.registry,
+            trigger: how,
+            scheduledFor,
+            dataDir: opts.dataDir,
+            config: opts.config,
+            env: opts.env,
+            clock: opts.clock,
+            logger: opts.logger,
+            signal: abort.signal,
+            alerter: opts.alerter,
+          });
+        } catch (err) {
+          // A failure around the job (lock, state database) must not kill the scheduler.
+          const message = redact(err instanceof Error ? err.message : String(err));
+          if (err instanceof LockHeldError) {
+            logger.warn({ job: jobName, err: message }, 'another process is running a job on this data directory: tick skipped');
+            return { skipped: 'locked' };
+          }
+          logger.error({ job: jobName, err: message }, 'could not run the job');
+          return { skipped: 'error' };
+        } finally {
+          pending.delete(jobName);
+        }
+      });
+      chain = run;
+      return run;
+    };
+
+    if (opts.timers !== false) {
+      for (const j of jobs) {
+        tasks.push(
+          cron.schedule(j.cron, (ctx) => trigger(j.name, 'cron', ctx.date).then(() => undefined), {
+            timezone: j.timeZone,
+            noOverlap: true,
+            name: `cdrpipe:${j.name}`,
+          }),
+        );
+      }
+    }
+    for (const c of catchUps) {
+      logger.info({ job: c.job, tick: c.tick.toISOString() }, 'catching up a tick missed while the scheduler was down');
+      void trigger(c.job, 'catch-up', c.tick);
+    }
+    logger.info({ jobs: jobs.map((j) => `${j.name} "${j.cron}" ${j.timeZone}`), lock: lock.path }, 'scheduler started');
+
+    const stop = async (reason = 'stop requested') => {
+      if (stopping) return stopped;
+      stopping = true;
+      logger.info({ reason }, 'scheduler stopping: no new runs; the running job finishes its current unit');
+      for (const t of tasks) await t.stop();
+      for (const t of tasks) await t.destroy();
+      abort.abort(new Error(`scheduler stopping: ${reason}`));
+      await chain.catch(() => undefined);
+      await lock.release();
+      logger.info('scheduler stopped, lock released');
+      resolveStopped();
+      return stopped;
+    };
+
+    return {
+      lock,
+      catchUps,
+      trigger,
+      idle: async () => {
+        // Runs may queue more runs while we wait; loop until the chain settles unchanged.
+        for (;;) {
+          const seen = chain;
+          await seen.catch(() => undefined);
+          if (seen === chain) return;
+        }
+      },
+      nextRuns: () => jobs.map((j) => ({ job: j.name, at: nextTick(j.cron, j.timeZone, opts.clock.now()) })),
+      stop,
+      stopped,
+    };
+  } catch (err) {
+    for (const t of tasks) await t.destroy();
+    await lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { hostname } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acquireLock, lockHolder, LockHeldError } from '../../pipeline/schedule/lock.ts';
+import { tempDir } from './helpers.ts';
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+/** A pid that surely does not exist any more: a child that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => child.on('exit', r));
+  return child.pid!;
+}
+
+describe('single-instance lock', () => {
+  it('refuses a second holder with a message naming the first, and frees on release', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'locks', 'scheduler.lock');
+    const first = await acquireLock(path, { purpose: 'scheduler' });
+    const owner = JSON.parse(await readFile(path, 'utf8'));
+    expect(owner).toMatchObject({ pid: process.pid, hostname: hostname(), purpose: 'scheduler' });
+    // Another live process (pretend pid) on this host:
+    await first.release();
+    const other = await acquireLock(path, { purpose: 'scheduler', pid: process.ppid });
+    const err = await acquireLock(path, { purpose: 'scheduler' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect((err as Error).message).toMatch(new RegExp(`scheduler already running: pid ${process.ppid} on `));
+    await other.release();
+    expect(await lockHolder(path)).toBeUndefined();
+    const again = await acquireLock(path, { purpose: 'scheduler' });
+    await again.release();
+  });
+
+  it('takes over a stale lock whose pid is gone on this host', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'locks', 'scheduler.lock');
+    const pid = await deadPid();
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify({ pid, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z', purpose: 'scheduler' }));
+    const stale: unknown[] = [];
+    const lock = await acquireLock(path, { purpose: 'scheduler', onStale: (o) => stale.push(o) });
+    expect(stale).toHaveLength(1);
+    expect((await lockHolder(path))?.pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it('refuses a lock held from another host even if that pid is not alive here', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'scheduler.lock');
+    await writeFile(path, JSON.stringify({ pid: await deadPid(), hostname: 'other-host', startedAt: 'x', purpose: 'scheduler' }));
+    await expect(acquireLock(path, { purpose: 'scheduler' })).rejects.toThrow(/on host other-host .*delete .*scheduler\.lock/);
+  });
+
+  it('lets exactly one of many concurrent takers win', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'job.lock');
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireLock(path, { purpose: `job ${i}`, pid: process.pid, isAlive: () => true })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+});
