@@ -46,8 +46,53 @@ export interface CdrPage {
   /** Records that passed validation, as parsed JSON objects (unknown fields kept). */
   records: Record<string, unknown>[];
   rejects: RejectedRecord[];
-  /** The response body exactly as received (a JSON array), for loaders that let DuckDB parse it. */
+  /**
+   * The response body exactly as received (a JSON array), for loaders that let DuckDB parse it.
+   * It holds every element the server sent, including rejects and out-of-window records: a loader
+   * reading it must apply the same window filter and id rules, or use `records` instead.
+   */
   body: string;
+  /**
+   * Valid records whose call-start-datetime fell outside [window.start, window.end) (servers may
+   * treat datetime-end as inclusive). Dropped from `records`: they belong to a neighbouring window.
+   */
+  outOfWindow: number;
+  /** `records[i]` with the fields the pipeline relies on lifted and typed (same order, same length). */
+  cdrs: ParsedCdr[];
+}
+
+/** Inferred meaning of `call-direction` 0-3 (netsapiens-v2.md), as the lake's `direction` column spells it. */
+export const CALL_DIRECTIONS = ['outbound', 'inbound', 'missed', 'internal'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
+/** A validated CDR: typed copies of the fields the pipeline uses, plus the record as received. */
+export interface ParsedCdr {
+  /** `id` as a string (numeric ids are converted). */
+  id: string;
+  /** `call-start-datetime`. */
+  startTime: Date;
+  /** `call-answer-datetime`; null when absent, empty or not a datetime (e.g. `0000-00-00 00:00:00`). */
+  answerTime: Date | null;
+  /** `call-disconnect-datetime`, same rules. */
+  endTime: Date | null;
+  /** `call-total-duration-seconds` (numeric strings converted). */
+  durationS: number;
+  /** `call-talking-duration-seconds`; null when absent. */
+  talkS: number | null;
+  /** `call-on-hold-duration-seconds`; null when absent. */
+  holdS: number | null;
+  /** `call-direction` 0-3. */
+  directionCode: 0 | 1 | 2 | 3;
+  direction: CallDirection;
+  /** `call-orig-user`, `call-term-user` as text (numbers converted), null when absent. */
+  origUser: string | null;
+  termUser: string | null;
+  /** `call-orig-caller-id` as received (text). */
+  callerNumber: string | null;
+  /** Dialled digits: `call-orig-to-user`, else `call-orig-request-user`. */
+  dialedNumber: string | null;
+  /** The record exactly as parsed from JSON (the same object as `CdrPage.records[i]`). */
+  raw: Record<string, unknown>;
 }
 
 export interface CallOptions {

@@ -1,0 +1,62 @@
+import { BodyShapeError } from './source-errors.ts';
+import { validateCdr } from './cdr-record.ts';
+import type { CdrPage, ParsedCdr, RejectedRecord, TimeWindow } from './types.ts';
+
+export interface PageContext {
+  domain: string;
+  window: TimeWindow;
+  offset: number;
+  limit: number;
+  /** Zone for bare `YYYY-MM-DD HH:MM:SS` datetimes; default UTC. */
+  bareZone?: string | undefined;
+}
+
+/**
+ * Turns a `/domains/{d}/cdrs` body into a page: every element is either a record in the window,
+ * a record of another window (counted in `outOfWindow`) or a reject with its reason and raw text.
+ * A body that is not a JSON array throws BodyShapeError (the transport retries it).
+ */
+export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    throw new BodyShapeError(`CDR page is not valid JSON (${body.length} characters; truncated?): ${(err as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) {
+    throw new BodyShapeError(`CDR page is ${parsed === null ? 'null' : `a JSON ${typeof parsed}`}, not an array`);
+  }
+  const startMs = ctx.window.start.getTime();
+  const endMs = ctx.window.end.getTime();
+  const records: Record<string, unknown>[] = [];
+  const cdrs: ParsedCdr[] = [];
+  const rejects: RejectedRecord[] = [];
+  let outOfWindow = 0;
+  for (let i = 0; i < parsed.length; i++) {
+    const element: unknown = parsed[i];
+    const verdict = validateCdr(element, ctx.bareZone);
+    if (!verdict.ok) {
+      rejects.push({ domain: ctx.domain, reason: verdict.reason, rawText: JSON.stringify(element) ?? String(element) });
+      continue;
+    }
+    const t = verdict.cdr.startTime.getTime();
+    if (t < startMs || t >= endMs) {
+      outOfWindow++;
+      continue;
+    }
+    records.push(verdict.cdr.raw);
+    cdrs.push(verdict.cdr);
+  }
+  return {
+    domain: ctx.domain,
+    window: ctx.window,
+    offset: ctx.offset,
+    limit: ctx.limit,
+    received: parsed.length,
+    records,
+    rejects,
+    body,
+    outOfWindow,
+    cdrs,
+  };
+}

@@ -1,0 +1,42 @@
+import type { EnvConfig } from '../config/env.ts';
+import type { Clock } from '../util/clock.ts';
+import { UsageError } from '../util/errors.ts';
+import type { Logger } from '../util/logger.ts';
+import { NetSapiensClient } from './netsapiens-client.ts';
+import type { CdrSource } from './types.ts';
+
+export interface SourceFromEnvOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** At most this many HTTP requests in flight (the ingest concurrency). */
+  concurrency?: number;
+  /** Optional cap on requests per second across the client. */
+  requestsPerSecond?: number;
+  /** Aborts every call of the source. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The source the CLI and scheduler use: NS_API_URL plus NS_API_KEY or the four OAuth variables.
+ * Throws UsageError (exit 2) when the URL or credentials are missing.
+ */
+export function createSourceFromEnv(env: EnvConfig, opts: SourceFromEnvOptions = {}): NetSapiensClient {
+  if (!env.apiUrl) {
+    throw new UsageError(
+      'NS_API_URL is not set: set NS_API_URL to your PBX API base (e.g. https://pbx.example.com/ns-api/v2) together with NS_API_KEY ' +
+        '(or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD), or run `cdrpipe demo` to use the embedded simulator',
+    );
+  }
+  if (!env.auth) {
+    throw new UsageError('NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD');
+  }
+  return NetSapiensClient.create({
+    baseUrl: env.apiUrl,
+    auth: env.auth,
+    clock: opts.clock,
+    logger: opts.logger,
+    maxConcurrentRequests: opts.concurrency,
+    requestsPerSecond: opts.requestsPerSecond,
+    signal: opts.signal,
+  });
+}
