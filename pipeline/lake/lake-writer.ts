@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Db, sqlString } from '../db/duckdb.ts';
+import type { DomainInfo, TimeWindow } from '../source/types.ts';
+import type { Month } from '../util/month.ts';
+import { publishFile, removeQuietly } from './atomic-file.ts';
+import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
+import { encodePartitionValue } from './partition-path.ts';
+import { fillSql, lakeSql } from './sql-files.ts';
+
+/** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
+export const PARTITION_FILE = 'data.parquet';
+
+const macrosSql = lakeSql('cdr-macros.sql');
+const rowsSql = lakeSql('cdr-rows.sql');
+
+/** Merge one range of fetched pages into a (month, domain) partition. */
+export interface PartitionWrite {
+  domain: string;
+  month: Month;
+  /** Rows of the partition whose start_time lies here are replaced by the rows in `files`. */
+  range: TimeWindow;
+  /** Spooled page bodies (JSON arrays), named `<fetch sequence>.json`; higher sequence wins on a duplicate id. */
+  files: readonly string[];
+  ingestedAt: Date;
+}
+
+export interface PartitionWriteResult {
+  path: string;
+  /** Distinct CDRs now in the partition for `range`. */
+  rowsInRange: number;
+  /** Rows in the partition file after the write. */
+  rowsTotal: number;
+  /** False when the partition already held exactly these rows for the range (nothing rewritten). */
+  changed: boolean;
+}
+
+/** A record that failed validation, as stored in lake/rejects. */
+export interface RejectRow {
+  domain: string;
+  window: TimeWindow;
+  reason: string;
+  rawText: string;
+}
+
+export interface LakeWriterOptions {
+  /** Scratch space on the data directory's filesystem (spill files, temp parquet). */
+  workDir: string;
+  /** DuckDB memory cap for the writer; it spills to `workDir` beyond it. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+/**
+ * Writes the lake: partition merges, domains.parquet and rejects. One in-memory DuckDB session
+ * does the parsing and Parquet encoding; calls are serialised so at most one partition is
+ * rewritten at a time (memory stays flat, and two merges of one partition cannot race).
+ */
+export class LakeWriter {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly dataDir: string,
+    private readonly db: Db,
+    private readonly workDir: string,
+  ) {}
+
+  static async open(dataDir: string, opts: LakeWriterOptions): Promise<LakeWriter> {
+    await mkdir(opts.workDir, { recursive: true });
+    const spill = join(opts.workDir, 'duckdb-spill');
+    await mkdir(spill, { recursive: true });
+    const db = await Db.open(':memory:', {
+      settings: {
+        memory_limit: opts.memoryLimit ?? '512MB',
+        threads: String(opts.threads ?? 2),
+        temp_directory: spill,
+        preserve_insertion_order: 'false',
+      },
+    });
+    await db.exec(macrosSql);
+    return new LakeWriter(dataDir, db, opts.workDir);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Merges fetched pages into their partition: rows of other ranges survive untouched, rows in
+   * `range` become exactly the fetched ones (latest copy per id). The new file is written aside,
+   * fsynced and renamed over `data.parquet`; a crash leaves the old file or the new one.
+   */
+  writePartition(w: PartitionWrite): Promise<PartitionWriteResult> {
+    return this.serial(() => this.doWritePartition(w));
+  }
+
+  private async doWritePartition(w: PartitionWrite): Promise<PartitionWriteResult> {
+    const dir = partitionDir(this.dataDir, w.month, w.domain);
+    const target = join(dir, PARTITION_FILE);
+    const files = w.files.length > 0 ? [...w.files] : [await this.emptySpool()];
+    const a = sqlString(w.range.start.toISOString());
+    const b = sqlString(w.range.end.toISOString());
+    const selectNew = fillSql(rowsSql, {
+      files: `[${files.map(sqlString).join(', ')}]`,
+      domain: sqlString(w.domain),
+      ingested_at: sqlString(w.ingestedAt.toISOString()),
+      range_start: a,
+      range_end: b,
+    });
+    const inRange = `start_time >= ${a}::TIMESTAMPTZ AND start_time < ${b}::TIMESTAMPTZ`;
+    const old = existsSync(target) ? `read_parquet(${sqlString(target)}, hive_partitioning = false)` : undefined;
+    await mkdir(dir, { recursive: true });
+    await this.removeStaleTemps(dir);
+    const tmp = join(dir, `.${PARTITION_FILE}.${randomUUID()}.tmp`);
+    try {
+      if (!old) {
+        // Fresh partition: one streaming statement from page bodies to Parquet.
+        const rows = await this.copyCount(`COPY (${selectNew}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        if (rows === 0) {
+          await removeQuietly(tmp);
+          return { path: target, rowsInRange: 0, rowsTotal: 0, changed: false };
+        }
+        await publishFile(tmp, target);
+        return { path: target, rowsInRange: rows, rowsTotal: rows, changed: true };
+      }
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE new_rows AS ${selectNew}`);
+      const cmp = await this.db.one<{ n_new: string | number; n_old: string | number; n_diff: string | number; n_total: string | number }>(`
+        SELECT
+          (SELECT count(*) FROM new_rows) AS n_new,
+          (SELECT count(*) FROM ${old} WHERE ${inRange}) AS n_old,
+          (SELECT count(*) FROM (SELECT id, raw::VARCHAR FROM new_rows EXCEPT SELECT id, raw::VARCHAR FROM ${old} WHERE ${inRange})) AS n_diff,
+          (SELECT count(*) FROM ${old}) AS n_total`);
+      const nNew = Number(cmp?.n_new ?? 0);
+      if (nNew === Number(cmp?.n_old) && Number(cmp?.n_diff) === 0) {
+        return { path: target, rowsInRange: nNew, rowsTotal: Number(cmp?.n_total), changed: false };
+      }
+      const rows = await this.copyCount(`COPY (
+          SELECT * FROM new_rows
+          UNION ALL BY NAME
+          SELECT o.* FROM ${old} o
+          WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
+            AND o.id NOT IN (SELECT id FROM new_rows)
+        ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+      if (rows === 0) {
+        // The range held the partition's only rows and is now empty: the partition goes away.
+        await removeQuietly(tmp);
+        await rm(target, { force: true });
+      } else {
+        await publishFile(tmp, target);
+      }
+      return { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true };
+    } catch (err) {
+      await removeQuietly(tmp);
+      throw new Error(
+        `writing lake partition month=${w.month} domain=${encodePartitionValue(w.domain)} failed: ${err instanceof Error ? err.message : String(err)}. ` +
+          'The partition is unchanged; re-run ingest for this range.',
+      );
+    } finally {
+      if (old) await this.db.run('DROP TABLE IF EXISTS new_rows').catch(() => undefined);
+    }
+  }
+
+  /** lake/domains/domains.parquet, replaced as a whole (aside + rename). */
+  writeDomains(domains: readonly DomainInfo[], fetchedAt: Date): Promise<string> {
+    return this.serial(async () => {
+      const dir = domainsDir(this.dataDir);
+      await mkdir(dir, { recursive: true });
+      const spool = join(this.workDir, `domains-${randomUUID()}.ndjson`);
+      const lines = domains.map((d) =>
+        JSON.stringify({ domain: d.domain, reseller: d.reseller ?? null, description: d.description ?? null, time_zone: d.timeZone ?? null, raw: JSON.stringify(d.raw) }),
+      );
+      await writeFile(spool, lines.join('\n') + '\n');
+      const target = join(dir, 'domains.parquet');
+      const tmp = join(dir, `.domains.parquet.${randomUUID()}.tmp`);
+      const columns = `{domain: 'VARCHAR', reseller: 'VARCHAR', description: 'VARCHAR', time_zone: 'VARCHAR', raw: 'VARCHAR'}`;
+      try {
+        await this.db.run(`COPY (
+            SELECT domain, reseller, description, time_zone, raw::JSON AS raw, ${sqlString(fetchedAt.toISOString())}::TIMESTAMPTZ AS fetched_at
+            FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})
+            ORDER BY domain
+          ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        await publishFile(tmp, target);
+      } finally {
+        await removeQuietly(tmp);
+        await removeQuietly(spool);
+      }
+      return target;
+    });
+  }
+
+  /** One parquet file per run under lake/rejects/ (nothing when there are no rejects). */
+  writeRejects(rejects: readonly RejectRow[], runId: string, at: Date): Promise<string | undefined> {
+    if (rejects.length === 0) return Promise.resolve(undefined);
+    return this.serial(async () => {
+      const dir = rejectsDir(this.dataDir);
+      await mkdir(dir, { recursive: true });
+      const spool = join(this.workDir, `rejects-${randomUUID()}.ndjson`);
+      const lines = rejects.map((r) =>
+        JSON.stringify({ domain: r.domain, window_start: r.window.start.toISOString(), window_end: r.window.end.toISOString(), reason: r.reason, raw_text: r.rawText }),
+      );
+      await writeFile(spool, lines.join('\n') + '\n');
+      const stamp = at.toISOString().replace(/[:.]/g, '-');
+      const target = join(dir, `rejects-${stamp}-${encodePartitionValue(runId)}.parquet`);
+      const tmp = join(dir, `.rejects.${randomUUID()}.tmp`);
+      const columns = `{domain: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', reason: 'VARCHAR', raw_text: 'VARCHAR'}`;
+      try {
+        await this.db.run(`COPY (
+            SELECT domain, window_start::TIMESTAMPTZ AS window_start, window_end::TIMESTAMPTZ AS window_end, reason, raw_text,
+                   ${sqlString(at.toISOString())}::TIMESTAMPTZ AS rejected_at, ${sqlString(runId)} AS run_id
+            FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})
+          ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        await publishFile(tmp, target);
+      } finally {
+        await removeQuietly(tmp);
+        await removeQuietly(spool);
+      }
+      return target;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    this.db.close();
+  }
+
+  private async copyCount(sql: string): Promise<number> {
+    const rows = await this.db.all(sql);
+    const first = rows[0];
+    return first ? Number(Object.values(first)[0]) : 0;
+  }
+
+  private async emptySpool(): Promise<string> {
+    const p = join(this.workDir, '0.json');
+    if (!existsSync(p)) await writeFile(p, '[]');
+    return p;
+  }
+
+  /** Temp files a killed run left behind are never read (they do not end in .parquet); tidy them. */
+  private async removeStaleTemps(dir: string): Promise<void> {
+    for (const name of await readdir(dir)) {
+      if (name.startsWith('.') && name.endsWith('.tmp')) await removeQuietly(join(dir, name));
+    }
+  }
+}

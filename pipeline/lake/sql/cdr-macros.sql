@@ -1,0 +1,24 @@
+-- Typed-column helpers for CDRs as the NetSapiens v2 API sends them. Loaded into the lake
+-- writer's DuckDB session (whose TimeZone is UTC); analysts can load them the same way.
+
+-- Every datetime form the API uses: '2026-11-27 13:00:00' (bare: UTC), '...T13:00:00Z',
+-- '...T13:00:00-08:00', '...-08:00[US/Pacific]' (the zone suffix adds nothing to the offset),
+-- and '...T13:00:00[US/Pacific]' (no offset: local time in that zone). Unparseable -> NULL.
+CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS CASE
+  WHEN s IS NULL OR trim(s) = '' THEN NULL
+  WHEN NOT contains(s, '[') THEN try_cast(trim(s) AS TIMESTAMPTZ)
+  WHEN regexp_matches(s, '(Z|z|[+-]\d{2}(:?\d{2})?)\s*\[') THEN try_cast(trim(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMPTZ)
+  ELSE try(timezone(regexp_extract(s, '\[([^\]]+)\]', 1), try_cast(trim(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMP)))
+END;
+
+-- Seconds may arrive as numbers or numeric strings ("42", "42.0").
+CREATE OR REPLACE TEMP MACRO cdr_int(s) AS coalesce(try_cast(trim(s) AS INTEGER), try_cast(round(try_cast(trim(s) AS DOUBLE)) AS INTEGER));
+
+-- call-direction codes: 0 outbound, 1 inbound (answered), 2 missed (inbound, unanswered), 3 internal (on-net).
+CREATE OR REPLACE TEMP MACRO cdr_direction(s) AS CASE trim(s)
+  WHEN '0' THEN 'outbound' WHEN '1' THEN 'inbound' WHEN '2' THEN 'missed' WHEN '3' THEN 'internal'
+  ELSE nullif(lower(trim(s)), '')
+END;
+
+-- Ids and numbers are text even when the spec types them as integers.
+CREATE OR REPLACE TEMP MACRO cdr_text(s) AS nullif(trim(s), '');

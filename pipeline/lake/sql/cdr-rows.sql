@@ -1,0 +1,61 @@
+-- The lake's row for each CDR in a set of spooled API page bodies (JSON arrays, one file per
+-- page, file name = fetch sequence number): typed columns for analysts, the record as received
+-- in `raw`. Keeps rows whose start_time lies in [{{range_start}}, {{range_end}}) and, for an id
+-- seen more than once, the copy fetched last. Placeholders are filled by partition-writer.ts.
+SELECT
+  cdr_text(r."id")                                     AS id,
+  {{domain}}::VARCHAR                                  AS domain,
+  cdr_ts(r."call-start-datetime")                      AS start_time,
+  cdr_ts(r."call-answer-datetime")                     AS answer_time,
+  cdr_ts(r."call-disconnect-datetime")                 AS end_time,
+  cdr_int(r."call-total-duration-seconds")             AS duration_s,
+  cdr_int(r."call-talking-duration-seconds")           AS talk_s,
+  cdr_direction(r."call-direction")                    AS direction,
+  cdr_text(r."call-orig-user")                         AS orig_user,
+  cdr_text(r."call-term-user")                         AS term_user,
+  coalesce(cdr_text(r."call-orig-caller-id"), cdr_text(r."call-orig-from-user"))    AS caller_number,
+  coalesce(cdr_text(r."call-orig-to-user"), cdr_text(r."call-orig-request-user"))   AS dialed_number,
+  raw                                                  AS raw,
+  {{ingested_at}}::TIMESTAMPTZ                         AS ingested_at,
+  -- extras a billing analyst wants typed
+  cdr_text(r."reseller")                               AS reseller,
+  cdr_text(r."call-orig-from-name")                    AS caller_name,
+  cdr_text(r."call-orig-domain")                       AS orig_domain,
+  cdr_text(r."call-orig-site")                         AS orig_site,
+  cdr_text(r."call-orig-department")                   AS orig_department,
+  cdr_text(r."call-term-domain")                       AS term_domain,
+  cdr_text(r."call-term-site")                         AS term_site,
+  cdr_text(r."call-term-department")                   AS term_department,
+  cdr_text(r."call-term-caller-id")                    AS term_caller_id,
+  cdr_text(r."call-account-code")                      AS account_code,
+  cdr_text(r."call-disconnect-reason-text")            AS disconnect_reason,
+  cdr_text(r."call-orig-call-id")                      AS orig_call_id,
+  cdr_text(r."call-term-call-id")                      AS term_call_id,
+  cdr_text(r."call-parent-call-id")                    AS parent_call_id,
+  cdr_text(r."call-parent-cdr-id")                     AS parent_cdr_id,
+  cdr_int(r."call-on-hold-duration-seconds")           AS hold_s,
+  cdr_int(r."call-leg-ordinal-index")                  AS leg_index,
+  cdr_int(r."call-direction")                          AS direction_code,
+  cdr_ts(r."call-ringing-datetime")                    AS ringing_time
+FROM (
+  SELECT
+    json AS raw,
+    from_json(json, '{
+      "id":"VARCHAR","reseller":"VARCHAR",
+      "call-start-datetime":"VARCHAR","call-answer-datetime":"VARCHAR","call-disconnect-datetime":"VARCHAR","call-ringing-datetime":"VARCHAR",
+      "call-total-duration-seconds":"VARCHAR","call-talking-duration-seconds":"VARCHAR","call-on-hold-duration-seconds":"VARCHAR",
+      "call-direction":"VARCHAR","call-orig-user":"VARCHAR","call-term-user":"VARCHAR",
+      "call-orig-caller-id":"VARCHAR","call-orig-from-user":"VARCHAR","call-orig-to-user":"VARCHAR","call-orig-request-user":"VARCHAR",
+      "call-orig-from-name":"VARCHAR","call-orig-domain":"VARCHAR","call-orig-site":"VARCHAR","call-orig-department":"VARCHAR",
+      "call-term-domain":"VARCHAR","call-term-site":"VARCHAR","call-term-department":"VARCHAR","call-term-caller-id":"VARCHAR",
+      "call-account-code":"VARCHAR","call-disconnect-reason-text":"VARCHAR",
+      "call-orig-call-id":"VARCHAR","call-term-call-id":"VARCHAR","call-parent-call-id":"VARCHAR","call-parent-cdr-id":"VARCHAR",
+      "call-leg-ordinal-index":"VARCHAR"
+    }') AS r,
+    CAST(regexp_extract(filename, '(\d+)\.json$', 1) AS BIGINT) AS fetch_seq
+  FROM read_json_objects({{files}}, format = 'array', filename = true)
+)
+WHERE cdr_text(r."id") IS NOT NULL
+  AND cdr_ts(r."call-start-datetime") >= {{range_start}}::TIMESTAMPTZ
+  AND cdr_ts(r."call-start-datetime") <  {{range_end}}::TIMESTAMPTZ
+QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1

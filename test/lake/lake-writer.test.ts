@@ -1,0 +1,147 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
+import { cdrsGlob, domainsDir, partitionDir, rejectsDir } from '../../pipeline/lake/layout.ts';
+import { LakeWriter, PARTITION_FILE } from '../../pipeline/lake/lake-writer.ts';
+
+let dir: string;
+let writer: LakeWriter;
+let seq = 0;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cdrpipe-lake-'));
+  writer = await LakeWriter.open(dir, { workDir: join(dir, 'work') });
+});
+afterEach(async () => {
+  await writer.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function cdr(id: string, start: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    domain: 'ignored.example',
+    'call-start-datetime': start,
+    'call-answer-datetime': null,
+    'call-disconnect-datetime': start,
+    'call-total-duration-seconds': 60,
+    'call-talking-duration-seconds': '42',
+    'call-direction': 0,
+    'call-orig-user': 1001,
+    'call-term-user': null,
+    'call-orig-caller-id': '2125550100',
+    'call-orig-to-user': '13105550199',
+    ...extra,
+  };
+}
+
+async function spool(records: unknown[], text?: string): Promise<string> {
+  const p = join(dir, 'work', `${++seq}.json`);
+  await writeFile(p, text ?? JSON.stringify(records));
+  return p;
+}
+
+const win = (a: string, b: string) => ({ start: new Date(a), end: new Date(b) });
+
+async function lakeRows(where = ''): Promise<Record<string, unknown>[]> {
+  const db = await Db.open(':memory:');
+  try {
+    return await db.all(
+      `SELECT * EXCLUDE (raw), raw::VARCHAR AS raw FROM read_parquet(${sqlString(cdrsGlob(dir))}, hive_partitioning = true) ${where} ORDER BY domain, id`,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('LakeWriter.writePartition', () => {
+  it('types every datetime form, numeric strings and directions, and keeps raw text exactly', async () => {
+    const body = `[ {"id": "a", "call-start-datetime": "2026-10-05 10:00:00", "call-direction": 1, "call-total-duration-seconds": "61", "x": 1.50},
+      {"id":"b","call-start-datetime":"2026-10-05T10:00:00Z","call-direction":"2","call-answer-datetime":"2026-10-05T03:00:05-07:00"},
+      {"id":"c","call-start-datetime":"2026-10-05T03:00:00-07:00[America/Los_Angeles]","call-direction":3,"call-disconnect-datetime":"2026-10-05T03:01:00[America/Los_Angeles]"},
+      {"id":12345678901234567890,"call-start-datetime":"2026-10-05T10:00:00.500+00:00","call-direction":0,"call-orig-from-user":"777","call-orig-request-user":"888"} ]`;
+    const f = await spool([], body);
+    const res = await writer.writePartition({ domain: 'acme.example', month: '2026-10', range: win('2026-10-01', '2026-11-01'), files: [f], ingestedAt: new Date('2026-11-02T00:00:00Z') });
+    expect(res).toMatchObject({ rowsInRange: 4, rowsTotal: 4, changed: true });
+    const rows = await lakeRows();
+    expect(rows.map((r) => [r.id, r.start_time, r.direction])).toEqual([
+      ['12345678901234567890', '2026-10-05 10:00:00.5+00', 'outbound'],
+      ['a', '2026-10-05 10:00:00+00', 'inbound'],
+      ['b', '2026-10-05 10:00:00+00', 'missed'],
+      ['c', '2026-10-05 10:00:00+00', 'internal'],
+    ]);
+    const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
+    expect(byId.a!.duration_s).toBe(61);
+    expect(byId.a!.raw).toBe('{"id": "a", "call-start-datetime": "2026-10-05 10:00:00", "call-direction": 1, "call-total-duration-seconds": "61", "x": 1.50}');
+    expect(byId.b!.answer_time).toBe('2026-10-05 10:00:05+00');
+    expect(byId.c!.end_time).toBe('2026-10-05 10:01:00+00');
+    expect(byId['12345678901234567890']!.caller_number).toBe('777');
+    expect(byId['12345678901234567890']!.dialed_number).toBe('888');
+    expect(rows.every((r) => r.domain === 'acme.example' && r.month === '2026-10')).toBe(true);
+    expect(await readdir(partitionDir(dir, '2026-10', 'acme.example'))).toEqual([PARTITION_FILE]);
+  });
+
+  it('replaces only the written range, keeps the latest copy of a duplicate id, and skips identical rewrites', async () => {
+    const p = { domain: 'd.example', month: '2026-10', ingestedAt: new Date('2026-11-02T00:00:00Z') } as const;
+    const f1 = await spool([cdr('1', '2026-10-01T01:00:00Z'), cdr('2', '2026-10-10T01:00:00Z'), cdr('3', '2026-10-20T01:00:00Z')]);
+    await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [f1] });
+    // Re-fetch of [10th, 15th): id 2 changed twice (later spool wins), id 4 is new, id 1 and 3 are outside.
+    const f2 = await spool([cdr('2', '2026-10-10T01:00:00Z', { 'call-total-duration-seconds': 5 }), cdr('4', '2026-10-11T00:00:00Z')]);
+    const f3 = await spool([cdr('2', '2026-10-10T01:00:00Z', { 'call-total-duration-seconds': 7 }), cdr('9', '2026-10-25T00:00:00Z')]);
+    const r2 = await writer.writePartition({ ...p, range: win('2026-10-10', '2026-10-15'), files: [f2, f3] });
+    expect(r2).toMatchObject({ rowsInRange: 2, rowsTotal: 4, changed: true });
+    const rows = await lakeRows();
+    expect(rows.map((r) => [r.id, r.duration_s])).toEqual([
+      ['1', 60],
+      ['2', 7],
+      ['3', 60],
+      ['4', 60],
+    ]);
+    const again = await writer.writePartition({ ...p, range: win('2026-10-10', '2026-10-15'), files: [f2, f3] });
+    expect(again.changed).toBe(false);
+    // An empty re-fetch of a range removes what the API no longer has.
+    const r3 = await writer.writePartition({ ...p, range: win('2026-10-01', '2026-10-15'), files: [] });
+    expect(r3).toMatchObject({ rowsInRange: 0, rowsTotal: 1, changed: true });
+    expect((await lakeRows()).map((r) => r.id)).toEqual(['3']);
+    const r4 = await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [] });
+    expect(r4.rowsTotal).toBe(0);
+    expect(existsSync(join(partitionDir(dir, '2026-10', 'd.example'), PARTITION_FILE))).toBe(false);
+  });
+
+  it('keeps hostile domain names inside the lake and gives analysts the real name back', async () => {
+    const names = ['../x', 'a/b', 'with spaces', 'ünïcødé.example', '100%', "o'brien"];
+    for (const name of names) {
+      const f = await spool([cdr(`id-${name}`, '2026-10-03T00:00:00Z')]);
+      await writer.writePartition({ domain: name, month: '2026-10', range: win('2026-10-01', '2026-11-01'), files: [f], ingestedAt: new Date() });
+    }
+    const monthDir = join(dir, 'lake', 'cdrs', 'month=2026-10');
+    expect((await readdir(monthDir)).sort()).toEqual(names.map((n) => `domain=${encodeURIComponent(n).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`).sort());
+    expect(await readdir(join(dir, 'lake'))).toEqual(['cdrs']);
+    const rows = await lakeRows();
+    expect(rows.map((r) => r.domain).sort()).toEqual([...names].sort());
+    // The decoded hive value is what a filter sees.
+    expect((await lakeRows(`WHERE domain = 'a/b'`)).map((r) => r.id)).toEqual(['id-a/b']);
+  });
+});
+
+describe('LakeWriter domains and rejects', () => {
+  it('writes domains.parquet and a rejects file', async () => {
+    await writer.writeDomains(
+      [{ domain: 'a.example', reseller: 'r', description: 'A', timeZone: 'US/Pacific', raw: { domain: 'a.example', 'time-zone': 'US/Pacific' } }],
+      new Date('2026-11-01T00:00:00Z'),
+    );
+    await writer.writeRejects([{ domain: 'a.example', window: win('2026-10-01', '2026-11-01'), reason: 'no id', rawText: '{"x":1}' }], 'run-1', new Date('2026-11-01T00:00:00Z'));
+    const db = await Db.open(':memory:');
+    try {
+      const d = await db.all(`SELECT domain, time_zone, raw->>'time-zone' AS tz, fetched_at FROM read_parquet(${sqlString(join(domainsDir(dir), 'domains.parquet'))})`);
+      expect(d).toEqual([{ domain: 'a.example', time_zone: 'US/Pacific', tz: 'US/Pacific', fetched_at: '2026-11-01 00:00:00+00' }]);
+      const r = await db.all(`SELECT domain, window_start, reason, raw_text FROM read_parquet(${sqlString(join(rejectsDir(dir), '*.parquet'))})`);
+      expect(r).toEqual([{ domain: 'a.example', window_start: '2026-10-01 00:00:00+00', reason: 'no id', raw_text: '{"x":1}' }]);
+    } finally {
+      db.close();
+    }
+  });
+});
