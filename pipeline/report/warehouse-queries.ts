@@ -1,0 +1,197 @@
+/**
+ * Reads one customer-month from warehouse.duckdb. Every query is filtered by domain (and month):
+ * a report is built only from its own domain's rows. The SQL lives in ./sql/*.sql.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../db/duckdb.ts';
+import { addMonths } from '../util/month.ts';
+
+const QUERY_NAMES = [
+  'domains',
+  'usage-monthly',
+  'charges-by-class',
+  'usage-daily',
+  'usage-hourly',
+  'top-users',
+  'top-numbers',
+  'top-destinations',
+  'call-quality',
+  'billed-calls',
+  'billing-summary',
+] as const;
+export type QueryName = (typeof QUERY_NAMES)[number];
+
+const sqlCache = new Map<QueryName, string>();
+/** The text of ./sql/<name>.sql. */
+export function querySql(name: QueryName): string {
+  let sql = sqlCache.get(name);
+  if (sql === undefined) {
+    sql = readFileSync(fileURLToPath(new URL(`./sql/${name}.sql`, import.meta.url)), 'utf8');
+    sqlCache.set(name, sql);
+  }
+  return sql;
+}
+
+export interface DomainRow {
+  domain: string;
+  description: string | null;
+  time_zone: string;
+}
+
+/** Totals of one customer-month; counts and seconds as decimal text (BIGINT), charge as DECIMAL text. */
+export interface UsageMonthlyRow {
+  local_month: string;
+  time_zone: string;
+  calls: string;
+  answered: string;
+  missed: string;
+  inbound_calls: string;
+  outbound_calls: string;
+  internal_calls: string;
+  inbound_s: string;
+  outbound_s: string;
+  internal_s: string;
+  talk_s: string;
+  billable_s: string;
+  included_s_used: string;
+  included_s_total: string;
+  charge: string;
+  currency: string;
+}
+
+export interface ClassRow {
+  call_class: string;
+  calls: string;
+  billable_s: string;
+  charge: string;
+}
+export interface DailyRow {
+  local_date: string;
+  calls: string;
+  answered: string;
+  missed: string;
+  talk_s: string;
+  charge: string;
+}
+export interface HourlyRow {
+  local_hour: number;
+  calls: string;
+  answered: string;
+}
+export interface UserRow {
+  user_id: string | null;
+  name: string | null;
+  calls: string;
+  inbound_calls: string;
+  outbound_calls: string;
+  talk_s: string;
+  billable_s: string;
+  charge: string;
+  total_rows: string;
+}
+export interface NumberRow {
+  number: string | null;
+  calls: string;
+  inbound_calls: string;
+  outbound_calls: string;
+  talk_s: string;
+  charge: string;
+  total_rows: string;
+}
+export interface DestinationRow {
+  destination: string | null;
+  call_class: string | null;
+  calls: string;
+  talk_s: string;
+  billable_s: string;
+  charge: string;
+  total_rows: string;
+}
+export interface QualityRow {
+  calls: string;
+  answered: string;
+  missed: string;
+  asr: string | null;
+  acd_s: string | null;
+  peak_concurrent: string | null;
+}
+export interface BilledCallRow {
+  start_local: string;
+  id: string;
+  direction: string;
+  caller_name: string | null;
+  caller_number: string | null;
+  dialed_number: string | null;
+  did: string | null;
+  remote_number: string | null;
+  user_id: string | null;
+  call_class: string | null;
+  rate_description: string | null;
+  talk_s: string;
+  billable_s: string;
+  charge: string;
+  currency: string | null;
+}
+export interface BillingSummaryRow {
+  domain: string;
+  description: string | null;
+  time_zone: string;
+  calls: string;
+  answered: string;
+  billable_s: string;
+  included_s_used: string;
+  charge: string;
+  currency: string | null;
+}
+
+/** Everything a monthly usage report shows, straight from the warehouse. */
+export interface CustomerMonthData {
+  domain: string;
+  month: string;
+  current: UsageMonthlyRow | undefined;
+  previous: UsageMonthlyRow | undefined;
+  byClass: ClassRow[];
+  daily: DailyRow[];
+  hourly: HourlyRow[];
+  users: UserRow[];
+  numbers: NumberRow[];
+  destinations: DestinationRow[];
+  quality: QualityRow | undefined;
+  billedCalls: BilledCallRow[];
+}
+
+/** How many rows the top-N tables keep: bounds the e-mail's size for the busiest customer. */
+export const TOP_N = 10;
+
+export async function queryDomains(db: Db): Promise<DomainRow[]> {
+  return db.all<DomainRow & Record<string, unknown>>(querySql('domains'));
+}
+
+/** Runs every per-customer query for (domain, month); nothing from another domain is read. */
+export async function queryCustomerMonth(db: Db, domain: string, month: string, topN = TOP_N): Promise<CustomerMonthData> {
+  const p = { domain, month };
+  const top = { ...p, limit: topN };
+  const all = <T>(name: QueryName, params: Record<string, string | number>) =>
+    db.all(querySql(name), params) as Promise<T[]>;
+  const monthly = await all<UsageMonthlyRow>('usage-monthly', { ...p, previous_month: addMonths(month, -1) });
+  return {
+    domain,
+    month,
+    current: monthly.find((r) => r.local_month === month),
+    previous: monthly.find((r) => r.local_month !== month),
+    byClass: await all<ClassRow>('charges-by-class', p),
+    daily: await all<DailyRow>('usage-daily', p),
+    hourly: await all<HourlyRow>('usage-hourly', p),
+    users: await all<UserRow>('top-users', top),
+    numbers: await all<NumberRow>('top-numbers', top),
+    destinations: await all<DestinationRow>('top-destinations', top),
+    quality: (await all<QualityRow>('call-quality', p))[0],
+    billedCalls: await all<BilledCallRow>('billed-calls', p),
+  };
+}
+
+/** Every domain's billed totals for the month (billing-team report). */
+export async function queryBillingSummary(db: Db, month: string): Promise<BillingSummaryRow[]> {
+  return (await db.all(querySql('billing-summary'), { month })) as unknown as BillingSummaryRow[];
+}
