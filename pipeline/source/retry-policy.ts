@@ -26,19 +26,47 @@ export function fullJitterDelay(retry: number, settings: BackoffSettings, random
 
 /**
  * `Retry-After` as milliseconds to wait from `nowMs`: delta-seconds (`120`, also `1.5`) or an
- * HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`, or any form Date.parse reads with a zone).
- * A date in the past means 0. Null when absent or unreadable, so the caller falls back to backoff.
+ * HTTP date in any of RFC 9110's three forms (IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`,
+ * RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`, asctime `Sun Nov  6 08:49:37 1994`), plus RFC 3339
+ * with a zone. A date in the past means 0. Null when absent or unreadable (the caller then
+ * falls back to backoff).
  */
 export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | null {
   if (value === null || value === undefined) return null;
   const text = value.trim();
   if (text === '') return null;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  // Only accept things that look like dates with a zone: Date.parse is lenient with garbage.
-  if (!/[A-Za-z]{3}.*\d{4}|\d{4}-\d{2}-\d{2}T/.test(text)) return null;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - nowMs);
+  const at = parseHttpDate(text);
+  return at === null ? null : Math.max(0, at - nowMs);
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] as const;
+const IMF_RE = /^[A-Za-z]{3},\s+(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+(?:GMT|UTC)$/i;
+const RFC850_RE = /^[A-Za-z]+,\s+(\d{1,2})-([A-Za-z]{3})-(\d{2}|\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+(?:GMT|UTC)$/i;
+const ASCTIME_RE = /^[A-Za-z]{3}\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})(?:\s+(?:GMT|UTC))?$/i;
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** Epoch ms of an HTTP date, or null. */
+export function parseHttpDate(text: string): number | null {
+  if (RFC3339_RE.test(text)) {
+    const t = Date.parse(text);
+    return Number.isNaN(t) ? null : t;
+  }
+  // Normalised to [day, month name, year, hh, mm, ss].
+  let p: string[] | null = null;
+  let m: RegExpExecArray | null;
+  if ((m = IMF_RE.exec(text))) p = m.slice(1, 7);
+  else if ((m = RFC850_RE.exec(text))) {
+    p = m.slice(1, 7);
+    // RFC 9110 reads a two-digit year as the nearest one; for a Retry-After that is this century.
+    if (p[2]!.length === 2) p[2] = String(2000 + Number(p[2]));
+  } else if ((m = ASCTIME_RE.exec(text))) p = [m[2]!, m[1]!, m[6]!, m[3]!, m[4]!, m[5]!];
+  if (p === null) return null;
+  const [day, mon, year, hh, mm, ss] = p.map((x, i) => (i === 1 ? x : Number(x))) as [number, string, number, number, number, number];
+  const month = MONTHS.indexOf(mon.toLowerCase() as (typeof MONTHS)[number]);
+  if (month < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return null;
+  const t = Date.UTC(year, month, day, hh, mm, Math.min(ss, 59));
+  return new Date(t).getUTCDate() === day ? t : null;
 }
 
 /** How long to wait before retrying, honouring Retry-After (capped) and otherwise full jitter. */
