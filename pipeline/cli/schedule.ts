@@ -1,11 +1,44 @@
 import type { Command } from 'commander';
+import { createRealStages } from '../schedule/real-stages.ts';
+import { loadRuntime } from '../schedule/runtime.ts';
+import { startScheduler } from '../schedule/scheduler.ts';
+import { createTaskRegistry } from '../schedule/tasks.ts';
 
-// Placeholder: the owner of this command replaces this file.
+/** `cdrpipe schedule`: the long-running scheduler for every enabled job of jobs.config.ts. */
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('not implemented yet')
-    .action(() => {
-      throw new Error('cdrpipe schedule is not implemented yet');
+    .description('run every enabled job of jobs.config.ts on its cron schedule until SIGTERM/SIGINT (one scheduler per data directory)')
+    .option('--no-catch-up', 'do not run ticks missed while the scheduler was down')
+    .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
+    .action(async (opts: { catchUp: boolean; config?: string }) => {
+      const rt = await loadRuntime({ configPath: opts.config });
+      const stages = createRealStages(rt);
+      // LockHeldError (exit 1) when another scheduler holds this data directory.
+      const scheduler = await startScheduler({
+        dataDir: rt.dataDir,
+        config: rt.config,
+        env: rt.env,
+        registry: createTaskRegistry(stages),
+        clock: rt.clock,
+        logger: rt.logger,
+        alerter: stages.alerter,
+        catchUp: opts.catchUp,
+      });
+      let stopping = false;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (stopping) {
+          rt.logger.warn({ signal: sig }, 'second signal: exiting now; the lake stays consistent (files appear only complete)');
+          process.exit(130);
+        }
+        stopping = true;
+        void scheduler.stop(`received ${sig}`);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      for (const n of scheduler.nextRuns()) rt.logger.info({ job: n.job, next: n.at.toISOString() }, 'next run');
+      await scheduler.stopped;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     });
 }

@@ -1,0 +1,24 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.ts';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import { readEnv, type EnvConfig } from '../config/env.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { createLogger, type Logger } from '../util/logger.ts';
+
+/** What every orchestration command starts from: validated config and env, the data dir, a logger. */
+export interface Runtime {
+  config: CdrpipeConfig;
+  env: EnvConfig;
+  /** Absolute. */
+  dataDir: string;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Reads env and jobs.config.ts (ConfigError, exit 2, naming the bad field), resolves the data dir. */
+export async function loadRuntime(opts: { configPath?: string; dataDir?: string; logger?: Logger } = {}): Promise<Runtime> {
+  const env = readEnv();
+  const config = await loadConfig(opts.configPath);
+  const dataDir = resolve(opts.dataDir ?? env.dataDir);
+  return { config, env: { ...env, dataDir }, dataDir, logger: opts.logger ?? createLogger(), clock: systemClock };
+}

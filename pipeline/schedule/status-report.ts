@@ -1,0 +1,275 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import { withDb, sqlString } from '../db/duckdb.ts';
+import { cdrsDir, rejectsDir } from '../lake/layout.ts';
+import { withState } from '../state/state-db.ts';
+import type { Clock } from '../util/clock.ts';
+import { nextTick } from './cron-eval.ts';
+import { jobTimeZone } from './job-types.ts';
+import { lockHolder, pidIsAlive, type LockOwner } from './lock.ts';
+import { schedulerLockPath } from './run-job.ts';
+
+/** Everything `cdrpipe status` shows; `--json` prints exactly this. */
+export interface StatusReport {
+  dataDir: string;
+  generatedAt: string;
+  scheduler: { running: boolean; holder?: LockOwner; staleLock?: boolean };
+  jobs: JobStatus[];
+  watermarks: { domain: string; watermark: string; lagMinutes: number }[];
+  lake: LakeSize;
+  rejects: LakeSize;
+  anomalies: { open: number; recent: { domain: string; kind: string; windowStart: string; windowEnd: string; expected: number | null; got: number | null; detail: string | null }[] };
+  unsent: { count: number; byStatus: Record<string, number>; recent: { report: string; domain: string; month: string; recipient: string; status: string; error: string | null }[] };
+  reconciliations: { month: string; ok: number; off: number; offDomains: string[] }[];
+}
+
+export interface JobStatus {
+  job: string;
+  task: string;
+  cron: string;
+  timeZone: string;
+  enabled: boolean;
+  nextRun: string | null;
+  lastRun: {
+    status: string;
+    trigger: string;
+    startedAt: string;
+    endedAt: string | null;
+    durationS: number | null;
+    rows: number | null;
+    requests: number | null;
+    error: string | null;
+  } | null;
+}
+
+export interface LakeSize {
+  files: number;
+  rows: number;
+  bytes: number;
+}
+
+async function parquetFiles(dir: string): Promise<{ path: string; bytes: number }[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { recursive: true })) as string[];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: { path: string; bytes: number }[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.parquet')) continue;
+    const path = join(dir, name);
+    try {
+      out.push({ path, bytes: (await stat(path)).size });
+    } catch {
+      // Renamed away between listing and stat (a writer replacing a partition file): skip it.
+    }
+  }
+  return out;
+}
+
+/** Files, rows (from Parquet footers, no data read) and bytes under a lake directory. */
+export async function lakeSize(dir: string): Promise<LakeSize> {
+  const files = await parquetFiles(dir);
+  if (files.length === 0) return { files: 0, rows: 0, bytes: 0 };
+  const bytes = files.reduce((a, f) => a + f.bytes, 0);
+  const list = `[${files.map((f) => sqlString(f.path)).join(', ')}]`;
+  const rows = await withDb(':memory:', async (db) => {
+    try {
+      const r = await db.one<{ n: string | null }>(`SELECT sum(num_rows)::VARCHAR AS n FROM parquet_file_metadata(${list})`);
+      return Number(r?.n ?? 0);
+    } catch {
+      return Number.NaN; // a file vanished mid-read (rename); rows unknown this time
+    }
+  });
+  return { files: files.length, rows, bytes };
+}
+
+function asNum(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+/**
+ * Gathers the status: state.duckdb is opened, read and closed in one short call (it works beside a
+ * running scheduler, which also only holds the file for its short writes).
+ */
+export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfig; clock: Clock }): Promise<StatusReport> {
+  const now = args.clock.now();
+  const holder = await lockHolder(schedulerLockPath(args.dataDir));
+  const alive = holder ? pidIsAlive(holder.pid) : false;
+  const state = await withState(args.dataDir, async (db) => {
+    const last = await db.all(
+      `SELECT job, status, trigger, started_at AS "startedAt", ended_at AS "endedAt", rows_written AS "rows", requests, error,
+              date_diff('millisecond', started_at, ended_at) AS ms
+       FROM runs QUALIFY row_number() OVER (PARTITION BY job ORDER BY started_at DESC) = 1`,
+    );
+    const watermarks = await db.all(`SELECT domain, watermark FROM watermarks ORDER BY domain`);
+    const openAnomalies = await db.one<{ n: unknown }>(`SELECT count(*) AS n FROM anomalies WHERE resolved_at IS NULL`);
+    const anomalies = await db.all(
+      `SELECT domain, kind, window_start AS "windowStart", window_end AS "windowEnd", expected, got, detail
+       FROM anomalies WHERE resolved_at IS NULL ORDER BY detected_at DESC LIMIT 10`,
+    );
+    const unsentBy = await db.all(`SELECT status, count(*) AS n FROM sends WHERE status NOT IN ('sent', 'confirmed') GROUP BY status ORDER BY status`);
+    const unsent = await db.all(
+      `SELECT report, domain, month, recipient, status, error FROM sends WHERE status NOT IN ('sent', 'confirmed') ORDER BY updated_at DESC LIMIT 10`,
+    );
+    const hasRecon = await db.one<{ n: unknown }>(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'reconciliations' AND schema_name = 'main'`);
+    const recon = Number(hasRecon?.n ?? 0) > 0
+      ? await db.all(
+          `SELECT month, count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status <> 'ok') AS off,
+                  list(domain ORDER BY domain) FILTER (WHERE status <> 'ok') AS "offDomains"
+           FROM reconciliations GROUP BY month ORDER BY month DESC LIMIT 3`,
+        )
+      : [];
+    return { last, watermarks, openAnomalies, anomalies, unsentBy, unsent, recon };
+  });
+  const lastByJob = new Map(state.last.map((r) => [String(r.job), r]));
+  const jobs: JobStatus[] = Object.entries(args.config.jobs).map(([name, j]) => {
+    const tz = jobTimeZone(args.config, j);
+    const r = lastByJob.get(name);
+    return {
+      job: name,
+      task: j.task,
+      cron: j.cron,
+      timeZone: tz,
+      enabled: j.enabled,
+      nextRun: j.enabled ? nextTick(j.cron, tz, now).toISOString() : null,
+      lastRun: r
+        ? {
+            status: String(r.status),
+            trigger: String(r.trigger),
+            startedAt: String(r.startedAt),
+            endedAt: (r.endedAt as string | null) ?? null,
+            durationS: r.ms === null || r.ms === undefined ? null : Math.round(Number(r.ms) / 100) / 10,
+            rows: asNum(r.rows),
+            requests: asNum(r.requests),
+            error: (r.error as string | null) ?? null,
+          }
+        : null,
+    };
+  });
+  const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]);
+  const byStatus: Record<string, number> = {};
+  for (const r of state.unsentBy) byStatus[String(r.status)] = Number(r.n);
+  return {
+    dataDir: args.dataDir,
+    generatedAt: now.toISOString(),
+    scheduler: holder ? { running: alive, holder, ...(alive ? {} : { staleLock: true }) } : { running: false },
+    jobs,
+    watermarks: state.watermarks.map((w) => ({
+      domain: String(w.domain),
+      watermark: String(w.watermark),
+      lagMinutes: Math.round((now.getTime() - new Date(String(w.watermark)).getTime()) / 60_000),
+    })),
+    lake,
+    rejects,
+    anomalies: {
+      open: Number(state.openAnomalies?.n ?? 0),
+      recent: state.anomalies.map((a) => ({
+        domain: String(a.domain),
+        kind: String(a.kind),
+        windowStart: String(a.windowStart),
+        windowEnd: String(a.windowEnd),
+        expected: asNum(a.expected),
+        got: asNum(a.got),
+        detail: (a.detail as string | null) ?? null,
+      })),
+    },
+    unsent: {
+      count: Object.values(byStatus).reduce((a, b) => a + b, 0),
+      byStatus,
+      recent: state.unsent.map((u) => ({
+        report: String(u.report),
+        domain: String(u.domain),
+        month: String(u.month),
+        recipient: String(u.recipient),
+        status: String(u.status),
+        error: (u.error as string | null) ?? null,
+      })),
+    },
+    reconciliations: state.recon.map((r) => ({
+      month: String(r.month),
+      ok: Number(r.ok),
+      off: Number(r.off),
+      offDomains: Array.isArray(r.offDomains) ? r.offDomains.map(String) : [],
+    })),
+  };
+}
+
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+function fmtLag(min: number): string {
+  if (min < 120) return `${min} min`;
+  if (min < 48 * 60) return `${(min / 60).toFixed(1)} h`;
+  return `${(min / 1440).toFixed(1)} d`;
+}
+
+function table(rows: string[][]): string[] {
+  if (rows.length === 0) return [];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => '  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+/** The human-readable status (what `cdrpipe status` prints without --json). */
+export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}): string {
+  const lines: string[] = [];
+  const sched = s.scheduler.holder
+    ? s.scheduler.running
+      ? `running (pid ${s.scheduler.holder.pid} on ${s.scheduler.holder.hostname}, since ${s.scheduler.holder.startedAt})`
+      : `not running (stale lock of pid ${s.scheduler.holder.pid}; the next start takes it over)`
+    : 'not running';
+  lines.push(`cdrpipe status — ${s.dataDir} at ${s.generatedAt}`, `scheduler: ${sched}`, '', 'jobs:');
+  lines.push(
+    ...table([
+      ['job', 'schedule', 'last run', 'outcome', 'duration', 'rows', 'requests', 'next run'],
+      ...s.jobs.map((j) => [
+        j.job,
+        `${j.cron} ${j.timeZone}${j.enabled ? '' : ' (disabled)'}`,
+        j.lastRun ? `${j.lastRun.startedAt} (${j.lastRun.trigger})` : 'never',
+        j.lastRun ? j.lastRun.status : '-',
+        j.lastRun?.durationS !== null && j.lastRun?.durationS !== undefined ? `${j.lastRun.durationS}s` : '-',
+        j.lastRun?.rows !== null && j.lastRun?.rows !== undefined ? String(j.lastRun.rows) : '-',
+        j.lastRun?.requests !== null && j.lastRun?.requests !== undefined ? String(j.lastRun.requests) : '-',
+        j.nextRun ?? '-',
+      ]),
+    ]),
+  );
+  for (const j of s.jobs) if (j.lastRun?.error && j.lastRun.status !== 'ok') lines.push(`  ${j.job}: ${j.lastRun.error}`);
+  lines.push('', `watermarks (${s.watermarks.length} domains):`);
+  if (s.watermarks.length === 0) lines.push('  none yet (no ingest has completed)');
+  else {
+    const sorted = [...s.watermarks].sort((a, b) => b.lagMinutes - a.lagMinutes);
+    const max = opts.maxDomains ?? 10;
+    lines.push(...table([['domain', 'watermark', 'lag'], ...sorted.slice(0, max).map((w) => [w.domain, w.watermark, fmtLag(w.lagMinutes)])]));
+    if (sorted.length > max) {
+      const lags = sorted.map((w) => w.lagMinutes);
+      lines.push(`  … ${sorted.length - max} more (least lag ${fmtLag(Math.min(...lags))}); --json lists all`);
+    }
+  }
+  lines.push(
+    '',
+    `lake:      ${s.lake.files} files, ${Number.isNaN(s.lake.rows) ? '?' : s.lake.rows} rows, ${fmtBytes(s.lake.bytes)}`,
+    `rejects:   ${Number.isNaN(s.rejects.rows) ? '?' : s.rejects.rows} records in ${s.rejects.files} files`,
+    `anomalies: ${s.anomalies.open} open`,
+  );
+  for (const a of s.anomalies.recent) lines.push(`  ${a.domain} ${a.kind} [${a.windowStart}, ${a.windowEnd}) expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? `: ${a.detail}` : ''}`);
+  const by = Object.entries(s.unsent.byStatus).map(([k, v]) => `${v} ${k}`).join(', ');
+  lines.push(`unsent reports: ${s.unsent.count}${by ? ` (${by})` : ''}`);
+  for (const u of s.unsent.recent) lines.push(`  ${u.month} ${u.report} ${u.domain} -> ${u.recipient}: ${u.status}${u.error ? ` (${u.error})` : ''}`);
+  for (const r of s.reconciliations) {
+    lines.push(`reconciliation ${r.month}: ${r.ok} ok, ${r.off} off${r.off > 0 ? ` (${r.offDomains.slice(0, 5).join(', ')}${r.offDomains.length > 5 ? ', …' : ''})` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
