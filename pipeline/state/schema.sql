@@ -74,3 +74,44 @@ CREATE TABLE IF NOT EXISTS schedule_jobs (
   first_seen_at TIMESTAMPTZ NOT NULL,
   last_seen_at  TIMESTAMPTZ NOT NULL
 );
+
+-- Added by transform/reconcile (money stage). rating_runs: one row per rated (local month, domain);
+-- `frozen` rows are closed months whose plan version is kept until `cdrpipe transform --rerate`.
+ALTER TABLE rating_runs ADD COLUMN IF NOT EXISTS included_minutes INTEGER;
+ALTER TABLE rating_runs ADD COLUMN IF NOT EXISTS frozen BOOLEAN DEFAULT false;
+
+-- Every plan version ever used for rating, with its settings and rate deck as they were, so a
+-- frozen month is re-derived with the prices it was billed at, even after the config moved on.
+CREATE TABLE IF NOT EXISTS plan_versions (
+  plan_id      VARCHAR NOT NULL,
+  plan_version VARCHAR NOT NULL,
+  plan_json    JSON NOT NULL,            -- the plan's settings (zod-parsed), without the deck rows
+  deck_csv     VARCHAR NOT NULL,         -- the rate deck file's text
+  content_sha256 VARCHAR NOT NULL,       -- of plan_json + deck_csv: same version must mean same prices
+  registered_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (plan_id, plan_version)
+);
+
+-- Reconciliation per (customer-local month, domain): lake vs API /cdrs/count, and billed totals.
+CREATE TABLE IF NOT EXISTS reconciliations (
+  month        VARCHAR NOT NULL,
+  domain       VARCHAR NOT NULL,
+  status       VARCHAR NOT NULL,         -- ok | off
+  detail       VARCHAR,                  -- why it is off, in words
+  checked_at   TIMESTAMPTZ NOT NULL,
+  time_zone    VARCHAR,
+  window_start TIMESTAMPTZ,
+  window_end   TIMESTAMPTZ,
+  api_total    BIGINT,
+  api_seconds  BIGINT,
+  lake_total   BIGINT,
+  lake_seconds BIGINT,
+  duplicate_ids BIGINT,
+  rejects      BIGINT,
+  open_anomalies BIGINT,
+  billed_charge DECIMAL(18, 6),
+  billed_s     BIGINT,
+  currency     VARCHAR,
+  by_class     JSON,
+  PRIMARY KEY (month, domain)
+);

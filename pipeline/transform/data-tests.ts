@@ -1,0 +1,112 @@
+/**
+ * dbt-style data tests: each reports/models/tests/*.sql selects the rows that break a rule, so an
+ * empty result passes. A `-- severity: warn` header makes failures warnings that do not block
+ * reports; the first comment line is the description shown with failures.
+ */
+import { existsSync } from 'node:fs';
+import { withDb, type Db, type JsonRow } from '../db/duckdb.ts';
+import { warehousePath } from '../lake/layout.ts';
+import { headerValue, type SqlFile } from './model-graph.ts';
+
+export const SEVERITIES = ['error', 'warn'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface DataTestResult {
+  name: string;
+  description: string;
+  severity: Severity;
+  status: 'pass' | 'fail' | 'warn' | 'error';
+  failingRows: number;
+  /** Up to `sampleSize` failing rows, JSON-safe. */
+  sample: JsonRow[];
+  /** Set when the test query itself could not run. */
+  error?: string;
+}
+
+/** Thrown when reports must not go out because a data test with severity error failed. */
+export class DataTestFailedError extends Error {
+  override readonly name = 'DataTestFailedError';
+  readonly exitCode = 1 as const;
+  constructor(readonly failures: DataTestResult[]) {
+    super(
+      `data tests failed, reports must not be sent until fixed: ` +
+        failures.map((f) => `${f.name} (${f.error ?? `${f.failingRows} failing rows, e.g. ${JSON.stringify(f.sample[0] ?? {})}`})`).join('; ') +
+        `. Inspect with: cdrpipe sql "SELECT * FROM data_test_results"`,
+    );
+  }
+}
+
+function describe(file: SqlFile): string {
+  const first = /^\s*--\s*(?!severity:|depends_on:)(.+)$/m.exec(file.sql);
+  return first?.[1]?.trim() ?? file.name;
+}
+
+export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize = 5): Promise<DataTestResult[]> {
+  const results: DataTestResult[] = [];
+  for (const t of tests) {
+    const sev = headerValue(t.sql, 'severity');
+    const severity: Severity = sev === 'warn' ? 'warn' : 'error';
+    const query = t.sql.replace(/;\s*$/, '');
+    const base = { name: t.name, description: describe(t), severity };
+    try {
+      const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
+      const failingRows = Number(count?.n ?? 0);
+      const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) LIMIT ${sampleSize}`) : [];
+      results.push({ ...base, status: failingRows === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail', failingRows, sample });
+    } catch (err) {
+      results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return results;
+}
+
+/** Results stored in the warehouse so later stages can check them without re-running. */
+export async function storeDataTestResults(db: Db, results: readonly DataTestResult[], checkedAt: Date): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE data_test_results (
+    name VARCHAR, description VARCHAR, severity VARCHAR, status VARCHAR, failing_rows BIGINT,
+    sample JSON, error VARCHAR, checked_at TIMESTAMPTZ)`);
+  for (const r of results) {
+    await db.run(`INSERT INTO data_test_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8::TIMESTAMPTZ)`, [
+      r.name,
+      r.description,
+      r.severity,
+      r.status,
+      r.failingRows,
+      JSON.stringify(r.sample),
+      r.error ?? null,
+      checkedAt.toISOString(),
+    ]);
+  }
+}
+
+/** The blocking failures among results: severity error that failed or could not run. */
+export function blockingFailures(results: readonly DataTestResult[]): DataTestResult[] {
+  return results.filter((r) => r.status === 'fail' || r.status === 'error');
+}
+
+/** Throws DataTestFailedError when any blocking test failed. */
+export function assertDataTestsPass(results: readonly DataTestResult[]): void {
+  const failures = blockingFailures(results);
+  if (failures.length > 0) throw new DataTestFailedError(failures);
+}
+
+/**
+ * For the report stage: reads data_test_results from the warehouse (READ_ONLY) and throws
+ * DataTestFailedError when a blocking test failed, or an Error when there is no warehouse yet.
+ */
+export async function assertWarehouseTestsPass(dataDir: string): Promise<void> {
+  const path = warehousePath(dataDir);
+  if (!existsSync(path)) throw new Error(`no warehouse at ${path}: run \`cdrpipe transform\` first`);
+  const rows = await withDb(path, (db) => db.all(`SELECT * FROM data_test_results`), { readOnly: true });
+  assertDataTestsPass(
+    rows.map((r) => ({
+      name: String(r.name),
+      description: String(r.description),
+      severity: r.severity === 'warn' ? 'warn' : 'error',
+      status: r.status as DataTestResult['status'],
+      failingRows: Number(r.failing_rows),
+      sample: typeof r.sample === 'string' ? (JSON.parse(r.sample) as JsonRow[]) : ((r.sample as JsonRow[] | null) ?? []),
+      ...(r.error ? { error: String(r.error) } : {}),
+    })),
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * The lake as DuckDB sees it: a `cdrs` view over lake/cdrs (hive partitions month and domain),
+ * or an empty view with the contract's columns when the lake has no files yet, so every model
+ * still builds (empty).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sqlString, type Db } from '../db/duckdb.ts';
+import { cdrsDir, cdrsGlob, domainsDir } from '../lake/layout.ts';
+
+/** The contract's columns with their types: what an empty lake looks like. */
+export const EMPTY_CDRS_SELECT = `SELECT
+  NULL::VARCHAR AS id, NULL::VARCHAR AS domain,
+  NULL::TIMESTAMPTZ AS start_time, NULL::TIMESTAMPTZ AS answer_time, NULL::TIMESTAMPTZ AS end_time,
+  NULL::INTEGER AS duration_s, NULL::INTEGER AS talk_s, NULL::VARCHAR AS direction,
+  NULL::VARCHAR AS orig_user, NULL::VARCHAR AS term_user,
+  NULL::VARCHAR AS caller_number, NULL::VARCHAR AS dialed_number,
+  NULL::JSON AS raw, NULL::TIMESTAMPTZ AS ingested_at, NULL::VARCHAR AS month
+WHERE false`;
+
+function hasParquet(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && hasParquet(join(dir, entry.name))) return true;
+    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
+  }
+  return false;
+}
+
+/** The read_parquet() call over the whole lake, or undefined when the lake has no files. */
+export function lakeCdrsSource(dataDir: string): string | undefined {
+  if (!hasParquet(cdrsDir(dataDir))) return undefined;
+  return `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
+}
+
+/**
+ * Creates (or replaces) the view `cdrs`. It reads the lake by absolute path, so the warehouse
+ * always shows the lake as it is now, while the models show it as of the last transform.
+ */
+export async function createCdrsView(db: Db, dataDir: string, name = 'cdrs'): Promise<boolean> {
+  const source = lakeCdrsSource(dataDir);
+  await db.run(`CREATE OR REPLACE VIEW ${name} AS ${source ? `SELECT * FROM ${source}` : EMPTY_CDRS_SELECT}`);
+  return source !== undefined;
+}
+
+export interface LakeDomain {
+  domain: string;
+  reseller: string | null;
+  description: string | null;
+  time_zone: string | null;
+}
+
+/** Domain objects from lake/domains/domains.parquet (empty when ingest has not written it yet). */
+export async function readLakeDomains(db: Db, dataDir: string): Promise<LakeDomain[]> {
+  const file = join(domainsDir(dataDir), 'domains.parquet');
+  if (!existsSync(file)) return [];
+  return db.all<LakeDomain & Record<string, unknown>>(
+    `SELECT domain, reseller, description, time_zone FROM read_parquet(${sqlString(file)}, union_by_name = true) WHERE domain IS NOT NULL`,
+  );
+}

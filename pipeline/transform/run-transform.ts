@@ -1,0 +1,246 @@
+/**
+ * `cdrpipe transform`: builds warehouse.duckdb from the lake, the config and state.
+ *
+ * The warehouse is built aside (a temp file in the data dir) and renamed into place, so readers
+ * (which open it READ_ONLY) see the previous build or the new one, never half of one. state.duckdb
+ * is opened only for short reads and writes before and after the build.
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Db } from '../db/duckdb.ts';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import { resolveProjectPath } from '../config/load-config.ts';
+import { warehousePath } from '../lake/layout.ts';
+import { withState } from '../state/state-db.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/logger.ts';
+import { isMonth } from '../util/month.ts';
+import { UsageError } from '../util/errors.ts';
+import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
+import { createCdrsView } from './lake-views.ts';
+import { loadSqlDir, orderModels } from './model-graph.ts';
+import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
+import { loadDomains, loadPlans, loadRatingInputs, type FrozenRating } from './warehouse-inputs.ts';
+
+export interface TransformOptions {
+  dataDir: string;
+  config: CdrpipeConfig;
+  logger: Logger;
+  clock: Clock;
+  signal?: AbortSignal;
+  /** Release frozen prices of a local month (YYYY-MM), for all domains or these, and rate it with the current plan. */
+  rerate?: { month: string; domains?: string[] };
+  /** Where the SQL lives; defaults to the project's reports/ folders. */
+  modelsDir?: string;
+  macrosDir?: string;
+  testsDir?: string;
+}
+
+export interface ModelBuild {
+  name: string;
+  rows: number;
+  dependsOn: string[];
+}
+
+export interface RatedMonth {
+  domain: string;
+  localMonth: string;
+  planId: string;
+  planVersion: string;
+  /** Closed and frozen: this plan version stays until re-rated. */
+  frozen: boolean;
+}
+
+export interface TransformSummary {
+  /** failed: a blocking data test failed (the warehouse is still replaced, so the failure can be inspected). */
+  status: 'ok' | 'failed';
+  warehouse: string;
+  builtAt: string;
+  lakeEmpty: boolean;
+  /** Rows of rated_calls (one per call leg). */
+  rows: number;
+  domains: number;
+  models: ModelBuild[];
+  tests: DataTestResult[];
+  /** Names of blocking test failures. */
+  failedTests: string[];
+  /** Names of tests that failed with severity warn. */
+  warnedTests: string[];
+  ratedMonths: RatedMonth[];
+  /** Months frozen by this run (closed months rated for the first time, or re-rated). */
+  newlyFrozen: number;
+  rerated: { month: string; domains: string[] | 'all'; released: number } | undefined;
+}
+
+/** Throws DataTestFailedError when the summary's blocking tests failed (the report stage calls this). */
+export function assertTransformTestsPass(summary: TransformSummary): void {
+  assertDataTestsPass(summary.tests);
+}
+
+const DEFAULT_MODELS = 'reports/models';
+const DEFAULT_MACROS = 'reports/macros';
+
+export async function runTransform(opts: TransformOptions): Promise<TransformSummary> {
+  const { dataDir, config, logger, clock, signal } = opts;
+  const builtAt = clock.now();
+  const modelsDir = opts.modelsDir ?? resolveProjectPath(DEFAULT_MODELS);
+  const macrosDir = opts.macrosDir ?? resolveProjectPath(DEFAULT_MACROS);
+  const testsDir = opts.testsDir ?? join(modelsDir, 'tests');
+  if (opts.rerate && !isMonth(opts.rerate.month)) {
+    throw new UsageError(`--rerate ${JSON.stringify(opts.rerate.month)}: expected a month YYYY-MM, e.g. 2026-10`);
+  }
+
+  const models = orderModels(await loadSqlDir(modelsDir));
+  const macros = await loadSqlDir(macrosDir);
+  const tests = await loadSqlDir(testsDir);
+  const current = await currentPlanSnapshots(config);
+
+  // State: release re-rated months, register plan versions, read frozen months.
+  let released = 0;
+  const { frozen, snapshots } = await withState(
+    dataDir,
+    async (state) => {
+      if (opts.rerate) {
+        const ds = opts.rerate.domains;
+        const before = await state.one<{ n: number }>(
+          `SELECT count(*)::INTEGER AS n FROM rating_runs WHERE month = $1 ${ds?.length ? `AND list_contains(from_json($2::JSON, '["VARCHAR"]'), domain)` : ''}`,
+          ds?.length ? [opts.rerate.month, JSON.stringify(ds)] : [opts.rerate.month],
+        );
+        released = Number(before?.n ?? 0);
+        await state.run(
+          `DELETE FROM rating_runs WHERE month = $1 ${ds?.length ? `AND list_contains(from_json($2::JSON, '["VARCHAR"]'), domain)` : ''}`,
+          ds?.length ? [opts.rerate.month, JSON.stringify(ds)] : [opts.rerate.month],
+        );
+      }
+      await registerPlanVersions(state, current, builtAt);
+      const rows = await state.all<{ domain: string; month: string; plan_id: string; plan_version: string; included_minutes: number | null; rated_at: string }>(
+        `SELECT domain, month, plan_id, plan_version, included_minutes, rated_at FROM rating_runs WHERE frozen`,
+      );
+      const frozenRatings: FrozenRating[] = rows.map((r) => ({
+        domain: r.domain,
+        localMonth: r.month,
+        planId: r.plan_id,
+        planVersion: r.plan_version,
+        includedMinutes: Number(r.included_minutes ?? 0),
+        ratedAt: r.rated_at,
+      }));
+      const all: PlanSnapshot[] = [...current];
+      const have = new Set(current.map((s) => `${s.planId}\u0000${s.planVersion}`));
+      for (const f of frozenRatings) {
+        const key = `${f.planId}\u0000${f.planVersion}`;
+        if (have.has(key)) continue;
+        const snap = await loadPlanVersion(state, f.planId, f.planVersion);
+        if (!snap) throw new Error(`state: month ${f.localMonth} of ${f.domain} is frozen on plan ${f.planId}@${f.planVersion}, which plan_versions does not hold; re-rate it with --rerate ${f.localMonth}`);
+        all.push(snap);
+        have.add(key);
+      }
+      return { frozen: frozenRatings, snapshots: all };
+    },
+    { signal },
+  );
+  if (opts.rerate) logger.info({ month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released }, 'released frozen prices for re-rating');
+
+  const finalPath = warehousePath(dataDir);
+  const tmpPath = join(dataDir, `.warehouse-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
+  const builds: ModelBuild[] = [];
+  let results: DataTestResult[] = [];
+  let ratedMonths: (RatedMonth & { closed: boolean; includedMinutes: number; wasFrozen: boolean })[] = [];
+  let lakeEmpty = true;
+  let rows = 0;
+  let domainCount = 0;
+  const db = await Db.open(tmpPath);
+  try {
+    lakeEmpty = !(await createCdrsView(db, dataDir));
+    for (const m of macros) await db.exec(m.sql);
+    const domains = await loadDomains(db, dataDir, config, logger);
+    domainCount = domains.length;
+    await loadPlans(db, snapshots);
+    await loadRatingInputs(db, config, domains, frozen, builtAt);
+    for (const m of models) {
+      signal?.throwIfAborted();
+      try {
+        await db.run(`CREATE OR REPLACE TABLE ${m.name} AS\n${m.sql.replace(/;\s*$/, '')}\n`);
+      } catch (err) {
+        throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${m.name}`);
+      builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
+      logger.debug({ model: m.name, rows: Number(n?.n ?? 0) }, 'model built');
+    }
+    await db.run(`CREATE OR REPLACE TABLE model_builds (name VARCHAR, rows BIGINT, depends_on VARCHAR[], built_at TIMESTAMPTZ)`);
+    for (const b of builds) {
+      await db.run(`INSERT INTO model_builds VALUES ($1, $2, from_json($3::JSON, '["VARCHAR"]'), $4::TIMESTAMPTZ)`, [b.name, b.rows, JSON.stringify(b.dependsOn), builtAt.toISOString()]);
+    }
+    signal?.throwIfAborted();
+    results = await runDataTests(db, tests);
+    await storeDataTestResults(db, results, builtAt);
+    rows = builds.find((b) => b.name === 'rated_calls')?.rows ?? 0;
+    if (builds.some((b) => b.name === 'rating_plans')) {
+      const rp = await db.all<{ domain: string; local_month: string; plan_id: string; plan_version: string; frozen: boolean; month_closed: boolean; included_minutes: number }>(
+        `SELECT domain, local_month, plan_id, plan_version, frozen, month_closed, included_minutes FROM rating_plans ORDER BY domain, local_month`,
+      );
+      ratedMonths = rp.map((r) => ({
+        domain: r.domain,
+        localMonth: r.local_month,
+        planId: r.plan_id,
+        planVersion: r.plan_version,
+        frozen: r.frozen || r.month_closed,
+        closed: r.month_closed,
+        includedMinutes: Number(r.included_minutes ?? 0),
+        wasFrozen: r.frozen,
+      }));
+    }
+    await db.run('CHECKPOINT');
+    db.close();
+    await rename(tmpPath, finalPath);
+  } catch (err) {
+    try {
+      db.close();
+    } catch {
+      // already closed
+    }
+    await rm(tmpPath, { force: true });
+    await rm(`${tmpPath}.wal`, { force: true });
+    throw err;
+  }
+
+  // Record what rated each month; closed months become frozen.
+  const toRecord = ratedMonths.filter((m) => !m.wasFrozen);
+  const newlyFrozen = toRecord.filter((m) => m.closed).length;
+  if (toRecord.length > 0) {
+    await withState(
+      dataDir,
+      async (state) => {
+        for (const m of toRecord) {
+          await state.run(
+            `INSERT OR REPLACE INTO rating_runs (month, domain, plan_id, plan_version, rated_at, included_minutes, frozen)
+             VALUES ($1, $2, $3, $4, $5::TIMESTAMPTZ, $6, $7)`,
+            [m.localMonth, m.domain, m.planId, m.planVersion, builtAt.toISOString(), m.includedMinutes, m.closed],
+          );
+        }
+      },
+      { signal },
+    );
+  }
+
+  const failed = blockingFailures(results);
+  const summary: TransformSummary = {
+    status: failed.length > 0 ? 'failed' : 'ok',
+    warehouse: finalPath,
+    builtAt: builtAt.toISOString(),
+    lakeEmpty,
+    rows,
+    domains: domainCount,
+    models: builds,
+    tests: results,
+    failedTests: failed.map((f) => f.name),
+    warnedTests: results.filter((r) => r.status === 'warn').map((r) => r.name),
+    ratedMonths: ratedMonths.map(({ domain, localMonth, planId, planVersion, frozen: f }) => ({ domain, localMonth, planId, planVersion, frozen: f })),
+    newlyFrozen,
+    rerated: opts.rerate ? { month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released } : undefined,
+  };
+  if (failed.length > 0) logger.error({ failedTests: summary.failedTests }, 'data tests failed: reports will refuse to send');
+  else logger.info({ rows, models: builds.length, warnedTests: summary.warnedTests }, 'warehouse built');
+  return summary;
+}

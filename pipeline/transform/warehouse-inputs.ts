@@ -1,0 +1,137 @@
+/**
+ * The non-model tables the SQL models read: domains (with their effective time zone), plans,
+ * plan_rules, rates, domain_plans, frozen_ratings and build_info. Loaded by the transform from the
+ * lake, the config and state before the models run.
+ */
+import type { Db } from '../db/duckdb.ts';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import { customerFor } from '../config/load-config.ts';
+import type { Logger } from '../util/logger.ts';
+import { insertRows, type Cell } from './insert-rows.ts';
+import { readLakeDomains } from './lake-views.ts';
+import type { PlanSnapshot } from './plan-registry.ts';
+
+export const TIME_ZONE_SOURCES = ['config', 'pbx', 'default'] as const;
+export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
+
+/** A frozen (closed, already rated) local month and the plan version it keeps. */
+export interface FrozenRating {
+  domain: string;
+  localMonth: string;
+  planId: string;
+  planVersion: string;
+  includedMinutes: number;
+  ratedAt: string;
+}
+
+async function duckdbKnowsZone(db: Db, tz: string): Promise<boolean> {
+  try {
+    await db.one(`SELECT TIMESTAMPTZ '2026-01-01 00:00:00+00' AT TIME ZONE $1 AS t`, [tz]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone. */
+export async function loadDomains(db: Db, dataDir: string, config: CdrpipeConfig, logger: Logger): Promise<string[]> {
+  const lakeDomains = await readLakeDomains(db, dataDir);
+  const cdrDomains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
+  const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
+  for (const { domain } of cdrDomains) if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
+  await db.run(`CREATE OR REPLACE TABLE domains (
+    domain VARCHAR PRIMARY KEY, reseller VARCHAR, description VARCHAR, display_name VARCHAR,
+    time_zone VARCHAR NOT NULL, time_zone_source VARCHAR NOT NULL, pbx_time_zone VARCHAR, in_reports BOOLEAN)`);
+  const rows: Cell[][] = [];
+  const known = new Map<string, boolean>();
+  const check = async (tz: string) => {
+    if (!known.has(tz)) known.set(tz, await duckdbKnowsZone(db, tz));
+    return known.get(tz)!;
+  };
+  for (const d of [...byName.values()].sort((a, b) => a.domain.localeCompare(b.domain))) {
+    const c = customerFor(config, d.domain);
+    let tz = 'UTC';
+    let source: TimeZoneSource = 'default';
+    if (c.timeZone && (await check(c.timeZone))) {
+      tz = c.timeZone;
+      source = 'config';
+    } else if (d.time_zone && (await check(d.time_zone))) {
+      tz = d.time_zone;
+      source = 'pbx';
+    } else if (d.time_zone) {
+      logger.warn({ domain: d.domain, pbxTimeZone: d.time_zone }, 'PBX time zone unknown to DuckDB ICU; using UTC (set customers.domains.<d>.timeZone to fix)');
+    }
+    rows.push([d.domain, d.reseller, d.description, c.displayName ?? null, tz, source, d.time_zone, c.reports ?? true]);
+  }
+  await insertRows(db, 'domains', ['domain', 'reseller', 'description', 'display_name', 'time_zone', 'time_zone_source', 'pbx_time_zone', 'in_reports'], rows);
+  return rows.map((r) => r[0] as string);
+}
+
+/** Loads plans, plan_rules and rates for every snapshot (current and frozen versions). */
+export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[]): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE plans (
+    plan_id VARCHAR, plan_version VARCHAR, currency VARCHAR, decimals INTEGER, included_minutes INTEGER,
+    rate_deck VARCHAR, content_sha256 VARCHAR, PRIMARY KEY (plan_id, plan_version))`);
+  await db.run(`CREATE OR REPLACE TABLE plan_rules (
+    plan_id VARCHAR, plan_version VARCHAR, rule VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
+    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
+    PRIMARY KEY (plan_id, plan_version, rule))`);
+  await db.run(`CREATE OR REPLACE TABLE rates (
+    plan_id VARCHAR, plan_version VARCHAR, prefix VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
+    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
+    effective_from DATE, PRIMARY KEY (plan_id, plan_version, prefix, effective_from))`);
+  const seen = new Set<string>();
+  for (const s of snapshots) {
+    const key = `${s.planId}\u0000${s.planVersion}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const p = s.plan;
+    await insertRows(db, 'plans', ['plan_id', 'plan_version', 'currency', 'decimals', 'included_minutes', 'rate_deck', 'content_sha256'], [
+      [s.planId, s.planVersion, p.currency, p.decimals, p.includedMinutes, p.rateDeck, s.contentSha256],
+    ]);
+    const rule = (name: string, description: string, r: typeof p.inbound): Cell[] => [
+      s.planId, s.planVersion, name, description, r.perMinute, r.initialIncrement, r.subsequentIncrement, r.minimumSeconds, r.connectFee,
+    ];
+    await insertRows(
+      db,
+      'plan_rules',
+      ['plan_id', 'plan_version', 'rule', 'description', 'per_minute', 'initial_increment', 'subsequent_increment', 'minimum_seconds', 'connect_fee'],
+      [rule('inbound', 'Inbound', p.inbound), rule('toll-free-inbound', 'Toll-free inbound', p.tollFreeInbound)],
+    );
+    await insertRows(
+      db,
+      'rates',
+      ['plan_id', 'plan_version', 'prefix', 'description', 'per_minute', 'initial_increment', 'subsequent_increment', 'minimum_seconds', 'connect_fee', 'effective_from'],
+      s.deckRows.map((r) => [s.planId, s.planVersion, r.prefix, r.description, r.perMinute, r.initialIncrement, r.subsequentIncrement, r.minimumSeconds, r.connectFee, r.effectiveFrom]),
+    );
+  }
+}
+
+/** domain_plans (the current config per domain), frozen_ratings (from state) and build_info. */
+export async function loadRatingInputs(
+  db: Db,
+  config: CdrpipeConfig,
+  domains: readonly string[],
+  frozen: readonly FrozenRating[],
+  builtAt: Date,
+): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE domain_plans (domain VARCHAR PRIMARY KEY, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, currency VARCHAR)`);
+  await insertRows(
+    db,
+    'domain_plans',
+    ['domain', 'plan_id', 'plan_version', 'included_minutes', 'currency'],
+    domains.map((d) => {
+      const c = customerFor(config, d);
+      return [d, c.plan, c.planDef.version, c.includedMinutes ?? c.planDef.includedMinutes, c.planDef.currency];
+    }),
+  );
+  await db.run(`CREATE OR REPLACE TABLE frozen_ratings (domain VARCHAR, local_month VARCHAR, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, rated_at TIMESTAMPTZ, PRIMARY KEY (domain, local_month))`);
+  await insertRows(
+    db,
+    'frozen_ratings',
+    ['domain', 'local_month', 'plan_id', 'plan_version', 'included_minutes', 'rated_at'],
+    frozen.map((f) => [f.domain, f.localMonth, f.planId, f.planVersion, f.includedMinutes, f.ratedAt]),
+  );
+  await db.run(`CREATE OR REPLACE TABLE build_info (built_at TIMESTAMPTZ, built_by VARCHAR)`);
+  await insertRows(db, 'build_info', ['built_at', 'built_by'], [[builtAt.toISOString(), 'cdrpipe transform']]);
+}

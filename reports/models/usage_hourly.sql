@@ -1,0 +1,10 @@
+-- usage_hourly: per domain, local month and local hour of day (0-23), for busy-hour charts.
+SELECT
+  domain,
+  local_month,
+  local_hour,
+  count(*) FILTER (WHERE billable) AS calls,
+  count(*) FILTER (WHERE billable AND answered) AS answered,
+  coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS talk_s
+FROM calls
+GROUP BY domain, local_month, local_hour
