@@ -2,6 +2,9 @@ import type { EnvConfig } from '../config/env.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
 import type { CdrSource } from '../source/types.ts';
 import type { Logger } from '../util/logger.ts';
+import type { Clock } from '../util/clock.ts';
+import { runTransform } from '../transform/run-transform.ts';
+import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { Stages } from './tasks.ts';
 
@@ -27,9 +30,12 @@ async function stageFn(path: string, name: string): Promise<AnyFn> {
  * Binds the jobs to the real stage modules. `source` overrides the env-built source (the demo
  * passes one built from the simulator's URL).
  */
-export function createRealStages(rt: { env: EnvConfig; logger: Logger }, opts: { source?: () => CdrSource; alerter?: Alerter } = {}): Stages {
+export function createRealStages(
+  rt: { env: EnvConfig; logger: Logger; dataDir: string; clock: Clock },
+  opts: { source?: () => CdrSource; alerter?: Alerter } = {},
+): Stages {
   return {
-    alerter: opts.alerter,
+    alerter: opts.alerter ?? createMailAlerter({ env: rt.env, dataDir: rt.dataDir, clock: rt.clock }),
     createSource: async (ctx) => ({
       source:
         opts.source?.() ??
@@ -54,9 +60,8 @@ export function createRealStages(rt: { env: EnvConfig; logger: Logger }, opts: {
       });
     },
     transform: async (ctx) => {
-      const runTransform = await stageFn('../transform/run-transform.ts', 'runTransform');
       const summary = await runTransform({ dataDir: ctx.dataDir, config: ctx.config, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
-      return { failedTests: [], summary };
+      return { failedTests: summary.status === 'failed' ? summary.failedTests : [], summary };
     },
     reconcile: async (ctx, source, month) => {
       const runReconcile = await stageFn('../transform/reconcile.ts', 'runReconcile');
