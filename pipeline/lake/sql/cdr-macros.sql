@@ -3,13 +3,21 @@
 
 -- Every datetime form the API uses: '2026-11-27 13:00:00' (bare: UTC), '...T13:00:00Z',
 -- '...T13:00:00-08:00', '...-08:00[US/Pacific]' (the zone suffix adds nothing to the offset),
--- and '...T13:00:00[US/Pacific]' (no offset: local time in that zone). Unparseable -> NULL.
-CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS CASE
+-- '...T13:00:00[US/Pacific]' (no offset: wall time in that zone), plus the looser spellings the
+-- client accepts (lower-case t/z, ',' before fractions, a space before the offset, no seconds).
+-- Unparseable (or the '0000-00-00 00:00:00' placeholder) -> NULL.
+CREATE OR REPLACE TEMP MACRO cdr_ts_norm(p) AS regexp_replace(
+  regexp_replace(replace(upper(trim(p)), ',', '.'), '\s+([+-]\d)', '\1'),
+  '^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})([^:\d]|$)', '\1:00\2');
+CREATE OR REPLACE TEMP MACRO cdr_ts_slow(s) AS CASE
   WHEN s IS NULL OR trim(s) = '' THEN NULL
-  WHEN NOT contains(s, '[') THEN try_cast(trim(s) AS TIMESTAMPTZ)
-  WHEN regexp_matches(s, '(Z|z|[+-]\d{2}(:?\d{2})?)\s*\[') THEN try_cast(trim(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMPTZ)
-  ELSE try(timezone(regexp_extract(s, '\[([^\]]+)\]', 1), try_cast(trim(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMP)))
+  WHEN NOT contains(s, '[') THEN try_cast(cdr_ts_norm(s) AS TIMESTAMPTZ)
+  WHEN regexp_matches(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)), '(Z|[+-]\d{2}(:?\d{2})?)$')
+    THEN try_cast(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMPTZ)
+  ELSE try(timezone(regexp_extract(s, '\[([^\]]+)\]', 1), try_cast(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMP)))
 END;
+-- The common forms cast directly; only the rest pay for the regular expressions.
+CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS coalesce(try_cast(s AS TIMESTAMPTZ), cdr_ts_slow(s));
 
 -- Seconds may arrive as numbers or numeric strings ("42", "42.0").
 CREATE OR REPLACE TEMP MACRO cdr_int(s) AS coalesce(try_cast(trim(s) AS INTEGER), try_cast(round(try_cast(trim(s) AS DOUBLE)) AS INTEGER));

@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import { LakeWriter, type RejectRow } from '../lake/lake-writer.ts';
+import { encodePartitionValue } from '../lake/partition-path.ts';
+import type { CdrSource, TimeWindow } from '../source/types.ts';
+import { openAnomalyDomainsOf, recordAnomaly, resolveAnomaliesWithin, type Anomaly } from '../state/anomalies.ts';
+import { withState } from '../state/state-db.ts';
+import { advanceWatermarkRow, readWatermarks } from '../state/watermarks.ts';
+import type { Clock } from '../util/clock.ts';
+import { redact, UsageError } from '../util/errors.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Month } from '../util/month.ts';
+import { FairQueue } from './fair-queue.ts';
+import { IngestIncompleteError, type IngestAnomaly, type IngestProgress, type IngestSummary } from './ingest-summary.ts';
+import { PageSpool } from './spool.ts';
+import { fetchWindow, type WindowFetch } from './window-fetch.ts';
+import { advanceWatermark, contiguousPrefix, cutWindows, decideWindow, formatWindow, incrementalRange, windowMonth } from './windows.ts';
+import { cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
+
+export interface IngestOptions {
+  dataDir: string;
+  config: CdrpipeConfig;
+  source: CdrSource;
+  clock: Clock;
+  logger: Logger;
+  /** Stops taking new windows; windows in flight finish and completed ranges are flushed. */
+  signal?: AbortSignal;
+  /** Backfill [from, to). Without both: incremental from each domain's watermark. */
+  from?: Date;
+  to?: Date;
+  /** Only these domains (default: every domain the API lists). */
+  domains?: string[];
+  /** Requests in flight across the run (default `config.ingest.concurrency`). */
+  concurrency?: number;
+  onProgress?: (p: IngestProgress) => void;
+  runId?: string;
+  /** Rows spooled for a partition before a completed prefix of it is merged early (bounds disk use). */
+  flushRows?: number;
+  /** DuckDB memory cap of the lake writer (it spills beyond it). Default 512MB. */
+  writerMemoryLimit?: string;
+}
+
+const DEFAULT_FLUSH_ROWS = 500_000;
+
+interface DomainState {
+  domain: string;
+  watermark: Date | undefined;
+  /** Where an incremental run for a domain without a watermark started. */
+  seed: Date | undefined;
+  flushed: TimeWindow[];
+}
+
+interface DoneWindow {
+  window: TimeWindow;
+  files: string[];
+  rows: number;
+}
+
+interface PartitionState {
+  dom: DomainState;
+  month: Month;
+  end: Date;
+  /** Everything before this has been handed to the writer. */
+  flushedTo: Date;
+  done: Map<number, DoneWindow>;
+  spooledRows: number;
+}
+
+interface WindowTask {
+  part: PartitionState;
+  window: TimeWindow;
+}
+
+/**
+ * Pages every selected domain's CDRs into the lake: windows sized by count, pages fetched
+ * concurrently under one global limit with round-robin fairness across domains, each
+ * partition merged atomically, watermarks moved only after the rows are in the lake, and a
+ * completeness check per window. Throws IngestIncompleteError (with the summary) when some
+ * windows failed; everything that did complete is in the lake.
+ */
+export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
+  const { dataDir, source, clock, logger } = opts;
+  const settings = opts.config.ingest;
+  const concurrency = opts.concurrency ?? settings.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`concurrency must be a whole number >= 1, got ${concurrency}`);
+  const backfill = opts.from !== undefined || opts.to !== undefined;
+  const now = clock.now();
+  const from = opts.from;
+  const to = opts.to ?? (opts.from ? new Date(now.getTime() - settings.settleMinutes * 60_000) : undefined);
+  if (backfill && (!from || !to)) throw new UsageError('--to needs --from: give both ends of the backfill range, or neither for an incremental run');
+  if (from && to && !(from < to)) throw new UsageError(`--from ${from.toISOString()} must be before --to ${to.toISOString()}`);
+
+  const t0 = performance.now();
+  const runId = opts.runId ?? randomUUID();
+  const stats0 = source.stats();
+  const limit = pLimit(concurrency);
+  const summary: IngestSummary = {
+    runId,
+    mode: backfill ? 'backfill' : 'incremental',
+    ...(from && to ? { range: { from: from.toISOString(), to: to.toISOString() } } : {}),
+    domains: 0,
+    windows: 0,
+    windowsEmpty: 0,
+    windowsSplit: 0,
+    refetches: 0,
+    requests: 0,
+    retries: 0,
+    retriesByReason: {},
+    rowsFetched: 0,
+    rowsWritten: 0,
+    rows: 0,
+    partitionsWritten: 0,
+    partitionsUnchanged: 0,
+    rejects: 0,
+    outOfWindow: 0,
+    anomalies: [],
+    failures: [],
+    interrupted: false,
+    watermarks: {},
+    elapsedMs: 0,
+  };
+  let windowsKnown = 0;
+  const progress = (phase: IngestProgress['phase']) => {
+    if (!opts.onProgress) return;
+    opts.onProgress({ phase, done: summary.windows, total: windowsKnown, rows: summary.rowsFetched, requests: source.stats().requests - stats0.requests });
+  };
+  const fail = (domain: string, window: TimeWindow | undefined, err: unknown) => {
+    const error = redact(err instanceof Error ? err.message : String(err));
+    summary.failures.push({ domain, ...(window ? { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() } : {}), error });
+    logger.error({ domain, window: window ? formatWindow(window) : undefined, err: error }, 'ingest window failed');
+  };
+
+  await cleanStaleWorkDirs(dataDir);
+  const workDir = await createWorkDir(dataDir, runId);
+  const writer = await LakeWriter.open(dataDir, { workDir: join(workDir, 'writer'), memoryLimit: opts.writerMemoryLimit });
+  const spool = await PageSpool.create(join(workDir, 'spool'));
+  const rejects: RejectRow[] = [];
+  const flushes: Promise<void>[] = [];
+  const flushRows = opts.flushRows ?? DEFAULT_FLUSH_ROWS;
+
+  const addAnomaly = async (a: Anomaly) => {
+    const row: IngestAnomaly = {
+      domain: a.domain,
+      windowStart: a.windowStart.toISOString(),
+      windowEnd: a.windowEnd.toISOString(),
+      kind: a.kind,
+      expected: a.expected,
+      got: a.got,
+      detail: a.detail,
+    };
+    summary.anomalies.push(row);
+    logger.warn(row, 'ingest completeness anomaly');
+    await withState(dataDir, (db) => recordAnomaly(db, a, clock.now()));
+  };
+
+  const flush = async (part: PartitionState, range: TimeWindow, windows: DoneWindow[]) => {
+    const { domain } = part.dom;
+    const files = windows.flatMap((w) => w.files);
+    const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
+    try {
+      const res = await writer.writePartition({ domain, month: part.month, range, files, ingestedAt: clock.now() });
+      if (res.changed) {
+        summary.partitionsWritten++;
+        summary.rowsWritten += res.rowsTotal;
+      } else {
+        summary.partitionsUnchanged++;
+      }
+      if (res.rowsInRange !== expectedRows) {
+        await addAnomaly({
+          domain,
+          windowStart: range.start,
+          windowEnd: range.end,
+          kind: 'write-mismatch',
+          expected: expectedRows,
+          got: res.rowsInRange,
+          detail: 'distinct ids fetched vs rows the lake holds for the range (datetime the lake could not read?)',
+        });
+      }
+      part.dom.flushed.push(range);
+      const next = advanceWatermark(part.dom.watermark, part.dom.flushed, part.dom.seed);
+      if (next && (!part.dom.watermark || next > part.dom.watermark)) {
+        await withState(dataDir, (db) => advanceWatermarkRow(db, domain, next, clock.now()));
+        part.dom.watermark = next;
+      }
+      logger.debug({ domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed }, 'partition range flushed');
+    } catch (err) {
+      fail(domain, range, err);
+    } finally {
+      await spool.remove(files);
+      progress('windows');
+    }
+  };
+
+  const maybeFlush = (part: PartitionState, force: boolean) => {
+    const prefix = contiguousPrefix(part.flushedTo, [...part.done.values()].map((d) => d.window));
+    if (!prefix) return;
+    const windows = [...part.done.values()].filter((d) => d.window.start >= prefix.start && d.window.end <= prefix.end);
+    const rows = windows.reduce((n, w) => n + w.rows, 0);
+    if (!force && prefix.end < part.end && rows < flushRows) return;
+    for (const w of windows) part.done.delete(w.window.start.getTime());
+    part.spooledRows -= rows;
+    part.flushedTo = prefix.end;
+    flushes.push(flush(part, prefix, windows));
+  };
+
+  const complete = (part: PartitionState, done: DoneWindow) => {
+    part.done.set(done.window.start.getTime(), done);
+    part.spooledRows += done.rows;
+    summary.windows++;
+    summary.rowsFetched += done.rows;
+    progress('windows');
+    maybeFlush(part, part.spooledRows >= flushRows);
+  };
+
+  const queue = new FairQueue<WindowTask>();
+  const partitions: PartitionState[] = [];
+  const domainStates: DomainState[] = [];
+  try {
+    progress('domains');
+    const listed = await limit(() => source.listDomains());
+    await writer.writeDomains(listed, clock.now());
+    const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
+    const known = new Set(listed.map((d) => d.domain));
+    for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
+    const [watermarks, openAnomalyDomains] = await withState(dataDir, async (db) => [await readWatermarks(db), await openAnomalyDomainsOf(db)] as const);
+
+    for (const domain of names) {
+      try {
+        encodePartitionValue(domain);
+      } catch (err) {
+        fail(domain, undefined, err);
+        continue;
+      }
+      const wm = watermarks.get(domain);
+      const range = backfill ? { start: from!, end: to! } : incrementalRange(wm, now, settings);
+      const dom: DomainState = { domain, watermark: wm, seed: !backfill && !wm ? range?.start : undefined, flushed: [] };
+      domainStates.push(dom);
+      summary.domains++;
+      if (!range) continue;
+      const byMonth = new Map<Month, PartitionState>();
+      for (const window of cutWindows(range, settings.maxWindowDays)) {
+        const month = windowMonth(window);
+        let part = byMonth.get(month);
+        if (!part) {
+          part = { dom, month, end: window.end, flushedTo: window.start, done: new Map(), spooledRows: 0 };
+          byMonth.set(month, part);
+          partitions.push(part);
+        }
+        part.end = window.end;
+        queue.push(domain, { part, window });
+        windowsKnown++;
+      }
+    }
+
+    const processWindow = async ({ part, window }: WindowTask): Promise<void> => {
+      const { domain } = part.dom;
+      const count = await limit(() => source.countCdrs(domain, window));
+      const decision = decideWindow(window, count.total, settings);
+      if (decision.kind === 'split') {
+        summary.windowsSplit++;
+        windowsKnown += 1;
+        queue.unshift(domain, ...decision.halves.map((w) => ({ part, window: w })));
+        return;
+      }
+      if (decision.kind === 'empty') {
+        summary.windowsEmpty++;
+        complete(part, { window, files: [], rows: 0 });
+        return;
+      }
+      const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
+      let fetched: WindowFetch = await fetchWindow({ ...args, total: count.total });
+      let expected = count.total;
+      if (gotOf(fetched) !== expected) {
+        logger.info({ domain, window: formatWindow(window), expected, got: gotOf(fetched) }, 'rows differ from the count; re-fetching the window once');
+        summary.refetches++;
+        await spool.remove(fetched.files);
+        const recount = await limit(() => source.countCdrs(domain, window));
+        expected = recount.total;
+        fetched = await fetchWindow({ ...args, total: recount.total });
+        if (gotOf(fetched) !== expected) {
+          await addAnomaly({
+            domain,
+            windowStart: window.start,
+            windowEnd: window.end,
+            kind: 'count-mismatch',
+            expected,
+            got: fetched.distinctIds,
+            detail: `after one re-fetch: ${fetched.distinctIds} distinct valid, ${fetched.rejects.length} rejected, ${fetched.outOfWindow} outside the window`,
+          });
+        }
+      }
+      if (gotOf(fetched) === expected && openAnomalyDomains.has(domain)) {
+        await withState(dataDir, (db) => resolveAnomaliesWithin(db, domain, window.start, window.end, clock.now()));
+      }
+      for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
+      summary.rejects += fetched.rejects.length;
+      summary.outOfWindow += fetched.outOfWindow;
+      complete(part, { window, files: fetched.files, rows: fetched.distinctIds });
+    };
+
+    // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.
+    const maxActive = Math.max(2, concurrency * 2);
+    const active = new Set<Promise<void>>();
+    for (;;) {
+      while (!opts.signal?.aborted && active.size < maxActive) {
+        const task = queue.next();
+        if (!task) break;
+        const p: Promise<void> = processWindow(task)
+          .catch((err: unknown) => fail(task.part.dom.domain, task.window, err))
+          .finally(() => active.delete(p));
+        active.add(p);
+      }
+      if (active.size === 0) break;
+      await Promise.race(active);
+    }
+    if (opts.signal?.aborted && queue.size > 0) {
+      summary.interrupted = true;
+      logger.warn({ windowsLeft: queue.size }, 'ingest interrupted: windows in flight finished and were flushed, the rest are left for the next run');
+      queue.clear();
+    }
+  } finally {
+    // Whatever completed contiguously is merged, also after a failure or an abort.
+    for (const part of partitions) maybeFlush(part, true);
+    await Promise.allSettled(flushes);
+    try {
+      const file = await writer.writeRejects(rejects, runId, clock.now());
+      if (file) summary.rejectsFile = file;
+    } catch (err) {
+      fail('(rejects)', undefined, err);
+    }
+    await writer.close();
+    await removeWorkDir(workDir);
+  }
+
+  const stats = source.stats();
+  summary.requests = stats.requests - stats0.requests;
+  summary.retries = stats.retries - stats0.retries;
+  for (const [k, v] of Object.entries(stats.retriesByReason)) {
+    const d = v - (stats0.retriesByReason[k] ?? 0);
+    if (d > 0) summary.retriesByReason[k] = d;
+  }
+  summary.rows = summary.rowsWritten;
+  for (const d of domainStates) if (d.watermark) summary.watermarks[d.domain] = d.watermark.toISOString();
+  summary.elapsedMs = Math.round(performance.now() - t0);
+  progress('done');
+  logger.info({ ...summary, anomalies: summary.anomalies.length, failures: summary.failures.length }, 'ingest finished');
+  if (summary.failures.length > 0) throw new IngestIncompleteError(summary);
+  return summary;
+}
+
+/** What the server sent for a window, to compare with its count. */
+function gotOf(f: WindowFetch): number {
+  return f.distinctIds + f.rejects.length + f.outOfWindow;
+}

@@ -1,0 +1,36 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CdrPage } from '../source/types.ts';
+
+/**
+ * Page bodies on their way to the lake: one file per page, named by a run-wide sequence number
+ * (the lake writer keeps the copy with the highest number when an id appears twice). Lives in
+ * the data directory so the writer's temp files and the lake share one filesystem.
+ */
+export class PageSpool {
+  private seq = 0;
+
+  private constructor(readonly dir: string) {}
+
+  static async create(dir: string): Promise<PageSpool> {
+    await mkdir(dir, { recursive: true });
+    return new PageSpool(dir);
+  }
+
+  /**
+   * Writes what the lake should load from a page: the body exactly as received when every
+   * element passed validation, otherwise the valid records re-serialised (rejects go to
+   * lake/rejects instead). Out-of-window records may stay in a body: the writer filters on the
+   * window. Returns undefined when the page holds nothing to load.
+   */
+  async writePage(page: CdrPage): Promise<string | undefined> {
+    if (page.records.length === 0) return undefined;
+    const path = join(this.dir, `${++this.seq}.json`);
+    await writeFile(path, page.rejects.length === 0 ? page.body : JSON.stringify(page.records));
+    return path;
+  }
+
+  async remove(files: readonly string[]): Promise<void> {
+    await Promise.all(files.map((f) => rm(f, { force: true })));
+  }
+}

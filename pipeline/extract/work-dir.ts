@@ -1,0 +1,41 @@
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Scratch space of ingest runs: <dataDir>/tmp/ingest-<runId>, on the lake's filesystem. */
+export const workRoot = (dataDir: string) => join(dataDir, 'tmp');
+
+export async function createWorkDir(dataDir: string, runId: string): Promise<string> {
+  const dir = join(workRoot(dataDir), `ingest-${runId.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'pid'), String(process.pid));
+  return dir;
+}
+
+export async function removeWorkDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes work directories of runs that were killed (their process is gone). */
+export async function cleanStaleWorkDirs(dataDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(workRoot(dataDir));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('ingest-')) continue;
+    const dir = join(workRoot(dataDir), name);
+    const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => 'NaN'));
+    if (!Number.isInteger(pid) || (pid !== process.pid && !alive(pid))) await removeWorkDir(dir);
+  }
+}

@@ -1,0 +1,21 @@
+import type { Db } from '../db/duckdb.ts';
+
+/**
+ * Per-domain ingest watermarks: every CDR starting before a domain's watermark is durably in the
+ * lake. Callers open state.duckdb with `withState` for each read or write and close it again.
+ */
+export async function readWatermarks(db: Db): Promise<Map<string, Date>> {
+  const rows = await db.all<{ domain: string; epoch_ms: string | number }>(
+    `SELECT domain, epoch_ms(watermark) AS epoch_ms FROM watermarks`,
+  );
+  return new Map(rows.map((r) => [r.domain, new Date(Number(r.epoch_ms))]));
+}
+
+/** Moves a domain's watermark forward (never backward: an older value is ignored). */
+export async function advanceWatermarkRow(db: Db, domain: string, watermark: Date, at: Date): Promise<void> {
+  await db.run(
+    `INSERT INTO watermarks (domain, watermark, updated_at) VALUES ($domain, $wm::TIMESTAMPTZ, $at::TIMESTAMPTZ)
+     ON CONFLICT (domain) DO UPDATE SET watermark = greatest(watermarks.watermark, excluded.watermark), updated_at = excluded.updated_at`,
+    { domain, wm: watermark.toISOString(), at: at.toISOString() },
+  );
+}
