@@ -1,0 +1,34 @@
+/** Without SMTP_URL, messages become .eml files in data/outbox/ (written aside, then renamed). */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { encodePartitionValue } from '../lake/partition-path.ts';
+import type { Clock } from '../util/clock.ts';
+import type { MailTransport, OutgoingMail, SendResult } from './mail-transport.ts';
+
+/** File name from the message's report headers and the recipient, e.g. 2026-10_monthly-usage_acme.example_usage%40acme.example_1761...eml */
+function emlName(mail: OutgoingMail, clock: Clock): string {
+  const tag = mail.headers?.['X-Cdrpipe-Report'] ?? 'message';
+  const [report = 'message', month = 'month', domain = 'all'] = tag.split(';').map((s) => s.trim());
+  const stamp = clock.now().toISOString().replace(/[:.]/g, '');
+  return [month, report, domain, mail.to].map((p) => encodePartitionValue(p || '_')).join('_') + `_${stamp}.eml`;
+}
+
+export function createOutboxTransport(dir: string, clock: Clock): MailTransport {
+  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  return {
+    kind: 'outbox',
+    description: `outbox ${dir}`,
+    async send(mail: OutgoingMail, signal?: AbortSignal): Promise<SendResult> {
+      signal?.throwIfAborted();
+      const info = await transporter.sendMail(mail);
+      await mkdir(dir, { recursive: true });
+      const final = join(dir, emlName(mail, clock));
+      const aside = `${final}.${process.pid}.tmp`;
+      await writeFile(aside, info.message as Buffer);
+      await rename(aside, final);
+      return { messageId: info.messageId, response: `written to ${final}`, confirmed: false };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The send log in state.duckdb (`sends`, keyed by report, domain, month, recipient). Every state
+ * change opens, writes and closes the database (withState), so it is never held open across an
+ * SMTP conversation; writes from this process are queued one at a time.
+ */
+import type { Clock } from '../util/clock.ts';
+import { withState } from '../state/state-db.ts';
+import type { Db } from '../db/duckdb.ts';
+
+export const SEND_STATUSES = ['pending', 'sent', 'confirmed', 'failed'] as const;
+export type SendStatus = (typeof SEND_STATUSES)[number];
+
+export interface SendKey {
+  report: string;
+  domain: string;
+  month: string;
+  recipient: string;
+}
+
+export interface SendRow extends SendKey {
+  status: SendStatus;
+  message_id: string | null;
+  attempts: number;
+  error: string | null;
+  transport: string | null;
+  response: string | null;
+  updated_at: string;
+}
+
+export const keyOf = (k: SendKey) => JSON.stringify([k.report, k.domain, k.month, k.recipient]);
+
+let queue: Promise<unknown> = Promise.resolve();
+/** One state write at a time within this process (two handles on one DuckDB file must not overlap). */
+function serial<T>(fn: () => Promise<T>): Promise<T> {
+  const next = queue.then(fn, fn);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Columns the send log adds to the shared `sends` table (idempotent, additive). */
+const SENDS_COLUMNS_SQL = `ALTER TABLE sends ADD COLUMN IF NOT EXISTS transport VARCHAR;
+ALTER TABLE sends ADD COLUMN IF NOT EXISTS response VARCHAR;`;
+
+function state<T>(dataDir: string, fn: (db: Db) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return serial(() =>
+    withState(
+      dataDir,
+      async (db) => {
+        await db.exec(SENDS_COLUMNS_SQL);
+        return fn(db);
+      },
+      { signal },
+    ),
+  );
+}
+
+/** Every send-log row of one report-month. */
+export async function readSends(dataDir: string, report: string, month: string): Promise<Map<string, SendRow>> {
+  const rows = await state(dataDir, (db) =>
+    db.all(`SELECT report, domain, month, recipient, status, message_id, attempts, error, transport, response, CAST(updated_at AS VARCHAR) AS updated_at
+            FROM sends WHERE report = $report AND month = $month`, { report, month }),
+  );
+  return new Map((rows as unknown as SendRow[]).map((r) => [keyOf(r), r]));
+}
+
+export const SEND_DECISIONS = ['send', 'skip', 'maybe-sent'] as const;
+export type SendDecision = (typeof SEND_DECISIONS)[number];
+
+/**
+ * Whether to send, from the log row. Sent/confirmed rows are skipped, except outbox rows when a
+ * real mail server is configured now (an .eml in the outbox reached nobody). A pending row means
+ * a run stopped between handing the message over and recording the answer: it may have been
+ * delivered, so it is not resent without --force.
+ */
+export function decideSend(row: SendRow | undefined, opts: { force: boolean; transportKind: string }): SendDecision {
+  if (!row || opts.force) return 'send';
+  if (row.status === 'pending') return 'maybe-sent';
+  if (row.status === 'sent' || row.status === 'confirmed') {
+    return row.transport === 'outbox' && opts.transportKind !== 'outbox' ? 'send' : 'skip';
+  }
+  return 'send';
+}
+
+/** Records that a message is about to be handed to the transport. */
+export async function markPending(dataDir: string, key: SendKey, transport: string, clock: Clock, signal?: AbortSignal): Promise<void> {
+  await state(
+    dataDir,
+    (db) =>
+      db.run(
+        `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)
+         VALUES ($report, $domain, $month, $recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ)
+         ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
+           status = 'pending', attempts = sends.attempts + 1, error = NULL, transport = excluded.transport, updated_at = excluded.updated_at`,
+        { ...key, transport, now: clock.now().toISOString() },
+      ),
+    signal,
+  );
+}
+
+/** Records the transport's answer: sent (outbox) or confirmed (a server's 250 and message id). */
+export async function markDelivered(
+  dataDir: string,
+  key: SendKey,
+  result: { status: 'sent' | 'confirmed'; messageId: string; response: string },
+  clock: Clock,
+): Promise<void> {
+  await state(dataDir, (db) =>
+    db.run(
+      `UPDATE sends SET status = $status, message_id = $message_id, response = $response, error = NULL, updated_at = $now::TIMESTAMPTZ
+       WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
+      { ...key, status: result.status, message_id: result.messageId, response: result.response.slice(0, 500), now: clock.now().toISOString() },
+    ),
+  );
+}
+
+/** Records a failure the server or network reported: safe to retry on the next run. */
+export async function markFailed(dataDir: string, key: SendKey, error: string, clock: Clock): Promise<void> {
+  await state(dataDir, (db) =>
+    db.run(
+      `UPDATE sends SET status = 'failed', error = $error, updated_at = $now::TIMESTAMPTZ
+       WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
+      { ...key, error: error.slice(0, 1000), now: clock.now().toISOString() },
+    ),
+  );
+}

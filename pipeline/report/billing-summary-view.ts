@@ -1,0 +1,150 @@
+/** The billing team's report: every domain's billed totals for the month and its reconciliation status. */
+import { csvNumber, toCsv } from './csv.ts';
+import { formatMoney, fromScaled, toScaled } from './decimal.ts';
+import { formatInt, formatMinutes } from './format.ts';
+import { localMonthPeriod } from './period.ts';
+import type { BillingSummaryRow } from './warehouse-queries.ts';
+
+export const RECONCILE_STATUSES = ['ok', 'off', 'not reconciled'] as const;
+export type ReconcileStatus = (typeof RECONCILE_STATUSES)[number];
+
+export interface ReconciliationRow {
+  domain: string;
+  status: string;
+  detail: string | null;
+}
+
+export interface BillingLine {
+  domain: string;
+  customer: string;
+  timeZone: string;
+  calls: string;
+  billableMinutes: string;
+  charge: string;
+  status: ReconcileStatus;
+  statusClass: 'ok' | 'off' | 'none';
+  detail: string;
+}
+
+export interface BillingSummaryView {
+  reseller: string;
+  month: string;
+  monthLabel: string;
+  rows: BillingLine[];
+  /** One line per currency: amounts in different currencies are never added together. */
+  totals: { currency: string; amount: string; raw: string }[];
+  counts: { domains: string; calls: string; billableMinutes: string; ok: number; off: number; notReconciled: number };
+  generatedAt: string;
+}
+
+export interface BillingViewOptions {
+  resellerName: string;
+  generatedAt: string;
+  /** Per domain: display name, plan currency and decimals (used when the month has no rows). */
+  customer: (domain: string) => { name: string; currency: string; decimals: number };
+}
+
+function statusOf(r: ReconciliationRow | undefined): ReconcileStatus {
+  if (!r) return 'not reconciled';
+  return r.status === 'ok' ? 'ok' : r.status === 'off' ? 'off' : 'not reconciled';
+}
+
+/** Pure: warehouse rows + reconciliation rows -> the billing report's figures. */
+export function buildBillingSummaryView(
+  month: string,
+  rows: readonly BillingSummaryRow[],
+  reconciliations: readonly ReconciliationRow[],
+  opts: BillingViewOptions,
+): BillingSummaryView {
+  const recon = new Map(reconciliations.map((r) => [r.domain, r]));
+  const SCALE = 6;
+  const sums = new Map<string, { value: bigint; decimals: number }>();
+  let calls = 0n;
+  let billable = 0n;
+  const counts = { ok: 0, off: 0, notReconciled: 0 };
+  const lines = rows.map((r): BillingLine => {
+    const c = opts.customer(r.domain);
+    const currency = r.currency || c.currency;
+    const prev = sums.get(currency) ?? { value: 0n, decimals: c.decimals };
+    sums.set(currency, { value: prev.value + toScaled(r.charge, SCALE), decimals: Math.max(prev.decimals, c.decimals) });
+    calls += BigInt(r.calls);
+    billable += BigInt(r.billable_s);
+    const rec = recon.get(r.domain);
+    const status = statusOf(rec);
+    if (status === 'ok') counts.ok++;
+    else if (status === 'off') counts.off++;
+    else counts.notReconciled++;
+    return {
+      domain: r.domain,
+      customer: c.name === r.domain ? '' : c.name,
+      timeZone: r.time_zone,
+      calls: formatInt(r.calls),
+      billableMinutes: formatMinutes(r.billable_s),
+      charge: formatMoney(r.charge, currency, c.decimals),
+      status,
+      statusClass: status === 'ok' ? 'ok' : status === 'off' ? 'off' : 'none',
+      detail: rec?.detail ?? '',
+    };
+  });
+  const totals = [...sums.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, s]) => {
+      const raw = fromScaled(s.value, SCALE);
+      return { currency, amount: formatMoney(raw, currency, s.decimals), raw };
+    });
+  return {
+    reseller: opts.resellerName,
+    month,
+    monthLabel: localMonthPeriod(month, 'UTC').label,
+    rows: lines,
+    totals,
+    counts: { domains: formatInt(rows.length), calls: formatInt(calls), billableMinutes: formatMinutes(billable), ...counts },
+    generatedAt: opts.generatedAt,
+  };
+}
+
+export const BILLING_CSV_HEADER = [
+  'month',
+  'domain',
+  'customer',
+  'time_zone',
+  'calls',
+  'answered',
+  'billable_seconds',
+  'included_seconds_used',
+  'charge',
+  'currency',
+  'reconciliation',
+  'detail',
+] as const;
+
+/** One line per domain with exact amounts (DECIMAL text as stored). */
+export function buildBillingCsv(
+  month: string,
+  rows: readonly BillingSummaryRow[],
+  reconciliations: readonly ReconciliationRow[],
+  customer: BillingViewOptions['customer'],
+): string {
+  const recon = new Map(reconciliations.map((r) => [r.domain, r]));
+  return toCsv(
+    BILLING_CSV_HEADER,
+    rows.map((r) => {
+      const c = customer(r.domain);
+      const rec = recon.get(r.domain);
+      return [
+        month,
+        r.domain,
+        c.name,
+        r.time_zone,
+        csvNumber(r.calls),
+        csvNumber(r.answered),
+        csvNumber(r.billable_s),
+        csvNumber(r.included_s_used),
+        csvNumber(fromScaled(toScaled(r.charge, 6), 6)),
+        r.currency || c.currency,
+        statusOf(rec),
+        rec?.detail ?? '',
+      ];
+    }),
+  );
+}
