@@ -1,11 +1,97 @@
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { formatDemoSummary, runDemo } from '../schedule/demo.ts';
+import type { JobProgress } from '../schedule/job-types.ts';
+import { loadRuntime } from '../schedule/runtime.ts';
+import { createLogger } from '../util/logger.ts';
+import { UsageError } from '../util/errors.ts';
 
-// Placeholder: the owner of this command replaces this file.
+/** A progress display: a bar on a terminal, a line per phase otherwise. */
+function progressDisplay(): { update: (p: JobProgress) => void; stop: () => void } {
+  const tty = process.stderr.isTTY;
+  let phase = '';
+  let bar: cliProgress.SingleBar | undefined;
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    update: (p) => {
+      if (p.phase !== phase) {
+        phase = p.phase;
+        if (!p.phase.startsWith('ingest') || !tty) {
+          stopBar();
+          process.stderr.write(`• ${p.phase}\n`);
+        }
+      }
+      if (tty && p.phase.startsWith('ingest') && p.total !== undefined) {
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            { format: '• ingest  [{bar}] {value}/{total} windows | {rows} CDRs | {requests} requests | {duration_formatted}', hideCursor: true, stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(Math.max(p.total, 1), p.done ?? 0, { rows: p.rows ?? 0, requests: p.requests ?? 0 });
+        }
+        bar.setTotal(Math.max(p.total, p.done ?? 0, 1));
+        bar.update(p.done ?? 0, { rows: p.rows ?? 0, requests: p.requests ?? 0 });
+      }
+    },
+    stop: stopBar,
+  };
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** `cdrpipe demo` (= `npm start`): the whole pipeline against the embedded simulator, into ./data. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('not implemented yet')
-    .action(() => {
-      throw new Error('cdrpipe demo is not implemented yet');
+    .description('run the whole pipeline end to end against a local NetSapiens v2 simulator: previous month and month to date, reports into the outbox')
+    .option('--fresh', 'start over in a new data directory (<data dir>/demo-<UTC timestamp>) instead of reusing the data directory')
+    .option('--domains <n>', 'customer domains in the simulator', '36')
+    .option('--seed <n>', 'simulator seed (same seed, same calls)', '2026')
+    .option('--json', 'print the summary as JSON')
+    .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
+    .action(async (opts: { fresh?: boolean; domains: string; seed: string; json?: boolean; config?: string }) => {
+      const domains = Number(opts.domains);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(domains) || domains < 1 || domains > 2000) throw new UsageError(`--domains ${JSON.stringify(opts.domains)}: expected a whole number from 1 to 2000`);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed ${JSON.stringify(opts.seed)}: expected a whole number`);
+      const logger = createLogger({ level: process.env.CDRPIPE_LOG_LEVEL ?? 'warn' });
+      const rt = await loadRuntime({ configPath: opts.config, logger });
+      const dataDir = opts.fresh ? resolve(join(rt.dataDir, `demo-${stamp(rt.clock.now())}`)) : rt.dataDir;
+      process.stderr.write(`cdrpipe demo: data directory ${dataDir}\n`);
+      const abort = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write(`\n${sig}: finishing the current window, then stopping (again to exit at once)\n`);
+        abort.abort(new Error(`received ${sig}`));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const display = progressDisplay();
+      try {
+        const summary = await runDemo({
+          dataDir,
+          config: rt.config,
+          env: { ...rt.env, dataDir },
+          clock: rt.clock,
+          logger,
+          simulator: { domains, seed },
+          onProgress: display.update,
+          signal: abort.signal,
+        });
+        display.stop();
+        process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatDemoSummary(summary, { dataDirFromEnv: Boolean(process.env.CDRPIPE_DATA_DIR) }));
+        const codes = summary.runs.map((r) => r.exitCode);
+        process.exitCode = codes.includes(1) ? 1 : codes.includes(3) ? 3 : 0;
+      } finally {
+        display.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
 }

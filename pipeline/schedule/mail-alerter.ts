@@ -1,8 +1,6 @@
 import type { EnvConfig } from '../config/env.ts';
 import type { MailTransport } from '../deliver/mail-transport.ts';
-import { createOutboxTransport } from '../deliver/outbox-transport.ts';
-import { createSmtpTransport } from '../deliver/smtp-transport.ts';
-import { outboxDir } from '../lake/layout.ts';
+import { createTransportFromEnv } from '../deliver/create-transport.ts';
 import type { Clock } from '../util/clock.ts';
 import type { AlertMessage, Alerter } from './job-types.ts';
 
@@ -16,7 +14,7 @@ function escapeHtml(s: string): string {
  * a long-running scheduler holds no idle SMTP connection.
  */
 export function createMailAlerter(args: { env: EnvConfig; dataDir: string; clock: Clock; transport?: () => MailTransport }): Alerter {
-  const open = args.transport ?? (() => (args.env.smtpUrl ? createSmtpTransport(args.env.smtpUrl) : createOutboxTransport(outboxDir(args.dataDir), args.clock)));
+  const open = args.transport ?? (() => createTransportFromEnv(args.env, args.dataDir, args.clock));
   return {
     async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
       const transport = open();

@@ -4,9 +4,11 @@ import type { CdrSource } from '../source/types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import { runTransform } from '../transform/run-transform.ts';
+import { runIngest } from '../extract/run-ingest.ts';
 import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
-import type { Stages } from './tasks.ts';
+import type { StageSummary, Stages } from './tasks.ts';
+import { runReports } from '../report/run-reports.ts';
 
 /** Loads a stage module that may not have landed yet, with a message that says which. */
 async function stageModule(path: string): Promise<Record<string, unknown>> {
@@ -47,8 +49,7 @@ export function createRealStages(
         }),
     }),
     ingest: async (ctx, source, range, onProgress) => {
-      const runIngest = await stageFn('../extract/run-ingest.ts', 'runIngest');
-      return runIngest({
+      const summary = await runIngest({
         dataDir: ctx.dataDir,
         config: ctx.config,
         source,
@@ -56,8 +57,9 @@ export function createRealStages(
         logger: ctx.logger,
         signal: ctx.signal,
         ...(range ? { from: range.from, to: range.to } : {}),
-        onProgress,
+        onProgress: onProgress ? (p) => onProgress({ phase: `ingest ${p.phase}`, done: p.done, total: p.total, rows: p.rows, requests: p.requests }) : undefined,
       });
+      return { ...summary };
     },
     transform: async (ctx) => {
       const summary = await runTransform({ dataDir: ctx.dataDir, config: ctx.config, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
@@ -69,8 +71,39 @@ export function createRealStages(
       return { month, off: [], domains: 0, summary };
     },
     reports: async (ctx, month) => {
-      const runReports = await stageFn('../report/run-reports.ts', 'runReports');
-      return runReports({ dataDir: ctx.dataDir, config: ctx.config, env: ctx.env, month, send: true, force: false, dryRun: false, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
+      const summary = await runReports({
+        dataDir: ctx.dataDir,
+        config: ctx.config,
+        env: ctx.env,
+        month,
+        send: true,
+        force: false,
+        dryRun: false,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        signal: ctx.signal,
+      });
+      if (summary.failed) {
+        const d = summary.delivery;
+        throw new Error(
+          `reports for ${month} did not all go out: ${summary.renderFailures.length} render failure(s)` +
+            (summary.renderFailures[0] ? ` (first: ${summary.renderFailures[0].domain}: ${summary.renderFailures[0].error})` : '') +
+            (summary.failedDataTests.length ? `, data tests failed: ${summary.failedDataTests.join(', ')}` : '') +
+            (d ? `, delivery ${d.sent} sent, ${d.failed} failed, ${d.maybeSent} maybe sent` : '') +
+            `. The send log keeps what went out; retry with cdrpipe run ${ctx.jobName} (nothing is sent twice).`,
+        );
+      }
+      const d = summary.delivery;
+      // Compact: the run log keeps counts, not every rendered file.
+      return {
+        month: summary.month,
+        mode: summary.mode,
+        reports: summary.reports.length,
+        customerReports: summary.reports.filter((r) => r.report === 'monthly-usage').length,
+        noRecipients: summary.noRecipients.length,
+        delivery: d ? { transport: d.transport, sent: d.sent, skipped: d.skipped, maybeSent: d.maybeSent, failed: d.failed } : undefined,
+        rows: summary.rows,
+      } satisfies StageSummary;
     },
   };
 }

@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { CdrpipeConfig } from '../config/config-schema.ts';
+import type { EnvConfig } from '../config/env.ts';
+import { cdrsDir, outboxDir, reportsDir } from '../lake/layout.ts';
+import { NetSapiensClient } from '../source/netsapiens-client.ts';
+import { startSimulator, type FaultOptions } from '../simulator/index.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Month } from '../util/month.ts';
+import type { JobProgress } from './job-types.ts';
+import { createRealStages } from './real-stages.ts';
+import { runJob, type JobRunResult } from './run-job.ts';
+import { lakeSize, type LakeSize } from './status-report.ts';
+import { monthlyReportPlan } from './task-ranges.ts';
+import { createTaskRegistry, type Stages } from './tasks.ts';
+
+/** The demo's simulated PBX: a few dozen customers, realistic volume, some faults on. */
+export interface DemoSimulatorSettings {
+  seed: number;
+  domains: number;
+  volume: number;
+  faults: FaultOptions;
+}
+
+export const DEMO_SIMULATOR: DemoSimulatorSettings = {
+  seed: 2026,
+  domains: 36,
+  volume: 1,
+  faults: {
+    seed: 7,
+    // A small share of 5xx, a few dropped connections, and 429s whenever a second gets busy.
+    errorRate: 0.01,
+    dropRate: 0.002,
+    rateLimit: { requestsPerSecond: 400, retryAfterSeconds: 1 },
+  },
+};
+
+export interface DemoOptions {
+  dataDir: string;
+  config: CdrpipeConfig;
+  env: EnvConfig;
+  clock: Clock;
+  logger: Logger;
+  simulator?: Partial<DemoSimulatorSettings>;
+  /** Where the simulated data ends; default the start of the current UTC day, so re-runs the same day see identical data. */
+  dataTo?: Date;
+  onProgress?: (p: JobProgress) => void;
+  signal?: AbortSignal;
+  /** Override the stages (tests); default the real ones bound to the simulator. */
+  stages?: (source: () => NetSapiensClient) => Stages;
+}
+
+export interface DemoSummary {
+  dataDir: string;
+  month: Month;
+  simulator: { url: string; domains: number; requests: number; faultsInjected: Record<string, number> };
+  runs: JobRunResult[];
+  lake: LakeSize;
+  reportsDir: string;
+  /** One customer's report.html, if any was rendered. */
+  exampleReport: string | undefined;
+  outbox: string;
+  outboxFiles: number;
+  elapsedMs: number;
+}
+
+async function countFiles(dir: string, suffix: string): Promise<number> {
+  if (!existsSync(dir)) return 0;
+  return ((await readdir(dir, { recursive: true })) as string[]).filter((n) => n.endsWith(suffix)).length;
+}
+
+async function firstReport(dir: string): Promise<string | undefined> {
+  if (!existsSync(dir)) return undefined;
+  const names = ((await readdir(dir, { recursive: true })) as string[]).filter((n) => n.endsWith('report.html')).sort();
+  return names[0] ? join(dir, names[0]) : undefined;
+}
+
+/**
+ * `cdrpipe demo`: starts the simulator on a free loopback port, runs the monthly-reports job
+ * against it (ingest of the previous month and the month to date, transform, data tests,
+ * reconciliation, every customer's report and the billing report into the outbox), then the
+ * month-to-date reconcile job. Runs are recorded like any manual run. Re-running is idempotent:
+ * unchanged partitions are not rewritten and the send log keeps reports from going out twice.
+ */
+export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
+  const started = Date.now();
+  const settings = { ...DEMO_SIMULATOR, ...opts.simulator };
+  const now = opts.clock.now();
+  const dataTo = opts.dataTo ?? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const sim = await startSimulator({
+    port: 0,
+    seed: settings.seed,
+    domains: settings.domains,
+    volume: settings.volume,
+    dataTo,
+    clock: opts.clock,
+    faults: settings.faults,
+  });
+  try {
+    // The demo's own source: the simulator's URL and a key; no NS_* variables needed.
+    const source = () =>
+      NetSapiensClient.create({
+        baseUrl: sim.url,
+        auth: { kind: 'api-key', apiKey: 'demo-key' },
+        clock: opts.clock,
+        logger: opts.logger,
+        maxConcurrentRequests: opts.config.ingest.concurrency,
+        retry: { baseDelayMs: 100, maxDelayMs: 2_000 },
+      });
+    const rt = { env: opts.env, logger: opts.logger, dataDir: opts.dataDir, clock: opts.clock };
+    const stages = opts.stages ? opts.stages(source) : createRealStages(rt, { source });
+    const registry = createTaskRegistry(stages);
+    const runs: JobRunResult[] = [];
+    const common = { registry, trigger: 'manual' as const, dataDir: opts.dataDir, config: opts.config, env: opts.env, clock: opts.clock, logger: opts.logger, signal: opts.signal, alerter: stages.alerter, onProgress: opts.onProgress };
+    const monthlyJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'monthly-reports')?.[0];
+    const reconcileJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'reconcile')?.[0];
+    if (!monthlyJob) throw new Error('jobs.config.ts has no job with task "monthly-reports": the demo runs that job');
+    runs.push(await runJob({ ...common, jobName: monthlyJob }));
+    if (reconcileJob && runs[0]!.status !== 'failed' && !opts.signal?.aborted) {
+      opts.onProgress?.({ phase: 'reconcile month to date' });
+      runs.push(await runJob({ ...common, jobName: reconcileJob }));
+    }
+    const month = monthlyReportPlan({ tick: now, now, timeZone: opts.config.jobs[monthlyJob]!.timeZone ?? opts.config.reseller.timeZone, settleMinutes: 0 }).month;
+    const stats = sim.stats();
+    return {
+      dataDir: opts.dataDir,
+      month,
+      simulator: { url: sim.url, domains: settings.domains, requests: stats.requests, faultsInjected: { ...stats.faultsInjected } },
+      runs,
+      lake: await lakeSize(cdrsDir(opts.dataDir)),
+      reportsDir: reportsDir(opts.dataDir, month),
+      exampleReport: await firstReport(reportsDir(opts.dataDir, month)),
+      outbox: outboxDir(opts.dataDir),
+      outboxFiles: await countFiles(outboxDir(opts.dataDir), '.eml'),
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+/** A path as the user should type it: relative to the working directory when inside it. */
+function shown(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : resolve(p);
+}
+
+/** The closing summary: what happened, what to open, what to try. */
+export function formatDemoSummary(s: DemoSummary, opts: { dataDirFromEnv: boolean }): string {
+  const data = shown(s.dataDir);
+  const envPrefix = opts.dataDirFromEnv || data === 'data' ? '' : `CDRPIPE_DATA_DIR=${data} `;
+  const lines: string[] = [''];
+  lines.push(`cdrpipe demo finished in ${(s.elapsedMs / 1000).toFixed(1)} s — data directory ${data}/`);
+  lines.push(`  simulator  ${s.simulator.domains} customer domains at ${s.simulator.url}, ${s.simulator.requests} requests served` +
+    `, faults injected: ${Object.entries(s.simulator.faultsInjected).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  for (const r of s.runs) {
+    const secs = ((r.endedAt.getTime() - r.startedAt.getTime()) / 1000).toFixed(1);
+    lines.push(`  job        ${r.jobName}: ${r.status} in ${secs} s${r.outcome?.message ? ` — ${r.outcome.message}` : ''}${r.error ? ` — ${r.error}` : ''}`);
+  }
+  lines.push(`  lake       ${s.lake.files} parquet files, ${s.lake.rows} CDRs, ${(s.lake.bytes / 1024 / 1024).toFixed(1)} MiB`);
+  lines.push('', 'Open:');
+  if (s.exampleReport) lines.push(`  a customer's report    ${shown(s.exampleReport)}`);
+  lines.push(`  all reports for ${s.month}  ${shown(s.reportsDir)}/`);
+  lines.push(`  the outbox (${s.outboxFiles} .eml)   ${shown(s.outbox)}/`);
+  lines.push(`  the lake               ${shown(cdrsDir(s.dataDir))}/`);
+  lines.push('', 'Try:');
+  lines.push(`  ${envPrefix}npx cdrpipe status`);
+  lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT domain, local_month, calls, talk_s / 60 AS talk_min, charge FROM usage_monthly ORDER BY charge DESC LIMIT 10"`);
+  lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT call_class, count(*) AS calls, sum(charge) AS charge FROM rated_calls WHERE local_month = '${s.month}' GROUP BY 1 ORDER BY 3 DESC"`);
+  lines.push(
+    `  duckdb -c "SELECT domain, count(*) AS calls, round(sum(talk_s) / 60) AS talk_min FROM read_parquet('${shown(cdrsDir(s.dataDir))}/**/*.parquet', hive_partitioning = true) WHERE month = '${s.month}' GROUP BY 1 ORDER BY 2 DESC LIMIT 10"`,
+  );
+  lines.push('', 'Run it again: nothing is re-sent and unchanged partitions are not rewritten. `npm start -- --fresh` starts over in a new data directory.');
+  return lines.join('\n') + '\n';
+}
