@@ -62,9 +62,21 @@ function offsetText(minutes: number): string {
   return sign + pad2(Math.floor(abs / 60)) + ':' + pad2(abs % 60);
 }
 
-/** `2026-11-27T13:00:00Z`: the internal form. */
+const DAY_MS = 86_400_000;
+const dayPrefix = new Map<number, string>();
+const PAD2 = Array.from({ length: 60 }, (_, i) => (i < 10 ? '0' : '') + i);
+
+/** `2026-11-27T13:00:00Z`: the internal form. Hot in generation, hence the per-day cache. */
 export function formatCanonical(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 19) + 'Z';
+  const day = Math.floor(epochMs / DAY_MS);
+  let prefix = dayPrefix.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    if (dayPrefix.size > 100_000) dayPrefix.clear();
+    dayPrefix.set(day, prefix);
+  }
+  const secs = Math.floor((epochMs - day * DAY_MS) / 1000);
+  return prefix + PAD2[Math.floor(secs / 3600)] + ':' + PAD2[Math.floor(secs / 60) % 60] + ':' + PAD2[secs % 60] + 'Z';
 }
 
 /** Writes an instant in the given response form. */

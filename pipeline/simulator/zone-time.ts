@@ -1,6 +1,6 @@
 /**
- * Time-zone arithmetic with Intl only. Offsets change at most on the hour in every zone the
- * simulator uses (and at :30/:45 in a few others), so results are cached per zone and 15 minutes.
+ * Time-zone arithmetic with Intl only. Offsets change at most once a day and on a quarter
+ * hour, so each (zone, UTC day) costs two Intl calls (a few more on a DST day) and is cached.
  */
 
 const HOUR_MS = 3_600_000;
@@ -8,7 +8,6 @@ const QUARTER_MS = 900_000;
 export const DAY_MS = 86_400_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
 
 function formatterFor(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
@@ -38,21 +37,52 @@ export function isKnownZone(zone: string): boolean {
   }
 }
 
-/** Minutes east of UTC in `zone` at the instant `epochMs` (e.g. -480 for US/Pacific in winter). */
-export function zoneOffsetMinutes(zone: string, epochMs: number): number {
-  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
-  const bucket = Math.floor(epochMs / QUARTER_MS);
-  const key = zone + '|' + bucket;
-  const cached = offsetCache.get(key);
-  if (cached !== undefined) return cached;
-  const at = bucket * QUARTER_MS;
+/** Uncached offset from Intl (slow: about 10 µs a call). */
+function rawOffsetMinutes(zone: string, at: number): number {
   const parts = formatterFor(zone).formatToParts(new Date(at));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  const offset = Math.round((asUtc - at) / 60_000);
-  if (offsetCache.size > 200_000) offsetCache.clear();
-  offsetCache.set(key, offset);
-  return offset;
+  return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60_000);
+}
+
+interface DayOffsets {
+  before: number;
+  after: number;
+  /** First instant (on a quarter hour) with the `after` offset. */
+  switchAt: number;
+}
+
+const dayCache = new Map<string, DayOffsets>();
+
+/**
+ * Minutes east of UTC in `zone` at the instant `epochMs` (e.g. -480 for US/Pacific in winter).
+ * Looked up once per zone and UTC day: offsets change at most once a day, on a quarter hour.
+ */
+export function zoneOffsetMinutes(zone: string, epochMs: number): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
+  const day = Math.floor(epochMs / DAY_MS);
+  const key = zone + '|' + day;
+  let info = dayCache.get(key);
+  if (!info) {
+    const start = day * DAY_MS;
+    const before = rawOffsetMinutes(zone, start);
+    const after = rawOffsetMinutes(zone, start + DAY_MS - QUARTER_MS);
+    let switchAt = start + DAY_MS;
+    if (before !== after) {
+      let lo = 0;
+      let hi = DAY_MS / QUARTER_MS - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (rawOffsetMinutes(zone, start + mid * QUARTER_MS) === before) lo = mid + 1;
+        else hi = mid;
+      }
+      switchAt = start + lo * QUARTER_MS;
+    }
+    info = { before, after, switchAt };
+    if (dayCache.size > 500_000) dayCache.clear();
+    dayCache.set(key, info);
+  }
+  return epochMs < info.switchAt ? info.before : info.after;
 }
 
 /** Local wall-clock parts of an instant in a zone. `weekday` is 0 = Sunday. */
