@@ -23,7 +23,7 @@ export async function get(sim: RunningSimulator, path: string, token = 'x'): Pro
 }
 
 export function q(params: Record<string, string | number>): string {
-  return '?' + new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+  return '?' + new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
 }
 
 /** Records spaced one second apart from `from`, as a test would script them. */
