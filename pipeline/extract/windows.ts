@@ -118,7 +118,8 @@ export function incrementalRange(
 ): TimeWindow | undefined {
   const end = addMilliseconds(now, -s.settleMinutes * MINUTE_MS);
   const start = watermark ? addMilliseconds(watermark, -s.lookbackHours * 3_600_000) : addDays(now, -s.initialBackfillDays, { in: UTC });
-  return start < end ? { start, end } : undefined;
+  // date-fns hands back TZDate objects when given a zone; callers get plain Dates.
+  return start < end ? { start: new Date(start.getTime()), end: new Date(end.getTime()) } : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { IngestSummary } from '../../pipeline/extract/ingest-summary.ts';
 import { cdrsGlob } from '../../pipeline/lake/layout.ts';
 import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../pipeline/simulator/index.ts';
-import { FixedClock } from '../../pipeline/util/clock.ts';
+import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 
 /** A minimal valid config with ingest settings for tests. */
@@ -47,7 +47,8 @@ export async function startHarness(sim: SimulatorOptions & { now: Date }, ingest
     NetSapiensClient.create({
       baseUrl: server.url,
       auth: { kind: 'api-key', apiKey: 'test-key' },
-      clock,
+      // The client's backoff gate measures real waits: it gets the wall clock, the run the fixed one.
+      clock: systemClock,
       retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
       timeoutMs: 10_000,
     });
