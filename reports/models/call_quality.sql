@@ -18,7 +18,7 @@ events AS (
 ),
 sweep AS (
   SELECT domain, local_month, event_at,
-         sum(delta) OVER (PARTITION BY domain, local_month ORDER BY event_at, delta ROWS UNBOUNDED PRECEDING) AS up
+         CAST(sum(delta) OVER (PARTITION BY domain, local_month ORDER BY event_at, delta ROWS UNBOUNDED PRECEDING) AS BIGINT) AS up
   FROM events
 ),
 peaks AS (
@@ -28,10 +28,10 @@ peaks AS (
 ),
 totals AS (
   SELECT domain, local_month,
-         count(*) AS calls,
-         count(*) FILTER (WHERE answered) AS answered,
-         count(*) FILTER (WHERE NOT answered) AS missed,
-         coalesce(sum(talk_s) FILTER (WHERE answered), 0) AS answered_talk_s
+         CAST(count(*) AS INTEGER) AS calls,
+         CAST(count(*) FILTER (WHERE answered) AS INTEGER) AS answered,
+         CAST(count(*) FILTER (WHERE NOT answered) AS INTEGER) AS missed,
+         CAST(coalesce(sum(talk_s) FILTER (WHERE answered), 0) AS BIGINT) AS answered_talk_s
   FROM legs
   GROUP BY domain, local_month
 )
@@ -44,7 +44,7 @@ SELECT
   from_micros(CASE WHEN t.calls = 0 THEN 0
                    ELSE (2 * CAST(t.answered AS HUGEINT) * 1000000 + t.calls) // (2 * t.calls) END) AS asr,
   CAST(CASE WHEN t.answered = 0 THEN 0
-            ELSE (2 * t.answered_talk_s + t.answered) // (2 * t.answered) END AS BIGINT) AS acd_s,
+            ELSE (2 * t.answered_talk_s + t.answered) // (2 * t.answered) END AS INTEGER) AS acd_s,
   CAST(p.peak_concurrent AS INTEGER) AS peak_concurrent,
   p.peak_at
 FROM totals AS t

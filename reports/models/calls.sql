@@ -38,7 +38,7 @@ classified AS (
     *,
     CASE
       WHEN direction = 'internal' THEN 'internal'
-      WHEN dialed_emergency THEN 'emergency'
+      WHEN direction = 'outbound' AND dialed_emergency THEN 'emergency'
       WHEN direction = 'outbound' THEN number_class(dialed_e164)
       -- Inbound: a call to the customer's toll-free number is toll-free; otherwise the class of
       -- the caller's number (unknown when anonymous).

@@ -7,10 +7,10 @@ WITH per_destination AS (
     remote_number AS destination,
     any_value(call_class) AS call_class,
     any_value(rate_description) AS rate_description,
-    count(*) AS calls,
-    count(*) FILTER (WHERE answered) AS answered,
-    sum(talk_s) AS talk_s,
-    sum(billable_s) AS billable_s,
+    CAST(count(*) AS INTEGER) AS calls,
+    CAST(count(*) FILTER (WHERE answered) AS INTEGER) AS answered,
+    CAST(sum(talk_s) AS BIGINT) AS talk_s,
+    CAST(sum(billable_s) AS BIGINT) AS billable_s,
     CAST(sum(charge) AS DECIMAL(18, 6)) AS charge
   FROM rated_calls
   WHERE billable AND direction = 'outbound' AND remote_number IS NOT NULL

@@ -4,11 +4,11 @@ SELECT
   domain,
   local_month,
   coalesce(did, '(none)') AS number,
-  count(*) FILTER (WHERE billable) AS calls,
-  count(*) FILTER (WHERE billable AND direction IN ('inbound', 'missed')) AS inbound_calls,
-  count(*) FILTER (WHERE billable AND direction = 'outbound') AS outbound_calls,
-  coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS talk_s,
-  sum(billable_s) AS billable_s,
+  CAST(count(*) FILTER (WHERE billable) AS INTEGER) AS calls,
+  CAST(count(*) FILTER (WHERE billable AND direction IN ('inbound', 'missed')) AS INTEGER) AS inbound_calls,
+  CAST(count(*) FILTER (WHERE billable AND direction = 'outbound') AS INTEGER) AS outbound_calls,
+  CAST(coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS BIGINT) AS talk_s,
+  CAST(sum(billable_s) AS BIGINT) AS billable_s,
   CAST(sum(charge) AS DECIMAL(18, 6)) AS charge
 FROM rated_calls
 GROUP BY ALL

@@ -3,11 +3,11 @@ SELECT
   domain,
   local_month,
   local_date,
-  count(*) FILTER (WHERE billable) AS calls,
-  count(*) FILTER (WHERE billable AND answered) AS answered,
-  count(*) FILTER (WHERE billable AND NOT answered) AS missed,
-  coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS talk_s,
-  sum(billable_s) AS billable_s,
+  CAST(count(*) FILTER (WHERE billable) AS INTEGER) AS calls,
+  CAST(count(*) FILTER (WHERE billable AND answered) AS INTEGER) AS answered,
+  CAST(count(*) FILTER (WHERE billable AND NOT answered) AS INTEGER) AS missed,
+  CAST(coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS BIGINT) AS talk_s,
+  CAST(sum(billable_s) AS BIGINT) AS billable_s,
   CAST(sum(charge) AS DECIMAL(18, 6)) AS charge
 FROM rated_calls
 GROUP BY domain, local_month, local_date

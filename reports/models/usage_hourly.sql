@@ -3,8 +3,8 @@ SELECT
   domain,
   local_month,
   local_hour,
-  count(*) FILTER (WHERE billable) AS calls,
-  count(*) FILTER (WHERE billable AND answered) AS answered,
-  coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS talk_s
+  CAST(count(*) FILTER (WHERE billable) AS INTEGER) AS calls,
+  CAST(count(*) FILTER (WHERE billable AND answered) AS INTEGER) AS answered,
+  CAST(coalesce(sum(talk_s) FILTER (WHERE billable), 0) AS BIGINT) AS talk_s
 FROM calls
 GROUP BY domain, local_month, local_hour

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { Db } from '../../pipeline/db/duckdb.ts';
+import { billableSeconds, chargeMicros, rateLine, rateMonth, type IncrementRule } from '../../pipeline/transform/rating.ts';
+import { formatMicros, parseMicros } from '../../pipeline/transform/decimal.ts';
+import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
+import { VECTORS } from './rating-vectors.ts';
+
+const rule = (x: (typeof VECTORS)[number]): IncrementRule => ({
+  perMinute: x.perMinute,
+  initialIncrement: x.initial,
+  subsequentIncrement: x.subsequent,
+  minimumSeconds: x.minimum,
+  connectFee: x.connectFee,
+});
+
+describe('rating reference (TypeScript, integers only)', () => {
+  for (const x of VECTORS) {
+    it(x.name, () => {
+      const r = rateLine(x.talkS, rule(x), x.decimals);
+      expect(r.billableS).toBe(x.billableS);
+      expect(r.charge).toBe(x.charge);
+    });
+  }
+
+  it('decimal text round-trips without floats', () => {
+    expect(parseMicros('0.0125')).toBe(12500n);
+    expect(formatMicros(parseMicros('12.5'))).toBe('12.500000');
+    expect(formatMicros(1234567n, 2)).toBe('1.23');
+    expect(() => parseMicros('1e-3')).toThrow(/plain decimal/);
+    expect(() => parseMicros('0.0000001')).toThrow();
+  });
+
+  it('refuses nonsense increments', () => {
+    expect(() => billableSeconds(10, { initialIncrement: 0, subsequentIncrement: 6, minimumSeconds: 0 })).toThrow(/initialIncrement/);
+  });
+
+  it('an included pool exhausted mid-call bills only the excess', () => {
+    const r = { perMinute: '1.20', initialIncrement: 6, subsequentIncrement: 6, minimumSeconds: 0, connectFee: '0' };
+    const lines = rateMonth(
+      [
+        { talkS: 40, rule: r, drawsOnPool: true }, // 42 s, all included
+        { talkS: 30, rule: r, drawsOnPool: false }, // not a pool class: 30 s charged
+        { talkS: 40, rule: r, drawsOnPool: true }, // 42 s: 18 included, 24 charged
+        { talkS: 12, rule: r, drawsOnPool: true }, // pool empty: 12 charged
+      ],
+      2,
+      1,
+    );
+    expect(lines.map((l) => [l.billableS, l.includedS, l.chargedS, l.charge])).toEqual([
+      [42, 42, 0, '0.000000'],
+      [30, 0, 30, '0.600000'],
+      [42, 18, 24, '0.480000'],
+      [12, 0, 12, '0.240000'],
+    ]);
+  });
+
+  it('connect fee is still due on a call fully covered by the pool', () => {
+    expect(rateLine(30, { perMinute: '0.5', initialIncrement: 6, subsequentIncrement: 6, minimumSeconds: 0, connectFee: '0.03' }, 2, 600).charge).toBe('0.030000');
+    expect(chargeMicros(0, '0.5', '0.03', 2)).toBe(30000n);
+  });
+});
+
+describe('SQL macros agree with the TypeScript reference', () => {
+  it('on every trade vector', async () => {
+    const db = await Db.open(':memory:');
+    try {
+      await db.exec(await readFile(resolveProjectPath('reports/macros/money.sql'), 'utf8'));
+      for (const x of VECTORS) {
+        const row = await db.one<{ b: number; c: string }>(
+          `SELECT billable_seconds($1::INTEGER, $2::INTEGER, $3::INTEGER, $4::INTEGER) AS b,
+                  CASE WHEN billable_seconds($1::INTEGER, $2::INTEGER, $3::INTEGER, $4::INTEGER) = 0 THEN CAST(0 AS DECIMAL(18,6))
+                       ELSE line_charge(billable_seconds($1::INTEGER, $2::INTEGER, $3::INTEGER, $4::INTEGER), $5::DECIMAL(18,6), $6::DECIMAL(18,6), $7::INTEGER) END AS c`,
+          [x.talkS, x.initial, x.subsequent, x.minimum, x.perMinute, x.connectFee, x.decimals],
+        );
+        const ts = rateLine(x.talkS, rule(x), x.decimals);
+        expect({ name: x.name, b: row?.b, c: row?.c }).toEqual({ name: x.name, b: ts.billableS, c: ts.charge });
+      }
+      const t = await db.one<{ t: string }>(`SELECT typeof(line_charge(61, 0.1::DECIMAL(18,6), 0::DECIMAL(18,6), 2)) AS t`);
+      expect(t?.t).toBe('DECIMAL(18,6)');
+    } finally {
+      db.close();
+    }
+  });
+});
