@@ -1,7 +1,6 @@
 /** SMTP delivery through a pooled, rate-limited nodemailer transport built from SMTP_URL. */
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import { redact } from '../util/errors.ts';
 import type { MailTransport, OutgoingMail, SendResult } from './mail-transport.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -28,7 +27,8 @@ export function smtpOptionsFromUrl(smtpUrl: string, opts: SmtpTransportOptions =
   try {
     url = new URL(smtpUrl);
   } catch {
-    throw new Error(`SMTP_URL is not a URL: ${redact(smtpUrl)} (expected smtp://user:pass@host:587 or smtps://user:pass@host:465)`);
+    // The value is not echoed: an unparseable URL may still hold a password.
+    throw new Error('SMTP_URL is not a URL (expected smtp://user:pass@host:587 or smtps://user:pass@host:465)');
   }
   const secure = url.protocol === 'smtps:';
   if (!secure && url.protocol !== 'smtp:') throw new Error(`SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//`);

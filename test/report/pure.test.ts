@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { formatMoney, fromScaled, sumDecimals, toScaled } from '../../pipeline/report/decimal.ts';
+import { formatDuration, formatInt, formatMinutes, formatRatioPercent, formatShare, percentChange } from '../../pipeline/report/format.ts';
+import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pipeline/report/csv.ts';
+import { localMonthPeriod } from '../../pipeline/report/period.ts';
+import { csvCharge } from '../../pipeline/report/calls-csv.ts';
+import { rng } from './fixtures/warehouse-fixture.ts';
+import { parseCsv } from './fixtures/parse-csv.ts';
+
+describe('decimal money', () => {
+  it('parses and rounds half away from zero at the requested scale', () => {
+    expect(toScaled('12.345', 2)).toBe(1235n);
+    expect(toScaled('12.344999', 2)).toBe(1234n);
+    expect(toScaled('0.005', 2)).toBe(1n);
+    expect(toScaled('-1.005', 2)).toBe(-101n);
+    expect(toScaled('7', 3)).toBe(7000n);
+    expect(() => toScaled('1e3', 2)).toThrow(/not a decimal/);
+    expect(() => toScaled('', 2)).toThrow(/not a decimal/);
+  });
+  it('writes scaled values back exactly', () => {
+    expect(fromScaled(5n, 2)).toBe('0.05');
+    expect(fromScaled(-5n, 2)).toBe('-0.05');
+    expect(fromScaled(123456789n, 2, { grouping: true })).toBe('1,234,567.89');
+    expect(fromScaled(42n, 0)).toBe('42');
+  });
+  it('sums without binary floating point', () => {
+    expect(sumDecimals(Array(10).fill('0.1'), 2)).toBe('1.00');
+    expect(sumDecimals(['0.000001', '0.000002'], 6)).toBe('0.000003');
+    expect(sumDecimals(Array(1000).fill('0.01'), 2)).toBe('10.00');
+  });
+  it('formats money with symbols, grouping and the plan decimals', () => {
+    expect(formatMoney('1234.5', 'USD', 2)).toBe('$1,234.50');
+    expect(formatMoney('0.125000', 'EUR', 2)).toBe('€0.13');
+    expect(formatMoney('3', 'CHF', 2)).toBe('CHF 3.00');
+    expect(formatMoney('-2.5', 'USD', 2)).toBe('-$2.50');
+    expect(formatMoney('9999999999999.999999', 'USD', 4)).toBe('$10,000,000,000,000.0000');
+  });
+});
+
+describe('figure formatting', () => {
+  it('minutes have one exact decimal', () => {
+    expect(formatMinutes(0)).toBe('0.0');
+    expect(formatMinutes(90)).toBe('1.5');
+    expect(formatMinutes(3)).toBe('0.1'); // 0.05 rounds half-up
+    expect(formatMinutes(2)).toBe('0.0');
+    expect(formatMinutes('3600000')).toBe('60,000.0');
+  });
+  it('integers, durations, ratios, shares', () => {
+    expect(formatInt('1234567')).toBe('1,234,567');
+    expect(formatInt(0)).toBe('0');
+    expect(formatDuration(65)).toBe('1:05');
+    expect(formatDuration(3725)).toBe('1:02:05');
+    expect(formatRatioPercent('0.8125')).toBe('81.3%');
+    expect(formatRatioPercent('1.0000')).toBe('100.0%');
+    expect(formatShare(1, 3)).toBe('33.3%');
+    expect(formatShare(5, 0)).toBe('0.0%');
+  });
+  it('month-over-month change', () => {
+    expect(percentChange(110, 100)).toEqual({ trend: 'up', text: '+10.0%' });
+    expect(percentChange(90, 100)).toEqual({ trend: 'down', text: '-10.0%' });
+    expect(percentChange(100, 100)).toEqual({ trend: 'flat', text: '0.0%' });
+    expect(percentChange(5, 0)).toEqual({ trend: 'new', text: 'new' });
+    expect(percentChange(0, 0)).toEqual({ trend: 'none', text: '–' });
+    expect(percentChange(1, 3).text).toBe('-66.7%');
+  });
+});
+
+describe('local month period', () => {
+  it('knows month lengths, leap years and weekdays', () => {
+    const oct = localMonthPeriod('2026-10', 'America/New_York');
+    expect(oct.days).toHaveLength(31);
+    expect(oct.days[0]).toMatchObject({ date: '2026-10-01', weekday: 'Thu', weekend: false });
+    expect(oct.days[2]).toMatchObject({ weekday: 'Sat', weekend: true });
+    expect(oct.label).toBe('October 2026');
+    expect(localMonthPeriod('2028-02', 'UTC').days).toHaveLength(29);
+    expect(localMonthPeriod('2026-02', 'UTC').lastDay).toBe('2026-02-28');
+  });
+});
+
+describe('CSV', () => {
+  const dangerous = ['=', '+', '-', '@', '\t', '\r'];
+  it.each(dangerous)('neutralises a text cell starting with %j', (ch) => {
+    expect(neutraliseFormula(`${ch}1+2`)).toBe(`'${ch}1+2`);
+    const cell = csvField(`${ch}SUM(A1:A9)`);
+    const [[back]] = parseCsv(cell + '\r\n') as [[string]];
+    expect(back.startsWith(`'${ch}`)).toBe(true);
+  });
+  it('leaves harmless text and our own numbers alone', () => {
+    expect(csvField('Alice')).toBe('Alice');
+    expect(csvField(" 'quoted")).toBe(" 'quoted");
+    expect(csvField(csvNumber('-1.50'))).toBe('-1.50');
+    expect(csvField(-3)).toBe('-3');
+    expect(csvField(null)).toBe('');
+    expect(csvField(undefined)).toBe('');
+    expect(() => csvNumber('=1')).toThrow(/not a plain decimal/);
+  });
+  it('quotes per RFC 4180 only when needed', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField('=HYPERLINK("http://evil.example","click")')).toBe(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
+    expect(csvRow(['a', 'b c', ''])).toBe('a,b c,');
+    expect(toCsv(['h1', 'h2'], [['1', '2']])).toBe('h1,h2\r\n1,2\r\n');
+  });
+  it('round-trips every generated string through a strict RFC 4180 reader', () => {
+    const r = rng(42);
+    const alphabet = ['a', 'Z', '0', ' ', ',', '"', '\r', '\n', '\t', '=', '+', '-', '@', "'", 'é', '😀', ';'];
+    const rows: string[][] = [];
+    for (let i = 0; i < 2000; i++) {
+      const row: string[] = [];
+      for (let c = 0; c < 4; c++) {
+        let s = '';
+        const len = Math.floor(r() * 8);
+        for (let k = 0; k < len; k++) s += alphabet[Math.floor(r() * alphabet.length)];
+        row.push(s);
+      }
+      rows.push(row);
+    }
+    const parsed = parseCsv(toCsv(['a', 'b', 'c', 'd'], rows));
+    expect(parsed).toHaveLength(rows.length + 1);
+    rows.forEach((row, i) => {
+      row.forEach((cell, c) => {
+        const got = parsed[i + 1]![c]!;
+        expect(got).toBe(/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
+        expect(/^[=+\-@\t\r]/.test(got)).toBe(false);
+      });
+    });
+  });
+  it('keeps charge digits exact', () => {
+    expect(csvCharge('1.230000', 2)).toBe('1.23');
+    expect(csvCharge('1.234500', 2)).toBe('1.234500');
+    expect(csvCharge('0', 2)).toBe('0.00');
+  });
+});
