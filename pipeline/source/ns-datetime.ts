@@ -35,6 +35,8 @@ export interface ParseDatetimeOptions {
  */
 export function parseNsDatetime(text: string, opts?: ParseDatetimeOptions): Date | null {
   if (typeof text !== 'string' || text.length < 16 || text.length > 80) return null;
+  const fast = fastPath(text, opts);
+  if (fast !== undefined) return fast;
   const m = DATETIME_RE.exec(text);
   if (m === null) return null;
   const year = +m[1]!;
@@ -70,6 +72,56 @@ export function parseNsDatetime(text: string, opts?: ParseDatetimeOptions): Date
   }
   if (zoneName !== undefined && !isKnownZone(zoneName)) return null;
   return new Date(utcMs);
+}
+
+function d2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The shapes a page is full of, read by character position (the regex costs ~1 µs a value,
+ * this ~0.1 µs): `YYYY-MM-DD[T ]HH:MM:SS` followed by nothing, `Z`, or `±HH:MM` with an optional
+ * `[Zone]`. Returns undefined for anything else (fractions, short offsets...): the regex decides.
+ */
+function fastPath(s: string, opts: ParseDatetimeOptions | undefined): Date | null | undefined {
+  const len = s.length;
+  if (len < 19) return undefined;
+  const sep = s.charCodeAt(10);
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  let offsetMin = 0;
+  if (len === 19) {
+    if (opts?.bareZone !== undefined) return undefined;
+  } else if (len === 20 && s.charCodeAt(19) === 90) {
+    // Z
+  } else if (len >= 25 && (s.charCodeAt(19) === 43 || s.charCodeAt(19) === 45) && s.charCodeAt(22) === 58) {
+    if (len > 25 && !(s.charCodeAt(25) === 91 && s.charCodeAt(len - 1) === 93 && isKnownZone(s.slice(26, len - 1)))) return undefined;
+    const oh = d2(s, 20);
+    const om = d2(s, 23);
+    if (oh < 0 || om < 0 || oh > 23 || om > 59) return null;
+    offsetMin = (oh * 60 + om) * (s.charCodeAt(19) === 43 ? 1 : -1);
+  } else return undefined;
+  const year = d2(s, 0) * 100 + d2(s, 2);
+  const month = d2(s, 5);
+  const day = d2(s, 8);
+  const hour = d2(s, 11);
+  const minute = d2(s, 14);
+  const second = d2(s, 17);
+  if (year < 100 || d2(s, 0) < 0 || d2(s, 2) < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  const epochSeconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMin * 60;
+  return new Date(epochSeconds * 1000);
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm): Date.UTC without its cost. */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 const zoneCache = new Map<string, boolean>();

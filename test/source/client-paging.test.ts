@@ -149,3 +149,19 @@ describe('every datetime form the server writes', () => {
     }
   });
 });
+
+describe('domain paging', () => {
+  it.each([1000, 1001])('%i domains: all of them, in pages of 1000', async (n) => {
+    const sim = await startSimulator({ seed: 33, domains: n, clock: new FixedClock(SIM_NOW) });
+    try {
+      const client = testClient(sim.url);
+      const domains = await client.listDomains();
+      expect(domains.map((d) => d.domain)).toEqual(sim.domains().map((d) => d.domain));
+      expect(new Set(domains.map((d) => d.domain)).size).toBe(n);
+      expect(await client.countDomains()).toBe(n);
+      expect(client.stats().requests).toBe(3); // two pages + the count
+    } finally {
+      await sim.close();
+    }
+  });
+});
