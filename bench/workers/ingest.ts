@@ -1,0 +1,85 @@
+/**
+ * One ingest (or one public-puller baseline) in its own process: timings exclude module loading,
+ * and the process's peak RSS is the ingest's alone (the simulator lives in another process).
+ */
+import { loadConfig } from '../../pipeline/config/load-config.ts';
+import { runIngest } from '../../pipeline/extract/run-ingest.ts';
+import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
+import type { IngestSummary } from '../../pipeline/extract/ingest-summary.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { silentLogger } from '../../pipeline/util/logger.ts';
+import { peakRssBytes, serveWorker } from '../lib/worker.ts';
+
+export interface IngestParams {
+  url: string;
+  dataDir: string;
+  from: Date;
+  to: Date;
+  now: Date;
+  concurrency: number;
+  domains?: string[];
+}
+
+export interface IngestResult {
+  wallMs: number;
+  summary: IngestSummary;
+  peakRssBytes: number;
+}
+
+export interface PullerParams {
+  url: string;
+  from: Date;
+  to: Date;
+  domains: string[];
+}
+
+export interface PullerResult {
+  wallMs: number;
+  rows: number;
+  requests: number;
+}
+
+function client(url: string, concurrency: number): NetSapiensClient {
+  return NetSapiensClient.create({ baseUrl: url, auth: { kind: 'api-key', apiKey: 'bench-key' }, maxConcurrentRequests: concurrency, logger: silentLogger() });
+}
+
+serveWorker({
+  ingest: async (p: IngestParams): Promise<IngestResult> => {
+    const base = await loadConfig();
+    const config = { ...base, ingest: { ...base.ingest, concurrency: p.concurrency } };
+    const source = client(p.url, p.concurrency);
+    const t0 = performance.now();
+    const summary = await runIngest({
+      dataDir: p.dataDir,
+      config,
+      source,
+      clock: new FixedClock(p.now),
+      logger: silentLogger(),
+      from: p.from,
+      to: p.to,
+      concurrency: p.concurrency,
+      ...(p.domains ? { domains: p.domains } : {}),
+    });
+    const wallMs = performance.now() - t0;
+    return { wallMs, summary, peakRssBytes: await peakRssBytes() };
+  },
+  /**
+   * How public NetSapiens pullers read CDRs: one request at a time, fixed daily windows, pages
+   * of 1000 until a short one. Rows are only counted, not stored, so this baseline is if
+   * anything faster than the real thing.
+   */
+  puller: async (p: PullerParams): Promise<PullerResult> => {
+    const source = client(p.url, 1);
+    const before = source.stats().requests;
+    const t0 = performance.now();
+    let rows = 0;
+    for (const domain of p.domains) {
+      for (let day = p.from.getTime(); day < p.to.getTime(); day += 86_400_000) {
+        const window = { start: new Date(day), end: new Date(Math.min(day + 86_400_000, p.to.getTime())) };
+        for await (const page of source.listCdrs(domain, window, { pageSize: 1000 })) rows += page.received;
+      }
+    }
+    return { wallMs: performance.now() - t0, rows, requests: source.stats().requests - before };
+  },
+  peakRss: async () => peakRssBytes(),
+});

@@ -1,0 +1,110 @@
+/**
+ * The simulator in its own process: it stands in for a remote PBX, so its JSON generation must
+ * not share an event loop with the ingest being timed. Also answers ground-truth questions
+ * (totals, the minimum request count) without shipping records over IPC.
+ */
+import { startSimulator, type FaultOptions, type RunningSimulator } from '../../pipeline/simulator/index.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { utcMonthOf } from '../../pipeline/util/month.ts';
+import { addTallies, minimumRequests, type RequestTally, type SplitRule } from '../lib/request-bound.ts';
+import { serveWorker } from '../lib/worker.ts';
+
+export interface SimStartParams {
+  seed: number;
+  domains: number;
+  volume: number;
+  dataFrom: Date;
+  dataTo: Date;
+  /** The simulator's fixed "now": after dataTo, so every call has ended and is visible. */
+  now: Date;
+  faults?: FaultOptions;
+}
+
+export interface SimTotals {
+  total: number;
+  seconds: number;
+  byDomain: Record<string, { total: number; seconds: number }>;
+}
+
+let sim: RunningSimulator | undefined;
+
+function running(): RunningSimulator {
+  if (!sim) throw new Error('simulator not started: call start first');
+  return sim;
+}
+
+const MINUTE_MS = 60_000;
+
+/** Halves at the minute-aligned midpoint (what a bisecting planner does). */
+const bisectMinute: SplitRule = (w) => {
+  const midMs = Math.floor((w.start.getTime() + w.end.getTime()) / 2 / MINUTE_MS) * MINUTE_MS;
+  const mid = new Date(midMs);
+  return [
+    { start: w.start, end: mid },
+    { start: mid, end: w.end },
+  ];
+};
+
+serveWorker({
+  start: async (p: SimStartParams) => {
+    if (sim) await sim.close();
+    sim = await startSimulator({
+      port: 0,
+      seed: p.seed,
+      domains: p.domains,
+      volume: p.volume,
+      dataFrom: p.dataFrom,
+      dataTo: p.dataTo,
+      clock: new FixedClock(p.now),
+      strict: true,
+      // Enough cache for a month of every domain, so serving is not dominated by regeneration.
+      maxCachedRecords: 3_000_000,
+      ...(p.faults ? { faults: p.faults } : {}),
+    });
+    return { url: sim.url, domains: sim.domains().map((d) => String(d.domain)) };
+  },
+  setFaults: async (f: FaultOptions) => {
+    running().setFaults(f);
+    return null;
+  },
+  /** CDR totals per domain for one UTC month, as the API's counts would report them. */
+  totals: async (p: { month: string }) => {
+    const s = running();
+    const out: SimTotals = { total: 0, seconds: 0, byDomain: {} };
+    for (const d of s.domains()) {
+      const name = String(d.domain);
+      const t = s.monthTotals(name, p.month);
+      out.byDomain[name] = { total: t.total, seconds: t.seconds };
+      out.total += t.total;
+      out.seconds += t.seconds;
+    }
+    return out;
+  },
+  /** Issue 7's minimum request count for reading [from, to) (one UTC month) of the given domains. */
+  minimumRequests: async (p: { from: Date; to: Date; domains?: string[]; rowBudget: number; pageSize: number; minWindowMinutes: number }) => {
+    const s = running();
+    if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('minimumRequests expects one UTC month');
+    let tally: RequestTally = { counts: 0, lists: 0, windows: 0, rows: 0 };
+    const names = p.domains ?? s.domains().map((d) => String(d.domain));
+    for (const domain of names) {
+      const t = await minimumRequests({
+        domain,
+        window: { start: p.from, end: p.to },
+        rowBudget: p.rowBudget,
+        pageSize: p.pageSize,
+        // The planner never makes a window narrower than this floor.
+        minWindowMs: 2 * p.minWindowMinutes * MINUTE_MS,
+        split: bisectMinute,
+        count: async (d, w) => s.groundTruth(d, w).length,
+      });
+      tally = addTallies(tally, t);
+    }
+    return tally;
+  },
+  stats: async () => running().stats(),
+  stop: async () => {
+    await sim?.close();
+    sim = undefined;
+    return null;
+  },
+});
