@@ -1,11 +1,170 @@
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { runIngest } from '../extract/run-ingest.ts';
+import { formatIngestSummary, IngestIncompleteError, type IngestProgress } from '../extract/ingest-summary.ts';
+import { loadRuntime } from '../schedule/runtime.ts';
+import { createSourceFromEnv } from '../source/from-env.ts';
+import { UsageError } from '../util/errors.ts';
+import { createLogger } from '../util/logger.ts';
 
-// Placeholder: the owner of this command replaces this file.
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * `--from` / `--to` values: an ISO date (midnight UTC) or an ISO datetime (UTC unless it carries
+ * an offset). Anything else is a UsageError naming the flag.
+ */
+export function parseIngestTime(flag: string, value: string): Date {
+  const v = value.trim();
+  const bad = () =>
+    new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO date or datetime; use e.g. 2026-10-01 (midnight UTC) or 2026-10-01T06:00:00Z`);
+  let iso: string;
+  if (DATE_RE.test(v)) iso = `${v}T00:00:00Z`;
+  else {
+    const m = DATETIME_RE.exec(v);
+    if (!m) throw bad();
+    const zone = m[8] ? (m[8].toUpperCase() === 'Z' ? 'Z' : m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8]) : 'Z';
+    iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${(m[7] ?? '').slice(0, 4)}${zone}`;
+  }
+  const d = new Date(iso);
+  // Date accepts 2026-02-31 by rolling over; a calendar mistake is a usage error, not March 3rd.
+  if (Number.isNaN(d.getTime()) || (DATE_RE.test(v) && d.toISOString().slice(0, 10) !== v)) throw bad();
+  const [y, mo, day] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  if (mo < 1 || mo > 12 || day < 1 || day > new Date(Date.UTC(y, mo, 0)).getUTCDate()) throw bad();
+  return d;
+}
+
+export function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 64) {
+    throw new UsageError(`--concurrency ${JSON.stringify(value)} must be a whole number from 1 to 64`);
+  }
+  return n;
+}
+
+interface IngestCliOptions {
+  from?: string;
+  to?: string;
+  domain: string[];
+  concurrency?: string;
+  json?: boolean;
+  config?: string;
+}
+
+/** `cdrpipe ingest [--from T] [--to T] [--domain D]... [--concurrency N]` */
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
-    .description('not implemented yet')
-    .action(() => {
-      throw new Error('cdrpipe ingest is not implemented yet');
+    .description(
+      'page CDRs into the lake. Without --from/--to: incremental from each domain\'s watermark minus the lookback, up to now minus the settle time. ' +
+        'T is an ISO date (midnight UTC) or datetime; the range is half-open [from, to)',
+    )
+    .option('--from <T>', 'backfill start, e.g. 2026-10-01 or 2026-10-01T06:00:00Z')
+    .option('--to <T>', 'backfill end (exclusive); default now minus the settle time')
+    .option('--domain <D>', 'only this domain (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--concurrency <N>', 'requests in flight (default: ingest.concurrency in jobs.config.ts)')
+    .option('--json', 'print the summary as JSON')
+    .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cdrpipe ingest\n  cdrpipe ingest --from 2026-10-01 --to 2026-11-01\n  cdrpipe ingest --from 2026-11-01 --domain acme.pbx.example --concurrency 8\n',
+    )
+    .action(async (opts: IngestCliOptions) => {
+      const from = opts.from !== undefined ? parseIngestTime('--from', opts.from) : undefined;
+      const to = opts.to !== undefined ? parseIngestTime('--to', opts.to) : undefined;
+      if (to && !from) throw new UsageError('--to needs --from: give the start of the backfill range too');
+      if (from && to && !(from < to)) throw new UsageError(`--from ${opts.from} must be before --to ${opts.to}`);
+      const concurrency = opts.concurrency !== undefined ? parseConcurrency(opts.concurrency) : undefined;
+
+      const tty = Boolean(process.stderr.isTTY) && from !== undefined;
+      // On a terminal the bar is the running commentary; JSON logs would tear it, so only warnings show.
+      const logger = createLogger(tty ? { level: process.env.CDRPIPE_LOG_LEVEL ?? 'warn' } : {});
+      const rt = await loadRuntime({ configPath: opts.config, logger });
+      const source = createSourceFromEnv(rt.env, {
+        clock: rt.clock,
+        logger,
+        concurrency: concurrency ?? rt.config.ingest.concurrency,
+        requestsPerSecond: rt.config.ingest.requestsPerSecond,
+      });
+
+      const controller = new AbortController();
+      const onSignal = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\ncdrpipe ingest: stopping after the windows in flight (Ctrl-C again to quit at once)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      const progress = createProgress(tty, logger);
+      try {
+        const summary = await runIngest({
+          dataDir: rt.dataDir,
+          config: rt.config,
+          source,
+          clock: rt.clock,
+          logger,
+          signal: controller.signal,
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+          ...(opts.domain.length > 0 ? { domains: opts.domain } : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          onProgress: progress.update,
+        });
+        progress.stop();
+        process.stdout.write((opts.json ? JSON.stringify(summary, null, 2) : formatIngestSummary(summary)) + '\n');
+        process.stdout.write(`lake: ${rt.dataDir}/lake/cdrs\n`);
+      } catch (err) {
+        progress.stop();
+        if (err instanceof IngestIncompleteError) {
+          process.stdout.write((opts.json ? JSON.stringify(err.summary, null, 2) : formatIngestSummary(err.summary)) + '\n');
+        }
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
+}
+
+/** A bar on a terminal; otherwise a progress log line at most every 5 s. */
+function createProgress(tty: boolean, logger: ReturnType<typeof createLogger>): { update: (p: IngestProgress) => void; stop: () => void } {
+  if (!tty) {
+    let last = 0;
+    return {
+      update: (p) => {
+        const t = Date.now();
+        if (p.phase === 'windows' && t - last < 5_000) return;
+        last = t;
+        logger.info({ progress: p }, 'ingest progress');
+      },
+      stop: () => undefined,
+    };
+  }
+  const started = Date.now();
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'ingest |{bar}| {value}/{total} windows | {rows} rows | {rate} rows/s | {requests} requests | ETA {eta_formatted}',
+      hideCursor: true,
+      stream: process.stderr,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let running = false;
+  return {
+    update: (p) => {
+      const payload = { rows: p.rows, requests: p.requests, rate: Math.round(p.rows / Math.max(0.001, (Date.now() - started) / 1000)) };
+      if (!running) {
+        bar.start(Math.max(1, p.total), p.done, payload);
+        running = true;
+      }
+      bar.setTotal(Math.max(1, p.total));
+      bar.update(p.done, payload);
+    },
+    stop: () => {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
 }
