@@ -4,5 +4,5 @@ SELECT destination, call_class, CAST(calls AS BIGINT) AS calls, CAST(talk_s AS B
        CAST(count(*) OVER () AS BIGINT) AS total_rows
 FROM top_destinations
 WHERE domain = $domain AND local_month = $month
-ORDER BY billable_s DESC, calls DESC, destination
+ORDER BY top_destinations.charge DESC, billable_s DESC, calls DESC, destination
 LIMIT $limit;
