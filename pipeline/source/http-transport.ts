@@ -128,7 +128,11 @@ export class HttpTransport {
 
     for (;;) {
       throwIfAborted(signal);
-      await this.gate.wait(signal);
+      if ((await this.gate.wait(signal)) > 0) {
+        // Everyone queued at the gate would otherwise hit the server in the same instant.
+        const spread = Math.floor(this.opts.random() * this.opts.retry.baseDelayMs);
+        if (spread > 0) await this.opts.sleep(spread, signal);
+      }
       if (this.limiter) await this.limiter.acquire(signal);
       if (req.auth && token === undefined) token = await req.auth.token(signal);
       attempts++;

@@ -75,16 +75,18 @@ describe('every fault kind is recovered without losing or duplicating a record',
   });
 
   it('timeouts: a slow answer is abandoned and retried', async () => {
-    sim.setFaults({ latencyMs: 300 });
+    sim.setFaults({ latencyMs: 2_000 });
     const d = String(sim.domains()[0]!.domain);
     // The fault clears when the client backs off after its first timeout.
     const sleep: SleepFn = async (ms, signal) => {
       sim.setFaults({});
       await realSleep(ms, signal);
     };
-    const client = testClient(sim.url, { timeoutMs: 40, sleep });
+    const client = testClient(sim.url, { timeoutMs: 150, sleep });
     expect(got(await collect(client.listCdrs(d, WEEK)))).toEqual(truth(sim, d, WEEK));
-    expect(client.stats().retriesByReason).toEqual({ timeout: 1 });
+    // One timeout; on a very busy machine a later answer may miss 150 ms too, never anything else.
+    expect(Object.keys(client.stats().retriesByReason)).toEqual(['timeout']);
+    expect(client.stats().retriesByReason.timeout).toBeGreaterThanOrEqual(1);
   });
 
   it('429 with Retry-After in seconds: honoured exactly, for everybody (the gate)', async () => {
