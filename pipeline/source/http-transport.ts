@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Clock } from '../util/clock.ts';
+import { redact } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { BackoffGate } from './backoff-gate.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -75,7 +76,7 @@ export interface TransportRequest<T> {
 
 type Attempt<T> =
   | { kind: 'ok'; value: T }
-  | { kind: 'status'; status: number; text: string; retryAfter: string | null }
+  | { kind: 'status'; status: number; text: string; retryAfter: string | null; location: string | null }
   | { kind: 'bad-body'; reason: string; text: string }
   | { kind: 'network' | 'timeout'; detail: string };
 
@@ -156,7 +157,13 @@ export class HttpTransport {
           }
         }
         reason = retryReasonForStatus(result.status);
-        if (reason === null) throw this.httpError(req, shownPath, result.status, result.text, attempts, undefined);
+        if (reason === null) {
+          const hint =
+            result.status >= 300 && result.status <= 399
+              ? `The server redirects${result.location ? ` to ${redact(result.location.split('?')[0]!)}` : ''}: set NS_API_URL to the final API base (…/ns-api/v2)`
+              : undefined;
+          throw this.httpError(req, shownPath, result.status, result.text, attempts, hint);
+        }
         retryAfterMs = parseRetryAfter(result.retryAfter, this.opts.clock.now().getTime());
       } else if (result.kind === 'bad-body') {
         if (!retryBadBody) throw new NetSapiensBodyError(req.method, shownPath, result.reason, attempts, this.scrub(result.text.slice(0, 200), req));
@@ -204,16 +211,19 @@ export class HttpTransport {
     let status: number;
     let text: string;
     let retryAfter: string | null;
+    let location: string | null;
     try {
       const res = await this.opts.fetch(url, {
         method: req.method,
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         signal: controller.signal,
-        redirect: 'error',
+        // Never follow: a redirect would carry the bearer token to wherever it points.
+        redirect: 'manual',
       });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
+      location = res.headers.get('location');
       text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal);
@@ -223,7 +233,7 @@ export class HttpTransport {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onCallerAbort);
     }
-    if (status < 200 || status > 299) return { kind: 'status', status, text, retryAfter };
+    if (status < 200 || status > 299) return { kind: 'status', status, text, retryAfter, location };
     try {
       return { kind: 'ok', value: req.parse(text) };
     } catch (err) {

@@ -85,7 +85,7 @@ export class NetSapiensClient implements CdrSource {
     try {
       return new NetSapiensClient(opts);
     } catch (err) {
-      if (err instanceof TypeError) throw new UsageError(err.message);
+      if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
       throw err;
     }
   }

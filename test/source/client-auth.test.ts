@@ -115,6 +115,16 @@ describe('OAuth2 password grant', () => {
     expect(client.tokenRequests()).toEqual({ password: 1, refresh: 1 });
   });
 
+  it('many requests meeting the same revoked token share one refresh', async () => {
+    const client = oauthClient();
+    await client.countDomains();
+    sim.setFaults({ tokenExpiry: { afterRequests: sim.stats().requests + 1 } });
+    const results = await Promise.all(Array.from({ length: 8 }, () => client.countDomains()));
+    expect(results).toEqual(Array(8).fill(2));
+    expect(client.tokenRequests()).toEqual({ password: 1, refresh: 1 });
+    expect(client.stats().retriesByReason['401']).toBe(8);
+  });
+
   it('falls back to the password grant when the refresh token is refused (server restarted)', async () => {
     const client = oauthClient();
     await client.countDomains();
