@@ -25,8 +25,14 @@ export interface CdrEntry {
   /** call-total-duration-seconds as a number (the record may carry it as a numeric string). */
   seconds: number;
   direction: number;
-  /** The record as JSON with canonical `...Z` datetimes. */
-  json: string;
+  /**
+   * The record as UTF-8 JSON with canonical `...Z` datetimes: `buf[off, off + len)`. The records
+   * of a generated day share one off-heap buffer, in order and separated by commas, so a page of
+   * consecutive records is a single slice and a large cache costs the garbage collector nothing.
+   */
+  buf: Buffer;
+  off: number;
+  len: number;
   /** Fixed uniform draws deciding whether this record arrives late / is updated later (faults). */
   lateU: number;
   updateU: number;
@@ -145,8 +151,47 @@ export function generateDomainDay(profile: DomainProfile, day: number, opts: Day
     p.callId = `${rng.hex(16)}@${profile.coreServer}`;
   }
   const entries: CdrEntry[] = new Array(protos.length);
-  for (let i = 0; i < protos.length; i++) entries[i] = buildEntry(profile, protos[i]!, rng);
+  const jsons: string[] = new Array(protos.length);
+  for (let i = 0; i < protos.length; i++) {
+    const built = buildEntry(profile, protos[i]!, rng);
+    entries[i] = built.entry;
+    jsons[i] = built.json;
+  }
+  packDay(entries, jsons);
   return entries;
+}
+
+const EMPTY = Buffer.alloc(0);
+let scratch = Buffer.allocUnsafeSlow(1 << 20);
+
+/** Writes a day's records into one exact-size buffer, `rec,rec,rec`, and points each entry at its bytes. */
+function packDay(entries: CdrEntry[], jsons: string[]): void {
+  let chars = 0;
+  for (const j of jsons) chars += j.length + 1;
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  if (scratch.length < chars * 3) scratch = Buffer.allocUnsafeSlow(chars * 3);
+  let at = 0;
+  for (let i = 0; i < jsons.length; i++) {
+    if (i > 0) scratch[at++] = 0x2c;
+    const n = scratch.write(jsons[i]!, at, 'utf8');
+    entries[i]!.off = at;
+    entries[i]!.len = n;
+    at += n;
+  }
+  const buf = Buffer.allocUnsafeSlow(at);
+  scratch.copy(buf, 0, 0, at);
+  for (const e of entries) e.buf = buf;
+}
+
+/** A record's JSON text. */
+export function entryJson(e: CdrEntry): string {
+  return e.buf.toString('utf8', e.off, e.off + e.len);
+}
+
+/** An entry holding `json` in its own buffer (injected and corrected records). */
+export function withJson(e: CdrEntry, json: string): CdrEntry {
+  const buf = Buffer.from(json, 'utf8');
+  return { ...e, buf, off: 0, len: buf.length };
 }
 
 function intJson(v: number, asText: boolean): string {
@@ -184,7 +229,7 @@ function talkSeconds(rng: Prng): number {
   return Math.max(1, Math.min(14_400, Math.round(Math.exp(4.4 + 1.2 * rng.normal()))));
 }
 
-function buildEntry(profile: DomainProfile, p: Proto, rng: Prng): CdrEntry {
+function buildEntry(profile: DomainProfile, p: Proto, rng: Prng): { entry: CdrEntry; json: string } {
   const users = profile.users;
   const user = users.length > 0 ? rng.pick(users) : undefined;
   const ext = user?.user ?? '101';
@@ -312,17 +357,8 @@ function buildEntry(profile: DomainProfile, p: Proto, rng: Prng): CdrEntry {
     ',"call-batch-sequence-marker":"' + p.id.slice(0, 8) + '-' + p.id.slice(-3) + '"' +
     ',"call-intelligence-percent-positive":"' + sentiment + '","call-video-codec":null,"call-fax-codec":null,"call-through-action":""' +
     ',"call-server-mac-address":"00:16:3e:2a:7b:10","core-server":' + d.coreServer + ',"is-trace-expected":false}';
-  return {
-    id: p.id,
-    startMs,
-    endMs,
-    seconds: total,
-    direction,
-    json,
-    lateU: rng.next(),
-    updateU: rng.next(),
-    generated: true,
-  };
+  const entry: CdrEntry = { id: p.id, startMs, endMs, seconds: total, direction, buf: EMPTY, off: 0, len: 0, lateU: rng.next(), updateU: rng.next(), generated: true };
+  return { entry, json };
 }
 
 /**
@@ -331,7 +367,7 @@ function buildEntry(profile: DomainProfile, p: Proto, rng: Prng): CdrEntry {
  * are kept (a numeric string stays a string).
  */
 export function updatedVersion(entry: CdrEntry): CdrEntry {
-  const rec = JSON.parse(entry.json) as Record<string, unknown>;
+  const rec = JSON.parse(entryJson(entry)) as Record<string, unknown>;
   const delta = 1 + Math.floor(entry.updateU * 1_000_003) % 90;
   const bump = (key: string, by: number): void => {
     const v = rec[key];
@@ -343,5 +379,5 @@ export function updatedVersion(entry: CdrEntry): CdrEntry {
   if (answered) bump('call-talking-duration-seconds', delta);
   const endMs = entry.endMs + delta * 1000;
   rec['call-disconnect-datetime'] = formatCanonical(endMs);
-  return { ...entry, endMs, seconds: entry.seconds + delta, json: JSON.stringify(rec) };
+  return withJson({ ...entry, endMs, seconds: entry.seconds + delta }, JSON.stringify(rec));
 }

@@ -7,7 +7,7 @@
  * delay when the late-arrival fault picks it); its corrected version (update fault) replaces it
  * a further delay later. Injected records are visible at once unless given `visibleAt`.
  */
-import { generateDomainDay, updatedVersion, utcDayOf, type CdrEntry } from './cdr-gen.ts';
+import { entryJson, generateDomainDay, updatedVersion, utcDayOf, withJson, type CdrEntry } from './cdr-gen.ts';
 import type { DomainProfile } from './domain-gen.ts';
 import { WeightedLru } from './lru.ts';
 import { formatCanonical, parseApiDatetime, rewriteBodyDatetimes, type DatetimeFormat } from './datetime-format.ts';
@@ -147,7 +147,7 @@ export class CdrStore {
     const s = this.state(domain);
     const found = this.findEntry(s, id);
     if (!found) return false;
-    const merged = { ...(JSON.parse(found.json) as Record<string, unknown>), ...patch, id };
+    const merged = { ...(JSON.parse(entryJson(found)) as Record<string, unknown>), ...patch, id };
     this.removeEntry(s, found);
     this.putManual(s, toEntry(merged, found.visibleAtMs));
     return true;
@@ -299,7 +299,7 @@ export class CdrStore {
   /** Parsed records (canonical `Z` datetimes) with start in the half-open [fromMs, toMs). */
   records(domain: string, fromMs: number, toMs: number, vis: Visibility): Record<string, unknown>[] {
     return this.select(domain, { fromMs, toMs, endInclusive: false }, vis, 0, Number.MAX_SAFE_INTEGER).map(
-      (e) => JSON.parse(e.json) as Record<string, unknown>,
+      (e) => JSON.parse(entryJson(e)) as Record<string, unknown>,
     );
   }
 
@@ -350,12 +350,39 @@ function compareEntries(a: CdrEntry, b: CdrEntry): number {
   return a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** Serializes a page as the API sends it, datetimes in the response's form. */
-export function renderEntries(entries: readonly CdrEntry[], format: DatetimeFormat): string {
-  let body = '[';
-  for (let i = 0; i < entries.length; i++) body += (i > 0 ? ',' : '') + entries[i]!.json;
-  body += ']';
-  return rewriteBodyDatetimes(body, format);
+const OPEN = Buffer.from('[');
+const CLOSE = Buffer.from(']');
+const COMMA = Buffer.from(',');
+
+/**
+ * Serializes a page as the API sends it (UTF-8 JSON array), datetimes in the response's form.
+ * Runs of records stored next to each other are copied as one slice.
+ */
+export function renderEntries(entries: readonly CdrEntry[], format: DatetimeFormat): Buffer {
+  const parts: Buffer[] = [OPEN];
+  let total = 2;
+  let i = 0;
+  while (i < entries.length) {
+    const first = entries[i]!;
+    const buf = first.buf;
+    let end = first.off + first.len;
+    let j = i + 1;
+    while (j < entries.length && entries[j]!.buf === buf && entries[j]!.off === end + 1) {
+      end = entries[j]!.off + entries[j]!.len;
+      j++;
+    }
+    if (i > 0) {
+      parts.push(COMMA);
+      total++;
+    }
+    parts.push(buf.subarray(first.off, end));
+    total += end - first.off;
+    i = j;
+  }
+  parts.push(CLOSE);
+  const body = Buffer.concat(parts, total);
+  if (format.kind === 'utc-z') return body;
+  return Buffer.from(rewriteBodyDatetimes(body.toString('utf8'), format), 'utf8');
 }
 
 /**
@@ -381,17 +408,19 @@ export function toEntry(record: Record<string, unknown>, visibleAtMs?: number): 
   const seconds = Number(rec['call-total-duration-seconds'] ?? 0) || 0;
   const end = rec['call-disconnect-datetime'];
   const endMs = typeof end === 'string' ? Date.parse(end) : startMs + seconds * 1000;
-  const entry: CdrEntry = {
+  const base: CdrEntry = {
     id: String(idRaw),
     startMs,
     endMs,
     seconds,
     direction: Number(rec['call-direction'] ?? -1),
-    json: JSON.stringify(rec),
+    buf: Buffer.alloc(0),
+    off: 0,
+    len: 0,
     lateU: 1,
     updateU: 1,
     generated: false,
   };
-  if (visibleAtMs !== undefined) entry.visibleAtMs = visibleAtMs;
-  return entry;
+  if (visibleAtMs !== undefined) base.visibleAtMs = visibleAtMs;
+  return withJson(base, JSON.stringify(rec));
 }

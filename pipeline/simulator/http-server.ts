@@ -40,7 +40,7 @@ export interface ServerContext {
 
 interface Reply {
   status: number;
-  body: string;
+  body: string | Buffer;
   headers?: Record<string, string>;
 }
 
@@ -205,13 +205,12 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 function send(res: ServerResponse, reply: Reply, fault: FaultDecision): void {
-  let body = reply.body;
+  let buf = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...reply.headers };
-  if (reply.status === 200 && fault.kind === 'truncate' && body.length > 1) {
+  if (reply.status === 200 && fault.kind === 'truncate' && buf.length > 1) {
     // Cut in the middle, a complete HTTP message whose JSON does not parse.
-    body = body.slice(0, Math.max(1, Math.floor(body.length / 2)));
+    buf = buf.subarray(0, Math.max(1, Math.floor(buf.length / 2)));
   }
-  const buf = Buffer.from(body, 'utf8');
   headers['content-length'] = String(buf.length);
   res.writeHead(reply.status, headers);
   if (fault.kind === 'drop') {

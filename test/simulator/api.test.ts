@@ -128,6 +128,8 @@ describe('counts, windows and ground truth', () => {
     }
     const halfOpen = rows.filter((r) => Date.parse(String(r['call-start-datetime'])) < window.end.getTime());
     expect(halfOpen).toEqual(sim.groundTruth(busy, window));
+    const seconds = halfOpen.reduce((n, r) => n + Number(r['call-total-duration-seconds']), 0);
+    expect(sim.groundTruthCount(busy, window)).toEqual({ total: halfOpen.length, seconds, minutes: Math.ceil(seconds / 60) });
     expect(halfOpen.length).toBeGreaterThan(20);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateDomains } from '../../pipeline/simulator/domain-gen.ts';
-import { generateDomainDay, HOSTILE_CALLER_NAMES, updatedVersion, utcDayOf } from '../../pipeline/simulator/cdr-gen.ts';
+import { entryJson, generateDomainDay, HOSTILE_CALLER_NAMES, updatedVersion, utcDayOf } from '../../pipeline/simulator/cdr-gen.ts';
 import { formatApiDatetime, parseApiDatetime, rewriteBodyDatetimes } from '../../pipeline/simulator/datetime-format.ts';
 import { zoneOffsetMinutes, zonedWallTimeToUtc } from '../../pipeline/simulator/zone-time.ts';
 import { CDR_FIELD_NAMES } from '../../pipeline/simulator/cdr-fields.ts';
@@ -20,7 +20,7 @@ const oct1 = utcDayOf(Date.UTC(2026, 9, 1));
 function month(seed: number, count: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const p of generateDomains({ seed, count })) {
-    for (let d = oct1; d < oct1 + 31; d++) for (const e of generateDomainDay(p, d, { seed })) out.push(JSON.parse(e.json) as Record<string, unknown>);
+    for (let d = oct1; d < oct1 + 31; d++) for (const e of generateDomainDay(p, d, { seed })) out.push(JSON.parse(entryJson(e)) as Record<string, unknown>);
   }
   return out;
 }
@@ -54,8 +54,8 @@ describe('CDR generation', () => {
     const [p] = generateDomains({ seed: 5, count: 1 });
     const a = generateDomainDay(p!, oct1 + 3, { seed: 5 });
     const b = generateDomainDay(p!, oct1 + 3, { seed: 5 });
-    expect(b.map((e) => e.json)).toEqual(a.map((e) => e.json));
-    expect(generateDomainDay(p!, oct1 + 3, { seed: 6 }).map((e) => e.json)).not.toEqual(a.map((e) => e.json));
+    expect(b.map(entryJson)).toEqual(a.map(entryJson));
+    expect(generateDomainDay(p!, oct1 + 3, { seed: 6 }).map(entryJson)).not.toEqual(a.map(entryJson));
     for (let i = 1; i < a.length; i++) {
       expect(a[i]!.startMs > a[i - 1]!.startMs || (a[i]!.startMs === a[i - 1]!.startMs && a[i]!.id > a[i - 1]!.id)).toBe(true);
     }
@@ -119,8 +119,8 @@ describe('CDR generation', () => {
     const [p] = generateDomains({ seed: 5, count: 1 });
     const e = generateDomainDay({ ...p!, callsPerBusinessDay: 200 }, oct1 + 1, { seed: 1 }).find((x) => x.seconds > 0)!;
     const v2 = updatedVersion(e);
-    const a = JSON.parse(e.json) as Record<string, unknown>;
-    const b = JSON.parse(v2.json) as Record<string, unknown>;
+    const a = JSON.parse(entryJson(e)) as Record<string, unknown>;
+    const b = JSON.parse(entryJson(v2)) as Record<string, unknown>;
     expect(v2.id).toBe(e.id);
     expect(v2.seconds).toBeGreaterThan(e.seconds);
     expect(Number(b['call-total-duration-seconds'])).toBe(v2.seconds);
