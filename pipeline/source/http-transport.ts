@@ -42,7 +42,11 @@ export const DEFAULT_RETRY: RetrySettings = { maxAttempts: 8, baseDelayMs: 500, 
 export interface TransportOptions {
   /** API base, e.g. https://pbx.example.com/ns-api/v2 (no trailing slash needed). */
   baseUrl: string;
-  clock: Clock;
+  /**
+   * Measures waits (backoff gate, rate limiter, `Retry-After` dates). It must move with `sleep`:
+   * the wall clock with real timers, or a virtual clock that a test's sleep advances.
+   */
+  waitClock: Clock;
   logger: Logger;
   sleep: SleepFn;
   /** [0, 1) like Math.random; injected so backoff is exact in tests. */
@@ -103,8 +107,8 @@ export class HttpTransport {
       throw new TypeError(`NetSapiens API base must be http(s), got ${parsed.protocol}`);
     }
     this.base = opts.baseUrl.replace(/\/+$/, '');
-    this.gate = new BackoffGate(opts.clock, opts.sleep);
-    this.limiter = opts.requestsPerSecond ? new RateLimiter(opts.requestsPerSecond, opts.clock, opts.sleep) : undefined;
+    this.gate = new BackoffGate(opts.waitClock, opts.sleep);
+    this.limiter = opts.requestsPerSecond ? new RateLimiter(opts.requestsPerSecond, opts.waitClock, opts.sleep) : undefined;
     this.inFlight = opts.maxConcurrentRequests ? pLimit(opts.maxConcurrentRequests) : undefined;
   }
 
@@ -164,7 +168,7 @@ export class HttpTransport {
               : undefined;
           throw this.httpError(req, shownPath, result.status, result.text, attempts, hint);
         }
-        retryAfterMs = parseRetryAfter(result.retryAfter, this.opts.clock.now().getTime());
+        retryAfterMs = parseRetryAfter(result.retryAfter, this.opts.waitClock.now().getTime());
       } else if (result.kind === 'bad-body') {
         if (!retryBadBody) throw new NetSapiensBodyError(req.method, shownPath, result.reason, attempts, this.scrub(result.text.slice(0, 200), req));
         reason = 'bad-body';

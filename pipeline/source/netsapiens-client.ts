@@ -18,6 +18,11 @@ export interface NetSapiensClientOptions {
   /** API base, e.g. https://pbx.example.com/ns-api/v2 (the simulator's `url`). */
   baseUrl: string;
   auth: AuthConfig;
+  /**
+   * Decides OAuth token expiry. Backoff waits use it too, but only when `sleep` is injected as
+   * well (a virtual clock that the injected sleep advances); with real timers, waits are measured
+   * on the wall clock whatever this clock says, so a pinned clock can never stall a retry.
+   */
   clock?: Clock;
   logger?: Logger;
   /** Default: the global fetch (undici). */
@@ -66,7 +71,7 @@ export class NetSapiensClient implements CdrSource {
     if (!(retry.maxAttempts >= 1)) throw new UsageError(`retry.maxAttempts must be at least 1, got ${retry.maxAttempts}`);
     this.transport = new HttpTransport({
       baseUrl: opts.baseUrl,
-      clock,
+      waitClock: opts.sleep ? clock : systemClock,
       logger: this.logger,
       sleep: opts.sleep ?? realSleep,
       random: opts.random ?? Math.random,

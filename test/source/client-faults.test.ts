@@ -74,6 +74,14 @@ describe('every fault kind is recovered without losing or duplicating a record',
     expect(s.retriesByReason['bad-body']).toBeGreaterThan(0);
   });
 
+  it('a pinned clock (tests, demo) never stalls backoff or the rate cap: waits use real time', async () => {
+    sim.setFaults({ seed: 5, errorRate: 0.3, rateLimit: { requestsPerSecond: 1000, retryAfterSeconds: 0 } });
+    const d = String(sim.domains()[2]!.domain);
+    const client = testClient(sim.url, { clock: new FixedClock(SIM_NOW), requestsPerSecond: 500 });
+    expect(got(await collect(client.listCdrs(d, WEEK, { pageSize: 5 })))).toEqual(truth(sim, d, WEEK));
+    expect(client.stats().retriesByReason['5xx']).toBeGreaterThan(0);
+  });
+
   it('timeouts: a slow answer is abandoned and retried', async () => {
     sim.setFaults({ latencyMs: 2_000 });
     const d = String(sim.domains()[0]!.domain);
