@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.ts';
 import { redact } from '../util/errors.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
-import { decideSend, keyOf, markDelivered, markFailed, markPending, readSends, type SendKey, type SendRow } from './send-log.ts';
+import { claimSend, markDelivered, markFailed, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
 
 export interface DeliveryItem extends SendKey {
   mail: OutgoingMail;
@@ -57,28 +57,22 @@ function errorText(err: unknown): string {
 export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptions): Promise<DeliverySummary> {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...opts.retry };
   const force = opts.force ?? false;
-  const log = new Map<string, SendRow>();
-  for (const group of new Set(items.map((i) => JSON.stringify([i.report, i.month])))) {
-    const [report, month] = JSON.parse(group) as [string, string];
-    for (const [k, v] of await readSends(opts.dataDir, report, month)) log.set(k, v);
-  }
-
   const limit = pLimit(Math.max(1, opts.concurrency ?? 2));
   const outcomes = await Promise.all(
     items.map((item) =>
       limit(async (): Promise<DeliveryOutcome> => {
         const key: SendKey = { report: item.report, domain: item.domain, month: item.month, recipient: item.recipient };
-        const row = log.get(keyOf(key));
-        const decision = decideSend(row, { force, transportKind: opts.transport.kind });
+        if (opts.signal?.aborted) return { ...key, outcome: 'failed', reason: 'interrupted before sending' };
+        let claim: { decision: SendDecision; row: SendRow | undefined };
+        try {
+          claim = await claimSend(opts.dataDir, key, { force, transportKind: opts.transport.kind }, opts.clock, opts.signal);
+        } catch (err) {
+          return { ...key, outcome: 'failed', reason: `could not record the send in state.duckdb, nothing sent: ${errorText(err)}` };
+        }
+        const { decision, row } = claim;
         if (decision === 'skip') return { ...key, outcome: 'skipped', messageId: row?.message_id ?? undefined, reason: `already ${row?.status}` };
         if (decision === 'maybe-sent') {
           return { ...key, outcome: 'maybe-sent', reason: `left pending by an earlier run (${row?.updated_at}): it may have been delivered; use --force to send again` };
-        }
-        if (opts.signal?.aborted) return { ...key, outcome: 'failed', reason: 'interrupted before sending' };
-        try {
-          await markPending(opts.dataDir, key, opts.transport.kind, opts.clock, opts.signal);
-        } catch (err) {
-          return { ...key, outcome: 'failed', reason: `could not record the send in state.duckdb, nothing sent: ${errorText(err)}` };
         }
         let result;
         try {

@@ -81,18 +81,37 @@ export function decideSend(row: SendRow | undefined, opts: { force: boolean; tra
   return 'send';
 }
 
-/** Records that a message is about to be handed to the transport. */
-export async function markPending(dataDir: string, key: SendKey, transport: string, clock: Clock, signal?: AbortSignal): Promise<void> {
-  await state(
+/**
+ * Claims a message for sending: re-reads its row and marks it pending in one open of the state
+ * database (which no other process can hold meanwhile), so two runs at once cannot both send it.
+ * Returns the decision that stood at claim time; only 'send' means the row is now pending.
+ */
+export async function claimSend(
+  dataDir: string,
+  key: SendKey,
+  opts: { force: boolean; transportKind: string },
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<{ decision: SendDecision; row: SendRow | undefined }> {
+  return state(
     dataDir,
-    (db) =>
-      db.run(
+    async (db) => {
+      const row = (await db.one(
+        `SELECT report, domain, month, recipient, status, message_id, attempts, error, transport, response, CAST(updated_at AS VARCHAR) AS updated_at
+         FROM sends WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
+        { ...key },
+      )) as SendRow | undefined;
+      const decision = decideSend(row, opts);
+      if (decision !== 'send') return { decision, row };
+      await db.run(
         `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)
          VALUES ($report, $domain, $month, $recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ)
          ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
            status = 'pending', attempts = sends.attempts + 1, error = NULL, transport = excluded.transport, updated_at = excluded.updated_at`,
-        { ...key, transport, now: clock.now().toISOString() },
-      ),
+        { ...key, transport: opts.transportKind, now: clock.now().toISOString() },
+      );
+      return { decision, row };
+    },
     signal,
   );
 }

@@ -8,7 +8,7 @@ export function formatReportSummary(s: ReportRunSummary): string {
   for (const r of s.reports) {
     const what = r.report === 'billing-summary' ? 'billing summary' : r.domain;
     const size = `${(r.htmlBytes / 1024).toFixed(1)} KB${r.clipped ? ' (OVER 102 KB: Gmail clips it)' : ''}`;
-    lines.push(`  ${what}: ${r.empty ? 'no calls' : `${r.calls} calls, ${r.charge}`}; html ${size}; ${pathToFileURL(r.files.html).href}`);
+    lines.push(`  ${what}: ${r.empty ? 'no calls' : `${r.calls} calls, ${r.chargeDisplay}`}; html ${size}; ${pathToFileURL(r.files.html).href}`);
   }
   for (const f of s.renderFailures) lines.push(`  FAILED to render ${f.domain}: ${f.error}`);
   if (s.noRecipients.length > 0) lines.push(`  no recipients configured (not sent): ${s.noRecipients.join(', ')}`);

@@ -11,11 +11,11 @@ const TYPES: Readonly<Record<string, string>> = {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-async function listFiles(root: string): Promise<string[]> {
+async function listFiles(root: string, dir = root): Promise<string[]> {
   const out: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true })) {
-    const p = join(root, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(p)));
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(root, p)));
     else if (TYPES[extname(entry.name)]) out.push(relative(root, p));
   }
   return out.sort();

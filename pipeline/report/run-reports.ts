@@ -67,7 +67,10 @@ export interface RenderedReport {
   empty: boolean;
   calls: string;
   billableSeconds: string;
+  /** DECIMAL text (billing summary: "<amount> <currency>" per currency). */
   charge: string;
+  /** The charge as shown in the report, e.g. "$12.34". */
+  chargeDisplay: string;
   csvRows: number;
 }
 
@@ -194,6 +197,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
           calls: view.raw.calls,
           billableSeconds: view.raw.billableSeconds,
           charge: view.raw.charge,
+          chargeDisplay: view.headline.charge,
           csvRows: view.raw.csvRows,
         },
         email,
@@ -234,6 +238,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       calls: billingRows.reduce((s, r) => s + BigInt(r.calls), 0n).toString(),
       billableSeconds: billingRows.reduce((s, r) => s + BigInt(r.billable_s), 0n).toString(),
       charge: billingView.totals.map((t) => `${t.raw} ${t.currency}`).join(', ') || '0',
+      chargeDisplay: billingView.totals.map((t) => t.amount).join(' + ') || '0',
       csvRows: billingRows.length,
     },
     email: billingEmail,
