@@ -1,12 +1,67 @@
+import { dataDirFor, ingestOnce, startExtractionSim } from '../lib/extraction-setup.ts';
+import { lakeCensus } from '../lib/lake-check.ts';
 import { requireFiles } from '../lib/stage.ts';
-import type { Scenario } from '../lib/types.ts';
+import { median } from '../lib/stats.ts';
+import { checkRow, info, limitRow, ratioRow } from '../lib/targets.ts';
+import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
 
-/** peak RSS of an ingest process at two backfill sizes. */
+/** Issue 7 defaults: 0.5M and 2M CDRs (times --scale). */
+export const MEMORY_DEFAULTS = { smallRows: 500_000, largeRows: 2_000_000, domains: 50, concurrency: 8 } as const;
+
+const NAME = 'memory';
+const MiB = 2 ** 20;
+
+interface SizeResult {
+  rows: number;
+  truth: number;
+  peaks: number[];
+  walls: number[];
+}
+
+/** Backfills one simulated month of `targetRows` CDRs, each run in a fresh process; returns peak RSS per run. */
+async function measureSize(ctx: BenchContext, targetRows: number, label: string): Promise<SizeResult> {
+  const sim = await startExtractionSim(ctx, { domains: MEMORY_DEFAULTS.domains, targetRows });
+  try {
+    const dataDir = dataDirFor(ctx, `lake-memory-${label}`);
+    const peaks: number[] = [];
+    const walls: number[] = [];
+    let rows = 0;
+    for (let run = -1; run < ctx.runs; run++) {
+      const r = await ingestOnce(ctx, { url: sim.url, dataDir, concurrency: MEMORY_DEFAULTS.concurrency });
+      ctx.log(`${label} ${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.summary.rowsFetched} rows in ${r.wallMs.toFixed(0)} ms`);
+      if (run < 0) continue;
+      peaks.push(r.peakRssBytes);
+      walls.push(r.wallMs);
+      rows = r.summary.rowsFetched;
+    }
+    const census = await lakeCensus(dataDir);
+    if (census.rows !== sim.totals.total) ctx.log(`${label}: lake holds ${census.rows} rows, ground truth ${sim.totals.total}`);
+    return { rows: census.rows, truth: sim.totals.total, peaks, walls };
+  } finally {
+    await sim.stop();
+  }
+}
+
+/**
+ * Memory: peak RSS (VmHWM) of a whole ingest process, the simulator in another process, at two
+ * backfill sizes. Flat means the larger backfill needs at most 1.2x the smaller's peak.
+ */
 export const memory: Scenario = {
-  name: 'memory',
+  name: NAME,
   title: 'peak RSS of an ingest process at two backfill sizes',
-  async run() {
-    requireFiles(['pipeline/simulator/index.ts', 'pipeline/extract/run-ingest.ts']);
-    return { status: 'skipped', reason: 'not implemented yet' };
+  async run(ctx) {
+    requireFiles(['pipeline/simulator/index.ts', 'pipeline/extract/run-ingest.ts', 'pipeline/source/netsapiens-client.ts']);
+    const small = await measureSize(ctx, Math.round(MEMORY_DEFAULTS.smallRows * ctx.scale), 'small');
+    const large = await measureSize(ctx, Math.round(MEMORY_DEFAULTS.largeRows * ctx.scale), 'large');
+    // Pair by run index: both sizes measured in this process run, ratio per pair.
+    const ratios = large.peaks.map((p, i) => p / small.peaks[i]!);
+    const rows: BenchRow[] = [
+      limitRow(NAME, `peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`, median(small.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(small.walls) / 1000).toFixed(1)} s`),
+      limitRow(NAME, `peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`, median(large.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(large.walls) / 1000).toFixed(1)} s`),
+      ratioRow(NAME, 'larger / smaller peak RSS', median(ratios), { limit: 1.2 }),
+      info(NAME, 'ingest throughput at the larger size', large.rows / (median(large.walls) / 1000), 'rows/s'),
+      checkRow(NAME, 'lake rows = ground truth (both sizes)', small.rows === small.truth && large.rows === large.truth, `${small.rows}/${small.truth}, ${large.rows}/${large.truth}`),
+    ];
+    return { status: 'ok', rows };
   },
 };
