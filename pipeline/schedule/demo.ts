@@ -33,7 +33,7 @@ export const DEMO_SIMULATOR: DemoSimulatorSettings = {
     // A small share of 5xx, a few dropped connections, and 429s whenever a second gets busy.
     errorRate: 0.01,
     dropRate: 0.002,
-    rateLimit: { requestsPerSecond: 400, retryAfterSeconds: 1 },
+    rateLimit: { requestsPerSecond: 60, retryAfterSeconds: 1 },
   },
 };
 

@@ -5,28 +5,11 @@ import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import { runTransform } from '../transform/run-transform.ts';
 import { runIngest } from '../extract/run-ingest.ts';
+import { runReconcile } from '../transform/reconcile.ts';
 import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { StageSummary, Stages } from './tasks.ts';
 import { runReports } from '../report/run-reports.ts';
-
-/** Loads a stage module that may not have landed yet, with a message that says which. */
-async function stageModule(path: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(path)) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`the stage module ${path} could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-type AnyFn = (opts: Record<string, unknown>) => Promise<Record<string, unknown>>;
-
-async function stageFn(path: string, name: string): Promise<AnyFn> {
-  const mod = await stageModule(path);
-  const fn = mod[name];
-  if (typeof fn !== 'function') throw new Error(`${path} does not export ${name}()`);
-  return fn as AnyFn;
-}
 
 /**
  * Binds the jobs to the real stage modules. `source` overrides the env-built source (the demo
@@ -66,9 +49,14 @@ export function createRealStages(
       return { failedTests: summary.status === 'failed' ? summary.failedTests : [], summary };
     },
     reconcile: async (ctx, source, month) => {
-      const runReconcile = await stageFn('../transform/reconcile.ts', 'runReconcile');
-      const summary = await runReconcile({ dataDir: ctx.dataDir, config: ctx.config, source, month, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
-      return { month, off: [], domains: 0, summary };
+      const r = await runReconcile({ dataDir: ctx.dataDir, config: ctx.config, source, month, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
+      return {
+        month,
+        off: r.off,
+        domains: r.domains,
+        // The run log keeps the verdicts; the per-domain figures are in state (reconciliations) and the CSV.
+        summary: { month: r.month, domains: r.domains, ok: r.ok, off: r.off, csvPath: r.csvPath, requests: r.requests },
+      };
     },
     reports: async (ctx, month) => {
       const summary = await runReports({

@@ -101,7 +101,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
         startedAt,
         endedAt: opts.clock.now(),
       };
-      logger.error({ runId, err: message }, interrupted ? 'job interrupted' : 'job failed');
+      const stack = err instanceof Error && err.stack ? redact(err.stack) : undefined;
+      logger.error({ runId, err: message, stack }, interrupted ? 'job interrupted' : 'job failed');
     }
     await recordRunEnd(opts.dataDir, runId, {
       endedAt: result.endedAt,

@@ -80,6 +80,18 @@ async function alertBilling(stages: Stages, ctx: JobContext, rec: ReconcileOutco
   }
 }
 
+/** "reports for 2026-10: 37 rendered, 37 sent, 0 already sent" from the report stage's counts. */
+function describeDelivery(month: Month, rep: StageSummary): string {
+  const d = rep.delivery as { sent?: unknown; skipped?: unknown; maybeSent?: unknown } | undefined;
+  const parts = [typeof rep.reports === 'number' ? `${rep.reports} rendered` : undefined];
+  if (d) {
+    parts.push(`${num(d.sent) ?? 0} sent`, `${num(d.skipped) ?? 0} already sent`);
+    if (num(d.maybeSent)) parts.push(`${num(d.maybeSent)} maybe sent (left for review)`);
+  }
+  const shown = parts.filter(Boolean).join(', ');
+  return `reports for ${month}${shown ? `: ${shown}` : ' done'}`;
+}
+
 /**
  * The job registry composed from the stages:
  * - ingest: incremental from each domain's watermark;
@@ -138,6 +150,7 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
         ctx.onProgress?.({ phase: 'reports' });
         const rep = await stages.reports(ctx, plan.month);
         const off = rec.off.map((o) => o.domain);
+        const sent = describeDelivery(plan.month, rep);
         return {
           status: off.length > 0 ? 'mismatch' : 'ok',
           rows: num(ing.rows),
@@ -145,8 +158,8 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
           summary: { month: plan.month, range, ingest: ing, transform: tr.summary, reconcile: rec.summary, reports: rep },
           message:
             off.length > 0
-              ? `reports for ${plan.month} sent; ${off.length} domain(s) do not reconcile: ${off.join(', ')}`
-              : `reports for ${plan.month} sent; all ${rec.domains} domains reconcile`,
+              ? `${sent}; ${off.length} domain(s) do not reconcile: ${off.join(', ')}`
+              : `${sent}; all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
       }),
 
