@@ -227,3 +227,17 @@ export function userObjects(p: DomainProfile): Record<string, unknown>[] {
     'status-message': '',
   }));
 }
+
+/** The DID objects `GET /domains/{d}/phonenumbers` answers with (each routed to a user). */
+export function phoneNumberObjects(p: DomainProfile): Record<string, unknown>[] {
+  const numbers = p.tollFreeDid ? [...p.dids, p.tollFreeDid] : p.dids;
+  return numbers.map((n, i) => ({
+    phonenumber: n,
+    domain: p.domain,
+    enabled: 'yes',
+    'dial-rule-application': 'to-user',
+    'dial-rule-translation-destination-user': p.users[i % Math.max(1, p.users.length)]?.user ?? '',
+    'dial-rule-translation-destination-host': p.domain,
+    'dial-rule-description': i === 0 ? 'Main number' : '',
+  }));
+}

@@ -7,7 +7,7 @@
 import { Prng } from './prng.ts';
 import type { DataFaults } from './cdr-store.ts';
 
-export const ENDPOINT_NAMES = ['domains', 'domains-count', 'domain', 'cdrs', 'cdrs-count', 'users', 'users-count', 'tokens', 'other'] as const;
+export const ENDPOINT_NAMES = ['domains', 'domains-count', 'domain', 'cdrs', 'cdrs-count', 'users', 'users-count', 'phonenumbers', 'tokens', 'other'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 export const FAULT_KINDS = ['latency', 'rate-limit', 'error', 'drop', 'truncate', 'token-expiry', 'late', 'update'] as const;

@@ -8,7 +8,7 @@ import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import type { AuthService } from './auth.ts';
 import { directionFilter, renderEntries, type CdrStore, type StartRange } from './cdr-store.ts';
-import { domainObject, userObjects } from './domain-gen.ts';
+import { domainObject, phoneNumberObjects, userObjects } from './domain-gen.ts';
 import { parseApiDatetime, type DatetimeFormat } from './datetime-format.ts';
 import type { EndpointName, FaultDecision, FaultEngine, FaultKind } from './faults.ts';
 
@@ -88,6 +88,7 @@ function route(method: string, rawPath: string): Route | HttpError {
   if (c === 'cdrs' && d === 'count' && segs.length === 4) return { endpoint: 'cdrs-count', method: 'GET', domain: b! };
   if (c === 'users' && segs.length === 3) return { endpoint: 'users', method: 'GET', domain: b! };
   if (c === 'users' && d === 'count' && segs.length === 4) return { endpoint: 'users-count', method: 'GET', domain: b! };
+  if (c === 'phonenumbers' && segs.length === 3) return { endpoint: 'phonenumbers', method: 'GET', domain: b! };
   return new HttpError(404, `no such endpoint ${rawPath}`);
 }
 
@@ -166,6 +167,10 @@ function handle(ctx: ServerContext, r: Route, q: URLSearchParams, body: Record<s
     }
     case 'users-count':
       return json(200, { total: profile.users.length });
+    case 'phonenumbers': {
+      const { start, limit } = paging(q);
+      return json(200, phoneNumberObjects(profile).slice(start, start + limit));
+    }
     case 'cdrs': {
       const { start, limit } = paging(q);
       const { range, format, directions } = cdrQuery(ctx, q);

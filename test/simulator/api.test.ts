@@ -34,6 +34,8 @@ describe('shapes', () => {
     const users = (await get(sim, `/domains/${busy}/users`)).body as Record<string, unknown>[];
     expect(users.length).toBeGreaterThan(2);
     expect(users[0]).toMatchObject({ user: expect.stringMatching(/^\d+$/), domain: busy });
+    const numbers = (await get(sim, `/domains/${busy}/phonenumbers`)).body as Record<string, unknown>[];
+    expect(numbers[0]).toMatchObject({ phonenumber: expect.stringMatching(/^1\d{10}$/), domain: busy });
   });
   it('answers errors as {code, message}', async () => {
     expect(await get(sim, '/domains/nosuch.example/cdrs' + q(nov))).toMatchObject({ status: 403, body: { code: 403, message: 'Domain not found or access denied' } });
