@@ -88,7 +88,6 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
       if (e.NS_CLIENT_ID && e.NS_CLIENT_SECRET && e.NS_USERNAME && e.NS_PASSWORD) {
         oauth = { clientId: e.NS_CLIENT_ID, clientSecret: e.NS_CLIENT_SECRET, username: e.NS_USERNAME, password: e.NS_PASSWORD };
       }
-      if (oauth && flags.tokenTtl !== undefined) oauth.tokenTtlSeconds = flags.tokenTtl;
       const now = new Date();
       const sim = await startSimulator({
         port: flags.port,
@@ -100,6 +99,7 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
         ...(flags.months !== undefined ? { dataFrom: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - flags.months, 1)) } : {}),
         ...(flags.apiKey ? { apiKeys: flags.apiKey } : {}),
         ...(oauth ? { oauth } : {}),
+        ...(flags.tokenTtl !== undefined ? { tokenTtlSeconds: flags.tokenTtl } : {}),
         logger: createLogger(),
       }).catch((err: unknown) => {
         const code = (err as { code?: string }).code;

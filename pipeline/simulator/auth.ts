@@ -32,7 +32,7 @@ export class AuthService {
   private counter = 0;
 
   constructor(
-    private readonly opts: { apiKeys?: readonly string[]; oauth?: OAuthConfig; clock: Clock; seed: number },
+    private readonly opts: { apiKeys?: readonly string[]; oauth?: OAuthConfig; tokenTtlSeconds?: number; clock: Clock; seed: number },
   ) {
     this.rng = new Prng(hashSeed('auth', opts.seed));
   }
@@ -93,7 +93,7 @@ export class AuthService {
   }
 
   private issue(user: string, domain: string, refresh: string): Record<string, unknown> {
-    const ttl = this.opts.oauth?.tokenTtlSeconds ?? 3600;
+    const ttl = this.opts.oauth?.tokenTtlSeconds ?? this.opts.tokenTtlSeconds ?? 3600;
     const nowMs = this.opts.clock.now().getTime();
     const payload = { iss: ISSUER, sub: user, domain, iat: Math.floor(nowMs / 1000), exp: Math.floor(nowMs / 1000) + ttl, jti: ++this.counter };
     const token = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(payload))}.${this.newSecret('sig')}`;

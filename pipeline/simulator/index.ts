@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   apiKeys?: string[];
   /** The OAuth client and user `POST /tokens` accepts; undefined accepts any non-empty credentials. */
   oauth?: OAuthConfig;
+  /** Access-token lifetime when `oauth` does not set one; default 3600. */
+  tokenTtlSeconds?: number;
   faults?: FaultOptions;
   /** Force every response's datetime form (otherwise the request's form is echoed). */
   forceDatetimeFormat?: DatetimeFormat;
@@ -121,7 +123,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     store.addDomain(p);
   }
   const faults = new FaultEngine(opts.faults ?? {});
-  const auth = new AuthService({ ...(opts.apiKeys ? { apiKeys: opts.apiKeys } : {}), ...(opts.oauth ? { oauth: opts.oauth } : {}), clock, seed });
+  const auth = new AuthService({ ...(opts.apiKeys ? { apiKeys: opts.apiKeys } : {}), ...(opts.oauth ? { oauth: opts.oauth } : {}), ...(opts.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}), clock, seed });
   const ctx: ServerContext = {
     store,
     auth,
