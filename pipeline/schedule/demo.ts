@@ -116,9 +116,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const common = { registry, trigger: 'manual' as const, dataDir: opts.dataDir, config: opts.config, env: opts.env, clock: opts.clock, logger: opts.logger, signal: opts.signal, alerter: stages.alerter, onProgress: opts.onProgress };
     const monthlyJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'monthly-reports')?.[0];
     const reconcileJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'reconcile')?.[0];
+    const ingestJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'ingest')?.[0];
     if (!monthlyJob) throw new Error('jobs.config.ts has no job with task "monthly-reports": the demo runs that job');
-    runs.push(await runJob({ ...common, jobName: monthlyJob }));
-    if (reconcileJob && runs[0]!.status !== 'failed' && !opts.signal?.aborted) {
+    // The incremental ingest first: it sets each domain's watermark (a backfill leaves them alone),
+    // so `cdrpipe status` and the scheduler carry on from here.
+    if (ingestJob) runs.push(await runJob({ ...common, jobName: ingestJob }));
+    if (!opts.signal?.aborted) runs.push(await runJob({ ...common, jobName: monthlyJob }));
+    if (reconcileJob && runs.every((r) => r.status !== 'failed') && !opts.signal?.aborted) {
       opts.onProgress?.({ phase: 'reconcile month to date' });
       runs.push(await runJob({ ...common, jobName: reconcileJob }));
     }

@@ -1,0 +1,91 @@
+import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cdrsDir, outboxDir } from '../../pipeline/lake/layout.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { silentLogger } from '../../pipeline/util/logger.ts';
+import { formatDemoSummary, runDemo } from '../../pipeline/schedule/demo.ts';
+import { recentRuns } from '../../pipeline/schedule/run-log.ts';
+import { gatherStatus } from '../../pipeline/schedule/status-report.ts';
+import type { JobProgress } from '../../pipeline/schedule/job-types.ts';
+import { tempDir, testConfig, testEnv } from '../schedule/helpers.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function fileStamps(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const names = ((await readdir(dir, { recursive: true })) as string[]).sort();
+  const out: string[] = [];
+  for (const n of names) {
+    const s = await stat(join(dir, n));
+    if (s.isFile()) out.push(`${n} ${s.size} ${s.mtimeMs}`);
+  }
+  return out;
+}
+
+describe('cdrpipe demo, end to end against a small simulator', () => {
+  it('ingests, transforms, reconciles, renders and delivers; a second run changes nothing and sends nothing', async () => {
+    const t = await tempDir('cdrpipe-demo-');
+    cleanups.push(t.cleanup);
+    const dataDir = t.dir;
+    const clock = new FixedClock(new Date('2026-11-10T15:00:00Z'));
+    const config = testConfig();
+    const progress: JobProgress[] = [];
+    const opts = {
+      dataDir,
+      config,
+      env: testEnv(dataDir),
+      clock,
+      logger: silentLogger(),
+      simulator: { seed: 5, domains: 3, volume: 0.5, faults: { seed: 3, errorRate: 0.03 } },
+      onProgress: (p: JobProgress) => progress.push(p),
+    };
+
+    const first = await runDemo(opts);
+    expect(first.runs.map((r) => [r.jobName, r.status, r.error])).toEqual([
+      ['ingest', 'ok', undefined],
+      ['monthly-reports', 'ok', undefined],
+      ['reconcile', 'ok', undefined],
+    ]);
+    expect(first.month).toBe('2026-10');
+    expect(first.lake.rows).toBeGreaterThan(100);
+    expect(first.exampleReport).toMatch(/reports\/2026-10\/.+\/report\.html$/);
+    expect(existsSync(first.exampleReport!)).toBe(true);
+    // Three customers and the billing team's report.
+    expect(first.outboxFiles).toBe(4);
+    expect(first.runs[1]!.outcome?.message).toMatch(/reports for 2026-10: \d+ rendered, 4 sent, 0 already sent; all 3 domains reconcile/);
+    expect(progress.map((p) => p.phase)).toEqual(expect.arrayContaining(['ingest', 'transform', 'reconcile', 'reports']));
+    const text = formatDemoSummary(first, { dataDirFromEnv: false });
+    expect(text).toContain('report.html');
+    expect(text).toContain("read_parquet('");
+    expect(text).toContain('cdrpipe sql');
+
+    const lakeBefore = await fileStamps(cdrsDir(dataDir));
+    const outboxBefore = await fileStamps(outboxDir(dataDir));
+    clock.advance(60_000);
+    const second = await runDemo(opts);
+    expect(second.runs.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(second.runs[1]!.outcome?.message).toMatch(/0 sent, 4 already sent/);
+    expect(await fileStamps(cdrsDir(dataDir))).toEqual(lakeBefore);
+    expect(await fileStamps(outboxDir(dataDir))).toEqual(outboxBefore);
+    expect(second.lake).toEqual(first.lake);
+
+    const runs = await recentRuns(dataDir);
+    expect(runs.map((r) => `${r.job}:${r.trigger}:${r.status}`).sort()).toEqual([
+      'ingest:manual:ok',
+      'ingest:manual:ok',
+      'monthly-reports:manual:ok',
+      'monthly-reports:manual:ok',
+      'reconcile:manual:ok',
+      'reconcile:manual:ok',
+    ]);
+    const status = await gatherStatus({ dataDir, config, clock });
+    expect(status.watermarks).toHaveLength(3);
+    expect(status.unsent.count).toBe(0);
+    expect(status.reconciliations.find((r) => r.month === '2026-10')).toMatchObject({ ok: 3, off: 0 });
+  });
+});
