@@ -23,7 +23,7 @@ END;
 CREATE OR REPLACE MACRO to_e164(n) AS e164_from_digits(dial_digits(n));
 
 -- US emergency short codes as dialled (9911: an outside-line 9 in front of 911).
-CREATE OR REPLACE MACRO is_emergency_code(n) AS dial_digits(n) IN ('911', '933', '9911');
+CREATE OR REPLACE MACRO is_emergency_code(n) AS dial_digits(n) IN ('911', '933', '9911');  -- calls.sql inlines this list on clean digits
 
 -- The class of a public number (E.164). NANP numbers outside the US and Canada (the Caribbean,
 -- Bermuda) are international: they are priced, and abused, like international calls.

@@ -24,14 +24,22 @@ legs AS (
     l.caller_number,
     l.dialed_number,
     l.raw ->> 'call-disconnect-reason-text' AS disconnect_reason,
-    to_e164(l.caller_number) AS caller_e164,
-    to_e164(l.dialed_number) AS dialed_e164,
-    is_emergency_code(l.dialed_number) AS dialed_emergency,
+    dial_digits(l.caller_number) AS caller_digits,
     dial_digits(l.dialed_number) AS dialed_digits,
     coalesce(l.duration_s, 0) AS duration_s,
     coalesce(l.talk_s, 0) AS talk_s
   FROM latest AS l
   JOIN domains AS d ON d.domain = l.domain
+),
+numbers AS (
+  -- Digits are cleaned once per leg; E.164 and the checks below work on the clean digits.
+  SELECT
+    *,
+    e164_from_digits(caller_digits) AS caller_e164,
+    e164_from_digits(dialed_digits) AS dialed_e164,
+    dialed_digits IN ('911', '933', '9911') AS dialed_emergency,
+    is_reg_noise_reason(disconnect_reason) AS is_reg_noise
+  FROM legs
 ),
 classified AS (
   SELECT
@@ -45,8 +53,12 @@ classified AS (
       WHEN direction IN ('inbound', 'missed') AND number_class(dialed_e164) = 'toll-free' THEN 'toll-free'
       WHEN direction IN ('inbound', 'missed') THEN number_class(caller_e164)
       ELSE 'unknown'
-    END AS call_class
-  FROM legs
+    END AS call_class,
+    coalesce(
+      (orig_user IS NOT NULL AND orig_user <> '' AND orig_user = term_user)
+      OR (caller_e164 IS NOT NULL AND caller_e164 = dialed_e164),
+      false) AS is_self_call
+  FROM numbers
 )
 SELECT
   domain,
@@ -83,16 +95,9 @@ SELECT
     ELSE dialed_e164
   END AS rating_key,
   disconnect_reason,
-  is_reg_noise_reason(disconnect_reason) AS is_reg_noise,
-  coalesce(
-    (orig_user IS NOT NULL AND orig_user <> '' AND orig_user = term_user)
-    OR (caller_e164 IS NOT NULL AND caller_e164 = dialed_e164),
-    false) AS is_self_call,
-  NOT is_reg_noise_reason(disconnect_reason)
-    AND NOT coalesce(
-      (orig_user IS NOT NULL AND orig_user <> '' AND orig_user = term_user)
-      OR (caller_e164 IS NOT NULL AND caller_e164 = dialed_e164),
-      false) AS billable,
+  is_reg_noise,
+  is_self_call,
+  NOT is_reg_noise AND NOT is_self_call AS billable,
   (direction <> 'missed' AND (talk_s > 0 OR answer_time IS NOT NULL)) AS answered,
   duration_s,
   talk_s
