@@ -32,7 +32,7 @@ describe('jobs.config.ts', () => {
     expect(Object.keys(parsed.jobs)).toEqual(['ingest', 'late-sweep', 'monthly-reports', 'reconcile']);
   });
   it('names the bad field', () => {
-    const bad = structuredClone(config) as { plans: { standard: { inbound: { perMinute: unknown } } } };
+    const bad = structuredClone(config) as unknown as { plans: { standard: { inbound: { perMinute: unknown } } } };
     bad.plans.standard.inbound.perMinute = 0.009;
     expect(() => parseConfig(bad)).toThrow(/plans\.standard\.inbound\.perMinute/);
   });
