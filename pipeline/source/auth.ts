@@ -6,6 +6,7 @@ import { BodyShapeError } from './source-errors.ts';
 
 /** A static key (`nsr_`, `nss_`, `nsd_` ...) is the bearer token itself: nothing to refresh. */
 export class ApiKeyAuth implements AuthProvider {
+  readonly unauthorizedHint = 'The API key was refused: check NS_API_KEY (a reseller key starts nsr_, a domain key nsd_)';
   constructor(private readonly apiKey: string) {
     if (apiKey.trim() === '') throw new TypeError('NetSapiens API key is empty: set NS_API_KEY');
   }
@@ -65,6 +66,7 @@ export class OAuthTokenProvider implements AuthProvider {
   private current: { accessToken: string; refreshToken: string | undefined; refreshAtMs: number } | undefined;
   private pending: Promise<string> | undefined;
   private readonly marginS: number;
+  readonly unauthorizedHint = 'The PBX refused a freshly issued OAuth token: check that NS_USERNAME may use the API';
   /** Token requests sent (password and refresh grants), for tests and run summaries. */
   readonly counts = { password: 0, refresh: 0 };
 

@@ -25,6 +25,8 @@ export interface AuthProvider {
   refreshAfter401(staleToken: string, signal?: AbortSignal): Promise<string | null>;
   /** Every secret this provider holds, scrubbed from anything the transport reports. */
   secrets(): string[];
+  /** What to tell the operator when the server keeps answering 401 (which settings to check). */
+  readonly unauthorizedHint: string;
 }
 
 export interface RetrySettings {
@@ -259,7 +261,9 @@ export class HttpTransport {
     const why =
       hint ??
       (status === 401
-        ? 'The credentials were refused: check NS_API_KEY, or NS_CLIENT_ID/NS_CLIENT_SECRET/NS_USERNAME/NS_PASSWORD'
+        ? req.path === '/tokens'
+          ? 'The OAuth credentials were refused: check NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD'
+          : (req.auth?.unauthorizedHint ?? 'The credentials were refused')
         : status === 403
           ? 'The key or user may not read this domain (a domain-scoped key sees only its own domain)'
           : status === 404

@@ -1,4 +1,4 @@
-import { redact } from '../util/errors.ts';
+import { EXIT, redact, type ExitCode } from '../util/errors.ts';
 
 /** What the server said in an error body: `{code, message}` (v2) or `{error}` (older model). */
 export interface ServerErrorBody {
@@ -14,6 +14,8 @@ export interface ServerErrorBody {
  */
 export class NetSapiensHttpError extends Error {
   override readonly name = 'NetSapiensHttpError';
+  /** Refused credentials are a configuration problem (exit 2); anything else is a failure (exit 1). */
+  readonly exitCode: ExitCode;
   readonly path: string;
   readonly serverMessage: string | undefined;
   readonly serverCode: number | undefined;
@@ -30,6 +32,7 @@ export class NetSapiensHttpError extends Error {
     const serverMessage = server?.message ?? server?.error;
     const said = serverMessage !== undefined ? `: ${redact(serverMessage)}` : '';
     super(`NetSapiens API ${method} ${safePath} answered HTTP ${status}${said}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${hint ? `. ${hint}` : ''}`);
+    this.exitCode = status === 401 ? EXIT.usage : EXIT.failure;
     this.path = safePath;
     this.serverMessage = serverMessage === undefined ? undefined : redact(serverMessage);
     this.serverCode = server?.code;

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { NetSapiensHttpError } from '../../pipeline/source/source-errors.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
+import { exitCodeOf } from '../../pipeline/util/errors.ts';
 import { busiest, collect, pageKeys, SIM_NOW, testClient, truthKeys, WEEK } from './helpers.ts';
 
 const OAUTH = { clientId: 'cdrpipe', clientSecret: 'cs_super_secret_42', username: 'api@reseller.example', password: 'pw_hunter2_xyz', tokenTtlSeconds: 600 };
@@ -44,7 +45,8 @@ describe('static API key', () => {
     const err = await errorOf(client.countDomains());
     expect(err).toBeInstanceOf(NetSapiensHttpError);
     expect(err).toMatchObject({ status: 401, method: 'GET', path: '/domains/count', attempts: 1 });
-    expect((err as Error).message).toMatch(/NS_API_KEY/);
+    expect((err as Error).message).toMatch(/API key was refused: check NS_API_KEY/);
+    expect(exitCodeOf(err)).toBe(2);
     expectNoSecrets(err, ['nsr_wrong_key_SECRET_987']);
     // A static key cannot be refreshed: exactly one request.
     expect(client.stats().requests).toBe(1);
@@ -145,7 +147,8 @@ describe('OAuth2 password grant', () => {
     });
     const err = await errorOf(client.listDomains());
     expect(err).toBeInstanceOf(NetSapiensHttpError);
-    expect(err).toMatchObject({ status: 401, method: 'POST', path: '/tokens' });
+    expect(err).toMatchObject({ status: 401, method: 'POST', path: '/tokens', serverMessage: 'Invalid client or user credentials' });
+    expect((err as Error).message).toMatch(/check NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD/);
     expectNoSecrets(err, ['pw_WRONG_secret_1', OAUTH.clientSecret]);
   });
 
