@@ -101,6 +101,8 @@ export interface RunningSimulator {
   updateCdr(domain: string, id: string, patch: Record<string, unknown>): boolean;
   removeCdr(domain: string, id: string): boolean;
   stats(): SimulatorStats;
+  /** Forces every response's datetime form from now on (undefined: echo the request's form again). */
+  setDatetimeFormat(format: DatetimeFormat | undefined): void;
 }
 
 /** Default start of generated data: the first of the month 13 months before `now` (UTC). */
@@ -184,6 +186,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     setCdrs: (domain, records) => store.setCdrs(domain, records),
     updateCdr: (domain, id, patch) => store.updateCdr(domain, id, patch),
     removeCdr: (domain, id) => store.removeCdr(domain, id),
+    setDatetimeFormat: (format) => {
+      ctx.forceDatetimeFormat = format;
+    },
     stats: () => {
       const injected: Record<FaultKind, number> = { ...faults.injected, late: store.dataFaultHits.late, update: store.dataFaultHits.update };
       return {

@@ -193,6 +193,15 @@ describe('datetime format echo', () => {
     const p = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-01T16:00:00-08:00', 'datetime-end': '2026-11-02T16:00:00-08:00' }))).body as Record<string, unknown>[];
     expect(p.map((r) => Date.parse(String(r['call-start-datetime'])))).toEqual(z.map((r) => Date.parse(String(r['call-start-datetime']))));
   });
+  it('can be forced at runtime', async () => {
+    sim.setDatetimeFormat({ kind: 'zone', zone: 'America/Chicago' });
+    try {
+      const rows = (await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, limit: 3 }))).body as Record<string, unknown>[];
+      expect(String(rows[0]!['call-start-datetime'])).toMatch(/-0[56]:00\[America\/Chicago\]$/);
+    } finally {
+      sim.setDatetimeFormat(undefined);
+    }
+  });
   it('can be forced for tests', async () => {
     const { sim: forced } = await start({ domains: 1, forceDatetimeFormat: { kind: 'bare', separator: ' ' } });
     try {
@@ -202,6 +211,24 @@ describe('datetime format echo', () => {
       expect(rows.some((r) => r['call-start-datetime'] === '2026-11-02 10:00:00')).toBe(true);
     } finally {
       await forced.close();
+    }
+  });
+});
+
+describe('determinism', () => {
+  it('two simulators with the same seed serve identical bytes', async () => {
+    const { sim: a } = await start({ domains: 3, seed: 77 });
+    const { sim: b } = await start({ domains: 3, seed: 77 });
+    const { sim: c } = await start({ domains: 3, seed: 78 });
+    try {
+      const da = (await get(a, '/domains')).text;
+      expect((await get(b, '/domains')).text).toBe(da);
+      expect((await get(c, '/domains')).text).not.toBe(da);
+      const d = a.profiles()[0]!.domain;
+      const page = `/domains/${d}/cdrs` + q({ ...nov, limit: 1000 });
+      expect((await get(b, page)).text).toBe((await get(a, page)).text);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
     }
   });
 });
