@@ -21,8 +21,12 @@ export interface LoadPathFigures {
   pipelineRowsPerSec: number;
   /** pipeline / native; the target is >= 0.8. */
   ratio: number;
+  /** The same with the de-duplication pass forced on (what a fetch that saw an id twice costs). */
+  pipelineDedupRowsPerSec: number;
+  dedupRatio: number;
   nativeMs: number[];
   pipelineMs: number[];
+  pipelineDedupMs: number[];
   /** Peak RSS of this process so far, MiB. */
   peakRssMiB: number;
 }
@@ -47,13 +51,13 @@ async function nativeLoad(corpus: PageCorpus, out: string): Promise<number> {
 }
 
 /** The pipeline: one LakeWriter partition merge per domain (fresh lake). */
-async function pipelineLoad(corpus: PageCorpus, dataDir: string): Promise<number> {
+async function pipelineLoad(corpus: PageCorpus, dataDir: string, dedup: boolean): Promise<number> {
   const writer = await LakeWriter.open(dataDir, { workDir: join(dataDir, 'tmp', 'writer') });
   try {
     const t0 = performance.now();
     for (const d of corpus.domains) {
       if (d.files.length === 0) continue;
-      await writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date() });
+      await writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date(), dedup });
     }
     return performance.now() - t0;
   } finally {
@@ -64,16 +68,19 @@ async function pipelineLoad(corpus: PageCorpus, dataDir: string): Promise<number
 export async function measureLoadPath(opts: { corpus: PageCorpus; workDir: string; runs: number; log?: (line: string) => void }): Promise<LoadPathFigures> {
   const nativeMs: number[] = [];
   const pipelineMs: number[] = [];
+  const pipelineDedupMs: number[] = [];
   // Alternate the two so machine noise (shared cores) hits both alike; run 0 warms the page cache.
   for (let run = 0; run <= opts.runs; run++) {
     const dir = await mkdtemp(join(opts.workDir, 'run-'));
     try {
       const n = await nativeLoad(opts.corpus, dir);
-      const p = await pipelineLoad(opts.corpus, join(dir, 'data'));
+      const p = await pipelineLoad(opts.corpus, join(dir, 'data'), false);
+      const pd = await pipelineLoad(opts.corpus, join(dir, 'data-dedup'), true);
       if (run > 0) {
         nativeMs.push(n);
         pipelineMs.push(p);
-        opts.log?.(`run ${run}: native ${n.toFixed(0)} ms, pipeline ${p.toFixed(0)} ms`);
+        pipelineDedupMs.push(pd);
+        opts.log?.(`run ${run}: native ${n.toFixed(0)} ms, pipeline ${p.toFixed(0)} ms, pipeline with dedup ${pd.toFixed(0)} ms`);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -82,14 +89,18 @@ export async function measureLoadPath(opts: { corpus: PageCorpus; workDir: strin
   const rows = opts.corpus.rows;
   const nativeRowsPerSec = Math.round(rows / (median(nativeMs) / 1000));
   const pipelineRowsPerSec = Math.round(rows / (median(pipelineMs) / 1000));
+  const pipelineDedupRowsPerSec = Math.round(rows / (median(pipelineDedupMs) / 1000));
   return {
     rows,
     bytes: opts.corpus.bytes,
     nativeRowsPerSec,
     pipelineRowsPerSec,
     ratio: Math.round((pipelineRowsPerSec / nativeRowsPerSec) * 100) / 100,
+    pipelineDedupRowsPerSec,
+    dedupRatio: Math.round((pipelineDedupRowsPerSec / nativeRowsPerSec) * 100) / 100,
     nativeMs,
     pipelineMs,
+    pipelineDedupMs,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

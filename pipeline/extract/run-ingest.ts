@@ -56,6 +56,7 @@ interface DoneWindow {
   window: TimeWindow;
   files: string[];
   rows: number;
+  duplicateFree: boolean;
 }
 
 interface PartitionState {
@@ -160,7 +161,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const files = windows.flatMap((w) => w.files);
     const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
     try {
-      const res = await writer.writePartition({ domain, month: part.month, range, files, ingestedAt: clock.now() });
+      const res = await writer.writePartition({
+        domain,
+        month: part.month,
+        range,
+        files,
+        ingestedAt: clock.now(),
+        dedup: !windows.every((w) => w.duplicateFree),
+      });
       if (res.changed) {
         summary.partitionsWritten++;
         summary.rowsWritten += res.rowsTotal;
@@ -266,7 +274,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
       if (decision.kind === 'empty') {
         summary.windowsEmpty++;
-        complete(part, { window, files: [], rows: 0 });
+        complete(part, { window, files: [], rows: 0, duplicateFree: true });
         return;
       }
       const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
@@ -297,7 +305,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
       summary.rejects += fetched.rejects.length;
       summary.outOfWindow += fetched.outOfWindow;
-      complete(part, { window, files: fetched.files, rows: fetched.distinctIds });
+      complete(part, { window, files: fetched.files, rows: fetched.distinctIds, duplicateFree: fetched.duplicateFree });
     };
 
     // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.

@@ -13,6 +13,8 @@ export interface WindowFetch {
   /** Valid records the server sent that belong to a neighbouring window. */
   outOfWindow: number;
   pages: number;
+  /** True when every spooled record is in the window and no id came twice (the writer may skip de-duplication). */
+  duplicateFree: boolean;
 }
 
 export interface WindowFetchArgs {
@@ -34,11 +36,13 @@ export interface WindowFetchArgs {
  */
 export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
   const ids = new Set<string>();
-  const out: WindowFetch = { files: [], distinctIds: 0, rejects: [], outOfWindow: 0, pages: 0 };
+  const out: WindowFetch = { files: [], distinctIds: 0, rejects: [], outOfWindow: 0, pages: 0, duplicateFree: false };
+  let records = 0;
   const fetchOne = async (offset: number): Promise<boolean> => {
     const page = await a.limit(() => a.source.fetchCdrPage(a.domain, a.window, offset, a.pageSize, { signal: a.signal }));
     out.pages++;
     for (const cdr of page.cdrs) ids.add(cdr.id);
+    records += page.cdrs.length;
     out.rejects.push(...page.rejects);
     out.outOfWindow += page.outOfWindow ?? 0;
     const file = await a.spool.writePage(page);
@@ -62,5 +66,6 @@ export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
     throw err;
   }
   out.distinctIds = ids.size;
+  out.duplicateFree = records === ids.size && out.outOfWindow === 0;
   return out;
 }

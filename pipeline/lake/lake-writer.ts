@@ -25,7 +25,16 @@ export interface PartitionWrite {
   /** Spooled page bodies (JSON arrays), named `<fetch sequence>.json`; higher sequence wins on a duplicate id. */
   files: readonly string[];
   ingestedAt: Date;
+  /**
+   * Set false only when the caller knows no id occurs twice in `files` within `range` (it saw
+   * every id once and no record outside its window): skips the de-duplication pass. Default true.
+   */
+  dedup?: boolean;
 }
+
+/** Keeps the copy of an id fetched last (highest spool sequence number). */
+const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
+const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
 
 export interface PartitionWriteResult {
   path: string;
@@ -104,13 +113,15 @@ export class LakeWriter {
     const files = w.files.length > 0 ? [...w.files] : [await this.emptySpool()];
     const a = sqlString(w.range.start.toISOString());
     const b = sqlString(w.range.end.toISOString());
-    const selectNew = fillSql(rowsSql, {
+    const rows = fillSql(rowsSql, {
       files: `[${files.map(sqlString).join(', ')}]`,
       domain: sqlString(w.domain),
       ingested_at: sqlString(w.ingestedAt.toISOString()),
       range_start: a,
       range_end: b,
+      dedup: w.dedup === false ? '' : DEDUP_CLAUSE,
     });
+    const selectNew = withoutSeq(rows);
     const inRange = `start_time >= ${a}::TIMESTAMPTZ AND start_time < ${b}::TIMESTAMPTZ`;
     const old = existsSync(target) ? `read_parquet(${sqlString(target)}, hive_partitioning = false)` : undefined;
     await mkdir(dir, { recursive: true });

@@ -1,7 +1,8 @@
 -- The lake's row for each CDR in a set of spooled API page bodies (JSON arrays, one file per
 -- page, file name = fetch sequence number): typed columns for analysts, the record as received
--- in `raw`. Keeps rows whose start_time lies in [{{range_start}}, {{range_end}}) and, for an id
--- seen more than once, the copy fetched last. Placeholders are filled by partition-writer.ts.
+-- in `raw`, and `fetch_seq` (the spool file's number). Keeps rows whose start_time lies in
+-- [{{range_start}}, {{range_end}}); {{dedup}} is a QUALIFY clause keeping, for an id seen twice, the
+-- copy fetched last (left out when the fetch saw every id once). Filled in by lake-writer.ts.
 SELECT
   cdr_text(r."id")                                     AS id,
   {{domain}}::VARCHAR                                  AS domain,
@@ -36,7 +37,8 @@ SELECT
   cdr_int(r."call-on-hold-duration-seconds")           AS hold_s,
   cdr_int(r."call-leg-ordinal-index")                  AS leg_index,
   cdr_int(r."call-direction")                          AS direction_code,
-  cdr_ts(r."call-ringing-datetime")                    AS ringing_time
+  cdr_ts(r."call-ringing-datetime")                    AS ringing_time,
+  fetch_seq
 FROM (
   SELECT
     json AS raw,
@@ -55,7 +57,9 @@ FROM (
     CAST(regexp_extract(filename, '(\d+)\.json$', 1) AS BIGINT) AS fetch_seq
   FROM read_json_objects({{files}}, format = 'array', filename = true)
 )
+-- Filter and QUALIFY repeat the column expressions on purpose: on DuckDB 1.5 filtering the
+-- derived columns from an outer query around a window function fails with an internal cast error.
 WHERE cdr_text(r."id") IS NOT NULL
   AND cdr_ts(r."call-start-datetime") >= {{range_start}}::TIMESTAMPTZ
   AND cdr_ts(r."call-start-datetime") <  {{range_end}}::TIMESTAMPTZ
-QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1
+{{dedup}}
