@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
@@ -75,15 +76,37 @@ export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
-export const jobSchema = z.object({
-  task: z.enum(JOB_TASKS),
-  /** node-cron expression (5 or 6 fields). */
-  cron: z.string().min(9),
-  timeZone: timeZoneSchema.optional(),
-  enabled: z.boolean().default(true),
-  /** Task options, e.g. { days: 3 } for late-sweep. */
-  options: z.record(z.string(), z.unknown()).default({}),
-});
+/** Options each task understands (others are refused, so a typo does not pass silently). */
+export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
+  ingest: [],
+  'late-sweep': ['days'],
+  'monthly-reports': ['marginDays'],
+  reconcile: [],
+};
+
+export const jobSchema = z
+  .object({
+    task: z.enum(JOB_TASKS),
+    /** node-cron expression (5 or 6 fields), evaluated in `timeZone`. */
+    cron: z.string().min(9).refine((expr) => cron.validate(expr), {
+      error: (iss) => `not a valid cron expression: ${JSON.stringify(iss.input)} (5 fields "min hour day month weekday", e.g. "*/15 * * * *" or "0 6 1 * *")`,
+    }),
+    /** Default: reseller.timeZone. */
+    timeZone: timeZoneSchema.optional(),
+    enabled: z.boolean().default(true),
+    /** Task options: late-sweep { days: 3 }; monthly-reports { marginDays: 1 } (days re-read before the month). */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((job, ctx) => {
+    const known = JOB_TASK_OPTIONS[job.task];
+    for (const [key, value] of Object.entries(job.options)) {
+      if (!known.includes(key)) {
+        ctx.addIssue({ code: 'custom', path: ['options', key], message: `unknown option for task ${job.task} (known: ${known.join(', ') || 'none'})` });
+      } else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 366) {
+        ctx.addIssue({ code: 'custom', path: ['options', key], message: `must be a whole number of days from 1 to 366, got ${JSON.stringify(value)}` });
+      }
+    }
+  });
 export type JobDefinition = z.infer<typeof jobSchema>;
 
 export const configSchema = z.object({

@@ -120,9 +120,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     if (!monthlyJob) throw new Error('jobs.config.ts has no job with task "monthly-reports": the demo runs that job');
     // The incremental ingest first: it sets each domain's watermark (a backfill leaves them alone),
     // so `cdrpipe status` and the scheduler carry on from here.
+    // Each step needs the one before: stop at the first failure and show it.
+    const goOn = () => !opts.signal?.aborted && runs.every((r) => r.status === 'ok' || r.status === 'mismatch');
     if (ingestJob) runs.push(await runJob({ ...common, jobName: ingestJob }));
-    if (!opts.signal?.aborted) runs.push(await runJob({ ...common, jobName: monthlyJob }));
-    if (reconcileJob && runs.every((r) => r.status !== 'failed') && !opts.signal?.aborted) {
+    if (goOn()) runs.push(await runJob({ ...common, jobName: monthlyJob }));
+    if (reconcileJob && goOn()) {
       opts.onProgress?.({ phase: 'reconcile month to date' });
       runs.push(await runJob({ ...common, jobName: reconcileJob }));
     }
@@ -161,7 +163,8 @@ export function formatDemoSummary(s: DemoSummary, opts: { dataDirFromEnv: boolea
     `, faults injected: ${Object.entries(s.simulator.faultsInjected).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   for (const r of s.runs) {
     const secs = ((r.endedAt.getTime() - r.startedAt.getTime()) / 1000).toFixed(1);
-    lines.push(`  job        ${r.jobName}: ${r.status} in ${secs} s${r.outcome?.message ? ` — ${r.outcome.message}` : ''}${r.error ? ` — ${r.error}` : ''}`);
+    const error = r.error ? r.error.split('\n')[0]!.slice(0, 400) : undefined;
+    lines.push(`  job        ${r.jobName}: ${r.status} in ${secs} s${r.outcome?.message ? ` — ${r.outcome.message}` : ''}${error ? ` — ${error}` : ''}`);
   }
   lines.push(`  lake       ${s.lake.files} parquet files, ${s.lake.rows} CDRs, ${(s.lake.bytes / 1024 / 1024).toFixed(1)} MiB`);
   lines.push('', 'Open:');
@@ -176,6 +179,9 @@ export function formatDemoSummary(s: DemoSummary, opts: { dataDirFromEnv: boolea
   lines.push(
     `  duckdb -c "SELECT domain, count(*) AS calls, round(sum(talk_s) / 60) AS talk_min FROM read_parquet('${shown(cdrsDir(s.dataDir))}/**/*.parquet', hive_partitioning = true) WHERE month = '${s.month}' GROUP BY 1 ORDER BY 2 DESC LIMIT 10"`,
   );
+  if (s.runs.some((r) => r.status === 'failed' || r.status === 'interrupted')) {
+    lines.push('', `Something did not finish: the log lines above say why; \`${envPrefix}npx cdrpipe status\` shows the runs. Re-running the demo continues where it stopped.`);
+  }
   lines.push('', 'Run it again: nothing is re-sent and unchanged partitions are not rewritten. `npm start -- --fresh` starts over in a new data directory.');
   return lines.join('\n') + '\n';
 }
