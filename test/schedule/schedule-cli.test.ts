@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../pipeline/config/load-config.ts';
+import { lockHolder } from '../../pipeline/schedule/lock.ts';
+import { schedulerLockPath } from '../../pipeline/schedule/run-job.ts';
+import { tempDir } from './helpers.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function cli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'pipeline/cli/main.ts'), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+describe('cdrpipe schedule (processes)', () => {
+  it('refuses a second scheduler with exit 1, and stops cleanly on SIGTERM releasing the lock', async () => {
+    const t = await tempDir();
+    cleanups.push(t.cleanup);
+    const configPath = join(t.dir, 'jobs.config.ts');
+    await writeFile(
+      configPath,
+      `import { defineConfig } from ${JSON.stringify(join(projectRoot, 'pipeline/config/define-config.ts'))};
+export default defineConfig({
+  reseller: { name: 'T', timeZone: 'America/New_York' },
+  plans: { standard: { version: 't', rateDeck: 'reports/rates/standard.csv', inbound: { perMinute: '0.01' }, tollFreeInbound: { perMinute: '0.02' } } },
+  customers: { defaults: { plan: 'standard' } },
+  jobs: { yearly: { task: 'ingest', cron: '0 0 1 1 *' } },
+});
+`,
+    );
+    const dataDir = join(t.dir, 'data');
+    const env = { CDRPIPE_DATA_DIR: dataDir, CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'info' };
+    const first = cli(['schedule'], env);
+    cleanups.push(async () => void first.child.kill('SIGKILL'));
+    const deadline = Date.now() + 30_000;
+    while (!first.output().includes('scheduler started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(first.output()).toContain('scheduler started');
+    expect((await lockHolder(schedulerLockPath(dataDir)))?.pid).toBe(first.child.pid);
+
+    const second = cli(['schedule'], env);
+    expect(await second.exited, second.output()).toBe(1);
+    expect(second.output()).toMatch(new RegExp(`scheduler already running: pid ${first.child.pid} on .* holds .*scheduler\\.lock`));
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.output()).toBe(0);
+    expect(first.output()).toContain('scheduler stopped, lock released');
+    expect(existsSync(schedulerLockPath(dataDir))).toBe(false);
+  });
+});
