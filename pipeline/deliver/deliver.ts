@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.ts';
 import { redact } from '../util/errors.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
-import { claimSend, markDelivered, markFailed, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
+import { claimSend, decideSend, keyOf, markDelivered, markFailed, readSends, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
 
 export interface DeliveryItem extends SendKey {
   mail: OutgoingMail;
@@ -57,17 +57,28 @@ function errorText(err: unknown): string {
 export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptions): Promise<DeliverySummary> {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...opts.retry };
   const force = opts.force ?? false;
+  // One read of the log settles what was already sent (a re-run then costs one open of
+  // state.duckdb, not one per message); what is left is claimed one by one, re-checked at claim.
+  const snapshot = new Map<string, SendRow>();
+  for (const group of new Set(items.map((i) => JSON.stringify([i.report, i.month])))) {
+    const [report, month] = JSON.parse(group) as [string, string];
+    for (const [k, v] of await readSends(opts.dataDir, report, month)) snapshot.set(k, v);
+  }
   const limit = pLimit(Math.max(1, opts.concurrency ?? 2));
   const outcomes = await Promise.all(
     items.map((item) =>
       limit(async (): Promise<DeliveryOutcome> => {
         const key: SendKey = { report: item.report, domain: item.domain, month: item.month, recipient: item.recipient };
         if (opts.signal?.aborted) return { ...key, outcome: 'failed', reason: 'interrupted before sending' };
-        let claim: { decision: SendDecision; row: SendRow | undefined };
-        try {
-          claim = await claimSend(opts.dataDir, key, { force, transportKind: opts.transport.kind }, opts.clock, opts.signal);
-        } catch (err) {
-          return { ...key, outcome: 'failed', reason: `could not record the send in state.duckdb, nothing sent: ${errorText(err)}` };
+        const rules = { force, transportKind: opts.transport.kind };
+        const seen = snapshot.get(keyOf(key));
+        let claim: { decision: SendDecision; row: SendRow | undefined } = { decision: decideSend(seen, rules), row: seen };
+        if (claim.decision === 'send') {
+          try {
+            claim = await claimSend(opts.dataDir, key, rules, opts.clock, opts.signal);
+          } catch (err) {
+            return { ...key, outcome: 'failed', reason: `could not record the send in state.duckdb, nothing sent: ${errorText(err)}` };
+          }
         }
         const { decision, row } = claim;
         if (decision === 'skip') return { ...key, outcome: 'skipped', messageId: row?.message_id ?? undefined, reason: `already ${row?.status}` };
