@@ -10,7 +10,7 @@ import { CALL_DIRECTIONS, type ParsedCdr } from './types.ts';
  */
 const count = z.union([
   z.number().int().nonnegative(),
-  z.string().regex(/^\d{1,15}$/, { error: 'must be a non-negative whole number of seconds' }),
+  z.string().regex(/^\d{1,15}(?:\.0+)?$/, { error: 'must be a non-negative whole number of seconds' }),
 ]);
 
 export const cdrRecordSchema = z.looseObject({
@@ -24,7 +24,8 @@ export const cdrRecordSchema = z.looseObject({
 
 export type CdrVerdict = { ok: true; cdr: ParsedCdr } | { ok: false; reason: string };
 
-const DIGITS_RE = /^\d{1,15}$/;
+/** A whole number written as text: `42`, also `42.0` (some PBX versions serialise counts as decimals). */
+const DIGITS_RE = /^\d{1,15}(?:\.0+)?$/;
 
 function countOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;

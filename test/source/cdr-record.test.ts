@@ -32,13 +32,14 @@ describe('validateCdr', () => {
         id: 42,
         'call-total-duration-seconds': '125',
         'call-talking-duration-seconds': '0',
+        'call-on-hold-duration-seconds': '7.00',
         'call-direction': '2',
         'call-orig-user': 101,
         'call-orig-to-user': undefined,
         'call-orig-request-user': '911',
       }),
     );
-    expect(v.ok && v.cdr).toMatchObject({ id: '42', durationS: 125, talkS: 0, directionCode: 2, direction: 'missed', origUser: '101', dialedNumber: '911' });
+    expect(v.ok && v.cdr).toMatchObject({ id: '42', durationS: 125, talkS: 0, holdS: 7, directionCode: 2, direction: 'missed', origUser: '101', dialedNumber: '911' });
   });
 
   it('keeps unparseable answer/disconnect times as null (passthrough), missing talk/hold as null', () => {
@@ -78,6 +79,8 @@ describe('validateCdr', () => {
     ['negative duration', sampleCdr({ 'call-total-duration-seconds': -1 }), /call-total-duration-seconds/],
     ['fractional duration', sampleCdr({ 'call-total-duration-seconds': 1.5 }), /call-total-duration-seconds/],
     ['text duration', sampleCdr({ 'call-total-duration-seconds': '12s' }), /call-total-duration-seconds/],
+    ['fractional string duration', sampleCdr({ 'call-total-duration-seconds': '12.5' }), /call-total-duration-seconds/],
+    ['exponent string duration', sampleCdr({ 'call-total-duration-seconds': '1e3' }), /call-total-duration-seconds/],
     ['negative string duration', sampleCdr({ 'call-total-duration-seconds': '-3' }), /call-total-duration-seconds/],
     ['missing duration', sampleCdr({ 'call-total-duration-seconds': undefined }), /call-total-duration-seconds/],
     ['bad talk', sampleCdr({ 'call-talking-duration-seconds': 'x' }), /call-talking-duration-seconds/],
