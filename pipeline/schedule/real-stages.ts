@@ -54,6 +54,7 @@ export function createRealStages(
         month,
         off: r.off,
         domains: r.domains,
+        requests: r.requests,
         // The run log keeps the verdicts; the per-domain figures are in state (reconciliations) and the CSV.
         summary: { month: r.month, domains: r.domains, ok: r.ok, off: r.off, csvPath: r.csvPath, requests: r.requests },
       };

@@ -87,6 +87,24 @@ export async function lakeSize(dir: string): Promise<LakeSize> {
   return { files: files.length, rows, bytes };
 }
 
+/** epoch milliseconds (as DuckDB hands them over) to ISO text. */
+function isoOf(ms: unknown): string | null {
+  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
+}
+
+const localFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026-12-01 06:00 EST": an instant as the job's time zone shows it. */
+export function localLabel(iso: string, timeZone: string): string {
+  let f = localFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    localFormatters.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+}
+
 function asNum(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
@@ -101,11 +119,11 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
   const alive = holder ? pidIsAlive(holder.pid) : false;
   const state = await withState(args.dataDir, async (db) => {
     const last = await db.all(
-      `SELECT job, status, trigger, started_at AS "startedAt", ended_at AS "endedAt", rows_written AS "rows", requests, error,
+      `SELECT job, status, trigger, epoch_ms(started_at) AS "startedAt", epoch_ms(ended_at) AS "endedAt", rows_written AS "rows", requests, error,
               date_diff('millisecond', started_at, ended_at) AS ms
        FROM runs QUALIFY row_number() OVER (PARTITION BY job ORDER BY started_at DESC) = 1`,
     );
-    const watermarks = await db.all(`SELECT domain, watermark FROM watermarks ORDER BY domain`);
+    const watermarks = await db.all(`SELECT domain, epoch_ms(watermark) AS watermark FROM watermarks ORDER BY domain`);
     const openAnomalies = await db.one<{ n: unknown }>(`SELECT count(*) AS n FROM anomalies WHERE resolved_at IS NULL`);
     const anomalies = await db.all(
       `SELECT domain, kind, window_start AS "windowStart", window_end AS "windowEnd", expected, got, detail
@@ -140,8 +158,8 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
         ? {
             status: String(r.status),
             trigger: String(r.trigger),
-            startedAt: String(r.startedAt),
-            endedAt: (r.endedAt as string | null) ?? null,
+            startedAt: isoOf(r.startedAt)!,
+            endedAt: isoOf(r.endedAt),
             durationS: r.ms === null || r.ms === undefined ? null : Math.round(Number(r.ms) / 100) / 10,
             rows: asNum(r.rows),
             requests: asNum(r.requests),
@@ -160,8 +178,8 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
     jobs,
     watermarks: state.watermarks.map((w) => ({
       domain: String(w.domain),
-      watermark: String(w.watermark),
-      lagMinutes: Math.round((now.getTime() - new Date(String(w.watermark)).getTime()) / 60_000),
+      watermark: isoOf(w.watermark)!,
+      lagMinutes: Math.round((now.getTime() - Number(w.watermark)) / 60_000),
     })),
     lake,
     rejects,
@@ -237,12 +255,12 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
       ...s.jobs.map((j) => [
         j.job,
         `${j.cron} ${j.timeZone}${j.enabled ? '' : ' (disabled)'}`,
-        j.lastRun ? `${j.lastRun.startedAt} (${j.lastRun.trigger})` : 'never',
+        j.lastRun ? `${localLabel(j.lastRun.startedAt, j.timeZone)} (${j.lastRun.trigger})` : 'never',
         j.lastRun ? j.lastRun.status : '-',
         j.lastRun?.durationS !== null && j.lastRun?.durationS !== undefined ? `${j.lastRun.durationS}s` : '-',
         j.lastRun?.rows !== null && j.lastRun?.rows !== undefined ? String(j.lastRun.rows) : '-',
         j.lastRun?.requests !== null && j.lastRun?.requests !== undefined ? String(j.lastRun.requests) : '-',
-        j.nextRun ?? '-',
+        j.nextRun ? localLabel(j.nextRun, j.timeZone) : '-',
       ]),
     ]),
   );

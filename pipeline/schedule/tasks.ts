@@ -16,6 +16,8 @@ export interface ReconcileOutcome {
   /** Domains that do not reconcile, with a line each for the alert. */
   off: { domain: string; detail: string }[];
   domains: number;
+  /** API requests the check made. */
+  requests?: number;
   summary: unknown;
 }
 
@@ -171,6 +173,7 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
         const off = rec.off.map((o) => o.domain);
         return {
           status: off.length > 0 ? 'mismatch' : 'ok',
+          requests: rec.requests,
           summary: { month, reconcile: rec.summary },
           message: off.length > 0 ? `${month}: ${off.length} domain(s) do not reconcile: ${off.join(', ')}` : `${month}: all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
