@@ -282,7 +282,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
           html: p.email.html,
           text: p.email.text,
           attachments: [{ filename: p.csvName, content: p.csv, contentType: 'text/csv; charset=utf-8' }],
-          headers: { 'X-Cdrpipe-Report': `${p.rendered.report}; ${month}; ${p.rendered.domain}`, 'Auto-Submitted': 'auto-generated' },
+          headers: { 'X-Cdrpipe-Report': `${p.rendered.report}; ${month}; ${p.rendered.domain}`.replace(/[\r\n]+/g, ' '), 'Auto-Submitted': 'auto-generated' },
         },
       });
     }

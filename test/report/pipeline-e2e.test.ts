@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
+import { HOSTILE_CALLER_NAMES } from '../../pipeline/simulator/cdr-gen.ts';
 import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
@@ -71,6 +72,7 @@ describe('simulator -> ingest -> transform -> report --send', () => {
         await transport.close();
       }
     };
+    let hostileSeen = 0;
     const first = await run();
     const customers = first.reports.filter((r) => r.report === 'monthly-usage');
     expect(customers).toHaveLength(3);
@@ -88,7 +90,13 @@ describe('simulator -> ingest -> transform -> report --send', () => {
       expect(rows.slice(1).reduce((a, r) => a + BigInt(r[h.indexOf('billable_seconds')]!), 0n).toString()).toBe(report.billableSeconds);
       expect(rows.slice(1).reduce((a, r) => a + toScaled(r[h.indexOf('charge')]!, 6), 0n)).toBe(toScaled(report.charge, 6));
       for (const other of customers.filter((c) => c.domain !== domain)) expect(String(m.mail.html) + m.mail.text).not.toContain(other.domain);
+      // The simulator slips hostile caller names (<script>, =HYPERLINK, ...) into some calls.
+      expect(String(m.mail.html)).not.toMatch(/<script/i);
+      for (const row of rows) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+      const nameCol = h.indexOf('caller_name');
+      hostileSeen += rows.slice(1).filter((r) => HOSTILE_CALLER_NAMES.some((name) => /^[=+\-@]/.test(name) && r[nameCol] === `'${name}`)).length;
     }
+    console.log(`hostile caller names neutralised in the CSVs: ${hostileSeen}`);
     for (const r of first.reports) expect(r.htmlBytes).toBeLessThan(102 * 1024);
 
     const second = await run();
