@@ -31,7 +31,7 @@ export interface ParseDatetimeOptions {
  * Parses any datetime form the API produces into a Date, or null when the text is not one
  * (wrong shape, impossible calendar date, out-of-range time or offset, unknown zone name,
  * the `0000-00-00 00:00:00` placeholder some PBXs write for "never").
- * Pure and cheap: one regex and integer arithmetic on the common paths.
+ * Pure and cheap: the common shapes are read by character position, the rest by one regex.
  */
 export function parseNsDatetime(text: string, opts?: ParseDatetimeOptions): Date | null {
   if (typeof text !== 'string' || text.length < 16 || text.length > 80) return null;
@@ -47,12 +47,11 @@ export function parseNsDatetime(text: string, opts?: ParseDatetimeOptions): Date
   const second = m[6] === undefined ? 0 : +m[6];
   const frac = m[7];
   const ms = frac === undefined ? 0 : +(frac + '00').slice(0, 3);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  // Years below 100 would be remapped to 19xx by Date.UTC; nobody's CDRs are that old.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
 
   let utcMs = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  // Date.UTC maps years 0-99 to 1900-1999; nobody's CDRs are that old, so refuse them.
-  if (year < 100) return null;
   const zoneName = m[12];
   if (m[8] !== undefined) {
     // Z: already UTC.

@@ -84,6 +84,26 @@ describe('parseNsDatetime: every form the API writes', () => {
     expect(parseNsDatetime(text)).toBeNull();
   });
 
+  it('agrees with Date on thousands of instants 1970-2199 in the Z, offset and bare forms', () => {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    for (let i = 0; i < 3000; i++) {
+      const t = Math.floor(rand() * Date.UTC(2200, 0, 1) / 1000) * 1000;
+      const iso = new Date(t).toISOString().slice(0, 19);
+      expect(parseNsDatetime(iso + 'Z')?.getTime()).toBe(t);
+      expect(parseNsDatetime(iso.replace('T', ' '))?.getTime()).toBe(t);
+      const offMin = Math.floor(rand() * 28 - 14) * 60 + (rand() < 0.2 ? 30 : 0);
+      const local = new Date(t + offMin * 60_000).toISOString().slice(0, 19);
+      const sign = offMin < 0 ? '-' : '+';
+      const text = `${local}${sign}${pad(Math.floor(Math.abs(offMin) / 60))}:${pad(Math.abs(offMin) % 60)}`;
+      expect(parseNsDatetime(text)?.getTime()).toBe(t);
+      expect(parseNsDatetime(text + '[Etc/UTC]')?.getTime()).toBe(t);
+      // The regex path (lower-case z) gives the same answer as the position-based one.
+      expect(parseNsDatetime(iso + 'z')?.getTime()).toBe(t);
+    }
+  });
+
   it('refuses non-strings without throwing', () => {
     expect(parseNsDatetime(undefined as unknown as string)).toBeNull();
     expect(parseNsDatetime(1764248400 as unknown as string)).toBeNull();
