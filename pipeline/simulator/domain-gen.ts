@@ -81,6 +81,17 @@ const DEPARTMENTS = ['Front Desk', 'Sales', 'Support', 'Billing', 'Management', 
 
 export const DEFAULT_RESELLER = 'examplevoice';
 
+/** Zones the first six domains of every seed get, in a seed-dependent order. */
+const GUARANTEED_ZONES = ['America/New_York', 'US/Pacific', 'America/Chicago', 'UTC', 'America/Denver', 'Europe/London'] as const;
+
+function shuffle<T>(rng: Prng, items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
 /** Options of `generateDomains`. */
 export interface DomainGenOptions {
   seed: number;
@@ -97,13 +108,16 @@ export function generateDomains(opts: DomainGenOptions): DomainProfile[] {
   const reseller = opts.reseller ?? DEFAULT_RESELLER;
   const used = new Set<string>();
   const out: DomainProfile[] = [];
+  const firstZones = shuffle(new Prng(hashSeed('zones', opts.seed)), [...GUARANTEED_ZONES]);
   for (let i = 0; i < opts.count; i++) {
     const prefix = rng.pick(PREFIXES);
     const industry = rng.pick(INDUSTRIES);
     let base = prefix + industry;
     if (used.has(base)) base = `${prefix}${industry}${i}`;
     used.add(base);
-    const zoneSpec = rng.weighted(ZONES, ZONES.map((z) => z.weight));
+    const drawn = rng.weighted(ZONES, ZONES.map((z) => z.weight));
+    // The first domains cover the key zones, so even a small run has the mix reports must handle.
+    const zoneSpec = i < firstZones.length ? (ZONES.find((z) => z.zone === firstZones[i]) ?? drawn) : drawn;
     const areaCode = rng.pick(zoneSpec.areaCodes);
     // Log-normal skew: most customers are quiet, a few are busy call centres.
     const calls = Math.max(1, Math.min(2000, Math.round(median * Math.exp(1.1 * rng.normal()))));

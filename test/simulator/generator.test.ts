@@ -41,6 +41,12 @@ describe('domain generation', () => {
     // Skewed: the busiest customers are many times the median one.
     expect(volumes[volumes.length - 1]! / volumes[150]!).toBeGreaterThan(5);
   });
+  it('covers the key time zones even in a small run', () => {
+    for (const seed of [1, 2, 3]) {
+      const zones = new Set(generateDomains({ seed, count: 6 }).map((d) => d.timeZone));
+      for (const z of ['US/Pacific', 'America/New_York', 'America/Chicago', 'UTC']) expect(zones).toContain(z);
+    }
+  });
   it('is deterministic for a seed', () => {
     expect(generateDomains({ seed: 9, count: 20 })).toEqual(generateDomains({ seed: 9, count: 20 }));
     expect(generateDomains({ seed: 9, count: 20 }).map((d) => d.domain)).not.toEqual(generateDomains({ seed: 10, count: 20 }).map((d) => d.domain));
