@@ -83,6 +83,9 @@ export function retryDelay(
 /** A status the client should retry (with backoff) rather than fail on at once. */
 export function retryReasonForStatus(status: number): RetryReason | null {
   if (status === 429) return '429';
+  if (status === 408) return 'timeout';
+  // 501 Not Implemented and 505 HTTP Version Not Supported will not change on a retry.
+  if (status === 501 || status === 505) return null;
   if (status >= 500 && status <= 599) return '5xx';
   return null;
 }

@@ -45,11 +45,13 @@ describe('backoff', () => {
     expect(retryDelay(0, 0, settings, () => 0.5)).toBe(0);
     expect(retryDelay(2, null, settings, () => 0.5)).toBe(200);
   });
-  it('retries 429 and 5xx only, and only those slow everybody down', () => {
+  it('retries 429, 408 and 5xx (not 501/505), and only 429/5xx slow everybody down', () => {
     expect(retryReasonForStatus(429)).toBe('429');
     expect(retryReasonForStatus(500)).toBe('5xx');
     expect(retryReasonForStatus(503)).toBe('5xx');
-    for (const s of [200, 400, 401, 403, 404, 409, 422]) expect(retryReasonForStatus(s)).toBeNull();
+    expect(retryReasonForStatus(504)).toBe('5xx');
+    expect(retryReasonForStatus(408)).toBe('timeout');
+    for (const s of [200, 301, 400, 401, 403, 404, 409, 422, 501, 505]) expect(retryReasonForStatus(s)).toBeNull();
     expect(slowsEveryone('429')).toBe(true);
     expect(slowsEveryone('5xx')).toBe(true);
     expect(slowsEveryone('network')).toBe(false);
