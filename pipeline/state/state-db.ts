@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Db } from '../db/duckdb.ts';
 import { statePath } from '../lake/layout.ts';
@@ -24,6 +26,33 @@ export async function withState<T>(
   opts: { readOnly?: boolean; signal?: AbortSignal } = {},
 ): Promise<T> {
   await mkdir(dataDir, { recursive: true });
+  // One open at a time per file within this process: two DuckDB instances of one file in one
+  // process are not excluded by the OS file lock, and their WAL handling then collides
+  // ("Cannot open file state.duckdb.wal"). Re-entrant calls (withState inside withState) pass.
+  return serialized(resolve(statePath(dataDir)), () => openRunClose(dataDir, fn, opts));
+}
+
+const queues = new Map<string, Promise<void>>();
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
+async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const mine = held.getStore();
+  if (mine?.has(key)) return fn();
+  const prev = queues.get(key) ?? Promise.resolve();
+  let release!: () => void;
+  const turn = new Promise<void>((r) => (release = r));
+  const tail = prev.then(() => turn);
+  queues.set(key, tail);
+  await prev;
+  try {
+    return await held.run(new Set([...(mine ?? []), key]), fn);
+  } finally {
+    release();
+    if (queues.get(key) === tail) queues.delete(key);
+  }
+}
+
+async function openRunClose<T>(dataDir: string, fn: (db: Db) => Promise<T>, opts: { signal?: AbortSignal }): Promise<T> {
   const path = statePath(dataDir);
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let db: Db | undefined;
