@@ -43,3 +43,23 @@ describe('WeightedLru', () => {
     expect(lru.weight).toBe(4);
   });
 });
+
+describe('pageBodies', () => {
+  it('yields the bytes the API serves, page by page, without HTTP', async () => {
+    const { pageBodies } = await import('../../pipeline/simulator/page-bodies.ts');
+    const { startSimulator } = await import('../../pipeline/simulator/index.ts');
+    const { FixedClock } = await import('../../pipeline/util/clock.ts');
+    const window = { start: new Date('2026-10-05T00:00:00Z'), end: new Date('2026-10-12T00:00:00Z') };
+    const pages = [...pageBodies({ seed: 9, domains: 2, volume: 3, window, pageSize: 200 })];
+    const sim = await startSimulator({ seed: 9, domains: 2, volume: 3, clock: new FixedClock(new Date('2026-11-01T00:00:00Z')) });
+    try {
+      for (const page of pages) {
+        const res = await fetch(`${sim.url}/domains/${page.domain}/cdrs?datetime-start=2026-10-05T00:00:00Z&datetime-end=2026-10-11T23:59:59Z&start=${page.offset}&limit=200`, { headers: { authorization: 'Bearer x' } });
+        expect(Buffer.from(await res.arrayBuffer()).equals(page.body)).toBe(true);
+      }
+      expect(pages.reduce((n, p) => n + p.records, 0)).toBe(sim.profiles().reduce((n, p) => n + sim.groundTruthCount(p.domain, window).total, 0));
+    } finally {
+      await sim.close();
+    }
+  });
+});
