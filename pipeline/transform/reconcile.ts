@@ -52,8 +52,10 @@ export interface ReconcileRow {
   timeZone: string;
   /** Local midnight of the 1st, as a UTC instant (ISO). */
   windowStart: string;
-  /** Local midnight of the next 1st (exclusive). */
+  /** Local midnight of the next 1st (exclusive); for the month in progress, the domain's ingest watermark (or now). */
   windowEnd: string;
+  /** The month has not ended yet: figures are month to date, up to windowEnd. */
+  monthToDate: boolean;
   apiTotal: number;
   apiSeconds: number;
   /** Distinct CDR ids in the lake for the window. */
@@ -253,12 +255,16 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const db = await Db.open(':memory:');
   const rows: ReconcileRow[] = [];
   try {
-    const anomalies = await withState(
+    const { anomalies, watermarks } = await withState(
       dataDir,
-      (s) =>
-        s.all<{ domain: string; window_start: string; window_end: string }>(
+      async (s) => ({
+        anomalies: await s.all<{ domain: string; window_start: string; window_end: string }>(
           `SELECT domain, window_start::VARCHAR AS window_start, window_end::VARCHAR AS window_end FROM anomalies WHERE resolved_at IS NULL`,
         ),
+        watermarks: new Map(
+          (await s.all<{ domain: string; ms: string | number }>(`SELECT domain, epoch_ms(watermark) AS ms FROM watermarks`)).map((w) => [w.domain, new Date(Number(w.ms))]),
+        ),
+      }),
       { signal },
     );
     const billedBy = await billed(month, dataDir, names);
@@ -269,13 +275,23 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
         const c = customerFor(config, domain);
         const api = apiByName.get(domain);
         const timeZone = zoneOk(c.timeZone) ? c.timeZone : zoneOk(api?.timeZone) ? api!.timeZone! : 'UTC';
-        return { domain, timeZone, listed: api !== undefined, bounds: await localMonthBounds(db, month, timeZone) };
+        const full = await localMonthBounds(db, month, timeZone);
+        // The month in progress is compared up to what ingest has made durable (the watermark),
+        // or up to now when the domain has none; a month that has ended is compared in full.
+        const now = checkedAt.getTime();
+        const monthToDate = full.end.getTime() > now;
+        let end = full.end;
+        if (monthToDate) {
+          const wm = watermarks.get(domain);
+          end = new Date(Math.max(full.start.getTime(), Math.min(full.end.getTime(), wm && !Number.isNaN(wm.getTime()) ? wm.getTime() : now)));
+        }
+        return { domain, timeZone, listed: api !== undefined, monthToDate, bounds: { start: full.start, end } };
       }),
     );
     const counts = await Promise.all(
       plans.map((p) =>
         limit(async () => {
-          if (!p.listed) return { total: 0, seconds: 0 };
+          if (!p.listed || p.bounds.end.getTime() <= p.bounds.start.getTime()) return { total: 0, seconds: 0 };
           return halfOpenCount(source, p.domain, p.bounds, signal);
         }),
       ),
@@ -289,12 +305,14 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
       const api = counts[i]!;
       const b = billedBy.get(p.domain);
       const verdict = judge({ apiTotal: api.total, apiSeconds: api.seconds, ...lake, rejects, openAnomalies, listedByApi: p.listed });
+      if (p.monthToDate) verdict.detail = [`month to date, up to ${end.toISOString()}`, verdict.detail].filter(Boolean).join('; ');
       rows.push({
         month,
         domain: p.domain,
         timeZone: p.timeZone,
         windowStart: start.toISOString(),
         windowEnd: end.toISOString(),
+        monthToDate: p.monthToDate,
         apiTotal: api.total,
         apiSeconds: api.seconds,
         ...lake,
@@ -335,7 +353,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
 }
 
 export const RECONCILE_CSV_COLUMNS = [
-  'month', 'domain', 'status', 'time_zone', 'window_start', 'window_end', 'api_total', 'lake_total', 'api_seconds', 'lake_seconds',
+  'month', 'domain', 'status', 'time_zone', 'window_start', 'window_end', 'month_to_date', 'api_total', 'lake_total', 'api_seconds', 'lake_seconds',
   'lake_rows', 'duplicate_ids', 'rejects', 'open_anomalies', 'billed_s', 'billed_charge', 'currency', 'charge_by_class', 'detail',
 ] as const;
 
@@ -347,6 +365,7 @@ function csvRows(rows: readonly ReconcileRow[]): Record<string, unknown>[] {
     time_zone: r.timeZone,
     window_start: r.windowStart,
     window_end: r.windowEnd,
+    month_to_date: r.monthToDate,
     api_total: r.apiTotal,
     lake_total: r.lakeTotal,
     api_seconds: r.apiSeconds,

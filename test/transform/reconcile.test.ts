@@ -145,3 +145,26 @@ describe('judge', () => {
     expect(judge({ ...base, listedByApi: false, apiTotal: 0, apiSeconds: 0 }).detail).toMatch(/API does not list it/);
   });
 });
+
+describe('month to date', () => {
+  it('compares the month in progress up to the ingest watermark', async () => {
+    const now = new FixedClock(new Date('2026-10-20T12:00:00Z'));
+    const sim = await startSimulator({ domains: 0, clock: now, dataFrom: new Date('2026-01-01T00:00:00Z') });
+    try {
+      sim.addDomain({ domain: 'ny.example', timeZone: 'America/New_York' });
+      sim.setCdrs('ny.example', NY.map((c) => apiRecord('ny.example', c)));
+      const source = NetSapiensClient.create({ baseUrl: sim.url, auth: { kind: 'api-key', apiKey: 'nsr_test' }, clock: now });
+      const dataDir = await tempDataDir();
+      const config = await testConfig(dataDir);
+      // Ingest has made the month durable up to the 15th; ny-2 (the 20th) is not in the lake yet.
+      await writeLake(dataDir, NY.slice(0, 1).map((c) => lakeRow('ny.example', c)));
+      await withState(dataDir, (db) => db.run(`INSERT INTO watermarks VALUES ('ny.example', '2026-10-15T00:00:00Z', '2026-10-15T00:00:00Z')`));
+      const r = await runReconcile({ dataDir, config, source, month: '2026-10', logger: silentLogger(), clock: now });
+      expect(r.off).toEqual([]);
+      expect(r.rows[0]).toMatchObject({ monthToDate: true, windowEnd: '2026-10-15T00:00:00.000Z', apiTotal: 1, lakeTotal: 1, status: 'ok' });
+      expect(r.rows[0]!.detail).toMatch(/^month to date, up to 2026-10-15T00:00:00.000Z/);
+    } finally {
+      await sim.close();
+    }
+  });
+});
