@@ -174,7 +174,7 @@ export function formatDemoSummary(s: DemoSummary, opts: { dataDirFromEnv: boolea
   lines.push(`  the lake               ${shown(cdrsDir(s.dataDir))}/`);
   lines.push('', 'Try:');
   lines.push(`  ${envPrefix}npx cdrpipe status`);
-  lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT domain, local_month, calls, talk_s / 60 AS talk_min, charge FROM usage_monthly ORDER BY charge DESC LIMIT 10"`);
+  lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT domain, calls, round(talk_s / 60) AS talk_min, charge FROM usage_monthly WHERE local_month = '${s.month}' ORDER BY charge DESC LIMIT 10"`);
   lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT call_class, count(*) AS calls, sum(charge) AS charge FROM rated_calls WHERE local_month = '${s.month}' GROUP BY 1 ORDER BY 3 DESC"`);
   lines.push(
     `  duckdb -c "SELECT domain, count(*) AS calls, round(sum(talk_s) / 60) AS talk_min FROM read_parquet('${shown(cdrsDir(s.dataDir))}/**/*.parquet', hive_partitioning = true) WHERE month = '${s.month}' GROUP BY 1 ORDER BY 2 DESC LIMIT 10"`,
