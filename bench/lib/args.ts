@@ -10,18 +10,22 @@ export interface BenchArgs {
   out: string;
   /** Keep scratch directories for inspection. */
   keep: boolean;
+  /** Use issue 7's full default sizes instead of the reduced ones that fit a few minutes. */
+  full: boolean;
   help: boolean;
 }
 
-export const BENCH_USAGE = `usage: npm run bench -- [--scale N] [--only NAME[,NAME]] [--runs N] [--out FILE] [--keep]
-  --scale N   multiply default sizes (e.g. --scale 5 for the issue's large sizes); default 1
+export const BENCH_USAGE = `usage: npm run bench -- [--scale N] [--full] [--only NAME[,NAME]] [--runs N] [--out FILE] [--keep]
+  --scale N   multiply the default sizes; default 1
+  --full      start from issue 7's sizes (1M, 500k, 0.5M/2M, 2M CDRs) instead of the reduced
+              defaults that keep a run within minutes on 2 cores; --full --scale 5 = the large sizes
   --only NAME run only these scenarios (repeatable or comma-separated)
   --runs N    measured runs per figure after one warm-up; default 3 (minimum 3)
   --out FILE  results file; default bench/results.json
   --keep      keep scratch directories under the OS temp dir`;
 
 export function parseBenchArgs(argv: readonly string[], defaultOut: string): BenchArgs {
-  const args: BenchArgs = { scale: 1, only: [], runs: 3, out: defaultOut, keep: false, help: false };
+  const args: BenchArgs = { scale: 1, only: [], runs: 3, out: defaultOut, keep: false, full: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const [flag, inline] = raw.includes('=') ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)] : [raw, undefined];
@@ -51,6 +55,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOut: string): Ben
         break;
       case '--keep':
         args.keep = true;
+        break;
+      case '--full':
+        args.full = true;
         break;
       case '--help':
       case '-h':

@@ -35,6 +35,8 @@ export interface Target {
 export interface BenchContext {
   /** Multiplies the default sizes. */
   scale: number;
+  /** Start from issue 7's sizes rather than the reduced defaults. */
+  full: boolean;
   /** Measured runs per figure (after one warm-up); at least 3. */
   runs: number;
   /** A scratch directory for this scenario, removed afterwards unless --keep. */
@@ -75,6 +77,7 @@ export interface MachineInfo {
 export interface BenchReport {
   command: string;
   scale: number;
+  full: boolean;
   runs: number;
   machine: MachineInfo;
   startedAt: string;

@@ -4,11 +4,19 @@ import { lowerBoundMs, type RequestTally } from '../lib/request-bound.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { median } from '../lib/stats.ts';
 import { checkRow, info, ratioRow } from '../lib/targets.ts';
-import type { BenchRow, Scenario } from '../lib/types.ts';
+import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
+import { reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 import { loadConfig } from '../../pipeline/config/load-config.ts';
 
-/** Issue 7 defaults for scenario 2 (rows scale with --scale; domains and latency do not). */
-export const EXTRACTION_DEFAULTS = { domains: 200, rows: 500_000, latencyMs: 25, concurrency: 8, pullerDomains: 10 } as const;
+/** Issue 7: 200 domains, about 500,000 CDRs (2,500 per domain-month, kept when sizes shrink). */
+export const EXTRACTION_ROWS: SizeSpec = { issue: 500_000, reduced: 50_000 };
+export const EXTRACTION_DEFAULTS = { rowsPerDomain: 2_500, latencyMs: 25, concurrency: 8, pullerDomains: 5 } as const;
+
+/** Rows and domains of scenarios 2 and 3 at this run's size. */
+export function extractionSize(ctx: Pick<BenchContext, 'full' | 'scale'>): { rows: number; domains: number } {
+  const rows = sizeOf(ctx, EXTRACTION_ROWS);
+  return { rows, domains: Math.max(10, Math.round(rows / EXTRACTION_DEFAULTS.rowsPerDomain)) };
+}
 
 const NAME = 'extraction';
 
@@ -24,9 +32,9 @@ export const extraction: Scenario = {
   async run(ctx) {
     requireFiles(['pipeline/simulator/index.ts', 'pipeline/extract/run-ingest.ts', 'pipeline/source/netsapiens-client.ts']);
     const d = EXTRACTION_DEFAULTS;
-    const targetRows = Math.round(d.rows * ctx.scale);
+    const size = extractionSize(ctx);
     const settings = (await loadConfig()).ingest;
-    const sim = await startExtractionSim(ctx, { domains: d.domains, targetRows, faults: { latencyMs: d.latencyMs } });
+    const sim = await startExtractionSim(ctx, { domains: size.domains, targetRows: size.rows, faults: { latencyMs: d.latencyMs } });
     try {
       const minimum = await sim.worker.call<RequestTally>('minimumRequests', {
         from: MONTH_FROM,
@@ -74,7 +82,7 @@ export const extraction: Scenario = {
       const census = await lakeCensus(dataDir);
       const wall = median(walls);
       const rows: BenchRow[] = [
-        info(NAME, 'CDRs in the month (ground truth)', sim.totals.total, 'rows', `${d.domains} domains, latency ${d.latencyMs} ms, C=${d.concurrency}`),
+        info(NAME, 'CDRs in the month (ground truth)', sim.totals.total, 'rows', `${size.domains} domains, latency ${d.latencyMs} ms, C=${d.concurrency}; ${reducedNote(ctx, EXTRACTION_ROWS)}`),
         info(NAME, 'minimum requests', minReq, 'requests', `${minimum.counts} count + ${minimum.lists} list calls`),
         info(NAME, 'lower bound (min requests / C x latency)', boundMs, 'ms'),
         info(NAME, 'ingest wall time', wall, 'ms'),

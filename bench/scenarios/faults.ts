@@ -5,7 +5,7 @@ import { requireFiles } from '../lib/stage.ts';
 import { median } from '../lib/stats.ts';
 import { checkRow, info } from '../lib/targets.ts';
 import type { BenchRow, Scenario } from '../lib/types.ts';
-import { EXTRACTION_DEFAULTS } from './extraction.ts';
+import { EXTRACTION_DEFAULTS, extractionSize } from './extraction.ts';
 
 const NAME = 'faults';
 
@@ -31,7 +31,8 @@ export const faults: Scenario = {
   async run(ctx) {
     requireFiles(['pipeline/simulator/index.ts', 'pipeline/extract/run-ingest.ts', 'pipeline/source/netsapiens-client.ts']);
     const d = EXTRACTION_DEFAULTS;
-    const sim = await startExtractionSim(ctx, { domains: d.domains, targetRows: Math.round(d.rows * ctx.scale) });
+    const size = extractionSize(ctx);
+    const sim = await startExtractionSim(ctx, { domains: size.domains, targetRows: size.rows });
     try {
       const cleanDir = dataDirFor(ctx, 'lake-clean');
       const faultDir = dataDirFor(ctx, 'lake-faults');

@@ -4,9 +4,12 @@ import { requireFiles } from '../lib/stage.ts';
 import { median } from '../lib/stats.ts';
 import { checkRow, info, limitRow, ratioRow } from '../lib/targets.ts';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
+import { domainsFor, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
-/** Issue 7 defaults: 0.5M and 2M CDRs (times --scale). */
-export const MEMORY_DEFAULTS = { smallRows: 500_000, largeRows: 2_000_000, domains: 50, concurrency: 8 } as const;
+/** Issue 7: 0.5M and 2M CDRs (2.5M and 10M with --scale 5); both sizes over the same domains. */
+export const MEMORY_SMALL: SizeSpec = { issue: 500_000, reduced: 25_000 };
+export const MEMORY_LARGE: SizeSpec = { issue: 2_000_000, reduced: 100_000 };
+export const MEMORY_DEFAULTS = { concurrency: 8 } as const;
 
 const NAME = 'memory';
 const MiB = 2 ** 20;
@@ -19,8 +22,8 @@ interface SizeResult {
 }
 
 /** Backfills one simulated month of `targetRows` CDRs, each run in a fresh process; returns peak RSS per run. */
-async function measureSize(ctx: BenchContext, targetRows: number, label: string): Promise<SizeResult> {
-  const sim = await startExtractionSim(ctx, { domains: MEMORY_DEFAULTS.domains, targetRows });
+async function measureSize(ctx: BenchContext, targetRows: number, domains: number, label: string): Promise<SizeResult> {
+  const sim = await startExtractionSim(ctx, { domains, targetRows });
   try {
     const dataDir = dataDirFor(ctx, `lake-memory-${label}`);
     const peaks: number[] = [];
@@ -51,14 +54,15 @@ export const memory: Scenario = {
   title: 'peak RSS of an ingest process at two backfill sizes',
   async run(ctx) {
     requireFiles(['pipeline/simulator/index.ts', 'pipeline/extract/run-ingest.ts', 'pipeline/source/netsapiens-client.ts']);
-    const small = await measureSize(ctx, Math.round(MEMORY_DEFAULTS.smallRows * ctx.scale), 'small');
-    const large = await measureSize(ctx, Math.round(MEMORY_DEFAULTS.largeRows * ctx.scale), 'large');
+    const domains = domainsFor(sizeOf(ctx, MEMORY_SMALL));
+    const small = await measureSize(ctx, sizeOf(ctx, MEMORY_SMALL), domains, 'small');
+    const large = await measureSize(ctx, sizeOf(ctx, MEMORY_LARGE), domains, 'large');
     // Pair by run index: both sizes measured in this process run, ratio per pair.
     const ratios = large.peaks.map((p, i) => p / small.peaks[i]!);
     const rows: BenchRow[] = [
       limitRow(NAME, `peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`, median(small.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(small.walls) / 1000).toFixed(1)} s`),
       limitRow(NAME, `peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`, median(large.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(large.walls) / 1000).toFixed(1)} s`),
-      ratioRow(NAME, 'larger / smaller peak RSS', median(ratios), { limit: 1.2 }),
+      ratioRow(NAME, 'larger / smaller peak RSS', median(ratios), { limit: 1.2 }, `${domains} domains, 1 month; ${reducedNote(ctx, MEMORY_LARGE)}`),
       info(NAME, 'ingest throughput at the larger size', large.rows / (median(large.walls) / 1000), 'rows/s'),
       checkRow(NAME, 'lake rows = ground truth (both sizes)', small.rows === small.truth && large.rows === large.truth, `${small.rows}/${small.truth}, ${large.rows}/${large.truth}`),
     ];

@@ -1,0 +1,43 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+/** An in-process SMTP server on 127.0.0.1 that accepts and counts every message (bodies are read, not kept). */
+export interface CountingSmtp {
+  url: string;
+  received(): number;
+  /** Largest message seen, in bytes (MIME, attachments included). */
+  largestBytes(): number;
+  close(): Promise<void>;
+}
+
+export async function startCountingSmtp(): Promise<CountingSmtp> {
+  let count = 0;
+  let largest = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    secure: false,
+    logger: false,
+    size: 50 * 2 ** 20,
+    onData(stream, _session, cb) {
+      let bytes = 0;
+      stream.on('data', (c: Buffer) => (bytes += c.length));
+      stream.on('end', () => {
+        count++;
+        largest = Math.max(largest, bytes);
+        cb(null, `OK: queued as B${count}`);
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received: () => count,
+    largestBytes: () => largest,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
