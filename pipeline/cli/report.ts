@@ -25,7 +25,7 @@ export function registerReport(program: Command): void {
     .command('report')
     .description("render per-customer usage reports for a month (each customer's own time zone decides which calls are in it); --send emails them once")
     .requiredOption('--month <YYYY-MM>', 'the customer-local month to report, e.g. 2026-10')
-    .option('--domain <domain>', 'only this domain (repeatable); the billing summary always covers all', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--domain <domain>', 'only this domain (repeatable); the all-domains billing summary is sent only by runs without --domain', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--send', 'email the reports (SMTP_URL, or .eml files in data/outbox/ without it)')
     .option('--force', 'send again what the send log says was sent or may have been sent')
     .option('--dry-run', 'render everything, send nothing')

@@ -268,7 +268,11 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   }
 
   const items: DeliveryItem[] = [];
+  // The billing summary is about every domain: a run limited by --domain renders it but leaves
+  // sending it to a full run (so resending one customer never re-mails the billing team).
+  const limited = (opts.domains?.length ?? 0) > 0;
   for (const p of pending) {
+    if (limited && p.rendered.report === 'billing-summary') continue;
     for (const recipient of p.rendered.recipients) {
       items.push({
         report: p.rendered.report,
