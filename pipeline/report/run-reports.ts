@@ -37,7 +37,7 @@ export interface RunReportsOptions {
   env: Pick<EnvConfig, 'smtpUrl' | 'mailFrom'>;
   /** The customer-local month, YYYY-MM. */
   month: string;
-  /** Only these domains (customer reports); the billing report always covers all. */
+  /** Only these domains (customer reports). The billing summary, about all domains, is rendered but only sent by runs without this. */
   domains?: string[];
   /** Deliver after rendering (otherwise only render). */
   send: boolean;
