@@ -54,7 +54,8 @@ export interface LakeDomain {
 export async function readLakeDomains(db: Db, dataDir: string): Promise<LakeDomain[]> {
   const file = join(domainsDir(dataDir), 'domains.parquet');
   if (!existsSync(file)) return [];
-  return db.all<LakeDomain & Record<string, unknown>>(
-    `SELECT domain, reseller, description, time_zone FROM read_parquet(${sqlString(file)}, union_by_name = true) WHERE domain IS NOT NULL`,
-  );
+  // SELECT * and pick in TS: an older domains.parquet may lack a column; that is no reason to fail.
+  const rows = await db.all(`SELECT * FROM read_parquet(${sqlString(file)}) WHERE domain IS NOT NULL`);
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
+  return rows.map((r) => ({ domain: String(r.domain), reseller: text(r.reseller), description: text(r.description), time_zone: text(r.time_zone) }));
 }
