@@ -3,7 +3,8 @@
 --   acd_s           talk seconds of answered calls / answered calls (average call duration, half-up)
 --   peak_concurrent the most legs up at one instant: a sweep over start (+1) and end (-1) events
 --                   in time order, ends before starts at the same instant; a leg without an end
---                   time ends at start + duration_s
+--                   time ends at start + duration_s. A leg counts in the local month it starts
+--                   in; peak_at is the first instant the peak was reached
 WITH legs AS (
   SELECT domain, local_month, start_time,
          greatest(coalesce(end_time, start_time + to_seconds(duration_s)), start_time) AS end_at,
@@ -21,10 +22,17 @@ sweep AS (
          CAST(sum(delta) OVER (PARTITION BY domain, local_month ORDER BY event_at, delta ROWS UNBOUNDED PRECEDING) AS BIGINT) AS up
   FROM events
 ),
-peaks AS (
-  SELECT domain, local_month, max(up) AS peak_concurrent, arg_min(event_at, -up) AS peak_at
+peak_values AS (
+  SELECT domain, local_month, max(up) AS peak_concurrent
   FROM sweep
   GROUP BY domain, local_month
+),
+peaks AS (
+  -- The first instant the peak was reached.
+  SELECT v.domain, v.local_month, v.peak_concurrent, min(s.event_at) AS peak_at
+  FROM peak_values AS v
+  JOIN sweep AS s ON s.domain = v.domain AND s.local_month = v.local_month AND s.up = v.peak_concurrent
+  GROUP BY v.domain, v.local_month, v.peak_concurrent
 ),
 totals AS (
   SELECT domain, local_month,
