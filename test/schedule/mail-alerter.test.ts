@@ -1,0 +1,28 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { outboxDir } from '../../pipeline/lake/layout.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { createMailAlerter } from '../../pipeline/schedule/mail-alerter.ts';
+import { tempDir, testEnv } from './helpers.ts';
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+describe('mail alerter', () => {
+  it('without SMTP_URL writes one .eml per recipient into the outbox', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const alerter = createMailAlerter({ env: testEnv(t.dir), dataDir: t.dir, clock: new FixedClock(new Date('2026-12-01T11:00:00Z')) });
+    await alerter.send({ to: ['ops@test.example', 'billing@test.example'], subject: '[cdrpipe] job ingest failed', text: 'error: <boom> & more' });
+    const files = (await readdir(outboxDir(t.dir))).sort();
+    expect(files).toHaveLength(2);
+    const eml = await readFile(join(outboxDir(t.dir), files[0]!), 'utf8');
+    expect(eml).toContain('Subject: [cdrpipe] job ingest failed');
+    expect(eml).toMatch(/To: (ops|billing)@test\.example/);
+    expect(eml).toContain('error: <boom> & more');
+  });
+});
