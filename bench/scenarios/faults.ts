@@ -16,7 +16,7 @@ export const FAULTS: FaultOptions = {
   errorRate: 0.1,
   errorStatuses: [500, 502, 503],
   // Above this many requests per second the server answers 429 with Retry-After: 1 (bursts).
-  rateLimit: { requestsPerSecond: 100, retryAfterSeconds: 1 },
+  rateLimit: { requestsPerSecond: 40, retryAfterSeconds: 1 },
   dropRate: 0.03,
 };
 
