@@ -1,11 +1,13 @@
 /**
  * Analyst queries: over warehouse.duckdb (READ_ONLY, so it runs beside a transform or the
- * scheduler), or, before the first transform, over views straight on the lake.
+ * scheduler), or, before the first transform, over views straight on the lake (cdrs, domains,
+ * rejects).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveProjectPath } from '../config/load-config.ts';
-import { Db } from '../db/duckdb.ts';
-import { warehousePath } from '../lake/layout.ts';
+import { Db, sqlString } from '../db/duckdb.ts';
+import { domainsDir, rejectsDir, warehousePath } from '../lake/layout.ts';
 import { createCdrsView } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { toQueryResult, type QueryResult } from './sql-output.ts';
@@ -22,6 +24,11 @@ export async function openQueryDb(dataDir: string): Promise<{ db: Db; source: 'w
   const db = await Db.open(':memory:');
   try {
     await createCdrsView(db, dataDir);
+    const domainsFile = join(domainsDir(dataDir), 'domains.parquet');
+    if (existsSync(domainsFile)) await db.run(`CREATE VIEW domains AS SELECT * FROM read_parquet(${sqlString(domainsFile)})`);
+    if (existsSync(rejectsDir(dataDir)) && readdirSync(rejectsDir(dataDir)).some((f) => f.endsWith('.parquet'))) {
+      await db.run(`CREATE VIEW rejects AS SELECT * FROM read_parquet(${sqlString(join(rejectsDir(dataDir), '*.parquet'))}, union_by_name = true)`);
+    }
     for (const m of await loadSqlDir(resolveProjectPath('reports/macros'))) await db.exec(m.sql);
   } catch (err) {
     db.close();
@@ -39,7 +46,7 @@ export async function runQuery(opts: QueryOptions & { sql: string }): Promise<Qu
     return { ...toQueryResult(reader), source };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    const hint = source === 'lake' ? ' (no warehouse yet: only the view `cdrs` exists; run `cdrpipe transform` for the models)' : '';
+    const hint = source === 'lake' ? ' (no warehouse yet: only the lake views `cdrs`, `domains` and `rejects` exist; run `cdrpipe transform` for the models)' : '';
     throw new Error(`query failed: ${msg}${hint}`);
   } finally {
     db.close();

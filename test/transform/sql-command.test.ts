@@ -19,6 +19,7 @@ describe('cdrpipe sql', () => {
     const lake = await runQuery({ dataDir, sql: 'SELECT count(*)::INTEGER AS n FROM cdrs' });
     expect(lake.source).toBe('lake');
     expect(lake.rows).toEqual([{ n: 2 }]);
+    expect((await runQuery({ dataDir, sql: "SELECT domain, time_zone FROM domains" })).rows).toEqual([{ domain: "s.example", time_zone: "UTC" }]);
     await expect(runQuery({ dataDir, sql: 'SELECT * FROM rated_calls' })).rejects.toThrow(/run `cdrpipe transform`/);
 
     const config = await testConfig(dataDir);
