@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReports, type RunReportsOptions } from '../../pipeline/report/run-reports.ts';
 import { createSmtpTransport, smtpOptionsFromUrl } from '../../pipeline/deliver/smtp-transport.ts';
 import type { MailTransport } from '../../pipeline/deliver/mail-transport.ts';
@@ -11,7 +11,7 @@ import { toScaled } from '../../pipeline/report/decimal.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { startSmtpSink, type SmtpSink } from '../report/fixtures/smtp-sink.ts';
-import { makeScenario, HOSTILE_FORMULA, type Scenario } from '../report/fixtures/scenario.ts';
+import { makeScenario, removeScenarios, HOSTILE_FORMULA, type Scenario } from '../report/fixtures/scenario.ts';
 import { parseCsv } from '../report/fixtures/parse-csv.ts';
 
 const clock = new FixedClock(new Date('2026-11-01T06:00:00Z'));
@@ -222,3 +222,5 @@ describe('SMTP_URL', () => {
     expect(() => smtpOptionsFromUrl('not a url :secret@')).not.toThrow(/secret/);
   });
 });
+
+afterAll(removeScenarios);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../pipeline/cli/main.ts';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.ts';
-import { makeScenario, type Scenario } from './fixtures/scenario.ts';
+import { makeScenario, removeScenarios, type Scenario } from './fixtures/scenario.ts';
 
 describe('cdrpipe report (CLI)', () => {
   let sink: SmtpSink;
@@ -86,3 +86,5 @@ describe('cdrpipe report (CLI)', () => {
     expect(sink.messages).toHaveLength(before);
   });
 });
+
+afterAll(removeScenarios);
