@@ -49,7 +49,7 @@ export async function startHarness(sim: SimulatorOptions & { now: Date }, ingest
       auth: { kind: 'api-key', apiKey: 'test-key' },
       // The client's backoff gate measures real waits: it gets the wall clock, the run the fixed one.
       clock: systemClock,
-      retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
+      retry: { baseDelayMs: 1, maxDelayMs: 20, retryAfterCapMs: 100, maxAttempts: 20 },
       timeoutMs: 10_000,
     });
   return {

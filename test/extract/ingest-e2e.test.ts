@@ -50,7 +50,7 @@ describe('ingest against the simulator', () => {
             errorRate: 0.08,
             dropRate: 0.04,
             truncateRate: 0.04,
-            rateLimit: { requestsPerSecond: 40, retryAfterSeconds: 0 },
+            rateLimit: { requestsPerSecond: 15, retryAfterSeconds: 1 },
             tokenExpiry: { afterRequests: 15 },
           },
         },
@@ -59,9 +59,10 @@ describe('ingest against the simulator', () => {
       const oauth = NetSapiensClient.create({
         baseUrl: h.sim.url,
         auth: { kind: 'oauth', clientId: 'c', clientSecret: 's', username: 'u', password: 'p' },
-        retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
+        retry: { baseDelayMs: 1, maxDelayMs: 20, retryAfterCapMs: 250, maxAttempts: 20 },
       });
-      const s = await h.ingest({ source: oauth, from: OCT.start, to: OCT.end, concurrency });
+      // Small flushRows at concurrency 8: partitions are merged in several steps while fetching goes on.
+      const s = await h.ingest({ source: oauth, from: OCT.start, to: OCT.end, concurrency, ...(concurrency > 1 ? { flushRows: 300 } : {}) });
       await expectLakeEqualsTruth(h, OCT);
       expect(s.failures).toEqual([]);
       expect(s.anomalies).toEqual([]);
@@ -70,6 +71,8 @@ describe('ingest against the simulator', () => {
       const injected = h.sim.stats().faultsInjected;
       expect(injected.error + injected.drop + injected.truncate).toBeGreaterThan(0);
       expect(injected['token-expiry']).toBe(1);
+      expect(injected['rate-limit']).toBeGreaterThan(0);
+      expect(s.retriesByReason['429']).toBeGreaterThan(0);
     });
   }
 
