@@ -43,6 +43,7 @@ export interface IngestOptions {
 }
 
 const DEFAULT_FLUSH_ROWS = 500_000;
+const MAX_PENDING_FLUSHES = 4;
 
 interface DomainState {
   domain: string;
@@ -139,7 +140,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const spool = await PageSpool.create(join(workDir, 'spool'));
   const rejects: RejectRow[] = [];
   const flushes: Promise<void>[] = [];
+  /** Flushes handed to the writer and not finished: fetching waits when too many pile up. */
+  const pendingFlushes = new Set<Promise<void>>();
   const flushRows = opts.flushRows ?? DEFAULT_FLUSH_ROWS;
+  let spooledTotal = 0;
 
   const addAnomaly = async (a: Anomaly) => {
     const row: IngestAnomaly = {
@@ -209,17 +213,27 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     if (!force && prefix.end < part.end && rows < flushRows) return;
     for (const w of windows) part.done.delete(w.window.start.getTime());
     part.spooledRows -= rows;
+    spooledTotal -= rows;
     part.flushedTo = prefix.end;
-    flushes.push(flush(part, prefix, windows));
+    const p: Promise<void> = flush(part, prefix, windows).finally(() => pendingFlushes.delete(p));
+    pendingFlushes.add(p);
+    flushes.push(p);
   };
 
   const complete = (part: PartitionState, done: DoneWindow) => {
     part.done.set(done.window.start.getTime(), done);
     part.spooledRows += done.rows;
+    spooledTotal += done.rows;
     summary.windows++;
     summary.rowsFetched += done.rows;
     progress('windows');
     maybeFlush(part, part.spooledRows >= flushRows);
+    // Many partitions filling side by side (round-robin) must not park a whole backfill on disk:
+    // past the run-wide budget, the partition holding most rows merges what it has completed.
+    if (spooledTotal >= flushRows * 4) {
+      const fullest = partitions.reduce((a, b) => (b.spooledRows > a.spooledRows ? b : a));
+      maybeFlush(fullest, true);
+    }
   };
 
   const queue = new FairQueue<WindowTask>();
@@ -312,6 +326,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const maxActive = Math.max(2, concurrency * 2);
     const active = new Set<Promise<void>>();
     for (;;) {
+      // Back-pressure: when the lake writer falls behind, stop fetching so spooled pages stay bounded.
+      while (pendingFlushes.size >= MAX_PENDING_FLUSHES) await Promise.race(pendingFlushes);
       while (!opts.signal?.aborted && active.size < maxActive) {
         const task = queue.next();
         if (!task) break;
