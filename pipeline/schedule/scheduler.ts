@@ -130,6 +130,13 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     };
 
     if (opts.timers !== false) {
+      // node-cron's own notices (e.g. a tick missed because the event loop was blocked) go to our log.
+      cron.setLogger({
+        info: (m) => logger.debug({ source: 'node-cron' }, m),
+        warn: (m) => logger.warn({ source: 'node-cron' }, m),
+        error: (m, err) => logger.error({ source: 'node-cron', err: String(err ?? m) }, String(m)),
+        debug: (m) => logger.debug({ source: 'node-cron' }, String(m)),
+      });
       for (const j of jobs) {
         tasks.push(
           cron.schedule(j.cron, (ctx) => trigger(j.name, 'cron', ctx.date).then(() => undefined), {
