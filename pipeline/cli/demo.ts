@@ -85,7 +85,7 @@ export function registerDemo(program: Command): void {
           signal: abort.signal,
         });
         display.stop();
-        process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatDemoSummary(summary, { dataDirFromEnv: Boolean(process.env.CDRPIPE_DATA_DIR) }));
+        process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatDemoSummary(summary, { defaultDataDir: rt.dataDir }));
         const codes = summary.runs.map((r) => r.exitCode);
         process.exitCode = codes.includes(1) ? 1 : codes.includes(3) ? 3 : 0;
       } finally {

@@ -154,9 +154,10 @@ function shown(p: string): string {
 }
 
 /** The closing summary: what happened, what to open, what to try. */
-export function formatDemoSummary(s: DemoSummary, opts: { dataDirFromEnv: boolean }): string {
+export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string }): string {
   const data = shown(s.dataDir);
-  const envPrefix = opts.dataDirFromEnv || data === 'data' ? '' : `CDRPIPE_DATA_DIR=${data} `;
+  // The commands find the demo's data only if it is where they look by default.
+  const envPrefix = resolve(s.dataDir) === resolve(opts.defaultDataDir) ? '' : `CDRPIPE_DATA_DIR=${data} `;
   const lines: string[] = [''];
   lines.push(`cdrpipe demo finished in ${(s.elapsedMs / 1000).toFixed(1)} s — data directory ${data}/`);
   lines.push(`  simulator  ${s.simulator.domains} customer domains at ${s.simulator.url}, ${s.simulator.requests} requests served` +

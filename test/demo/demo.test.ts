@@ -59,10 +59,11 @@ describe('cdrpipe demo, end to end against a small simulator', () => {
     expect(first.outboxFiles).toBe(4);
     expect(first.runs[1]!.outcome?.message).toMatch(/reports for 2026-10: \d+ rendered, 4 sent, 0 already sent; all 3 domains reconcile/);
     expect(progress.map((p) => p.phase)).toEqual(expect.arrayContaining(['ingest', 'transform', 'reconcile', 'reports']));
-    const text = formatDemoSummary(first, { dataDirFromEnv: false });
+    const text = formatDemoSummary(first, { defaultDataDir: join(dataDir, 'elsewhere') });
     expect(text).toContain('report.html');
     expect(text).toContain("read_parquet('");
-    expect(text).toContain('cdrpipe sql');
+    expect(text).toContain(`CDRPIPE_DATA_DIR=${dataDir} npx cdrpipe sql`);
+    expect(formatDemoSummary(first, { defaultDataDir: dataDir })).not.toContain('CDRPIPE_DATA_DIR=');
 
     const lakeBefore = await fileStamps(cdrsDir(dataDir));
     const outboxBefore = await fileStamps(outboxDir(dataDir));
