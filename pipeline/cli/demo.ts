@@ -77,7 +77,8 @@ export function registerDemo(program: Command): void {
         const summary = await runDemo({
           dataDir,
           config: rt.config,
-          env: { ...rt.env, dataDir },
+          // The demo's customers are simulated: mail always goes to the outbox, even with SMTP_URL set.
+          env: { ...rt.env, dataDir, smtpUrl: undefined },
           clock: rt.clock,
           logger,
           simulator: { domains, seed },
