@@ -57,7 +57,7 @@ async function pipelineLoad(corpus: PageCorpus, dataDir: string, dedup: boolean)
     const t0 = performance.now();
     for (const d of corpus.domains) {
       if (d.files.length === 0) continue;
-      await writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date(), dedup });
+      await writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date(), ...(dedup ? {} : { duplicateIds: [] }) });
     }
     return performance.now() - t0;
   } finally {

@@ -38,7 +38,7 @@ export interface IngestOptions {
   runId?: string;
   /** Rows spooled for a partition before a completed prefix of it is merged early (bounds disk use). */
   flushRows?: number;
-  /** DuckDB memory cap of the lake writer (it spills beyond it). Default 512MB. */
+  /** DuckDB memory cap of the lake writer (it spills beyond it). Default 256MB. */
   writerMemoryLimit?: string;
 }
 
@@ -57,7 +57,8 @@ interface DoneWindow {
   window: TimeWindow;
   files: string[];
   rows: number;
-  duplicateFree: boolean;
+  ids: Set<string>;
+  duplicateIds: string[];
 }
 
 interface PartitionState {
@@ -171,7 +172,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         range,
         files,
         ingestedAt: clock.now(),
-        dedup: !windows.every((w) => w.duplicateFree),
+        duplicateIds: duplicateIdsOf(windows),
       });
       if (res.changed) {
         summary.partitionsWritten++;
@@ -288,7 +289,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
       if (decision.kind === 'empty') {
         summary.windowsEmpty++;
-        complete(part, { window, files: [], rows: 0, duplicateFree: true });
+        complete(part, { window, files: [], rows: 0, ids: new Set(), duplicateIds: [] });
         return;
       }
       const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
@@ -319,7 +320,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
       summary.rejects += fetched.rejects.length;
       summary.outOfWindow += fetched.outOfWindow;
-      complete(part, { window, files: fetched.files, rows: fetched.distinctIds, duplicateFree: fetched.duplicateFree });
+      complete(part, { window, files: fetched.files, rows: fetched.distinctIds, ids: fetched.ids, duplicateIds: fetched.duplicateIds });
     };
 
     // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.
@@ -372,6 +373,22 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   logger.info({ ...summary, anomalies: summary.anomalies.length, failures: summary.failures.length }, 'ingest finished');
   if (summary.failures.length > 0) throw new IngestIncompleteError(summary);
   return summary;
+}
+
+/**
+ * Ids the writer must de-duplicate: seen twice within a window, or in two windows merged
+ * together (a CDR whose start time moved between the two fetches).
+ */
+function duplicateIdsOf(windows: DoneWindow[]): string[] {
+  const dups = new Set(windows.flatMap((w) => w.duplicateIds));
+  const seen = new Set<string>();
+  for (const w of windows) {
+    for (const id of w.ids) {
+      if (seen.has(id)) dups.add(id);
+      else seen.add(id);
+    }
+  }
+  return [...dups];
 }
 
 /** What the server sent for a window, to compare with its count. */

@@ -19,14 +19,14 @@ export class PageSpool {
 
   /**
    * Writes what the lake should load from a page: the body exactly as received when every
-   * element passed validation, otherwise the valid records re-serialised (rejects go to
-   * lake/rejects instead). Out-of-window records may stay in a body: the writer filters on the
-   * window. Returns undefined when the page holds nothing to load.
+   * element is a valid record of the window (the common case), otherwise the window's valid
+   * records re-serialised (rejects go to lake/rejects; records of other windows are fetched by
+   * those windows). Returns undefined when the page holds nothing to load.
    */
   async writePage(page: CdrPage): Promise<string | undefined> {
     if (page.records.length === 0) return undefined;
     const path = join(this.dir, `${++this.seq}.json`);
-    await writeFile(path, page.rejects.length === 0 ? page.body : JSON.stringify(page.records));
+    await writeFile(path, page.rejects.length === 0 && page.outOfWindow === 0 ? page.body : JSON.stringify(page.records));
     return path;
   }
 

@@ -13,8 +13,10 @@ export interface WindowFetch {
   /** Valid records the server sent that belong to a neighbouring window. */
   outOfWindow: number;
   pages: number;
-  /** True when every spooled record is in the window and no id came twice (the writer may skip de-duplication). */
-  duplicateFree: boolean;
+  /** The distinct valid ids (the runner checks them against the other windows it merges with). */
+  ids: Set<string>;
+  /** Ids that came more than once within this window (the lake writer de-duplicates only these). */
+  duplicateIds: string[];
 }
 
 export interface WindowFetchArgs {
@@ -36,13 +38,15 @@ export interface WindowFetchArgs {
  */
 export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
   const ids = new Set<string>();
-  const out: WindowFetch = { files: [], distinctIds: 0, rejects: [], outOfWindow: 0, pages: 0, duplicateFree: false };
-  let records = 0;
+  const dups = new Set<string>();
+  const out: WindowFetch = { files: [], distinctIds: 0, rejects: [], outOfWindow: 0, pages: 0, ids, duplicateIds: [] };
   const fetchOne = async (offset: number): Promise<boolean> => {
     const page = await a.limit(() => a.source.fetchCdrPage(a.domain, a.window, offset, a.pageSize, { signal: a.signal }));
     out.pages++;
-    for (const cdr of page.cdrs) ids.add(cdr.id);
-    records += page.cdrs.length;
+    for (const cdr of page.cdrs) {
+      if (ids.has(cdr.id)) dups.add(cdr.id);
+      else ids.add(cdr.id);
+    }
     out.rejects.push(...page.rejects);
     out.outOfWindow += page.outOfWindow ?? 0;
     const file = await a.spool.writePage(page);
@@ -66,6 +70,6 @@ export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
     throw err;
   }
   out.distinctIds = ids.size;
-  out.duplicateFree = records === ids.size && out.outOfWindow === 0;
+  out.duplicateIds = [...dups];
   return out;
 }

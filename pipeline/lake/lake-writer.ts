@@ -26,15 +26,18 @@ export interface PartitionWrite {
   files: readonly string[];
   ingestedAt: Date;
   /**
-   * Set false only when the caller knows no id occurs twice in `files` within `range` (it saw
-   * every id once and no record outside its window): skips the de-duplication pass. Default true.
+   * Ids that occur more than once in `files` within `range`, when the caller knows them (the
+   * ingest runner does): only those rows go through the de-duplication pass, so memory stays
+   * flat. Undefined: every row is de-duplicated (safe, but holds the whole set in memory).
    */
-  dedup?: boolean;
+  duplicateIds?: readonly string[];
 }
 
 /** Keeps the copy of an id fetched last (highest spool sequence number). */
 const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
+/** Parquet row groups by size, not count: raw JSON makes 122 880-row groups hundreds of MB in memory. */
+const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '16MB'`;
 
 export interface PartitionWriteResult {
   path: string;
@@ -57,7 +60,7 @@ export interface RejectRow {
 export interface LakeWriterOptions {
   /** Scratch space on the data directory's filesystem (spill files, temp parquet). */
   workDir: string;
-  /** DuckDB memory cap for the writer; it spills to `workDir` beyond it. */
+  /** DuckDB memory cap for the writer (default 256MB); it spills to `workDir` beyond it. */
   memoryLimit?: string;
   threads?: number;
 }
@@ -82,7 +85,7 @@ export class LakeWriter {
     await mkdir(spill, { recursive: true });
     const db = await Db.open(':memory:', {
       settings: {
-        memory_limit: opts.memoryLimit ?? '512MB',
+        memory_limit: opts.memoryLimit ?? '256MB',
         threads: String(opts.threads ?? 2),
         temp_directory: spill,
         preserve_insertion_order: 'false',
@@ -113,15 +116,26 @@ export class LakeWriter {
     const files = w.files.length > 0 ? [...w.files] : [await this.emptySpool()];
     const a = sqlString(w.range.start.toISOString());
     const b = sqlString(w.range.end.toISOString());
-    const rows = fillSql(rowsSql, {
-      files: `[${files.map(sqlString).join(', ')}]`,
-      domain: sqlString(w.domain),
-      ingested_at: sqlString(w.ingestedAt.toISOString()),
-      range_start: a,
-      range_end: b,
-      dedup: w.dedup === false ? '' : DEDUP_CLAUSE,
-    });
-    const selectNew = withoutSeq(rows);
+    const rowsWith = (filter: string, dedup: boolean) =>
+      withoutSeq(
+        fillSql(rowsSql, {
+          files: `[${files.map(sqlString).join(', ')}]`,
+          domain: sqlString(w.domain),
+          ingested_at: sqlString(w.ingestedAt.toISOString()),
+          range_start: a,
+          range_end: b,
+          dedup: (filter ? `  AND ${filter}\n` : '') + (dedup ? DEDUP_CLAUSE : ''),
+        }),
+      );
+    const dups = w.duplicateIds;
+    const dupList = dups && dups.length > 0 ? `[${dups.map(sqlString).join(', ')}]` : '';
+    const selectNew =
+      dups === undefined
+        ? rowsWith('', true)
+        : dups.length === 0
+          ? rowsWith('', false)
+          : // Only the few ids that came twice pay for the window function.
+            `${rowsWith(`NOT list_contains(${dupList}, cdr_text(r."id"))`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, cdr_text(r."id"))`, true)}`;
     const inRange = `start_time >= ${a}::TIMESTAMPTZ AND start_time < ${b}::TIMESTAMPTZ`;
     const old = existsSync(target) ? `read_parquet(${sqlString(target)}, hive_partitioning = false)` : undefined;
     await mkdir(dir, { recursive: true });
@@ -130,7 +144,7 @@ export class LakeWriter {
     try {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
-        const rows = await this.copyCount(`COPY (${selectNew}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        const rows = await this.copyCount(`COPY (${selectNew}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
         if (rows === 0) {
           await removeQuietly(tmp);
           return { path: target, rowsInRange: 0, rowsTotal: 0, changed: false };
@@ -155,7 +169,7 @@ export class LakeWriter {
           SELECT o.* FROM ${old} o
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
             AND o.id NOT IN (SELECT id FROM new_rows)
-        ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        ) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       if (rows === 0) {
         // The range held the partition's only rows and is now empty: the partition goes away.
         await removeQuietly(tmp);

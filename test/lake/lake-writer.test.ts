@@ -111,6 +111,24 @@ describe('LakeWriter.writePartition', () => {
     expect(existsSync(join(partitionDir(dir, '2026-10', 'd.example'), PARTITION_FILE))).toBe(false);
   });
 
+  it('de-duplicates only the ids the caller names, and keeps the latest copy of those', async () => {
+    const p = { domain: 'k.example', month: '2026-10', ingestedAt: new Date('2026-11-02T00:00:00Z') } as const;
+    const f1 = await spool([cdr('1', '2026-10-01T01:00:00Z'), cdr('2', '2026-10-02T01:00:00Z', { 'call-total-duration-seconds': 1 })]);
+    const f2 = await spool([cdr('2', '2026-10-02T01:00:00Z', { 'call-total-duration-seconds': 2 }), cdr('3', '2026-10-03T01:00:00Z')]);
+    const r = await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [f1, f2], duplicateIds: ['2'] });
+    expect(r).toMatchObject({ rowsInRange: 3, rowsTotal: 3 });
+    expect((await lakeRows()).map((x) => [x.id, x.duration_s])).toEqual([
+      ['1', 60],
+      ['2', 2],
+      ['3', 60],
+    ]);
+    // With no duplicates declared the rows go straight through (and the merge still replaces the range).
+    const f3 = await spool([cdr('4', '2026-10-04T01:00:00Z')]);
+    const r2 = await writer.writePartition({ ...p, range: win('2026-10-03', '2026-10-05'), files: [f3], duplicateIds: [] });
+    expect(r2).toMatchObject({ rowsInRange: 1, rowsTotal: 3 });
+    expect((await lakeRows()).map((x) => x.id)).toEqual(['1', '2', '4']);
+  });
+
   it('keeps hostile domain names inside the lake and gives analysts the real name back', async () => {
     const names = ['../x', 'a/b', 'with spaces', 'ünïcødé.example', '100%', "o'brien"];
     for (const name of names) {

@@ -1,8 +1,9 @@
 -- The lake's row for each CDR in a set of spooled API page bodies (JSON arrays, one file per
 -- page, file name = fetch sequence number): typed columns for analysts, the record as received
--- in `raw`, and `fetch_seq` (the spool file's number). Keeps rows whose start_time lies in
--- [{{range_start}}, {{range_end}}); {{dedup}} is a QUALIFY clause keeping, for an id seen twice, the
--- copy fetched last (left out when the fetch saw every id once). Filled in by lake-writer.ts.
+-- in `raw`, and `fetch_seq` (the spool file's number). Keeps rows whose start_time lies in the
+-- range being written; the last placeholder adds the writer's id filter and/or a QUALIFY clause
+-- keeping, for an id seen twice, the copy fetched last. Placeholders (double braces) are filled
+-- in by lake-writer.ts; none may appear inside a comment.
 SELECT
   cdr_text(r."id")                                     AS id,
   {{domain}}::VARCHAR                                  AS domain,
