@@ -1,8 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { withDb, sqlString } from '../db/duckdb.ts';
-import { cdrsDir, rejectsDir } from '../lake/layout.ts';
+import { existsSync } from 'node:fs';
+import { cdrsDir, rejectsDir, statePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { Clock } from '../util/clock.ts';
 import { nextTick } from './cron-eval.ts';
@@ -117,7 +118,10 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
   const now = args.clock.now();
   const holder = await lockHolder(schedulerLockPath(args.dataDir));
   const alive = holder ? pidIsAlive(holder.pid) : false;
-  const state = await withState(args.dataDir, async (db) => {
+  type Rows = Record<string, unknown>[];
+  const empty = { last: [] as Rows, watermarks: [] as Rows, openAnomalies: { n: 0 } as { n: unknown } | undefined, anomalies: [] as Rows, unsentBy: [] as Rows, unsent: [] as Rows, recon: [] as Rows };
+  // A data directory nothing has run in yet: report it empty rather than create state.duckdb.
+  const state = !existsSync(statePath(args.dataDir)) ? empty : await withState(args.dataDir, async (db) => {
     const last = await db.all(
       `SELECT job, status, trigger, epoch_ms(started_at) AS "startedAt", epoch_ms(ended_at) AS "endedAt", rows_written AS "rows", requests, error,
               date_diff('millisecond', started_at, ended_at) AS ms
