@@ -159,6 +159,26 @@ describe('scheduler', () => {
     expect(runs[0]).toMatchObject({ runId: 'r1', status: 'interrupted' });
   });
 
+  it('arms node-cron: a per-second job fires with trigger cron and its tick, in the job time zone', async () => {
+    const dataDir = await setup();
+    const fired = gate<JobContext>();
+    const config = testConfig({ every: { task: 'ingest', cron: '* * * * * *', timeZone: 'Asia/Kolkata' } });
+    const s = await startScheduler({
+      dataDir,
+      config,
+      env: testEnv(dataDir),
+      clock: new FixedClock(new Date()),
+      logger: silentLogger(),
+      registry: standInRegistry({ ingest: async (ctx) => (fired.open(ctx), { status: 'ok', summary: {} }) }),
+    });
+    cleanups.push(() => s.stop());
+    const ctx = await fired.promise;
+    expect(ctx.trigger).toBe('cron');
+    expect(ctx.timeZone).toBe('Asia/Kolkata');
+    expect(ctx.scheduledFor).toBeInstanceOf(Date);
+    expect(ctx.scheduledFor!.getMilliseconds()).toBe(0);
+  });
+
   it('runJob returns exit code 3 for a reconciliation mismatch', async () => {
     const dataDir = await setup();
     const clock = new FixedClock(new Date('2026-12-10T12:00:00Z'));
