@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { customerFor, loadConfig } from '../../pipeline/config/load-config.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
+import { deliver } from '../../pipeline/deliver/deliver.ts';
+import { encodePartitionValue } from '../../pipeline/lake/partition-path.ts';
+import { writeFileAtomic } from '../../pipeline/report/write-atomic.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { buildCallsCsv } from '../../pipeline/report/calls-csv.ts';
 import { buildMonthlyUsageView } from '../../pipeline/report/monthly-usage-view.ts';
@@ -29,14 +32,16 @@ const NAME = 'reports';
 
 /**
  * One report end to end for one customer, with the report stage's own steps (queries, view,
- * templates, CSV, SMTP): the per-report latency that runReports does not expose.
+ * templates, CSV, files written atomically, delivery with its send log): the per-report latency
+ * that runReports does not expose.
  */
 async function timeOneReport(
   db: Db,
   renderer: ReportRenderer,
-  send: (mail: { to: string; subject: string; html: string; text: string; csv: string; csvName: string }) => Promise<void>,
+  send: (mail: { domain: string; to: string; subject: string; html: string; text: string; csv: string; csvName: string }) => Promise<void>,
   config: Awaited<ReturnType<typeof loadConfig>>,
   d: { domain: string; description: string | null; time_zone: string },
+  outDir: string,
 ): Promise<number> {
   const t0 = performance.now();
   const rows = await queryCustomerMonth(db, d.domain, BENCH_MONTH);
@@ -51,7 +56,11 @@ async function timeOneReport(
   });
   const email = renderer.render('monthly-usage', { ...view, footer: `bench ${d.domain}` });
   const csv = buildCallsCsv(rows.billedCalls, { currency: view.currency, decimals: c.planDef.decimals });
-  await send({ to: c.recipients[0] ?? `usage@${d.domain}`, subject: email.subject, html: email.html, text: email.text, csv, csvName: `calls-${d.domain}.csv` });
+  const dir = join(outDir, encodePartitionValue(d.domain));
+  await writeFileAtomic(join(dir, 'report.html'), email.html);
+  await writeFileAtomic(join(dir, 'report.txt'), email.text);
+  await writeFileAtomic(join(dir, 'calls.csv'), csv);
+  await send({ domain: d.domain, to: c.recipients[0] ?? `usage@${d.domain}`, subject: email.subject, html: email.html, text: email.text, csv, csvName: `calls-${d.domain}.csv` });
   return performance.now() - t0;
 }
 
@@ -100,13 +109,26 @@ export const reports: Scenario = {
         // Per-report latency on a sample, same steps one at a time.
         const db = await Db.open(warehousePath(dataDir), { readOnly: true });
         const samples: number[] = [];
+        const sampleDir = join(ctx.workDir, 'sample-reports');
         try {
           const doms = (await queryDomains(db)).filter((_, i) => i % REPORTS_DEFAULTS.sampleEvery === 0);
           for (const d of doms) {
             samples.push(
               await timeOneReport(db, renderer, async (m) => {
-                await transport.send({ from: env.mailFrom, to: m.to, subject: m.subject, html: m.html, text: m.text, attachments: [{ filename: m.csvName, content: m.csv, contentType: 'text/csv; charset=utf-8' }] });
-              }, config, d),
+                const res = await deliver(
+                  [
+                    {
+                      report: 'monthly-usage',
+                      domain: m.domain,
+                      month: BENCH_MONTH,
+                      recipient: m.to,
+                      mail: { from: env.mailFrom, to: m.to, subject: m.subject, html: m.html, text: m.text, attachments: [{ filename: m.csvName, content: m.csv, contentType: 'text/csv; charset=utf-8' }] },
+                    },
+                  ],
+                  { dataDir, transport, force: true, clock, logger: silentLogger() },
+                );
+                if (res.sent !== 1) throw new Error(`per-report delivery of ${m.domain} did not send: ${JSON.stringify(res.outcomes)}`);
+              }, config, d, sampleDir),
             );
           }
         } finally {
@@ -127,7 +149,7 @@ export const reports: Scenario = {
       const rows: BenchRow[] = [
         info(NAME, 'customer domains', domains, 'reports', `${corpus.rows.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}; plus the billing summary${reducedNote(ctx, REPORTS_DOMAINS, 'domains') ? `; ${reducedNote(ctx, REPORTS_DOMAINS, 'domains')}` : ''}`),
         info(NAME, 'reports per second (render + SMTP)', median(rates), 'reports/s', `runReports --send --force, median wall ${(median(walls) / 1000).toFixed(1)} s`),
-        info(NAME, 'per report p50', percentile(perReport, 50), 'ms', `query + render + CSV + SMTP, every ${REPORTS_DEFAULTS.sampleEvery}th domain, ${perReport.length} samples`),
+        info(NAME, 'per report p50', percentile(perReport, 50), 'ms', `queries + render + files + send log + SMTP, one report at a time, every ${REPORTS_DEFAULTS.sampleEvery}th domain, ${perReport.length} samples`),
         info(NAME, 'per report p95', percentile(perReport, 95), 'ms'),
         limitRow(NAME, 'largest customer report HTML', largestCustomer / 1024, 'KB', GMAIL_CLIP_BYTES / 1024, true, `largest of all incl. billing summary ${(largest / 1024).toFixed(1)} KB`),
         checkRow(NAME, 'every report rendered and accepted by SMTP', okRuns, `${domains} customer + 1 billing per run`),
