@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { JOB_TASKS } from '../config/config-schema.ts';
 import { createRealStages } from '../schedule/real-stages.ts';
+import { createSourceFromEnv } from '../source/from-env.ts';
 import { runJob } from '../schedule/run-job.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createTaskRegistry } from '../schedule/tasks.ts';
@@ -21,6 +22,8 @@ export function registerRun(program: Command): void {
           `no job named ${JSON.stringify(jobName)} in jobs.config.ts; jobs: ${Object.keys(rt.config.jobs).join(', ')} (tasks: ${JOB_TASKS.join(', ')})`,
         );
       }
+      // Fail fast (exit 2) when NS_API_URL or credentials are missing, rather than failing every run.
+      createSourceFromEnv(rt.env);
       const stages = createRealStages(rt);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createRealStages } from '../schedule/real-stages.ts';
+import { createSourceFromEnv } from '../source/from-env.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
 import { startScheduler } from '../schedule/scheduler.ts';
 import { createTaskRegistry } from '../schedule/tasks.ts';
@@ -13,6 +14,8 @@ export function registerSchedule(program: Command): void {
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
     .action(async (opts: { catchUp: boolean; config?: string }) => {
       const rt = await loadRuntime({ configPath: opts.config });
+      // Fail fast (exit 2) when NS_API_URL or credentials are missing, rather than failing every run.
+      createSourceFromEnv(rt.env);
       const stages = createRealStages(rt);
       // LockHeldError (exit 1) when another scheduler holds this data directory.
       const scheduler = await startScheduler({
