@@ -128,7 +128,10 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Held
       if (held && held.pid === owner.pid && isAlive(held.pid)) {
         throw new LockHeldError(`${path} is already held by this process (${held.purpose})`, held);
       }
-      // Dead holder on this host (or unreadable file): take it over.
+      // Dead holder on this host (or unreadable file): take it over, unless another taker already
+      // replaced it since we read it (then the next round sees the new holder).
+      const again = await readOwner(path);
+      if (again !== 'missing' && JSON.stringify(again) !== JSON.stringify(held)) continue;
       opts.onStale?.(held);
       await unlink(path).catch(() => undefined);
     }
