@@ -7,34 +7,43 @@ import { loadRuntime } from '../schedule/runtime.ts';
 import { createLogger } from '../util/logger.ts';
 import { UsageError } from '../util/errors.ts';
 
-/** A progress display: a bar on a terminal, a line per phase otherwise. */
+/** A progress display: a bar per ingest on a terminal, a line per phase otherwise. */
 function progressDisplay(): { update: (p: JobProgress) => void; stop: () => void } {
   const tty = process.stderr.isTTY;
-  let phase = '';
+  let lastLine = '';
+  let barKey = '';
   let bar: cliProgress.SingleBar | undefined;
   const stopBar = () => {
     bar?.stop();
     bar = undefined;
+    barKey = '';
   };
   return {
     update: (p) => {
-      if (p.phase !== phase) {
-        phase = p.phase;
-        if (!p.phase.startsWith('ingest') || !tty) {
+      const ingesting = p.phase.startsWith('ingest');
+      // "monthly-reports: transform", but just "ingest" for the ingest job's own ingest.
+      const who = p.job && !(ingesting && p.job === 'ingest') ? `${p.job}: ` : '';
+      if (tty && ingesting && p.total !== undefined) {
+        const key = `${p.job ?? ''}|ingest`;
+        if (key !== barKey) {
           stopBar();
-          process.stderr.write(`• ${p.phase}\n`);
-        }
-      }
-      if (tty && p.phase.startsWith('ingest') && p.total !== undefined) {
-        if (!bar) {
+          barKey = key;
           bar = new cliProgress.SingleBar(
-            { format: '• ingest  [{bar}] {value}/{total} windows | {rows} CDRs | {requests} requests | {duration_formatted}', hideCursor: true, stream: process.stderr },
+            { format: `• ${who}ingest [{bar}] {value}/{total} windows | {rows} CDRs | {requests} requests | {duration_formatted}`, hideCursor: true, stream: process.stderr },
             cliProgress.Presets.shades_classic,
           );
           bar.start(Math.max(p.total, 1), p.done ?? 0, { rows: p.rows ?? 0, requests: p.requests ?? 0 });
         }
-        bar.setTotal(Math.max(p.total, p.done ?? 0, 1));
-        bar.update(p.done ?? 0, { rows: p.rows ?? 0, requests: p.requests ?? 0 });
+        bar!.setTotal(Math.max(p.total, p.done ?? 0, 1));
+        bar!.update(p.done ?? 0, { rows: p.rows ?? 0, requests: p.requests ?? 0 });
+        return;
+      }
+      // Without a terminal: one line per phase (ingest sub-phases fold into one line).
+      const line = `• ${who}${ingesting ? 'ingest' : p.phase}`;
+      if (line !== lastLine && !(tty && ingesting)) {
+        stopBar();
+        process.stderr.write(line + '\n');
+        lastLine = line;
       }
     },
     stop: stopBar,

@@ -6,6 +6,8 @@ import type { RunTrigger } from './run-log.ts';
 
 /** Progress a job reports while it runs (the demo draws a bar from it). */
 export interface JobProgress {
+  /** The job reporting (filled in by runJob). */
+  job?: string;
   phase: string;
   done?: number;
   total?: number;

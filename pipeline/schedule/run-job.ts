@@ -77,7 +77,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
         trigger: opts.trigger,
         scheduledFor: opts.scheduledFor,
         timeZone: jobTimeZone(opts.config, job),
-        onProgress: opts.onProgress,
+        onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, job: opts.jobName }) : undefined,
       });
       const status = signal.aborted ? 'interrupted' : outcome.status;
       result = {
