@@ -6,6 +6,7 @@ import { EXIT, redact, type ExitCode } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Alerter, JobOutcome, JobProgress, TaskRegistry } from './job-types.ts';
 import { jobTimeZone } from './job-types.ts';
+import { nextTick } from './cron-eval.ts';
 import { acquireLock, LockHeldError } from './lock.ts';
 import { recordRunEnd, recordRunStart, type RunStatus, type RunTrigger } from './run-log.ts';
 
@@ -125,6 +126,15 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
   }
 }
 
+function nextTickText(opts: RunJobOptions): string {
+  const job = opts.config.jobs[opts.jobName]!;
+  try {
+    return nextTick(job.cron, jobTimeZone(opts.config, job), opts.clock.now()).toISOString();
+  } catch {
+    return `per "${job.cron}"`;
+  }
+}
+
 async function alertOperator(opts: RunJobOptions, result: JobRunResult, logger: Logger): Promise<void> {
   const to = opts.config.reseller.operatorEmail;
   if (!to || !opts.alerter) return;
@@ -138,7 +148,7 @@ async function alertOperator(opts: RunJobOptions, result: JobRunResult, logger: 
     `data dir:   ${opts.dataDir}`,
     `error:      ${result.error ?? '?'}`,
     '',
-    `It runs again on its next tick. To retry now: cdrpipe run ${opts.jobName}`,
+    `It runs again on its next tick, ${nextTickText(opts)}. To retry now: cdrpipe run ${opts.jobName}`,
     `Recent runs: cdrpipe status`,
   ].join('\n');
   try {
