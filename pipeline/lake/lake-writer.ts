@@ -141,6 +141,7 @@ export class LakeWriter {
     await mkdir(dir, { recursive: true });
     await this.removeStaleTemps(dir);
     const tmp = join(dir, `.${PARTITION_FILE}.${randomUUID()}.tmp`);
+    let stagingFile: string | undefined;
     try {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
@@ -152,23 +153,27 @@ export class LakeWriter {
         await publishFile(tmp, target);
         return { path: target, rowsInRange: rows, rowsTotal: rows, changed: true };
       }
-      await this.db.run(`CREATE OR REPLACE TEMP TABLE new_rows AS ${selectNew}`);
-      const cmp = await this.db.one<{ n_new: string | number; n_old: string | number; n_diff: string | number; n_total: string | number }>(`
-        SELECT
-          (SELECT count(*) FROM new_rows) AS n_new,
-          (SELECT count(*) FROM ${old} WHERE ${inRange}) AS n_old,
-          (SELECT count(*) FROM (SELECT id, raw::VARCHAR FROM new_rows EXCEPT SELECT id, raw::VARCHAR FROM ${old} WHERE ${inRange})) AS n_diff,
-          (SELECT count(*) FROM ${old}) AS n_total`);
-      const nNew = Number(cmp?.n_new ?? 0);
-      if (nNew === Number(cmp?.n_old) && Number(cmp?.n_diff) === 0) {
-        return { path: target, rowsInRange: nNew, rowsTotal: Number(cmp?.n_total), changed: false };
+      // Stage the fetched rows as Parquet first (one streaming pass over the JSON); every
+      // comparison and the merge then read columns of that file, so nothing is held in memory.
+      const staging = join(this.workDir, `staging-${randomUUID()}.parquet`);
+      stagingFile = staging;
+      const nNew = await this.copyCount(`COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
+      const fresh = `read_parquet(${sqlString(staging)})`;
+      // Order-independent fingerprints of (id, raw): equal counts and sums mean the range is unchanged.
+      const fp = (src: string, where: string) =>
+        `SELECT count(*) AS n, coalesce(sum(hash(id, raw::VARCHAR))::HUGEINT, 0) AS h1, coalesce(bit_xor(hash(raw::VARCHAR, id)), 0) AS h2 FROM ${src} ${where}`;
+      const cmp = await this.db.one<{ same: boolean; n_total: string | number }>(`
+        SELECT (a.n = b.n AND a.h1 = b.h1 AND a.h2 = b.h2) AS same, (SELECT count(*) FROM ${old}) AS n_total
+        FROM (${fp(fresh, '')}) a, (${fp(old, `WHERE ${inRange}`)}) b`);
+      if (cmp?.same) {
+        return { path: target, rowsInRange: nNew, rowsTotal: Number(cmp.n_total), changed: false };
       }
       const rows = await this.copyCount(`COPY (
-          SELECT * FROM new_rows
+          SELECT * FROM ${fresh}
           UNION ALL BY NAME
           SELECT o.* FROM ${old} o
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
-            AND o.id NOT IN (SELECT id FROM new_rows)
+            AND o.id NOT IN (SELECT id FROM ${fresh})
         ) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       if (rows === 0) {
         // The range held the partition's only rows and is now empty: the partition goes away.
@@ -185,7 +190,7 @@ export class LakeWriter {
           'The partition is unchanged; re-run ingest for this range.',
       );
     } finally {
-      if (old) await this.db.run('DROP TABLE IF EXISTS new_rows').catch(() => undefined);
+      if (stagingFile) await removeQuietly(stagingFile);
     }
   }
 
