@@ -42,8 +42,3 @@ export function lateSweepRange(args: { now: Date; days: number; settleMinutes: n
   const to = new Date(args.now.getTime() - args.settleMinutes * 60_000);
   return { from: new Date(to.getTime() - args.days * DAY), to };
 }
-
-/** The demo's range: the whole previous month (with the customer margin) and the month to date. */
-export function previousAndCurrentMonthRange(args: { now: Date; timeZone: string; settleMinutes: number }): { month: Month; range: IngestRange } {
-  return monthlyReportPlan({ tick: args.now, now: args.now, timeZone: args.timeZone, settleMinutes: args.settleMinutes });
-}
