@@ -8,7 +8,7 @@ import type { Alerter, JobOutcome, JobProgress, TaskRegistry } from './job-types
 import { jobTimeZone } from './job-types.ts';
 import { nextTick } from './cron-eval.ts';
 import { acquireLock, LockHeldError } from './lock.ts';
-import { recordRunEnd, recordRunStart, type RunStatus, type RunTrigger } from './run-log.ts';
+import { markAbandonedRuns, recordRunEnd, recordRunStart, type RunStatus, type RunTrigger } from './run-log.ts';
 
 /** The data-dir-wide job lock: one job at a time writes the lake, whichever process runs it. */
 export const jobLockPath = (dataDir: string) => join(dataDir, 'locks', 'job.lock');
@@ -62,6 +62,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
   });
   try {
     const startedAt = opts.clock.now();
+    // Runs a killed process left 'running' are over: say so before this one starts.
+    const abandoned = await markAbandonedRuns(opts.dataDir, startedAt);
+    if (abandoned > 0) logger.warn({ runs: abandoned }, 'runs left running by a process that is gone are now marked interrupted');
     const runId = await recordRunStart(opts.dataDir, { job: opts.jobName, trigger: opts.trigger, scheduledFor: opts.scheduledFor, startedAt });
     logger.info({ runId, scheduledFor: opts.scheduledFor?.toISOString() }, 'job started');
     let result: JobRunResult;
