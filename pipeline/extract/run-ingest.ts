@@ -17,7 +17,7 @@ import { IngestIncompleteError, type IngestAnomaly, type IngestProgress, type In
 import { PageSpool } from './spool.ts';
 import { fetchWindow, type WindowFetch } from './window-fetch.ts';
 import { advanceWatermark, contiguousPrefix, cutWindows, decideWindow, formatWindow, incrementalRange, windowMonth } from './windows.ts';
-import { cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
+import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
 
 export interface IngestOptions {
   dataDir: string;
@@ -135,244 +135,254 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     logger.error({ domain, window: window ? formatWindow(window) : undefined, err: error }, 'ingest window failed');
   };
 
-  await cleanStaleWorkDirs(dataDir);
-  const workDir = await createWorkDir(dataDir, runId);
-  const writer = await LakeWriter.open(dataDir, { workDir: join(workDir, 'writer'), memoryLimit: opts.writerMemoryLimit });
-  const spool = await PageSpool.create(join(workDir, 'spool'));
-  const rejects: RejectRow[] = [];
-  const flushes: Promise<void>[] = [];
-  /** Flushes handed to the writer and not finished: fetching waits when too many pile up. */
-  const pendingFlushes = new Set<Promise<void>>();
-  const flushRows = opts.flushRows ?? DEFAULT_FLUSH_ROWS;
-  let spooledTotal = 0;
-
-  const addAnomaly = async (a: Anomaly) => {
-    const row: IngestAnomaly = {
-      domain: a.domain,
-      windowStart: a.windowStart.toISOString(),
-      windowEnd: a.windowEnd.toISOString(),
-      kind: a.kind,
-      expected: a.expected,
-      got: a.got,
-      detail: a.detail,
-    };
-    summary.anomalies.push(row);
-    logger.warn(row, 'ingest completeness anomaly');
-    await withState(dataDir, (db) => recordAnomaly(db, a, clock.now()));
-  };
-
-  const flush = async (part: PartitionState, range: TimeWindow, windows: DoneWindow[]) => {
-    const { domain } = part.dom;
-    const files = windows.flatMap((w) => w.files);
-    const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
-    try {
-      const res = await writer.writePartition({
-        domain,
-        month: part.month,
-        range,
-        files,
-        ingestedAt: clock.now(),
-        duplicateIds: duplicateIdsOf(windows),
-      });
-      if (res.changed) {
-        summary.partitionsWritten++;
-        summary.rowsWritten += res.rowsTotal;
-      } else {
-        summary.partitionsUnchanged++;
-      }
-      if (res.rowsInRange !== expectedRows) {
-        await addAnomaly({
-          domain,
-          windowStart: range.start,
-          windowEnd: range.end,
-          kind: 'write-mismatch',
-          expected: expectedRows,
-          got: res.rowsInRange,
-          detail: 'distinct ids fetched vs rows the lake holds for the range (datetime the lake could not read?)',
-        });
-      }
-      part.dom.flushed.push(range);
-      const next = advanceWatermark(part.dom.watermark, part.dom.flushed, part.dom.seed);
-      if (next && (!part.dom.watermark || next > part.dom.watermark)) {
-        await withState(dataDir, (db) => advanceWatermarkRow(db, domain, next, clock.now()));
-        part.dom.watermark = next;
-      }
-      logger.debug({ domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed }, 'partition range flushed');
-    } catch (err) {
-      fail(domain, range, err);
-    } finally {
-      await spool.remove(files);
-      progress('windows');
-    }
-  };
-
-  const maybeFlush = (part: PartitionState, force: boolean) => {
-    const prefix = contiguousPrefix(part.flushedTo, [...part.done.values()].map((d) => d.window));
-    if (!prefix) return;
-    const windows = [...part.done.values()].filter((d) => d.window.start >= prefix.start && d.window.end <= prefix.end);
-    const rows = windows.reduce((n, w) => n + w.rows, 0);
-    if (!force && prefix.end < part.end && rows < flushRows) return;
-    for (const w of windows) part.done.delete(w.window.start.getTime());
-    part.spooledRows -= rows;
-    spooledTotal -= rows;
-    part.flushedTo = prefix.end;
-    const p: Promise<void> = flush(part, prefix, windows).finally(() => pendingFlushes.delete(p));
-    pendingFlushes.add(p);
-    flushes.push(p);
-  };
-
-  const complete = (part: PartitionState, done: DoneWindow) => {
-    part.done.set(done.window.start.getTime(), done);
-    part.spooledRows += done.rows;
-    spooledTotal += done.rows;
-    summary.windows++;
-    summary.rowsFetched += done.rows;
-    progress('windows');
-    maybeFlush(part, part.spooledRows >= flushRows);
-    // Many partitions filling side by side (round-robin) must not park a whole backfill on disk:
-    // past the run-wide budget, the partition holding most rows merges what it has completed.
-    if (spooledTotal >= flushRows * 4) {
-      const fullest = partitions.reduce((a, b) => (b.spooledRows > a.spooledRows ? b : a));
-      maybeFlush(fullest, true);
-    }
-  };
-
-  const queue = new FairQueue<WindowTask>();
-  const partitions: PartitionState[] = [];
-  const domainStates: DomainState[] = [];
+  const releaseLock = await acquireIngestLock(dataDir);
   try {
-    progress('domains');
-    const listed = await limit(() => source.listDomains());
-    await writer.writeDomains(listed, clock.now());
-    const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
-    const known = new Set(listed.map((d) => d.domain));
-    for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
-    const [watermarks, openAnomalyDomains] = await withState(dataDir, async (db) => [await readWatermarks(db), await openAnomalyDomainsOf(db)] as const);
+    return await ingestLocked();
+  } finally {
+    await releaseLock();
+  }
 
-    for (const domain of names) {
-      try {
-        encodePartitionValue(domain);
-      } catch (err) {
-        fail(domain, undefined, err);
-        continue;
-      }
-      const wm = watermarks.get(domain);
-      const range = backfill ? { start: from!, end: to! } : incrementalRange(wm, now, settings);
-      const dom: DomainState = { domain, watermark: wm, seed: !backfill && !wm ? range?.start : undefined, flushed: [] };
-      domainStates.push(dom);
-      summary.domains++;
-      if (!range) continue;
-      const byMonth = new Map<Month, PartitionState>();
-      for (const window of cutWindows(range, settings.maxWindowDays)) {
-        const month = windowMonth(window);
-        let part = byMonth.get(month);
-        if (!part) {
-          part = { dom, month, end: window.end, flushedTo: window.start, done: new Map(), spooledRows: 0 };
-          byMonth.set(month, part);
-          partitions.push(part);
-        }
-        part.end = window.end;
-        queue.push(domain, { part, window });
-        windowsKnown++;
-      }
-    }
+  // Everything below runs under the lock.
+  async function ingestLocked(): Promise<IngestSummary> {
+    await cleanStaleWorkDirs(dataDir);
+    const workDir = await createWorkDir(dataDir, runId);
+    const writer = await LakeWriter.open(dataDir, { workDir: join(workDir, 'writer'), memoryLimit: opts.writerMemoryLimit });
+    const spool = await PageSpool.create(join(workDir, 'spool'));
+    const rejects: RejectRow[] = [];
+    const flushes: Promise<void>[] = [];
+    /** Flushes handed to the writer and not finished: fetching waits when too many pile up. */
+    const pendingFlushes = new Set<Promise<void>>();
+    const flushRows = opts.flushRows ?? DEFAULT_FLUSH_ROWS;
+    let spooledTotal = 0;
 
-    const processWindow = async ({ part, window }: WindowTask): Promise<void> => {
+    const addAnomaly = async (a: Anomaly) => {
+      const row: IngestAnomaly = {
+        domain: a.domain,
+        windowStart: a.windowStart.toISOString(),
+        windowEnd: a.windowEnd.toISOString(),
+        kind: a.kind,
+        expected: a.expected,
+        got: a.got,
+        detail: a.detail,
+      };
+      summary.anomalies.push(row);
+      logger.warn(row, 'ingest completeness anomaly');
+      await withState(dataDir, (db) => recordAnomaly(db, a, clock.now()));
+    };
+
+    const flush = async (part: PartitionState, range: TimeWindow, windows: DoneWindow[]) => {
       const { domain } = part.dom;
-      const count = await limit(() => source.countCdrs(domain, window));
-      const decision = decideWindow(window, count.total, settings);
-      if (decision.kind === 'split') {
-        summary.windowsSplit++;
-        windowsKnown += 1;
-        queue.unshift(domain, ...decision.halves.map((w) => ({ part, window: w })));
-        return;
-      }
-      if (decision.kind === 'empty') {
-        summary.windowsEmpty++;
-        complete(part, { window, files: [], rows: 0, ids: new Set(), duplicateIds: [] });
-        return;
-      }
-      const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
-      let fetched: WindowFetch = await fetchWindow({ ...args, total: count.total });
-      let expected = count.total;
-      if (gotOf(fetched) !== expected) {
-        logger.info({ domain, window: formatWindow(window), expected, got: gotOf(fetched) }, 'rows differ from the count; re-fetching the window once');
-        summary.refetches++;
-        await spool.remove(fetched.files);
-        const recount = await limit(() => source.countCdrs(domain, window));
-        expected = recount.total;
-        fetched = await fetchWindow({ ...args, total: recount.total });
-        if (gotOf(fetched) !== expected) {
+      const files = windows.flatMap((w) => w.files);
+      const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
+      try {
+        const res = await writer.writePartition({
+          domain,
+          month: part.month,
+          range,
+          files,
+          ingestedAt: clock.now(),
+          duplicateIds: duplicateIdsOf(windows),
+        });
+        if (res.changed) {
+          summary.partitionsWritten++;
+          summary.rowsWritten += res.rowsTotal;
+        } else {
+          summary.partitionsUnchanged++;
+        }
+        if (res.rowsInRange !== expectedRows) {
           await addAnomaly({
             domain,
-            windowStart: window.start,
-            windowEnd: window.end,
-            kind: 'count-mismatch',
-            expected,
-            got: fetched.distinctIds,
-            detail: `after one re-fetch: ${fetched.distinctIds} distinct valid, ${fetched.rejects.length} rejected, ${fetched.outOfWindow} outside the window`,
+            windowStart: range.start,
+            windowEnd: range.end,
+            kind: 'write-mismatch',
+            expected: expectedRows,
+            got: res.rowsInRange,
+            detail: 'distinct ids fetched vs rows the lake holds for the range (datetime the lake could not read?)',
           });
         }
+        part.dom.flushed.push(range);
+        const next = advanceWatermark(part.dom.watermark, part.dom.flushed, part.dom.seed);
+        if (next && (!part.dom.watermark || next > part.dom.watermark)) {
+          await withState(dataDir, (db) => advanceWatermarkRow(db, domain, next, clock.now()));
+          part.dom.watermark = next;
+        }
+        logger.debug({ domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed }, 'partition range flushed');
+      } catch (err) {
+        fail(domain, range, err);
+      } finally {
+        await spool.remove(files);
+        progress('windows');
       }
-      if (gotOf(fetched) === expected && openAnomalyDomains.has(domain)) {
-        await withState(dataDir, (db) => resolveAnomaliesWithin(db, domain, window.start, window.end, clock.now()));
-      }
-      for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
-      summary.rejects += fetched.rejects.length;
-      summary.outOfWindow += fetched.outOfWindow;
-      complete(part, { window, files: fetched.files, rows: fetched.distinctIds, ids: fetched.ids, duplicateIds: fetched.duplicateIds });
     };
 
-    // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.
-    const maxActive = Math.max(2, concurrency * 2);
-    const active = new Set<Promise<void>>();
-    for (;;) {
-      // Back-pressure: when the lake writer falls behind, stop fetching so spooled pages stay bounded.
-      while (pendingFlushes.size >= MAX_PENDING_FLUSHES) await Promise.race(pendingFlushes);
-      while (!opts.signal?.aborted && active.size < maxActive) {
-        const task = queue.next();
-        if (!task) break;
-        const p: Promise<void> = processWindow(task)
-          .catch((err: unknown) => fail(task.part.dom.domain, task.window, err))
-          .finally(() => active.delete(p));
-        active.add(p);
-      }
-      if (active.size === 0) break;
-      await Promise.race(active);
-    }
-    if (opts.signal?.aborted && queue.size > 0) {
-      summary.interrupted = true;
-      logger.warn({ windowsLeft: queue.size }, 'ingest interrupted: windows in flight finished and were flushed, the rest are left for the next run');
-      queue.clear();
-    }
-  } finally {
-    // Whatever completed contiguously is merged, also after a failure or an abort.
-    for (const part of partitions) maybeFlush(part, true);
-    await Promise.allSettled(flushes);
-    try {
-      const file = await writer.writeRejects(rejects, runId, clock.now());
-      if (file) summary.rejectsFile = file;
-    } catch (err) {
-      fail('(rejects)', undefined, err);
-    }
-    await writer.close();
-    await removeWorkDir(workDir);
-  }
+    const maybeFlush = (part: PartitionState, force: boolean) => {
+      const prefix = contiguousPrefix(part.flushedTo, [...part.done.values()].map((d) => d.window));
+      if (!prefix) return;
+      const windows = [...part.done.values()].filter((d) => d.window.start >= prefix.start && d.window.end <= prefix.end);
+      const rows = windows.reduce((n, w) => n + w.rows, 0);
+      if (!force && prefix.end < part.end && rows < flushRows) return;
+      for (const w of windows) part.done.delete(w.window.start.getTime());
+      part.spooledRows -= rows;
+      spooledTotal -= rows;
+      part.flushedTo = prefix.end;
+      const p: Promise<void> = flush(part, prefix, windows).finally(() => pendingFlushes.delete(p));
+      pendingFlushes.add(p);
+      flushes.push(p);
+    };
 
-  const stats = source.stats();
-  summary.requests = stats.requests - stats0.requests;
-  summary.retries = stats.retries - stats0.retries;
-  for (const [k, v] of Object.entries(stats.retriesByReason)) {
-    const d = v - (stats0.retriesByReason[k] ?? 0);
-    if (d > 0) summary.retriesByReason[k] = d;
+    const complete = (part: PartitionState, done: DoneWindow) => {
+      part.done.set(done.window.start.getTime(), done);
+      part.spooledRows += done.rows;
+      spooledTotal += done.rows;
+      summary.windows++;
+      summary.rowsFetched += done.rows;
+      progress('windows');
+      maybeFlush(part, part.spooledRows >= flushRows);
+      // Many partitions filling side by side (round-robin) must not park a whole backfill on disk:
+      // past the run-wide budget, the partition holding most rows merges what it has completed.
+      if (spooledTotal >= flushRows * 4) {
+        const fullest = partitions.reduce((a, b) => (b.spooledRows > a.spooledRows ? b : a));
+        maybeFlush(fullest, true);
+      }
+    };
+
+    const queue = new FairQueue<WindowTask>();
+    const partitions: PartitionState[] = [];
+    const domainStates: DomainState[] = [];
+    try {
+      progress('domains');
+      const listed = await limit(() => source.listDomains());
+      await writer.writeDomains(listed, clock.now());
+      const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
+      const known = new Set(listed.map((d) => d.domain));
+      for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
+      const [watermarks, openAnomalyDomains] = await withState(dataDir, async (db) => [await readWatermarks(db), await openAnomalyDomainsOf(db)] as const);
+
+      for (const domain of names) {
+        try {
+          encodePartitionValue(domain);
+        } catch (err) {
+          fail(domain, undefined, err);
+          continue;
+        }
+        const wm = watermarks.get(domain);
+        const range = backfill ? { start: from!, end: to! } : incrementalRange(wm, now, settings);
+        const dom: DomainState = { domain, watermark: wm, seed: !backfill && !wm ? range?.start : undefined, flushed: [] };
+        domainStates.push(dom);
+        summary.domains++;
+        if (!range) continue;
+        const byMonth = new Map<Month, PartitionState>();
+        for (const window of cutWindows(range, settings.maxWindowDays)) {
+          const month = windowMonth(window);
+          let part = byMonth.get(month);
+          if (!part) {
+            part = { dom, month, end: window.end, flushedTo: window.start, done: new Map(), spooledRows: 0 };
+            byMonth.set(month, part);
+            partitions.push(part);
+          }
+          part.end = window.end;
+          queue.push(domain, { part, window });
+          windowsKnown++;
+        }
+      }
+
+      const processWindow = async ({ part, window }: WindowTask): Promise<void> => {
+        const { domain } = part.dom;
+        const count = await limit(() => source.countCdrs(domain, window));
+        const decision = decideWindow(window, count.total, settings);
+        if (decision.kind === 'split') {
+          summary.windowsSplit++;
+          windowsKnown += 1;
+          queue.unshift(domain, ...decision.halves.map((w) => ({ part, window: w })));
+          return;
+        }
+        if (decision.kind === 'empty') {
+          summary.windowsEmpty++;
+          complete(part, { window, files: [], rows: 0, ids: new Set(), duplicateIds: [] });
+          return;
+        }
+        const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
+        let fetched: WindowFetch = await fetchWindow({ ...args, total: count.total });
+        let expected = count.total;
+        if (gotOf(fetched) !== expected) {
+          logger.info({ domain, window: formatWindow(window), expected, got: gotOf(fetched) }, 'rows differ from the count; re-fetching the window once');
+          summary.refetches++;
+          await spool.remove(fetched.files);
+          const recount = await limit(() => source.countCdrs(domain, window));
+          expected = recount.total;
+          fetched = await fetchWindow({ ...args, total: recount.total });
+          if (gotOf(fetched) !== expected) {
+            await addAnomaly({
+              domain,
+              windowStart: window.start,
+              windowEnd: window.end,
+              kind: 'count-mismatch',
+              expected,
+              got: fetched.distinctIds,
+              detail: `after one re-fetch: ${fetched.distinctIds} distinct valid, ${fetched.rejects.length} rejected, ${fetched.outOfWindow} outside the window`,
+            });
+          }
+        }
+        if (gotOf(fetched) === expected && openAnomalyDomains.has(domain)) {
+          await withState(dataDir, (db) => resolveAnomaliesWithin(db, domain, window.start, window.end, clock.now()));
+        }
+        for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
+        summary.rejects += fetched.rejects.length;
+        summary.outOfWindow += fetched.outOfWindow;
+        complete(part, { window, files: fetched.files, rows: fetched.distinctIds, ids: fetched.ids, duplicateIds: fetched.duplicateIds });
+      };
+
+      // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.
+      const maxActive = Math.max(2, concurrency * 2);
+      const active = new Set<Promise<void>>();
+      for (;;) {
+        // Back-pressure: when the lake writer falls behind, stop fetching so spooled pages stay bounded.
+        while (pendingFlushes.size >= MAX_PENDING_FLUSHES) await Promise.race(pendingFlushes);
+        while (!opts.signal?.aborted && active.size < maxActive) {
+          const task = queue.next();
+          if (!task) break;
+          const p: Promise<void> = processWindow(task)
+            .catch((err: unknown) => fail(task.part.dom.domain, task.window, err))
+            .finally(() => active.delete(p));
+          active.add(p);
+        }
+        if (active.size === 0) break;
+        await Promise.race(active);
+      }
+      if (opts.signal?.aborted && queue.size > 0) {
+        summary.interrupted = true;
+        logger.warn({ windowsLeft: queue.size }, 'ingest interrupted: windows in flight finished and were flushed, the rest are left for the next run');
+        queue.clear();
+      }
+    } finally {
+      // Whatever completed contiguously is merged, also after a failure or an abort.
+      for (const part of partitions) maybeFlush(part, true);
+      await Promise.allSettled(flushes);
+      try {
+        const file = await writer.writeRejects(rejects, runId, clock.now());
+        if (file) summary.rejectsFile = file;
+      } catch (err) {
+        fail('(rejects)', undefined, err);
+      }
+      await writer.close();
+      await removeWorkDir(workDir);
+    }
+
+    const stats = source.stats();
+    summary.requests = stats.requests - stats0.requests;
+    summary.retries = stats.retries - stats0.retries;
+    for (const [k, v] of Object.entries(stats.retriesByReason)) {
+      const d = v - (stats0.retriesByReason[k] ?? 0);
+      if (d > 0) summary.retriesByReason[k] = d;
+    }
+    summary.rows = summary.rowsWritten;
+    for (const d of domainStates) if (d.watermark) summary.watermarks[d.domain] = d.watermark.toISOString();
+    summary.elapsedMs = Math.round(performance.now() - t0);
+    progress('done');
+    logger.info({ ...summary, anomalies: summary.anomalies.length, failures: summary.failures.length }, 'ingest finished');
+    if (summary.failures.length > 0) throw new IngestIncompleteError(summary);
+    return summary;
   }
-  summary.rows = summary.rowsWritten;
-  for (const d of domainStates) if (d.watermark) summary.watermarks[d.domain] = d.watermark.toISOString();
-  summary.elapsedMs = Math.round(performance.now() - t0);
-  progress('done');
-  logger.info({ ...summary, anomalies: summary.anomalies.length, failures: summary.failures.length }, 'ingest finished');
-  if (summary.failures.length > 0) throw new IngestIncompleteError(summary);
-  return summary;
 }
 
 /**

@@ -131,4 +131,16 @@ describe('completeness, rejects, abort and fairness', () => {
     expect(Math.max(...firstSeen)).toBeLessThan(3);
     await sameRows(h, OCT);
   });
+
+  it('runs one ingest per data directory at a time', async () => {
+    h = await startHarness({ now: NOW, domains: 2 });
+    const [a, b] = await Promise.allSettled([h.ingest({ from: OCT.start, to: OCT.end }), h.ingest({ from: OCT.start, to: OCT.end })]);
+    const outcomes = [a, b].map((r) => r.status);
+    expect(outcomes.sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(String(rejected.reason)).toMatch(/another ingest \(pid \d+\) is writing/);
+    await sameRows(h, OCT);
+    // Released afterwards.
+    await expect(h.ingest({ from: OCT.start, to: OCT.end })).resolves.toMatchObject({ partitionsUnchanged: 2 });
+  });
 });
