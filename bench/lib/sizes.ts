@@ -23,3 +23,8 @@ export function domainsFor(rows: number, min = 10): number {
 export function reducedNote(ctx: Pick<BenchContext, 'full'>, spec: SizeSpec, what = 'CDRs'): string {
   return ctx.full ? '' : `reduced default (issue: ${spec.issue.toLocaleString('en-US')} ${what}; --full restores)`;
 }
+
+/** Joins note parts with "; ", leaving out empty ones. */
+export function notes(...parts: (string | undefined | false)[]): string {
+  return parts.filter((p): p is string => typeof p === 'string' && p !== '').join('; ');
+}

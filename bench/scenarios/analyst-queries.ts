@@ -15,7 +15,7 @@ import { ensurePageCorpus } from '../lib/page-corpus.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { info, ratioRow } from '../lib/targets.ts';
 import type { Scenario } from '../lib/types.ts';
-import { domainsFor, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
+import { domainsFor, notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
 /** Issue 7: 2,000,000 CDRs (10M with --scale 5); domains grow with rows (200 per 1M). */
 export const ANALYST_ROWS: SizeSpec = { issue: 2_000_000, reduced: 200_000 };
@@ -91,7 +91,7 @@ export const analystQueries: Scenario = {
       return {
         status: 'ok',
         rows: [
-          info(NAME, 'CDRs in the lake', corpus.rows, 'rows', `${corpus.domains.length} domains, 1 month; ${reducedNote(ctx, ANALYST_ROWS)}`),
+          info(NAME, 'CDRs in the lake', corpus.rows, 'rows', notes(`${corpus.domains.length} domains, 1 month`, reducedNote(ctx, ANALYST_ROWS))),
           ratioRow(NAME, 'usage_monthly: lake / one sorted file', pairs.medianRatio, { limit: 1.5 }, `models as views: ${models.map((m) => m.name).join(' -> ')}`),
           info(NAME, 'usage_monthly over the lake', pairs.medianAMs, 'ms'),
           info(NAME, 'usage_monthly over one sorted file', pairs.medianBMs, 'ms'),

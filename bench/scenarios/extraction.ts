@@ -5,7 +5,7 @@ import { requireFiles } from '../lib/stage.ts';
 import { median } from '../lib/stats.ts';
 import { checkRow, info, ratioRow } from '../lib/targets.ts';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
-import { reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
+import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 import { loadConfig } from '../../pipeline/config/load-config.ts';
 
 /** Issue 7: 200 domains, about 500,000 CDRs (2,500 per domain-month, kept when sizes shrink). */
@@ -82,7 +82,7 @@ export const extraction: Scenario = {
       const census = await lakeCensus(dataDir);
       const wall = median(walls);
       const rows: BenchRow[] = [
-        info(NAME, 'CDRs in the month (ground truth)', sim.totals.total, 'rows', `${size.domains} domains, latency ${d.latencyMs} ms, C=${d.concurrency}; ${reducedNote(ctx, EXTRACTION_ROWS)}`),
+        info(NAME, 'CDRs in the month (ground truth)', sim.totals.total, 'rows', notes(`${size.domains} domains, latency ${d.latencyMs} ms, C=${d.concurrency}`, reducedNote(ctx, EXTRACTION_ROWS))),
         info(NAME, 'minimum requests', minReq, 'requests', `${minimum.counts} count + ${minimum.lists} list calls`),
         info(NAME, 'lower bound (min requests / C x latency)', boundMs, 'ms'),
         info(NAME, 'ingest wall time', wall, 'ms'),

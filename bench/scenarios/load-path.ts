@@ -10,7 +10,7 @@ import { median } from '../lib/stats.ts';
 import { ensurePageCorpus, type PageCorpus } from '../lib/page-corpus.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { info, ratioRow } from '../lib/targets.ts';
-import { domainsFor, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
+import { domainsFor, notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 import type { Scenario } from '../lib/types.ts';
 
 /** Issue 7: 1,000,000 CDRs; domains at 200 per million, so partitions are as large at any size. */
@@ -110,7 +110,7 @@ export const loadPath: Scenario = {
     return {
       status: 'ok',
       rows: [
-        info(NAME, 'CDRs loaded', n, 'rows', `${corpus.domains.length} domains x 1 month, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB of page JSON; ${reducedNote(ctx, LOAD_PATH_ROWS)}`),
+        info(NAME, 'CDRs loaded', n, 'rows', notes(`${corpus.domains.length} domains x 1 month, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB of page JSON`, reducedNote(ctx, LOAD_PATH_ROWS))),
         ratioRow(NAME, 'pipeline / duckdb-alone time', median(ratios.alone), { limit: 1.25 }, 'duckdb: one read_json -> COPY over all pages'),
         info(NAME, 'pipeline / duckdb per-partition time', median(ratios.per), 'x', 'duckdb: one COPY per domain, the lake\'s file shape'),
         info(NAME, 'pipeline load', rate(ms.pipeline), 'rows/s', `median ${(median(ms.pipeline) / 1000).toFixed(1)} s (LakeWriter.writePartition per domain)`),

@@ -4,7 +4,7 @@ import { requireFiles } from '../lib/stage.ts';
 import { median } from '../lib/stats.ts';
 import { checkRow, info, limitRow, ratioRow } from '../lib/targets.ts';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
-import { domainsFor, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
+import { domainsFor, notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
 /** Issue 7: 0.5M and 2M CDRs (2.5M and 10M with --scale 5); both sizes over the same domains. */
 export const MEMORY_SMALL: SizeSpec = { issue: 500_000, reduced: 25_000 };
@@ -62,7 +62,7 @@ export const memory: Scenario = {
     const rows: BenchRow[] = [
       limitRow(NAME, `peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`, median(small.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(small.walls) / 1000).toFixed(1)} s`),
       limitRow(NAME, `peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`, median(large.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(large.walls) / 1000).toFixed(1)} s`),
-      ratioRow(NAME, 'larger / smaller peak RSS', median(ratios), { limit: 1.2 }, `${domains} domains, 1 month; ${reducedNote(ctx, MEMORY_LARGE)}`),
+      ratioRow(NAME, 'larger / smaller peak RSS', median(ratios), { limit: 1.2 }, notes(`${domains} domains, 1 month`, reducedNote(ctx, MEMORY_LARGE))),
       info(NAME, 'ingest throughput at the larger size', large.rows / (median(large.walls) / 1000), 'rows/s'),
       checkRow(NAME, 'lake rows = ground truth (both sizes)', small.rows === small.truth && large.rows === large.truth, `${small.rows}/${small.truth}, ${large.rows}/${large.truth}`),
     ];

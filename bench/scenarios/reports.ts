@@ -22,7 +22,7 @@ import { requireFiles } from '../lib/stage.ts';
 import { median, percentile } from '../lib/stats.ts';
 import { checkRow, info, limitRow } from '../lib/targets.ts';
 import type { BenchRow, Scenario } from '../lib/types.ts';
-import { reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
+import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
 /** Issue 7: 1,000 customer domains; 200 CDRs per domain-month (a small reseller's customers). */
 export const REPORTS_DOMAINS: SizeSpec = { issue: 1000, reduced: 100 };
@@ -147,7 +147,7 @@ export const reports: Scenario = {
       const largest = Math.max(...(last?.reports ?? []).map((r) => r.htmlBytes));
       const largestCustomer = Math.max(...(last?.reports ?? []).filter((r) => r.report === 'monthly-usage').map((r) => r.htmlBytes));
       const rows: BenchRow[] = [
-        info(NAME, 'customer domains', domains, 'reports', `${corpus.rows.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}; plus the billing summary${reducedNote(ctx, REPORTS_DOMAINS, 'domains') ? `; ${reducedNote(ctx, REPORTS_DOMAINS, 'domains')}` : ''}`),
+        info(NAME, 'customer domains', domains, 'reports', notes(`${corpus.rows.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}, plus the billing summary`, reducedNote(ctx, REPORTS_DOMAINS, 'domains'))),
         info(NAME, 'reports per second (render + SMTP)', median(rates), 'reports/s', `runReports --send --force, median wall ${(median(walls) / 1000).toFixed(1)} s`),
         info(NAME, 'per report p50', percentile(perReport, 50), 'ms', `queries + render + files + send log + SMTP, one report at a time, every ${REPORTS_DEFAULTS.sampleEvery}th domain, ${perReport.length} samples`),
         info(NAME, 'per report p95', percentile(perReport, 95), 'ms'),
