@@ -28,6 +28,8 @@ export interface IngestSummary {
   outOfWindow: number;
   anomalies: IngestAnomaly[];
   failures: IngestFailure[];
+  /** Domains whose name cannot be a lake partition (`.`, `..`, empty): never fetched. */
+  skippedDomains: { domain: string; reason: string }[];
   /** True when the run was aborted before every window was taken. */
   interrupted: boolean;
   /** Watermarks after the run, by domain (ISO). */
@@ -87,6 +89,7 @@ export function formatIngestSummary(s: IngestSummary): string {
     `  rejects     ${s.rejects}${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
     `  anomalies   ${s.anomalies.length}`,
     ...s.anomalies.map((a) => `    ${a.domain} [${a.windowStart}, ${a.windowEnd}) ${a.kind}: expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? ` (${a.detail})` : ''}`),
+    ...(s.skippedDomains.length ? [`  skipped     ${s.skippedDomains.map((d) => JSON.stringify(d.domain)).join(', ')} (not usable as a partition name)`] : []),
     ...(s.failures.length ? [`  failures    ${s.failures.length}`, ...s.failures.slice(0, 10).map((f) => `    ${f.domain} ${f.windowStart ?? ''} ${f.error}`)] : []),
     `  elapsed     ${(s.elapsedMs / 1000).toFixed(1)} s`,
   ];

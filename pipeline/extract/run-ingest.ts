@@ -120,6 +120,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     outOfWindow: 0,
     anomalies: [],
     failures: [],
+    skippedDomains: [],
     interrupted: false,
     watermarks: {},
     elapsedMs: 0,
@@ -262,7 +263,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         try {
           encodePartitionValue(domain);
         } catch (err) {
-          fail(domain, undefined, err);
+          // "." and ".." cannot name a partition: reported, but not a failure of every run.
+          const reason = redact(err instanceof Error ? err.message : String(err));
+          summary.skippedDomains.push({ domain, reason });
+          logger.warn({ domain, reason }, 'domain skipped');
           continue;
         }
         const wm = watermarks.get(domain);
