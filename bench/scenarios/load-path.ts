@@ -25,7 +25,15 @@ export async function pipelineLoad(corpus: PageCorpus, dataDir: string): Promise
   let rows = 0;
   try {
     for (const d of corpus.domains) {
-      const res = await writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: MONTH_TO });
+      const res = await writer.writePartition({
+        domain: d.domain,
+        month: corpus.month,
+        range: { start: corpus.from, end: corpus.to },
+        files: d.files,
+        ingestedAt: MONTH_TO,
+        // As runIngest passes it after a fetch that saw every id once (the corpus has no duplicates).
+        duplicateIds: [],
+      });
       rows += res.rowsInRange;
     }
   } finally {
