@@ -38,7 +38,7 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
     if (withDomain === rowsSql) throw new Error('lake/sql/cdr-rows.sql changed shape: update bench/lib/lake-fixture.ts');
     await db.run(
       `COPY (SELECT * EXCLUDE (fetch_seq), strftime(start_time, '%Y-%m') AS month FROM (${withDomain}))
-         TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month, domain), WRITE_PARTITION_COLUMNS false, FILENAME_PATTERN 'data')`,
+         TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '16MB', PARTITION_BY (month, domain), WRITE_PARTITION_COLUMNS false, FILENAME_PATTERN 'data')`,
     );
   } finally {
     db.close();
