@@ -113,7 +113,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const stages = opts.stages ? opts.stages(source) : createRealStages(rt, { source });
     const registry = createTaskRegistry(stages);
     const runs: JobRunResult[] = [];
-    const common = { registry, trigger: 'manual' as const, dataDir: opts.dataDir, config: opts.config, env: opts.env, clock: opts.clock, logger: opts.logger, signal: opts.signal, alerter: stages.alerter, onProgress: opts.onProgress };
+    // The first (incremental) ingest reaches back to a day before the 1st of the month before the
+    // previous one, so the reports' month-over-month comparison sets the previous month against a
+    // complete month, not a few stray days. Later runs go on from the watermarks it sets.
+    const backfillFrom = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1) - 86_400_000;
+    const initialBackfillDays = Math.max(opts.config.ingest.initialBackfillDays, Math.ceil((now.getTime() - backfillFrom) / 86_400_000));
+    const config: CdrpipeConfig = { ...opts.config, ingest: { ...opts.config.ingest, initialBackfillDays } };
+    const common = { registry, trigger: 'manual' as const, dataDir: opts.dataDir, config, env: opts.env, clock: opts.clock, logger: opts.logger, signal: opts.signal, alerter: stages.alerter, onProgress: opts.onProgress };
     const monthlyJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'monthly-reports')?.[0];
     const reconcileJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'reconcile')?.[0];
     const ingestJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'ingest')?.[0];

@@ -1,5 +1,6 @@
 /** Builds lake fixtures in the contract's layout with DuckDB (the same files ingest writes). */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
@@ -28,8 +29,16 @@ export interface FixtureCdr {
   month?: string;
 }
 
+const created: string[] = [];
+// Registered while the importing test file is collected: its data dirs go when the file is done.
+afterAll(async () => {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 export async function tempDataDir(prefix = 'cdrpipe-transform-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 function addSeconds(iso: string, s: number): string {
