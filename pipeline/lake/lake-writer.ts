@@ -145,7 +145,7 @@ export class LakeWriter {
     try {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
-        const rows = await this.copyCount(`COPY (${selectNew}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+        const rows = await this.copyCount(`COPY (${withoutPartitionColumns(selectNew)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
         if (rows === 0) {
           await removeQuietly(tmp);
           return { path: target, rowsInRange: 0, rowsTotal: 0, changed: false };
@@ -168,13 +168,13 @@ export class LakeWriter {
       if (cmp?.same) {
         return { path: target, rowsInRange: nNew, rowsTotal: Number(cmp.n_total), changed: false };
       }
-      const rows = await this.copyCount(`COPY (
+      const merged = `
           SELECT * FROM ${fresh}
           UNION ALL BY NAME
           SELECT o.* FROM ${old} o
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
-            AND o.id NOT IN (SELECT id FROM ${fresh})
-        ) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+            AND o.id NOT IN (SELECT id FROM ${fresh})`;
+      const rows = await this.copyCount(`COPY (${withoutPartitionColumns(merged)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       if (rows === 0) {
         // The range held the partition's only rows and is now empty: the partition goes away.
         await removeQuietly(tmp);
@@ -275,4 +275,15 @@ export class LakeWriter {
       if (name.startsWith('.') && name.endsWith('.tmp')) await removeQuietly(join(dir, name));
     }
   }
+}
+
+/**
+ * Partition files hold no `domain` column: the value lives in the path (`domain=<encoded>`), as in
+ * files written by Hive, Spark or DuckDB's PARTITION_BY. Readers that refuse a column that is both
+ * in the path and in the file (DataFusion, older Polars) then read the lake as it is, and every
+ * hive-aware reader gets the one decoded value from the path. (Files written before this carry the
+ * column; the next merge of their partition drops it.)
+ */
+function withoutPartitionColumns(select: string): string {
+  return `SELECT * EXCLUDE (domain) FROM (${select})`;
 }

@@ -142,6 +142,17 @@ describe('LakeWriter.writePartition', () => {
     expect(rows.map((r) => r.domain).sort()).toEqual([...names].sort());
     // The decoded hive value is what a filter sees.
     expect((await lakeRows(`WHERE domain = 'a/b'`)).map((r) => r.id)).toEqual(['id-a/b']);
+    // Partition columns live in the path only, so readers that refuse a column both in the path
+    // and in the file (DataFusion, older Polars) read the lake as it is.
+    const db = await Db.open(':memory:');
+    try {
+      const cols = await db.all<{ name: string }>(`SELECT DISTINCT name FROM parquet_schema(${sqlString(cdrsGlob(dir))})`);
+      expect(cols.map((c) => c.name)).not.toContain('domain');
+      expect(cols.map((c) => c.name)).not.toContain('month');
+      expect(cols.map((c) => c.name)).toContain('raw');
+    } finally {
+      db.close();
+    }
   });
 });
 
