@@ -402,6 +402,14 @@ export function formatReconcileTable(result: ReconcileResult): string {
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const lines = [`Reconciliation ${result.month} (each domain's local month; lake vs API /cdrs/count)`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   lines.push(result.ok ? `all ${result.domains} domain(s) reconcile` : `${result.off.length} of ${result.domains} domain(s) do NOT reconcile: ${result.off.map((o) => o.domain).join(', ')}`);
+  if (result.rows.some((r) => r.status !== 'ok' && r.lakeTotal < r.apiTotal)) {
+    // The usual cause: an ingest that covered the UTC month only, while a local month reaches up to
+    // 14 h either side of it.
+    const [y, m] = result.month.split('-').map(Number) as [number, number];
+    const from = new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10);
+    const to = new Date(Date.UTC(y, m, 2)).toISOString().slice(0, 10);
+    lines.push(`CDRs are missing from the lake: ingest the whole local month of every time zone, e.g. \`cdrpipe ingest --from ${from} --to ${to}\`, then run reconcile again`);
+  }
   lines.push(`csv: ${result.csvPath}`);
   return lines.join('\n') + '\n';
 }
