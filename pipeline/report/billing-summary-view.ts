@@ -30,7 +30,17 @@ export interface BillingSummaryView {
   reseller: string;
   month: string;
   monthLabel: string;
+  /** Every domain (the plain-text part and the CSV list them all). */
   rows: BillingLine[];
+  /**
+   * The domains the HTML part lists: those that need attention first (off, not reconciled), then
+   * the largest charges, at most BILLING_HTML_ROWS, so the message stays under Gmail's 102 KB clip
+   * for a reseller with a thousand customers. `moreRows` says how many the CSV has besides.
+   */
+  htmlRows: BillingLine[];
+  moreRows: number;
+  /** True when every domain left out of the HTML part reconciles (off ones are always listed first). */
+  moreRowsReconciled: boolean;
   /** One line per currency: amounts in different currencies are never added together. */
   totals: { currency: string; amount: string; raw: string }[];
   counts: { domains: string; calls: string; billableMinutes: string; ok: number; off: number; notReconciled: number };
@@ -50,6 +60,9 @@ function statusOf(r: ReconciliationRow | undefined): ReconcileStatus {
 }
 
 /** Pure: warehouse rows + reconciliation rows -> the billing report's figures. */
+/** Domains listed in the billing summary's HTML part (all of them are in its text part and CSV). */
+export const BILLING_HTML_ROWS = 60;
+
 export function buildBillingSummaryView(
   month: string,
   rows: readonly BillingSummaryRow[],
@@ -92,11 +105,25 @@ export function buildBillingSummaryView(
       const raw = fromScaled(s.value, SCALE);
       return { currency, amount: formatMoney(raw, currency, s.decimals), raw };
     });
+  const attention = (l: BillingLine) => (l.status === 'ok' ? 1 : 0);
+  const scaledCharge = new Map(rows.map((r) => [r.domain, toScaled(r.charge, SCALE)]));
+  const htmlRows = [...lines]
+    .sort((a, b) => {
+      const byAttention = attention(a) - attention(b);
+      if (byAttention !== 0) return byAttention;
+      const ca = scaledCharge.get(a.domain) ?? 0n;
+      const cb = scaledCharge.get(b.domain) ?? 0n;
+      return ca === cb ? a.domain.localeCompare(b.domain) : cb > ca ? 1 : -1;
+    })
+    .slice(0, BILLING_HTML_ROWS);
   return {
     reseller: opts.resellerName,
     month,
     monthLabel: localMonthPeriod(month, 'UTC').label,
     rows: lines,
+    htmlRows,
+    moreRows: lines.length - htmlRows.length,
+    moreRowsReconciled: lines.length - counts.ok <= htmlRows.length,
     totals,
     counts: { domains: formatInt(rows.length), calls: formatInt(calls), billableMinutes: formatMinutes(billable), ...counts },
     generatedAt: opts.generatedAt,

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runReports } from '../../pipeline/report/run-reports.ts';
 import { startPreviewServer } from '../../pipeline/report/preview-server.ts';
 import { formatReportSummary } from '../../pipeline/report/format-summary.ts';
-import { buildBillingSummaryView } from '../../pipeline/report/billing-summary-view.ts';
+import { BILLING_HTML_ROWS, buildBillingSummaryView } from '../../pipeline/report/billing-summary-view.ts';
+import { ReportRenderer } from '../../pipeline/report/render.ts';
 import { reportsDir } from '../../pipeline/lake/layout.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
@@ -59,6 +60,31 @@ describe('billing summary', () => {
       { currency: 'USD', amount: '$1.50', raw: '1.500000' },
     ]);
     expect(v.counts).toMatchObject({ domains: '3', calls: '3', billableMinutes: '3.0', notReconciled: 3 });
+  });
+});
+
+describe('billing summary for a large reseller', () => {
+  it('stays under the Gmail clip with 1,000 domains, listing the off ones and the largest charges first', () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      domain: `customer${String(i).padStart(4, '0')}.pbx.example`, description: `Customer ${i}`, time_zone: 'America/New_York',
+      calls: String(100 + i), answered: String(90 + i), billable_s: String(6000 + i * 60), included_s_used: '0',
+      charge: `${i}.${String(i % 100).padStart(2, '0')}0000`, currency: 'USD',
+    }));
+    const recons = rows.map((r, i) => ({ month: '2026-10', domain: r.domain, status: i === 7 ? 'off' : 'ok', detail: i === 7 ? 'lake has 1 CDR fewer than the API' : null }));
+    const view = buildBillingSummaryView('2026-10', rows, recons, {
+      resellerName: 'R', generatedAt: 'now', customer: (d) => ({ name: d, currency: 'USD', decimals: 2 }),
+    });
+    expect(view.rows).toHaveLength(1000);
+    expect(view.htmlRows).toHaveLength(BILLING_HTML_ROWS);
+    expect(view.htmlRows[0]!.domain).toBe('customer0007.pbx.example');
+    expect(view.htmlRows[1]!.domain).toBe('customer0999.pbx.example');
+    expect(view.moreRows).toBe(1000 - BILLING_HTML_ROWS);
+    const email = ReportRenderer.load().render('billing-summary', view);
+    expect(Buffer.byteLength(email.html, 'utf8')).toBeLessThan(102 * 1024);
+    expect(email.html).toContain(`and ${1000 - BILLING_HTML_ROWS} more domain(s), all reconciled`);
+    expect(email.html).toContain('lake has 1 CDR fewer than the API');
+    // The plain-text part still lists every domain.
+    expect(email.text).toContain('customer0000.pbx.example');
   });
 });
 
