@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { ConfigError } from '../util/errors.ts';
+import { zoneOffsetMinutes } from '../util/zone-time.ts';
 
 /**
  * Pure cron evaluation in a time zone: the previous and next tick of an expression around any
@@ -57,42 +58,27 @@ export function parseCron(expr: string): CronFields {
   return fields;
 }
 
-const partsFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = partsFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    partsFormatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /** The wall clock in `timeZone` at instant `at`. */
 export function localParts(at: Date, timeZone: string): LocalParts {
-  const out: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(at)) {
-    if (part.type !== 'literal') out[part.type] = Number(part.value);
-  }
-  return { year: out.year!, month: out.month!, day: out.day!, hour: out.hour! % 24, minute: out.minute!, second: out.second! };
+  const ms = Math.floor(at.getTime() / 1000) * 1000;
+  const local = new Date(ms + offsetMs(ms, timeZone));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
 }
 
 function asUtcMs(p: LocalParts): number {
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
 }
 
-/** Offset of local time from UTC at an instant, in ms. */
+/** Offset of local time from UTC at an instant, in ms (the shared, cached zone arithmetic). */
 function offsetMs(at: number, timeZone: string): number {
-  return asUtcMs(localParts(new Date(at), timeZone)) - Math.floor(at / 1000) * 1000;
+  return zoneOffsetMinutes(timeZone, at) * 60_000;
 }
 
 function sameParts(a: LocalParts, b: LocalParts): boolean {

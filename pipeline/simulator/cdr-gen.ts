@@ -8,7 +8,7 @@
  */
 import type { DomainProfile } from './domain-gen.ts';
 import { hashSeed, Prng } from './prng.ts';
-import { DAY_MS, localParts } from './zone-time.ts';
+import { DAY_MS, localParts } from '../util/zone-time.ts';
 import { formatCanonical } from './datetime-format.ts';
 
 /** `call-direction` codes (inferred from live servers). */

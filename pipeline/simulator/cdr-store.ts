@@ -11,7 +11,7 @@ import { entryJson, generateDomainDay, updatedVersion, utcDayOf, withJson, type 
 import type { DomainProfile } from './domain-gen.ts';
 import { WeightedLru } from './lru.ts';
 import { formatCanonical, parseApiDatetime, rewriteBodyDatetimes, type DatetimeFormat } from './datetime-format.ts';
-import { DAY_MS, zonedWallTimeToUtc } from './zone-time.ts';
+import { DAY_MS, zonedWallTimeToUtc } from '../util/zone-time.ts';
 
 /** Late arrival and later correction of records: the two data faults. */
 export interface DataFaults {

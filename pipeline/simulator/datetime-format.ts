@@ -4,7 +4,7 @@
  * offset, or an offset with a `[Zone]` suffix (then each value carries that zone's offset at its
  * own instant, so DST shows). Records are kept internally in the `Z` form and rewritten per response.
  */
-import { zoneOffsetMinutes } from './zone-time.ts';
+import { zoneOffsetMinutes } from '../util/zone-time.ts';
 
 export const DATETIME_KINDS = ['bare', 'utc-z', 'offset', 'zone'] as const;
 export type DatetimeKind = (typeof DATETIME_KINDS)[number];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateDomains } from '../../pipeline/simulator/domain-gen.ts';
 import { entryJson, generateDomainDay, HOSTILE_CALLER_NAMES, updatedVersion, utcDayOf } from '../../pipeline/simulator/cdr-gen.ts';
 import { formatApiDatetime, parseApiDatetime, rewriteBodyDatetimes } from '../../pipeline/simulator/datetime-format.ts';
-import { zoneOffsetMinutes, zonedWallTimeToUtc } from '../../pipeline/simulator/zone-time.ts';
+import { zoneOffsetMinutes, zonedWallTimeToUtc } from '../../pipeline/util/zone-time.ts';
 import { CDR_FIELD_NAMES } from '../../pipeline/simulator/cdr-fields.ts';
 
 const DOC_TABLE_FIELDS = [
