@@ -37,21 +37,8 @@ function serial<T>(fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Columns the send log adds to the shared `sends` table (idempotent, additive). */
-const SENDS_COLUMNS_SQL = `ALTER TABLE sends ADD COLUMN IF NOT EXISTS transport VARCHAR;
-ALTER TABLE sends ADD COLUMN IF NOT EXISTS response VARCHAR;`;
-
 function state<T>(dataDir: string, fn: (db: Db) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return serial(() =>
-    withState(
-      dataDir,
-      async (db) => {
-        await db.exec(SENDS_COLUMNS_SQL);
-        return fn(db);
-      },
-      { signal },
-    ),
-  );
+  return serial(() => withState(dataDir, fn, { signal }));
 }
 
 /** Every send-log row of one report-month. */

@@ -52,8 +52,13 @@ CREATE TABLE IF NOT EXISTS sends (
   attempts    INTEGER NOT NULL DEFAULT 0,
   error       VARCHAR,
   updated_at  TIMESTAMPTZ NOT NULL,
+  transport   VARCHAR,                   -- smtp | outbox
+  response    VARCHAR,                   -- the server's last reply, shortened
   PRIMARY KEY (report, domain, month, recipient)
 );
+-- State files made before these columns existed.
+ALTER TABLE sends ADD COLUMN IF NOT EXISTS transport VARCHAR;
+ALTER TABLE sends ADD COLUMN IF NOT EXISTS response VARCHAR;
 
 -- Rate-plan versions used by rating, so a re-rated month can say which prices it used.
 CREATE TABLE IF NOT EXISTS rating_runs (

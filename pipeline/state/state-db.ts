@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -7,6 +7,9 @@ import { Db } from '../db/duckdb.ts';
 import { statePath } from '../lake/layout.ts';
 
 const schemaSql = readFileSync(fileURLToPath(new URL('./schema.sql', import.meta.url)), 'utf8');
+
+/** Files whose schema this process has applied. */
+const migrated = new Set<string>();
 
 const LOCK_RETRY_MS = 50;
 const LOCK_TIMEOUT_MS = 30_000;
@@ -54,6 +57,7 @@ async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
 
 async function openRunClose<T>(dataDir: string, fn: (db: Db) => Promise<T>, opts: { signal?: AbortSignal }): Promise<T> {
   const path = statePath(dataDir);
+  const existedBefore = existsSync(path);
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let db: Db | undefined;
   for (;;) {
@@ -69,7 +73,12 @@ async function openRunClose<T>(dataDir: string, fn: (db: Db) => Promise<T>, opts
     }
   }
   try {
-    await db.exec(schemaSql);
+    // The schema (CREATE ... IF NOT EXISTS, additive ALTERs) runs once per file and process, not
+    // on every open: repeated no-op DDL still goes through the WAL.
+    if (!migrated.has(resolve(path)) || !existedBefore) {
+      await db.exec(schemaSql);
+      migrated.add(resolve(path));
+    }
     const result = await fn(db);
     // Fold the WAL into the file before closing: the next open (often within milliseconds, in
     // this or another process) then never replays a WAL, a path with known DuckDB bugs after

@@ -35,7 +35,7 @@ describe('status', () => {
     await withState(dataDir, async (db) => {
       await db.run(`INSERT INTO watermarks VALUES ('a.example', '2026-12-10 11:45:00+00', now()), ('b.example', '2026-12-09 12:00:00+00', now())`);
       await db.run(`INSERT INTO anomalies VALUES ('x1', 'b.example', '2026-12-01', '2026-12-02', 'count-mismatch', 10, 9, 'one missing after re-fetch', now(), NULL)`);
-      await db.run(`INSERT INTO sends VALUES ('monthly-usage', 'a.example', '2026-11', 'usage@a.example', 'maybe-sent', NULL, 1, NULL, now()),
+      await db.run(`INSERT INTO sends (report, domain, month, recipient, status, message_id, attempts, error, updated_at) VALUES ('monthly-usage', 'a.example', '2026-11', 'usage@a.example', 'maybe-sent', NULL, 1, NULL, now()),
                                              ('monthly-usage', 'b.example', '2026-11', 'usage@b.example', 'confirmed', 'm1', 1, NULL, now()),
                                              ('monthly-usage', 'c.example', '2026-11', 'usage@c.example', 'failed', NULL, 3, '550 no such user', now())`);
     });
