@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Db, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
@@ -199,25 +199,17 @@ export class LakeWriter {
     return this.serial(async () => {
       const dir = domainsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
-      const spool = join(this.workDir, `domains-${randomUUID()}.ndjson`);
       const lines = domains.map((d) =>
         JSON.stringify({ domain: d.domain, reseller: d.reseller ?? null, description: d.description ?? null, time_zone: d.timeZone ?? null, raw: JSON.stringify(d.raw) }),
       );
-      await writeFile(spool, lines.join('\n') + '\n');
       const target = join(dir, 'domains.parquet');
-      const tmp = join(dir, `.domains.parquet.${randomUUID()}.tmp`);
-      const columns = `{domain: 'VARCHAR', reseller: 'VARCHAR', description: 'VARCHAR', time_zone: 'VARCHAR', raw: 'VARCHAR'}`;
-      try {
-        await this.db.run(`COPY (
-            SELECT domain, reseller, description, time_zone, raw::JSON AS raw, ${sqlString(fetchedAt.toISOString())}::TIMESTAMPTZ AS fetched_at
-            FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})
-            ORDER BY domain
-          ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-        await publishFile(tmp, target);
-      } finally {
-        await removeQuietly(tmp);
-        await removeQuietly(spool);
-      }
+      await this.publishJsonLines(
+        lines,
+        target,
+        `{domain: 'VARCHAR', reseller: 'VARCHAR', description: 'VARCHAR', time_zone: 'VARCHAR', raw: 'VARCHAR'}`,
+        (rows) => `SELECT domain, reseller, description, time_zone, raw::JSON AS raw, ${sqlString(fetchedAt.toISOString())}::TIMESTAMPTZ AS fetched_at
+            FROM ${rows} ORDER BY domain`,
+      );
       return target;
     });
   }
@@ -228,26 +220,19 @@ export class LakeWriter {
     return this.serial(async () => {
       const dir = rejectsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
-      const spool = join(this.workDir, `rejects-${randomUUID()}.ndjson`);
       const lines = rejects.map((r) =>
         JSON.stringify({ domain: r.domain, window_start: r.window.start.toISOString(), window_end: r.window.end.toISOString(), reason: r.reason, raw_text: r.rawText }),
       );
-      await writeFile(spool, lines.join('\n') + '\n');
       const stamp = at.toISOString().replace(/[:.]/g, '-');
       const target = join(dir, `rejects-${stamp}-${encodePartitionValue(runId)}.parquet`);
-      const tmp = join(dir, `.rejects.${randomUUID()}.tmp`);
-      const columns = `{domain: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', reason: 'VARCHAR', raw_text: 'VARCHAR'}`;
-      try {
-        await this.db.run(`COPY (
-            SELECT domain, window_start::TIMESTAMPTZ AS window_start, window_end::TIMESTAMPTZ AS window_end, reason, raw_text,
+      await this.publishJsonLines(
+        lines,
+        target,
+        `{domain: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', reason: 'VARCHAR', raw_text: 'VARCHAR'}`,
+        (rows) => `SELECT domain, window_start::TIMESTAMPTZ AS window_start, window_end::TIMESTAMPTZ AS window_end, reason, raw_text,
                    ${sqlString(at.toISOString())}::TIMESTAMPTZ AS rejected_at, ${sqlString(runId)} AS run_id
-            FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})
-          ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-        await publishFile(tmp, target);
-      } finally {
-        await removeQuietly(tmp);
-        await removeQuietly(spool);
-      }
+            FROM ${rows}`,
+      );
       return target;
     });
   }
@@ -255,6 +240,24 @@ export class LakeWriter {
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
     this.db.close();
+  }
+
+  /**
+   * Spools JSON lines, lets DuckDB turn them into a Parquet file written aside, and renames it to
+   * `target` (small side files: domains, rejects).
+   */
+  private async publishJsonLines(lines: readonly string[], target: string, columns: string, select: (rows: string) => string): Promise<void> {
+    const spool = join(this.workDir, `side-${randomUUID()}.ndjson`);
+    const tmp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
+    await writeFile(spool, lines.join('\n') + '\n');
+    try {
+      const rows = `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
+      await this.db.run(`COPY (${select(rows)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+      await publishFile(tmp, target);
+    } finally {
+      await removeQuietly(tmp);
+      await removeQuietly(spool);
+    }
   }
 
   private async copyCount(sql: string): Promise<number> {
