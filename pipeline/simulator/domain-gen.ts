@@ -141,16 +141,20 @@ export function generateDomains(opts: DomainGenOptions): DomainProfile[] {
 }
 
 /** A profile for a domain a test adds by name; it has users and a DID but no generated calls unless asked. */
-export function profileForAddedDomain(spec: {
+/** A domain a test adds by name (any name, hostile ones included). */
+export interface AddDomainSpec {
   domain: string;
   timeZone?: string;
   reseller?: string;
   description?: string;
+  /** Generate calls for it like the seeded domains; default false (only injected records). */
   generate?: boolean;
   callsPerBusinessDay?: number;
-  seed?: number;
+  /** Extra keys for its API domain object. */
   extra?: Record<string, unknown>;
-}): DomainProfile {
+}
+
+export function profileForAddedDomain(spec: AddDomainSpec & { seed?: number }): DomainProfile {
   const rng = new Prng(hashSeed('added-domain', spec.seed ?? 0, spec.domain));
   const areaCode = '206';
   return {

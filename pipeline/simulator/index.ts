@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { AuthService, type OAuthConfig } from './auth.ts';
 import { CdrStore, type CdrTotals } from './cdr-store.ts';
-import { domainObject, generateDomains, profileForAddedDomain, type DomainProfile } from './domain-gen.ts';
+import { domainObject, generateDomains, profileForAddedDomain, type AddDomainSpec, type DomainProfile } from './domain-gen.ts';
 import { FaultEngine, type FaultKind, type FaultOptions } from './faults.ts';
 import { BASE_PATH, createRequestListener, type ServerContext, type SimulatorStats } from './http-server.ts';
 import type { DatetimeFormat } from './datetime-format.ts';
@@ -21,7 +21,7 @@ import type { DatetimeFormat } from './datetime-format.ts';
 export type { FaultOptions, FaultKind, EndpointName } from './faults.ts';
 export type { OAuthConfig } from './auth.ts';
 export type { DatetimeFormat } from './datetime-format.ts';
-export type { DomainProfile, SimUser } from './domain-gen.ts';
+export type { AddDomainSpec, DomainProfile, SimUser } from './domain-gen.ts';
 export type { SimulatorStats } from './http-server.ts';
 export type { CdrTotals } from './cdr-store.ts';
 export { BASE_PATH, MAX_LIMIT, DEFAULT_LIMIT } from './http-server.ts';
@@ -57,19 +57,6 @@ export interface SimulatorOptions {
   /** Records kept in the generated-day cache; default 200 000. */
   maxCachedRecords?: number;
   logger?: Logger;
-}
-
-/** A domain a test adds by name (any name, hostile ones included). */
-export interface AddDomainSpec {
-  domain: string;
-  timeZone?: string;
-  reseller?: string;
-  description?: string;
-  /** Generate calls for it like the seeded domains; default false (only injected records). */
-  generate?: boolean;
-  callsPerBusinessDay?: number;
-  /** Extra keys for its API domain object. */
-  extra?: Record<string, unknown>;
 }
 
 export interface RunningSimulator {
