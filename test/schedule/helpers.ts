@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../pipeline/config/load-config.ts';
+import { parseConfig, projectRoot } from '../../pipeline/config/load-config.ts';
 import type { CdrpipeConfig, CdrpipeConfigInput } from '../../pipeline/config/config-schema.ts';
 import type { EnvConfig } from '../../pipeline/config/env.ts';
 import type { AlertMessage, Alerter, JobOutcome, JobTaskFn, TaskRegistry } from '../../pipeline/schedule/job-types.ts';
@@ -54,4 +55,18 @@ export function gate<T = void>(): { promise: Promise<T>; open: (v: T) => void } 
   let open!: (v: T) => void;
   const promise = new Promise<T>((r) => (open = r));
   return { promise, open };
+}
+
+/** Runs `cdrpipe <args>` from the sources in a child process, collecting stdout and stderr together. */
+export function spawnCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'pipeline/cli/main.ts'), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,25 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../pipeline/config/load-config.ts';
 import { lockHolder } from '../../pipeline/schedule/lock.ts';
 import { schedulerLockPath } from '../../pipeline/schedule/run-job.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, spawnCli } from './helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function cli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'pipeline/cli/main.ts'), ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
+const cli = spawnCli;
 
 describe('cdrpipe schedule (processes)', () => {
   it('refuses a second scheduler with exit 1, and stops cleanly on SIGTERM releasing the lock', async () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { projectRoot } from '../../pipeline/config/load-config.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, spawnCli } from './helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -28,18 +27,7 @@ export default defineConfig({
 `;
 }
 
-function runCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'pipeline/cli/main.ts'), ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
+const runCli = spawnCli;
 
 async function lakeFiles(dir: string): Promise<string[]> {
   try {
