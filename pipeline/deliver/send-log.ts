@@ -29,16 +29,9 @@ export interface SendRow extends SendKey {
 
 export const keyOf = (k: SendKey) => JSON.stringify([k.report, k.domain, k.month, k.recipient]);
 
-let queue: Promise<unknown> = Promise.resolve();
-/** One state write at a time within this process (two handles on one DuckDB file must not overlap). */
-function serial<T>(fn: () => Promise<T>): Promise<T> {
-  const next = queue.then(fn, fn);
-  queue = next.catch(() => undefined);
-  return next;
-}
-
+// withState already lets one handle at a time open the file within this process.
 function state<T>(dataDir: string, fn: (db: Db) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return serial(() => withState(dataDir, fn, { signal }));
+  return withState(dataDir, fn, { signal });
 }
 
 /** Every send-log row of one report-month. */
