@@ -17,7 +17,8 @@ CREATE OR REPLACE TEMP MACRO cdr_ts_slow(s) AS CASE
   ELSE try(timezone(regexp_extract(s, '\[([^\]]+)\]', 1), try_cast(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMP)))
 END;
 -- The common forms cast directly; only the rest pay for the regular expressions.
-CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS coalesce(try_cast(s AS TIMESTAMPTZ), cdr_ts_slow(s));
+-- (NULL, as most ringing and many answer times are, skips both.)
+CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS CASE WHEN s IS NOT NULL THEN coalesce(try_cast(s AS TIMESTAMPTZ), cdr_ts_slow(s)) END;
 
 -- Seconds may arrive as numbers or numeric strings ("42", "42.0").
 CREATE OR REPLACE TEMP MACRO cdr_int(s) AS coalesce(try_cast(trim(s) AS INTEGER), try_cast(round(try_cast(trim(s) AS DOUBLE)) AS INTEGER));
