@@ -20,8 +20,9 @@ END;
 -- (NULL, as most ringing and many answer times are, skips both.)
 CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS CASE WHEN s IS NOT NULL THEN coalesce(try_cast(s AS TIMESTAMPTZ), cdr_ts_slow(s)) END;
 
--- Seconds may arrive as numbers or numeric strings ("42", "42.0").
-CREATE OR REPLACE TEMP MACRO cdr_int(s) AS coalesce(try_cast(trim(s) AS INTEGER), try_cast(round(try_cast(trim(s) AS DOUBLE)) AS INTEGER));
+-- Seconds may arrive as numbers or numeric strings ("42", " 42 ", "42.0", "4e1"): DuckDB's
+-- cast takes surrounding spaces and rounds decimals and exponents to the nearest integer.
+CREATE OR REPLACE TEMP MACRO cdr_int(s) AS try_cast(s AS INTEGER);
 
 -- call-direction codes: 0 outbound, 1 inbound (answered), 2 missed (inbound, unanswered), 3 internal (on-net).
 CREATE OR REPLACE TEMP MACRO cdr_direction(s) AS CASE trim(s)
@@ -30,4 +31,9 @@ CREATE OR REPLACE TEMP MACRO cdr_direction(s) AS CASE trim(s)
 END;
 
 -- Ids and numbers are text even when the spec types them as integers.
-CREATE OR REPLACE TEMP MACRO cdr_text(s) AS nullif(trim(s), '');
+-- Only values that start or end with a space pay for trim() (it copies every string).
+CREATE OR REPLACE TEMP MACRO cdr_text(s) AS CASE
+  WHEN s = '' THEN NULL
+  WHEN prefix(s, ' ') OR suffix(s, ' ') THEN nullif(trim(s), '')
+  ELSE s
+END;
