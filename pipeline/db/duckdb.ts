@@ -20,6 +20,8 @@ export class Db {
     readonly path: string,
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** False for handles from connect(): closing them leaves the instance to its owner. */
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(path: string, opts: OpenOptions = {}): Promise<Db> {
@@ -28,6 +30,18 @@ export class Db {
     const instance = await DuckDBInstance.create(path, options);
     const connection = await instance.connect();
     const db = new Db(path, instance, connection);
+    await db.run(`SET TimeZone = 'UTC'`);
+    return db;
+  }
+
+  /**
+   * Another connection to the same database: its own session (temp tables and macros, settings)
+   * and its own statement in flight, so two statements can run side by side. Close it before
+   * the handle it came from.
+   */
+  async connect(): Promise<Db> {
+    const connection = await this.instance.connect();
+    const db = new Db(this.path, this.instance, connection, false);
     await db.run(`SET TimeZone = 'UTC'`);
     return db;
   }
@@ -57,7 +71,7 @@ export class Db {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

@@ -8,6 +8,7 @@ import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from './atomic-file.ts';
 import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
 import { encodePartitionValue } from './partition-path.ts';
+import { KeyedLanes } from './keyed-lanes.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
@@ -36,8 +37,12 @@ export interface PartitionWrite {
 /** Keeps the copy of an id fetched last (highest spool sequence number). */
 const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
-/** Parquet row groups by size, not count: raw JSON makes 122 880-row groups hundreds of MB in memory. */
-const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '16MB'`;
+/**
+ * Row groups by size, not count: raw JSON makes 122 880-row groups hundreds of MB in memory.
+ * ZSTD level 1: on the raw column it is faster than the default level 3 and, measured on
+ * simulated pages, no larger (18.8 vs 19.6 MiB for 200k CDRs).
+ */
+const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE_BYTES '16MB'`;
 
 export interface PartitionWriteResult {
   path: string;
@@ -60,45 +65,61 @@ export interface RejectRow {
 export interface LakeWriterOptions {
   /** Scratch space on the data directory's filesystem (spill files, temp parquet). */
   workDir: string;
-  /** DuckDB memory cap for the writer (default 256MB); it spills to `workDir` beyond it. */
+  /** DuckDB memory cap for the writer, shared by its lanes (default 256MB); it spills to `workDir` beyond it. */
   memoryLimit?: string;
-  threads?: number;
+  /** Partition writes that run side by side, each on its own connection (default 2). */
+  lanes?: number;
 }
 
 /**
- * Writes the lake: partition merges, domains.parquet and rejects. One in-memory DuckDB session
- * does the parsing and Parquet encoding; calls are serialised so at most one partition is
- * rewritten at a time (memory stays flat, and two merges of one partition cannot race).
+ * Writes the lake: partition merges, domains.parquet and rejects. One in-memory DuckDB instance
+ * does the parsing and Parquet encoding on a few connections ("lanes"); writes of one partition
+ * run one after another in call order (two merges of one partition never race), writes of
+ * different partitions run side by side, one per lane.
+ *
+ * The instance runs with threads = 1, so each statement executes on the thread that issued it
+ * and two lanes use two cores. Measured on 1M CDRs in 200 partitions (2 cores): one connection
+ * with 2 threads took 9.9 s, two lanes of 1 thread 7.2 s. A partition's COPY ends with its
+ * last row group compressed by one thread; with two lanes the other lane works meanwhile.
+ * Two 2-thread statements side by side overran the 256MB limit.
  */
 export class LakeWriter {
-  private queue: Promise<unknown> = Promise.resolve();
-
   private constructor(
     private readonly dataDir: string,
-    private readonly db: Db,
+    private readonly main: Db,
+    private readonly lanes: KeyedLanes<Db>,
+    private readonly laneDbs: readonly Db[],
     private readonly workDir: string,
+    private readonly emptyPage: string,
   ) {}
 
   static async open(dataDir: string, opts: LakeWriterOptions): Promise<LakeWriter> {
     await mkdir(opts.workDir, { recursive: true });
     const spill = join(opts.workDir, 'duckdb-spill');
     await mkdir(spill, { recursive: true });
-    const db = await Db.open(':memory:', {
+    const laneCount = opts.lanes ?? 2;
+    if (!Number.isInteger(laneCount) || laneCount < 1) throw new Error(`lake writer lanes must be a whole number >= 1, got ${laneCount}`);
+    const main = await Db.open(':memory:', {
       settings: {
         memory_limit: opts.memoryLimit ?? '256MB',
-        threads: String(opts.threads ?? 2),
+        threads: '1',
         temp_directory: spill,
         preserve_insertion_order: 'false',
       },
     });
-    await db.exec(macrosSql);
-    return new LakeWriter(dataDir, db, opts.workDir);
-  }
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+    const laneDbs: Db[] = [main];
+    try {
+      while (laneDbs.length < laneCount) laneDbs.push(await main.connect());
+      // Temp macros live in a connection's session: every lane loads them.
+      for (const db of laneDbs) await db.exec(macrosSql);
+    } catch (err) {
+      for (const db of laneDbs.reverse()) db.close();
+      throw err;
+    }
+    // A write with no pages still needs a file to read (an empty range empties the range).
+    const emptyPage = join(opts.workDir, '0.json');
+    await writeFile(emptyPage, '[]');
+    return new LakeWriter(dataDir, main, new KeyedLanes(laneDbs), laneDbs, opts.workDir, emptyPage);
   }
 
   /**
@@ -107,13 +128,13 @@ export class LakeWriter {
    * fsynced and renamed over `data.parquet`; a crash leaves the old file or the new one.
    */
   writePartition(w: PartitionWrite): Promise<PartitionWriteResult> {
-    return this.serial(() => this.doWritePartition(w));
+    return this.lanes.run(`cdrs\u0000${w.month}\u0000${w.domain}`, (db) => this.doWritePartition(db, w));
   }
 
-  private async doWritePartition(w: PartitionWrite): Promise<PartitionWriteResult> {
+  private async doWritePartition(db: Db, w: PartitionWrite): Promise<PartitionWriteResult> {
     const dir = partitionDir(this.dataDir, w.month, w.domain);
     const target = join(dir, PARTITION_FILE);
-    const files = w.files.length > 0 ? [...w.files] : [await this.emptySpool()];
+    const files = w.files.length > 0 ? [...w.files] : [this.emptyPage];
     const a = sqlString(w.range.start.toISOString());
     const b = sqlString(w.range.end.toISOString());
     const rowsWith = (filter: string, dedup: boolean) =>
@@ -145,7 +166,7 @@ export class LakeWriter {
     try {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
-        const rows = await this.copyCount(`COPY (${withoutPartitionColumns(selectNew)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+        const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
         if (rows === 0) {
           await removeQuietly(tmp);
           return { path: target, rowsInRange: 0, rowsTotal: 0, changed: false };
@@ -157,12 +178,12 @@ export class LakeWriter {
       // comparison and the merge then read columns of that file, so nothing is held in memory.
       const staging = join(this.workDir, `staging-${randomUUID()}.parquet`);
       stagingFile = staging;
-      const nNew = await this.copyCount(`COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
+      const nNew = await copyCount(db, `COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
       const fresh = `read_parquet(${sqlString(staging)})`;
       // Order-independent fingerprints of (id, raw): equal counts and sums mean the range is unchanged.
       const fp = (src: string, where: string) =>
         `SELECT count(*) AS n, coalesce(sum(hash(id, raw::VARCHAR))::HUGEINT, 0) AS h1, coalesce(bit_xor(hash(raw::VARCHAR, id)), 0) AS h2 FROM ${src} ${where}`;
-      const cmp = await this.db.one<{ same: boolean; n_total: string | number }>(`
+      const cmp = await db.one<{ same: boolean; n_total: string | number }>(`
         SELECT (a.n = b.n AND a.h1 = b.h1 AND a.h2 = b.h2) AS same, (SELECT count(*) FROM ${old}) AS n_total
         FROM (${fp(fresh, '')}) a, (${fp(old, `WHERE ${inRange}`)}) b`);
       if (cmp?.same) {
@@ -174,7 +195,7 @@ export class LakeWriter {
           SELECT o.* FROM ${old} o
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
             AND o.id NOT IN (SELECT id FROM ${fresh})`;
-      const rows = await this.copyCount(`COPY (${withoutPartitionColumns(merged)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+      const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       if (rows === 0) {
         // The range held the partition's only rows and is now empty: the partition goes away.
         await removeQuietly(tmp);
@@ -196,7 +217,7 @@ export class LakeWriter {
 
   /** lake/domains/domains.parquet, replaced as a whole (aside + rename). */
   writeDomains(domains: readonly DomainInfo[], fetchedAt: Date): Promise<string> {
-    return this.serial(async () => {
+    return this.lanes.run('domains', async (db) => {
       const dir = domainsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
       const lines = domains.map((d) =>
@@ -204,6 +225,7 @@ export class LakeWriter {
       );
       const target = join(dir, 'domains.parquet');
       await this.publishJsonLines(
+        db,
         lines,
         target,
         `{domain: 'VARCHAR', reseller: 'VARCHAR', description: 'VARCHAR', time_zone: 'VARCHAR', raw: 'VARCHAR'}`,
@@ -217,7 +239,7 @@ export class LakeWriter {
   /** One parquet file per run under lake/rejects/ (nothing when there are no rejects). */
   writeRejects(rejects: readonly RejectRow[], runId: string, at: Date): Promise<string | undefined> {
     if (rejects.length === 0) return Promise.resolve(undefined);
-    return this.serial(async () => {
+    return this.lanes.run(undefined, async (db) => {
       const dir = rejectsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
       const lines = rejects.map((r) =>
@@ -226,6 +248,7 @@ export class LakeWriter {
       const stamp = at.toISOString().replace(/[:.]/g, '-');
       const target = join(dir, `rejects-${stamp}-${encodePartitionValue(runId)}.parquet`);
       await this.publishJsonLines(
+        db,
         lines,
         target,
         `{domain: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', reason: 'VARCHAR', raw_text: 'VARCHAR'}`,
@@ -237,22 +260,24 @@ export class LakeWriter {
     });
   }
 
+  /** Waits for every write in flight, then closes the lanes' connections and the instance. */
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
-    this.db.close();
+    await this.lanes.idle();
+    for (const db of this.laneDbs) if (db !== this.main) db.close();
+    this.main.close();
   }
 
   /**
    * Spools JSON lines, lets DuckDB turn them into a Parquet file written aside, and renames it to
    * `target` (small side files: domains, rejects).
    */
-  private async publishJsonLines(lines: readonly string[], target: string, columns: string, select: (rows: string) => string): Promise<void> {
+  private async publishJsonLines(db: Db, lines: readonly string[], target: string, columns: string, select: (rows: string) => string): Promise<void> {
     const spool = join(this.workDir, `side-${randomUUID()}.ndjson`);
     const tmp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
     await writeFile(spool, lines.join('\n') + '\n');
     try {
       const rows = `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
-      await this.db.run(`COPY (${select(rows)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db.run(`COPY (${select(rows)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
       await publishFile(tmp, target);
     } finally {
       await removeQuietly(tmp);
@@ -260,17 +285,6 @@ export class LakeWriter {
     }
   }
 
-  private async copyCount(sql: string): Promise<number> {
-    const rows = await this.db.all(sql);
-    const first = rows[0];
-    return first ? Number(Object.values(first)[0]) : 0;
-  }
-
-  private async emptySpool(): Promise<string> {
-    const p = join(this.workDir, '0.json');
-    if (!existsSync(p)) await writeFile(p, '[]');
-    return p;
-  }
 
   /** Temp files a killed run left behind are never read (they do not end in .parquet); tidy them. */
   private async removeStaleTemps(dir: string): Promise<void> {
@@ -289,4 +303,11 @@ export class LakeWriter {
  */
 function withoutPartitionColumns(select: string): string {
   return `SELECT * EXCLUDE (domain) FROM (${select})`;
+}
+
+/** Runs a COPY and returns the row count DuckDB reports for it. */
+async function copyCount(db: Db, sql: string): Promise<number> {
+  const rows = await db.all(sql);
+  const first = rows[0];
+  return first ? Number(Object.values(first)[0]) : 0;
 }

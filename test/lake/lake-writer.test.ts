@@ -129,6 +129,31 @@ describe('LakeWriter.writePartition', () => {
     expect((await lakeRows()).map((x) => x.id)).toEqual(['1', '2', '4']);
   });
 
+  it('writes issued together end as if one after another: same partition in call order, others side by side', async () => {
+    const at = { month: '2026-10', ingestedAt: new Date('2026-11-02T00:00:00Z') } as const;
+    const writes = [];
+    // Ten ranges of one partition, each also re-fetching the day before with a changed duration,
+    // and one partition per range elsewhere: all issued without waiting.
+    for (let day = 1; day <= 10; day++) {
+      const d = String(day).padStart(2, '0');
+      const prev = String(day - 1).padStart(2, '0');
+      const recs = [cdr(`s${d}`, `2026-10-${d}T05:00:00Z`, { 'call-total-duration-seconds': day })];
+      if (day > 1) recs.push(cdr(`s${prev}`, `2026-10-${prev}T05:00:00Z`, { 'call-total-duration-seconds': 100 + day }));
+      const f = await spool(recs);
+      writes.push(writer.writePartition({ ...at, domain: 'same.example', range: win(`2026-10-${day > 1 ? prev : d}T00:00:00Z`, `2026-10-${d}T23:59:59Z`), files: [f] }));
+      const g = await spool([cdr(`o${d}`, `2026-10-${d}T05:00:00Z`)]);
+      writes.push(writer.writePartition({ ...at, domain: `other-${d}.example`, range: win('2026-10-01', '2026-11-01'), files: [g] }));
+    }
+    await Promise.all(writes);
+    const same = await lakeRows(`WHERE domain = 'same.example'`);
+    // Each range replaced the one before it: s01..s09 carry the later write's duration, s10 its own.
+    expect(same.map((r) => [r.id, r.duration_s])).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => [`s${String(i + 1).padStart(2, '0')}`, 100 + i + 2]),
+      ['s10', 10],
+    ]);
+    expect((await lakeRows(`WHERE domain <> 'same.example'`)).map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => `o${String(i + 1).padStart(2, '0')}`));
+  });
+
   it('keeps hostile domain names inside the lake and gives analysts the real name back', async () => {
     const names = ['../x', 'a/b', 'with spaces', 'ünïcødé.example', '100%', "o'brien"];
     for (const name of names) {

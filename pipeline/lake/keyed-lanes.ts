@@ -1,0 +1,68 @@
+/**
+ * Runs async tasks on a fixed set of resources (the lake writer's DuckDB connections): at most
+ * one task per resource at a time, and tasks that share a key strictly one after another, in the
+ * order they were submitted. Tasks with different keys run side by side.
+ *
+ * The writer needs both: two merges of one partition must never race (each reads the old file
+ * and renames its own result over it, so the second would drop the first's rows), while writes
+ * of different partitions gain from running together.
+ */
+export class KeyedLanes<R> {
+  private readonly free: R[];
+  private readonly waiters: ((resource: R) => void)[] = [];
+  /** Per key, the settling of the last task submitted with it. */
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(resources: readonly R[]) {
+    if (resources.length === 0) throw new Error('KeyedLanes needs at least one resource to run tasks on');
+    this.free = [...resources];
+  }
+
+  /**
+   * Runs `fn` on a free resource once every earlier task with the same `key` has settled
+   * (undefined: no ordering constraint). A task waiting for its key holds no resource.
+   */
+  run<T>(key: string | undefined, fn: (resource: R) => Promise<T>): Promise<T> {
+    const before = key === undefined ? undefined : this.tails.get(key);
+    const task = (async () => {
+      if (before) await before;
+      const resource = await this.acquire();
+      try {
+        return await fn(resource);
+      } finally {
+        this.release(resource);
+      }
+    })();
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    if (key !== undefined) {
+      this.tails.set(key, settled);
+      void settled.then(() => {
+        if (this.tails.get(key) === settled) this.tails.delete(key);
+      });
+    }
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return task;
+  }
+
+  /** Resolves when every task submitted so far (and any they submit) has settled. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private acquire(): Promise<R> {
+    const resource = this.free.pop();
+    if (resource !== undefined) return Promise.resolve(resource);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(resource: R): void {
+    const next = this.waiters.shift();
+    if (next) next(resource);
+    else this.free.push(resource);
+  }
+}

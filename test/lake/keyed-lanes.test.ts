@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { KeyedLanes } from '../../pipeline/lake/keyed-lanes.ts';
+
+/** A promise with its resolver, to decide by hand when a task finishes. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('KeyedLanes', () => {
+  it('runs tasks with different keys side by side, one per resource', async () => {
+    const lanes = new KeyedLanes(['a', 'b']);
+    const started: string[] = [];
+    const g = [gate(), gate(), gate()];
+    const runs = ['k1', 'k2', 'k3'].map((key, i) =>
+      lanes.run(key, async (r) => {
+        started.push(`${key}@${r}`);
+        await g[i]!.promise;
+        return key;
+      }),
+    );
+    await tick();
+    // Two resources: the third task waits for one to come free.
+    expect(started).toHaveLength(2);
+    g[0]!.open();
+    await runs[0];
+    await tick();
+    expect(started).toHaveLength(3);
+    // It got the resource the first task released.
+    expect(started[2]!.split('@')[1]).toBe(started[0]!.split('@')[1]);
+    g[1]!.open();
+    g[2]!.open();
+    expect(await Promise.all(runs)).toEqual(['k1', 'k2', 'k3']);
+  });
+
+  it('runs tasks with one key strictly in submission order, never together', async () => {
+    const lanes = new KeyedLanes(['a', 'b', 'c']);
+    const log: string[] = [];
+    let active = 0;
+    const task = (name: string, ms: number) =>
+      lanes.run('same', async () => {
+        active++;
+        expect(active).toBe(1);
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        active--;
+      });
+    await Promise.all([task('1', 15), task('2', 1), task('3', 5)]);
+    expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+  });
+
+  it('a failed task neither blocks its key nor loses its resource', async () => {
+    const lanes = new KeyedLanes(['only']);
+    const failed = lanes.run('k', async () => {
+      throw new Error('boom');
+    });
+    const next = lanes.run('k', async (r) => `after on ${r}`);
+    const other = lanes.run(undefined, async (r) => `other on ${r}`);
+    await expect(failed).rejects.toThrow('boom');
+    expect(await next).toBe('after on only');
+    expect(await other).toBe('other on only');
+  });
+
+  it('idle() waits for every task submitted so far', async () => {
+    const lanes = new KeyedLanes([1]);
+    const done: number[] = [];
+    for (const n of [1, 2, 3]) void lanes.run(undefined, async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      done.push(n);
+    });
+    await lanes.idle();
+    expect(done).toEqual([1, 2, 3]);
+  });
+
+  it('refuses an empty resource list', () => {
+    expect(() => new KeyedLanes([])).toThrow(/at least one resource/);
+  });
+});
