@@ -18,28 +18,32 @@ export const LOAD_PATH_ROWS: SizeSpec = { issue: 1_000_000, reduced: 100_000 };
 
 const NAME = 'load-path';
 
-/** (a) The pipeline's own load path: one LakeWriter merge per (month, domain) partition. */
+/**
+ * (a) The pipeline's own load path: one LakeWriter merge per (month, domain) partition, issued
+ * as runIngest issues them (a flush does not wait for the one before it; the writer runs
+ * different partitions side by side on its lanes).
+ */
 export async function pipelineLoad(corpus: PageCorpus, dataDir: string): Promise<number> {
   await rm(dataDir, { recursive: true, force: true });
   const writer = await LakeWriter.open(dataDir, { workDir: join(dataDir, 'tmp', 'writer') });
-  let rows = 0;
   try {
-    for (const d of corpus.domains) {
-      const res = await writer.writePartition({
-        domain: d.domain,
-        month: corpus.month,
-        range: { start: corpus.from, end: corpus.to },
-        files: d.files,
-        ingestedAt: MONTH_TO,
-        // As runIngest passes it after a fetch that saw every id once (the corpus has no duplicates).
-        duplicateIds: [],
-      });
-      rows += res.rowsInRange;
-    }
+    const results = await Promise.all(
+      corpus.domains.map((d) =>
+        writer.writePartition({
+          domain: d.domain,
+          month: corpus.month,
+          range: { start: corpus.from, end: corpus.to },
+          files: d.files,
+          ingestedAt: MONTH_TO,
+          // As runIngest passes it after a fetch that saw every id once (the corpus has no duplicates).
+          duplicateIds: [],
+        }),
+      ),
+    );
+    return results.reduce((n, r) => n + r.rowsInRange, 0);
   } finally {
     await writer.close();
   }
-  return rows;
 }
 
 /** (b) DuckDB alone: read_json of the same page bodies, COPY to one zstd Parquet file. */

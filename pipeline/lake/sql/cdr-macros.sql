@@ -6,16 +6,17 @@
 -- '...T13:00:00[US/Pacific]' (no offset: wall time in that zone), plus the looser spellings the
 -- client accepts (lower-case t/z, ',' before fractions, a space before the offset, no seconds).
 -- Unparseable (or the '0000-00-00 00:00:00' placeholder) -> NULL.
-CREATE OR REPLACE TEMP MACRO cdr_ts_norm(p) AS regexp_replace(
-  regexp_replace(replace(upper(trim(p)), ',', '.'), '\s+([+-]\d)', '\1'),
-  '^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})([^:\d]|$)', '\1:00\2');
-CREATE OR REPLACE TEMP MACRO cdr_ts_slow(s) AS CASE
-  WHEN s IS NULL OR trim(s) = '' THEN NULL
-  WHEN NOT contains(s, '[') THEN try_cast(cdr_ts_norm(s) AS TIMESTAMPTZ)
-  WHEN regexp_matches(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)), '(Z|[+-]\d{2}(:?\d{2})?)$')
-    THEN try_cast(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMPTZ)
-  ELSE try(timezone(regexp_extract(s, '\[([^\]]+)\]', 1), try_cast(cdr_ts_norm(regexp_extract(s, '^([^\[]*)', 1)) AS TIMESTAMP)))
-END;
+-- One regular expression splits the text into date, hours:minutes, seconds, offset and [zone];
+-- the parts are put back in the one spelling DuckDB casts. The lambda over a one-element list
+-- names that split once: this macro is expanded for every datetime column of every statement,
+-- and the size of what it expands to is what DuckDB spends its planning time on.
+CREATE OR REPLACE TEMP MACRO cdr_ts_slow(s) AS list_transform(
+  [regexp_extract(trim(s), '^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*(?:\[([^\]]+)\])?$', ['d', 'hm', 'sec', 'off', 'zone'], 'i')],
+  p -> CASE
+    WHEN p.d = '' THEN NULL
+    WHEN p.off <> '' OR p.zone = '' THEN try_cast(p.d || ' ' || p.hm || if(p.sec = '', ':00', replace(p.sec, ',', '.')) || upper(p.off) AS TIMESTAMPTZ)
+    ELSE try(timezone(p.zone, try_cast(p.d || ' ' || p.hm || if(p.sec = '', ':00', replace(p.sec, ',', '.')) AS TIMESTAMP)))
+  END)[1];
 -- The common forms cast directly; only the rest pay for the regular expressions.
 -- (NULL, as most ringing and many answer times are, skips both.)
 CREATE OR REPLACE TEMP MACRO cdr_ts(s) AS CASE WHEN s IS NOT NULL THEN coalesce(try_cast(s AS TIMESTAMPTZ), cdr_ts_slow(s)) END;
