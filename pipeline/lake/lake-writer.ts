@@ -36,6 +36,8 @@ export interface PartitionWrite {
 
 /** Keeps the copy of an id fetched last (highest spool sequence number). */
 const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
+/** The spool file's sequence number (`<n>.json`): the later fetch of an id wins. */
+const FETCH_SEQ = `CAST(regexp_extract(filename, '(\\d+)\\.json$', 1) AS BIGINT)`;
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
 /**
  * Row groups by size, not count: raw JSON makes 122 880-row groups hundreds of MB in memory.
@@ -146,6 +148,7 @@ export class LakeWriter {
           range_start: a,
           range_end: b,
           dedup: (filter ? `  AND ${filter}\n` : '') + (dedup ? DEDUP_CLAUSE : ''),
+          ...(dedup ? { fetch_seq: FETCH_SEQ, with_filename: 'true' } : { fetch_seq: 'NULL::BIGINT', with_filename: 'false' }),
         }),
       );
     const dups = w.duplicateIds;
