@@ -23,7 +23,10 @@ export interface IngestSummary {
   rows: number;
   partitionsWritten: number;
   partitionsUnchanged: number;
+  /** Records refused by validation in this run (the same bad record counts again in every run that fetches it). */
   rejects: number;
+  /** Of those, how many lake/rejects did not hold yet (only these are written). */
+  rejectsNew?: number;
   rejectsFile?: string;
   outOfWindow: number;
   anomalies: IngestAnomaly[];
@@ -86,7 +89,7 @@ export function formatIngestSummary(s: IngestSummary): string {
     `  windows     ${s.windows} (${s.windowsEmpty} empty, ${s.windowsSplit} split, ${s.refetches} re-fetched)`,
     `  requests    ${s.requests} (${s.retries} retries${Object.keys(s.retriesByReason).length ? ': ' + Object.entries(s.retriesByReason).map(([k, v]) => `${k} ${v}`).join(', ') : ''})`,
     `  rows        ${s.rowsFetched} fetched, ${s.rowsWritten} written in ${s.partitionsWritten} partition(s), ${s.partitionsUnchanged} partition(s) unchanged`,
-    `  rejects     ${s.rejects}${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
+    `  rejects     ${s.rejects}${s.rejects > 0 && s.rejectsNew !== undefined ? ` (${s.rejectsNew} new)` : ''}${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
     `  anomalies   ${s.anomalies.length}`,
     ...s.anomalies.map((a) => `    ${a.domain} [${a.windowStart}, ${a.windowEnd}) ${a.kind}: expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? ` (${a.detail})` : ''}`),
     ...(s.skippedDomains.length ? [`  skipped     ${s.skippedDomains.map((d) => JSON.stringify(d.domain)).join(', ')} (not usable as a partition name)`] : []),

@@ -363,8 +363,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       for (const part of partitions) maybeFlush(part, true);
       await Promise.allSettled(flushes);
       try {
-        const file = await writer.writeRejects(rejects, runId, clock.now());
-        if (file) summary.rejectsFile = file;
+        const stored = await writer.writeRejects(rejects, runId, clock.now());
+        if (stored.path) summary.rejectsFile = stored.path;
+        summary.rejectsNew = stored.added;
       } catch (err) {
         fail('(rejects)', undefined, err);
       }

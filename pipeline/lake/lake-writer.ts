@@ -239,10 +239,15 @@ export class LakeWriter {
     });
   }
 
-  /** One parquet file per run under lake/rejects/ (nothing when there are no rejects). */
-  writeRejects(rejects: readonly RejectRow[], runId: string, at: Date): Promise<string | undefined> {
-    if (rejects.length === 0) return Promise.resolve(undefined);
-    return this.lanes.run(undefined, async (db) => {
+  /**
+   * One parquet file per run under lake/rejects/ with the rejects not stored before: a bad record
+   * the API keeps serving is refused again by every run that covers its window, and is kept
+   * once (first run's file), keyed on domain and raw text. Nothing is written when nothing is
+   * new. The whole read-compare-write runs under one key, so two calls cannot both add a record.
+   */
+  writeRejects(rejects: readonly RejectRow[], runId: string, at: Date): Promise<{ path: string | undefined; added: number }> {
+    if (rejects.length === 0) return Promise.resolve({ path: undefined, added: 0 });
+    return this.lanes.run('rejects', async (db) => {
       const dir = rejectsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
       const lines = rejects.map((r) =>
@@ -250,16 +255,21 @@ export class LakeWriter {
       );
       const stamp = at.toISOString().replace(/[:.]/g, '-');
       const target = join(dir, `rejects-${stamp}-${encodePartitionValue(runId)}.parquet`);
-      await this.publishJsonLines(
+      const stored = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).map((f) => sqlString(join(dir, f)));
+      const notStored = stored.length
+        ? `WHERE NOT EXISTS (SELECT 1 FROM read_parquet([${stored.join(', ')}], union_by_name = true) old
+                             WHERE old.domain = n.domain AND old.raw_text = n.raw_text)`
+        : '';
+      const added = await this.publishJsonLines(
         db,
         lines,
         target,
         `{domain: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', reason: 'VARCHAR', raw_text: 'VARCHAR'}`,
         (rows) => `SELECT domain, window_start::TIMESTAMPTZ AS window_start, window_end::TIMESTAMPTZ AS window_end, reason, raw_text,
                    ${sqlString(at.toISOString())}::TIMESTAMPTZ AS rejected_at, ${sqlString(runId)} AS run_id
-            FROM ${rows}`,
+            FROM (SELECT DISTINCT ON (domain, raw_text) * FROM ${rows}) n ${notStored}`,
       );
-      return target;
+      return { path: added > 0 ? target : undefined, added };
     });
   }
 
@@ -274,14 +284,16 @@ export class LakeWriter {
    * Spools JSON lines, lets DuckDB turn them into a Parquet file written aside, and renames it to
    * `target` (small side files: domains, rejects).
    */
-  private async publishJsonLines(db: Db, lines: readonly string[], target: string, columns: string, select: (rows: string) => string): Promise<void> {
+  private async publishJsonLines(db: Db, lines: readonly string[], target: string, columns: string, select: (rows: string) => string): Promise<number> {
     const spool = join(this.workDir, `side-${randomUUID()}.ndjson`);
     const tmp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
     await writeFile(spool, lines.join('\n') + '\n');
     try {
       const rows = `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
-      await db.run(`COPY (${select(rows)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-      await publishFile(tmp, target);
+      const n = await copyCount(db, `COPY (${select(rows)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+      // Nothing selected (rejects all stored before): no empty file in the lake.
+      if (n > 0) await publishFile(tmp, target);
+      return n;
     } finally {
       await removeQuietly(tmp);
       await removeQuietly(spool);

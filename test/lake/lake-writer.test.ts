@@ -198,4 +198,28 @@ describe('LakeWriter domains and rejects', () => {
       db.close();
     }
   });
+
+  it('stores a reject once, however many runs refuse the same record', async () => {
+    const w = win('2026-10-01', '2026-11-01');
+    const bad = (domain: string, rawText: string) => ({ domain, window: w, reason: 'no id', rawText });
+    const first = await writer.writeRejects([bad('a.example', '{"x":1}'), bad('a.example', '{"x":1}'), bad('b.example', '{"x":1}')], 'run-1', new Date('2026-11-01T00:00:00Z'));
+    expect(first.added).toBe(2);
+    // The next run meets the same two records again and one new one: only the new one is written.
+    const second = await writer.writeRejects([bad('a.example', '{"x":1}'), bad('b.example', '{"x":1}'), bad('a.example', '{"x":2}')], 'run-2', new Date('2026-11-02T00:00:00Z'));
+    expect(second.added).toBe(1);
+    const third = await writer.writeRejects([bad('a.example', '{"x":2}')], 'run-3', new Date('2026-11-03T00:00:00Z'));
+    expect(third).toEqual({ path: undefined, added: 0 });
+    expect((await readdir(rejectsDir(dir))).filter((f) => f.endsWith('.parquet'))).toHaveLength(2);
+    const db = await Db.open(':memory:');
+    try {
+      const r = await db.all(`SELECT domain, raw_text, run_id FROM read_parquet(${sqlString(join(rejectsDir(dir), '*.parquet'))}) ORDER BY run_id, domain, raw_text`);
+      expect(r).toEqual([
+        { domain: 'a.example', raw_text: '{"x":1}', run_id: 'run-1' },
+        { domain: 'b.example', raw_text: '{"x":1}', run_id: 'run-1' },
+        { domain: 'a.example', raw_text: '{"x":2}', run_id: 'run-2' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
 });
