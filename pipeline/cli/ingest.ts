@@ -4,8 +4,13 @@ import { runIngest } from '../extract/run-ingest.ts';
 import { formatIngestSummary, IngestIncompleteError, type IngestProgress } from '../extract/ingest-summary.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
-import { UsageError } from '../util/errors.ts';
 import { createLogger } from '../util/logger.ts';
+import { redact, UsageError } from '../util/errors.ts';
+import { recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
+import type { IngestSummary } from '../extract/ingest-summary.ts';
+
+/** The run log's job name for `cdrpipe ingest` run by hand (not a jobs.config.ts job). */
+export const CLI_INGEST_JOB = 'cdrpipe ingest';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -97,6 +102,15 @@ export function registerIngest(program: Command): void {
       process.on('SIGTERM', onSignal);
 
       const progress = createProgress(tty, logger);
+      // A run by hand is in the run log too, so `cdrpipe status` shows when the lake was last filled and how.
+      const runId = await recordRunStart(rt.dataDir, { job: CLI_INGEST_JOB, trigger: 'manual', scheduledFor: undefined, startedAt: rt.clock.now() });
+      const endRun = (status: 'ok' | 'failed' | 'interrupted', summary: IngestSummary | undefined, error?: string) =>
+        recordRunEnd(rt.dataDir, runId, {
+          endedAt: rt.clock.now(),
+          status,
+          ...(summary ? { rows: summary.rowsFetched, requests: summary.requests, summary } : {}),
+          ...(error ? { error } : {}),
+        }).catch((err: unknown) => logger.warn({ err: redact(err instanceof Error ? err.message : String(err)) }, 'could not record the run in state.duckdb'));
       try {
         const summary = await runIngest({
           dataDir: rt.dataDir,
@@ -112,10 +126,13 @@ export function registerIngest(program: Command): void {
           onProgress: progress.update,
         });
         progress.stop();
+        await endRun(summary.interrupted ? 'interrupted' : 'ok', summary);
         process.stdout.write((opts.json ? JSON.stringify(summary, null, 2) : formatIngestSummary(summary)) + '\n');
         process.stdout.write(`lake: ${rt.dataDir}/lake/cdrs\n`);
       } catch (err) {
         progress.stop();
+        const message = redact(err instanceof Error ? err.message : String(err));
+        await endRun(controller.signal.aborted ? 'interrupted' : 'failed', err instanceof IngestIncompleteError ? err.summary : undefined, message);
         if (err instanceof IngestIncompleteError) {
           process.stdout.write((opts.json ? JSON.stringify(err.summary, null, 2) : formatIngestSummary(err.summary)) + '\n');
         }

@@ -17,6 +17,8 @@ export interface StatusReport {
   generatedAt: string;
   scheduler: { running: boolean; holder?: LockOwner; staleLock?: boolean };
   jobs: JobStatus[];
+  /** The last run of each command run by hand outside the scheduler (`cdrpipe ingest`). */
+  commandRuns: { command: string; lastRun: NonNullable<JobStatus['lastRun']> }[];
   watermarks: { domain: string; watermark: string; lagMinutes: number }[];
   lake: LakeSize;
   rejects: LakeSize;
@@ -148,6 +150,16 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
     return { last, watermarks, openAnomalies, anomalies, unsentBy, unsent, recon };
   });
   const lastByJob = new Map(state.last.map((r) => [String(r.job), r]));
+  const lastRunOf = (r: Record<string, unknown>): NonNullable<JobStatus['lastRun']> => ({
+    status: String(r.status),
+    trigger: String(r.trigger),
+    startedAt: isoOf(r.startedAt)!,
+    endedAt: isoOf(r.endedAt),
+    durationS: r.ms === null || r.ms === undefined ? null : Math.round(Number(r.ms) / 100) / 10,
+    rows: asNum(r.rows),
+    requests: asNum(r.requests),
+    error: (r.error as string | null) ?? null,
+  });
   const jobs: JobStatus[] = Object.entries(args.config.jobs).map(([name, j]) => {
     const tz = jobTimeZone(args.config, j);
     const r = lastByJob.get(name);
@@ -158,20 +170,13 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
       timeZone: tz,
       enabled: j.enabled,
       nextRun: j.enabled ? nextTick(j.cron, tz, now).toISOString() : null,
-      lastRun: r
-        ? {
-            status: String(r.status),
-            trigger: String(r.trigger),
-            startedAt: isoOf(r.startedAt)!,
-            endedAt: isoOf(r.endedAt),
-            durationS: r.ms === null || r.ms === undefined ? null : Math.round(Number(r.ms) / 100) / 10,
-            rows: asNum(r.rows),
-            requests: asNum(r.requests),
-            error: (r.error as string | null) ?? null,
-          }
-        : null,
+      lastRun: r ? lastRunOf(r) : null,
     };
   });
+  const commandRuns = state.last
+    .filter((r) => !(String(r.job) in args.config.jobs))
+    .map((r) => ({ command: String(r.job), lastRun: lastRunOf(r) }))
+    .sort((a, b) => a.command.localeCompare(b.command));
   const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]);
   const byStatus: Record<string, number> = {};
   for (const r of state.unsentBy) byStatus[String(r.status)] = Number(r.n);
@@ -180,6 +185,7 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
     generatedAt: now.toISOString(),
     scheduler: holder ? { running: alive, holder, ...(alive ? {} : { staleLock: true }) } : { running: false },
     jobs,
+    commandRuns,
     watermarks: state.watermarks.map((w) => ({
       domain: String(w.domain),
       watermark: isoOf(w.watermark)!,
@@ -269,6 +275,23 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
     ]),
   );
   for (const j of s.jobs) if (j.lastRun?.error && j.lastRun.status !== 'ok') lines.push(`  ${j.job}: ${j.lastRun.error}`);
+  if (s.commandRuns.length > 0) {
+    lines.push('', 'run by hand (last of each):');
+    lines.push(
+      ...table([
+        ['command', 'started', 'outcome', 'duration', 'rows', 'requests'],
+        ...s.commandRuns.map((c) => [
+          c.command,
+          c.lastRun.startedAt,
+          c.lastRun.status,
+          c.lastRun.durationS !== null ? `${c.lastRun.durationS}s` : '-',
+          c.lastRun.rows !== null ? String(c.lastRun.rows) : '-',
+          c.lastRun.requests !== null ? String(c.lastRun.requests) : '-',
+        ]),
+      ]),
+    );
+    for (const c of s.commandRuns) if (c.lastRun.error && c.lastRun.status !== 'ok') lines.push(`  ${c.command}: ${c.lastRun.error}`);
+  }
   lines.push('', `watermarks (${s.watermarks.length} domains):`);
   if (s.watermarks.length === 0) lines.push('  none yet (no ingest has completed)');
   else {

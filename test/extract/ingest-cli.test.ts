@@ -36,3 +36,35 @@ describe('cdrpipe ingest exit codes', () => {
     expect(text).toMatch(/--to needs --from/);
   });
 });
+
+describe('cdrpipe ingest in the run log', () => {
+  it('records a run by hand, which `cdrpipe status` lists beside the scheduled jobs', async () => {
+    const { tempDir, spawnCli, testConfig } = await import('../schedule/helpers.ts');
+    const { startSimulator } = await import('../../pipeline/simulator/index.ts');
+    const { recentRuns } = await import('../../pipeline/schedule/run-log.ts');
+    const { gatherStatus, formatStatus } = await import('../../pipeline/schedule/status-report.ts');
+    const { FixedClock } = await import('../../pipeline/util/clock.ts');
+    const { CLI_INGEST_JOB } = await import('../../pipeline/cli/ingest.ts');
+    const t = await tempDir('cdrpipe-ingest-cli-');
+    const sim = await startSimulator({ port: 0, seed: 5, domains: 2 });
+    try {
+      const dataDir = `${t.dir}/data`;
+      const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03', '--json'], { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' });
+      expect(await run.exited, run.output()).toBe(0);
+      // The summary's figures (stdout also carries the JSON logs, so read them off its lines).
+      const rowsFetched = Number(/"rowsFetched": (\d+)/.exec(run.output())?.[1]);
+      const requests = Number(/"requests": (\d+)/.exec(run.output())?.[1]);
+      expect(rowsFetched).toBeGreaterThan(0);
+      const runs = await recentRuns(dataDir);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ job: CLI_INGEST_JOB, trigger: 'manual', status: 'ok', rows: rowsFetched, requests, error: null });
+      const status = await gatherStatus({ dataDir, config: testConfig(), clock: new FixedClock(new Date('2026-10-03T00:00:00Z')) });
+      expect(status.commandRuns).toEqual([{ command: CLI_INGEST_JOB, lastRun: expect.objectContaining({ status: 'ok', trigger: 'manual', rows: rowsFetched }) }]);
+      expect(status.jobs.every((j) => j.lastRun === null)).toBe(true);
+      expect(formatStatus(status)).toMatch(/run by hand \(last of each\):\n.*\n\s+cdrpipe ingest\s+\S+\s+ok/);
+    } finally {
+      await sim.close();
+      await t.cleanup();
+    }
+  }, 60_000);
+});
