@@ -50,15 +50,18 @@ async function nativeLoad(corpus: PageCorpus, out: string): Promise<number> {
   }
 }
 
-/** The pipeline: one LakeWriter partition merge per domain (fresh lake). */
+/** The pipeline: one LakeWriter partition merge per domain (fresh lake), issued together as runIngest issues them. */
 async function pipelineLoad(corpus: PageCorpus, dataDir: string, dedup: boolean): Promise<number> {
   const writer = await LakeWriter.open(dataDir, { workDir: join(dataDir, 'tmp', 'writer') });
   try {
     const t0 = performance.now();
-    for (const d of corpus.domains) {
-      if (d.files.length === 0) continue;
-      await writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date(), ...(dedup ? {} : { duplicateIds: [] }) });
-    }
+    await Promise.all(
+      corpus.domains
+        .filter((d) => d.files.length > 0)
+        .map((d) =>
+          writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date(), ...(dedup ? {} : { duplicateIds: [] }) }),
+        ),
+    );
     return performance.now() - t0;
   } finally {
     await writer.close();
