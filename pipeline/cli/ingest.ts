@@ -108,7 +108,7 @@ export function registerIngest(program: Command): void {
         recordRunEnd(rt.dataDir, runId, {
           endedAt: rt.clock.now(),
           status,
-          ...(summary ? { rows: summary.rowsFetched, requests: summary.requests, summary } : {}),
+          ...(summary ? { rows: summary.rows, requests: summary.requests, summary } : {}),
           ...(error ? { error } : {}),
         }).catch((err: unknown) => logger.warn({ err: redact(err instanceof Error ? err.message : String(err)) }, 'could not record the run in state.duckdb'));
       try {

@@ -53,13 +53,16 @@ describe('cdrpipe ingest in the run log', () => {
       expect(await run.exited, run.output()).toBe(0);
       // The summary's figures (stdout also carries the JSON logs, so read them off its lines).
       const rowsFetched = Number(/"rowsFetched": (\d+)/.exec(run.output())?.[1]);
+      const rowsWritten = Number(/"rows": (\d+)/.exec(run.output())?.[1]);
       const requests = Number(/"requests": (\d+)/.exec(run.output())?.[1]);
       expect(rowsFetched).toBeGreaterThan(0);
+      // A first fill: every fetched row was written (rows = rows written, as for scheduled runs).
+      expect(rowsWritten).toBe(rowsFetched);
       const runs = await recentRuns(dataDir);
       expect(runs).toHaveLength(1);
-      expect(runs[0]).toMatchObject({ job: CLI_INGEST_JOB, trigger: 'manual', status: 'ok', rows: rowsFetched, requests, error: null });
+      expect(runs[0]).toMatchObject({ job: CLI_INGEST_JOB, trigger: 'manual', status: 'ok', rows: rowsWritten, requests, error: null });
       const status = await gatherStatus({ dataDir, config: testConfig(), clock: new FixedClock(new Date('2026-10-03T00:00:00Z')) });
-      expect(status.commandRuns).toEqual([{ command: CLI_INGEST_JOB, lastRun: expect.objectContaining({ status: 'ok', trigger: 'manual', rows: rowsFetched }) }]);
+      expect(status.commandRuns).toEqual([{ command: CLI_INGEST_JOB, lastRun: expect.objectContaining({ status: 'ok', trigger: 'manual', rows: rowsWritten }) }]);
       expect(status.jobs.every((j) => j.lastRun === null)).toBe(true);
       expect(formatStatus(status)).toMatch(/run by hand \(last of each\):\n.*\n\s+cdrpipe ingest\s+\S+\s+ok/);
     } finally {
