@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { LakeWriter, type RejectRow } from '../lake/lake-writer.ts';
+import { duplicateIdsAcross } from './id-hashes.ts';
 import { encodePartitionValue } from '../lake/partition-path.ts';
 import type { CdrSource, TimeWindow } from '../source/types.ts';
 import { openAnomalyDomainsOf, recordAnomaly, resolveAnomaliesWithin, type Anomaly } from '../state/anomalies.ts';
@@ -57,7 +58,7 @@ interface DoneWindow {
   window: TimeWindow;
   files: string[];
   rows: number;
-  ids: Set<string>;
+  idHashes: Float64Array;
   duplicateIds: string[];
 }
 
@@ -182,7 +183,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           range,
           files,
           ingestedAt: clock.now(),
-          duplicateIds: duplicateIdsOf(windows),
+          duplicateIds: duplicateIdsAcross(windows),
         });
         if (res.changed) {
           summary.partitionsWritten++;
@@ -302,7 +303,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         }
         if (decision.kind === 'empty') {
           summary.windowsEmpty++;
-          complete(part, { window, files: [], rows: 0, ids: new Set(), duplicateIds: [] });
+          complete(part, { window, files: [], rows: 0, idHashes: new Float64Array(0), duplicateIds: [] });
           return;
         }
         const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
@@ -333,7 +334,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
         summary.rejects += fetched.rejects.length;
         summary.outOfWindow += fetched.outOfWindow;
-        complete(part, { window, files: fetched.files, rows: fetched.distinctIds, ids: fetched.ids, duplicateIds: fetched.duplicateIds });
+        complete(part, { window, files: fetched.files, rows: fetched.distinctIds, idHashes: fetched.idHashes, duplicateIds: fetched.duplicateIds });
       };
 
       // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.
@@ -394,18 +395,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
  * Ids the writer must de-duplicate: seen twice within a window, or in two windows merged
  * together (a CDR whose start time moved between the two fetches).
  */
-function duplicateIdsOf(windows: DoneWindow[]): string[] {
-  const dups = new Set(windows.flatMap((w) => w.duplicateIds));
-  const seen = new Set<string>();
-  for (const w of windows) {
-    for (const id of w.ids) {
-      if (seen.has(id)) dups.add(id);
-      else seen.add(id);
-    }
-  }
-  return [...dups];
-}
-
 /** What the server sent for a window, to compare with its count. */
 function gotOf(f: WindowFetch): number {
   return f.distinctIds + f.rejects.length + f.outOfWindow;

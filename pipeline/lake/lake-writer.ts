@@ -81,7 +81,7 @@ export interface LakeWriterOptions {
  *
  * The instance runs with threads = 1, so each statement executes on the thread that issued it
  * and two lanes use two cores. Measured on 1M CDRs in 200 partitions (2 cores): one connection
- * with 2 threads took 9.9 s, two lanes of 1 thread 7.2 s. A partition's COPY ends with its
+ * with 2 threads took 9.9 s, two lanes of 1 thread 7.2-9.0 s (a noisy machine). A partition's COPY ends with its
  * last row group compressed by one thread; with two lanes the other lane works meanwhile.
  * Two 2-thread statements side by side overran the 256MB limit.
  */
