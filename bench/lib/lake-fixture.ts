@@ -27,8 +27,11 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
     ingested_at: sqlString(corpus.to.toISOString()),
     range_start: sqlString(corpus.from.toISOString()),
     range_end: sqlString(corpus.to.toISOString()),
-    // The corpus holds every id once: no de-duplication pass (as the ingest does for such fetches).
+    // The corpus holds every id once: no de-duplication pass (as the ingest does for such fetches),
+    // so no fetch sequence and no file names either.
     dedup: '',
+    fetch_seq: 'NULL::BIGINT',
+    with_filename: 'false',
   });
   const db = await Db.open(':memory:', { settings: { preserve_insertion_order: 'false' } });
   try {

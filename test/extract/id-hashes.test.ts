@@ -14,7 +14,7 @@ describe('id hashes of finished windows', () => {
   });
 
   it('lists the exact within-window duplicates when no id is in two windows', () => {
-    expect(duplicateIdsAcross([win(['a', 'b'], ['b']), win(['c', 'd'], ['d', 'c'])]).sort()).toEqual(['b', 'c', 'd']);
+    expect(duplicateIdsAcross([win(['a', 'b'], ['b']), win(['c', 'd'], ['d', 'c'])])?.sort()).toEqual(['b', 'c', 'd']);
     expect(duplicateIdsAcross([win(['a'])])).toEqual([]);
     expect(duplicateIdsAcross([])).toEqual([]);
   });
