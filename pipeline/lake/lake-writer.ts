@@ -81,15 +81,16 @@ export interface LakeWriterOptions {
  *
  * The instance runs with threads = 1, so each statement executes on the thread that issued it
  * and two lanes use two cores. Measured on 1M CDRs in 200 partitions (2 cores): one connection
- * with 2 threads took 9.9 s, two lanes of 1 thread 7.2-9.0 s (a noisy machine). A partition's COPY ends with its
- * last row group compressed by one thread; with two lanes the other lane works meanwhile.
+ * with 2 threads took 9.9 s, two lanes of 1 thread 7.2-9.0 s (a noisy machine). A partition's
+ * COPY ends with its last row group compressed by one thread; with two lanes the other lane
+ * works meanwhile.
  * Two 2-thread statements side by side overran the 256MB limit.
  */
 export class LakeWriter {
   private constructor(
     private readonly dataDir: string,
-    private readonly main: Db,
     private readonly lanes: KeyedLanes<Db>,
+    /** The lanes' connections; the first owns the instance. */
     private readonly laneDbs: readonly Db[],
     private readonly workDir: string,
     private readonly emptyPage: string,
@@ -121,7 +122,7 @@ export class LakeWriter {
     // A write with no pages still needs a file to read (an empty range empties the range).
     const emptyPage = join(opts.workDir, '0.json');
     await writeFile(emptyPage, '[]');
-    return new LakeWriter(dataDir, main, new KeyedLanes(laneDbs), laneDbs, opts.workDir, emptyPage);
+    return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, emptyPage);
   }
 
   /**
@@ -276,8 +277,8 @@ export class LakeWriter {
   /** Waits for every write in flight, then closes the lanes' connections and the instance. */
   async close(): Promise<void> {
     await this.lanes.idle();
-    for (const db of this.laneDbs) if (db !== this.main) db.close();
-    this.main.close();
+    // The connections of the other lanes first: closing the first one closes the instance.
+    for (const db of [...this.laneDbs].reverse()) db.close();
   }
 
   /**
