@@ -12,6 +12,10 @@ import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 
 /** A minimal valid config with ingest settings for tests. */
+/** The month the ingest tests fill, and the clock they run at (every October call has settled). */
+export const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };
+export const NOW = new Date('2026-11-27T12:00:00Z');
+
 export function testConfig(ingest: Partial<IngestSettings> = {}): CdrpipeConfig {
   return configSchema.parse({
     reseller: {},

@@ -2,10 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { rejectsDir, statePath } from '../../pipeline/lake/layout.ts';
 import type { CdrSource, TimeWindow } from '../../pipeline/source/types.ts';
-import { lakeRows, startHarness, truthRows, type Harness } from './harness.ts';
+import { lakeRows, NOW, OCT, startHarness, truthRows, type Harness } from './harness.ts';
 
-const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };
-const NOW = new Date('2026-11-27T12:00:00Z');
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();

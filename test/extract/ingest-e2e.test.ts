@@ -8,10 +8,8 @@ import { cdrsDir, cdrsGlob, statePath } from '../../pipeline/lake/layout.ts';
 import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { lakeRows, startHarness, testConfig, truthRows, type Harness } from './harness.ts';
+import { lakeRows, NOW, OCT, startHarness, testConfig, truthRows, type Harness } from './harness.ts';
 
-const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };
-const NOW = new Date('2026-11-27T12:00:00Z');
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
