@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPlainRecord, spoolFileName } from '../lake/plain-record.ts';
 import type { CdrPage } from '../source/types.ts';
 
 /**
@@ -21,11 +22,12 @@ export class PageSpool {
    * Writes what the lake should load from a page: the body exactly as received when every
    * element is a valid record of the window (the common case), otherwise the window's valid
    * records re-serialised (rejects go to lake/rejects; records of other windows are fetched by
-   * those windows). Returns undefined when the page holds nothing to load.
+   * those windows). The name says whether every record is plain (the lake writer then types
+   * them with its cheaper SQL). Returns undefined when the page holds nothing to load.
    */
   async writePage(page: CdrPage): Promise<string | undefined> {
     if (page.records.length === 0) return undefined;
-    const path = join(this.dir, `${++this.seq}.json`);
+    const path = join(this.dir, spoolFileName(++this.seq, page.records.every(isPlainRecord)));
     await writeFile(path, page.rejects.length === 0 && page.outOfWindow === 0 ? page.body : JSON.stringify(page.records));
     return path;
   }

@@ -9,6 +9,7 @@ import { publishFile, removeQuietly } from './atomic-file.ts';
 import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
+import { isPlainSpoolFile, spoolFileName } from './plain-record.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
@@ -16,6 +17,7 @@ export const PARTITION_FILE = 'data.parquet';
 
 const macrosSql = lakeSql('cdr-macros.sql');
 const rowsSql = lakeSql('cdr-rows.sql');
+const plainRowsSql = lakeSql('cdr-rows-plain.sql');
 
 /** Merge one range of fetched pages into a (month, domain) partition. */
 export interface PartitionWrite {
@@ -23,7 +25,10 @@ export interface PartitionWrite {
   month: Month;
   /** Rows of the partition whose start_time lies here are replaced by the rows in `files`. */
   range: TimeWindow;
-  /** Spooled page bodies (JSON arrays), named `<fetch sequence>.json`; higher sequence wins on a duplicate id. */
+  /**
+   * Spooled page bodies (JSON arrays), named `<fetch sequence>.json`, or `<fetch sequence>.plain.json`
+   * when every record in them is plain (lake/plain-record.ts); higher sequence wins on a duplicate id.
+   */
   files: readonly string[];
   ingestedAt: Date;
   /**
@@ -36,8 +41,8 @@ export interface PartitionWrite {
 
 /** Keeps the copy of an id fetched last (highest spool sequence number). */
 const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
-/** The spool file's sequence number (`<n>.json`): the later fetch of an id wins. */
-const FETCH_SEQ = `CAST(regexp_extract(filename, '(\\d+)\\.json$', 1) AS BIGINT)`;
+/** The spool file's sequence number (`<n>.json`, `<n>.plain.json`): the later fetch of an id wins. */
+const FETCH_SEQ = `CAST(regexp_extract(filename, '(\\d+)(\\.plain)?\\.json$', 1) AS BIGINT)`;
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
 /**
  * Row groups by size, not count: raw JSON makes 122 880-row groups hundreds of MB in memory.
@@ -120,7 +125,7 @@ export class LakeWriter {
       throw err;
     }
     // A write with no pages still needs a file to read (an empty range empties the range).
-    const emptyPage = join(opts.workDir, '0.json');
+    const emptyPage = join(opts.workDir, spoolFileName(0, true));
     await writeFile(emptyPage, '[]');
     return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, emptyPage);
   }
@@ -138,11 +143,13 @@ export class LakeWriter {
     const dir = partitionDir(this.dataDir, w.month, w.domain);
     const target = join(dir, PARTITION_FILE);
     const files = w.files.length > 0 ? [...w.files] : [this.emptyPage];
+    // The plain SQL only when every file says its records are plain (the general SQL gives the same rows, slower).
+    const sql = files.every(isPlainSpoolFile) ? plainRowsSql : rowsSql;
     const a = sqlString(w.range.start.toISOString());
     const b = sqlString(w.range.end.toISOString());
     const rowsWith = (filter: string, dedup: boolean) =>
       withoutSeq(
-        fillSql(rowsSql, {
+        fillSql(sql, {
           files: `[${files.map(sqlString).join(', ')}]`,
           domain: sqlString(w.domain),
           ingested_at: sqlString(w.ingestedAt.toISOString()),
