@@ -1,5 +1,5 @@
 /**
- * Load path: saved API page bodies -> lake partitions through the pipeline's LakeWriter, vs
+ * Load path: saved API page bodies (as the ingest spools them) -> lake partitions through the pipeline's LakeWriter, vs
  * DuckDB's own `read_json -> COPY ... (FORMAT parquet, COMPRESSION zstd)` over the same files.
  *
  *   npx tsx bench/load-path.ts [--rows 300000] [--domains 20] [--runs 3]
@@ -59,7 +59,7 @@ async function pipelineLoad(corpus: PageCorpus, dataDir: string, dedup: boolean)
       corpus.domains
         .filter((d) => d.files.length > 0)
         .map((d) =>
-          writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.files, ingestedAt: new Date(), ...(dedup ? {} : { duplicateIds: [] }) }),
+          writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.spoolFiles, ingestedAt: new Date(), ...(dedup ? {} : { duplicateIds: [] }) }),
         ),
     );
     return performance.now() - t0;

@@ -19,7 +19,7 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
   await rm(dataDir, { recursive: true, force: true });
   const out = cdrsDir(dataDir);
   await mkdir(out, { recursive: true });
-  const files = corpus.domains.flatMap((d) => d.files);
+  const files = corpus.domains.flatMap((d) => d.spoolFiles);
   const rowsSql = fillSql(lakeSql('cdr-rows.sql'), {
     files: `[${files.map(sqlString).join(', ')}]`,
     // Every page holds one domain: take it from the record itself.
@@ -31,7 +31,6 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
     // so no fetch sequence and no file names either.
     dedup: '',
     fetch_seq: 'NULL::BIGINT',
-    with_filename: 'false',
   });
   const db = await Db.open(':memory:', { settings: { preserve_insertion_order: 'false' } });
   try {

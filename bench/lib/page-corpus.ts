@@ -1,12 +1,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { generateDomainDay, utcDayOf } from '../../pipeline/simulator/cdr-gen.ts';
 import { renderEntries } from '../../pipeline/simulator/cdr-store.ts';
 import { CANONICAL_FORMAT } from '../../pipeline/simulator/datetime-format.ts';
 import { generateDomains } from '../../pipeline/simulator/domain-gen.ts';
+import { PageSpool } from '../../pipeline/extract/spool.ts';
+import { parseCdrPage } from '../../pipeline/source/cdr-page.ts';
 
-/** Saved API page bodies: what `/domains/{d}/cdrs` answers, one JSON array of <= 1000 records per file. */
+/**
+ * Saved API page bodies: what `/domains/{d}/cdrs` answers, one JSON array of <= 1000 records per
+ * file (`files`), and the same pages as the ingest's spool writes them (`spoolFiles`: parsed,
+ * validated and written by the pipeline's own parseCdrPage and PageSpool).
+ */
 export interface PageCorpus {
   dir: string;
   rows: number;
@@ -14,7 +20,7 @@ export interface PageCorpus {
   month: string;
   from: Date;
   to: Date;
-  domains: { domain: string; rows: number; files: string[] }[];
+  domains: { domain: string; rows: number; files: string[]; spoolFiles: string[] }[];
 }
 
 export interface CorpusSpec {
@@ -33,11 +39,13 @@ export interface CorpusSpec {
  * Writes (or reuses from the cache) the page bodies the simulator would serve for a month of
  * `domains` domains, at the volume that gives about `targetRows` CDRs. Uses the simulator's
  * pure generator directly: no HTTP, so building a million-CDR corpus takes seconds.
- * File names are a global fetch sequence (`<n>.json`), as the ingest's page spool names them.
+ * Page files are named by a global fetch sequence (`<n>.json`); spool files are under
+ * `spool/<domain dir>/`, named as the ingest's spool names them.
  */
 export async function ensurePageCorpus(spec: CorpusSpec, log: (line: string) => void): Promise<PageCorpus> {
   const pageSize = spec.pageSize ?? 1000;
-  const key = `pages-s${spec.seed}-d${spec.domains}-r${spec.targetRows}-${spec.month}-p${pageSize}`;
+  // n3: with spool files.
+  const key = `pages-s${spec.seed}-d${spec.domains}-r${spec.targetRows}-${spec.month}-p${pageSize}-n3`;
   const dir = join(spec.cacheDir, key);
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
@@ -60,7 +68,8 @@ export async function ensurePageCorpus(spec: CorpusSpec, log: (line: string) => 
   let bytes = 0;
   const domains: PageCorpus['domains'] = [];
   for (const [i, p] of profiles.entries()) {
-    const sub = join(tmp, `d${String(i).padStart(4, '0')}`);
+    const dname = `d${String(i).padStart(4, '0')}`;
+    const sub = join(tmp, dname);
     await mkdir(sub);
     const entries = [];
     for (let d = firstDay; d <= lastDay; d++) {
@@ -69,15 +78,21 @@ export async function ensurePageCorpus(spec: CorpusSpec, log: (line: string) => 
       }
     }
     const files: string[] = [];
+    const spoolFiles: string[] = [];
+    const spool = await PageSpool.create(join(tmp, 'spool', dname));
+    const window = { start: spec.from, end: spec.to };
     for (let off = 0; off < entries.length; off += pageSize) {
       const body = renderEntries(entries.slice(off, off + pageSize), CANONICAL_FORMAT);
       const name = `${++seq}.json`;
       await writeFile(join(sub, name), body);
-      files.push(join(dir, `d${String(i).padStart(4, '0')}`, name));
+      files.push(join(dir, dname, name));
       bytes += Buffer.byteLength(body);
+      const page = parseCdrPage(body.toString('utf8'), { domain: p.domain, window, offset: off, limit: pageSize });
+      const spooled = await spool.writePage(page);
+      if (spooled) spoolFiles.push(join(dir, 'spool', dname, basename(spooled)));
     }
     rows += entries.length;
-    domains.push({ domain: p.domain, rows: entries.length, files });
+    domains.push({ domain: p.domain, rows: entries.length, files, spoolFiles });
   }
   const corpus: PageCorpus = { dir, rows, bytes, month: spec.month, from: spec.from, to: spec.to, domains };
   await writeFile(join(tmp, 'manifest.json'), JSON.stringify(corpus));

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPlainRecord, spoolFileName } from '../lake/plain-record.ts';
+import { isPlainRecord } from '../lake/plain-record.ts';
+import { byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/spool-format.ts';
 import type { CdrPage } from '../source/types.ts';
 
 /**
@@ -19,20 +20,26 @@ export class PageSpool {
   }
 
   /**
-   * Writes what the lake should load from a page: the body exactly as received when every
-   * element is a valid record of the window (the common case), otherwise the window's valid
-   * records re-serialised (rejects go to lake/rejects; records of other windows are fetched by
-   * those windows). The name says whether every record is plain (the lake writer then types
-   * them with its cheaper SQL). Returns undefined when the page holds nothing to load.
+   * Writes the page's valid in-window records to a spool file (lake/spool-format.ts), each byte
+   * for byte as the server sent it. Only a body with an element that is not an object is
+   * re-serialised. Rejects go to lake/rejects; records of other windows are fetched by those
+   * windows. Returns undefined when nothing is left to load.
    */
   async writePage(page: CdrPage): Promise<string | undefined> {
     if (page.records.length === 0) return undefined;
     const path = join(this.dir, spoolFileName(++this.seq, page.records.every(isPlainRecord)));
-    await writeFile(path, page.rejects.length === 0 && page.outOfWindow === 0 ? page.body : JSON.stringify(page.records));
+    await writeFile(path, encodePage(page));
     return path;
   }
 
   async remove(files: readonly string[]): Promise<void> {
     await Promise.all(files.map((f) => rm(f, { force: true })));
   }
+}
+
+/** A page's spool file contents: its valid in-window records, each its own bytes from the body, RS between. */
+export function encodePage(page: CdrPage): Buffer {
+  const bytes = Buffer.from(page.body, 'utf8');
+  const spans = page.elementsAreObjects ? (recordBoundaries(bytes, page.received) ?? byteSpansByParsing(page.body)) : undefined;
+  return spans ? encodeRecords(bytes, spans, page.recordIndexes) : encodeValues(page.records);
 }

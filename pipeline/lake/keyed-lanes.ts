@@ -9,7 +9,8 @@
  */
 export class KeyedLanes<R> {
   private readonly free: R[];
-  private readonly waiters: ((resource: R) => void)[] = [];
+  /** Tasks waiting for a resource, heaviest first (submission order among equals). */
+  private readonly waiters: { weight: number; resolve: (resource: R) => void }[] = [];
   /** Per key, the settling of the last task submitted with it. */
   private readonly tails = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -22,17 +23,25 @@ export class KeyedLanes<R> {
   /**
    * Runs `fn` on a free resource once every earlier task with the same `key` has settled
    * (undefined: no ordering constraint). A task waiting for its key holds no resource.
+   * `then`, if given, runs on `fn`'s result after the resource is handed back but before the
+   * next task with this key may start: work that needs the key's order but not the resource
+   * (the writer's fsync and rename) does not keep a lane idle.
+   * When tasks wait for a resource, the one with the largest `weight` (say, its size) gets the
+   * next one free: the longest tasks start first, so the batch does not end with one long task
+   * running while the other resources idle.
    */
-  run<T>(key: string | undefined, fn: (resource: R) => Promise<T>): Promise<T> {
+  run<T, U = T>(key: string | undefined, fn: (resource: R) => Promise<T>, then?: (value: T) => Promise<U>, weight = 0): Promise<U> {
     const before = key === undefined ? undefined : this.tails.get(key);
     const task = (async () => {
       if (before) await before;
-      const resource = await this.acquire();
+      const resource = await this.acquire(weight);
+      let value: T;
       try {
-        return await fn(resource);
+        value = await fn(resource);
       } finally {
         this.release(resource);
       }
+      return then ? await then(value) : (value as unknown as U);
     })();
     const settled = task.then(
       () => undefined,
@@ -54,15 +63,19 @@ export class KeyedLanes<R> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  private acquire(): Promise<R> {
+  private acquire(weight: number): Promise<R> {
     const resource = this.free.pop();
     if (resource !== undefined) return Promise.resolve(resource);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => {
+      let i = this.waiters.length;
+      while (i > 0 && this.waiters[i - 1]!.weight < weight) i--;
+      this.waiters.splice(i, 0, { weight, resolve });
+    });
   }
 
   private release(resource: R): void {
     const next = this.waiters.shift();
-    if (next) next(resource);
+    if (next) next.resolve(resource);
     else this.free.push(resource);
   }
 }

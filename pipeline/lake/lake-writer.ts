@@ -9,7 +9,7 @@ import { publishFile, removeQuietly } from './atomic-file.ts';
 import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
-import { isPlainSpoolFile, spoolFileName } from './plain-record.ts';
+import { FETCH_SEQ_PATTERN, isPlainSpoolFile, spoolFileName } from './spool-format.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
@@ -26,8 +26,8 @@ export interface PartitionWrite {
   /** Rows of the partition whose start_time lies here are replaced by the rows in `files`. */
   range: TimeWindow;
   /**
-   * Spooled page bodies (JSON arrays), named `<fetch sequence>.json`, or `<fetch sequence>.plain.json`
-   * when every record in them is plain (lake/plain-record.ts); higher sequence wins on a duplicate id.
+   * Spool files (lake/spool-format.ts: records separated by RS, named by fetch sequence, `.plain`
+   * when every record is plain); the higher sequence wins on a duplicate id.
    */
   files: readonly string[];
   ingestedAt: Date;
@@ -41,8 +41,8 @@ export interface PartitionWrite {
 
 /** Keeps the copy of an id fetched last (highest spool sequence number). */
 const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
-/** The spool file's sequence number (`<n>.json`, `<n>.plain.json`): the later fetch of an id wins. */
-const FETCH_SEQ = `CAST(regexp_extract(filename, '(\\d+)(\\.plain)?\\.json$', 1) AS BIGINT)`;
+/** The spool file's sequence number: the later fetch of an id wins. */
+const FETCH_SEQ = `CAST(regexp_extract(filename, ${sqlString(FETCH_SEQ_PATTERN)}, 1) AS BIGINT)`;
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
 /**
  * Row groups by size, not count: raw JSON makes 122 880-row groups hundreds of MB in memory.
@@ -125,8 +125,9 @@ export class LakeWriter {
       throw err;
     }
     // A write with no pages still needs a file to read (an empty range empties the range).
+    // One record without an id, which the row SQL drops.
     const emptyPage = join(opts.workDir, spoolFileName(0, true));
-    await writeFile(emptyPage, '[]');
+    await writeFile(emptyPage, '{}');
     return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, emptyPage);
   }
 
@@ -136,10 +137,19 @@ export class LakeWriter {
    * fsynced and renamed over `data.parquet`; a crash leaves the old file or the new one.
    */
   writePartition(w: PartitionWrite): Promise<PartitionWriteResult> {
-    return this.lanes.run(`cdrs\u0000${w.month}\u0000${w.domain}`, (db) => this.doWritePartition(db, w));
+    // The fsyncs and the rename run after the lane is handed back (still before the next write
+    // of this partition starts): the lane's connection goes on to another partition meanwhile.
+    return this.lanes.run(
+      `cdrs\u0000${w.month}\u0000${w.domain}`,
+      (db) => this.writeAside(db, w),
+      (pending) => this.putInPlace(w, pending),
+      // Bigger writes (more pages) first when several wait for a lane.
+      w.files.length,
+    );
   }
 
-  private async doWritePartition(db: Db, w: PartitionWrite): Promise<PartitionWriteResult> {
+  /** The DuckDB part of a partition write: the new file written aside (or the verdict that none is needed). */
+  private async writeAside(db: Db, w: PartitionWrite): Promise<PendingWrite> {
     const dir = partitionDir(this.dataDir, w.month, w.domain);
     const target = join(dir, PARTITION_FILE);
     const files = w.files.length > 0 ? [...w.files] : [this.emptyPage];
@@ -156,7 +166,7 @@ export class LakeWriter {
           range_start: a,
           range_end: b,
           dedup: (filter ? `  AND ${filter}\n` : '') + (dedup ? DEDUP_CLAUSE : ''),
-          ...(dedup ? { fetch_seq: FETCH_SEQ, with_filename: 'true' } : { fetch_seq: 'NULL::BIGINT', with_filename: 'false' }),
+          fetch_seq: dedup ? FETCH_SEQ : 'NULL::BIGINT',
         }),
       );
     const dups = w.duplicateIds;
@@ -178,12 +188,8 @@ export class LakeWriter {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
         const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
-        if (rows === 0) {
-          await removeQuietly(tmp);
-          return { path: target, rowsInRange: 0, rowsTotal: 0, changed: false };
-        }
-        await publishFile(tmp, target);
-        return { path: target, rowsInRange: rows, rowsTotal: rows, changed: true };
+        if (rows === 0) return { step: 'keep', tmp, result: { path: target, rowsInRange: 0, rowsTotal: 0, changed: false } };
+        return { step: 'publish', tmp, result: { path: target, rowsInRange: rows, rowsTotal: rows, changed: true } };
       }
       // Stage the fetched rows as Parquet first (one streaming pass over the JSON); every
       // comparison and the merge then read columns of that file, so nothing is held in memory.
@@ -198,7 +204,7 @@ export class LakeWriter {
         SELECT (a.n = b.n AND a.h1 = b.h1 AND a.h2 = b.h2) AS same, (SELECT count(*) FROM ${old}) AS n_total
         FROM (${fp(fresh, '')}) a, (${fp(old, `WHERE ${inRange}`)}) b`);
       if (cmp?.same) {
-        return { path: target, rowsInRange: nNew, rowsTotal: Number(cmp.n_total), changed: false };
+        return { step: 'keep', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: Number(cmp.n_total), changed: false } };
       }
       const merged = `
           SELECT * FROM ${fresh}
@@ -207,22 +213,29 @@ export class LakeWriter {
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
             AND o.id NOT IN (SELECT id FROM ${fresh})`;
       const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
-      if (rows === 0) {
-        // The range held the partition's only rows and is now empty: the partition goes away.
-        await removeQuietly(tmp);
-        await rm(target, { force: true });
-      } else {
-        await publishFile(tmp, target);
-      }
-      return { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true };
+      // No rows: the range held the partition's only rows and is now empty, so the partition goes away.
+      return { step: rows === 0 ? 'drop' : 'publish', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true } };
     } catch (err) {
       await removeQuietly(tmp);
-      throw new Error(
-        `writing lake partition month=${w.month} domain=${encodePartitionValue(w.domain)} failed: ${err instanceof Error ? err.message : String(err)}. ` +
-          'The partition is unchanged; re-run ingest for this range.',
-      );
+      throw partitionWriteError(w, err);
     } finally {
       if (stagingFile) await removeQuietly(stagingFile);
+    }
+  }
+
+  /** The file-system part: fsync and rename the new file over data.parquet, or remove what is not needed. */
+  private async putInPlace(w: PartitionWrite, p: PendingWrite): Promise<PartitionWriteResult> {
+    try {
+      if (p.step === 'publish') {
+        await publishFile(p.tmp, p.result.path);
+      } else {
+        await removeQuietly(p.tmp);
+        if (p.step === 'drop') await rm(p.result.path, { force: true });
+      }
+      return p.result;
+    } catch (err) {
+      await removeQuietly(p.tmp);
+      throw partitionWriteError(w, err);
     }
   }
 
@@ -326,6 +339,21 @@ export class LakeWriter {
  */
 function withoutPartitionColumns(select: string): string {
   return `SELECT * EXCLUDE (domain) FROM (${select})`;
+}
+
+/** What is left of a partition write once DuckDB is done with it. */
+interface PendingWrite {
+  /** publish: rename `tmp` over the partition file; drop: the partition is now empty, remove it; keep: leave it as it is. */
+  step: 'publish' | 'drop' | 'keep';
+  tmp: string;
+  result: PartitionWriteResult;
+}
+
+function partitionWriteError(w: PartitionWrite, err: unknown): Error {
+  return new Error(
+    `writing lake partition month=${w.month} domain=${encodePartitionValue(w.domain)} failed: ${err instanceof Error ? err.message : String(err)}. ` +
+      'The partition is unchanged; re-run ingest for this range.',
+  );
 }
 
 /** Runs a COPY and returns the row count DuckDB reports for it. */

@@ -1,5 +1,6 @@
 import { BodyShapeError } from './source-errors.ts';
 import { validateCdr } from './cdr-record.ts';
+import { splitJsonArray } from './json-array-split.ts';
 import type { CdrPage, ParsedCdr, RejectedRecord, TimeWindow } from './types.ts';
 
 export interface PageContext {
@@ -29,14 +30,17 @@ export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
   const startMs = ctx.window.start.getTime();
   const endMs = ctx.window.end.getTime();
   const records: Record<string, unknown>[] = [];
+  const recordIndexes: number[] = [];
   const cdrs: ParsedCdr[] = [];
-  const rejects: RejectedRecord[] = [];
+  const rejected: { index: number; reason: string }[] = [];
   let outOfWindow = 0;
+  let elementsAreObjects = true;
   for (let i = 0; i < parsed.length; i++) {
     const element: unknown = parsed[i];
+    if (element === null || typeof element !== 'object' || Array.isArray(element)) elementsAreObjects = false;
     const verdict = validateCdr(element, ctx.bareZone);
     if (!verdict.ok) {
-      rejects.push({ domain: ctx.domain, reason: verdict.reason, rawText: JSON.stringify(element) ?? String(element) });
+      rejected.push({ index: i, reason: verdict.reason });
       continue;
     }
     const t = verdict.cdr.startTime.getTime();
@@ -45,8 +49,16 @@ export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
       continue;
     }
     records.push(verdict.cdr.raw);
+    recordIndexes.push(i);
     cdrs.push(verdict.cdr);
   }
+  // Rejects keep their text as sent too; cutting the body into elements costs a second parse, paid only here.
+  const split = rejected.length > 0 ? splitJsonArray(body) : undefined;
+  const rejects: RejectedRecord[] = rejected.map(({ index, reason }) => ({
+    domain: ctx.domain,
+    reason,
+    rawText: split ? body.slice(split.spans[2 * index], split.spans[2 * index + 1]) : (JSON.stringify(parsed[index]) ?? String(parsed[index])),
+  }));
   return {
     domain: ctx.domain,
     window: ctx.window,
@@ -54,6 +66,8 @@ export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
     limit: ctx.limit,
     received: parsed.length,
     records,
+    recordIndexes,
+    elementsAreObjects,
     rejects,
     body,
     outOfWindow,

@@ -45,6 +45,10 @@ export interface CdrPage {
   received: number;
   /** Records that passed validation, as parsed JSON objects (unknown fields kept). */
   records: Record<string, unknown>[];
+  /** For each of `records`, its index among the body's array elements (the spool cuts it out of `body`). */
+  recordIndexes: number[];
+  /** True when every element of the body is a JSON object (what lets the spool find each one's text cheaply). */
+  elementsAreObjects: boolean;
   rejects: RejectedRecord[];
   /**
    * The response body exactly as received (a JSON array), for loaders that let DuckDB parse it.

@@ -36,6 +36,61 @@ describe('KeyedLanes', () => {
     expect(await Promise.all(runs)).toEqual(['k1', 'k2', 'k3']);
   });
 
+  it("runs a task's `then` step without its resource but before the next task of its key", async () => {
+    const lanes = new KeyedLanes(['only']);
+    const log: string[] = [];
+    const thenGate = gate();
+    const first = lanes.run(
+      'k',
+      async () => {
+        log.push('k#1 on resource');
+        return 1;
+      },
+      async (v) => {
+        log.push('k#1 then');
+        await thenGate.promise;
+        log.push('k#1 then done');
+        return v * 10;
+      },
+    );
+    const second = lanes.run('k', async () => {
+      log.push('k#2 on resource');
+      return 2;
+    });
+    const other = lanes.run('other', async () => {
+      log.push('other on resource');
+      return 3;
+    });
+    await tick();
+    await tick();
+    // The one resource went to another key while k#1 was in its `then` step; k#2 still waits.
+    expect(log).toEqual(['k#1 on resource', 'k#1 then', 'other on resource']);
+    thenGate.open();
+    expect(await Promise.all([first, second, other])).toEqual([10, 2, 3]);
+    expect(log).toEqual(['k#1 on resource', 'k#1 then', 'other on resource', 'k#1 then done', 'k#2 on resource']);
+  });
+
+  it('gives a free resource to the heaviest waiting task, in submission order among equals', async () => {
+    const lanes = new KeyedLanes(['only']);
+    const started: string[] = [];
+    const hold = gate();
+    const first = lanes.run('busy', async () => {
+      await hold.promise;
+    });
+    const runs = [
+      ['light', 1],
+      ['heavy', 9],
+      ['mid-a', 5],
+      ['none', 0],
+      ['mid-b', 5],
+    ].map(([key, weight]) => lanes.run(key as string, async () => void started.push(key as string), undefined, weight as number));
+    await tick();
+    expect(started).toEqual([]);
+    hold.open();
+    await Promise.all([first, ...runs]);
+    expect(started).toEqual(['heavy', 'mid-a', 'mid-b', 'light', 'none']);
+  });
+
   it('runs tasks with one key strictly in submission order, never together', async () => {
     const lanes = new KeyedLanes(['a', 'b', 'c']);
     const log: string[] = [];

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { cdrsGlob, domainsDir, partitionDir, rejectsDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE } from '../../pipeline/lake/lake-writer.ts';
+import { byteSpansByParsing, encodeRecords, encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
 
 let dir: string;
 let writer: LakeWriter;
@@ -38,9 +39,12 @@ function cdr(id: string, start: string, extra: Record<string, unknown> = {}): Re
   };
 }
 
-async function spool(records: unknown[], text?: string): Promise<string> {
-  const p = join(dir, 'work', `${++seq}.json`);
-  await writeFile(p, text ?? JSON.stringify(records));
+/** A spool file as the ingest writes one: `body` (a page as the server sent it) cut into its records, or `records` serialised. */
+async function spool(records: unknown[], body?: string): Promise<string> {
+  const p = join(dir, 'work', spoolFileName(++seq, false));
+  const spans = body === undefined ? undefined : byteSpansByParsing(body);
+  if (body !== undefined && !spans) throw new Error('test page is not an array of objects');
+  await writeFile(p, spans && body !== undefined ? encodeRecords(Buffer.from(body), spans, [...Array(spans.length / 2).keys()]) : encodeValues(records));
   return p;
 }
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { partitionDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE } from '../../pipeline/lake/lake-writer.ts';
-import { DATETIME_FIELDS, INTEGER_FIELDS, TEXT_FIELDS, isPlainRecord, isPlainSpoolFile, spoolFileName } from '../../pipeline/lake/plain-record.ts';
+import { DATETIME_FIELDS, INTEGER_FIELDS, TEXT_FIELDS, isPlainRecord } from '../../pipeline/lake/plain-record.ts';
+import { RECORD_SEPARATOR, isPlainSpoolFile, spoolFileName } from '../../pipeline/lake/spool-format.ts';
 import { lakeSql } from '../../pipeline/lake/sql-files.ts';
 import { Prng } from '../../pipeline/simulator/prng.ts';
 
@@ -18,7 +19,7 @@ import { Prng } from '../../pipeline/simulator/prng.ts';
 
 // Field values as JSON text, so spellings JSON.stringify never writes (25.0, 1e3) occur too.
 const TEXT_SPELLINGS = ['null', '""', '"abc"', '" abc"', '"abc "', '"  "', '12345', '"José Ñúñez"', '"tab\\tinside"', '"\\t lead tab"', 'true', '"<b>x</b>"'];
-const INT_SPELLINGS = ['null', '25', '0', '-3', '25.0', '1e3', '25.5', '"25"', '" 25 "', '"25.0"', '2147483648', '"abc"', '2147483647'];
+const INT_SPELLINGS = ['null', '25', '0', '-3', '25.0', '1e3', '25.5', '"25"', '"0"', '"007"', '"-12"', '"-0"', '" 25 "', '"25.0"', '"4e1"', '2147483648', '"abc"', '2147483647', '"1234567890"', '""'];
 const DATETIME_SPELLINGS = [
   'null', '""', '"2026-10-03T00:58:35Z"', '"2026-10-03 00:58:35"', '"2026-10-03T00:58:35-08:00"', '"2026-10-03T00:58:35.123Z"',
   '"2026-10-03T00:58:35.1234567Z"', '"2026-10-03t00:58:35z"', '"2026-10-03T00:58:35-08:00[US/Pacific]"', '"2026-10-03T00:58:35[America/New_York]"',
@@ -30,7 +31,7 @@ const DIRECTION_SPELLINGS = ['0', '1', '2', '3', '"0"', '"3"', '1.0', '" 2"'];
 
 // The spellings a plain record may use (the first of each list above that qualify).
 const PLAIN_TEXT = TEXT_SPELLINGS.filter((t) => !/^" |[^\\] "$/.test(t));
-const PLAIN_INT = ['null', '25', '0', '-3', '25.0', '1e3', '2147483647'];
+const PLAIN_INT = ['null', '25', '0', '-3', '25.0', '1e3', '2147483647', '"25"', '"0"', '"007"', '"-12"', '"-0"'];
 const PLAIN_DATETIME = DATETIME_SPELLINGS.filter((t) => t === 'null' || t === '""' || /^"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?"$/.test(t));
 
 /** One record's JSON text; `hostile` is the chance each field takes any spelling rather than a plain one. */
@@ -72,10 +73,10 @@ afterAll(async () => {
 
 const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };
 
-/** Loads `texts` as one spool file into partition (2026-10, domain) and returns its rows, keyed by id. */
+/** Loads `texts` as one spool file (records separated by RS) into partition (2026-10, domain) and returns its rows, keyed by id. */
 async function load(domain: string, texts: readonly string[], plainName: boolean): Promise<Map<string, string>> {
   const file = join(dir, 'work', spoolFileName(domain.length * 1000 + texts.length, plainName));
-  await writeFile(file, `[${texts.join(',')}]`);
+  await writeFile(file, texts.join(RECORD_SEPARATOR));
   await writer.writePartition({ domain, month: '2026-10', range: OCT, files: [file], ingestedAt: new Date('2026-11-02T00:00:00Z'), duplicateIds: [] });
   const db = await Db.open(':memory:');
   try {
@@ -115,8 +116,8 @@ describe('the plain row SQL', () => {
     expect(sample.length).toBe(20);
     const a = join(dir, 'work', spoolFileName(900001, true));
     const b = join(dir, 'work', spoolFileName(900002, false));
-    await writeFile(a, `[${plainTexts.slice(0, 20).join(',')}]`);
-    await writeFile(b, `[${sample.join(',')}]`);
+    await writeFile(a, plainTexts.slice(0, 20).join(RECORD_SEPARATOR));
+    await writeFile(b, sample.join(RECORD_SEPARATOR));
     await writer.writePartition({ domain: 'mixed.example', month: '2026-10', range: OCT, files: [a, b], ingestedAt: new Date(), duplicateIds: [] });
     const db = await Db.open(':memory:');
     try {
@@ -141,7 +142,8 @@ describe('isPlainRecord', () => {
     [{ 'call-direction': '1' }, true],
     [{ id: ' r1' }, false],
     [{ 'call-orig-from-name': 'Lee ' }, false],
-    [{ 'call-total-duration-seconds': '25' }, false],
+    [{ 'call-total-duration-seconds': '25' }, true],
+    [{ 'call-total-duration-seconds': '25.0' }, false],
     [{ 'call-total-duration-seconds': 25.5 }, false],
     [{ 'call-talking-duration-seconds': 2 ** 31 }, false],
     [{ 'call-start-datetime': '2026-10-03T00:58:35-08:00[US/Pacific]' }, false],
@@ -152,12 +154,25 @@ describe('isPlainRecord', () => {
   });
 });
 
+describe('isPlainRecord, field by field', () => {
+  const plain = { id: 'r1', 'call-start-datetime': '2026-10-03T00:58:35Z', 'call-total-duration-seconds': 25, 'call-direction': 1 };
+  // Each field of the lists, spelt the one way the plain SQL would get wrong: the function reads every one.
+  it.each([
+    ...TEXT_FIELDS.map((f) => [f, ' padded'] as const),
+    ...INTEGER_FIELDS.map((f) => [f, '4.5'] as const),
+    ...DATETIME_FIELDS.map((f) => [f, '2026-10-03T00:58:35-08:00[US/Pacific]'] as const),
+  ])('%s: %j is not plain', (field, value) => {
+    expect(isPlainRecord(plain)).toBe(true);
+    expect(isPlainRecord({ ...plain, [field]: value })).toBe(false);
+  });
+});
+
 describe('spool file names', () => {
   it('say whether a file is plain', () => {
-    expect(spoolFileName(7, true)).toBe('7.plain.json');
-    expect(spoolFileName(7, false)).toBe('7.json');
-    expect(isPlainSpoolFile('/x/7.plain.json')).toBe(true);
-    expect(isPlainSpoolFile('/x/7.json')).toBe(false);
+    expect(spoolFileName(7, true)).toBe('7.plain.jsonrs');
+    expect(spoolFileName(7, false)).toBe('7.jsonrs');
+    expect(isPlainSpoolFile('/x/7.plain.jsonrs')).toBe(true);
+    expect(isPlainSpoolFile('/x/7.jsonrs')).toBe(false);
   });
 });
 

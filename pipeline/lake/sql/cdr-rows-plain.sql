@@ -42,7 +42,7 @@ SELECT
   fetch_seq
 FROM (
   SELECT
-    json AS raw,
+    json::JSON AS raw,
     -- unnest() is a barrier: without it DuckDB pushes the WHERE below this projection and
     -- substitutes from_json into it, parsing every record once more per filter term.
     unnest([from_json(json, '{
@@ -58,7 +58,8 @@ FROM (
       "call-leg-ordinal-index":"INTEGER"
     }')]) AS r,
     {{fetch_seq}} AS fetch_seq
-  FROM read_json_objects({{files}}, format = 'array', filename = {{with_filename}})
+  -- Spool files hold records separated by RS (lake/spool-format.ts); the cast marks raw as JSON.
+  FROM (SELECT unnest(string_split(content, chr(30))) AS json, filename FROM read_text({{files}}))
 )
 WHERE r."id" <> ''
   AND r."call-start-datetime" >= {{range_start}}::TIMESTAMPTZ

@@ -1,10 +1,12 @@
--- The lake's row for each CDR in a set of spooled API page bodies (JSON arrays, one file per
--- page, file name = fetch sequence number): typed columns for analysts, the record as received
--- in `raw`, and `fetch_seq`, the spool file's number (filled in only when de-duplicating: asking
--- DuckDB for file names costs about a fifth of the scan). Keeps rows whose start_time lies in
+-- The lake's row for each CDR in a set of spool files (lake/spool-format.ts: a fetched page's
+-- records, each its exact JSON text as received, separated by RS; file name = fetch sequence
+-- number): typed columns for analysts, the record as received in `raw`, and `fetch_seq`, the
+-- spool file's number (filled in only when de-duplicating). Keeps rows whose start_time lies in
 -- the range being written; the last placeholder adds the writer's id filter and/or a QUALIFY
--- clause keeping, for an id seen twice, the copy fetched last. Placeholders (double braces) are
--- filled in by lake-writer.ts; none may appear inside a comment.
+-- clause keeping, for an id seen twice, the copy fetched last.
+-- This is the general form, for every spelling the API uses (numbers as text, padded ids, zones
+-- in brackets). Files whose records are all plain take cdr-rows-plain.sql: same rows, for less.
+-- Placeholders (double braces) are filled in by lake-writer.ts; none may appear inside a comment.
 SELECT
   cdr_text(r."id")                                     AS id,
   {{domain}}::VARCHAR                                  AS domain,
@@ -43,7 +45,7 @@ SELECT
   fetch_seq
 FROM (
   SELECT
-    json AS raw,
+    json::JSON AS raw,
     -- unnest() is a barrier: without it DuckDB pushes the WHERE below this projection and
     -- substitutes from_json into it, parsing every record once more per filter term.
     unnest([from_json(json, '{
@@ -59,7 +61,8 @@ FROM (
       "call-leg-ordinal-index":"VARCHAR"
     }')]) AS r,
     {{fetch_seq}} AS fetch_seq
-  FROM read_json_objects({{files}}, format = 'array', filename = {{with_filename}})
+  -- Spool files hold records separated by RS (lake/spool-format.ts); the cast marks raw as JSON.
+  FROM (SELECT unnest(string_split(content, chr(30))) AS json, filename FROM read_text({{files}}))
 )
 -- Filter and QUALIFY repeat the column expressions on purpose: on DuckDB 1.5 filtering the
 -- derived columns from an outer query around a window function fails with an internal cast error.
