@@ -35,10 +35,11 @@ export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
   const rejected: { index: number; reason: string }[] = [];
   let outOfWindow = 0;
   let elementsAreObjects = true;
+  const mayHaveLoneSurrogates = SURROGATE_ESCAPE.test(body);
   for (let i = 0; i < parsed.length; i++) {
     const element: unknown = parsed[i];
     if (element === null || typeof element !== 'object' || Array.isArray(element)) elementsAreObjects = false;
-    const verdict = validateCdr(element, ctx.bareZone);
+    const verdict = mayHaveLoneSurrogates && hasLoneSurrogate(element) ? LONE_SURROGATE_VERDICT : validateCdr(element, ctx.bareZone);
     if (!verdict.ok) {
       rejected.push({ index: i, reason: verdict.reason });
       continue;
@@ -73,4 +74,25 @@ export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
     outOfWindow,
     cdrs,
   };
+}
+
+/** A surrogate escape in the body (rare); only then are its records searched for unpaired ones. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE_VERDICT = {
+  ok: false,
+  reason: 'holds a \\u escape of half a UTF-16 surrogate pair (not text; the lake cannot store it as JSON)',
+} as const;
+
+/**
+ * JSON.parse accepts `"\ud800"` (half of a surrogate pair), DuckDB refuses the record: kept,
+ * it would fail its whole partition's write on every run. So it is a reject instead.
+ */
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) if (LONE_SURROGATE.test(k) || hasLoneSurrogate(x)) return true;
+  }
+  return false;
 }

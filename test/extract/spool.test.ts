@@ -84,3 +84,17 @@ describe('spool encoding', () => {
     expect(encodePage(page).toString('utf8')).toBe(JSON.stringify(page.records[0]));
   });
 });
+
+describe('records DuckDB cannot store', () => {
+  it('turns a record with half a surrogate pair into a reject, and keeps its neighbours and proper pairs', () => {
+    const lone = rec('l', '2026-10-01T01:00:00Z', ', "name": "x\\ud800y"');
+    const loneLow = rec('m', '2026-10-01T01:00:00Z', ', "tags": ["\\udc00"]');
+    const pair = rec('p', '2026-10-01T01:00:00Z', ', "name": "\\ud83d\\ude00"');
+    const page = parseCdrPage(`[${lone},${loneLow},${pair}]`, ctx);
+    expect(page.cdrs.map((c) => c.id)).toEqual(['p']);
+    expect(page.rejects.map((r) => [r.rawText, r.reason.includes('surrogate')])).toEqual([
+      [lone, true],
+      [loneLow, true],
+    ]);
+  });
+});
