@@ -5,9 +5,10 @@ import { byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoo
 import type { CdrPage } from '../source/types.ts';
 
 /**
- * Page bodies on their way to the lake: one file per page, named by a run-wide sequence number
- * (the lake writer keeps the copy with the highest number when an id appears twice). Lives in
- * the data directory so the writer's temp files and the lake share one filesystem.
+ * Fetched records on their way to the lake: one file per page (lake/spool-format.ts), named by a
+ * run-wide sequence number (the lake writer keeps the copy with the highest number when an id
+ * appears twice). Lives in the data directory so the writer's temp files and the lake share one
+ * filesystem.
  */
 export class PageSpool {
   private seq = 0;

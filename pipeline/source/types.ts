@@ -51,9 +51,10 @@ export interface CdrPage {
   elementsAreObjects: boolean;
   rejects: RejectedRecord[];
   /**
-   * The response body exactly as received (a JSON array), for loaders that let DuckDB parse it.
-   * It holds every element the server sent, including rejects and out-of-window records: a loader
-   * reading it must apply the same window filter and id rules, or use `records` instead.
+   * The response body exactly as received (a JSON array): the spool cuts each record's bytes out
+   * of it (`recordIndexes`). It holds every element the server sent, including rejects and
+   * out-of-window records: a loader reading it whole must apply the same window filter and id
+   * rules, or use `records` instead.
    */
   body: string;
   /**
