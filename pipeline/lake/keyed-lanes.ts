@@ -7,6 +7,22 @@
  * and renames its own result over it, so the second would drop the first's rows), while writes
  * of different partitions gain from running together.
  */
+/** How KeyedLanes.run treats a task beyond its key. */
+export interface RunOptions<T, U> {
+  /**
+   * Runs on `fn`'s result after the resource is handed back but before the next task with the
+   * same key may start: work that needs the key's order but not the resource (the writer's fsync
+   * and rename) does not keep a lane idle.
+   */
+  then?: (value: T) => Promise<U>;
+  /**
+   * When tasks wait for a resource, the one with the largest weight (say, its size) gets the next
+   * one free, in submission order among equals: the longest tasks start first, so a batch does
+   * not end with one long task running while the other resources idle. Default 0.
+   */
+  weight?: number;
+}
+
 export class KeyedLanes<R> {
   private readonly free: R[];
   /** Tasks waiting for a resource, heaviest first (submission order among equals). */
@@ -23,14 +39,9 @@ export class KeyedLanes<R> {
   /**
    * Runs `fn` on a free resource once every earlier task with the same `key` has settled
    * (undefined: no ordering constraint). A task waiting for its key holds no resource.
-   * `then`, if given, runs on `fn`'s result after the resource is handed back but before the
-   * next task with this key may start: work that needs the key's order but not the resource
-   * (the writer's fsync and rename) does not keep a lane idle.
-   * When tasks wait for a resource, the one with the largest `weight` (say, its size) gets the
-   * next one free: the longest tasks start first, so the batch does not end with one long task
-   * running while the other resources idle.
    */
-  run<T, U = T>(key: string | undefined, fn: (resource: R) => Promise<T>, then?: (value: T) => Promise<U>, weight = 0): Promise<U> {
+  run<T, U = T>(key: string | undefined, fn: (resource: R) => Promise<T>, opts: RunOptions<T, U> = {}): Promise<U> {
+    const { then, weight = 0 } = opts;
     const before = key === undefined ? undefined : this.tails.get(key);
     const task = (async () => {
       if (before) await before;

@@ -142,9 +142,8 @@ export class LakeWriter {
     return this.lanes.run(
       `cdrs\u0000${w.month}\u0000${w.domain}`,
       (db) => this.writeAside(db, w),
-      (pending) => this.putInPlace(w, pending),
       // Bigger writes (more pages) first when several wait for a lane.
-      w.files.length,
+      { then: (pending) => this.putInPlace(w, pending), weight: w.files.length },
     );
   }
 

@@ -46,11 +46,13 @@ describe('KeyedLanes', () => {
         log.push('k#1 on resource');
         return 1;
       },
-      async (v) => {
-        log.push('k#1 then');
-        await thenGate.promise;
-        log.push('k#1 then done');
-        return v * 10;
+      {
+        then: async (v) => {
+          log.push('k#1 then');
+          await thenGate.promise;
+          log.push('k#1 then done');
+          return v * 10;
+        },
       },
     );
     const second = lanes.run('k', async () => {
@@ -83,7 +85,7 @@ describe('KeyedLanes', () => {
       ['mid-a', 5],
       ['none', 0],
       ['mid-b', 5],
-    ].map(([key, weight]) => lanes.run(key as string, async () => void started.push(key as string), undefined, weight as number));
+    ].map(([key, weight]) => lanes.run(key as string, async () => void started.push(key as string), { weight: weight as number }));
     await tick();
     expect(started).toEqual([]);
     hold.open();
