@@ -9,7 +9,7 @@ import { publishFile, removeQuietly } from './atomic-file.ts';
 import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
-import { FETCH_SEQ_PATTERN, isPlainSpoolFile, spoolFileName } from './spool-format.ts';
+import { FETCH_SEQ_PATTERN, isPlainSpoolFile, isSpoolFile, spoolFileName } from './spool-format.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
@@ -151,6 +151,9 @@ export class LakeWriter {
   private async writeAside(db: Db, w: PartitionWrite): Promise<PendingWrite> {
     const dir = partitionDir(this.dataDir, w.month, w.domain);
     const target = join(dir, PARTITION_FILE);
+    // A JSON array read as a spool file would be one record without an id: nothing loaded, no error.
+    const foreign = w.files.find((f) => !isSpoolFile(f));
+    if (foreign) throw new Error(`lake writer was given ${foreign}, which is not a spool file (lake/spool-format.ts: <seq>.jsonrs); write pages with PageSpool`);
     const files = w.files.length > 0 ? [...w.files] : [this.emptyPage];
     // The plain SQL only when every file says its records are plain (the general SQL gives the same rows, slower).
     const sql = files.every(isPlainSpoolFile) ? plainRowsSql : rowsSql;

@@ -27,6 +27,10 @@ export function isPlainSpoolFile(path: string): boolean {
   return path.endsWith(PLAIN_EXTENSION);
 }
 
+export function isSpoolFile(path: string): boolean {
+  return path.endsWith(EXTENSION);
+}
+
 /** DuckDB regular expression for the fetch sequence in a spool file's path (group 1). */
 export const FETCH_SEQ_PATTERN = '(\\d+)(?:\\.plain)?\\.jsonrs$';
 

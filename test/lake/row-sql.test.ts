@@ -130,6 +130,16 @@ describe('the plain row SQL', () => {
   });
 });
 
+describe('the lake writer and foreign files', () => {
+  it('refuses a file that is not a spool file instead of loading nothing from it', async () => {
+    const page = join(dir, 'work', '77.json');
+    await writeFile(page, `[${plainTexts[0]}]`);
+    await expect(writer.writePartition({ domain: 'foreign.example', month: '2026-10', range: OCT, files: [page], ingestedAt: new Date(), duplicateIds: [] })).rejects.toThrow(
+      /77\.json, which is not a spool file/,
+    );
+  });
+});
+
 describe('isPlainRecord', () => {
   const base = { id: 'r1', 'call-start-datetime': '2026-10-03T00:58:35Z', 'call-total-duration-seconds': 25, 'call-direction': 1 };
   it.each([
