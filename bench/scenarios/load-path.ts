@@ -10,6 +10,14 @@ import { validateCdr } from '../../pipeline/source/cdr-record.ts';
 import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
 import { totalBytes } from '../lib/files.ts';
 import { timeIt } from '../lib/measure.ts';
+
+/** Wall and CPU time of `fn` (DuckDB's threads run in this process, so its CPU counts too). */
+async function timeWithCpu<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; result: T }> {
+  const c0 = process.cpuUsage();
+  const t = await timeIt(fn);
+  const used = process.cpuUsage(c0);
+  return { ...t, cpuMs: (used.user + used.system) / 1000 };
+}
 import { median } from '../lib/stats.ts';
 import { ensurePageCorpus, type PageCorpus } from '../lib/page-corpus.ts';
 import { requireFiles } from '../lib/stage.ts';
@@ -142,12 +150,15 @@ export const loadPath: Scenario = {
     const outFile = join(outDir, 'cdrs.parquet');
     // Three loads back to back per run; each ratio comes from one run's own pair.
     const ms = { pipeline: [] as number[], alone: [] as number[], per: [] as number[] };
-    const ratios = { alone: [] as number[], per: [] as number[] };
+    const ratios = { alone: [] as number[], per: [] as number[], cpu: [] as number[] };
     for (let run = -1; run < ctx.runs; run++) {
-      const a = await timeIt(() => pipelineLoad(corpus, dataDir));
-      const b = await timeIt(() => duckdbAlone(corpus, outFile));
+      const a = await timeWithCpu(() => pipelineLoad(corpus, dataDir));
+      const b = await timeWithCpu(() => duckdbAlone(corpus, outFile));
       const c = await timeIt(() => duckdbPerPartition(corpus, perDir));
-      ctx.log(`${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: pipeline ${a.ms.toFixed(0)} ms, duckdb one file ${b.ms.toFixed(0)} ms, duckdb per partition ${c.ms.toFixed(0)} ms`);
+      ctx.log(
+        `${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: pipeline ${a.ms.toFixed(0)} ms (${(a.cpuMs / 1000).toFixed(1)} CPU-s), ` +
+          `duckdb one file ${b.ms.toFixed(0)} ms (${(b.cpuMs / 1000).toFixed(1)} CPU-s), duckdb per partition ${c.ms.toFixed(0)} ms`,
+      );
       for (const [what, n] of [['pipeline', a.result], ['duckdb one file', b.result], ['duckdb per partition', c.result]] as const) {
         if (n !== corpus.rows) throw new Error(`${what} loaded ${n} rows, the corpus holds ${corpus.rows}`);
       }
@@ -157,6 +168,7 @@ export const loadPath: Scenario = {
       ms.per.push(c.ms);
       ratios.alone.push(a.ms / b.ms);
       ratios.per.push(a.ms / c.ms);
+      ratios.cpu.push(a.cpuMs / b.cpuMs);
     }
     const fetchSide = await fetchSideMicros(corpus, 100);
     const lakeBytes = await totalBytes(cdrsDir(dataDir), '.parquet');
@@ -168,6 +180,13 @@ export const loadPath: Scenario = {
       rows: [
         info(NAME, 'CDRs loaded', n, 'rows', notes(`${corpus.domains.length} domains x 1 month, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB of page JSON`, reducedNote(ctx, LOAD_PATH_ROWS))),
         ratioRow(NAME, 'pipeline / duckdb-alone time', median(ratios.alone), { limit: 1.25 }, 'duckdb: one read_json -> COPY over all pages'),
+        info(
+          NAME,
+          'pipeline / duckdb-alone CPU time',
+          median(ratios.cpu),
+          'x',
+          'user + system CPU of the same pairs; bench/load-path-breakdown.ts splits the pipeline statement\'s CPU by what it does',
+        ),
         info(NAME, 'pipeline / duckdb per-partition time', median(ratios.per), 'x', 'duckdb: one COPY per domain, the lake\'s file shape'),
         info(NAME, 'pipeline load', rate(ms.pipeline), 'rows/s', `median ${(median(ms.pipeline) / 1000).toFixed(1)} s (LakeWriter.writePartition per domain)`),
         info(NAME, 'duckdb alone', rate(ms.alone), 'rows/s', `median ${(median(ms.alone) / 1000).toFixed(1)} s`),
