@@ -26,6 +26,7 @@ import { Db, sqlString } from '../pipeline/db/duckdb.ts';
 import { PARQUET_OPTIONS } from '../pipeline/lake/lake-writer.ts';
 import { fillSql, lakeSql } from '../pipeline/lake/sql-files.ts';
 import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
+import { timeWithCpu } from './lib/measure.ts';
 import { ensurePageCorpus } from './lib/page-corpus.ts';
 import { median } from './lib/stats.ts';
 import { domainsFor } from './lib/sizes.ts';
@@ -98,10 +99,18 @@ try {
       const out = join(work, 'out');
       await rm(out, { recursive: true, force: true });
       await mkdir(out, { recursive: true });
-      const c0 = process.cpuUsage();
-      for (const sql of statements(out)) await db.run(sql);
-      const used = process.cpuUsage(c0);
-      if (round >= 0) (cpu[name] ??= []).push((used.user + used.system) / 1e6);
+      const t = await timeWithCpu(async () => {
+        for (const sql of statements(out)) await db.run(sql);
+      });
+      if (round >= 0) (cpu[name] ??= []).push(t.cpuMs / 1000);
+      else {
+        // Every variant must have written every CDR (the PARTITION_BY one, one file per partition).
+        const check = await db.one<{ n: number | string; files: number | string }>(
+          `SELECT count(*) AS n, count(DISTINCT filename) AS files FROM read_parquet(${sqlString(join(out, '**', '*.parquet'))}, filename = true)`,
+        );
+        if (Number(check?.n) !== rows) throw new Error(`${name} wrote ${String(check?.n)} rows, the ${domains.length} partitions hold ${rows}`);
+        if (name.includes('PARTITION_BY') && Number(check?.files) !== domains.length) throw new Error(`${name} wrote ${String(check?.files)} files for ${domains.length} partitions`);
+      }
     }
     log(round < 0 ? 'warm-up done' : `round ${round + 1} done`);
   }

@@ -7,6 +7,17 @@ export async function timeIt<T>(fn: () => Promise<T>): Promise<{ ms: number; res
   return { ms: performance.now() - t0, result };
 }
 
+/**
+ * Wall and CPU time (user + system, this process) while `fn` runs. DuckDB's threads run in this
+ * process, so its CPU counts too; anything else the process does meanwhile counts as well.
+ */
+export async function timeWithCpu<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; result: T }> {
+  const c0 = process.cpuUsage();
+  const t = await timeIt(fn);
+  const used = process.cpuUsage(c0);
+  return { ...t, cpuMs: (used.user + used.system) / 1000 };
+}
+
 export interface RepeatOptions {
   /** Measured runs after the warm-up (at least 3). */
   runs: number;

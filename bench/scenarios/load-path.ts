@@ -9,15 +9,7 @@ import { parseCdrPage } from '../../pipeline/source/cdr-page.ts';
 import { validateCdr } from '../../pipeline/source/cdr-record.ts';
 import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
 import { totalBytes } from '../lib/files.ts';
-import { timeIt } from '../lib/measure.ts';
-
-/** Wall and CPU time of `fn` (DuckDB's threads run in this process, so its CPU counts too). */
-async function timeWithCpu<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; result: T }> {
-  const c0 = process.cpuUsage();
-  const t = await timeIt(fn);
-  const used = process.cpuUsage(c0);
-  return { ...t, cpuMs: (used.user + used.system) / 1000 };
-}
+import { timeIt, timeWithCpu } from '../lib/measure.ts';
 import { median } from '../lib/stats.ts';
 import { ensurePageCorpus, type PageCorpus } from '../lib/page-corpus.ts';
 import { requireFiles } from '../lib/stage.ts';
