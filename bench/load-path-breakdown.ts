@@ -4,7 +4,7 @@
  * contract requires, all on one connection with threads = 1 so that CPU seconds compare
  * like for like (no lane or thread scheduling in the figures).
  *
- *   npx tsx bench/load-path-breakdown.ts [--domains 40] [--rounds 3]
+ *   npx tsx bench/load-path-breakdown.ts [--domains 40] [--rounds 5]
  *
  * Uses the first `--domains` domains of the load-path scenario's 1M corpus (built or reused in
  * the bench cache). Variants, each one statement per domain unless said otherwise:
@@ -26,16 +26,14 @@ import { Db, sqlString } from '../pipeline/db/duckdb.ts';
 import { PARQUET_OPTIONS } from '../pipeline/lake/lake-writer.ts';
 import { fillSql, lakeSql } from '../pipeline/lake/sql-files.ts';
 import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
+import { countArg } from './lib/args.ts';
 import { timeWithCpu } from './lib/measure.ts';
 import { ensurePageCorpus } from './lib/page-corpus.ts';
 import { median } from './lib/stats.ts';
 import { domainsFor } from './lib/sizes.ts';
 import { LOAD_PATH_ROWS } from './scenarios/load-path.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const arg = (name: string, fallback: number) => countArg(process.argv, name, fallback);
 
 /** The plain row SQL with one piece of it replaced; throws if the piece is not there (the SQL changed). */
 function without(sql: string, piece: string, by: string): string {
@@ -75,17 +73,25 @@ const partitioned = without(
 const allFiles = domains.flatMap((d) => d.spoolFiles);
 const parts = `[${domains.flatMap((d, i) => d.spoolFiles.map(() => i)).join(', ')}]`;
 const perDomain = (sql: string) => (out: string) => domains.map((d, i) => `COPY (${fill(sql, d.spoolFiles)}) TO ${sqlString(join(out, `${i}.parquet`))} (${PARQUET_OPTIONS})`);
-const variants: Record<string, (out: string) => string[]> = {
-  lake: perDomain(plain),
-  'lake, raw as VARCHAR': perDomain(without(plain, 'json::JSON AS raw', 'json AS raw')),
-  'lake, no raw': perDomain(without(plain, 'json::JSON AS raw', 'NULL::VARCHAR AS raw')),
-  'lake, one statement': (out) => [`COPY (${fill(plain, allFiles)}) TO ${sqlString(join(out, 'all.parquet'))} (${PARQUET_OPTIONS})`],
-  'lake, one statement, PARTITION_BY': (out) => [
-    `COPY (${fill(partitioned, allFiles, { parts })}) TO ${sqlString(join(out, 'parts'))} (${PARQUET_OPTIONS}, PARTITION_BY (part))`,
-  ],
-  'duckdb alone, one statement': (out) => [
-    `COPY (SELECT * FROM read_json([${domains.flatMap((d) => d.files).map(sqlString).join(', ')}], format = 'array')) TO ${sqlString(join(out, 'alone.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
-  ],
+/** A variant's statements for an output directory; `filePerPartition`: it must write one file per partition. */
+interface Variant {
+  statements: (out: string) => string[];
+  filePerPartition?: boolean;
+}
+const variants: Record<string, Variant> = {
+  lake: { statements: perDomain(plain), filePerPartition: true },
+  'lake, raw as VARCHAR': { statements: perDomain(without(plain, 'json::JSON AS raw', 'json AS raw')), filePerPartition: true },
+  'lake, no raw': { statements: perDomain(without(plain, 'json::JSON AS raw', 'NULL::VARCHAR AS raw')), filePerPartition: true },
+  'lake, one statement': { statements: (out) => [`COPY (${fill(plain, allFiles)}) TO ${sqlString(join(out, 'all.parquet'))} (${PARQUET_OPTIONS})`] },
+  'lake, one statement, PARTITION_BY': {
+    statements: (out) => [`COPY (${fill(partitioned, allFiles, { parts })}) TO ${sqlString(join(out, 'parts'))} (${PARQUET_OPTIONS}, PARTITION_BY (part))`],
+    filePerPartition: true,
+  },
+  'duckdb alone, one statement': {
+    statements: (out) => [
+      `COPY (SELECT * FROM read_json([${domains.flatMap((d) => d.files).map(sqlString).join(', ')}], format = 'array')) TO ${sqlString(join(out, 'alone.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+    ],
+  },
 };
 
 const work = await mkdtemp(join(os.tmpdir(), 'cdrpipe-breakdown-'));
@@ -94,8 +100,8 @@ try {
   await db.exec(lakeSql('cdr-macros.sql'));
   const cpu: Record<string, number[]> = {};
   log(`${domains.length} domains, ${rows.toLocaleString('en-US')} CDRs, threads = 1`);
-  for (let round = -1; round < arg('rounds', 3); round++) {
-    for (const [name, statements] of Object.entries(variants)) {
+  for (let round = -1; round < arg('rounds', 5); round++) {
+    for (const [name, { statements, filePerPartition }] of Object.entries(variants)) {
       const out = join(work, 'out');
       await rm(out, { recursive: true, force: true });
       await mkdir(out, { recursive: true });
@@ -104,12 +110,12 @@ try {
       });
       if (round >= 0) (cpu[name] ??= []).push(t.cpuMs / 1000);
       else {
-        // Every variant must have written every CDR (the PARTITION_BY one, one file per partition).
+        // Every variant must have written every CDR, and the lake-shaped ones one file per partition.
         const check = await db.one<{ n: number | string; files: number | string }>(
           `SELECT count(*) AS n, count(DISTINCT filename) AS files FROM read_parquet(${sqlString(join(out, '**', '*.parquet'))}, filename = true)`,
         );
         if (Number(check?.n) !== rows) throw new Error(`${name} wrote ${String(check?.n)} rows, the ${domains.length} partitions hold ${rows}`);
-        if (name.includes('PARTITION_BY') && Number(check?.files) !== domains.length) throw new Error(`${name} wrote ${String(check?.files)} files for ${domains.length} partitions`);
+        if (filePerPartition && Number(check?.files) !== domains.length) throw new Error(`${name} wrote ${String(check?.files)} files for ${domains.length} partitions`);
       }
     }
     log(round < 0 ? 'warm-up done' : `round ${round + 1} done`);

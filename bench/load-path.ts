@@ -11,6 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Db, sqlString } from '../pipeline/db/duckdb.ts';
 import { LakeWriter } from '../pipeline/lake/lake-writer.ts';
+import { countArg } from './lib/args.ts';
 import { ensurePageCorpus, type PageCorpus } from './lib/page-corpus.ts';
 
 export interface LoadPathFigures {
@@ -108,10 +109,7 @@ export async function measureLoadPath(opts: { corpus: PageCorpus; workDir: strin
   };
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const arg = (name: string, fallback: number) => countArg(process.argv, name, fallback);
 
 if (process.argv[1] && /load-path\.ts$/.test(process.argv[1])) {
   const log = (line: string) => process.stderr.write(`[load-path] ${line}\n`);

@@ -71,3 +71,16 @@ export function parseBenchArgs(argv: readonly string[], defaultOut: string): Ben
   }
   return args;
 }
+
+/**
+ * A whole-number option `--name N` of a stand-alone bench script (bench/load-path.ts,
+ * bench/load-path-breakdown.ts), `fallback` when absent; anything but a whole number >= 1 is an
+ * error, not a silent NaN.
+ */
+export function countArg(argv: readonly string[], name: string, fallback: number): number {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number >= 1, got ${JSON.stringify(argv[i + 1] ?? '')}`);
+  return v;
+}
