@@ -1,16 +1,11 @@
 #!/usr/bin/env node
-// Runs from a build (dist/) when one exists, otherwise straight from the TypeScript sources via tsx,
-// so `npx cdrpipe` works in a fresh checkout without a build step.
-import { existsSync } from 'node:fs';
+// cdrpipe runs from its TypeScript sources through tsx (a runtime dependency): jobs.config.ts is
+// TypeScript and needs tsx to load anyway, so a second, compiled copy of the code would only be
+// one more thing to keep in step. There is no build step.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'pipeline', 'cli', 'main.js');
-if (existsSync(built) && !process.env.CDRPIPE_FROM_SOURCE) {
-  await import(pathToFileURL(built).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(join(root, 'pipeline', 'cli', 'main.ts')).href);
-}
+const { register } = await import('tsx/esm/api');
+register();
+await import(pathToFileURL(join(root, 'pipeline', 'cli', 'main.ts')).href);

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { configSchema, type CdrpipeConfig, type CustomerSettings, type Plan } from './config-schema.ts';
 import { ConfigError } from '../util/errors.ts';
 
 /** The repository root (where jobs.config.ts and reports/ live). */
-export const projectRoot = resolve(new URL('../..', import.meta.url).pathname);
+export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Validates a config object; the error names the first bad field as a dotted path. */
 export function parseConfig(input: unknown, source = 'jobs.config.ts'): CdrpipeConfig {
