@@ -1,4 +1,4 @@
-import cron from 'node-cron';
+import { cronError } from '../util/cron.ts';
 import { z } from 'zod';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
@@ -87,9 +87,15 @@ export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
 export const jobSchema = z
   .object({
     task: z.enum(JOB_TASKS),
-    /** node-cron expression (5 or 6 fields), evaluated in `timeZone`. */
-    cron: z.string().min(9).refine((expr) => cron.validate(expr), {
-      error: (iss) => `not a valid cron expression: ${JSON.stringify(iss.input)} (5 fields "min hour day month weekday", e.g. "*/15 * * * *" or "0 6 1 * *")`,
+    /** Cron expression (5 or 6 fields, crontab(5) semantics, see util/cron.ts), evaluated in `timeZone`. */
+    cron: z.string().superRefine((expr, ctx) => {
+      const problem = cronError(expr);
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not a valid cron expression: ${JSON.stringify(expr)}: ${problem} (5 fields "min hour day month weekday", e.g. "*/15 * * * *" or "0 6 1 * *")`,
+        });
+      }
     }),
     /** Default: reseller.timeZone. */
     timeZone: timeZoneSchema.optional(),

@@ -1,4 +1,4 @@
-import { previousTick } from './cron-eval.ts';
+import { previousTick } from '../util/cron.ts';
 
 /**
  * The one tick to catch up on start, if any: the latest tick at or before `now` that came after

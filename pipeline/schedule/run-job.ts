@@ -6,7 +6,7 @@ import { EXIT, redact, type ExitCode } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Alerter, JobOutcome, JobProgress, TaskRegistry } from './job-types.ts';
 import { jobTimeZone } from './job-types.ts';
-import { nextTick } from './cron-eval.ts';
+import { nextTick } from '../util/cron.ts';
 import { acquireLock, LockHeldError } from './lock.ts';
 import { markAbandonedRuns, recordRunEnd, recordRunStart, type RunStatus, type RunTrigger } from './run-log.ts';
 

@@ -1,11 +1,10 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import type { EnvConfig } from '../config/env.ts';
 import type { Clock } from '../util/clock.ts';
 import { redact } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { missedTick } from './catch-up.ts';
-import { nextTick } from './cron-eval.ts';
+import { nextTick, scheduleTicks, type LiveSchedule } from '../util/cron.ts';
 import { jobTimeZone, type Alerter, type TaskRegistry } from './job-types.ts';
 import { acquireLock, LockHeldError, type HeldLock } from './lock.ts';
 import { markAbandonedRuns, registerJobs, type RunTrigger } from './run-log.ts';
@@ -21,7 +20,7 @@ export interface SchedulerOptions {
   alerter?: Alerter;
   /** Run the latest missed tick of each job once on start (default true). */
   catchUp?: boolean;
-  /** Arm node-cron timers (default true); tests drive `trigger` directly instead. */
+  /** Arm the cron timers (default true); tests drive `trigger` directly instead. */
   timers?: boolean;
 }
 
@@ -57,7 +56,7 @@ function enabledJobs(config: CdrpipeConfig) {
 /**
  * Starts the long-running scheduler: takes the single-instance lock (LockHeldError when another
  * scheduler holds it), marks runs of dead processes interrupted, queues one catch-up run per job
- * that missed a tick while nothing was running, and arms one node-cron task per enabled job.
+ * that missed a tick while nothing was running, and arms one cron schedule per enabled job.
  */
 export async function startScheduler(opts: SchedulerOptions): Promise<RunningScheduler> {
   const logger = opts.logger.child({ component: 'scheduler' });
@@ -68,7 +67,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     onStale: (o) => logger.warn({ stale: o }, 'took over a scheduler lock left by a process that is gone'),
   });
   const abort = new AbortController();
-  const tasks: ScheduledTask[] = [];
+  const tasks: LiveSchedule[] = [];
   const pending = new Set<string>();
   let chain: Promise<unknown> = Promise.resolve();
   let stopping = false;
@@ -130,21 +129,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     };
 
     if (opts.timers !== false) {
-      // node-cron's own notices (e.g. a tick missed because the event loop was blocked) go to our log.
-      cron.setLogger({
-        info: (m) => logger.debug({ source: 'node-cron' }, m),
-        warn: (m) => logger.warn({ source: 'node-cron' }, m),
-        error: (m, err) => logger.error({ source: 'node-cron', err: String(err ?? m) }, String(m)),
-        debug: (m) => logger.debug({ source: 'node-cron' }, String(m)),
-      });
       for (const j of jobs) {
-        tasks.push(
-          cron.schedule(j.cron, (ctx) => trigger(j.name, 'cron', ctx.date).then(() => undefined), {
-            timezone: j.timeZone,
-            noOverlap: true,
-            name: `cdrpipe:${j.name}`,
-          }),
-        );
+        tasks.push(scheduleTicks(j.cron, j.timeZone, (tick) => trigger(j.name, 'cron', tick).then(() => undefined)));
       }
     }
     for (const c of catchUps) {
@@ -157,8 +143,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       if (stopping) return stopped;
       stopping = true;
       logger.info({ reason }, 'scheduler stopping: no new runs; the running job finishes its current unit');
-      for (const t of tasks) await t.stop();
-      for (const t of tasks) await t.destroy();
+      for (const t of tasks) t.stop();
       abort.abort(new Error(`scheduler stopping: ${reason}`));
       await chain.catch(() => undefined);
       await lock.release();
@@ -184,7 +169,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       stopped,
     };
   } catch (err) {
-    for (const t of tasks) await t.destroy();
+    for (const t of tasks) t.stop();
     await lock.release();
     throw err;
   }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { cdrsDir, rejectsDir, statePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { Clock } from '../util/clock.ts';
-import { nextTick } from './cron-eval.ts';
+import { nextTick } from '../util/cron.ts';
 import { jobTimeZone } from './job-types.ts';
 import { lockHolder, pidIsAlive, type LockOwner } from './lock.ts';
 import { schedulerLockPath } from './run-job.ts';

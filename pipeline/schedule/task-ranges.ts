@@ -1,13 +1,13 @@
 import { addMonths, formatMonth, parseMonth, type Month } from '../util/month.ts';
-import { localParts } from './cron-eval.ts';
+import { TZDate } from '@date-fns/tz';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** The month (YYYY-MM) the wall clock shows in `timeZone` at `at`. */
 export function localMonthOf(at: Date, timeZone: string): Month {
-  const p = localParts(at, timeZone);
-  return formatMonth(p.year, p.month);
+  const local = new TZDate(at.getTime(), timeZone);
+  return formatMonth(local.getFullYear(), local.getMonth() + 1);
 }
 
 /** A half-open ingest range [from, to). */

@@ -159,7 +159,7 @@ describe('scheduler', () => {
     expect(runs[0]).toMatchObject({ runId: 'r1', status: 'interrupted' });
   });
 
-  it('arms node-cron: a per-second job fires with trigger cron and its tick, in the job time zone', async () => {
+  it('arms the cron timers: a per-second job fires with trigger cron and its tick, in the job time zone', async () => {
     const dataDir = await setup();
     const fired = gate<JobContext>();
     const config = testConfig({ every: { task: 'ingest', cron: '* * * * * *', timeZone: 'Asia/Kolkata' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromLocal, nextTick, nextTicks, previousTick } from '../../pipeline/schedule/cron-eval.ts';
+import { cronError, nextTick, nextTicks, previousTick } from '../../pipeline/util/cron.ts';
 import { missedTick } from '../../pipeline/schedule/catch-up.ts';
 
 const NY = 'America/New_York';
@@ -22,10 +22,11 @@ describe('cron evaluation in a time zone', () => {
     expect(iso(previousTick('0 6 1 * *', NY, new Date('2026-12-01T10:59:59Z')))).toBe('2026-11-01T11:00:00.000Z');
   });
 
-  it('skips a wall time inside the spring-forward gap (2026-03-08 America/New_York)', () => {
-    expect(iso(nextTick('30 2 * * *', NY, new Date('2026-03-07T12:00:00Z')))).toBe('2026-03-09T06:30:00.000Z');
-    expect(iso(previousTick('30 2 * * *', NY, new Date('2026-03-09T00:00:00Z')))).toBe('2026-03-07T07:30:00.000Z');
-    expect(fromLocal({ year: 2026, month: 3, day: 8, hour: 2, minute: 30, second: 0 }, NY)).toBeUndefined();
+  it('runs a fixed wall time inside the spring-forward gap right after the gap (2026-03-08 America/New_York)', () => {
+    // 02:30 does not exist that night: the daily job runs at 03:00 EDT rather than not at all.
+    expect(iso(nextTick('30 2 * * *', NY, new Date('2026-03-07T12:00:00Z')))).toBe('2026-03-08T07:00:00.000Z');
+    expect(iso(nextTick('30 2 * * *', NY, new Date('2026-03-08T07:00:00Z')))).toBe('2026-03-09T06:30:00.000Z');
+    expect(iso(previousTick('30 2 * * *', NY, new Date('2026-03-09T00:00:00Z')))).toBe('2026-03-08T07:00:00.000Z');
     // Hourly ticks jump from 01:00 EST straight to 03:00 EDT: one real hour apart.
     expect(nextTicks('0 * * * *', NY, new Date('2026-03-08T05:30:00Z'), 3).map(iso)).toEqual([
       '2026-03-08T06:00:00.000Z',
@@ -34,15 +35,28 @@ describe('cron evaluation in a time zone', () => {
     ]);
   });
 
-  it('fires a repeated wall time once, at its first occurrence (2026-11-01 America/New_York)', () => {
+  it('fires a repeated fixed wall time once, and a wildcard hour every real hour (2026-11-01 America/New_York)', () => {
     expect(iso(nextTick('30 1 * * *', NY, new Date('2026-10-31T12:00:00Z')))).toBe('2026-11-01T05:30:00.000Z');
     expect(iso(nextTick('30 1 * * *', NY, new Date('2026-11-01T05:30:00Z')))).toBe('2026-11-02T06:30:00.000Z');
+    expect(iso(previousTick('30 1 * * *', NY, new Date('2026-11-01T06:45:00Z')))).toBe('2026-11-01T05:30:00.000Z');
     expect(nextTicks('0 * * * *', NY, new Date('2026-11-01T04:30:00Z'), 3).map(iso)).toEqual([
       '2026-11-01T05:00:00.000Z', // 01:00 EDT
-      '2026-11-01T07:00:00.000Z', // 02:00 EST (01:00 EST is the repeat, skipped)
-      '2026-11-01T08:00:00.000Z',
+      '2026-11-01T06:00:00.000Z', // 01:00 EST, the repeated hour: an hourly job still runs every hour
+      '2026-11-01T07:00:00.000Z',
     ]);
-    expect(iso(previousTick('30 1 * * *', NY, new Date('2026-11-01T06:45:00Z')))).toBe('2026-11-01T05:30:00.000Z');
+  });
+
+  it('fires on a day matching either day-of-month or day-of-week when both are restricted, as crontab(5)', () => {
+    // 2026-11-06 is a Friday, the first after 2026-11-01; the 13th is a Friday too.
+    expect(nextTicks('0 0 13 * FRI', 'UTC', new Date('2026-11-01T00:00:00Z'), 3).map(iso)).toEqual([
+      '2026-11-06T00:00:00.000Z',
+      '2026-11-13T00:00:00.000Z',
+      '2026-11-20T00:00:00.000Z',
+    ]);
+    expect(nextTicks('0 0 1 * MON', 'UTC', new Date('2026-11-26T00:00:00Z'), 2).map(iso)).toEqual([
+      '2026-11-30T00:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+    ]);
   });
 
   it('handles 6-field expressions, names and the last day of the month', () => {
@@ -53,6 +67,9 @@ describe('cron evaluation in a time zone', () => {
 
   it('rejects a bad expression naming it', () => {
     expect(() => nextTick('61 * * * *', NY, new Date())).toThrow(/bad cron expression "61 \* \* \* \*"/);
+    expect(cronError('61 * * * *')).toMatch(/minute/);
+    expect(cronError('* * *')).toMatch(/5 fields/);
+    expect(cronError('*/15 * * * *')).toBeUndefined();
   });
 });
 
