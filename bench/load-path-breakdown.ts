@@ -43,7 +43,7 @@ function without(sql: string, piece: string, by: string): string {
 
 const log = (line: string) => process.stderr.write(`[breakdown] ${line}\n`);
 const corpus = await ensurePageCorpus(
-  { cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'), seed: BENCH_SEED, domains: domainsFor(LOAD_PATH_ROWS.issue), targetRows: LOAD_PATH_ROWS.issue, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
+  { cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'), seed: BENCH_SEED, domains: domainsFor(LOAD_PATH_ROWS.full), targetRows: LOAD_PATH_ROWS.full, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
   log,
 );
 const domains = corpus.domains.slice(0, arg('domains', 40));
