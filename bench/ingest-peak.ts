@@ -1,7 +1,7 @@
 /**
  * One backfill of a simulated month at any size, measured as the `memory` scenario measures it
  * (simulator and ingest in separate processes, concurrency 8, peak RSS = the ingest process's
- * VmHWM), but once: the issue's 10-million-CDR figure without the harness's three runs per size.
+ * VmHWM), but once: a 10-million-CDR figure without the harness's three runs per size.
  *
  *   npx tsx bench/ingest-peak.ts [--rows 10000000] [--concurrency 8]
  */

@@ -1,7 +1,7 @@
 /**
  * Where the load path's time goes, against DuckDB alone: the lake's row statement (plain SQL,
  * as the lake writer runs it for a fresh partition) and variants of it that leave out work the
- * contract requires, all on one connection with threads = 1 so that CPU seconds compare
+ * lake's schema requires (the raw record, one file per partition), all on one connection with threads = 1 so that CPU seconds compare
  * like for like (no lane or thread scheduling in the figures).
  *
  *   npx tsx bench/load-path-breakdown.ts [--domains 40] [--rounds 5]
@@ -43,7 +43,7 @@ function without(sql: string, piece: string, by: string): string {
 
 const log = (line: string) => process.stderr.write(`[breakdown] ${line}\n`);
 const corpus = await ensurePageCorpus(
-  { cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'), seed: BENCH_SEED, domains: domainsFor(LOAD_PATH_ROWS.issue), targetRows: LOAD_PATH_ROWS.issue, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
+  { cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'), seed: BENCH_SEED, domains: domainsFor(LOAD_PATH_ROWS.full), targetRows: LOAD_PATH_ROWS.full, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
   log,
 );
 const domains = corpus.domains.slice(0, arg('domains', 40));

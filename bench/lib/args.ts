@@ -10,14 +10,14 @@ export interface BenchArgs {
   out: string;
   /** Keep scratch directories for inspection. */
   keep: boolean;
-  /** Use issue 7's full default sizes instead of the reduced ones that fit a few minutes. */
+  /** Use the full sizes instead of the reduced ones that fit a few minutes. */
   full: boolean;
   help: boolean;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [--scale N] [--full] [--only NAME[,NAME]] [--runs N] [--out FILE] [--keep]
   --scale N   multiply the default sizes; default 1
-  --full      start from issue 7's sizes (1M, 500k, 0.5M/2M, 2M CDRs) instead of the reduced
+  --full      start from the full sizes (1M, 500k, 0.5M/2M, 2M CDRs) instead of the reduced
               defaults that keep a run within minutes on 2 cores; --full --scale 5 = the large sizes
   --only NAME run only these scenarios (repeatable or comma-separated)
   --runs N    measured runs per figure after one warm-up; default 3 (minimum 3)

@@ -35,7 +35,7 @@ export interface RequestTally {
 }
 
 /**
- * The fewest requests that read one domain-month completely, by issue 7's definition: one count
+ * The fewest requests that read one domain-month completely, by the bench's definition: one count
  * call for the month, one count call per window a split produces, and ceil(rows / pageSize) list
  * calls per final window (a counted window needs no trailing empty page).
  */

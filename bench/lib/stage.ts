@@ -11,8 +11,8 @@ export class StageMissing extends Error {
 
 /**
  * Imports a pipeline module by its path from the repository root and checks it exports what the
- * scenario calls. Stages are built in parallel: a missing one makes the scenario report
- * "skipped: <reason>" instead of failing the whole bench.
+ * scenario calls. A stage that is missing or does not load (a checkout mid-change) makes the
+ * scenario report "skipped: <reason>" instead of failing the whole bench.
  */
 export async function loadStage<T>(relPath: string, exportNames: readonly string[]): Promise<T> {
   const abs = fileURLToPath(new URL(relPath, `file://${repoRoot}/`));

@@ -35,7 +35,7 @@ export interface Target {
 export interface BenchContext {
   /** Multiplies the default sizes. */
   scale: number;
-  /** Start from issue 7's sizes rather than the reduced defaults. */
+  /** Start from the full sizes rather than the reduced defaults. */
   full: boolean;
   /** Measured runs per figure (after one warm-up); at least 3. */
   runs: number;

@@ -17,8 +17,8 @@ import { info, ratioRow } from '../lib/targets.ts';
 import type { Scenario } from '../lib/types.ts';
 import { domainsFor, notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
-/** Issue 7: 2,000,000 CDRs (10M with --scale 5); domains grow with rows (200 per 1M). */
-export const ANALYST_ROWS: SizeSpec = { issue: 2_000_000, reduced: 200_000 };
+/** Full size: 2,000,000 CDRs (10M with --scale 5); domains grow with rows (200 per 1M). */
+export const ANALYST_ROWS: SizeSpec = { full: 2_000_000, reduced: 200_000 };
 
 const NAME = 'analyst-queries';
 const TARGET_MODEL = 'usage_monthly';

@@ -8,8 +8,8 @@ import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
 import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 import { loadConfig } from '../../pipeline/config/load-config.ts';
 
-/** Issue 7: 200 domains, about 500,000 CDRs (2,500 per domain-month, kept when sizes shrink). */
-export const EXTRACTION_ROWS: SizeSpec = { issue: 500_000, reduced: 50_000 };
+/** Full size: 200 domains, about 500,000 CDRs (2,500 per domain-month, kept when sizes shrink). */
+export const EXTRACTION_ROWS: SizeSpec = { full: 500_000, reduced: 50_000 };
 export const EXTRACTION_DEFAULTS = { rowsPerDomain: 2_500, latencyMs: 25, concurrency: 8, pullerDomains: 5 } as const;
 
 /** Rows and domains of scenarios 2 and 3 at this run's size. */

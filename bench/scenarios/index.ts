@@ -6,5 +6,5 @@ import { memory } from './memory.ts';
 import { reports } from './reports.ts';
 import { analystQueries } from './analyst-queries.ts';
 
-/** Every scenario, in the order of issue 7 (and of the results table). */
+/** Every scenario, in the order of the results table. */
 export const SCENARIOS: readonly Scenario[] = [loadPath, extraction, faults, memory, reports, analystQueries];

@@ -6,9 +6,9 @@ import { checkRow, info, limitRow, ratioRow } from '../lib/targets.ts';
 import type { BenchContext, BenchRow, Scenario } from '../lib/types.ts';
 import { domainsFor, notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
-/** Issue 7: 0.5M and 2M CDRs (2.5M and 10M with --scale 5); both sizes over the same domains. */
-export const MEMORY_SMALL: SizeSpec = { issue: 500_000, reduced: 25_000 };
-export const MEMORY_LARGE: SizeSpec = { issue: 2_000_000, reduced: 100_000 };
+/** Full size: 0.5M and 2M CDRs (2.5M and 10M with --scale 5); both sizes over the same domains. */
+export const MEMORY_SMALL: SizeSpec = { full: 500_000, reduced: 25_000 };
+export const MEMORY_LARGE: SizeSpec = { full: 2_000_000, reduced: 100_000 };
 export const MEMORY_DEFAULTS = { concurrency: 8 } as const;
 
 const NAME = 'memory';

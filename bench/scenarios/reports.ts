@@ -24,8 +24,8 @@ import { checkRow, info, limitRow } from '../lib/targets.ts';
 import type { BenchRow, Scenario } from '../lib/types.ts';
 import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
-/** Issue 7: 1,000 customer domains; 200 CDRs per domain-month (a small reseller's customers). */
-export const REPORTS_DOMAINS: SizeSpec = { issue: 1000, reduced: 100 };
+/** Full size: 1,000 customer domains; 200 CDRs per domain-month (a small reseller's customers). */
+export const REPORTS_DOMAINS: SizeSpec = { full: 1000, reduced: 100 };
 export const REPORTS_DEFAULTS = { rowsPerDomain: 200, sampleEvery: 10 } as const;
 
 const NAME = 'reports';

@@ -80,7 +80,7 @@ serveWorker({
     }
     return out;
   },
-  /** Issue 7's minimum request count for reading [from, to) (one UTC month) of the given domains. */
+  /** The minimum request count for reading [from, to) (one UTC month) of the given domains. */
   minimumRequests: async (p: { from: Date; to: Date; domains?: string[]; rowBudget: number; pageSize: number; minWindowMinutes: number }) => {
     const s = running();
     if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('minimumRequests expects one UTC month');
