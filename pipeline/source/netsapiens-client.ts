@@ -138,7 +138,7 @@ export class NetSapiensClient implements CdrSource {
     });
   }
 
-  /** The server's own count of the window (its datetime-end may be inclusive; see docs/readme/client.md). */
+  /** The server's own count of the window (its datetime-end may be inclusive; see docs/client.md). */
   async countCdrs(domain: string, window: TimeWindow, opts?: CallOptions): Promise<CdrCount> {
     return this.transport.request({
       method: 'GET',

@@ -1,7 +1,7 @@
 /**
  * `cdrpipe reconcile --month YYYY-MM`: per domain, for the domain's own local month, the lake
  * against the API's /cdrs/count, plus duplicates, rejects, open anomalies and billed totals.
- * Every figure is defined in docs/readme/reconcile.md.
+ * Every figure is defined in docs/reconcile.md.
  *
  * Like with like: the lake window is half-open [local 1st 00:00, next local 1st 00:00) on
  * start_time. Servers differ on whether datetime-end is inclusive (the simulator's is: `<=`), so
