@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,7 +11,7 @@ import { deliver, type DeliveryItem } from '../../pipeline/deliver/deliver.ts';
 import type { MailTransport } from '../../pipeline/deliver/mail-transport.ts';
 import { createOutboxTransport } from '../../pipeline/deliver/outbox-transport.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
-import { outboxDir } from '../../pipeline/lake/layout.ts';
+import { outboxDir, warehousePath } from '../../pipeline/lake/layout.ts';
 import { runReports, type RunReportsOptions } from '../../pipeline/report/run-reports.ts';
 import { formatStatus, gatherStatus } from '../../pipeline/schedule/status-report.ts';
 import { recordAnomaly, resolveAnomaliesWithin } from '../../pipeline/state/anomalies.ts';
@@ -20,7 +20,7 @@ import { FixedClock } from '../../pipeline/util/clock.ts';
 import { ConfigError, exitCodeOf } from '../../pipeline/util/errors.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { isDnsHostName, mailAddressProblem } from '../../pipeline/util/mail-address.ts';
-import { DOMAINS, makeScenario, removeScenarios, scenarioCalls, scenarioConfig, scenarioDir, type Scenario } from '../report/fixtures/scenario.ts';
+import { DOMAINS, makeScenario, removeScenarios, scenarioConfig, scenarioDir, type Scenario } from '../report/fixtures/scenario.ts';
 import { startSmtpSink, type SmtpSink } from '../report/fixtures/smtp-sink.ts';
 import { syntheticCalls } from '../report/fixtures/warehouse-fixture.ts';
 
@@ -49,11 +49,24 @@ function smtp(): MailTransport {
   return t;
 }
 
+let hostileWarehouse: string | undefined;
+
+/** The scenario's customers with few calls each, plus the hostile domain; the warehouse is built once per file. */
 async function hostileScenario(): Promise<Scenario> {
-  return makeScenario({
-    domains: [...DOMAINS, { domain: HOSTILE_DOMAIN, description: 'Victim Ltd', time_zone: 'UTC' }],
-    calls: [...scenarioCalls(), ...syntheticCalls({ domain: HOSTILE_DOMAIN, month: '2026-10', count: 12, seed: 7 })],
-  });
+  const s = await makeScenario();
+  if (!hostileWarehouse) {
+    const built = await makeScenario({
+      domains: [...DOMAINS, { domain: HOSTILE_DOMAIN, description: 'Victim Ltd', time_zone: 'UTC' }],
+      calls: [
+        ...syntheticCalls({ domain: 'acme.example', month: '2026-10', count: 20, seed: 1 }),
+        ...syntheticCalls({ domain: 'globex.example', month: '2026-10', count: 10, seed: 3 }),
+        ...syntheticCalls({ domain: HOSTILE_DOMAIN, month: '2026-10', count: 12, seed: 7 }),
+      ],
+    });
+    hostileWarehouse = warehousePath(built.dataDir);
+  }
+  await copyFile(hostileWarehouse, warehousePath(s.dataDir));
+  return s;
 }
 
 function run(s: Scenario, extra: Partial<RunReportsOptions> = {}) {
