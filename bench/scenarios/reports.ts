@@ -14,6 +14,7 @@ import { queryCustomerMonth, queryDomains } from '../../pipeline/report/warehous
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
+import { toMailbox } from '../../pipeline/util/mail-address.ts';
 import { BENCH_MONTH, BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
 import { buildLakeFixture } from '../lib/lake-fixture.ts';
 import { ensurePageCorpus } from '../lib/page-corpus.ts';
@@ -122,7 +123,7 @@ export const reports: Scenario = {
                       domain: m.domain,
                       month: BENCH_MONTH,
                       recipient: m.to,
-                      mail: { from: env.mailFrom, to: m.to, subject: m.subject, html: m.html, text: m.text, attachments: [{ filename: m.csvName, content: m.csv, contentType: 'text/csv; charset=utf-8' }] },
+                      mail: { from: toMailbox(env.mailFrom, 'MAIL_FROM'), to: toMailbox(m.to, 'recipient'), subject: m.subject, html: m.html, text: m.text, attachments: [{ filename: m.csvName, content: m.csv, contentType: 'text/csv; charset=utf-8' }] },
                     },
                   ],
                   { dataDir, transport, force: true, clock, logger: silentLogger() },

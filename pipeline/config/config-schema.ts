@@ -1,5 +1,6 @@
 import { cronError } from '../util/cron.ts';
 import { z } from 'zod';
+import { mailAddressProblem } from '../util/mail-address.ts';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
 export const timeZoneSchema = z.string().refine(
@@ -19,6 +20,22 @@ export const decimalSchema = z
   .union([z.string(), z.number().int()])
   .transform((v) => String(v))
   .refine((v) => /^\d+(\.\d+)?$/.test(v), { error: 'must be a non-negative decimal written as text, e.g. "0.0125"' });
+
+/** Exactly one RFC 5321 address, e.g. ops@acme.example (no name, no list). */
+export const mailAddressSchema = z.string().superRefine((v, ctx) => {
+  const problem = mailAddressProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The placeholder host a `{domain}` recipient is checked with: the real name is checked per domain at send time. */
+export const DOMAIN_PLACEHOLDER_HOST = 'domain.example';
+
+/** One recipient address in which `{domain}` may stand for the customer's domain name. */
+export const recipientTemplateSchema = z.string().superRefine((v, ctx) => {
+  const filled = v.replaceAll('{domain}', DOMAIN_PLACEHOLDER_HOST);
+  const problem = mailAddressProblem(filled);
+  if (problem) ctx.addIssue({ code: 'custom', message: filled === v ? problem : `${problem} (reading {domain} as ${DOMAIN_PLACEHOLDER_HOST})` });
+});
 
 /** Rating rule for calls without a deck lookup (inbound, toll-free inbound). */
 export const flatRuleSchema = z.object({
@@ -47,8 +64,11 @@ export type Plan = z.infer<typeof planSchema>;
 
 export const customerSchema = z.object({
   plan: z.string().min(1).optional(),
-  /** `{domain}` is replaced by the customer's domain name. */
-  recipients: z.array(z.string().min(3)).optional(),
+  /**
+   * One address per entry; `{domain}` is replaced by the customer's domain name, and a domain
+   * name that is not a DNS host name gives no recipient (an anomaly says so).
+   */
+  recipients: z.array(recipientTemplateSchema).optional(),
   includedMinutes: z.number().int().min(0).optional(),
   displayName: z.string().optional(),
   /** Overrides the time zone reported by the PBX for this domain. */
@@ -120,9 +140,9 @@ export const configSchema = z.object({
     name: z.string().min(1).default('Your VoIP provider'),
     timeZone: timeZoneSchema.default('America/New_York'),
     /** The billing team: gets the all-domains billing report and reconciliation alerts. */
-    billingEmails: z.array(z.string()).default([]),
+    billingEmails: z.array(mailAddressSchema).default([]),
     /** Gets job-failure alerts from the scheduler. */
-    operatorEmail: z.string().optional(),
+    operatorEmail: mailAddressSchema.optional(),
   }),
   ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
   plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../util/errors.ts';
+import { mailAddressProblem } from '../util/mail-address.ts';
 
 /** How the client authenticates: a static key, or the OAuth2 password grant. */
 export type AuthConfig =
@@ -26,7 +27,14 @@ const envSchema = z.object({
   NS_PASSWORD: nonEmpty.optional(),
   CDRPIPE_DATA_DIR: nonEmpty.optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be smtp://… or smtps://…' }).optional(),
-  MAIL_FROM: z.email({ error: 'must be an email address' }).optional(),
+  // Exactly one address (no name, no list): the mailer would otherwise read several senders.
+  MAIL_FROM: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = mailAddressProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `must be exactly one address such as reports@example.com: ${problem}` });
+    })
+    .optional(),
 });
 
 /** Reads the contract's environment variables; empty strings count as unset. Never echoes secret values. */

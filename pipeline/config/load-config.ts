@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { configSchema, type CdrpipeConfig, type CustomerSettings, type Plan } from './config-schema.ts';
 import { ConfigError } from '../util/errors.ts';
+import { resolveRecipients, type DroppedRecipient } from './resolve-recipients.ts';
 
 /** The repository root (where jobs.config.ts and reports/ live). */
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -33,13 +34,16 @@ export async function loadConfig(path?: string): Promise<CdrpipeConfig> {
   return parseConfig(mod.default, abs);
 }
 
-/** A domain's effective settings: its own entry over the defaults, with `{domain}` filled in. */
+/**
+ * A domain's effective settings: its own entry over the defaults, with `{domain}` filled in.
+ * `recipients` holds only valid single addresses; entries that gave none are in `droppedRecipients`.
+ */
 export function customerFor(config: CdrpipeConfig, domain: string): Required<Pick<CustomerSettings, 'plan' | 'recipients'>> &
-  CustomerSettings & { planDef: Plan } {
+  CustomerSettings & { planDef: Plan; droppedRecipients: DroppedRecipient[] } {
   const merged = { ...config.customers.defaults, ...(config.customers.domains[domain] ?? {}) };
   const plan = merged.plan ?? Object.keys(config.plans)[0]!;
-  const recipients = (merged.recipients ?? []).map((r) => r.replaceAll('{domain}', domain));
-  return { ...merged, plan, recipients, planDef: config.plans[plan]! };
+  const { recipients, dropped } = resolveRecipients(merged.recipients ?? [], domain);
+  return { ...merged, plan, recipients, droppedRecipients: dropped, planDef: config.plans[plan]! };
 }
 
 /** Resolves a path in the config (e.g. a rate deck) against the project root. */

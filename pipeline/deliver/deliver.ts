@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { redact } from '../util/errors.ts';
+import { mailAddressProblem } from '../util/mail-address.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
 import { claimSend, decideSend, keyOf, markDelivered, markFailed, readSends, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
@@ -54,6 +55,18 @@ function errorText(err: unknown): string {
   return redact(base + code);
 }
 
+/** Why an item cannot go out: its recipient is not exactly one address, or the message is addressed elsewhere. */
+function recipientProblem(item: DeliveryItem): string | undefined {
+  const problem = mailAddressProblem(item.recipient);
+  if (problem) return `recipient ${problem}; nothing sent`;
+  if (item.mail.to.address !== item.recipient) return `the message is addressed to ${JSON.stringify(item.mail.to.address)}, not to the recipient ${JSON.stringify(item.recipient)}; nothing sent`;
+  return undefined;
+}
+
+/**
+ * Delivers each item once per (report, domain, month, recipient); an item whose recipient is not
+ * exactly one valid address fails without being sent or logged as sent.
+ */
 export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptions): Promise<DeliverySummary> {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...opts.retry };
   const force = opts.force ?? false;
@@ -70,6 +83,12 @@ export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptio
       limit(async (): Promise<DeliveryOutcome> => {
         const key: SendKey = { report: item.report, domain: item.domain, month: item.month, recipient: item.recipient };
         if (opts.signal?.aborted) return { ...key, outcome: 'failed', reason: 'interrupted before sending' };
+        const unfit = recipientProblem(item);
+        if (unfit) {
+          // Nothing is claimed or handed over: a message without exactly one valid recipient is never sent.
+          opts.logger.error({ ...key, err: unfit }, 'mail not sent');
+          return { ...key, outcome: 'failed', reason: unfit };
+        }
         const rules = { force, transportKind: opts.transport.kind };
         const seen = snapshot.get(keyOf(key));
         let claim: { decision: SendDecision; row: SendRow | undefined } = { decision: decideSend(seen, rules), row: seen };

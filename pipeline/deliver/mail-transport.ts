@@ -1,4 +1,7 @@
 /** What delivery needs from a mail transport: send one message, tell what the server said, close. */
+import { toMailbox, type Mailbox } from '../util/mail-address.ts';
+
+export type { Mailbox };
 
 export interface MailAttachment {
   filename: string;
@@ -8,8 +11,9 @@ export interface MailAttachment {
 
 /** One message to one recipient (each recipient gets its own message and its own send-log row). */
 export interface OutgoingMail {
-  from: string;
-  to: string;
+  /** Mailbox objects, never strings: nodemailer splits a string at commas into several addresses. */
+  from: Mailbox;
+  to: Mailbox;
   subject: string;
   html: string;
   text: string;
@@ -36,4 +40,28 @@ export interface MailTransport {
   readonly description: string;
   send(mail: OutgoingMail, signal?: AbortSignal): Promise<SendResult>;
   close(): Promise<void>;
+}
+
+/**
+ * The message as handed to nodemailer: the addresses re-checked (a transport is the last point
+ * before a recipient is added) and the SMTP envelope set to exactly the one recipient, so no
+ * header parsing can widen it. Throws InvalidMailAddressError for an address that is not one.
+ */
+export function toNodemailerMessage(mail: OutgoingMail) {
+  const from = toMailbox(mail.from.address, 'sender');
+  const to = toMailbox(mail.to.address, 'recipient');
+  return {
+    ...mail,
+    from: { name: mail.from.name, address: from.address },
+    to: [{ name: mail.to.name, address: to.address }],
+    envelope: { from: from.address, to: [to.address] },
+  };
+}
+
+/** Throws unless the envelope the library built has exactly the one intended recipient. */
+export function assertSingleRecipient(envelope: { to?: unknown } | undefined, mail: OutgoingMail): void {
+  const to = envelope?.to;
+  if (!Array.isArray(to) || to.length !== 1 || to[0] !== mail.to.address) {
+    throw new Error(`the message to ${JSON.stringify(mail.to.address)} was built for ${JSON.stringify(to ?? [])}: not delivered`);
+  }
 }

@@ -1,7 +1,7 @@
 /** SMTP delivery through a pooled, rate-limited nodemailer transport built from SMTP_URL. */
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import type { MailTransport, OutgoingMail, SendResult } from './mail-transport.ts';
+import { toNodemailerMessage, type MailTransport, type OutgoingMail, type SendResult } from './mail-transport.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -61,8 +61,9 @@ export function createSmtpTransport(smtpUrl: string, opts: SmtpTransportOptions 
     description: `${options.secure ? 'smtps' : 'smtp'}://${options.host}:${options.port}`,
     async send(mail: OutgoingMail, signal?: AbortSignal): Promise<SendResult> {
       signal?.throwIfAborted();
-      const info = await transporter.sendMail({ ...mail, to: [mail.to] });
-      if (info.rejected.length > 0 || info.accepted.length === 0) {
+      const info = await transporter.sendMail(toNodemailerMessage(mail));
+      const accepted = (info.accepted as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
+      if (info.rejected.length > 0 || accepted.length !== 1 || accepted[0] !== mail.to.address) {
         const err = new Error(`the server did not accept the recipient: ${String(info.response ?? '')}`) as Error & { responseCode?: number };
         err.responseCode = 550;
         throw err;

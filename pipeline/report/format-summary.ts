@@ -11,6 +11,7 @@ export function formatReportSummary(s: ReportRunSummary): string {
     lines.push(`  ${what}: ${r.empty ? 'no calls' : `${r.calls} calls, ${r.chargeDisplay}`}; html ${size}; ${pathToFileURL(r.files.html).href}`);
   }
   for (const f of s.renderFailures) lines.push(`  FAILED to render ${f.domain}: ${f.error}`);
+  for (const r of s.droppedRecipients) lines.push(`  recipient left out for ${JSON.stringify(r.domain)}: ${r.reason} (an anomaly in cdrpipe status)`);
   if (s.noRecipients.length > 0) lines.push(`  no recipients configured (not sent): ${s.noRecipients.join(', ')}`);
   if (s.failedDataTests.length > 0) lines.push(`  warehouse data tests failed (sending refused): ${s.failedDataTests.join(', ')}`);
   const d = s.delivery;

@@ -8,17 +8,20 @@ import { join } from 'node:path';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import type { EnvConfig } from '../config/env.ts';
 import { customerFor } from '../config/load-config.ts';
+import type { DroppedRecipient } from '../config/resolve-recipients.ts';
 import { Db } from '../db/duckdb.ts';
 import { createTransportFromEnv } from '../deliver/create-transport.ts';
 import { deliver, type DeliveryItem, type DeliverySummary } from '../deliver/deliver.ts';
 import type { MailTransport } from '../deliver/mail-transport.ts';
+import { noteDroppedRecipients } from '../deliver/recipient-anomalies.ts';
 import type { RetryOptions } from '../deliver/retry.ts';
 import { encodePartitionValue } from '../lake/partition-path.ts';
 import { reportsDir, warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import { assertWarehouseTestsPass, DataTestFailedError } from '../transform/data-tests.ts';
 import type { Clock } from '../util/clock.ts';
-import { UsageError } from '../util/errors.ts';
+import { ConfigError, UsageError } from '../util/errors.ts';
+import { mailAddressProblem } from '../util/mail-address.ts';
 import type { Logger } from '../util/logger.ts';
 import { isMonth } from '../util/month.ts';
 import { buildBillingCsv, buildBillingSummaryView, type ReconciliationRow } from './billing-summary-view.ts';
@@ -63,7 +66,10 @@ export interface RenderedReport {
   htmlBytes: number;
   /** Over Gmail's ~102 KB clipping limit. */
   clipped: boolean;
+  /** Each exactly one address. */
   recipients: string[];
+  /** Configured entries that gave this domain no address (e.g. `usage@{domain}` for a name that is not a DNS host name). */
+  droppedRecipients: DroppedRecipient[];
   empty: boolean;
   calls: string;
   billableSeconds: string;
@@ -82,6 +88,8 @@ export interface ReportRunSummary {
   renderFailures: { domain: string; error: string }[];
   /** Domains with no recipients configured: rendered, not sent. */
   noRecipients: string[];
+  /** Configured recipient entries that gave a domain no address (each also an anomaly in state). */
+  droppedRecipients: ({ domain: string } & DroppedRecipient)[];
   /** Blocking data-test failures found in the warehouse (sending is refused when any). */
   failedDataTests: string[];
   delivery: DeliverySummary | undefined;
@@ -193,6 +201,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
           htmlBytes,
           clipped: htmlBytes > GMAIL_CLIP_BYTES,
           recipients: c.recipients,
+          droppedRecipients: c.droppedRecipients,
           empty: view.empty,
           calls: view.raw.calls,
           billableSeconds: view.raw.billableSeconds,
@@ -234,6 +243,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       htmlBytes: billingBytes,
       clipped: billingBytes > GMAIL_CLIP_BYTES,
       recipients: config.reseller.billingEmails,
+      droppedRecipients: [],
       empty: billingRows.length === 0,
       calls: billingRows.reduce((s, r) => s + BigInt(r.calls), 0n).toString(),
       billableSeconds: billingRows.reduce((s, r) => s + BigInt(r.billable_s), 0n).toString(),
@@ -252,12 +262,20 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     reports: pending.map((p) => p.rendered),
     renderFailures,
     noRecipients: pending.filter((p) => p.rendered.recipients.length === 0).map((p) => p.rendered.domain),
+    droppedRecipients: pending.flatMap((p) => p.rendered.droppedRecipients.map((r) => ({ domain: p.rendered.domain, ...r }))),
     failedDataTests: failedTests,
     delivery: undefined,
     rows: pending.filter((p) => p.rendered.report === 'monthly-usage').reduce((s, p) => s + p.rendered.csvRows, 0),
     failed: renderFailures.length > 0,
   };
+  for (const r of summary.droppedRecipients) logger.warn({ domain: r.domain, recipient: r.template, reason: r.reason }, 'report recipient left out');
+  const customerReports = pending.filter((p) => p.rendered.report === 'monthly-usage');
+  await noteDroppedRecipients(dataDir, month, customerReports.map((p) => ({ domain: p.rendered.domain, dropped: p.rendered.droppedRecipients })), clock);
   if (mode !== 'send') return summary;
+
+  const fromProblem = mailAddressProblem(opts.env.mailFrom);
+  if (fromProblem) throw new ConfigError(`environment variable MAIL_FROM ${fromProblem}`, 'MAIL_FROM');
+  const from = { name: '', address: opts.env.mailFrom };
 
   if (failedTests.length > 0) {
     throw new Error(
@@ -280,8 +298,9 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
         month,
         recipient,
         mail: {
-          from: opts.env.mailFrom,
-          to: recipient,
+          from,
+          // An object, not a string: the mailer never splits it, and delivery re-checks it.
+          to: { name: '', address: recipient },
           subject: p.email.subject,
           html: p.email.html,
           text: p.email.text,

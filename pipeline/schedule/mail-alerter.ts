@@ -2,6 +2,7 @@ import type { EnvConfig } from '../config/env.ts';
 import type { MailTransport } from '../deliver/mail-transport.ts';
 import { createTransportFromEnv } from '../deliver/create-transport.ts';
 import type { Clock } from '../util/clock.ts';
+import { mailAddressProblem, toMailbox } from '../util/mail-address.ts';
 import type { AlertMessage, Alerter } from './job-types.ts';
 
 function escapeHtml(s: string): string {
@@ -17,14 +18,18 @@ export function createMailAlerter(args: { env: EnvConfig; dataDir: string; clock
   const open = args.transport ?? (() => createTransportFromEnv(args.env, args.dataDir, args.clock));
   return {
     async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
+      // Config validation already refuses a bad address; this keeps a list from ever being one string.
+      const bad = message.to.map(mailAddressProblem).filter((p): p is string => p !== undefined);
+      const good = message.to.filter((to) => mailAddressProblem(to) === undefined);
+      const from = toMailbox(args.env.mailFrom, 'MAIL_FROM');
       const transport = open();
       try {
         const day = args.clock.now().toISOString().slice(0, 10);
-        for (const to of message.to) {
+        for (const to of good) {
           await transport.send(
             {
-              from: args.env.mailFrom,
-              to,
+              from,
+              to: toMailbox(to),
               subject: message.subject,
               text: message.text,
               html: `<pre style="font-family: ui-monospace, monospace">${escapeHtml(message.text)}</pre>`,
@@ -37,6 +42,7 @@ export function createMailAlerter(args: { env: EnvConfig; dataDir: string; clock
       } finally {
         await transport.close();
       }
+      if (bad.length > 0) throw new Error(`alert recipient ${bad.join('; ')}: not sent (fix reseller.operatorEmail / reseller.billingEmails)`);
     },
   };
 }

@@ -309,7 +309,11 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
     `rejects:   ${Number.isNaN(s.rejects.rows) ? '?' : s.rejects.rows} records in ${s.rejects.files} files`,
     `anomalies: ${s.anomalies.open} open`,
   );
-  for (const a of s.anomalies.recent) lines.push(`  ${a.domain} ${a.kind} [${a.windowStart}, ${a.windowEnd}) expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? `: ${a.detail}` : ''}`);
+  for (const a of s.anomalies.recent) {
+    // Counts belong to completeness anomalies; a dropped recipient has none.
+    const counts = a.expected === null && a.got === null ? '' : ` expected ${a.expected ?? '?'} got ${a.got ?? '?'}`;
+    lines.push(`  ${a.domain} ${a.kind} [${a.windowStart}, ${a.windowEnd})${counts}${a.detail ? `: ${a.detail}` : ''}`);
+  }
   const by = Object.entries(s.unsent.byStatus).map(([k, v]) => `${v} ${k}`).join(', ');
   lines.push(`unsent reports: ${s.unsent.count}${by ? ` (${by})` : ''}`);
   for (const u of s.unsent.recent) lines.push(`  ${u.month} ${u.report} ${u.domain} -> ${u.recipient}: ${u.status}${u.error ? ` (${u.error})` : ''}`);

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
 
-export const ANOMALY_KINDS = ['count-mismatch', 'write-mismatch'] as const;
+/** Completeness problems found by ingest (lake rows vs the API's count for a window). */
+export const COMPLETENESS_KINDS = ['count-mismatch', 'write-mismatch'] as const;
+/** `recipient-dropped`: a configured report recipient gave a domain no address (e.g. its name is not a DNS host name). */
+export const ANOMALY_KINDS = [...COMPLETENESS_KINDS, 'recipient-dropped'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
-/** A completeness problem found by ingest: lake rows vs the API's count for a window. */
+/** SQL list of the completeness kinds, for `kind IN (...)`: only these speak to whether the lake is complete. */
+export const COMPLETENESS_SQL = COMPLETENESS_KINDS.map((k) => `'${k}'`).join(', ');
+
+/** A problem recorded for a domain and a time window: completeness (ingest) or a dropped recipient (reports). */
 export interface Anomaly {
   domain: string;
   windowStart: Date;
@@ -42,13 +48,14 @@ export async function recordAnomaly(db: Db, a: Anomaly, at: Date): Promise<strin
 export async function resolveAnomaliesWithin(db: Db, domain: string, start: Date, end: Date, at: Date): Promise<void> {
   await db.run(
     `UPDATE anomalies SET resolved_at = $at::TIMESTAMPTZ
-     WHERE resolved_at IS NULL AND domain = $domain AND window_start >= $s::TIMESTAMPTZ AND window_end <= $e::TIMESTAMPTZ`,
+     WHERE resolved_at IS NULL AND domain = $domain AND kind IN (${COMPLETENESS_SQL})
+       AND window_start >= $s::TIMESTAMPTZ AND window_end <= $e::TIMESTAMPTZ`,
     { at: at.toISOString(), domain, s: start.toISOString(), e: end.toISOString() },
   );
 }
 
-/** Domains with at least one unresolved anomaly. */
+/** Domains with at least one unresolved completeness anomaly. */
 export async function openAnomalyDomainsOf(db: Db): Promise<Set<string>> {
-  const rows = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM anomalies WHERE resolved_at IS NULL`);
+  const rows = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM anomalies WHERE resolved_at IS NULL AND kind IN (${COMPLETENESS_SQL})`);
   return new Set(rows.map((r) => r.domain));
 }

@@ -15,6 +15,7 @@ import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { customerFor } from '../config/load-config.ts';
+import { COMPLETENESS_SQL } from '../state/anomalies.ts';
 import { cdrsDir, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/types.ts';
@@ -259,7 +260,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
       dataDir,
       async (s) => ({
         anomalies: await s.all<{ domain: string; window_start: string; window_end: string }>(
-          `SELECT domain, window_start::VARCHAR AS window_start, window_end::VARCHAR AS window_end FROM anomalies WHERE resolved_at IS NULL`,
+          `SELECT domain, window_start::VARCHAR AS window_start, window_end::VARCHAR AS window_end FROM anomalies WHERE resolved_at IS NULL AND kind IN (${COMPLETENESS_SQL})`,
         ),
         watermarks: new Map(
           (await s.all<{ domain: string; ms: string | number }>(`SELECT domain, epoch_ms(watermark) AS ms FROM watermarks`)).map((w) => [w.domain, new Date(Number(w.ms))]),

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outboxDir } from '../../pipeline/lake/layout.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
@@ -24,5 +25,18 @@ describe('mail alerter', () => {
     expect(eml).toContain('Subject: [cdrpipe] job ingest failed');
     expect(eml).toMatch(/To: (ops|billing)@test\.example/);
     expect(eml).toContain('error: <boom> & more');
+  });
+
+  it('sends each valid recipient its own message and refuses an entry that is not one address', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const alerter = createMailAlerter({ env: testEnv(t.dir), dataDir: t.dir, clock: new FixedClock(new Date('2026-12-01T11:00:00Z')) });
+    await expect(alerter.send({ to: ['ops@test.example', 'a@x.example, attacker@evil.example'], subject: '[cdrpipe] job ingest failed', text: 'x' })).rejects.toThrow(
+      /alert recipient "a@x\.example, attacker@evil\.example" holds 2 addresses/,
+    );
+    const files = await readdir(outboxDir(t.dir));
+    expect(files).toHaveLength(1);
+    const mail = await simpleParser(await readFile(join(outboxDir(t.dir), files[0]!)));
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.value.map((a) => a.address) : []).toEqual(['ops@test.example']);
   });
 });
