@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMoney, fromScaled, sumDecimals, toScaled } from '../../pipeline/report/decimal.ts';
 import { formatDuration, formatInt, formatMinutes, formatRatioPercent, formatShare, percentChange } from '../../pipeline/report/format.ts';
-import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pipeline/report/csv.ts';
+import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pipeline/util/csv.ts';
 import { localMonthPeriod } from '../../pipeline/report/period.ts';
 import { csvCharge } from '../../pipeline/report/calls-csv.ts';
 import { rng } from './fixtures/warehouse-fixture.ts';
