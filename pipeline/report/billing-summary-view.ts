@@ -1,5 +1,5 @@
 /** The billing team's report: every domain's billed totals for the month and its reconciliation status. */
-import { csvNumber, toCsv } from './csv.ts';
+import { csvNumber, toCsv } from '../util/csv.ts';
 import { formatMoney, fromScaled, toScaled } from './decimal.ts';
 import { formatInt, formatMinutes } from './format.ts';
 import { localMonthPeriod } from './period.ts';

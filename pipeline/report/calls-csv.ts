@@ -1,5 +1,5 @@
 /** The CSV attachment: one line per billable call leg of the customer-month, in the customer's local time. */
-import { csvNumber, toCsv } from './csv.ts';
+import { csvNumber, toCsv } from '../util/csv.ts';
 import { fromScaled, toScaled } from './decimal.ts';
 import type { BilledCallRow } from './warehouse-queries.ts';
 

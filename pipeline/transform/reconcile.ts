@@ -24,7 +24,7 @@ import type { Logger } from '../util/logger.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { decodePartitionValue } from '../lake/partition-path.ts';
-import { formatCsv } from './sql-output.ts';
+import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 
 export interface ReconcileOptions {
   dataDir: string;
@@ -358,36 +358,36 @@ export const RECONCILE_CSV_COLUMNS = [
   'lake_rows', 'duplicate_ids', 'rejects', 'open_anomalies', 'billed_s', 'billed_charge', 'currency', 'charge_by_class', 'detail',
 ] as const;
 
-function csvRows(rows: readonly ReconcileRow[]): Record<string, unknown>[] {
-  return rows.map((r) => ({
-    month: r.month,
-    domain: r.domain,
-    status: r.status,
-    time_zone: r.timeZone,
-    window_start: r.windowStart,
-    window_end: r.windowEnd,
-    month_to_date: r.monthToDate,
-    api_total: r.apiTotal,
-    lake_total: r.lakeTotal,
-    api_seconds: r.apiSeconds,
-    lake_seconds: r.lakeSeconds,
-    lake_rows: r.lakeRows,
-    duplicate_ids: r.duplicateIds,
-    rejects: r.rejects,
-    open_anomalies: r.openAnomalies,
-    billed_s: r.billedS,
-    billed_charge: r.billedCharge,
-    currency: r.currency,
-    charge_by_class: r.byClass.map((c) => `${c.call_class}=${c.charge}`).join(' '),
-    detail: r.detail,
-  }));
+function csvRows(rows: readonly ReconcileRow[]): CsvValue[][] {
+  return rows.map((r) => [
+    r.month,
+    r.domain,
+    r.status,
+    r.timeZone,
+    r.windowStart,
+    r.windowEnd,
+    r.monthToDate,
+    r.apiTotal,
+    r.lakeTotal,
+    r.apiSeconds,
+    r.lakeSeconds,
+    r.lakeRows,
+    r.duplicateIds,
+    r.rejects,
+    r.openAnomalies,
+    r.billedS,
+    r.billedCharge === null ? null : numericCell(r.billedCharge),
+    r.currency,
+    r.byClass.map((c) => `${c.call_class}=${c.charge}`).join(' '),
+    r.detail,
+  ]);
 }
 
 /** Writes the CSV aside and renames it into place. */
 export async function writeReconcileCsv(path: string, rows: readonly ReconcileRow[]): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, formatCsv({ columns: [...RECONCILE_CSV_COLUMNS], rows: csvRows(rows) }));
+  await writeFile(tmp, toCsv(RECONCILE_CSV_COLUMNS, csvRows(rows)));
   await rename(tmp, path);
 }
 

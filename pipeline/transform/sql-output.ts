@@ -4,6 +4,7 @@
  * its scale (exact money), timestamps are microseconds (TIMESTAMPTZ marked UTC), DATE is DateDay.
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
+import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 import {
   Bool,
   DateDay,
@@ -50,6 +51,8 @@ export function toQueryResult(reader: DuckDBResultReader): QueryResult {
   };
 }
 
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|DOUBLE|FLOAT|DECIMAL)\b/;
+
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'object') return JSON.stringify(v);
@@ -59,7 +62,7 @@ function cellText(v: unknown): string {
 /** A plain text table, right-aligning numbers; long cells are cut at `maxWidth`. */
 export function formatTable(result: Pick<QueryResult, 'columns' | 'types' | 'rows'>, maxWidth = 48): string {
   const { columns, rows } = result;
-  const numeric = result.types.map((t) => /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UBIGINT|UINTEGER|DOUBLE|FLOAT|DECIMAL)/.test(t));
+  const numeric = result.types.map((t) => NUMERIC_TYPE.test(t));
   const cells = rows.map((r) => columns.map((c) => {
     const s = r[c] === null || r[c] === undefined ? 'NULL' : cellText(r[c]);
     return s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s;
@@ -71,15 +74,24 @@ export function formatTable(result: Pick<QueryResult, 'columns' | 'types' | 'row
   return out.join('\n') + '\n';
 }
 
-function csvField(v: unknown): string {
-  const s = cellText(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** A cell as the CSV writer wants it: numbers of numeric columns as numbers, everything else as text. */
+function csvCell(v: unknown, numeric: boolean): CsvValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'boolean') return v;
+  if (numeric && typeof v === 'number') return v;
+  const text = cellText(v);
+  // Only text that really is a number passes unescaped: '-Infinity' or 'NaN' stays text.
+  return numeric ? numericCell(text) : text;
 }
 
-export function formatCsv(result: Pick<QueryResult, 'columns' | 'rows'>): string {
-  const lines = [result.columns.map(csvField).join(',')];
-  for (const r of result.rows) lines.push(result.columns.map((c) => csvField(r[c])).join(','));
-  return lines.join('\n') + '\n';
+/**
+ * RFC 4180 CSV with CRLF line ends. Formula-safe by default (text cells a spreadsheet would run get
+ * a leading '); numeric columns are written as numbers. `raw` writes text exactly as stored.
+ */
+export function formatCsv(result: Pick<QueryResult, 'columns' | 'types' | 'rows'>, opts: { raw?: boolean } = {}): string {
+  const numeric = result.columns.map((_, i) => NUMERIC_TYPE.test(result.types[i] ?? ''));
+  const rows = result.rows.map((r) => result.columns.map((c, i) => csvCell(r[c], numeric[i]!)));
+  return toCsv(result.columns, rows, { formulaSafe: !opts.raw });
 }
 
 /** One JSON object per line (NDJSON); DECIMAL and BIGINT stay exact as strings. */

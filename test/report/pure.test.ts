@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMoney, fromScaled, sumDecimals, toScaled } from '../../pipeline/report/decimal.ts';
 import { formatDuration, formatInt, formatMinutes, formatRatioPercent, formatShare, percentChange } from '../../pipeline/report/format.ts';
-import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pipeline/report/csv.ts';
+import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pipeline/util/csv.ts';
 import { localMonthPeriod } from '../../pipeline/report/period.ts';
 import { csvCharge } from '../../pipeline/report/calls-csv.ts';
 import { rng } from './fixtures/warehouse-fixture.ts';
@@ -94,6 +94,22 @@ describe('CSV', () => {
     expect(csvField(undefined)).toBe('');
     expect(() => csvNumber('=1')).toThrow(/not a plain decimal/);
   });
+  it('neutralises formulas behind white space or in full-width form, and never passes a non-number as a number', () => {
+    expect(csvField(' =1+2')).toBe("' =1+2");
+    expect(csvField('\n@SUM(1)')).toBe(`"'\n@SUM(1)"`);
+    expect(csvField('\uFF1D1+2')).toBe("'\uFF1D1+2");
+    expect(csvField(-Infinity)).toBe("'-Infinity");
+    expect(csvField(Number.NaN)).toBe('NaN');
+    expect(csvField(-1e-7)).toBe('-1e-7');
+    expect(csvField(-12n)).toBe('-12');
+    expect(csvField(csvNumber('-2.5e3'))).toBe('-2.5e3');
+    expect(csvField('=1+2', { formulaSafe: false })).toBe('=1+2');
+    expect(toCsv(['a'], [['-1+2']], { formulaSafe: false })).toBe('a\r\n-1+2\r\n');
+  });
+  it('quotes a ; or TAB too, so a ;-separated spreadsheet keeps the cell whole', () => {
+    expect(csvField('x;=1+2')).toBe('"x;=1+2"');
+    expect(csvField('x\ty')).toBe('"x\ty"');
+  });
   it('quotes per RFC 4180 only when needed', () => {
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
@@ -121,8 +137,8 @@ describe('CSV', () => {
     rows.forEach((row, i) => {
       row.forEach((cell, c) => {
         const got = parsed[i + 1]![c]!;
-        expect(got).toBe(/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
-        expect(/^[=+\-@\t\r]/.test(got)).toBe(false);
+        expect(got).toBe(/^(?:[\t\r]|\s*[=+\-@])/.test(cell) ? `'${cell}` : cell);
+        expect(/^(?:[\t\r]|\s*[=+\-@])/.test(got)).toBe(false);
       });
     });
   });

@@ -80,7 +80,7 @@ describe('cdrpipe transform / sql / reconcile', () => {
 
     const s = await cli(['sql', "SELECT id, billable_s, charge FROM rated_calls ORDER BY id", '--format', 'csv']);
     expect(s.code).toBe(0);
-    expect(s.out).toBe('id,billable_s,charge\nk1,66,0.020000\nk2,126,0.040000\n');
+    expect(s.out).toBe('id,billable_s,charge\r\nk1,66,0.020000\r\nk2,126,0.040000\r\n');
 
     const ok = await cli(['reconcile', '--month', MONTH]);
     expect(ok.code).toBe(0);

@@ -33,7 +33,7 @@ describe('cdrpipe sql', () => {
     });
     expect(r.source).toBe('warehouse');
     expect(formatTable(r)).toMatch(/x1 +0\.020000/);
-    expect(formatCsv(r).split('\n')[0]).toBe('id,charge,billable_s,big,start_time,start_local,local_date,billable,dbl_free');
+    expect(formatCsv(r).split('\r\n')[0]).toBe('id,charge,billable_s,big,start_time,start_local,local_date,billable,dbl_free');
     expect(JSON.parse(formatJson(r).split('\n')[0]!)).toMatchObject({ id: 'x1', charge: '0.020000', big: '66' });
 
     const table = tableFromIPC(formatArrow(r));
