@@ -39,8 +39,12 @@ export interface PartitionWrite {
   duplicateIds?: readonly string[];
 }
 
-/** Keeps the copy of an id fetched last (highest spool sequence number). */
-const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
+/**
+ * Keeps the copy of an id fetched last (highest spool sequence number). Ids compare as the lake
+ * stores them (`cdr_id`, the same rule as source/cdr-id.ts): ' 0123 ' and '0123' are one CDR.
+ */
+const ROW_ID = 'cdr_id(r."id")';
+const DEDUP_CLAUSE = `QUALIFY row_number() OVER (PARTITION BY ${ROW_ID} ORDER BY fetch_seq DESC) = 1`;
 /** The spool file's sequence number: the later fetch of an id wins. */
 const FETCH_SEQ = `CAST(regexp_extract(filename, ${sqlString(FETCH_SEQ_PATTERN)}, 1) AS BIGINT)`;
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
@@ -179,7 +183,7 @@ export class LakeWriter {
         : dups.length === 0
           ? rowsWith('', false)
           : // Only the few ids that came twice pay for the window function.
-            `${rowsWith(`NOT list_contains(${dupList}, cdr_text(r."id"))`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, cdr_text(r."id"))`, true)}`;
+            `${rowsWith(`NOT list_contains(${dupList}, ${ROW_ID})`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, ${ROW_ID})`, true)}`;
     const inRange = `start_time >= ${a}::TIMESTAMPTZ AND start_time < ${b}::TIMESTAMPTZ`;
     const old = existsSync(target) ? `read_parquet(${sqlString(target)}, hive_partitioning = false)` : undefined;
     await mkdir(dir, { recursive: true });

@@ -5,7 +5,7 @@
 -- to run. call-direction goes through the same helpers as in cdr-rows.sql (its text decides
 -- the name). Placeholders (double braces) are filled in by lake-writer.ts, as for cdr-rows.sql.
 SELECT
-  nullif(r."id", '')                                   AS id,
+  cdr_id(r."id")                                       AS id,
   {{domain}}::VARCHAR                                  AS domain,
   r."call-start-datetime"                              AS start_time,
   r."call-answer-datetime"                             AS answer_time,
@@ -61,7 +61,7 @@ FROM (
   -- Spool files hold records separated by RS (lake/spool-format.ts); the cast marks raw as JSON.
   FROM (SELECT unnest(string_split(content, chr(30))) AS json, filename FROM read_text({{files}}))
 )
-WHERE r."id" <> ''
+WHERE cdr_id(r."id") IS NOT NULL
   AND r."call-start-datetime" >= {{range_start}}::TIMESTAMPTZ
   AND r."call-start-datetime" <  {{range_end}}::TIMESTAMPTZ
 {{dedup}}
