@@ -6,8 +6,8 @@ import { Db, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from './atomic-file.ts';
-import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
-import { encodePartitionValue } from './partition-path.ts';
+import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir } from './layout.ts';
+import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
 import { FETCH_SEQ_PATTERN, isPlainSpoolFile, isSpoolFile, spoolFileName } from './spool-format.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
@@ -193,7 +193,7 @@ export class LakeWriter {
     try {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
-        const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+        const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
         if (rows === 0) return { step: 'keep', tmp, result: { path: target, rowsInRange: 0, rowsTotal: 0, changed: false } };
         return { step: 'publish', tmp, result: { path: target, rowsInRange: rows, rowsTotal: rows, changed: true } };
       }
@@ -218,7 +218,7 @@ export class LakeWriter {
           SELECT o.* FROM ${old} o
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
             AND o.id NOT IN (SELECT id FROM ${fresh})`;
-      const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+      const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       // No rows: the range held the partition's only rows and is now empty, so the partition goes away.
       return { step: rows === 0 ? 'drop' : 'publish', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true } };
     } catch (err) {
@@ -341,10 +341,13 @@ export class LakeWriter {
  * files written by Hive, Spark or DuckDB's PARTITION_BY. Readers that refuse a column that is both
  * in the path and in the file (DataFusion, older Polars) then read the lake as it is, and every
  * hive-aware reader gets the one decoded value from the path. (Files written before this carry the
- * column; the next merge of their partition drops it.)
+ * column; the next merge of their partition drops it.) Files under a short partition name also
+ * hold `domain_name`, the full name the path cannot spell.
  */
-function withoutPartitionColumns(select: string): string {
-  return `SELECT * EXCLUDE (domain) FROM (${select})`;
+function withoutPartitionColumns(select: string, domain: string): string {
+  // A short partition name (partition-path.ts) cannot be decoded: its files carry the full name.
+  const fullName = isShortPartitionValue(encodePartitionValue(domain)) ? `, ${sqlString(domain)}::VARCHAR AS ${DOMAIN_NAME_COLUMN}` : '';
+  return `SELECT COLUMNS(c -> c NOT IN ('domain', ${sqlString(DOMAIN_NAME_COLUMN)}))${fullName} FROM (${select})`;
 }
 
 /** What is left of a partition write once DuckDB is done with it. */

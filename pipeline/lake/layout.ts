@@ -19,5 +19,12 @@ export function partitionDir(dataDir: string, month: string, domain: string): st
   return join(cdrsDir(dataDir), `month=${month}`, `domain=${encodePartitionValue(domain)}`);
 }
 
+/**
+ * The column that holds a partition's full domain name in files under a short partition name
+ * (lake/partition-path.ts: names whose encoding is too long for a path segment). Readers take
+ * `coalesce(domain_name, domain)`; ordinary partitions do not carry it.
+ */
+export const DOMAIN_NAME_COLUMN = 'domain_name';
+
 /** A glob an analyst (or the transform) reads the whole lake with. */
 export const cdrsGlob = (dataDir: string) => join(cdrsDir(dataDir), '**', '*.parquet');

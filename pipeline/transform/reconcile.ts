@@ -15,7 +15,7 @@ import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { customerFor } from '../config/load-config.ts';
-import { cdrsDir, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
+import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/types.ts';
 import type { Clock } from '../util/clock.ts';
@@ -140,12 +140,27 @@ function parquetFiles(dir: string): string[] {
 }
 
 /** Domains that have partitions in the UTC months a local month can touch. */
-function lakeDomainsFor(dataDir: string, month: Month): string[] {
+async function lakeDomainsFor(dataDir: string, month: Month): Promise<string[]> {
   const found = new Set<string>();
+  const shortNamed: string[] = [];
   for (const m of [addMonths(month, -1), month, addMonths(month, 1)]) {
     const dir = join(cdrsDir(dataDir), `month=${m}`);
     if (!existsSync(dir)) continue;
-    for (const e of readdirSync(dir)) if (e.startsWith('domain=')) found.add(decodePartitionValue(e.slice('domain='.length)));
+    for (const e of readdirSync(dir)) {
+      if (!e.startsWith('domain=')) continue;
+      const name = decodePartitionValue(e.slice('domain='.length));
+      if (name !== undefined) found.add(name);
+      else shortNamed.push(...parquetFiles(join(dir, e)));
+    }
+  }
+  // A short partition name (lake/partition-path.ts) does not spell the domain: its files do.
+  if (shortNamed.length > 0) {
+    await withDb(':memory:', async (db) => {
+      const rows = await db.all<{ d: string }>(
+        `SELECT DISTINCT ${DOMAIN_NAME_COLUMN} AS d FROM read_parquet([${shortNamed.map(sqlString).join(', ')}], union_by_name = true) WHERE ${DOMAIN_NAME_COLUMN} IS NOT NULL`,
+      );
+      for (const r of rows) found.add(r.d);
+    });
   }
   return [...found];
 }
@@ -249,7 +264,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const requestsBefore = source.stats().requests;
   const apiDomains = await source.listDomains({ signal });
   const apiByName = new Map(apiDomains.map((d) => [d.domain, d]));
-  const names = opts.domains?.length ? [...new Set(opts.domains)] : [...new Set([...apiByName.keys(), ...lakeDomainsFor(dataDir, month)])];
+  const names = opts.domains?.length ? [...new Set(opts.domains)] : [...new Set([...apiByName.keys(), ...(await lakeDomainsFor(dataDir, month))])];
   names.sort();
 
   const db = await Db.open(':memory:');
