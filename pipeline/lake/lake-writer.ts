@@ -6,6 +6,7 @@ import { Db, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from './atomic-file.ts';
+import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
 import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir } from './layout.ts';
 import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
@@ -185,6 +186,8 @@ export class LakeWriter {
           : // Only the few ids that came twice pay for the window function.
             `${rowsWith(`NOT list_contains(${dupList}, ${ROW_ID})`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, ${ROW_ID})`, true)}`;
     const inRange = `start_time >= ${a}::TIMESTAMPTZ AND start_time < ${b}::TIMESTAMPTZ`;
+    // A damaged partition file is moved aside (and its month fetched again by a later run), never merged into.
+    if (existsSync(target)) await refuseDamaged(this.dataDir, target, w);
     const old = existsSync(target) ? `read_parquet(${sqlString(target)}, hive_partitioning = false)` : undefined;
     await mkdir(dir, { recursive: true });
     await this.removeStaleTemps(dir);
@@ -223,6 +226,8 @@ export class LakeWriter {
       return { step: rows === 0 ? 'drop' : 'publish', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true } };
     } catch (err) {
       await removeQuietly(tmp);
+      // A footer only DuckDB can find fault with: the same treatment as a truncated file.
+      if (old && existsSync(target)) await refuseDamaged(this.dataDir, target, w, db);
       throw partitionWriteError(w, err);
     } finally {
       if (stagingFile) await removeQuietly(stagingFile);
@@ -348,6 +353,17 @@ function withoutPartitionColumns(select: string, domain: string): string {
   // A short partition name (partition-path.ts) cannot be decoded: its files carry the full name.
   const fullName = isShortPartitionValue(encodePartitionValue(domain)) ? `, ${sqlString(domain)}::VARCHAR AS ${DOMAIN_NAME_COLUMN}` : '';
   return `SELECT COLUMNS(c -> c NOT IN ('domain', ${sqlString(DOMAIN_NAME_COLUMN)}))${fullName} FROM (${select})`;
+}
+
+/**
+ * Throws DamagedLakeError, after moving the file aside (lake/damaged-files.ts), when the
+ * partition file is not a whole Parquet file. This write fails; the next one finds no file and
+ * starts the partition afresh, and the moved-back watermark has the lost rows fetched again.
+ */
+async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite, db?: Db): Promise<void> {
+  const reason = await lakeFileFault(target, db);
+  if (!reason) return;
+  throw new DamagedLakeError([await setAsideDamagedFile({ dataDir, file: target, reason, at: w.ingestedAt, month: w.month, domain: w.domain })]);
 }
 
 /** What is left of a partition write once DuckDB is done with it. */

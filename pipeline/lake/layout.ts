@@ -4,6 +4,8 @@ import { encodePartitionValue } from './partition-path.ts';
 /** Where everything lives under the data directory (the contract's layout). */
 export const lakeDir = (dataDir: string) => join(dataDir, 'lake');
 export const cdrsDir = (dataDir: string) => join(dataDir, 'lake', 'cdrs');
+/** Lake files found damaged, moved aside with the reason (never read as part of the lake). */
+export const quarantineDir = (dataDir: string) => join(dataDir, 'lake', 'quarantine');
 export const rejectsDir = (dataDir: string) => join(dataDir, 'lake', 'rejects');
 /** Domain objects as last fetched from the API (time zones etc.): lake/domains/domains.parquet. */
 export const domainsDir = (dataDir: string) => join(dataDir, 'lake', 'domains');

@@ -15,6 +15,7 @@ import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { customerFor } from '../config/load-config.ts';
+import { DamagedLakeError, lakeFiles, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
 import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/types.ts';
@@ -139,11 +140,14 @@ function parquetFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, f));
 }
 
+/** The UTC months a customer-local month can touch. */
+const lakeMonths = (month: Month): Month[] => [addMonths(month, -1), month, addMonths(month, 1)];
+
 /** Domains that have partitions in the UTC months a local month can touch. */
 async function lakeDomainsFor(dataDir: string, month: Month): Promise<string[]> {
   const found = new Set<string>();
   const shortNamed: string[] = [];
-  for (const m of [addMonths(month, -1), month, addMonths(month, 1)]) {
+  for (const m of lakeMonths(month)) {
     const dir = join(cdrsDir(dataDir), `month=${m}`);
     if (!existsSync(dir)) continue;
     for (const e of readdirSync(dir)) {
@@ -165,9 +169,20 @@ async function lakeDomainsFor(dataDir: string, month: Month): Promise<string[]> 
   return [...found];
 }
 
-async function lakeFigures(db: Db, dataDir: string, domain: string, month: Month, start: Date, end: Date) {
-  const files = [addMonths(month, -1), month, addMonths(month, 1)].flatMap((m) => parquetFiles(partitionDir(dataDir, m, domain)));
+async function lakeFigures(db: Db, dataDir: string, domain: string, month: Month, start: Date, end: Date, at: Date) {
+  const files = lakeMonths(month).flatMap((m) => parquetFiles(partitionDir(dataDir, m, domain)));
   if (files.length === 0) return { lakeRows: 0, lakeTotal: 0, lakeSeconds: 0, duplicateIds: 0 };
+  try {
+    return await lakeFiguresOf(db, files, start, end);
+  } catch (err) {
+    // A footer only DuckDB can find fault with: find the file and set it aside too.
+    const damaged = await setAsideDamagedLakeFiles(dataDir, at, { db, files });
+    if (damaged.length > 0) throw new DamagedLakeError(damaged);
+    throw err;
+  }
+}
+
+async function lakeFiguresOf(db: Db, files: readonly string[], start: Date, end: Date) {
   const list = `[${files.map(sqlString).join(', ')}]`;
   const row = await db.one<{ rows: number; ids: number; secs: string | null; dups: number }>(
     `WITH w AS (
@@ -261,6 +276,10 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const { dataDir, config, source, month, logger, clock, signal } = opts;
   if (!isMonth(month)) throw new UsageError(`--month ${JSON.stringify(month)}: expected YYYY-MM, e.g. 2026-10`);
   const checkedAt = clock.now();
+  // A damaged lake file of the months read is moved aside first; this run stops and says how to rebuild it.
+  const monthFiles = (await Promise.all(lakeMonths(month).map((m) => lakeFiles(join(cdrsDir(dataDir), `month=${m}`))))).flat();
+  const damaged = await setAsideDamagedLakeFiles(dataDir, checkedAt, { files: monthFiles });
+  if (damaged.length > 0) throw new DamagedLakeError(damaged);
   const requestsBefore = source.stats().requests;
   const apiDomains = await source.listDomains({ signal });
   const apiByName = new Map(apiDomains.map((d) => [d.domain, d]));
@@ -314,7 +333,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
     for (const [i, p] of plans.entries()) {
       signal?.throwIfAborted();
       const { start, end } = p.bounds;
-      const lake = await lakeFigures(db, dataDir, p.domain, month, start, end);
+      const lake = await lakeFigures(db, dataDir, p.domain, month, start, end, checkedAt);
       const rejects = await rejectCount(db, dataDir, p.domain, start, end);
       const openAnomalies = anomalies.filter((a) => a.domain === p.domain && new Date(a.window_start) < end && new Date(a.window_end) > start).length;
       const api = counts[i]!;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { resolveProjectPath } from '../config/load-config.ts';
+import { DamagedLakeError, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
 import { warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { Clock } from '../util/clock.ts';
@@ -91,6 +92,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     throw new UsageError(`--rerate ${JSON.stringify(opts.rerate.month)}: expected a month YYYY-MM, e.g. 2026-10`);
   }
 
+  // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
+  const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt);
+  if (damaged.length > 0) throw new DamagedLakeError(damaged);
+
   const models = orderModels(await loadSqlDir(modelsDir));
   const macros = await loadSqlDir(macrosDir);
   const tests = await loadSqlDir(testsDir);
@@ -162,6 +167,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       try {
         await db.run(`CREATE OR REPLACE TABLE ${m.name} AS\n${m.sql.replace(/;\s*$/, '')}\n`);
       } catch (err) {
+        // A footer only DuckDB can find fault with: find the file and set it aside too.
+        const unreadable = await setAsideDamagedLakeFiles(dataDir, builtAt, { db });
+        if (unreadable.length > 0) throw new DamagedLakeError(unreadable);
         throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${m.name}`);
