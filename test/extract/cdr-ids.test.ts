@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Db } from '../../pipeline/db/duckdb.ts';
+import { isPlainRecord } from '../../pipeline/lake/plain-record.ts';
 import { lakeSql } from '../../pipeline/lake/sql-files.ts';
 import { normalizeCdrId } from '../../pipeline/source/cdr-id.ts';
 import { validateCdr } from '../../pipeline/source/cdr-record.ts';
@@ -34,6 +35,15 @@ describe('CDR ids', () => {
     }
     expect(normalizeCdrId(42)).toBe('42');
     expect(normalizeCdrId(1.5)).toBeUndefined();
+  });
+
+  it('a record whose id is not yet in the lake\'s form never takes the plain row SQL (which reads ids as they are)', () => {
+    for (const c of PADS) {
+      const ch = String.fromCharCode(c);
+      for (const id of [`${ch}7`, `7${ch}`, ch]) expect(isPlainRecord({ id, 'call-start-datetime': '2026-10-15T10:00:00Z' }), JSON.stringify(id)).toBe(false);
+    }
+    expect(isPlainRecord({ id: '7 7', 'call-start-datetime': '2026-10-15T10:00:00Z' })).toBe(true);
+    expect(isPlainRecord({ id: '', 'call-start-datetime': '2026-10-15T10:00:00Z' })).toBe(true);
   });
 
   it('the SQL macro cdr_id and normalizeCdrId agree for every white-space character, at either end and inside', async () => {

@@ -2,10 +2,11 @@
 -- the same columns and rows as cdr-rows.sql gives for such records, for less. from_json casts
 -- each field to its type itself (a count arrives as a JSON number, a datetime as ISO text), and
 -- text needs only '' -> NULL, so the statement is a third of cdr-rows.sql to plan and cheaper
--- to run. call-direction goes through the same helpers as in cdr-rows.sql (its text decides
+-- to run. A plain record's id is already in the lake's form (cdr_id gives it back unchanged),
+-- so it is read as is here. call-direction goes through the same helpers as in cdr-rows.sql (its text decides
 -- the name). Placeholders (double braces) are filled in by lake-writer.ts, as for cdr-rows.sql.
 SELECT
-  cdr_id(r."id")                                       AS id,
+  nullif(r."id", '')                                   AS id,
   {{domain}}::VARCHAR                                  AS domain,
   r."call-start-datetime"                              AS start_time,
   r."call-answer-datetime"                             AS answer_time,
@@ -61,7 +62,7 @@ FROM (
   -- Spool files hold records separated by RS (lake/spool-format.ts); the cast marks raw as JSON.
   FROM (SELECT unnest(string_split(content, chr(30))) AS json, filename FROM read_text({{files}}))
 )
-WHERE cdr_id(r."id") IS NOT NULL
+WHERE r."id" <> ''
   AND r."call-start-datetime" >= {{range_start}}::TIMESTAMPTZ
   AND r."call-start-datetime" <  {{range_end}}::TIMESTAMPTZ
 {{dedup}}
