@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { sqlString, type Db } from '../db/duckdb.ts';
+import { sqlString, withDb, type Db } from '../db/duckdb.ts';
 import { withState } from '../state/state-db.ts';
 import { readWatermarks, rewindWatermarkRow } from '../state/watermarks.ts';
 import { EXIT } from '../util/errors.ts';
@@ -95,6 +95,22 @@ export async function setAsideDamagedLakeFiles(dataDir: string, at: Date, opts: 
     if (reason) out.push(await setAsideDamagedFile({ dataDir, file, reason, at }));
   }
   return out;
+}
+
+/**
+ * What to throw after a read of the lake failed: a DamagedLakeError when a file (of `files`, or
+ * of the whole lake) turns out damaged once DuckDB decodes its footer, which is then set aside;
+ * otherwise the original error.
+ */
+export async function damagedLakeErrorOr(err: unknown, dataDir: string, at: Date, files?: readonly string[]): Promise<unknown> {
+  if (err instanceof DamagedLakeError) return err;
+  try {
+    const damaged = await withDb(':memory:', (db) => setAsideDamagedLakeFiles(dataDir, at, { db, files }));
+    return damaged.length > 0 ? new DamagedLakeError(damaged) : err;
+  } catch {
+    // The check itself failed (e.g. a read-only lake): the original error says more.
+    return err;
+  }
 }
 
 /**

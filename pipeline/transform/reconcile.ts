@@ -15,7 +15,7 @@ import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { customerFor } from '../config/load-config.ts';
-import { DamagedLakeError, lakeFiles, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
+import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
 import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/types.ts';
@@ -176,9 +176,7 @@ async function lakeFigures(db: Db, dataDir: string, domain: string, month: Month
     return await lakeFiguresOf(db, files, start, end);
   } catch (err) {
     // A footer only DuckDB can find fault with: find the file and set it aside too.
-    const damaged = await setAsideDamagedLakeFiles(dataDir, at, { db, files });
-    if (damaged.length > 0) throw new DamagedLakeError(damaged);
-    throw err;
+    throw await damagedLakeErrorOr(err, dataDir, at, files);
   }
 }
 

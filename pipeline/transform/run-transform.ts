@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { resolveProjectPath } from '../config/load-config.ts';
-import { DamagedLakeError, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
+import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
 import { warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { Clock } from '../util/clock.ts';
@@ -167,9 +167,6 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       try {
         await db.run(`CREATE OR REPLACE TABLE ${m.name} AS\n${m.sql.replace(/;\s*$/, '')}\n`);
       } catch (err) {
-        // A footer only DuckDB can find fault with: find the file and set it aside too.
-        const unreadable = await setAsideDamagedLakeFiles(dataDir, builtAt, { db });
-        if (unreadable.length > 0) throw new DamagedLakeError(unreadable);
         throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${m.name}`);
@@ -210,7 +207,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     await rm(tmpPath, { force: true });
     await rm(`${tmpPath}.wal`, { force: true });
-    throw err;
+    // A footer only DuckDB can find fault with: find the file and set it aside too.
+    throw await damagedLakeErrorOr(err, dataDir, builtAt);
   }
 
   // Record what rated each month; closed months become frozen.

@@ -8,6 +8,10 @@ import { partitionDir } from '../../pipeline/lake/layout.ts';
 import { decodePartitionValue, encodePartitionValue, isShortPartitionValue } from '../../pipeline/lake/partition-path.ts';
 import { encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
 import { createCdrsView } from '../../pipeline/transform/lake-views.ts';
+import { runReconcile } from '../../pipeline/transform/reconcile.ts';
+import { silentLogger } from '../../pipeline/util/logger.ts';
+import { NOW, OCT, startHarness } from '../extract/harness.ts';
+import { testConfig } from '../transform/lake-fixture.ts';
 
 // 253 bytes: the longest DNS name; and a Unicode name whose percent-encoding is 6x its length.
 const LONG_ASCII = `${'a'.repeat(62)}.${'b'.repeat(62)}.${'c'.repeat(62)}.${'d'.repeat(61)}x.example`.slice(0, 253);
@@ -74,6 +78,24 @@ describe('the lake with long domain names', () => {
       expect(cols.map((c) => c.column_name)).not.toContain('domain_name');
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('ingest and reconcile of a long domain name', () => {
+  it('ingest writes it, reconcile finds it by its full name', async () => {
+    const h = await startHarness({ now: NOW, domains: 0 });
+    try {
+      h.sim.addDomain({ domain: LONG_ASCII });
+      const rec = { id: 'l1', 'call-start-datetime': '2026-10-15T10:00:00Z', 'call-total-duration-seconds': 30, 'call-talking-duration-seconds': 30, 'call-direction': 0 };
+      h.sim.addCdrs(LONG_ASCII, [rec]);
+      const s = await h.ingest({ from: OCT.start, to: OCT.end });
+      expect(s.failures).toEqual([]);
+      const config = await testConfig(h.dir);
+      const r = await runReconcile({ dataDir: h.dir, config, source: h.client(), month: '2026-10', domains: undefined, logger: silentLogger(), clock: h.clock });
+      expect(r.rows.map((x) => [x.domain, x.lakeTotal, x.apiTotal])).toEqual([[LONG_ASCII, 1, 1]]);
+    } finally {
+      await h.close();
     }
   });
 });

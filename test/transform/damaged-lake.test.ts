@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir, stat, truncate } from 'node:fs/promises';
+import { open, readFile, readdir, stat, truncate } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DamagedLakeError } from '../../pipeline/lake/damaged-files.ts';
@@ -114,5 +114,27 @@ describe('a damaged (truncated) lake file', () => {
     expect(off.rows.find((r) => r.domain === domain)?.status).toBe('off');
     await h.ingest({ from: OCT.start, to: OCT.end, domains: [domain] });
     expect((await reconcile()).rows.find((r) => r.domain === domain)?.lakeTotal).toBe(before);
+  });
+
+  it('with a whole frame but a footer DuckDB cannot decode is found once a read fails, and moved aside the same way', async () => {
+    h = await startHarness({ now: NOW, domains: 1, medianCallsPerBusinessDay: 6 });
+    expect((await h.ingest({ from: OCT.start, to: OCT.end })).failures).toEqual([]);
+    const domain = String(h.sim.domains()[0]!.domain);
+    const file = join(partitionDir(h.dir, '2026-10', domain), PARTITION_FILE);
+    // Scramble the footer, keep its length and both PAR1 markers.
+    const fh = await open(file, 'r+');
+    try {
+      const { size } = await fh.stat();
+      const tail = Buffer.alloc(8);
+      await fh.read(tail, 0, 8, size - 8);
+      const footer = tail.readUInt32LE(0);
+      await fh.write(Buffer.alloc(footer, 0xff), 0, footer, size - 8 - footer);
+    } finally {
+      await fh.close();
+    }
+    const err = await runTransform({ dataDir: h.dir, config: await testConfig(h.dir), logger: silentLogger(), clock: h.clock }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DamagedLakeError);
+    expect((err as Error).message).toContain('unreadable footer');
+    expect(await quarantined(h.dir)).toHaveLength(1);
   });
 });
