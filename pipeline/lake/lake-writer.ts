@@ -6,8 +6,9 @@ import { Db, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from './atomic-file.ts';
-import { domainsDir, partitionDir, rejectsDir } from './layout.ts';
-import { encodePartitionValue } from './partition-path.ts';
+import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
+import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir } from './layout.ts';
+import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
 import { FETCH_SEQ_PATTERN, isPlainSpoolFile, isSpoolFile, spoolFileName } from './spool-format.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
@@ -39,8 +40,12 @@ export interface PartitionWrite {
   duplicateIds?: readonly string[];
 }
 
-/** Keeps the copy of an id fetched last (highest spool sequence number). */
-const DEDUP_CLAUSE = 'QUALIFY row_number() OVER (PARTITION BY cdr_text(r."id") ORDER BY fetch_seq DESC) = 1';
+/**
+ * Keeps the copy of an id fetched last (highest spool sequence number). Ids compare as the lake
+ * stores them (`cdr_id`, the same rule as source/cdr-id.ts): ' 0123 ' and '0123' are one CDR.
+ */
+const ROW_ID = 'cdr_id(r."id")';
+const DEDUP_CLAUSE = `QUALIFY row_number() OVER (PARTITION BY ${ROW_ID} ORDER BY fetch_seq DESC) = 1`;
 /** The spool file's sequence number: the later fetch of an id wins. */
 const FETCH_SEQ = `CAST(regexp_extract(filename, ${sqlString(FETCH_SEQ_PATTERN)}, 1) AS BIGINT)`;
 const withoutSeq = (rows: string) => `SELECT * EXCLUDE (fetch_seq) FROM (${rows})`;
@@ -179,8 +184,10 @@ export class LakeWriter {
         : dups.length === 0
           ? rowsWith('', false)
           : // Only the few ids that came twice pay for the window function.
-            `${rowsWith(`NOT list_contains(${dupList}, cdr_text(r."id"))`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, cdr_text(r."id"))`, true)}`;
+            `${rowsWith(`NOT list_contains(${dupList}, ${ROW_ID})`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, ${ROW_ID})`, true)}`;
     const inRange = `start_time >= ${a}::TIMESTAMPTZ AND start_time < ${b}::TIMESTAMPTZ`;
+    // A damaged partition file is moved aside (and its month fetched again by a later run), never merged into.
+    if (existsSync(target)) await refuseDamaged(this.dataDir, target, w);
     const old = existsSync(target) ? `read_parquet(${sqlString(target)}, hive_partitioning = false)` : undefined;
     await mkdir(dir, { recursive: true });
     await this.removeStaleTemps(dir);
@@ -189,7 +196,7 @@ export class LakeWriter {
     try {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
-        const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+        const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
         if (rows === 0) return { step: 'keep', tmp, result: { path: target, rowsInRange: 0, rowsTotal: 0, changed: false } };
         return { step: 'publish', tmp, result: { path: target, rowsInRange: rows, rowsTotal: rows, changed: true } };
       }
@@ -214,11 +221,13 @@ export class LakeWriter {
           SELECT o.* FROM ${old} o
           WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
             AND o.id NOT IN (SELECT id FROM ${fresh})`;
-      const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
+      const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       // No rows: the range held the partition's only rows and is now empty, so the partition goes away.
       return { step: rows === 0 ? 'drop' : 'publish', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true } };
     } catch (err) {
       await removeQuietly(tmp);
+      // A footer only DuckDB can find fault with: the same treatment as a truncated file.
+      if (old && existsSync(target)) await refuseDamaged(this.dataDir, target, w, db);
       throw partitionWriteError(w, err);
     } finally {
       if (stagingFile) await removeQuietly(stagingFile);
@@ -337,10 +346,24 @@ export class LakeWriter {
  * files written by Hive, Spark or DuckDB's PARTITION_BY. Readers that refuse a column that is both
  * in the path and in the file (DataFusion, older Polars) then read the lake as it is, and every
  * hive-aware reader gets the one decoded value from the path. (Files written before this carry the
- * column; the next merge of their partition drops it.)
+ * column; the next merge of their partition drops it.) Files under a short partition name also
+ * hold `domain_name`, the full name the path cannot spell.
  */
-function withoutPartitionColumns(select: string): string {
-  return `SELECT * EXCLUDE (domain) FROM (${select})`;
+function withoutPartitionColumns(select: string, domain: string): string {
+  // A short partition name (partition-path.ts) cannot be decoded: its files carry the full name.
+  const fullName = isShortPartitionValue(encodePartitionValue(domain)) ? `, ${sqlString(domain)}::VARCHAR AS ${DOMAIN_NAME_COLUMN}` : '';
+  return `SELECT COLUMNS(c -> c NOT IN ('domain', ${sqlString(DOMAIN_NAME_COLUMN)}))${fullName} FROM (${select})`;
+}
+
+/**
+ * Throws DamagedLakeError, after moving the file aside (lake/damaged-files.ts), when the
+ * partition file is not a whole Parquet file. This write fails; the next one finds no file and
+ * starts the partition afresh, and the moved-back watermark has the lost rows fetched again.
+ */
+async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite, db?: Db): Promise<void> {
+  const reason = await lakeFileFault(target, db);
+  if (!reason) return;
+  throw new DamagedLakeError([await setAsideDamagedFile({ dataDir, file: target, reason, at: w.ingestedAt, month: w.month, domain: w.domain })]);
 }
 
 /** What is left of a partition write once DuckDB is done with it. */

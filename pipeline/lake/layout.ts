@@ -4,6 +4,8 @@ import { encodePartitionValue } from './partition-path.ts';
 /** Where everything lives under the data directory (the contract's layout). */
 export const lakeDir = (dataDir: string) => join(dataDir, 'lake');
 export const cdrsDir = (dataDir: string) => join(dataDir, 'lake', 'cdrs');
+/** Lake files found damaged, moved aside with the reason (never read as part of the lake). */
+export const quarantineDir = (dataDir: string) => join(dataDir, 'lake', 'quarantine');
 export const rejectsDir = (dataDir: string) => join(dataDir, 'lake', 'rejects');
 /** Domain objects as last fetched from the API (time zones etc.): lake/domains/domains.parquet. */
 export const domainsDir = (dataDir: string) => join(dataDir, 'lake', 'domains');
@@ -18,6 +20,13 @@ export function partitionDir(dataDir: string, month: string, domain: string): st
   if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`bad partition month ${JSON.stringify(month)}: expected YYYY-MM`);
   return join(cdrsDir(dataDir), `month=${month}`, `domain=${encodePartitionValue(domain)}`);
 }
+
+/**
+ * The column that holds a partition's full domain name in files under a short partition name
+ * (lake/partition-path.ts: names whose encoding is too long for a path segment). Readers take
+ * `coalesce(domain_name, domain)`; ordinary partitions do not carry it.
+ */
+export const DOMAIN_NAME_COLUMN = 'domain_name';
 
 /** A glob an analyst (or the transform) reads the whole lake with. */
 export const cdrsGlob = (dataDir: string) => join(cdrsDir(dataDir), '**', '*.parquet');

@@ -7,6 +7,8 @@
  * they are parsed anyway, and the spool file's name says so (lake/spool-format.ts).
  */
 
+import { normalizeCdrId } from '../source/cdr-id.ts';
+
 /** Fields the lake types as text: `''` becomes NULL; surrounding spaces are trimmed. */
 export const TEXT_FIELDS = [
   'id', 'reseller',
@@ -27,6 +29,8 @@ const CASTABLE_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?
 const CASTABLE_INTEGER = /^-?\d{1,9}$/;
 const INT32_MAX = 2 ** 31 - 1;
 
+/** An id the lake would store differently (lake/sql/cdr-macros.sql cdr_id trims every kind of white space). */
+const unnormalizedId = (v: unknown) => typeof v === 'string' && v !== '' && normalizeCdrId(v) !== v;
 const paddedText = (v: unknown) => typeof v === 'string' && v.length > 0 && (v.charCodeAt(0) === 0x20 || v.charCodeAt(v.length - 1) === 0x20);
 const oddInteger = (v: unknown) =>
   v !== null && v !== undefined && (typeof v === 'number' ? !Number.isInteger(v) || v > INT32_MAX || v < -INT32_MAX - 1 : typeof v !== 'string' || !CASTABLE_INTEGER.test(v));
@@ -36,7 +40,8 @@ const oddDatetime = (v: unknown) => v !== null && v !== undefined && v !== '' &&
  * True when the lake's plain row SQL (lake/sql/cdr-rows-plain.sql: from_json casts each field to
  * its type, `''` becomes NULL) gives exactly the row the general SQL (cdr-rows.sql: trims,
  * integers from text, every datetime spelling) gives for this record:
- * - text fields hold no string that starts or ends with a space;
+ * - the id is as the lake stores it (source/cdr-id.ts: no white space of any kind at either end);
+ * - other text fields hold no string that starts or ends with a space;
  * - integer fields are null, JSON numbers with an integer value in INTEGER range, or digits as
  *   text (`"0"`, `"-12"`, at most 9 digits);
  * - datetime fields are null, `''`, or ISO text DuckDB casts (`2026-10-01T12:00:00Z`,
@@ -50,7 +55,7 @@ const oddDatetime = (v: unknown) => v !== null && v !== undefined && v !== '' &&
  */
 export function isPlainRecord(r: Readonly<Record<string, unknown>>): boolean {
   return !(
-    paddedText(r['id']) || paddedText(r['reseller']) ||
+    unnormalizedId(r['id']) || paddedText(r['reseller']) ||
     paddedText(r['call-orig-user']) || paddedText(r['call-term-user']) || paddedText(r['call-orig-caller-id']) ||
     paddedText(r['call-orig-from-user']) || paddedText(r['call-orig-to-user']) || paddedText(r['call-orig-request-user']) ||
     paddedText(r['call-orig-from-name']) || paddedText(r['call-orig-domain']) || paddedText(r['call-orig-site']) ||

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeCdrId } from './cdr-id.ts';
 import { parseNsDatetime } from './ns-datetime.ts';
 import { CALL_DIRECTIONS, type ParsedCdr } from './types.ts';
 
@@ -14,7 +15,7 @@ const count = z.union([
 ]);
 
 export const cdrRecordSchema = z.looseObject({
-  id: z.union([z.string().trim().min(1, { error: 'must not be empty' }), z.number().int()]),
+  id: z.union([z.string().trim().min(1, { error: 'must not be empty or only white space' }), z.number().int()]),
   'call-start-datetime': z.string().refine((s) => parseNsDatetime(s) !== null, { error: 'is not a datetime the API writes' }),
   'call-total-duration-seconds': count,
   'call-talking-duration-seconds': count.nullish(),
@@ -56,11 +57,9 @@ export function validateCdr(value: unknown, bareZone?: string): CdrVerdict {
     return { ok: false, reason: `not a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
   }
   const r = value as Record<string, unknown>;
-  const rawId = r.id;
-  let id: string;
-  if (typeof rawId === 'string' && rawId.trim() !== '') id = rawId;
-  else if (typeof rawId === 'number' && Number.isSafeInteger(rawId)) id = String(rawId);
-  else return slowReason(r);
+  // The id the lake will store: duplicates are found on it, not on the text as received.
+  const id = normalizeCdrId(r.id);
+  if (id === undefined) return slowReason(r);
 
   const startText = r['call-start-datetime'];
   const startTime = typeof startText === 'string' ? parseNsDatetime(startText, bareZone === undefined ? undefined : { bareZone }) : null;

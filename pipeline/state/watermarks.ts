@@ -19,3 +19,14 @@ export async function advanceWatermarkRow(db: Db, domain: string, watermark: Dat
     { domain, wm: watermark.toISOString(), at: at.toISOString() },
   );
 }
+
+/**
+ * Moves a domain's watermark back to `to` (never forward): rows before the old watermark were
+ * lost from the lake, so the next incremental ingest must fetch them again.
+ */
+export async function rewindWatermarkRow(db: Db, domain: string, to: Date, at: Date): Promise<void> {
+  await db.run(
+    `UPDATE watermarks SET watermark = $to::TIMESTAMPTZ, updated_at = $at::TIMESTAMPTZ WHERE domain = $domain AND watermark > $to::TIMESTAMPTZ`,
+    { domain, to: to.toISOString(), at: at.toISOString() },
+  );
+}

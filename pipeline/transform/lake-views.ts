@@ -6,7 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { cdrsDir, cdrsGlob, domainsDir } from '../lake/layout.ts';
+import { cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir } from '../lake/layout.ts';
+import { isShortPartitionValue } from '../lake/partition-path.ts';
 
 /** The contract's columns with their types: what an empty lake looks like. */
 export const EMPTY_CDRS_SELECT = `SELECT
@@ -18,19 +19,36 @@ export const EMPTY_CDRS_SELECT = `SELECT
   NULL::JSON AS raw, NULL::TIMESTAMPTZ AS ingested_at, NULL::VARCHAR AS month
 WHERE false`;
 
-function hasParquet(dir: string): boolean {
-  if (!existsSync(dir)) return false;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory() && hasParquet(join(dir, entry.name))) return true;
-    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
-  }
-  return false;
+/** What a walk of lake/cdrs found: any Parquet file, and any partition under a short name. */
+interface LakeScan {
+  hasFiles: boolean;
+  hasShortNames: boolean;
 }
 
-/** The read_parquet() call over the whole lake, or undefined when the lake has no files. */
+function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames: false }): LakeScan {
+  if (!existsSync(dir)) return scan;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      if (entry.name.startsWith('domain=') && isShortPartitionValue(entry.name.slice('domain='.length))) scan.hasShortNames = true;
+      scanLake(join(dir, entry.name), scan);
+    } else if (entry.isFile() && entry.name.endsWith('.parquet')) {
+      scan.hasFiles = true;
+    }
+  }
+  return scan;
+}
+
+/**
+ * The lake's rows as a FROM item, or undefined when the lake has no files. `domain` is the full
+ * name: the hive value, or the stored `domain_name` where the path holds a short name
+ * (lake/partition-path.ts).
+ */
 export function lakeCdrsSource(dataDir: string): string | undefined {
-  if (!hasParquet(cdrsDir(dataDir))) return undefined;
-  return `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
+  const scan = scanLake(cdrsDir(dataDir));
+  if (!scan.hasFiles) return undefined;
+  const files = `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
+  if (!scan.hasShortNames) return files;
+  return `(SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM ${files})`;
 }
 
 /**

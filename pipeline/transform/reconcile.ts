@@ -16,7 +16,8 @@ import { Db, sqlString, withDb } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { customerFor } from '../config/load-config.ts';
 import { COMPLETENESS_SQL } from '../state/anomalies.ts';
-import { cdrsDir, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
+import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
+import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/types.ts';
 import type { Clock } from '../util/clock.ts';
@@ -140,20 +141,47 @@ function parquetFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, f));
 }
 
+/** The UTC months a customer-local month can touch. */
+const lakeMonths = (month: Month): Month[] => [addMonths(month, -1), month, addMonths(month, 1)];
+
 /** Domains that have partitions in the UTC months a local month can touch. */
-function lakeDomainsFor(dataDir: string, month: Month): string[] {
+async function lakeDomainsFor(dataDir: string, month: Month): Promise<string[]> {
   const found = new Set<string>();
-  for (const m of [addMonths(month, -1), month, addMonths(month, 1)]) {
+  const shortNamed: string[] = [];
+  for (const m of lakeMonths(month)) {
     const dir = join(cdrsDir(dataDir), `month=${m}`);
     if (!existsSync(dir)) continue;
-    for (const e of readdirSync(dir)) if (e.startsWith('domain=')) found.add(decodePartitionValue(e.slice('domain='.length)));
+    for (const e of readdirSync(dir)) {
+      if (!e.startsWith('domain=')) continue;
+      const name = decodePartitionValue(e.slice('domain='.length));
+      if (name !== undefined) found.add(name);
+      else shortNamed.push(...parquetFiles(join(dir, e)));
+    }
+  }
+  // A short partition name (lake/partition-path.ts) does not spell the domain: its files do.
+  if (shortNamed.length > 0) {
+    await withDb(':memory:', async (db) => {
+      const rows = await db.all<{ d: string }>(
+        `SELECT DISTINCT ${DOMAIN_NAME_COLUMN} AS d FROM read_parquet([${shortNamed.map(sqlString).join(', ')}], union_by_name = true) WHERE ${DOMAIN_NAME_COLUMN} IS NOT NULL`,
+      );
+      for (const r of rows) found.add(r.d);
+    });
   }
   return [...found];
 }
 
-async function lakeFigures(db: Db, dataDir: string, domain: string, month: Month, start: Date, end: Date) {
-  const files = [addMonths(month, -1), month, addMonths(month, 1)].flatMap((m) => parquetFiles(partitionDir(dataDir, m, domain)));
+async function lakeFigures(db: Db, dataDir: string, domain: string, month: Month, start: Date, end: Date, at: Date) {
+  const files = lakeMonths(month).flatMap((m) => parquetFiles(partitionDir(dataDir, m, domain)));
   if (files.length === 0) return { lakeRows: 0, lakeTotal: 0, lakeSeconds: 0, duplicateIds: 0 };
+  try {
+    return await lakeFiguresOf(db, files, start, end);
+  } catch (err) {
+    // A footer only DuckDB can find fault with: find the file and set it aside too.
+    throw await damagedLakeErrorOr(err, dataDir, at, files);
+  }
+}
+
+async function lakeFiguresOf(db: Db, files: readonly string[], start: Date, end: Date) {
   const list = `[${files.map(sqlString).join(', ')}]`;
   const row = await db.one<{ rows: number; ids: number; secs: string | null; dups: number }>(
     `WITH w AS (
@@ -247,10 +275,14 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const { dataDir, config, source, month, logger, clock, signal } = opts;
   if (!isMonth(month)) throw new UsageError(`--month ${JSON.stringify(month)}: expected YYYY-MM, e.g. 2026-10`);
   const checkedAt = clock.now();
+  // A damaged lake file of the months read is moved aside first; this run stops and says how to rebuild it.
+  const monthFiles = (await Promise.all(lakeMonths(month).map((m) => lakeFiles(join(cdrsDir(dataDir), `month=${m}`))))).flat();
+  const damaged = await setAsideDamagedLakeFiles(dataDir, checkedAt, { files: monthFiles });
+  if (damaged.length > 0) throw new DamagedLakeError(damaged);
   const requestsBefore = source.stats().requests;
   const apiDomains = await source.listDomains({ signal });
   const apiByName = new Map(apiDomains.map((d) => [d.domain, d]));
-  const names = opts.domains?.length ? [...new Set(opts.domains)] : [...new Set([...apiByName.keys(), ...lakeDomainsFor(dataDir, month)])];
+  const names = opts.domains?.length ? [...new Set(opts.domains)] : [...new Set([...apiByName.keys(), ...(await lakeDomainsFor(dataDir, month))])];
   names.sort();
 
   const db = await Db.open(':memory:');
@@ -300,7 +332,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
     for (const [i, p] of plans.entries()) {
       signal?.throwIfAborted();
       const { start, end } = p.bounds;
-      const lake = await lakeFigures(db, dataDir, p.domain, month, start, end);
+      const lake = await lakeFigures(db, dataDir, p.domain, month, start, end, checkedAt);
       const rejects = await rejectCount(db, dataDir, p.domain, start, end);
       const openAnomalies = anomalies.filter((a) => a.domain === p.domain && new Date(a.window_start) < end && new Date(a.window_end) > start).length;
       const api = counts[i]!;

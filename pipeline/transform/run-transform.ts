@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { resolveProjectPath } from '../config/load-config.ts';
+import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
 import { warehousePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { Clock } from '../util/clock.ts';
@@ -90,6 +91,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   if (opts.rerate && !isMonth(opts.rerate.month)) {
     throw new UsageError(`--rerate ${JSON.stringify(opts.rerate.month)}: expected a month YYYY-MM, e.g. 2026-10`);
   }
+
+  // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
+  const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt);
+  if (damaged.length > 0) throw new DamagedLakeError(damaged);
 
   const models = orderModels(await loadSqlDir(modelsDir));
   const macros = await loadSqlDir(macrosDir);
@@ -202,7 +207,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     await rm(tmpPath, { force: true });
     await rm(`${tmpPath}.wal`, { force: true });
-    throw err;
+    // A footer only DuckDB can find fault with: find the file and set it aside too.
+    throw await damagedLakeErrorOr(err, dataDir, builtAt);
   }
 
   // Record what rated each month; closed months become frozen.

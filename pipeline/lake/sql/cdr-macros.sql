@@ -38,3 +38,15 @@ CREATE OR REPLACE TEMP MACRO cdr_text(s) AS CASE
   WHEN prefix(s, ' ') OR suffix(s, ' ') THEN nullif(trim(s), '')
   ELSE s
 END;
+
+-- A CDR's id as the lake stores it and as duplicates are found: surrounding white space removed
+-- (tab, line feed, vertical tab, form feed, carriage return, U+FEFF and every Unicode space or
+-- separator: what JavaScript's trim() removes, so the ingest's duplicate check in
+-- source/cdr-id.ts agrees), '' or only white space -> NULL (no id: the row is dropped). The
+-- regexp_matches guard keeps the common unpadded id from paying for the replacement.
+CREATE OR REPLACE TEMP MACRO cdr_id(s) AS CASE
+  WHEN s = '' THEN NULL
+  WHEN regexp_matches(s, '^[\t\n\x{0B}\f\r\x{FEFF}\p{Z}]|[\t\n\x{0B}\f\r\x{FEFF}\p{Z}]$')
+    THEN nullif(regexp_replace(s, '^[\t\n\x{0B}\f\r\x{FEFF}\p{Z}]+|[\t\n\x{0B}\f\r\x{FEFF}\p{Z}]+$', '', 'g'), '')
+  ELSE s
+END;

@@ -2,7 +2,8 @@
 -- the same columns and rows as cdr-rows.sql gives for such records, for less. from_json casts
 -- each field to its type itself (a count arrives as a JSON number, a datetime as ISO text), and
 -- text needs only '' -> NULL, so the statement is a third of cdr-rows.sql to plan and cheaper
--- to run. call-direction goes through the same helpers as in cdr-rows.sql (its text decides
+-- to run. A plain record's id is already in the lake's form (cdr_id gives it back unchanged),
+-- so it is read as is here. call-direction goes through the same helpers as in cdr-rows.sql (its text decides
 -- the name). Placeholders (double braces) are filled in by lake-writer.ts, as for cdr-rows.sql.
 SELECT
   nullif(r."id", '')                                   AS id,

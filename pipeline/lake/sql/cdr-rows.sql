@@ -8,7 +8,7 @@
 -- in brackets). Files whose records are all plain take cdr-rows-plain.sql: same rows, for less.
 -- Placeholders (double braces) are filled in by lake-writer.ts; none may appear inside a comment.
 SELECT
-  cdr_text(r."id")                                     AS id,
+  cdr_id(r."id")                                       AS id,
   {{domain}}::VARCHAR                                  AS domain,
   cdr_ts(r."call-start-datetime")                      AS start_time,
   cdr_ts(r."call-answer-datetime")                     AS answer_time,
@@ -66,7 +66,7 @@ FROM (
 )
 -- Filter and QUALIFY repeat the column expressions on purpose: on DuckDB 1.5 filtering the
 -- derived columns from an outer query around a window function fails with an internal cast error.
-WHERE cdr_text(r."id") IS NOT NULL
+WHERE cdr_id(r."id") IS NOT NULL
   AND cdr_ts(r."call-start-datetime") >= {{range_start}}::TIMESTAMPTZ
   AND cdr_ts(r."call-start-datetime") <  {{range_end}}::TIMESTAMPTZ
 {{dedup}}
