@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
+import { redact } from '../util/errors.ts';
 
 export const ANOMALY_KINDS = ['count-mismatch', 'write-mismatch'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
@@ -28,7 +29,7 @@ export async function recordAnomaly(db: Db, a: Anomaly, at: Date): Promise<strin
       kind: a.kind,
       expected: a.expected,
       got: a.got,
-      detail: a.detail,
+      detail: a.detail === null ? null : redact(a.detail),
       at: at.toISOString(),
     },
   );
