@@ -76,6 +76,9 @@ function secretSource(secret: string): string {
   return out;
 }
 
+/** The two-character escapes JSON encoders use (`\/` is PHP's habit). */
+const JSON_SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
 function charSource(ch: string): string {
   const cp = ch.codePointAt(0)!;
   const alts = new Set<string>([escapeRegex(ch)]);
@@ -84,12 +87,15 @@ function charSource(ch: string): string {
   alts.add(bytes.map((b) => `%${hexSource(b, 2)}`).join(''));
   alts.add(bytes.map((b) => `%25${hexSource(b, 2)}`).join(''));
   if (ch === ' ') alts.add('\\+');
-  // JSON: `\uXXXX` per UTF-16 unit, and the short escapes.
+  // JSON, once or twice (JSON quoted inside a JSON string): `\uXXXX` per UTF-16 unit, and the short escapes.
   let units = '';
-  for (let i = 0; i < ch.length; i++) units += `\\\\u${hexSource(ch.charCodeAt(i), 4)}`;
+  for (let i = 0; i < ch.length; i++) units += `\\\\\\\\?u${hexSource(ch.charCodeAt(i), 4)}`;
   alts.add(units);
-  const short: Record<string, string> = { '"': '\\\\"', '\\': '\\\\\\\\', '/': '\\\\/', '\b': '\\\\b', '\f': '\\\\f', '\n': '\\\\n', '\r': '\\\\r', '\t': '\\\\t' };
-  if (short[ch]) alts.add(short[ch]);
+  const short = JSON_SHORT_ESCAPES[ch];
+  if (short !== undefined) {
+    alts.add(escapeRegex(short));
+    alts.add(escapeRegex(short.replace(/[\\"]/g, '\\$&')));
+  }
   // HTML: numeric references and the named ones a template engine emits.
   alts.add(`&#0*${cp};`);
   alts.add(`&#[xX]0*${hexSource(cp, 1)};`);
