@@ -36,8 +36,9 @@ const envSchema = z.object({
 
 /** Every credential in the environment, and the spellings they travel in, for `redact`. */
 function registerEnvSecrets(v: Record<string, string>): void {
-  registerSecrets(v.NS_API_KEY, v.NS_CLIENT_SECRET, v.NS_PASSWORD);
-  if (v.NS_CLIENT_ID && v.NS_CLIENT_SECRET) registerSecrets(...basicAuthForms(v.NS_CLIENT_ID, v.NS_CLIENT_SECRET));
+  // As given and as used (the schema trims, e.g. the newline of a value read from a file).
+  for (const key of ['NS_API_KEY', 'NS_CLIENT_SECRET', 'NS_PASSWORD']) registerSecrets(v[key], v[key]?.trim());
+  if (v.NS_CLIENT_ID && v.NS_CLIENT_SECRET) registerSecrets(...basicAuthForms(v.NS_CLIENT_ID.trim(), v.NS_CLIENT_SECRET.trim()));
   for (const key of ['NS_API_URL', 'SMTP_URL']) {
     const url = URL.canParse(v[key] ?? '') ? new URL(v[key]!) : undefined;
     if (!url?.password) continue;

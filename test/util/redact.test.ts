@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { readEnv } from '../../pipeline/config/env.ts';
 import { redact, redactDeep } from '../../pipeline/util/errors.ts';
 import { createLogger } from '../../pipeline/util/logger.ts';
 import { basicAuthForms, registerSecrets, scrubSecrets, smtpAuthForms } from '../../pipeline/util/secrets.ts';
@@ -60,6 +61,15 @@ describe('redact without knowing the secret', () => {
     expect(redact('smtps://u:p4ss@mail.example.com:465')).toBe('smtps://u:***@mail.example.com:465');
     expect(redact('authorization: Bearer abc.def-ghi and Basic dXNlcjpwYXNz')).toBe('authorization: Bearer *** and Basic ***');
     expect(redact('grant_type=password&password=hunter22&x=1')).toBe('grant_type=password&password=***&x=1');
+  });
+});
+
+describe('secrets from the environment', () => {
+  it('are known to redact once read, as given and as used (trimmed), the SMTP password decoded', () => {
+    readEnv({ NS_API_URL: 'https://pbx.example.com/ns-api/v2', NS_API_KEY: 'nsr_from_file_key\n', SMTP_URL: 'smtps://mailer:m%40il%20pw@mail.example.com:465' });
+    expect(redact('key nsr_from_file_key refused')).toBe('key *** refused');
+    expect(redact('535 auth failed for m@il pw')).toBe('535 auth failed for ***');
+    expect(redact(`AUTH PLAIN ${Buffer.from('\u0000mailer\u0000m@il pw').toString('base64')}`)).toBe('AUTH PLAIN ***');
   });
 });
 
