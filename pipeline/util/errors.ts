@@ -50,10 +50,12 @@ export function exitCodeOf(err: unknown): ExitCode {
 export function redact(text: string): string {
   return scrubKnownSecrets(text)
     .replace(/(\w+:\/\/)([^:@/\s]+):([^@/\s]+)@/g, '$1$2:***@')
-    .replace(/((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
+    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
+    // Only in a header, so that "basic rates" stays readable; known Basic credentials go above.
+    .replace(/(authorization["']?\s*[:=]\s*["']?Basic\s+)[A-Za-z0-9+/]+={0,2}/gi, '$1***')
     // A JSON field, and the same field inside JSON that was itself put in a JSON string.
     .replace(/("(?:password|client_secret|refresh_token|access_token|api_key|apiKey)"\s*:\s*")(?:\\.|[^"\\])*(?=")/gi, '$1***')
-    .replace(/(\\"(?:password|client_secret|refresh_token|access_token|api_key|apiKey)\\"\s*:\s*\\")(?:\\{4}|\\{3}"|\\\\[^"]|[^"\\])*(?=\\")/gi, '$1***')
+    .replace(/(\\"(?:password|client_secret|refresh_token|access_token|api_key|apiKey)\\"\s*:\s*\\")(?:\\{4}|\\{3}"|\\\\[^"\\]|[^"\\])*(?=\\")/gi, '$1***')
     .replace(/((?<![\w"])(?:password|client_secret|refresh_token|access_token|api_key)\s*[:=]\s*)[^"&\s,}]+/gi, '$1***');
 }
 

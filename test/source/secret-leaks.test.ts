@@ -82,7 +82,7 @@ describe('secrets in every encoding stay out of stderr, the run log and status',
       expectNoLeak(where, text, ['KEYPARTA', 'KEYPARTB', 'KEYPARTC', 'KEYPARTD', b64(key).slice(0, 16)]);
     }
     expect(r.statusOut).toMatch(/key not accepted: \*\*\*/);
-  }, 60_000);
+  }, 180_000);
 
   it('scrubs OAuth secrets, tokens, Basic credentials and the SMTP password, a quote in the password included', async () => {
     const clientId = 'cdrpipe-client';
@@ -123,7 +123,7 @@ describe('secrets in every encoding stay out of stderr, the run log and status',
     for (const [where, text] of [['ingest output', r.ingestOut], ['runs.error', r.stored], ['status output', r.statusOut]] as const) {
       expectNoLeak(where, text, [...markers, basic, plain]);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('does not show the key when a redirect points at a URL that contains it', async () => {
     const key = 'nsr_REDIRPARTA/REDIRPARTB';

@@ -59,7 +59,8 @@ describe('redact without knowing the secret', () => {
 
   it('hides URL userinfo passwords, bearer and basic tokens, and form fields', () => {
     expect(redact('smtps://u:p4ss@mail.example.com:465')).toBe('smtps://u:***@mail.example.com:465');
-    expect(redact('authorization: Bearer abc.def-ghi and Basic dXNlcjpwYXNz')).toBe('authorization: Bearer *** and Basic ***');
+    expect(redact('authorization: Bearer abc.def-ghi; Authorization: Basic dXNlcjpwYXNz')).toBe('authorization: Bearer ***; Authorization: Basic ***');
+    expect(redact('Basic Standards plan')).toBe('Basic Standards plan');
     expect(redact('grant_type=password&password=hunter22&x=1')).toBe('grant_type=password&password=***&x=1');
   });
 });
