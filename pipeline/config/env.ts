@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { apiBaseProblem } from '../source/api-base.ts';
 import { ConfigError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
+import { basicAuthForms, registerSecrets, smtpAuthForms } from '../util/secrets.ts';
 
 /** How the client authenticates: a static key, or the OAuth2 password grant. */
 export type AuthConfig =
@@ -14,6 +16,8 @@ export interface EnvConfig {
   dataDir: string;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** NS_API_ALLOW_INSECURE: the operator accepts sending credentials over plain http:// to another host. */
+  allowInsecureHttp?: boolean;
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -35,7 +39,31 @@ const envSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: `must be exactly one address such as reports@example.com: ${problem}` });
     })
     .optional(),
+  NS_API_ALLOW_INSECURE: z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { error: 'must be 1 or 0' }).optional(),
 });
+
+/** Every credential in the environment, and the spellings they travel in, for `redact`. */
+function registerEnvSecrets(v: Record<string, string>): void {
+  // As given and as used (the schema trims, e.g. the newline of a value read from a file).
+  for (const key of ['NS_API_KEY', 'NS_CLIENT_SECRET', 'NS_PASSWORD']) registerSecrets(v[key], v[key]?.trim());
+  if (v.NS_CLIENT_ID && v.NS_CLIENT_SECRET) registerSecrets(...basicAuthForms(v.NS_CLIENT_ID.trim(), v.NS_CLIENT_SECRET.trim()));
+  for (const key of ['NS_API_URL', 'SMTP_URL']) {
+    const url = URL.canParse(v[key] ?? '') ? new URL(v[key]!) : undefined;
+    if (!url?.password) continue;
+    // URL keeps userinfo percent-encoded; the server and the SMTP library see it decoded.
+    const user = safeDecode(url.username);
+    const password = safeDecode(url.password);
+    registerSecrets(url.password, password, ...smtpAuthForms(user, password));
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 /** Reads the contract's environment variables; empty strings count as unset. Never echoes secret values. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
@@ -44,6 +72,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     const v = env[key];
     if (v !== undefined && v.trim() !== '') cleaned[key] = v;
   }
+  // Before validation, so that no message built from here on can show them.
+  registerEnvSecrets(cleaned);
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -51,6 +81,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     throw new ConfigError(`environment variable ${field} ${issue.message}`, field);
   }
   const e = parsed.data;
+  const allowInsecureHttp = ['1', 'true', 'yes'].includes(e.NS_API_ALLOW_INSECURE ?? '0');
+  if (e.NS_API_URL) {
+    const problem = apiBaseProblem(new URL(e.NS_API_URL), allowInsecureHttp);
+    if (problem) throw new ConfigError(`environment variable NS_API_URL ${problem}`, 'NS_API_URL');
+  }
   const oauthKeys = ['NS_CLIENT_ID', 'NS_CLIENT_SECRET', 'NS_USERNAME', 'NS_PASSWORD'] as const;
   const oauthSet = oauthKeys.filter((k) => e[k] !== undefined);
   let auth: AuthConfig | undefined;
@@ -72,5 +107,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     dataDir: e.CDRPIPE_DATA_DIR ?? './data',
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? 'reports@localhost',
+    allowInsecureHttp,
   };
 }

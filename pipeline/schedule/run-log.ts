@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pidIsAlive } from './lock.ts';
 import { withState } from '../state/state-db.ts';
+import { redact, redactDeep } from '../util/errors.ts';
 
 /** How a run came about. */
 export const RUN_TRIGGERS = ['cron', 'manual', 'catch-up'] as const;
@@ -67,8 +68,9 @@ export async function recordRunEnd(dataDir: string, runId: string, end: RunEnd):
         end.status,
         end.rows ?? null,
         end.requests ?? null,
-        end.error ?? null,
-        end.summary === undefined ? null : JSON.stringify(end.summary),
+        // Whatever the caller did, no credential is stored: the run log outlives the process.
+        end.error === undefined ? null : redact(end.error),
+        end.summary === undefined ? null : JSON.stringify(redactDeep(end.summary)),
       ],
     ),
   );
@@ -138,7 +140,8 @@ function toRecord(r: Record<string, unknown>): RunRecord {
     status: String(r.status),
     rows: num(r.rows),
     requests: num(r.requests),
-    error: (r.error as string | null) ?? null,
+    // Rows written before redaction covered every encoding are scrubbed on the way out.
+    error: typeof r.error === 'string' ? redact(r.error) : null,
   };
 }
 

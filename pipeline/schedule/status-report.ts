@@ -7,6 +7,7 @@ import { cdrsDir, rejectsDir, statePath } from '../lake/layout.ts';
 import { withState } from '../state/state-db.ts';
 import type { Clock } from '../util/clock.ts';
 import { nextTick } from '../util/cron.ts';
+import { redact } from '../util/errors.ts';
 import { jobTimeZone } from './job-types.ts';
 import { lockHolder, pidIsAlive, type LockOwner } from './lock.ts';
 import { schedulerLockPath } from './run-job.ts';
@@ -158,7 +159,7 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
     durationS: r.ms === null || r.ms === undefined ? null : Math.round(Number(r.ms) / 100) / 10,
     rows: asNum(r.rows),
     requests: asNum(r.requests),
-    error: (r.error as string | null) ?? null,
+    error: redactOrNull(r.error),
   });
   const jobs: JobStatus[] = Object.entries(args.config.jobs).map(([name, j]) => {
     const tz = jobTimeZone(args.config, j);
@@ -202,7 +203,7 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
         windowEnd: String(a.windowEnd),
         expected: asNum(a.expected),
         got: asNum(a.got),
-        detail: (a.detail as string | null) ?? null,
+        detail: redactOrNull(a.detail),
       })),
     },
     unsent: {
@@ -214,7 +215,7 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
         month: String(u.month),
         recipient: String(u.recipient),
         status: String(u.status),
-        error: (u.error as string | null) ?? null,
+        error: redactOrNull(u.error),
       })),
     },
     reconciliations: state.recon.map((r) => ({
@@ -321,4 +322,9 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
     lines.push(`reconciliation ${r.month}: ${r.ok} ok, ${r.off} off${r.off > 0 ? ` (${r.offDomains.slice(0, 5).join(', ')}${r.offDomains.length > 5 ? ', …' : ''})` : ''}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Stored text as status shows it: scrubbed again, since older rows may predate today's redaction. */
+function redactOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? redact(v) : null;
 }

@@ -1,6 +1,7 @@
 import type { AuthConfig } from '../config/env.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
+import { basicAuthForms, registerSecrets } from '../util/secrets.ts';
 import type { AuthProvider, HttpTransport } from './http-transport.ts';
 import { BodyShapeError } from './source-errors.ts';
 
@@ -9,6 +10,7 @@ export class ApiKeyAuth implements AuthProvider {
   readonly unauthorizedHint = 'The API key was refused: check NS_API_KEY (a reseller key starts nsr_, a domain key nsd_)';
   constructor(private readonly apiKey: string) {
     if (apiKey.trim() === '') throw new TypeError('NetSapiens API key is empty: set NS_API_KEY');
+    registerSecrets(apiKey);
   }
   async token(): Promise<string> {
     return this.apiKey;
@@ -77,6 +79,7 @@ export class OAuthTokenProvider implements AuthProvider {
     private readonly logger: Logger,
   ) {
     this.marginS = settings.refreshMarginSeconds ?? 60;
+    registerSecrets(settings.clientSecret, settings.password, ...basicAuthForms(settings.clientId, settings.clientSecret));
   }
 
   async token(signal?: AbortSignal): Promise<string> {
@@ -95,7 +98,7 @@ export class OAuthTokenProvider implements AuthProvider {
   }
 
   secrets(): string[] {
-    const out = [this.settings.clientSecret, this.settings.password];
+    const out = [this.settings.clientSecret, this.settings.password, ...basicAuthForms(this.settings.clientId, this.settings.clientSecret)];
     if (this.current) {
       out.push(this.current.accessToken);
       if (this.current.refreshToken) out.push(this.current.refreshToken);
@@ -146,6 +149,7 @@ export class OAuthTokenProvider implements AuthProvider {
       this.counts.password++;
       answer = await this.post({ grant_type: 'password', client_id: clientId, client_secret: clientSecret, username, password });
     }
+    registerSecrets(answer.accessToken, answer.refreshToken);
     const lifeMs = answer.expiresInSeconds * 1000;
     const marginMs = Math.min(this.marginS * 1000, lifeMs / 2);
     this.current = {

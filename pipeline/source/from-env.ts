@@ -2,6 +2,7 @@ import type { EnvConfig } from '../config/env.ts';
 import type { Clock } from '../util/clock.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
+import { apiBaseProblem } from './api-base.ts';
 import { NetSapiensClient } from './netsapiens-client.ts';
 import type { CdrSource } from './types.ts';
 
@@ -18,7 +19,8 @@ export interface SourceFromEnvOptions {
 
 /**
  * The source the CLI and scheduler use: NS_API_URL plus NS_API_KEY or the four OAuth variables.
- * Throws UsageError (exit 2) when the URL or credentials are missing.
+ * Throws UsageError (exit 2) when the URL or credentials are missing, or when the URL would
+ * expose them (credentials inside it, plain http:// to another host without the opt-in).
  */
 export function createSourceFromEnv(env: EnvConfig, opts: SourceFromEnvOptions = {}): NetSapiensClient {
   if (!env.apiUrl) {
@@ -27,6 +29,8 @@ export function createSourceFromEnv(env: EnvConfig, opts: SourceFromEnvOptions =
         '(or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD), or run `cdrpipe demo` to use the embedded simulator',
     );
   }
+  const problem = URL.canParse(env.apiUrl) ? apiBaseProblem(new URL(env.apiUrl), env.allowInsecureHttp ?? false) : undefined;
+  if (problem) throw new UsageError(`NS_API_URL ${problem}`);
   if (!env.auth) {
     throw new UsageError('NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD');
   }

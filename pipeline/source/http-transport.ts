@@ -2,6 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Clock } from '../util/clock.ts';
 import { redact } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
+import { scrubSecrets } from '../util/secrets.ts';
 import { BackoffGate } from './backoff-gate.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { parseRetryAfter, retryDelay, retryReasonForStatus, slowsEveryone, type RetryReason } from './retry-policy.ts';
@@ -103,10 +104,14 @@ export class HttpTransport {
     try {
       parsed = new URL(opts.baseUrl);
     } catch {
-      throw new TypeError(`NetSapiens API base ${JSON.stringify(opts.baseUrl)} is not a URL; expected e.g. https://pbx.example.com/ns-api/v2`);
+      throw new TypeError(`NetSapiens API base ${JSON.stringify(redact(opts.baseUrl))} is not a URL; expected e.g. https://pbx.example.com/ns-api/v2`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new TypeError(`NetSapiens API base must be http(s), got ${parsed.protocol}`);
+    }
+    // fetch would send them as Basic auth on every request and put them in every error's URL.
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw new TypeError('NetSapiens API base contains credentials (user:password@host): remove them and authenticate with a key or OAuth');
     }
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.gate = new BackoffGate(opts.waitClock, opts.sleep);
@@ -166,7 +171,7 @@ export class HttpTransport {
         if (reason === null) {
           const hint =
             result.status >= 300 && result.status <= 399
-              ? `The server redirects${result.location ? ` to ${redact(result.location.split('?')[0]!)}` : ''}: set NS_API_URL to the final API base (…/ns-api/v2)`
+              ? `The server redirects${result.location ? ` to ${this.scrub(result.location.split('?')[0]!, req)}` : ''}: set NS_API_URL to the final API base (…/ns-api/v2)`
               : undefined;
           throw this.httpError(req, shownPath, result.status, result.text, attempts, hint);
         }
@@ -249,11 +254,7 @@ export class HttpTransport {
   }
 
   private scrub(text: string, req: TransportRequest<unknown>): string {
-    let out = text;
-    for (const secret of [...(req.auth?.secrets() ?? []), ...(req.secrets ?? [])]) {
-      if (secret.length >= 4) out = out.split(secret).join('***');
-    }
-    return out;
+    return redact(scrubSecrets(text, [...(req.auth?.secrets() ?? []), ...(req.secrets ?? [])]));
   }
 
   private httpError(req: TransportRequest<unknown>, shownPath: string, status: number, text: string, attempts: number, hint: string | undefined): NetSapiensHttpError {
@@ -280,7 +281,7 @@ export class HttpTransport {
         return new NetSapiensBodyError(req.method, shownPath, last.reason, attempts, this.scrub(last.text.slice(0, 200), req));
       case 'network':
       case 'timeout':
-        return new NetSapiensTransportError(req.method, shownPath, last.kind, attempts, last.detail);
+        return new NetSapiensTransportError(req.method, shownPath, last.kind, attempts, this.scrub(last.detail, req));
       default:
         return new Error('unreachable');
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
+import { redact } from '../util/errors.ts';
 
 /** Completeness problems found by ingest (lake rows vs the API's count for a window). */
 export const COMPLETENESS_KINDS = ['count-mismatch', 'write-mismatch'] as const;
@@ -34,7 +35,7 @@ export async function recordAnomaly(db: Db, a: Anomaly, at: Date): Promise<strin
       kind: a.kind,
       expected: a.expected,
       got: a.got,
-      detail: a.detail,
+      detail: a.detail === null ? null : redact(a.detail),
       at: at.toISOString(),
     },
   );
