@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
 
-export const ANOMALY_KINDS = ['count-mismatch', 'write-mismatch'] as const;
+/**
+ * count-mismatch: the list disagreed with the count after one re-fetch; write-mismatch: the lake
+ * holds a different number of rows than were fetched; implausible-count: a count no window can
+ * hold (not a whole number, or halves that add up to more than the window); not-listed: stored
+ * rows the API did not list again (kept; `ingest --prune` removes them once the API confirms).
+ */
+export const ANOMALY_KINDS = ['count-mismatch', 'write-mismatch', 'implausible-count', 'not-listed'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 /** A completeness problem found by ingest: lake rows vs the API's count for a window. */
