@@ -53,6 +53,7 @@ interface IngestCliOptions {
   domain: string[];
   concurrency?: string;
   json?: boolean;
+  prune?: boolean;
   config?: string;
 }
 
@@ -62,17 +63,22 @@ export function registerIngest(program: Command): void {
     .command('ingest')
     .description(
       'page CDRs into the lake. Without --from/--to: incremental from each domain\'s watermark minus the lookback, up to now minus the settle time. ' +
-        'T is an ISO date (midnight UTC) or datetime; the range is half-open [from, to)',
+        'T is an ISO date (midnight UTC) or datetime; the range is half-open [from, to) and ends at now minus the settle time at the latest. ' +
+        'Stored CDRs are never removed unless --prune is given; an answer that disagrees with its count is an anomaly and the exit code is 1',
     )
     .option('--from <T>', 'backfill start, e.g. 2026-10-01 or 2026-10-01T06:00:00Z')
     .option('--to <T>', 'backfill end (exclusive); default now minus the settle time')
     .option('--domain <D>', 'only this domain (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--concurrency <N>', 'requests in flight (default: ingest.concurrency in jobs.config.ts)')
+    .option(
+      '--prune',
+      'also remove stored CDRs the API no longer lists, in windows whose answer matches its count twice; removed rows are kept under lake/removed/',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
     .addHelpText(
       'after',
-      '\nExamples:\n  cdrpipe ingest\n  cdrpipe ingest --from 2026-10-01 --to 2026-11-01\n  cdrpipe ingest --from 2026-11-01 --domain acme.pbx.example --concurrency 8\n',
+      '\nExamples:\n  cdrpipe ingest\n  cdrpipe ingest --from 2026-10-01 --to 2026-11-01\n  cdrpipe ingest --from 2026-11-01 --domain acme.pbx.example --concurrency 8\n  cdrpipe ingest --prune --from 2026-10-01 --to 2026-11-01 --domain acme.pbx.example\n',
     )
     .action(async (opts: IngestCliOptions) => {
       const from = opts.from !== undefined ? parseIngestTime('--from', opts.from) : undefined;
@@ -123,6 +129,7 @@ export function registerIngest(program: Command): void {
           ...(to ? { to } : {}),
           ...(opts.domain.length > 0 ? { domains: opts.domain } : {}),
           ...(concurrency !== undefined ? { concurrency } : {}),
+          ...(opts.prune ? { prune: true } : {}),
           onProgress: progress.update,
         });
         progress.stop();

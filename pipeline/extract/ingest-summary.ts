@@ -2,8 +2,12 @@
 export interface IngestSummary {
   runId: string;
   mode: 'incremental' | 'backfill';
-  /** Backfill range as requested (ISO), absent for incremental runs. */
+  /** Backfill range as read (ISO), absent for incremental runs. */
   range?: { from: string; to: string };
+  /** The `--to` asked for, when it lay past now minus the settle time and `range.to` was clamped to that. */
+  clampedFrom?: string;
+  /** Stored rows the API no longer lists were removed where confirmed (`ingest --prune`). */
+  prune: boolean;
   domains: number;
   /** Windows finished (counted, and fetched when not empty), including the halves of splits. */
   windows: number;
@@ -21,6 +25,11 @@ export interface IngestSummary {
   rowsWritten: number;
   /** Same as rowsWritten: the name every stage summary uses. */
   rows: number;
+  /** Stored rows in this run's ranges that the API did not list again: kept (anomaly `not-listed`). */
+  rowsNotListed: number;
+  /** Rows `prune` moved from lake/cdrs to lake/removed/. */
+  rowsRemoved: number;
+  removedFiles: string[];
   partitionsWritten: number;
   partitionsUnchanged: number;
   /** Records refused by validation in this run (the same bad record counts again in every run that fetches it). */
@@ -67,16 +76,30 @@ export interface IngestProgress {
   requests: number;
 }
 
-/** Some windows could not be fetched or written; everything else was flushed. */
+/**
+ * Some windows could not be fetched or written, or their answers were suspicious (anomalies);
+ * everything else was flushed, and no stored row was removed because of them.
+ */
 export class IngestIncompleteError extends Error {
   override readonly name = 'IngestIncompleteError';
   readonly exitCode = 1 as const;
   constructor(readonly summary: IngestSummary) {
     const first = summary.failures[0];
+    const parts: string[] = [];
+    if (summary.failures.length > 0) {
+      parts.push(
+        `${summary.failures.length} failed window(s)` +
+          (first ? ` (first: domain ${JSON.stringify(first.domain)} ${first.windowStart ?? ''}..${first.windowEnd ?? ''}: ${first.error})` : ''),
+      );
+    }
+    if (summary.anomalies.length > 0) {
+      const shown = summary.anomalies.slice(0, 5).map((a) => `${a.kind} ${JSON.stringify(a.domain)} [${a.windowStart}, ${a.windowEnd})`);
+      parts.push(`${summary.anomalies.length} anomal${summary.anomalies.length === 1 ? 'y' : 'ies'}: ${shown.join('; ')}${summary.anomalies.length > 5 ? '; ...' : ''}`);
+    }
     super(
-      `ingest finished with ${summary.failures.length} failed window(s)` +
-        (first ? `; first: domain ${JSON.stringify(first.domain)} ${first.windowStart ?? ''}..${first.windowEnd ?? ''}: ${first.error}` : '') +
-        '. Completed partitions were written and their watermarks moved; re-run `cdrpipe ingest` to retry the rest.',
+      `ingest finished with ${parts.join(' and ')}. ` +
+        'Completed ranges were written (stored rows kept) and watermarks moved only past windows that matched their count; ' +
+        'see `cdrpipe status` for the anomalies, and re-run `cdrpipe ingest` for those windows once the API answers in full.',
     );
   }
 }
@@ -84,11 +107,14 @@ export class IngestIncompleteError extends Error {
 /** The summary as lines for a terminal. */
 export function formatIngestSummary(s: IngestSummary): string {
   const lines = [
-    `ingest ${s.mode}${s.range ? ` [${s.range.from}, ${s.range.to})` : ''}${s.interrupted ? ' (interrupted)' : ''}`,
+    `ingest ${s.mode}${s.range ? ` [${s.range.from}, ${s.range.to})` : ''}${s.prune ? ' (prune)' : ''}${s.interrupted ? ' (interrupted)' : ''}`,
+    ...(s.clampedFrom ? [`  clamped     --to ${s.clampedFrom} is past now minus the settle time: read up to ${s.range?.to ?? '?'}`] : []),
     `  domains     ${s.domains}`,
     `  windows     ${s.windows} (${s.windowsEmpty} empty, ${s.windowsSplit} split, ${s.refetches} re-fetched)`,
     `  requests    ${s.requests} (${s.retries} retries${Object.keys(s.retriesByReason).length ? ': ' + Object.entries(s.retriesByReason).map(([k, v]) => `${k} ${v}`).join(', ') : ''})`,
     `  rows        ${s.rowsFetched} fetched, ${s.rowsWritten} written in ${s.partitionsWritten} partition(s), ${s.partitionsUnchanged} partition(s) unchanged`,
+    ...(s.rowsNotListed > 0 ? [`  not listed  ${s.rowsNotListed} stored row(s) the API did not list: kept`] : []),
+    ...(s.rowsRemoved > 0 ? [`  removed     ${s.rowsRemoved} row(s) the API no longer lists -> lake/removed/`] : []),
     `  rejects     ${s.rejects}${s.rejects > 0 && s.rejectsNew !== undefined ? ` (${s.rejectsNew} new)` : ''}${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
     `  anomalies   ${s.anomalies.length}`,
     ...s.anomalies.map((a) => `    ${a.domain} [${a.windowStart}, ${a.windowEnd}) ${a.kind}: expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? ` (${a.detail})` : ''}`),

@@ -8,7 +8,7 @@ import { encodePartitionValue } from '../lake/partition-path.ts';
 import type { CdrSource, TimeWindow } from '../source/types.ts';
 import { openAnomalyDomainsOf, recordAnomaly, resolveAnomaliesWithin, type Anomaly } from '../state/anomalies.ts';
 import { withState } from '../state/state-db.ts';
-import { advanceWatermarkRow, readWatermarks } from '../state/watermarks.ts';
+import { advanceWatermarkRow, pullBackWatermarks, readWatermarks } from '../state/watermarks.ts';
 import type { Clock } from '../util/clock.ts';
 import { redact, UsageError } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
@@ -17,7 +17,7 @@ import { FairQueue } from './fair-queue.ts';
 import { IngestIncompleteError, type IngestAnomaly, type IngestProgress, type IngestSummary } from './ingest-summary.ts';
 import { PageSpool } from './spool.ts';
 import { fetchWindow, type WindowFetch } from './window-fetch.ts';
-import { advanceWatermark, contiguousPrefix, cutWindows, decideWindow, formatWindow, incrementalRange, windowMonth } from './windows.ts';
+import { advanceWatermark, contiguousPrefix, countsPlausible, cutWindows, decideWindow, formatWindow, incrementalRange, windowMonth } from './windows.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
 
 export interface IngestOptions {
@@ -41,6 +41,11 @@ export interface IngestOptions {
   flushRows?: number;
   /** DuckDB memory cap of the lake writer (it spills beyond it). Default 256MB. */
   writerMemoryLimit?: string;
+  /**
+   * Remove stored rows the API no longer lists, in windows whose answer matched its count and a
+   * second count confirmed it; they move to lake/removed/. Without it nothing stored is removed.
+   */
+  prune?: boolean;
 }
 
 const DEFAULT_FLUSH_ROWS = 500_000;
@@ -56,6 +61,10 @@ interface DomainState {
 
 interface DoneWindow {
   window: TimeWindow;
+  /** The answer matched the count: the watermark may pass this window. */
+  clean: boolean;
+  /** Stored rows of this window that were not fetched may be removed (`prune`, confirmed count). */
+  prunable: boolean;
   files: string[];
   rows: number;
   idHashes: Float64Array;
@@ -75,6 +84,8 @@ interface PartitionState {
 interface WindowTask {
   part: PartitionState;
   window: TimeWindow;
+  /** Known when the window is a half of a split (its parent counted it). */
+  count?: number;
 }
 
 /**
@@ -91,10 +102,21 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   const backfill = opts.from !== undefined || opts.to !== undefined;
   const now = clock.now();
+  // Nothing later than this is read or passed by a watermark: calls there have not settled yet.
+  const settledEnd = new Date(now.getTime() - settings.settleMinutes * 60_000);
   const from = opts.from;
-  const to = opts.to ?? (opts.from ? new Date(now.getTime() - settings.settleMinutes * 60_000) : undefined);
-  if (backfill && (!from || !to)) throw new UsageError('--to needs --from: give both ends of the backfill range, or neither for an incremental run');
-  if (from && to && !(from < to)) throw new UsageError(`--from ${from.toISOString()} must be before --to ${to.toISOString()}`);
+  const requestedTo = opts.to ?? (opts.from ? settledEnd : undefined);
+  if (backfill && (!from || !requestedTo)) throw new UsageError('--to needs --from: give both ends of the backfill range, or neither for an incremental run');
+  if (from && requestedTo && !(from < requestedTo)) throw new UsageError(`--from ${from.toISOString()} must be before --to ${requestedTo.toISOString()}`);
+  if (from && !(from < settledEnd)) {
+    throw new UsageError(
+      `--from ${from.toISOString()} is not before now minus the settle time (${settledEnd.toISOString()}, ingest.settleMinutes = ${settings.settleMinutes}): nothing there has settled yet; give an earlier --from`,
+    );
+  }
+  const to = requestedTo && requestedTo > settledEnd ? settledEnd : requestedTo;
+  if (requestedTo && to && to < requestedTo) {
+    logger.warn({ requestedTo: requestedTo.toISOString(), to: to.toISOString(), settleMinutes: settings.settleMinutes }, 'ingest range clamped to now minus the settle time');
+  }
 
   const t0 = performance.now();
   const runId = opts.runId ?? randomUUID();
@@ -104,6 +126,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     runId,
     mode: backfill ? 'backfill' : 'incremental',
     ...(from && to ? { range: { from: from.toISOString(), to: to.toISOString() } } : {}),
+    ...(requestedTo && to && to < requestedTo ? { clampedFrom: requestedTo.toISOString() } : {}),
+    prune: opts.prune === true,
     domains: 0,
     windows: 0,
     windowsEmpty: 0,
@@ -115,6 +139,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     rowsFetched: 0,
     rowsWritten: 0,
     rows: 0,
+    rowsNotListed: 0,
+    rowsRemoved: 0,
+    removedFiles: [],
     partitionsWritten: 0,
     partitionsUnchanged: 0,
     rejects: 0,
@@ -176,11 +203,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const { domain } = part.dom;
       const files = windows.flatMap((w) => w.files);
       const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
+      const prune = windows.filter((w) => w.prunable).map((w) => w.window);
       try {
         const res = await writer.writePartition({
           domain,
           month: part.month,
           range,
+          ...(prune.length > 0 ? { prune } : {}),
           files,
           ingestedAt: clock.now(),
           duplicateIds: duplicateIdsAcross(windows),
@@ -202,8 +231,29 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
             detail: 'distinct ids fetched vs rows the lake holds for the range (datetime the lake could not read?)',
           });
         }
-        part.dom.flushed.push(range);
-        const next = advanceWatermark(part.dom.watermark, part.dom.flushed, part.dom.seed);
+        if (res.rowsRemoved > 0) {
+          summary.rowsRemoved += res.rowsRemoved;
+          if (res.removedPath) summary.removedFiles.push(res.removedPath);
+          logger.warn({ domain, range: formatWindow(range), rows: res.rowsRemoved, keptIn: res.removedPath }, 'pruned rows the API no longer lists');
+        }
+        if (res.rowsNotListed > 0) {
+          summary.rowsNotListed += res.rowsNotListed;
+          await addAnomaly({
+            domain,
+            windowStart: range.start,
+            windowEnd: range.end,
+            kind: 'not-listed',
+            expected: null,
+            got: res.rowsNotListed,
+            detail:
+              `the lake holds ${res.rowsNotListed} row(s) here that the API did not list; they are kept. ` +
+              `If the PBX really deleted them: cdrpipe ingest --prune --from ${range.start.toISOString()} --to ${range.end.toISOString()} --domain ${domain}`,
+          });
+        }
+        // A window whose answer disagreed with its count holds the watermark back: the next run reads it again.
+        part.dom.flushed.push(...windows.filter((w) => w.clean).map((w) => w.window));
+        const reached = advanceWatermark(part.dom.watermark, part.dom.flushed, part.dom.seed);
+        const next = reached && reached > settledEnd ? settledEnd : reached;
         if (next && (!part.dom.watermark || next > part.dom.watermark)) {
           await withState(dataDir, (db) => advanceWatermarkRow(db, domain, next, clock.now()));
           part.dom.watermark = next;
@@ -258,7 +308,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
       const known = new Set(listed.map((d) => d.domain));
       for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
-      const [watermarks, openAnomalyDomains] = await withState(dataDir, async (db) => [await readWatermarks(db), await openAnomalyDomainsOf(db)] as const);
+      const [pulledBack, watermarks, openAnomalyDomains] = await withState(
+        dataDir,
+        async (db) => [await pullBackWatermarks(db, settledEnd, clock.now()), await readWatermarks(db), await openAnomalyDomainsOf(db)] as const,
+      );
+      if (pulledBack.length > 0) logger.warn({ domains: pulledBack, to: settledEnd.toISOString() }, 'watermarks past now minus the settle time pulled back');
 
       for (const domain of names) {
         try {
@@ -291,50 +345,92 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         }
       }
 
-      const processWindow = async ({ part, window }: WindowTask): Promise<void> => {
+      const countOf = async (domain: string, window: TimeWindow): Promise<number> => (await limit(() => source.countCdrs(domain, window))).total;
+      const args = (domain: string, window: TimeWindow) => ({ source, domain, window, pageSize: settings.pageSize, limit, spool });
+
+      /** Keeps what a window's fetch produced for the writer. */
+      const keep = (part: PartitionState, window: TimeWindow, fetched: WindowFetch, clean: boolean, prunable: boolean) => {
         const { domain } = part.dom;
-        const count = await limit(() => source.countCdrs(domain, window));
-        const decision = decideWindow(window, count.total, settings);
+        for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
+        summary.rejects += fetched.rejects.length;
+        summary.outOfWindow += fetched.outOfWindow;
+        complete(part, { window, clean, prunable, files: fetched.files, rows: fetched.distinctIds, idHashes: fetched.idHashes, duplicateIds: fetched.duplicateIds });
+      };
+
+      /**
+       * A window whose count cannot be believed: read by what the list returns (up to a short
+       * page, waves no larger than the row budget plans), upsert it, and say so.
+       */
+      const fetchUntrusted = async (part: PartitionState, window: TimeWindow, count: number, why: string): Promise<void> => {
+        const { domain } = part.dom;
+        const fetched = await fetchWindow({ ...args(domain, window), total: settings.rowBudget });
+        await addAnomaly({
+          domain,
+          windowStart: window.start,
+          windowEnd: window.end,
+          kind: 'implausible-count',
+          expected: Number.isSafeInteger(count) ? count : null,
+          got: fetched.distinctIds,
+          detail: `${why}; read the list instead (${fetched.pages} page(s)), stored rows kept`,
+        });
+        keep(part, window, fetched, false, false);
+      };
+
+      const processWindow = async ({ part, window, count: known }: WindowTask): Promise<void> => {
+        const { domain } = part.dom;
+        const total = known ?? (await countOf(domain, window));
+        if (!countsPlausible(total)) return fetchUntrusted(part, window, total, `count ${total} is not a whole number of CDRs`);
+        const decision = decideWindow(window, total, settings);
         if (decision.kind === 'split') {
+          // The halves are counted here, so a count that repeats itself for every sub-window is
+          // caught at the first split instead of halving down to the floor.
+          const [a, b] = decision.halves;
+          const [ca, cb] = await Promise.all([countOf(domain, a), countOf(domain, b)]);
+          if (!countsPlausible(total, [ca, cb])) return fetchUntrusted(part, window, total, `its halves count ${ca} + ${cb}, more than its own ${total}`);
           summary.windowsSplit++;
           windowsKnown += 1;
-          queue.unshift(domain, ...decision.halves.map((w) => ({ part, window: w })));
+          queue.unshift(domain, { part, window: a, count: ca }, { part, window: b, count: cb });
           return;
         }
-        if (decision.kind === 'empty') {
+        if (decision.kind === 'empty' && !opts.prune) {
+          // Nothing to read; stored rows of the window are kept (and reported when there are any).
           summary.windowsEmpty++;
-          complete(part, { window, files: [], rows: 0, idHashes: new Float64Array(0), duplicateIds: [] });
+          complete(part, { window, clean: true, prunable: false, files: [], rows: 0, idHashes: new Float64Array(0), duplicateIds: [] });
           return;
         }
-        const args = { source, domain, window, pageSize: settings.pageSize, limit, spool };
-        let fetched: WindowFetch = await fetchWindow({ ...args, total: count.total });
-        let expected = count.total;
+        if (decision.kind === 'empty') summary.windowsEmpty++;
+        let fetched: WindowFetch = await fetchWindow({ ...args(domain, window), total });
+        let expected = total;
         if (gotOf(fetched) !== expected) {
           logger.info({ domain, window: formatWindow(window), expected, got: gotOf(fetched) }, 'rows differ from the count; re-fetching the window once');
           summary.refetches++;
           await spool.remove(fetched.files);
-          const recount = await limit(() => source.countCdrs(domain, window));
-          expected = recount.total;
-          fetched = await fetchWindow({ ...args, total: recount.total });
+          expected = await countOf(domain, window);
+          fetched = await fetchWindow({ ...args(domain, window), total: expected });
           if (gotOf(fetched) !== expected) {
             await addAnomaly({
               domain,
               windowStart: window.start,
               windowEnd: window.end,
               kind: 'count-mismatch',
-              expected,
+              expected: Number.isSafeInteger(expected) ? expected : null,
               got: fetched.distinctIds,
-              detail: `after one re-fetch: ${fetched.distinctIds} distinct valid, ${fetched.rejects.length} rejected, ${fetched.outOfWindow} outside the window`,
+              detail: `after one re-fetch: ${fetched.distinctIds} distinct valid, ${fetched.rejects.length} rejected, ${fetched.outOfWindow} outside the window; stored rows kept`,
             });
           }
         }
-        if (gotOf(fetched) === expected && openAnomalyDomains.has(domain)) {
+        const clean = gotOf(fetched) === expected;
+        if (clean && openAnomalyDomains.has(domain)) {
           await withState(dataDir, (db) => resolveAnomaliesWithin(db, domain, window.start, window.end, clock.now()));
         }
-        for (const r of fetched.rejects) rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
-        summary.rejects += fetched.rejects.length;
-        summary.outOfWindow += fetched.outOfWindow;
-        complete(part, { window, files: fetched.files, rows: fetched.distinctIds, idHashes: fetched.idHashes, duplicateIds: fetched.duplicateIds });
+        let prunable = false;
+        if (clean && opts.prune) {
+          // Removing rows needs the smaller total said twice: a second count must agree.
+          const confirm = await countOf(domain, window);
+          prunable = confirm === expected;
+          if (!prunable) logger.warn({ domain, window: formatWindow(window), first: expected, second: confirm }, 'counts moved between two requests; nothing pruned in this window');
+        }
+        keep(part, window, fetched, clean, prunable);
       };
 
       // Windows in flight: enough to keep `concurrency` requests busy while others count or spool.
@@ -386,7 +482,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     summary.elapsedMs = Math.round(performance.now() - t0);
     progress('done');
     logger.info({ ...summary, anomalies: summary.anomalies.length, failures: summary.failures.length }, 'ingest finished');
-    if (summary.failures.length > 0) throw new IngestIncompleteError(summary);
+    if (summary.failures.length > 0 || summary.anomalies.length > 0) throw new IngestIncompleteError(summary);
     return summary;
   }
 }

@@ -1,6 +1,6 @@
 import type { LimitFunction } from 'p-limit';
 import type { CdrSource, RejectedRecord, TimeWindow } from '../source/types.ts';
-import { pageOffsets } from './windows.ts';
+import { nextWave, promisedPages } from './windows.ts';
 import { idHashesOf } from './id-hashes.ts';
 import type { PageSpool } from './spool.ts';
 
@@ -24,8 +24,10 @@ export interface WindowFetchArgs {
   source: CdrSource;
   domain: string;
   window: TimeWindow;
-  /** The window's count, which decides how many pages are requested at once. */
+  /** The window's count: how far the waves of pages may grow (never trusted beyond that). */
   total: number;
+  /** Most pages one window requests at once (bounds what an inflated count can cost). */
+  maxWave?: number;
   pageSize: number;
   /** The run's global limit on requests in flight. */
   limit: LimitFunction;
@@ -33,9 +35,14 @@ export interface WindowFetchArgs {
   signal?: AbortSignal;
 }
 
+/** Most pages of one window in flight at once, whatever its count says. */
+export const DEFAULT_MAX_WAVE = 16;
+
 /**
- * Fetches every page of a window: the pages the count promises concurrently, then page after
- * page for as long as the last one comes back full (counts move while we read).
+ * Fetches every page of a window in waves: the first page alone, then waves twice as large
+ * while every page comes back full, up to the pages the count promises, then page after page
+ * for as long as the last one comes back full (counts move while we read). The first short page
+ * ends the window, so what is requested follows what the list returns, not the count.
  */
 export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
   const ids = new Set<string>();
@@ -54,17 +61,20 @@ export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
     if (file) out.files.push(file);
     return page.received >= a.pageSize;
   };
+  const promised = promisedPages(a.total, a.pageSize);
+  const maxWave = a.maxWave ?? DEFAULT_MAX_WAVE;
   try {
-    const offsets = pageOffsets(a.total, a.pageSize);
-    // allSettled: on a failure no page is still writing spool files when they are removed.
-    const settled = await Promise.allSettled(offsets.map(fetchOne));
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const full = settled.map((r) => r.status === 'fulfilled' && r.value);
-    if (full.length > 0 && full[full.length - 1]) {
-      for (let offset = offsets[offsets.length - 1]! + a.pageSize; await fetchOne(offset); offset += a.pageSize) {
-        // keep paging until a short page proves the end
-      }
+    let pagesDone = 0;
+    let wave = 0;
+    for (;;) {
+      wave = nextWave(pagesDone, wave, promised, maxWave);
+      const offsets = Array.from({ length: wave }, (_, i) => (pagesDone + i) * a.pageSize);
+      // allSettled: on a failure no page is still writing spool files when they are removed.
+      const settled = await Promise.allSettled(offsets.map(fetchOne));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      pagesDone += wave;
+      if (!settled.every((r) => r.status === 'fulfilled' && r.value)) break;
     }
   } catch (err) {
     await a.spool.remove(out.files);

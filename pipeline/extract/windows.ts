@@ -81,22 +81,32 @@ export function halveWindow(w: TimeWindow, minWindowMinutes: number): [TimeWindo
 }
 
 /**
- * Offsets to request for a window whose count is `total`: every page that should hold rows, plus
- * the one that proves the end (the last page must come back shorter than `pageSize`; when `total`
- * is an exact multiple, that is an empty page). An empty window needs no page at all.
+ * Pages a window's count promises: every page that should hold rows, plus the one that proves
+ * the end (the last page must come back shorter than `pageSize`; when `total` is an exact
+ * multiple, that is an empty page). A number, never a list: a count can be absurd (1e12).
  */
-export function pageOffsets(total: number, pageSize: number): number[] {
+export function promisedPages(total: number, pageSize: number): number {
   if (!(pageSize > 0)) throw new Error(`pageSize must be positive, got ${pageSize}`);
-  if (total <= 0) return [];
-  const pages = Math.floor(total / pageSize) + 1;
-  return Array.from({ length: pages }, (_, i) => i * pageSize);
+  if (!(total > 0)) return 0;
+  return Math.floor(total / pageSize) + 1;
+}
+
+/**
+ * Sizes of the successive waves of pages to request for a window: one page first, then twice as
+ * many each time the previous wave came back full, never more than `maxWave` at once. Requests
+ * follow what the list returns (a short page ends the window), so an inflated count costs a page
+ * or two instead of every page it promises; `promised` (from the count) only stops the doubling
+ * where the count says the rows end, after which pages follow one at a time.
+ */
+export function nextWave(pagesDone: number, lastWave: number, promised: number, maxWave: number): number {
+  if (pagesDone === 0) return 1;
+  const left = promised - pagesDone;
+  if (left <= 0) return 1;
+  return Math.max(1, Math.min(lastWave * 2, left, maxWave));
 }
 
 /** What to do with a window once its count is known. */
-export type WindowDecision =
-  | { kind: 'empty' }
-  | { kind: 'split'; halves: [TimeWindow, TimeWindow] }
-  | { kind: 'fetch'; offsets: number[] };
+export type WindowDecision = { kind: 'empty' } | { kind: 'split'; halves: [TimeWindow, TimeWindow] } | { kind: 'fetch' };
 
 export function decideWindow(w: TimeWindow, total: number, s: WindowSettings): WindowDecision {
   if (total <= 0) return { kind: 'empty' };
@@ -104,7 +114,21 @@ export function decideWindow(w: TimeWindow, total: number, s: WindowSettings): W
     const halves = halveWindow(w, s.minWindowMinutes);
     if (halves) return { kind: 'split', halves };
   }
-  return { kind: 'fetch', offsets: pageOffsets(total, s.pageSize) };
+  return { kind: 'fetch' };
+}
+
+/**
+ * A count is plausible when it is a whole number the process can hold, and, for a window that
+ * was split, when its halves do not add up to more than the window itself (a count that repeats
+ * the same figure for every sub-window is inflated). Counts move a little between requests (late
+ * CDRs), hence the slack.
+ */
+export function countsPlausible(total: number, halves?: readonly [number, number]): boolean {
+  if (!Number.isSafeInteger(total) || total < 0) return false;
+  if (!halves) return true;
+  const [a, b] = halves;
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a < 0 || b < 0) return false;
+  return a + b <= total + Math.max(100, Math.ceil(total * 0.02));
 }
 
 /**

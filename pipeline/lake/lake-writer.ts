@@ -7,7 +7,7 @@ import type { DomainInfo, TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from './atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
-import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir } from './layout.ts';
+import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir, removedPartitionDir } from './layout.ts';
 import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
 import { FETCH_SEQ_PATTERN, isPlainSpoolFile, isSpoolFile, spoolFileName } from './spool-format.ts';
@@ -24,8 +24,18 @@ const plainRowsSql = lakeSql('cdr-rows-plain.sql');
 export interface PartitionWrite {
   domain: string;
   month: Month;
-  /** Rows of the partition whose start_time lies here are replaced by the rows in `files`. */
+  /**
+   * The range the pages in `files` cover. Their rows are upserted by id (a newer copy replaces the
+   * stored one wherever it lies in the partition); stored rows of the range that the pages lack
+   * are kept and counted (`rowsNotListed`), unless they lie in one of `prune`.
+   */
   range: TimeWindow;
+  /**
+   * Parts of `range` whose answer is confirmed complete and whose stored rows that were not
+   * fetched are to be removed: they move to lake/removed/ (with `removed_at`), never dropped.
+   * Default none: a write never removes a stored row.
+   */
+  prune?: readonly TimeWindow[];
   /**
    * Spool files (lake/spool-format.ts: records separated by RS, named by fetch sequence, `.plain`
    * when every record is plain); the higher sequence wins on a duplicate id.
@@ -58,8 +68,14 @@ export const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LE
 
 export interface PartitionWriteResult {
   path: string;
-  /** Distinct CDRs now in the partition for `range`. */
+  /** Distinct CDRs fetched for `range` (all of them now in the partition). */
   rowsInRange: number;
+  /** Stored rows of `range` (outside `prune`) whose id the pages lacked: kept. */
+  rowsNotListed: number;
+  /** Stored rows moved to lake/removed/ (only inside `prune`). */
+  rowsRemoved: number;
+  /** The lake/removed/ file holding them. */
+  removedPath?: string;
   /** Rows in the partition file after the write. */
   rowsTotal: number;
   /** False when the partition already held exactly these rows for the range (nothing rewritten). */
@@ -137,9 +153,11 @@ export class LakeWriter {
   }
 
   /**
-   * Merges fetched pages into their partition: rows of other ranges survive untouched, rows in
-   * `range` become exactly the fetched ones (latest copy per id). The new file is written aside,
-   * fsynced and renamed over `data.parquet`; a crash leaves the old file or the new one.
+   * Merges fetched pages into their partition: fetched rows are upserted by id (latest copy per
+   * id), every other stored row survives, except rows inside `w.prune` that were not fetched,
+   * which move to lake/removed/. The removed file is published before the partition, and the
+   * partition file is written aside, fsynced and renamed over `data.parquet`: a crash leaves the
+   * old file or the new one, and a removed row is never in neither place.
    */
   writePartition(w: PartitionWrite): Promise<PartitionWriteResult> {
     // The fsyncs and the rename run after the lane is handed back (still before the next write
@@ -197,8 +215,8 @@ export class LakeWriter {
       if (!old) {
         // Fresh partition: one streaming statement from page bodies to Parquet.
         const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
-        if (rows === 0) return { step: 'keep', tmp, result: { path: target, rowsInRange: 0, rowsTotal: 0, changed: false } };
-        return { step: 'publish', tmp, result: { path: target, rowsInRange: rows, rowsTotal: rows, changed: true } };
+        if (rows === 0) return { step: 'keep', tmp, result: { path: target, rowsInRange: 0, rowsNotListed: 0, rowsRemoved: 0, rowsTotal: 0, changed: false } };
+        return { step: 'publish', tmp, result: { path: target, rowsInRange: rows, rowsNotListed: 0, rowsRemoved: 0, rowsTotal: rows, changed: true } };
       }
       // Stage the fetched rows as Parquet first (one streaming pass over the JSON); every
       // comparison and the merge then read columns of that file, so nothing is held in memory.
@@ -206,24 +224,49 @@ export class LakeWriter {
       stagingFile = staging;
       const nNew = await copyCount(db, `COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
       const fresh = `read_parquet(${sqlString(staging)})`;
-      // Order-independent fingerprints of (id, raw): equal counts and sums mean the range is unchanged.
-      const fp = (src: string, where: string) =>
-        `SELECT count(*) AS n, coalesce(sum(hash(id, raw::VARCHAR))::HUGEINT, 0) AS h1, coalesce(bit_xor(hash(raw::VARCHAR, id)), 0) AS h2 FROM ${src} ${where}`;
-      const cmp = await db.one<{ same: boolean; n_total: string | number }>(`
-        SELECT (a.n = b.n AND a.h1 = b.h1 AND a.h2 = b.h2) AS same, (SELECT count(*) FROM ${old}) AS n_total
-        FROM (${fp(fresh, '')}) a, (${fp(old, `WHERE ${inRange}`)}) b`);
-      if (cmp?.same) {
-        return { step: 'keep', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: Number(cmp.n_total), changed: false } };
+      // coalesce: a stored row without a start time (or id) is never in a pruned range, and is kept.
+      const notFresh = `coalesce(o.id NOT IN (SELECT id FROM ${fresh}), true)`;
+      const pruned = `coalesce(${pruneCondition(w.prune ?? [], 'o.start_time')}, false)`;
+      // Fresh rows not stored exactly as they are (new or changed: compared by a hash of (id, raw)),
+      // stored rows of the range the answer lacks, and of those the ones to remove.
+      const cmp = await db.one<{ changed: string | number; not_listed: string | number; to_remove: string | number; n_total: string | number }>(`
+        SELECT
+          (SELECT count(*) FROM (SELECT hash(id, raw::VARCHAR) AS h FROM ${fresh}) f
+             WHERE f.h NOT IN (SELECT hash(id, raw::VARCHAR) FROM ${old})) AS changed,
+          (SELECT count(*) FROM ${old} o WHERE ${inRange.replaceAll('start_time', 'o.start_time')} AND ${notFresh} AND NOT ${pruned}) AS not_listed,
+          (SELECT count(*) FROM ${old} o WHERE ${notFresh} AND ${pruned}) AS to_remove,
+          (SELECT count(*) FROM ${old}) AS n_total`);
+      const rowsNotListed = Number(cmp?.not_listed ?? 0);
+      const toRemove = Number(cmp?.to_remove ?? 0);
+      if (Number(cmp?.changed ?? 0) === 0 && toRemove === 0) {
+        return { step: 'keep', tmp, result: { path: target, rowsInRange: nNew, rowsNotListed, rowsRemoved: 0, rowsTotal: Number(cmp?.n_total ?? 0), changed: false } };
+      }
+      let removedPath: string | undefined;
+      if (toRemove > 0) {
+        const removedDir = removedPartitionDir(this.dataDir, w.month, w.domain);
+        await mkdir(removedDir, { recursive: true });
+        removedPath = join(removedDir, `removed-${w.ingestedAt.toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.parquet`);
+        const removedTmp = join(removedDir, `.${basename(removedPath)}.tmp`);
+        try {
+          await copyCount(
+            db,
+            `COPY (SELECT o.*, ${sqlString(w.ingestedAt.toISOString())}::TIMESTAMPTZ AS removed_at FROM ${old} o WHERE ${notFresh} AND ${pruned})
+             TO ${sqlString(removedTmp)} (${PARQUET_OPTIONS})`,
+          );
+          await publishFile(removedTmp, removedPath);
+        } finally {
+          await removeQuietly(removedTmp);
+        }
       }
       const merged = `
           SELECT * FROM ${fresh}
           UNION ALL BY NAME
           SELECT o.* FROM ${old} o
-          WHERE (o.start_time IS NULL OR NOT (${inRange.replaceAll('start_time', 'o.start_time')}))
-            AND o.id NOT IN (SELECT id FROM ${fresh})`;
+          WHERE ${notFresh} AND NOT ${pruned}`;
       const rows = await copyCount(db, `COPY (${withoutPartitionColumns(merged, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
-      // No rows: the range held the partition's only rows and is now empty, so the partition goes away.
-      return { step: rows === 0 ? 'drop' : 'publish', tmp, result: { path: target, rowsInRange: nNew, rowsTotal: rows, changed: true } };
+      const result = { path: target, rowsInRange: nNew, rowsNotListed, rowsRemoved: toRemove, ...(removedPath ? { removedPath } : {}), rowsTotal: rows, changed: true };
+      // No rows: every stored row was removed and nothing was fetched, so the partition goes away.
+      return { step: rows === 0 ? 'drop' : 'publish', tmp, result };
     } catch (err) {
       await removeQuietly(tmp);
       // A footer only DuckDB can find fault with: the same treatment as a truncated file.
@@ -364,6 +407,14 @@ async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite,
   const reason = await lakeFileFault(target, db);
   if (!reason) return;
   throw new DamagedLakeError([await setAsideDamagedFile({ dataDir, file: target, reason, at: w.ingestedAt, month: w.month, domain: w.domain })]);
+}
+
+/** SQL true for a row whose `column` lies in one of `ranges` (false for none). */
+function pruneCondition(ranges: readonly TimeWindow[], column: string): string {
+  if (ranges.length === 0) return 'false';
+  return ranges
+    .map((r) => `(${column} >= ${sqlString(r.start.toISOString())}::TIMESTAMPTZ AND ${column} < ${sqlString(r.end.toISOString())}::TIMESTAMPTZ)`)
+    .join(' OR ');
 }
 
 /** What is left of a partition write once DuckDB is done with it. */

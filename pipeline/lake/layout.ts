@@ -28,5 +28,11 @@ export function partitionDir(dataDir: string, month: string, domain: string): st
  */
 export const DOMAIN_NAME_COLUMN = 'domain_name';
 
+/** lake/removed/month=YYYY-MM/domain=<encoded>: rows `ingest --prune` took out of lake/cdrs, kept with `removed_at`. */
+export function removedPartitionDir(dataDir: string, month: string, domain: string): string {
+  if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`bad partition month ${JSON.stringify(month)}: expected YYYY-MM`);
+  return join(lakeDir(dataDir), 'removed', `month=${month}`, `domain=${encodePartitionValue(domain)}`);
+}
+
 /** A glob an analyst (or the transform) reads the whole lake with. */
 export const cdrsGlob = (dataDir: string) => join(cdrsDir(dataDir), '**', '*.parquet');

@@ -41,6 +41,13 @@ export interface FaultOptions extends DataFaults {
   maxConsecutive?: number;
   /** Endpoints the random faults (rate limit, error, drop, truncate) apply to; default all but `tokens`. */
   endpoints?: EndpointName[];
+  /**
+   * CDR answers that disagree with the store, as a misbehaving PBX gives them: every CDR listing
+   * of the domain (all domains when `domain` is left out) ends after `listKeep` records of its
+   * query, and every CDR count of it answers `countTotal`. Either alone makes a short (or empty)
+   * list or an inflated count; both at 0 make an empty answer.
+   */
+  answers?: { domain?: string; listKeep?: number; countTotal?: number };
 }
 
 export type FaultDecision =
@@ -82,6 +89,8 @@ export class FaultEngine {
     if ((opts.errorRate ?? 0) + (opts.dropRate ?? 0) + (opts.truncateRate ?? 0) > 1) {
       throw new Error('fault errorRate + dropRate + truncateRate must not exceed 1');
     }
+    const keep = opts.answers?.listKeep;
+    if (keep !== undefined && !(Number.isInteger(keep) && keep >= 0)) throw new Error(`fault answers.listKeep must be a whole number >= 0, got ${keep}`);
     this.opts = { ...opts };
     this.rng = new Prng(opts.seed ?? 1);
     this.consecutive.clear();
@@ -101,6 +110,18 @@ export class FaultEngine {
     if (this.opts.late) out.late = this.opts.late;
     if (this.opts.updates) out.updates = this.opts.updates;
     return out;
+  }
+
+  /** Records a CDR listing of `domain` may return at most (from its first record), or undefined for all. */
+  listKeep(domain: string): number | undefined {
+    const a = this.opts.answers;
+    return a && (a.domain === undefined || a.domain === domain) ? a.listKeep : undefined;
+  }
+
+  /** The total a CDR count of `domain` answers instead of the truth, or undefined for the truth. */
+  countTotal(domain: string): number | undefined {
+    const a = this.opts.answers;
+    return a && (a.domain === undefined || a.domain === domain) ? a.countTotal : undefined;
   }
 
   /** True exactly once, when the token-expiry fault is due. */

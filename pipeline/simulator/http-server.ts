@@ -174,12 +174,15 @@ function handle(ctx: ServerContext, r: Route, q: URLSearchParams, body: Record<s
     case 'cdrs': {
       const { start, limit } = paging(q);
       const { range, format, directions } = cdrQuery(ctx, q);
-      const entries = ctx.store.select(profile.domain, range, vis, start, limit, directions);
+      const keep = ctx.faults.listKeep(profile.domain);
+      const entries = keep === undefined ? ctx.store.select(profile.domain, range, vis, start, limit, directions) : start >= keep ? [] : ctx.store.select(profile.domain, range, vis, start, Math.min(limit, keep - start), directions);
       return { status: 200, body: renderEntries(entries, format) };
     }
     case 'cdrs-count': {
       const { range, directions } = cdrQuery(ctx, q);
-      return json(200, ctx.store.totals(profile.domain, range, vis, directions));
+      const totals = ctx.store.totals(profile.domain, range, vis, directions);
+      const forced = ctx.faults.countTotal(profile.domain);
+      return json(200, forced === undefined ? totals : { ...totals, total: forced });
     }
     default:
       throw new HttpError(404, 'no such endpoint');

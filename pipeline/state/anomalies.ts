@@ -2,8 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
 import { redact } from '../util/errors.ts';
 
-/** Completeness problems found by ingest (lake rows vs the API's count for a window). */
-export const COMPLETENESS_KINDS = ['count-mismatch', 'write-mismatch'] as const;
+/**
+ * Completeness problems found by ingest. count-mismatch: the list disagreed with the count after one
+ * re-fetch; write-mismatch: the lake holds a different number of rows than were fetched;
+ * implausible-count: a count no window can hold (not a whole number, or halves that add up to more
+ * than the window); not-listed: stored rows the API did not list again (kept; `ingest --prune`
+ * removes them once the API confirms).
+ */
+export const COMPLETENESS_KINDS = ['count-mismatch', 'write-mismatch', 'implausible-count', 'not-listed'] as const;
 /** `recipient-dropped`: a configured report recipient gave a domain no address (e.g. its name is not a DNS host name). */
 export const ANOMALY_KINDS = [...COMPLETENESS_KINDS, 'recipient-dropped'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];

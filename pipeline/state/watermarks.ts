@@ -30,3 +30,16 @@ export async function rewindWatermarkRow(db: Db, domain: string, to: Date, at: D
     { domain, to: to.toISOString(), at: at.toISOString() },
   );
 }
+
+/**
+ * Pulls every watermark later than `limit` back to it and returns those domains. A watermark past
+ * now minus the settle time (left by an older version that let `--to` move it into the future)
+ * would make every incremental run start after the present and fetch nothing.
+ */
+export async function pullBackWatermarks(db: Db, limit: Date, at: Date): Promise<string[]> {
+  const rows = await db.all<{ domain: string }>(
+    `UPDATE watermarks SET watermark = $lim::TIMESTAMPTZ, updated_at = $at::TIMESTAMPTZ WHERE watermark > $lim::TIMESTAMPTZ RETURNING domain`,
+    { lim: limit.toISOString(), at: at.toISOString() },
+  );
+  return rows.map((r) => r.domain).sort();
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { rejectsDir, statePath } from '../../pipeline/lake/layout.ts';
 import type { CdrSource, TimeWindow } from '../../pipeline/source/types.ts';
+import { IngestIncompleteError } from '../../pipeline/extract/ingest-summary.ts';
 import { lakeRows, NOW, OCT, startHarness, truthRows, type Harness } from './harness.ts';
 
 let h: Harness | undefined;
@@ -39,7 +40,11 @@ describe('completeness, rejects, abort and fairness', () => {
       if (domain === victim) counts++;
       return domain === victim ? total + 1 : total;
     });
-    const s = await h.ingest({ source, from: OCT.start, to: OCT.end });
+    // The mismatch fails the run (exit 1) with the summary, which names the window.
+    const err = await h.ingest({ source, from: OCT.start, to: OCT.end }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestIncompleteError);
+    const s = (err as IngestIncompleteError).summary;
+    expect((err as Error).message).toContain(`count-mismatch "${victim}" [${OCT.start.toISOString()}, ${OCT.end.toISOString()})`);
     expect(counts).toBe(2);
     expect(s.refetches).toBe(1);
     expect(s.anomalies).toHaveLength(1);

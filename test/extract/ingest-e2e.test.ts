@@ -48,7 +48,8 @@ describe('ingest against the simulator', () => {
             errorRate: 0.08,
             dropRate: 0.04,
             truncateRate: 0.04,
-            rateLimit: { requestsPerSecond: 15, retryAfterSeconds: 1 },
+            // One request at a time comes in waves of pages: a lower limit still gets hit.
+            rateLimit: { requestsPerSecond: concurrency > 1 ? 15 : 5, retryAfterSeconds: 1 },
             tokenExpiry: { afterRequests: 15 },
           },
         },

@@ -7,7 +7,9 @@ import {
   decideWindow,
   halveWindow,
   incrementalRange,
-  pageOffsets,
+  countsPlausible,
+  nextWave,
+  promisedPages,
   windowMonth,
   windowWidthMs,
 } from '../../pipeline/extract/windows.ts';
@@ -91,26 +93,52 @@ describe('halveWindow and decideWindow', () => {
   it('decides by count: empty costs nothing, a full budget fetches, above budget splits unless at the floor', () => {
     const m = w('2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z');
     expect(decideWindow(m, 0, settings)).toEqual({ kind: 'empty' });
-    expect(decideWindow(m, 20_000, settings)).toEqual({ kind: 'fetch', offsets: pageOffsets(20_000, 1000) });
+    expect(decideWindow(m, 20_000, settings)).toEqual({ kind: 'fetch' });
     expect(decideWindow(m, 20_001, settings).kind).toBe('split');
     const narrow = w('2026-10-01T00:00:00Z', '2026-10-01T00:09:00Z');
-    expect(decideWindow(narrow, 50_000, settings)).toEqual({ kind: 'fetch', offsets: pageOffsets(50_000, 1000) });
+    expect(decideWindow(narrow, 50_000, settings)).toEqual({ kind: 'fetch' });
   });
 });
 
-describe('pageOffsets', () => {
-  it('asks for every page the count promises plus the proof of the end', () => {
-    expect(pageOffsets(0, 1000)).toEqual([]);
-    expect(pageOffsets(1, 1000)).toEqual([0]);
-    expect(pageOffsets(999, 1000)).toEqual([0]);
-    expect(pageOffsets(1000, 1000)).toEqual([0, 1000]);
-    expect(pageOffsets(2500, 1000)).toEqual([0, 1000, 2000]);
-    for (let total = 1; total < 5000; total += 37) {
-      const offs = pageOffsets(total, 100);
-      // the last offset's page is the first that can be short
-      expect(offs[offs.length - 1]).toBe(Math.floor(total / 100) * 100);
-      expect(offs.length * 100).toBeGreaterThan(total);
-    }
+describe('promisedPages and nextWave', () => {
+  it('counts every page the count promises plus the proof of the end, without listing them', () => {
+    expect(promisedPages(0, 1000)).toBe(0);
+    expect(promisedPages(1, 1000)).toBe(1);
+    expect(promisedPages(999, 1000)).toBe(1);
+    expect(promisedPages(1000, 1000)).toBe(2);
+    expect(promisedPages(2500, 1000)).toBe(3);
+    expect(promisedPages(1e12, 1000)).toBe(1e9 + 1);
+  });
+
+  it('starts with one page, doubles while pages come back full, and never plans more than the cap at once', () => {
+    const waves = (promised: number, max: number, pages: number) => {
+      const out: number[] = [];
+      let done = 0;
+      let wave = 0;
+      while (done < pages) {
+        wave = nextWave(done, wave, promised, max);
+        out.push(wave);
+        done += wave;
+      }
+      return out;
+    };
+    expect(waves(3, 16, 3)).toEqual([1, 2]);
+    expect(waves(31, 16, 31)).toEqual([1, 2, 4, 8, 16]);
+    // An absurd count plans no more than the cap per wave.
+    expect(waves(1e9 + 1, 16, 63)).toEqual([1, 2, 4, 8, 16, 16, 16]);
+    // Past what the count promised, pages come one at a time.
+    expect(waves(2, 16, 5)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('countsPlausible', () => {
+  it('refuses counts that are not whole numbers the process can hold, or halves that add up to more than the window', () => {
+    expect(countsPlausible(30_000)).toBe(true);
+    expect(countsPlausible(1e12)).toBe(true);
+    expect(countsPlausible(1e20)).toBe(false);
+    expect(countsPlausible(30_000, [14_000, 16_050])).toBe(true);
+    expect(countsPlausible(30_000, [30_000, 30_000])).toBe(false);
+    expect(countsPlausible(1e12, [1e12, 1e12])).toBe(false);
   });
 });
 

@@ -88,7 +88,7 @@ describe('LakeWriter.writePartition', () => {
     expect(await readdir(partitionDir(dir, '2026-10', 'acme.example'))).toEqual([PARTITION_FILE]);
   });
 
-  it('replaces only the written range, keeps the latest copy of a duplicate id, and skips identical rewrites', async () => {
+  it('upserts the written range, keeps the latest copy of a duplicate id, and skips identical rewrites', async () => {
     const p = { domain: 'd.example', month: '2026-10', ingestedAt: new Date('2026-11-02T00:00:00Z') } as const;
     const f1 = await spool([cdr('1', '2026-10-01T01:00:00Z'), cdr('2', '2026-10-10T01:00:00Z'), cdr('3', '2026-10-20T01:00:00Z')]);
     await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [f1] });
@@ -106,13 +106,49 @@ describe('LakeWriter.writePartition', () => {
     ]);
     const again = await writer.writePartition({ ...p, range: win('2026-10-10', '2026-10-15'), files: [f2, f3] });
     expect(again.changed).toBe(false);
-    // An empty re-fetch of a range removes what the API no longer has.
+    // An empty answer for a range removes nothing: the stored rows are kept and counted.
     const r3 = await writer.writePartition({ ...p, range: win('2026-10-01', '2026-10-15'), files: [] });
-    expect(r3).toMatchObject({ rowsInRange: 0, rowsTotal: 1, changed: true });
-    expect((await lakeRows()).map((r) => r.id)).toEqual(['3']);
-    const r4 = await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [] });
-    expect(r4.rowsTotal).toBe(0);
+    expect(r3).toMatchObject({ rowsInRange: 0, rowsNotListed: 3, rowsRemoved: 0, rowsTotal: 4, changed: false });
+    expect((await lakeRows()).map((r) => r.id)).toEqual(['1', '2', '3', '4']);
+    expect(existsSync(join(dir, 'lake', 'removed'))).toBe(false);
+  });
+
+  it('removes stored rows only inside the ranges to prune, and keeps them under lake/removed with removed_at', async () => {
+    const p = { domain: 'd.example', month: '2026-10', ingestedAt: new Date('2026-11-02T00:00:00Z') } as const;
+    const f1 = await spool([cdr('1', '2026-10-01T01:00:00Z'), cdr('2', '2026-10-10T01:00:00Z'), cdr('3', '2026-10-20T01:00:00Z'), cdr('5', '2026-10-12T01:00:00Z')]);
+    await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [f1] });
+    // [1st, 15th) answered: id 2 only, and id 3 moved into the range (its old copy on the 20th goes).
+    // Only [1st, 11th) is confirmed: id 1 is removed, id 5 (on the 12th) is kept.
+    const moved = cdr('3', '2026-10-13T01:00:00Z');
+    const f2 = await spool([cdr('2', '2026-10-10T01:00:00Z'), moved]);
+    const at = new Date('2026-11-03T00:00:00Z');
+    const r = await writer.writePartition({ ...p, ingestedAt: at, range: win('2026-10-01', '2026-10-15'), prune: [win('2026-10-01', '2026-10-11')], files: [f2] });
+    expect(r).toMatchObject({ rowsInRange: 2, rowsNotListed: 1, rowsRemoved: 1, rowsTotal: 3, changed: true });
+    expect((await lakeRows()).map((x) => [x.id, x.start_time instanceof Date ? x.start_time.toISOString() : String(x.start_time)])).toEqual([
+      ['2', expect.stringContaining('2026-10-10')],
+      ['3', expect.stringContaining('2026-10-13')],
+      ['5', expect.stringContaining('2026-10-12')],
+    ]);
+    const removedDir = join(dir, 'lake', 'removed', 'month=2026-10', 'domain=d.example');
+    expect(r.removedPath?.startsWith(removedDir)).toBe(true);
+    expect((await readdir(removedDir)).filter((f) => !f.endsWith('.parquet'))).toEqual([]);
+    const db = await Db.open(':memory:');
+    try {
+      const removed = await db.all<{ id: string; duration_s: number; removed_at: string; domain: string }>(
+        `SELECT id, duration_s, strftime(removed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS removed_at, domain FROM read_parquet(${sqlString(join(dir, 'lake', 'removed', '**', '*.parquet'))}, hive_partitioning = true)`,
+      );
+      expect(removed).toEqual([{ id: '1', duration_s: 60, removed_at: '2026-11-03T00:00:00Z', domain: 'd.example' }]);
+      // Same columns as the lake, plus removed_at.
+      const cols = async (glob: string) => (await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true)`)).map((c) => c.column_name);
+      expect((await cols(join(dir, 'lake', 'removed', '**', '*.parquet'))).sort()).toEqual([...(await cols(cdrsGlob(dir))), 'removed_at'].sort());
+    } finally {
+      db.close();
+    }
+    // Pruning the whole month with an empty answer empties the partition: it goes away, its rows are kept aside.
+    const r2 = await writer.writePartition({ ...p, ingestedAt: at, range: win('2026-10-01', '2026-11-01'), prune: [win('2026-10-01', '2026-11-01')], files: [] });
+    expect(r2).toMatchObject({ rowsRemoved: 3, rowsTotal: 0 });
     expect(existsSync(join(partitionDir(dir, '2026-10', 'd.example'), PARTITION_FILE))).toBe(false);
+    expect((await readdir(removedDir)).length).toBe(2);
   });
 
   it('de-duplicates only the ids the caller names, and keeps the latest copy of those', async () => {
@@ -126,11 +162,11 @@ describe('LakeWriter.writePartition', () => {
       ['2', 2],
       ['3', 60],
     ]);
-    // With no duplicates declared the rows go straight through (and the merge still replaces the range).
+    // With no duplicates declared the rows go straight through (id 3, not in this answer, stays).
     const f3 = await spool([cdr('4', '2026-10-04T01:00:00Z')]);
     const r2 = await writer.writePartition({ ...p, range: win('2026-10-03', '2026-10-05'), files: [f3], duplicateIds: [] });
-    expect(r2).toMatchObject({ rowsInRange: 1, rowsTotal: 3 });
-    expect((await lakeRows()).map((x) => x.id)).toEqual(['1', '2', '4']);
+    expect(r2).toMatchObject({ rowsInRange: 1, rowsNotListed: 1, rowsTotal: 4 });
+    expect((await lakeRows()).map((x) => x.id)).toEqual(['1', '2', '3', '4']);
   });
 
   it('writes issued together end as if one after another: same partition in call order, others side by side', async () => {
