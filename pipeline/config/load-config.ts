@@ -46,11 +46,12 @@ export function resolveConfigPaths(config: CdrpipeConfig, baseDir: string): Cdrp
  * ES Module ... in a cycle").
  */
 async function importConfigModule(file: string): Promise<{ default?: unknown }> {
-  const tsconfig = resolve(projectRoot, 'tsconfig.json');
+  const found = resolve(projectRoot, 'tsconfig.json');
+  const tsconfig = existsSync(found) ? found : false;
   // A .ts file outside any "type": "module" package is loaded as CommonJS, whose resolver reads
   // the tsconfig from this variable when tsImport sets it up (the option reaches the ESM side only).
   const saved = process.env.TSX_TSCONFIG_PATH;
-  process.env.TSX_TSCONFIG_PATH = tsconfig;
+  if (tsconfig) process.env.TSX_TSCONFIG_PATH = tsconfig;
   try {
     return (await tsImport(pathToFileURL(file).href, { parentURL: import.meta.url, tsconfig })) as { default?: unknown };
   } finally {
@@ -82,7 +83,8 @@ export async function loadConfig(path?: string): Promise<CdrpipeConfig> {
   try {
     mod = await importConfigModule(abs);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    // tsx tags the file's URL with its loader namespace; the operator needs only the path.
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/\?namespace=[\w-]+/g, '');
     throw new ConfigError(`config file ${abs} could not be loaded: ${reason} (fix the file; it must be an ES module with \`export default defineConfig({...})\`)`, 'CDRPIPE_CONFIG');
   }
   const exported = defaultExport(mod);
