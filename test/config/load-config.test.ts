@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, projectRoot } from '../../pipeline/config/load-config.ts';
 import { ConfigError } from '../../pipeline/util/errors.ts';
+import { currentPlanSnapshots } from '../../pipeline/transform/plan-registry.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -95,15 +96,19 @@ describe('cdrpipe --config <file outside the checkout>', () => {
     expect(ok.code, ok.output).toBe(0);
 
     const bad = join(dir, 'bad.config.ts');
-    await writeFile(bad, `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('missing.csv')});\n`);
-    const missingDeck = await runBin(['transform', '--config', bad], dir, env);
-    expect(missingDeck.code, missingDeck.output).toBe(2);
-    expect(missingDeck.output).toContain('plans.standard.rateDeck');
-    expect(missingDeck.output).toContain(join(dir, 'missing.csv'));
-
     await writeFile(bad, `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('deck.csv', "\n  ingest: { concurrency: 'four' },")});\n`);
     const badField = await runBin(['status', '--config', bad], dir, env);
     expect(badField.code, badField.output).toBe(2);
     expect(badField.output).toContain(`${bad}: ingest.concurrency`);
+  }, 240_000); // two CLI processes, each compiling the sources: slow on a busy machine
+
+  it('a relative rateDeck that is not beside the config is a ConfigError naming the field and the path looked at', async () => {
+    const dir = await outsideDir();
+    const file = join(dir, 'jobs.config.ts');
+    await writeFile(file, `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('missing.csv')});\n`);
+    const err = await currentPlanSnapshots(await loadConfig(file)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe('plans.standard.rateDeck');
+    expect((err as ConfigError).message).toContain(join(dir, 'missing.csv'));
   });
 });
