@@ -1,4 +1,4 @@
-import { defineConfig } from './pipeline/config/define-config.ts';
+import { defineConfig } from 'cdrpipe';
 
 /**
  * What the scheduler runs, and how customers are billed and reported.

@@ -3,7 +3,7 @@ import { csvNumber, toCsv } from '../util/csv.ts';
 import { formatMoney, fromScaled, toScaled } from './decimal.ts';
 import { formatInt, formatMinutes } from './format.ts';
 import { localMonthPeriod } from './period.ts';
-import type { BillingSummaryRow } from './warehouse-queries.ts';
+import type { BillingSummaryRow, UnbillableRow } from './warehouse-queries.ts';
 
 export const RECONCILE_STATUSES = ['ok', 'off', 'not reconciled'] as const;
 export type ReconcileStatus = (typeof RECONCILE_STATUSES)[number];
@@ -26,6 +26,20 @@ export interface BillingLine {
   detail: string;
 }
 
+/** What each unbillable_calls.reason means, as the billing team reads it. */
+export const UNBILLABLE_REASONS: Record<string, string> = {
+  not_e164: 'not a dialable public number',
+  no_deck_prefix: 'no rate deck prefix',
+};
+
+export interface UnbillableLine {
+  domain: string;
+  reason: string;
+  reasonLabel: string;
+  calls: string;
+  talkMinutes: string;
+}
+
 export interface BillingSummaryView {
   reseller: string;
   month: string;
@@ -44,6 +58,11 @@ export interface BillingSummaryView {
   /** One line per currency: amounts in different currencies are never added together. */
   totals: { currency: string; amount: string; raw: string }[];
   counts: { domains: string; calls: string; billableMinutes: string; ok: number; off: number; notReconciled: number };
+  /**
+   * Answered outbound calls no deck row priced (billed nothing), per domain and reason: revenue to
+   * recover by fixing the deck. `any` is false when there are none.
+   */
+  unbillable: { any: boolean; calls: string; talkMinutes: string; rows: UnbillableLine[]; htmlRows: UnbillableLine[]; moreRows: number };
   generatedAt: string;
 }
 
@@ -52,6 +71,8 @@ export interface BillingViewOptions {
   generatedAt: string;
   /** Per domain: display name, plan currency and decimals (used when the month has no rows). */
   customer: (domain: string) => { name: string; currency: string; decimals: number };
+  /** The month's unbillable calls per domain and reason (none when left out). */
+  unbillable?: readonly UnbillableRow[];
 }
 
 function statusOf(r: ReconciliationRow | undefined): ReconcileStatus {
@@ -116,6 +137,14 @@ export function buildBillingSummaryView(
       return ca === cb ? a.domain.localeCompare(b.domain) : cb > ca ? 1 : -1;
     })
     .slice(0, BILLING_HTML_ROWS);
+  const unbillable = opts.unbillable ?? [];
+  const unbillableLines = unbillable.map((u): UnbillableLine => ({
+    domain: u.domain,
+    reason: u.reason,
+    reasonLabel: UNBILLABLE_REASONS[u.reason] ?? u.reason,
+    calls: formatInt(u.calls),
+    talkMinutes: formatMinutes(u.talk_s),
+  }));
   return {
     reseller: opts.resellerName,
     month,
@@ -126,6 +155,15 @@ export function buildBillingSummaryView(
     moreRowsReconciled: lines.length - counts.ok <= htmlRows.length,
     totals,
     counts: { domains: formatInt(rows.length), calls: formatInt(calls), billableMinutes: formatMinutes(billable), ...counts },
+    unbillable: {
+      any: unbillable.length > 0,
+      calls: formatInt(unbillable.reduce((n, u) => n + BigInt(u.calls), 0n)),
+      talkMinutes: formatMinutes(unbillable.reduce((n, u) => n + BigInt(u.talk_s), 0n)),
+      rows: unbillableLines,
+      // Bounded like the domain list, so the HTML part stays under Gmail's clip.
+      htmlRows: unbillableLines.slice(0, BILLING_HTML_ROWS),
+      moreRows: Math.max(unbillableLines.length - BILLING_HTML_ROWS, 0),
+    },
     generatedAt: opts.generatedAt,
   };
 }

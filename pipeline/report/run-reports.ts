@@ -29,7 +29,7 @@ import { buildCallsCsv } from './calls-csv.ts';
 import { buildMonthlyUsageView } from './monthly-usage-view.ts';
 import { GMAIL_CLIP_BYTES, ReportRenderer, type RenderedEmail } from './render.ts';
 import { writeFileAtomic } from './write-atomic.ts';
-import { queryBillingSummary, queryCustomerMonth, queryDomains, type BillingSummaryRow, type CustomerMonthData, type DomainRow } from './warehouse-queries.ts';
+import { queryBillingSummary, queryCustomerMonth, queryDomains, queryUnbillableCalls, type BillingSummaryRow, type CustomerMonthData, type DomainRow, type UnbillableRow } from './warehouse-queries.ts';
 
 /** The domain column of the billing report's send-log rows (it covers every domain). */
 export const ALL_DOMAINS = '*';
@@ -143,6 +143,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   let domainRows: DomainRow[];
   const data = new Map<string, CustomerMonthData>();
   let billingRows: BillingSummaryRow[];
+  let unbillableRows: UnbillableRow[];
   const renderFailures: { domain: string; error: string }[] = [];
   try {
     domainRows = await queryDomains(db);
@@ -162,6 +163,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       }
     }
     billingRows = await queryBillingSummary(db, month);
+    unbillableRows = await queryUnbillableCalls(db, month);
   } finally {
     db.close();
   }
@@ -226,7 +228,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     const row = billingRows.find((r) => r.domain === domain);
     return { name: c.displayName ?? (row?.description || domain), currency: c.planDef.currency, decimals: c.planDef.decimals };
   };
-  const billingView = buildBillingSummaryView(month, billingRows, reconciliations, { resellerName: config.reseller.name, generatedAt, customer: customerInfo });
+  const billingView = buildBillingSummaryView(month, billingRows, reconciliations, { resellerName: config.reseller.name, generatedAt, customer: customerInfo, unbillable: unbillableRows });
   const billingEmail = renderer.render('billing-summary', { ...billingView, footer: `${config.reseller.name} · billing summary ${month} · generated ${generatedAt}` });
   const billingCsv = buildBillingCsv(month, billingRows, reconciliations, customerInfo);
   const billingFiles = { html: join(outDir, 'billing-summary.html'), text: join(outDir, 'billing-summary.txt'), csv: join(outDir, 'billing-summary.csv') };

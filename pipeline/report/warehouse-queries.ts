@@ -19,6 +19,7 @@ const QUERY_NAMES = [
   'call-quality',
   'billed-calls',
   'billing-summary',
+  'unbillable-calls',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -145,6 +146,15 @@ export interface BillingSummaryRow {
   currency: string | null;
 }
 
+/** Answered outbound calls no deck row priced, per domain and reason; counts and seconds as decimal text. */
+export interface UnbillableRow {
+  domain: string;
+  /** not_e164 | no_deck_prefix (unbillable_calls.reason) */
+  reason: string;
+  calls: string;
+  talk_s: string;
+}
+
 /** Everything a monthly usage report shows, straight from the warehouse. */
 export interface CustomerMonthData {
   domain: string;
@@ -194,4 +204,17 @@ export async function queryCustomerMonth(db: Db, domain: string, month: string, 
 /** Every domain's billed totals for the month (billing-team report). */
 export async function queryBillingSummary(db: Db, month: string): Promise<BillingSummaryRow[]> {
   return (await db.all(querySql('billing-summary'), { month })) as unknown as BillingSummaryRow[];
+}
+
+/** The month's unbillable calls per domain and reason (billing-team report). */
+export async function queryUnbillableCalls(db: Db, month: string): Promise<UnbillableRow[]> {
+  try {
+    return (await db.all(querySql('unbillable-calls'), { month })) as unknown as UnbillableRow[];
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/unbillable_calls does not exist/i.test(message)) {
+      throw new Error(`the warehouse has no unbillable_calls model (built by an older version): run \`cdrpipe transform\`, then the report again`);
+    }
+    throw err;
+  }
 }

@@ -48,6 +48,11 @@ export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize
     const severity: Severity = sev === 'warn' ? 'warn' : 'error';
     const query = t.sql.replace(/;\s*$/, '');
     const base = { name: t.name, description: describe(t), severity };
+    if (sev !== undefined && !(SEVERITIES as readonly string[]).includes(sev)) {
+      // A mistyped severity must not quietly turn an advisory test into a blocking one, or back.
+      results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: `${t.path}: "-- severity: ${sev}" is not one of ${SEVERITIES.join(', ')}` });
+      continue;
+    }
     try {
       const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
       const failingRows = Number(count?.n ?? 0);

@@ -119,7 +119,7 @@ export async function readRateDeck(path: string): Promise<{ text: string; rows: 
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read rate deck ${path}: ${err instanceof Error ? err.message : String(err)} (plans.<id>.rateDeck is resolved against the project root)`);
+    throw new Error(`cannot read rate deck ${path}: ${err instanceof Error ? err.message : String(err)} (a relative plans.<id>.rateDeck is resolved against the config file's folder)`);
   }
   return { text, rows: parseRateDeck(text, path) };
 }

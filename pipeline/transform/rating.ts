@@ -1,6 +1,6 @@
 /**
  * The reference implementation of the rating rule, in integers only. The SQL model
- * reports/models/rated_calls.sql implements the same rule; test/transform/rating-sql.test.ts
+ * reports/models/rated_calls.sql implements the same rule; test/transform/rating.test.ts
  * checks that both agree on the trade's vectors.
  */
 import { formatMicros, parseMicros } from './decimal.ts';
@@ -51,6 +51,32 @@ export function chargeMicros(chargedS: number, perMinute: string, connectFee: st
   // Half-up on a non-negative value: floor((2*num + unit) / (2*unit)).
   const rounded = (2n * num + unit) / (2n * unit);
   return rounded * 10n ** BigInt(6 - decimals);
+}
+
+export const RATE_RULES = ['deck', 'inbound', 'toll-free-inbound', 'internal', 'none'] as const;
+/** Which price applies to a call line (rated_calls.rate_rule). */
+export type RateRule = (typeof RATE_RULES)[number];
+
+/** What the choice of rule depends on: the leg's direction, whether it is billable, and its DID. */
+export interface RuleInput {
+  direction: string;
+  /** False for registration noise and self-calls. */
+  billable: boolean;
+  /** number_class of the customer's own number on the call (for inbound legs, the DID called). */
+  didClass: string;
+}
+
+/**
+ * The rule that prices a call line: the deck for outbound, the plan's flat rules for inbound and
+ * missed legs. The toll-free rule follows the DID called, never the caller's number: a call from
+ * an 8xx caller id to an ordinary DID is priced as inbound.
+ */
+export function rateRule(c: RuleInput): RateRule {
+  if (!c.billable) return 'none';
+  if (c.direction === 'internal') return 'internal';
+  if (c.direction === 'outbound') return 'deck';
+  if (c.direction === 'inbound' || c.direction === 'missed') return c.didClass === 'toll-free' ? 'toll-free-inbound' : 'inbound';
+  return 'none';
 }
 
 export interface RatedLine {

@@ -48,9 +48,11 @@ classified AS (
       WHEN direction = 'internal' THEN 'internal'
       WHEN direction = 'outbound' AND dialed_emergency THEN 'emergency'
       WHEN direction = 'outbound' THEN number_class(dialed_e164)
-      -- Inbound: a call to the customer's toll-free number is toll-free; otherwise the class of
-      -- the caller's number (unknown when anonymous).
+      -- Inbound: toll-free follows the DID called (the customer's own toll-free number), never
+      -- the caller's number: a call from an 8xx caller id to an ordinary DID is a domestic call.
+      -- Otherwise the class of the caller's number (unknown when anonymous).
       WHEN direction IN ('inbound', 'missed') AND number_class(dialed_e164) = 'toll-free' THEN 'toll-free'
+      WHEN direction IN ('inbound', 'missed') AND number_class(caller_e164) = 'toll-free' THEN 'domestic'
       WHEN direction IN ('inbound', 'missed') THEN number_class(caller_e164)
       ELSE 'unknown'
     END AS call_class,

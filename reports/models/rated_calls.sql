@@ -1,7 +1,8 @@
 -- rated_calls: every call leg of `calls` with its price under the plan in force for its local
 -- month (rating_plans) and the deck rate in force on its local date.
 --   rate_rule   deck (outbound, longest-prefix match on rating_key), inbound, toll-free-inbound
---               (the plan's flat rules), internal (free), none (not billable: noise, self-call)
+--               (the plan's flat rules; toll-free-inbound when the DID called is toll-free),
+--               internal (free), none (not billable: noise, self-call)
 --   billable_s  trade increments on talk seconds (0 when unanswered or unrated)
 --   included_s  seconds covered by the monthly included pool: outbound domestic calls draw on it
 --               in call order (start_time, id); the call that exhausts it pays only the excess
@@ -18,7 +19,8 @@ WITH base AS (
       WHEN NOT c.billable THEN 'none'
       WHEN c.direction = 'internal' THEN 'internal'
       WHEN c.direction = 'outbound' THEN 'deck'
-      WHEN c.direction IN ('inbound', 'missed') AND c.call_class = 'toll-free' THEN 'toll-free-inbound'
+      -- The toll-free rule follows the DID called, whatever number the caller presents.
+      WHEN c.direction IN ('inbound', 'missed') AND number_class(c.did) = 'toll-free' THEN 'toll-free-inbound'
       WHEN c.direction IN ('inbound', 'missed') THEN 'inbound'
       ELSE 'none'
     END AS rate_rule

@@ -44,3 +44,29 @@ export const VECTORS: Vector[] = [
   v('6 decimals keep the exact micro value', 7, '1/1', '0.013', 7, '0.001517', { decimals: 6 }), // 0.0015166.. -> 0.001517
   v('long call at 60/6', 3601, '60/6', '0.0125', 3606, '0.750000'), // 0.75125 -> 0.75
 ];
+
+/** Which rule prices a call line, from the numbers as the PBX wrote them. Shared by the TS and SQL tests. */
+export interface RuleVector {
+  name: string;
+  direction: 'outbound' | 'inbound' | 'missed' | 'internal';
+  callerNumber: string;
+  dialedNumber: string;
+  /** number_class of the DID (the customer's own number on the call). */
+  didClass: string;
+  rule: 'deck' | 'inbound' | 'toll-free-inbound' | 'internal' | 'none';
+  /** calls.call_class */
+  callClass: string;
+}
+
+export const RULE_VECTORS: RuleVector[] = [
+  { name: 'inbound to an ordinary DID', direction: 'inbound', callerNumber: '3105550000', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'domestic' },
+  { name: 'inbound to a toll-free DID', direction: 'inbound', callerNumber: '3105550000', dialedNumber: '18005550100', didClass: 'toll-free', rule: 'toll-free-inbound', callClass: 'toll-free' },
+  { name: 'inbound from a toll-free caller to an ordinary DID', direction: 'inbound', callerNumber: '+18885550123', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'domestic' },
+  { name: 'inbound from a toll-free caller to a toll-free DID', direction: 'inbound', callerNumber: '8665550123', dialedNumber: '+18775550100', didClass: 'toll-free', rule: 'toll-free-inbound', callClass: 'toll-free' },
+  { name: 'missed call from a toll-free caller', direction: 'missed', callerNumber: '18005551212', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'domestic' },
+  { name: 'anonymous caller to a toll-free DID', direction: 'inbound', callerNumber: 'anonymous', dialedNumber: '18445550100', didClass: 'toll-free', rule: 'toll-free-inbound', callClass: 'toll-free' },
+  { name: 'inbound from abroad to an ordinary DID', direction: 'inbound', callerNumber: '+442071234567', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'international' },
+  { name: 'outbound to a toll-free number uses the deck', direction: 'outbound', callerNumber: '2125550100', dialedNumber: '18005551212', didClass: 'domestic', rule: 'deck', callClass: 'toll-free' },
+  { name: 'outbound from a toll-free caller id uses the deck', direction: 'outbound', callerNumber: '18005550100', dialedNumber: '3105550000', didClass: 'toll-free', rule: 'deck', callClass: 'domestic' },
+  { name: 'internal is free', direction: 'internal', callerNumber: '101', dialedNumber: '102', didClass: 'unknown', rule: 'internal', callClass: 'internal' },
+];

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { Db } from '../../pipeline/db/duckdb.ts';
-import { billableSeconds, chargeMicros, rateLine, rateMonth, type IncrementRule } from '../../pipeline/transform/rating.ts';
+import { billableSeconds, chargeMicros, rateLine, rateMonth, rateRule, type IncrementRule } from '../../pipeline/transform/rating.ts';
+import { runTransform } from '../../pipeline/transform/run-transform.ts';
+import { warehousePath } from '../../pipeline/lake/layout.ts';
+import { withDb } from '../../pipeline/db/duckdb.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { silentLogger } from '../../pipeline/util/logger.ts';
+import { tempDataDir, testConfig, writeDomains, writeLake } from './lake-fixture.ts';
 import { formatMicros, parseMicros } from '../../pipeline/transform/decimal.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
-import { VECTORS } from './rating-vectors.ts';
+import { RULE_VECTORS, VECTORS } from './rating-vectors.ts';
 
 const rule = (x: (typeof VECTORS)[number]): IncrementRule => ({
   perMinute: x.perMinute,
@@ -22,6 +28,16 @@ describe('rating reference (TypeScript, integers only)', () => {
       expect(r.charge).toBe(x.charge);
     });
   }
+
+  for (const x of RULE_VECTORS) {
+    it(`rule: ${x.name} -> ${x.rule}`, () => {
+      expect(rateRule({ direction: x.direction, billable: true, didClass: x.didClass })).toBe(x.rule);
+    });
+  }
+
+  it('rule: a leg that is not billable is priced by no rule', () => {
+    expect(rateRule({ direction: 'inbound', billable: false, didClass: 'toll-free' })).toBe('none');
+  });
 
   it('decimal text round-trips without floats', () => {
     expect(parseMicros('0.0125')).toBe(12500n);
@@ -81,5 +97,50 @@ describe('SQL macros agree with the TypeScript reference', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('rated_calls chooses the same rule as the TypeScript reference', () => {
+  it('on every rule vector: toll-free inbound follows the DID called, not the caller', async () => {
+    const dataDir = await tempDataDir();
+    const config = await testConfig(dataDir);
+    await writeDomains(dataDir, [{ domain: 'r.example', time_zone: 'UTC' }]);
+    await writeLake(
+      dataDir,
+      RULE_VECTORS.map((x, i) => ({
+        domain: 'r.example',
+        id: `v${i}`,
+        start: new Date(Date.UTC(2026, 9, 5, 10, i)).toISOString(),
+        direction: x.direction,
+        talk_s: 60,
+        orig_user: x.direction === 'inbound' || x.direction === 'missed' ? null : '101',
+        term_user: x.direction === 'outbound' ? null : '102',
+        caller_number: x.callerNumber,
+        dialed_number: x.dialedNumber,
+      })),
+    );
+    await runTransform({ dataDir, config, logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T12:00:00Z')) });
+    const rows = await withDb(
+      warehousePath(dataDir),
+      (db) => db.all<{ id: string; rule: string; did_class: string; call_class: string; per_minute: string | null }>(
+        `SELECT id, rate_rule AS rule, number_class(did) AS did_class, call_class, per_minute FROM rated_calls`,
+      ),
+      { readOnly: true },
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    RULE_VECTORS.forEach((x, i) => {
+      const r = byId.get(`v${i}`);
+      expect({ name: x.name, didClass: r?.did_class, rule: r?.rule, callClass: r?.call_class }).toEqual({
+        name: x.name,
+        didClass: x.didClass,
+        rule: rateRule({ direction: x.direction, billable: true, didClass: x.didClass }),
+        callClass: x.callClass,
+      });
+      expect({ name: x.name, rule: r?.rule }).toEqual({ name: x.name, rule: x.rule });
+    });
+    // The plan's flat prices: inbound 0.009, toll-free inbound 0.025 a minute.
+    const perMinute = (name: string) => byId.get(`v${RULE_VECTORS.findIndex((x) => x.name === name)}`)?.per_minute;
+    expect(perMinute('inbound from a toll-free caller to an ordinary DID')).toBe('0.009000');
+    expect(perMinute('inbound to a toll-free DID')).toBe('0.025000');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db, withDb, type JsonRow } from '../../pipeline/db/duckdb.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
@@ -127,7 +127,7 @@ describe('numbers and classes', () => {
     ]);
     const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     expect(s.failedTests).toEqual([]);
-    expect(s.warnedTests).toEqual(['rated_calls_unknown_destination']);
+    expect(s.warnedTests).toEqual(['unbillable_calls_none']);
     const rows = await q(dataDir, `SELECT id, call_class, is_reg_noise, is_self_call, billable, rate_prefix, billable_s, charge FROM rated_calls ORDER BY id`);
     expect(rows).toEqual([
       { id: 'delhi', call_class: 'international', is_reg_noise: false, is_self_call: false, billable: true, rate_prefix: '+91', billable_s: 60, charge: '0.030000' },
@@ -238,6 +238,52 @@ describe('rating in the warehouse', () => {
     await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     const cq = await q(dataDir, `SELECT calls, answered, missed, asr::VARCHAR AS asr, acd_s, peak_concurrent FROM call_quality`);
     expect(cq).toEqual([{ calls: 5, answered: 4, missed: 1, asr: '0.800000', acd_s: 55, peak_concurrent: 3 }]);
+  });
+});
+
+describe('unbillable calls', () => {
+  it('lists answered outbound calls no deck row prices, with the reason, and only warns', async () => {
+    const dataDir = await tempDataDir();
+    const config = await testConfig(dataDir);
+    await writeDomains(dataDir, [{ domain: 'u.example', time_zone: 'America/New_York' }]);
+    await writeLake(dataDir, [
+      out('u.example', 'priced', '2026-10-05T15:00:00Z', 60),
+      out('u.example', 'feature', '2026-10-05T15:01:00Z', 95, '*97'),
+      out('u.example', 'typo', '2026-10-05T15:02:00Z', 30, '212555'),
+      out('u.example', 'za', '2026-10-05T15:03:00Z', 125, '+27115550100'), // South Africa: not in the deck
+      out('u.example', 'za-unanswered', '2026-10-05T15:04:00Z', 0, '+27115550100'),
+      out('u.example', 'za-noise', '2026-10-05T15:05:00Z', 40, '+27115550100', { reason: 'Term: Reg Expired' }),
+      out('u.example', 'za-nov', '2026-11-01T03:30:00Z', 20, '011271155501'), // Oct 31 local
+    ]);
+    const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
+    expect(s.failedTests).toEqual([]);
+    expect(s.status).toBe('ok');
+    expect(s.warnedTests).toEqual(['unbillable_calls_none']);
+    const warned = s.tests.find((t) => t.name === 'unbillable_calls_none')!;
+    expect(warned).toMatchObject({ severity: 'warn', status: 'warn', failingRows: 4 });
+    const rows = await q(dataDir, `SELECT domain, id, strftime(start_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS start_time, local_month, dialed_number, talk_s, reason FROM unbillable_calls ORDER BY id`);
+    expect(rows).toEqual([
+      { domain: 'u.example', id: 'feature', start_time: '2026-10-05T15:01:00Z', local_month: '2026-10', dialed_number: '*97', talk_s: 95, reason: 'not_e164' },
+      { domain: 'u.example', id: 'typo', start_time: '2026-10-05T15:02:00Z', local_month: '2026-10', dialed_number: '212555', talk_s: 30, reason: 'not_e164' },
+      { domain: 'u.example', id: 'za', start_time: '2026-10-05T15:03:00Z', local_month: '2026-10', dialed_number: '+27115550100', talk_s: 125, reason: 'no_deck_prefix' },
+      { domain: 'u.example', id: 'za-nov', start_time: '2026-11-01T03:30:00Z', local_month: '2026-10', dialed_number: '011271155501', talk_s: 20, reason: 'no_deck_prefix' },
+    ]);
+    // Still in rated_calls at 0 s and nothing: the queue is where they are seen.
+    const rated = await q(dataDir, `SELECT id, billable_s, charge FROM rated_calls WHERE id = 'za'`);
+    expect(rated).toEqual([{ id: 'za', billable_s: 0, charge: '0.000000' }]);
+  });
+
+  it('a mistyped severity header is an error, not a silent change of severity', async () => {
+    const dataDir = await tempDataDir();
+    const config = await testConfig(dataDir);
+    await writeDomains(dataDir, [{ domain: 'v.example', time_zone: 'UTC' }]);
+    await writeLake(dataDir, [out('v.example', 'a', '2026-10-05T15:00:00Z', 60)]);
+    const testsDir = join(dataDir, 'tests');
+    await mkdir(testsDir);
+    await writeFile(join(testsDir, 'advisory.sql'), `-- severity: warning\n-- Any call at all.\nSELECT id FROM calls\n`);
+    const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20, testsDir });
+    expect(s.failedTests).toEqual(['advisory']);
+    expect(s.tests[0]?.error).toMatch(/"-- severity: warning" is not one of error, warn/);
   });
 });
 
