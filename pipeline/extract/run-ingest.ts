@@ -427,7 +427,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         if (clean && opts.prune) {
           // Removing rows needs the smaller total said twice: a second count must agree.
           const confirm = await countOf(domain, window);
-          prunable = confirm === expected;
+          // A list padded with repeats of some ids may match the count yet miss others: never prune on it.
+          prunable = confirm === expected && fetched.repeats === 0;
           if (!prunable) logger.warn({ domain, window: formatWindow(window), first: expected, second: confirm }, 'counts moved between two requests; nothing pruned in this window');
         }
         keep(part, window, fetched, clean, prunable);
@@ -493,5 +494,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
  */
 /** What the server sent for a window, to compare with its count. */
 function gotOf(f: WindowFetch): number {
-  return f.distinctIds + f.rejects.length + f.outOfWindow;
+  // Every record the list answered counts against the count, repeats of an id included: the PBX
+  // counted them too. The lake keeps one copy of each id.
+  return f.distinctIds + f.repeats + f.rejects.length + f.outOfWindow;
 }

@@ -10,6 +10,8 @@ export interface WindowFetch {
   files: string[];
   /** Distinct valid CDR ids in the window (what the lake will hold for it). */
   distinctIds: number;
+  /** Valid records whose id came earlier in the window: the list answered them, the lake keeps one copy. */
+  repeats: number;
   rejects: RejectedRecord[];
   /** Valid records the server sent that belong to a neighbouring window. */
   outOfWindow: number;
@@ -47,13 +49,15 @@ export const DEFAULT_MAX_WAVE = 16;
 export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
   const ids = new Set<string>();
   const dups = new Set<string>();
-  const out: WindowFetch = { files: [], distinctIds: 0, rejects: [], outOfWindow: 0, pages: 0, idHashes: new Float64Array(0), duplicateIds: [] };
+  const out: WindowFetch = { files: [], distinctIds: 0, repeats: 0, rejects: [], outOfWindow: 0, pages: 0, idHashes: new Float64Array(0), duplicateIds: [] };
   const fetchOne = async (offset: number): Promise<boolean> => {
     const page = await a.limit(() => a.source.fetchCdrPage(a.domain, a.window, offset, a.pageSize, { signal: a.signal }));
     out.pages++;
     for (const cdr of page.cdrs) {
-      if (ids.has(cdr.id)) dups.add(cdr.id);
-      else ids.add(cdr.id);
+      if (ids.has(cdr.id)) {
+        dups.add(cdr.id);
+        out.repeats++;
+      } else ids.add(cdr.id);
     }
     out.rejects.push(...page.rejects);
     out.outOfWindow += page.outOfWindow ?? 0;
