@@ -52,7 +52,7 @@ export async function acquireIngestLock(dataDir: string): Promise<() => Promise<
     const pid = err.owner?.pid;
     throw new IngestBusyError(
       pid !== undefined
-        ? `another ingest (pid ${pid}${err.owner?.hostname ? ` on ${err.owner.hostname}` : ''}) is writing ${dataDir}; wait for it to finish (or stop it) and run again`
+        ? `another ingest (pid ${pid}) is writing ${dataDir}; wait for it to finish (or stop it) and run again`
         : `could not take the ingest lock of ${dataDir}: ${err.message}`,
     );
   }

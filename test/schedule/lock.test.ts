@@ -105,7 +105,7 @@ describe('single-instance lock', () => {
     await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), hostname: hostname(), startedAt: 'x', purpose: 'ingest' }));
     const release = await acquireIngestLock(t.dir);
     expect((await lockHolder(lockPath))?.pid).toBe(process.pid);
-    await expect(acquireIngestLock(t.dir)).rejects.toThrow(new RegExp(`another ingest \\(pid ${process.pid} on `));
+    await expect(acquireIngestLock(t.dir)).rejects.toThrow(new RegExp(`another ingest \\(pid ${process.pid}\\) is writing`));
     await release();
     expect(await lockHolder(lockPath)).toBeUndefined();
   });
