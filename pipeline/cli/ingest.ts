@@ -6,7 +6,7 @@ import { loadRuntime } from '../schedule/runtime.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
 import { createLogger } from '../util/logger.ts';
 import { redact, UsageError } from '../util/errors.ts';
-import { recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
+import { markAbandonedRuns, recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
 import type { IngestSummary } from '../extract/ingest-summary.ts';
 
 /** The run log's job name for `cdrpipe ingest` run by hand (not a jobs.config.ts job). */
@@ -102,6 +102,9 @@ export function registerIngest(program: Command): void {
       process.on('SIGTERM', onSignal);
 
       const progress = createProgress(tty, logger);
+      // Runs a killed process left 'running' are over: say so before this one starts.
+      const abandoned = await markAbandonedRuns(rt.dataDir, rt.clock.now());
+      if (abandoned > 0) logger.warn({ runs: abandoned }, 'runs left running by a process that is gone are now marked interrupted');
       // A run by hand is in the run log too, so `cdrpipe status` shows when the lake was last filled and how.
       const runId = await recordRunStart(rt.dataDir, { job: CLI_INGEST_JOB, trigger: 'manual', scheduledFor: undefined, startedAt: rt.clock.now() });
       const endRun = (status: 'ok' | 'failed' | 'interrupted', summary: IngestSummary | undefined, error?: string) =>
