@@ -5,7 +5,8 @@ import { formatIngestSummary, IngestIncompleteError, type IngestProgress } from 
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
 import { createLogger } from '../util/logger.ts';
-import { redact, UsageError } from '../util/errors.ts';
+import { EXIT, redact, UsageError } from '../util/errors.ts';
+import { DEFAULT_ABORT_GRACE_MS } from '../extract/abort-grace.ts';
 import { markAbandonedRuns, recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
 import type { IngestSummary } from '../extract/ingest-summary.ts';
 
@@ -95,7 +96,9 @@ export function registerIngest(program: Command): void {
       const controller = new AbortController();
       const onSignal = () => {
         if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\ncdrpipe ingest: stopping after the windows in flight (Ctrl-C again to quit at once)\n');
+        process.stderr.write(
+          `\ncdrpipe ingest: stopping: no new windows; windows in flight get ${DEFAULT_ABORT_GRACE_MS / 1000} s to finish, then are cut off and left for the next run (Ctrl-C again to quit at once)\n`,
+        );
         controller.abort();
       };
       process.on('SIGINT', onSignal);
@@ -132,6 +135,8 @@ export function registerIngest(program: Command): void {
         await endRun(summary.interrupted ? 'interrupted' : 'ok', summary);
         process.stdout.write((opts.json ? JSON.stringify(summary, null, 2) : formatIngestSummary(summary)) + '\n');
         process.stdout.write(`lake: ${rt.dataDir}/lake/cdrs\n`);
+        // Stopped by a signal: what completed is stored, the rest is not, so the run did not do its job.
+        if (summary.interrupted) process.exitCode = EXIT.failure;
       } catch (err) {
         progress.stop();
         const message = redact(err instanceof Error ? err.message : String(err));
