@@ -115,5 +115,5 @@ describe('Ctrl-C during an ingest whose answers trickle in', () => {
     expect(await withState(dataDir, (db) => db.all(`SELECT domain, watermark::VARCHAR AS w FROM watermarks ORDER BY domain`))).toEqual(watermarksBefore);
     const runs = await recentRuns(dataDir);
     expect(runs.map((r) => r.status)).toEqual(['interrupted', 'ok']);
-  });
+  }, 180_000);
 });

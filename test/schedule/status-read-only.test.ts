@@ -119,7 +119,7 @@ describe('status on a data directory it may not change', () => {
     expect(st.watermarks.map((w) => w.domain)).toEqual(['a.example']);
     expect(runOf(st, 'cdrpipe ingest')?.status).toBe('interrupted');
     expect(await snapshot(dataDir)).toEqual(before);
-  });
+  }, 180_000);
 
   it('works on a full disk', async () => {
     const t = await tempDir();
@@ -131,7 +131,7 @@ describe('status on a data directory it may not change', () => {
     const st = JSON.parse(r.stdout) as StatusReport;
     expect(st.watermarks.map((w) => w.domain)).toEqual(['a.example']);
     expect(await snapshot(t.dir)).toEqual(before);
-  });
+  }, 180_000);
 });
 
 describe('runs left running by a process that is gone', () => {
@@ -147,7 +147,7 @@ describe('runs left running by a process that is gone', () => {
     const runs = await recentRuns(dataDir);
     expect(runs.find((r) => r.runId === 'r2')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/process ended/) });
     expect(runs.filter((r) => r.status === 'running')).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('report files written aside', () => {
