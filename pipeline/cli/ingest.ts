@@ -5,8 +5,9 @@ import { formatIngestSummary, IngestIncompleteError, type IngestProgress } from 
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
 import { createLogger } from '../util/logger.ts';
-import { redact, UsageError } from '../util/errors.ts';
-import { recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
+import { EXIT, redact, UsageError } from '../util/errors.ts';
+import { DEFAULT_ABORT_GRACE_MS } from '../extract/abort-grace.ts';
+import { markAbandonedRuns, recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
 import type { IngestSummary } from '../extract/ingest-summary.ts';
 
 /** The run log's job name for `cdrpipe ingest` run by hand (not a jobs.config.ts job). */
@@ -101,13 +102,18 @@ export function registerIngest(program: Command): void {
       const controller = new AbortController();
       const onSignal = () => {
         if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\ncdrpipe ingest: stopping after the windows in flight (Ctrl-C again to quit at once)\n');
+        process.stderr.write(
+          `\ncdrpipe ingest: stopping: no new windows; windows in flight get ${DEFAULT_ABORT_GRACE_MS / 1000} s to finish, then are cut off and left for the next run (Ctrl-C again to quit at once)\n`,
+        );
         controller.abort();
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
 
       const progress = createProgress(tty, logger);
+      // Runs a killed process left 'running' are over: say so before this one starts.
+      const abandoned = await markAbandonedRuns(rt.dataDir, rt.clock.now());
+      if (abandoned > 0) logger.warn({ runs: abandoned }, 'runs left running by a process that is gone are now marked interrupted');
       // A run by hand is in the run log too, so `cdrpipe status` shows when the lake was last filled and how.
       const runId = await recordRunStart(rt.dataDir, { job: CLI_INGEST_JOB, trigger: 'manual', scheduledFor: undefined, startedAt: rt.clock.now() });
       const endRun = (status: 'ok' | 'failed' | 'interrupted', summary: IngestSummary | undefined, error?: string) =>
@@ -136,6 +142,8 @@ export function registerIngest(program: Command): void {
         await endRun(summary.interrupted ? 'interrupted' : 'ok', summary);
         process.stdout.write((opts.json ? JSON.stringify(summary, null, 2) : formatIngestSummary(summary)) + '\n');
         process.stdout.write(`lake: ${rt.dataDir}/lake/cdrs\n`);
+        // Stopped by a signal: what completed is stored, the rest is not, so the run did not do its job.
+        if (summary.interrupted) process.exitCode = EXIT.failure;
       } catch (err) {
         progress.stop();
         const message = redact(err instanceof Error ? err.message : String(err));

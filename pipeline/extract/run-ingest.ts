@@ -19,6 +19,7 @@ import { PageSpool } from './spool.ts';
 import { fetchWindow, type WindowFetch } from './window-fetch.ts';
 import { advanceWatermark, contiguousPrefix, countsPlausible, cutWindows, decideWindow, formatWindow, incrementalRange, windowMonth } from './windows.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
+import { abortAfterGrace, DEFAULT_ABORT_GRACE_MS } from './abort-grace.ts';
 
 export interface IngestOptions {
   dataDir: string;
@@ -26,8 +27,13 @@ export interface IngestOptions {
   source: CdrSource;
   clock: Clock;
   logger: Logger;
-  /** Stops taking new windows; windows in flight finish and completed ranges are flushed. */
+  /**
+   * Stops taking new windows; windows in flight get `abortGraceMs` to finish, then their requests
+   * are aborted (those windows are left for the next run). Completed ranges are flushed.
+   */
   signal?: AbortSignal;
+  /** Default DEFAULT_ABORT_GRACE_MS. */
+  abortGraceMs?: number;
   /** Backfill [from, to). Without both: incremental from each domain's watermark. */
   from?: Date;
   to?: Date;
@@ -165,9 +171,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   };
 
   const releaseLock = await acquireIngestLock(dataDir);
+  // Every request of the run carries this: it aborts a short grace period after a stop.
+  const requests = abortAfterGrace(opts.signal, opts.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
+  let windowsCut = 0;
   try {
     return await ingestLocked();
   } finally {
+    requests.dispose();
     await releaseLock();
   }
 
@@ -303,7 +313,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const domainStates: DomainState[] = [];
     try {
       progress('domains');
-      const listed = await limit(() => source.listDomains());
+      const listed = await limit(() => source.listDomains({ signal: requests.signal }));
       await writer.writeDomains(listed, clock.now());
       const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
       const known = new Set(listed.map((d) => d.domain));
@@ -345,8 +355,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         }
       }
 
-      const countOf = async (domain: string, window: TimeWindow): Promise<number> => (await limit(() => source.countCdrs(domain, window))).total;
-      const args = (domain: string, window: TimeWindow) => ({ source, domain, window, pageSize: settings.pageSize, limit, spool });
+      const countOf = async (domain: string, window: TimeWindow): Promise<number> =>
+        (await limit(() => source.countCdrs(domain, window, { signal: requests.signal }))).total;
+      const args = (domain: string, window: TimeWindow) => ({ source, domain, window, pageSize: settings.pageSize, limit, spool, signal: requests.signal });
 
       /** Keeps what a window's fetch produced for the writer. */
       const keep = (part: PartitionState, window: TimeWindow, fetched: WindowFetch, clean: boolean, prunable: boolean) => {
@@ -444,16 +455,23 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           const task = queue.next();
           if (!task) break;
           const p: Promise<void> = processWindow(task)
-            .catch((err: unknown) => fail(task.part.dom.domain, task.window, err))
+            .catch((err: unknown) => {
+              // Cut off by the stop: left for the next run, not a failure of the window.
+              if (requests.signal.aborted) windowsCut++;
+              else fail(task.part.dom.domain, task.window, err);
+            })
             .finally(() => active.delete(p));
           active.add(p);
         }
         if (active.size === 0) break;
         await Promise.race(active);
       }
-      if (opts.signal?.aborted && queue.size > 0) {
+      if (opts.signal?.aborted && (queue.size > 0 || windowsCut > 0)) {
         summary.interrupted = true;
-        logger.warn({ windowsLeft: queue.size }, 'ingest interrupted: windows in flight finished and were flushed, the rest are left for the next run');
+        logger.warn(
+          { windowsLeft: queue.size, windowsCut },
+          'ingest interrupted: windows that completed were flushed; windows cut off after the grace period and the rest are left for the next run',
+        );
         queue.clear();
       }
     } finally {

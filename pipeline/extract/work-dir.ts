@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { acquireLock, LockHeldError, pidIsAlive } from '../schedule/lock.ts';
 
 /** Scratch space of ingest runs: <dataDir>/tmp/ingest-<runId>, on the lake's filesystem. */
 export const workRoot = (dataDir: string) => join(dataDir, 'tmp');
@@ -15,15 +16,6 @@ export async function removeWorkDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes work directories of runs that were killed (their process is gone). */
 export async function cleanStaleWorkDirs(dataDir: string): Promise<void> {
   let names: string[];
@@ -36,7 +28,7 @@ export async function cleanStaleWorkDirs(dataDir: string): Promise<void> {
     if (!name.startsWith('ingest-')) continue;
     const dir = join(workRoot(dataDir), name);
     const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => 'NaN'));
-    if (!Number.isInteger(pid) || (pid !== process.pid && !alive(pid))) await removeWorkDir(dir);
+    if (!Number.isInteger(pid) || (pid !== process.pid && !pidIsAlive(pid))) await removeWorkDir(dir);
   }
 }
 
@@ -48,26 +40,20 @@ export class IngestBusyError extends Error {
 
 /**
  * One ingest per data directory: two runs merging the same partition at once would each rename
- * their own version over the other's. The lock file holds the pid; a dead holder's lock is taken over.
+ * their own version over the other's. The product's one lock implementation decides (exclusive
+ * create, exclusive takeover of a dead holder's lock).
  */
 export async function acquireIngestLock(dataDir: string): Promise<() => Promise<void>> {
-  await mkdir(workRoot(dataDir), { recursive: true });
-  const path = join(workRoot(dataDir), 'ingest.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      return async () => {
-        const holder = Number(await readFile(path, 'utf8').catch(() => 'NaN'));
-        if (holder === process.pid) await rm(path, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(await readFile(path, 'utf8').catch(() => 'NaN'));
-      if (Number.isInteger(pid) && (pid === process.pid || alive(pid))) {
-        throw new IngestBusyError(`another ingest (pid ${pid}) is writing ${dataDir}; wait for it to finish (or stop it) and run again`);
-      }
-      await rm(path, { force: true });
-    }
+  try {
+    const lock = await acquireLock(join(workRoot(dataDir), 'ingest.lock'), { purpose: 'ingest' });
+    return lock.release;
+  } catch (err) {
+    if (!(err instanceof LockHeldError)) throw err;
+    const pid = err.owner?.pid;
+    throw new IngestBusyError(
+      pid !== undefined
+        ? `another ingest (pid ${pid}) is writing ${dataDir}; wait for it to finish (or stop it) and run again`
+        : `could not take the ingest lock of ${dataDir}: ${err.message}`,
+    );
   }
-  throw new IngestBusyError(`could not take the ingest lock ${path}; another ingest may have just started`);
 }

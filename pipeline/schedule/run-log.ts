@@ -76,21 +76,38 @@ export async function recordRunEnd(dataDir: string, runId: string, end: RunEnd):
   );
 }
 
+/** What a run left 'running' by a process that is gone is recorded (and shown) as. */
+export const ABANDONED_RUN_ERROR = 'the process ended before the run finished';
+
+/**
+ * Whether a 'running' row belongs to a process that is gone: its pid is dead on this host, or it
+ * has no pid at all. A row of another host is taken at its word (its pid means nothing here).
+ */
+export function runIsAbandoned(
+  row: { status: string; host: string | null; pid: number | null },
+  thisHost: string,
+  isAlive: (pid: number) => boolean = pidIsAlive,
+): boolean {
+  if (row.status !== 'running') return false;
+  if (row.host !== null && row.host !== thisHost) return false;
+  return row.pid === null || !isAlive(Number(row.pid));
+}
+
 /**
  * Runs left 'running' by a process of this host that is gone (killed, crashed) become 'interrupted'.
  * Returns how many.
  */
 export async function markAbandonedRuns(dataDir: string, at: Date, isAlive: (pid: number) => boolean = pidIsAlive): Promise<number> {
   return withState(dataDir, async (db) => {
-    const rows = await db.all<{ runId: string; pid: number | null }>(
-      `SELECT run_id AS "runId", pid FROM runs WHERE status = 'running' AND (host = $1 OR host IS NULL)`,
+    const rows = await db.all<{ runId: string; status: string; host: string | null; pid: number | null }>(
+      `SELECT run_id AS "runId", status, host, pid FROM runs WHERE status = 'running' AND (host = $1 OR host IS NULL)`,
       [hostname()],
     );
-    const dead = rows.filter((r) => r.pid === null || !isAlive(Number(r.pid)));
+    const dead = rows.filter((r) => runIsAbandoned(r, hostname(), isAlive));
     for (const r of dead) {
       await db.run(
-        `UPDATE runs SET status = 'interrupted', ended_at = $2::TIMESTAMPTZ, error = coalesce(error, 'the process ended before the run finished') WHERE run_id = $1`,
-        [r.runId, at.toISOString()],
+        `UPDATE runs SET status = 'interrupted', ended_at = $2::TIMESTAMPTZ, error = coalesce(error, $3) WHERE run_id = $1`,
+        [r.runId, at.toISOString(), ABANDONED_RUN_ERROR],
       );
     }
     return dead.length;

@@ -1,4 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import { withDb, sqlString } from '../db/duckdb.ts';
@@ -11,6 +12,7 @@ import { redact } from '../util/errors.ts';
 import { jobTimeZone } from './job-types.ts';
 import { lockHolder, pidIsAlive, type LockOwner } from './lock.ts';
 import { schedulerLockPath } from './run-job.ts';
+import { ABANDONED_RUN_ERROR, runIsAbandoned } from './run-log.ts';
 
 /** Everything `cdrpipe status` shows; `--json` prints exactly this. */
 export interface StatusReport {
@@ -117,16 +119,23 @@ function asNum(v: unknown): number | null {
  * Gathers the status: state.duckdb is opened, read and closed in one short call (it works beside a
  * running scheduler, which also only holds the file for its short writes).
  */
-export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfig; clock: Clock }): Promise<StatusReport> {
+export async function gatherStatus(args: {
+  dataDir: string;
+  config: CdrpipeConfig;
+  clock: Clock;
+  /** Whether a pid on this host is alive; injectable for tests. */
+  isAlive?: (pid: number) => boolean;
+}): Promise<StatusReport> {
   const now = args.clock.now();
   const holder = await lockHolder(schedulerLockPath(args.dataDir));
   const alive = holder ? pidIsAlive(holder.pid) : false;
   type Rows = Record<string, unknown>[];
   const empty = { last: [] as Rows, watermarks: [] as Rows, openAnomalies: { n: 0 } as { n: unknown } | undefined, anomalies: [] as Rows, unsentBy: [] as Rows, unsent: [] as Rows, recon: [] as Rows };
   // A data directory nothing has run in yet: report it empty rather than create state.duckdb.
+  // Read-only: status changes nothing under the data directory (works on a read-only one, on a full disk).
   const state = !existsSync(statePath(args.dataDir)) ? empty : await withState(args.dataDir, async (db) => {
     const last = await db.all(
-      `SELECT job, status, trigger, epoch_ms(started_at) AS "startedAt", epoch_ms(ended_at) AS "endedAt", rows_written AS "rows", requests, error,
+      `SELECT job, status, trigger, epoch_ms(started_at) AS "startedAt", epoch_ms(ended_at) AS "endedAt", rows_written AS "rows", requests, error, host, pid,
               date_diff('millisecond', started_at, ended_at) AS ms
        FROM runs QUALIFY row_number() OVER (PARTITION BY job ORDER BY started_at DESC) = 1`,
     );
@@ -149,9 +158,21 @@ export async function gatherStatus(args: { dataDir: string; config: CdrpipeConfi
         )
       : [];
     return { last, watermarks, openAnomalies, anomalies, unsentBy, unsent, recon };
-  });
+  }, { readOnly: true });
   const lastByJob = new Map(state.last.map((r) => [String(r.job), r]));
-  const lastRunOf = (r: Record<string, unknown>): NonNullable<JobStatus['lastRun']> => ({
+  const thisHost = hostname();
+  const lastRunOf = (r: Record<string, unknown>): NonNullable<JobStatus['lastRun']> => {
+    const abandoned = runIsAbandoned(
+      { status: String(r.status), host: (r.host as string | null) ?? null, pid: asNum(r.pid) },
+      thisHost,
+      args.isAlive,
+    );
+    // A 'running' row whose process is gone is over: shown as the next run will record it.
+    return abandoned
+      ? { ...lastRunFields(r), status: 'interrupted', error: `${ABANDONED_RUN_ERROR} (pid ${String(r.pid ?? '?')} is gone)` }
+      : lastRunFields(r);
+  };
+  const lastRunFields = (r: Record<string, unknown>): NonNullable<JobStatus['lastRun']> => ({
     status: String(r.status),
     trigger: String(r.trigger),
     startedAt: isoOf(r.startedAt)!,

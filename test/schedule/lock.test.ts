@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, lockHolder, LockHeldError } from '../../pipeline/schedule/lock.ts';
+import { acquireIngestLock, workRoot } from '../../pipeline/extract/work-dir.ts';
 import { tempDir } from './helpers.ts';
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -67,5 +68,45 @@ describe('single-instance lock', () => {
     const path = join(t.dir, 'job.lock');
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireLock(path, { purpose: `job ${i}`, pid: process.pid, isAlive: () => true })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('over a stale lock, exactly one of many concurrent takers wins, trial after trial', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'locks', 'job.lock');
+    await mkdir(dirname(path), { recursive: true });
+    const stalePid = await deadPid();
+    const stale = JSON.stringify({ pid: stalePid, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z', purpose: 'job gone' });
+    // Every taker has its own (pretend) live pid; only the stale holder is dead.
+    const isAlive = (pid: number) => pid !== stalePid;
+    const winnersPerTrial: number[] = [];
+    for (let trial = 0; trial < 150; trial++) {
+      await writeFile(path, stale);
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => acquireLock(path, { purpose: `job ${i}`, pid: 1_000_000 + trial * 10 + i, isAlive })),
+      );
+      const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>> => r.status === 'fulfilled');
+      winnersPerTrial.push(won.length);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LockHeldError);
+      // The one winner is the one the file names.
+      if (won.length === 1) expect((await lockHolder(path))?.pid).toBe(won[0]!.value.owner.pid);
+      for (const w of won) await w.value.release();
+    }
+    expect(winnersPerTrial.filter((n) => n !== 1)).toEqual([]);
+    // No guard or aside files are left behind.
+    expect((await readdir(dirname(path))).sort()).toEqual([]);
+  });
+
+  it('an ingest over a dead ingest\'s lock takes it; a live one is refused naming its pid', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const lockPath = join(workRoot(t.dir), 'ingest.lock');
+    await mkdir(dirname(lockPath), { recursive: true });
+    await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), hostname: hostname(), startedAt: 'x', purpose: 'ingest' }));
+    const release = await acquireIngestLock(t.dir);
+    expect((await lockHolder(lockPath))?.pid).toBe(process.pid);
+    await expect(acquireIngestLock(t.dir)).rejects.toThrow(new RegExp(`another ingest \\(pid ${process.pid}\\) is writing`));
+    await release();
+    expect(await lockHolder(lockPath)).toBeUndefined();
   });
 });
