@@ -4,7 +4,7 @@
  * columns. The generic data tests (transform/generic-tests.ts) and docs/warehouse.md
  * (transform/warehouse-docs.ts) are generated from it, so neither can drift from the other.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SEVERITIES } from './data-tests.ts';
@@ -56,9 +56,11 @@ export class ModelSchemaError extends Error {
   override readonly name = 'ModelSchemaError';
 }
 
+const SUFFIX = '.schema.json';
+
 /** The file describing a model. */
 export function modelSchemaPath(modelsDir: string, model: string): string {
-  return join(modelsDir, `${model}.schema.json`);
+  return join(modelsDir, `${model}${SUFFIX}`);
 }
 
 /** Parses and checks one description (pure): tests name declared columns, column names are unique. */
@@ -87,6 +89,8 @@ export function parseModelSchema(model: string, path: string, text: string): Mod
 
 /** Reads the description of every model; a model without one is a ModelSchemaError naming the file to add. */
 export async function loadModelSchemas(modelsDir: string, models: readonly string[]): Promise<ModelSchema[]> {
+  const orphan = (await readdir(modelsDir)).find((f) => f.endsWith(SUFFIX) && !models.includes(f.slice(0, -SUFFIX.length)));
+  if (orphan) throw new ModelSchemaError(`${join(modelsDir, orphan)} describes a model that does not exist (no ${orphan.slice(0, -SUFFIX.length)}.sql): rename or remove it`);
   return Promise.all(
     models.map(async (model) => {
       const path = modelSchemaPath(modelsDir, model);
