@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { Db, sqlString } from '../pipeline/db/duckdb.ts';
 import { PARQUET_OPTIONS } from '../pipeline/lake/lake-writer.ts';
 import { fillSql, lakeSql } from '../pipeline/lake/sql-files.ts';
+import { cdrRowsSql } from '../pipeline/lake/row-sql.ts';
 import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
 import { countArg } from './lib/args.ts';
 import { timeWithCpu } from './lib/measure.ts';
@@ -37,7 +38,7 @@ const arg = (name: string, fallback: number) => countArg(process.argv, name, fal
 
 /** The plain row SQL with one piece of it replaced; throws if the piece is not there (the SQL changed). */
 function without(sql: string, piece: string, by: string): string {
-  if (!sql.includes(piece)) throw new Error(`cdr-rows-plain.sql no longer contains ${JSON.stringify(piece)}; update the breakdown`);
+  if (!sql.includes(piece)) throw new Error(`the plain row SQL (lake/row-sql.ts) no longer contains ${JSON.stringify(piece)}; update the breakdown`);
   return sql.replace(piece, by);
 }
 
@@ -48,7 +49,7 @@ const corpus = await ensurePageCorpus(
 );
 const domains = corpus.domains.slice(0, arg('domains', 40));
 const rows = domains.reduce((n, d) => n + d.rows, 0);
-const plain = lakeSql('cdr-rows-plain.sql');
+const plain = cdrRowsSql('plain');
 const fill = (sql: string, files: readonly string[], extra: Record<string, string> = {}) =>
   `SELECT * EXCLUDE (domain, fetch_seq) FROM (${fillSql(sql, {
     files: `[${files.map(sqlString).join(', ')}]`,

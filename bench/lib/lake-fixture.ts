@@ -4,12 +4,13 @@ import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { cdrsDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter } from '../../pipeline/lake/lake-writer.ts';
 import { fillSql, lakeSql } from '../../pipeline/lake/sql-files.ts';
+import { cdrRowsSql } from '../../pipeline/lake/row-sql.ts';
 import { domainObject, generateDomains } from '../../pipeline/simulator/domain-gen.ts';
 import type { DomainInfo } from '../../pipeline/source/types.ts';
 import type { PageCorpus } from './page-corpus.ts';
 
 /**
- * A lake to run later stages on, built fast: the lake writer's own row SQL (lake/sql/cdr-rows.sql
+ * A lake to run later stages on, built fast: the lake writer's own row SQL (lake/row-sql.ts, general form,
  * with its macros) over every page body at once, written by one DuckDB COPY partitioned by
  * month and domain, so the columns and layout are the pipeline's. Only how the files get there
  * differs (the pipeline merges partition by partition; scenario 1 times that). Also writes
@@ -20,7 +21,7 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
   const out = cdrsDir(dataDir);
   await mkdir(out, { recursive: true });
   const files = corpus.domains.flatMap((d) => d.spoolFiles);
-  const rowsSql = fillSql(lakeSql('cdr-rows.sql'), {
+  const rowsSql = fillSql(cdrRowsSql('general'), {
     files: `[${files.map(sqlString).join(', ')}]`,
     // Every page holds one domain: take it from the record itself.
     domain: `r."domain"`,
@@ -35,9 +36,9 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
   const db = await Db.open(':memory:', { settings: { preserve_insertion_order: 'false' } });
   try {
     await db.exec(lakeSql('cdr-macros.sql'));
-    // cdr-rows.sql reads "domain" from the record only if the JSON schema names it.
-    const withDomain = rowsSql.replace(`"id":"VARCHAR","reseller":"VARCHAR",`, `"id":"VARCHAR","domain":"VARCHAR","reseller":"VARCHAR",`);
-    if (withDomain === rowsSql) throw new Error('lake/sql/cdr-rows.sql changed shape: update bench/lib/lake-fixture.ts');
+    // The row SQL reads "domain" from the record only if the JSON schema names it.
+    const withDomain = rowsSql.replace(`"id":"VARCHAR",`, `"id":"VARCHAR","domain":"VARCHAR",`);
+    if (withDomain === rowsSql) throw new Error('the lake row SQL (lake/row-sql.ts) changed shape: update bench/lib/lake-fixture.ts');
     await db.run(
       `COPY (SELECT * EXCLUDE (fetch_seq), strftime(start_time, '%Y-%m') AS month FROM (${withDomain}))
          TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '16MB', PARTITION_BY (month, domain), WRITE_PARTITION_COLUMNS false, FILENAME_PATTERN 'data')`,

@@ -11,14 +11,15 @@ import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir, removedPartit
 import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
 import { FETCH_SEQ_PATTERN, isPlainSpoolFile, isSpoolFile, spoolFileName } from './spool-format.ts';
+import { cdrRowsSql, lakeColumn, lakeColumnSql } from './row-sql.ts';
 import { fillSql, lakeSql } from './sql-files.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
 export const PARTITION_FILE = 'data.parquet';
 
 const macrosSql = lakeSql('cdr-macros.sql');
-const rowsSql = lakeSql('cdr-rows.sql');
-const plainRowsSql = lakeSql('cdr-rows-plain.sql');
+const rowsSql = cdrRowsSql('general');
+const plainRowsSql = cdrRowsSql('plain');
 
 /** Merge one range of fetched pages into a (month, domain) partition. */
 export interface PartitionWrite {
@@ -54,7 +55,7 @@ export interface PartitionWrite {
  * Keeps the copy of an id fetched last (highest spool sequence number). Ids compare as the lake
  * stores them (`cdr_id`, the same rule as source/cdr-id.ts): ' 0123 ' and '0123' are one CDR.
  */
-const ROW_ID = 'cdr_id(r."id")';
+const ROW_ID = lakeColumnSql(lakeColumn('id'), 'general');
 const DEDUP_CLAUSE = `QUALIFY row_number() OVER (PARTITION BY ${ROW_ID} ORDER BY fetch_seq DESC) = 1`;
 /** The spool file's sequence number: the later fetch of an id wins. */
 const FETCH_SEQ = `CAST(regexp_extract(filename, ${sqlString(FETCH_SEQ_PATTERN)}, 1) AS BIGINT)`;

@@ -1,27 +1,21 @@
 /**
  * Which records the lake writer may load with its plain row SQL. Most records arrive in one
  * spelling: ids and names without padding, counts as JSON numbers or digits, ISO datetimes. For
- * those, lake/sql/cdr-rows-plain.sql lets from_json cast each field to its type, which DuckDB
- * plans in a third of the time of the general cdr-rows.sql (whose helper macros handle every
+ * those, the plain row SQL (lake/row-sql.ts) lets from_json cast each field to its type, which DuckDB
+ * plans in a third of the time of the general form (whose helper macros handle every
  * spelling the API uses) and runs faster too. The ingest checks each page's records here, where
  * they are parsed anyway, and the spool file's name says so (lake/spool-format.ts).
  */
 
 import { normalizeCdrId } from '../source/cdr-id.ts';
+import { LAKE_DATETIME_FIELDS, LAKE_INTEGER_FIELDS, LAKE_TEXT_FIELDS } from './lake-columns.ts';
 
 /** Fields the lake types as text: `''` becomes NULL; surrounding spaces are trimmed. */
-export const TEXT_FIELDS = [
-  'id', 'reseller',
-  'call-orig-user', 'call-term-user', 'call-orig-caller-id', 'call-orig-from-user', 'call-orig-to-user', 'call-orig-request-user',
-  'call-orig-from-name', 'call-orig-domain', 'call-orig-site', 'call-orig-department',
-  'call-term-domain', 'call-term-site', 'call-term-department', 'call-term-caller-id',
-  'call-account-code', 'call-disconnect-reason-text',
-  'call-orig-call-id', 'call-term-call-id', 'call-parent-call-id', 'call-parent-cdr-id',
-] as const;
-/** Fields the lake types as INTEGER (call-direction, typed from its text in both SQL files, is not one). */
-export const INTEGER_FIELDS = ['call-total-duration-seconds', 'call-talking-duration-seconds', 'call-on-hold-duration-seconds', 'call-leg-ordinal-index'] as const;
+export const TEXT_FIELDS = LAKE_TEXT_FIELDS;
+/** Fields the lake types as INTEGER (call-direction, typed from its text in both forms, is not one). */
+export const INTEGER_FIELDS = LAKE_INTEGER_FIELDS;
 /** Fields the lake types as TIMESTAMPTZ. */
-export const DATETIME_FIELDS = ['call-start-datetime', 'call-answer-datetime', 'call-disconnect-datetime', 'call-ringing-datetime'] as const;
+export const DATETIME_FIELDS = LAKE_DATETIME_FIELDS;
 
 /** ISO datetimes DuckDB casts to TIMESTAMPTZ itself (bare ones in the writer's UTC session). */
 const CASTABLE_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?$/;
@@ -37,8 +31,8 @@ const oddInteger = (v: unknown) =>
 const oddDatetime = (v: unknown) => v !== null && v !== undefined && v !== '' && (typeof v !== 'string' || !CASTABLE_DATETIME.test(v));
 
 /**
- * True when the lake's plain row SQL (lake/sql/cdr-rows-plain.sql: from_json casts each field to
- * its type, `''` becomes NULL) gives exactly the row the general SQL (cdr-rows.sql: trims,
+ * True when the lake's plain row SQL (lake/row-sql.ts, plain: from_json casts each field to
+ * its type, `''` becomes NULL) gives exactly the row the general SQL (trims,
  * integers from text, every datetime spelling) gives for this record:
  * - the id is as the lake stores it (source/cdr-id.ts: no white space of any kind at either end);
  * - other text fields hold no string that starts or ends with a space;

@@ -36,9 +36,27 @@ export class DataTestFailedError extends Error {
   }
 }
 
-function describe(file: SqlFile): string {
-  const first = /^\s*--\s*(?!severity:|depends_on:)(.+)$/m.exec(file.sql);
-  return first?.[1]?.trim() ?? file.name;
+/**
+ * What a test checks: its first comment paragraph (consecutive comment lines), header lines such as
+ * `-- severity: warn` left out; the test's name when it has none.
+ */
+export function describeTest(file: SqlFile): string {
+  const lines: string[] = [];
+  for (const line of file.sql.split('\n')) {
+    const m = /^[ \t]*--[ \t]*(.*)$/.exec(line);
+    if (!m) {
+      if (lines.length > 0 || line.trim() !== '') break;
+      continue;
+    }
+    const text = m[1]!.trim();
+    if (/^(severity|depends_on)[ \t]*:/.test(text)) continue;
+    if (text === '') {
+      if (lines.length > 0) break;
+      continue;
+    }
+    lines.push(text);
+  }
+  return lines.length > 0 ? lines.join(' ') : file.name;
 }
 
 export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize = 5): Promise<DataTestResult[]> {
@@ -47,7 +65,7 @@ export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize
     const sev = headerValue(t.sql, 'severity');
     const severity: Severity = sev === 'warn' ? 'warn' : 'error';
     const query = t.sql.replace(/;\s*$/, '');
-    const base = { name: t.name, description: describe(t), severity };
+    const base = { name: t.name, description: describeTest(t), severity };
     if (sev !== undefined && !(SEVERITIES as readonly string[]).includes(sev)) {
       // A mistyped severity must not quietly turn an advisory test into a blocking one, or back.
       results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: `${t.path}: "-- severity: ${sev}" is not one of ${SEVERITIES.join(', ')}` });

@@ -6,17 +6,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
+import { LAKE_COLUMNS } from '../lake/lake-columns.ts';
 import { cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir } from '../lake/layout.ts';
 import { isShortPartitionValue } from '../lake/partition-path.ts';
 
-/** The contract's columns with their types: what an empty lake looks like. */
+/** The lake's columns with their types (lake/lake-columns.ts), and month: what an empty lake looks like. */
 export const EMPTY_CDRS_SELECT = `SELECT
-  NULL::VARCHAR AS id, NULL::VARCHAR AS domain,
-  NULL::TIMESTAMPTZ AS start_time, NULL::TIMESTAMPTZ AS answer_time, NULL::TIMESTAMPTZ AS end_time,
-  NULL::INTEGER AS duration_s, NULL::INTEGER AS talk_s, NULL::VARCHAR AS direction,
-  NULL::VARCHAR AS orig_user, NULL::VARCHAR AS term_user,
-  NULL::VARCHAR AS caller_number, NULL::VARCHAR AS dialed_number,
-  NULL::JSON AS raw, NULL::TIMESTAMPTZ AS ingested_at, NULL::VARCHAR AS month
+  ${[...LAKE_COLUMNS.map((c) => `NULL::${c.type} AS ${c.name}`), 'NULL::VARCHAR AS month'].join(',\n  ')}
 WHERE false`;
 
 /** What a walk of lake/cdrs found: any Parquet file, and any partition under a short name. */

@@ -20,8 +20,9 @@ import { isMonth } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
 import { createCdrsView } from './lake-views.ts';
-import { loadSqlDir, orderModels } from './model-graph.ts';
+import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
+import { loadSqlProject } from './sql-project.ts';
 import { loadDomains, loadPlans, loadRatingInputs, type FrozenRating } from './warehouse-inputs.ts';
 
 export interface TransformOptions {
@@ -96,9 +97,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt);
   if (damaged.length > 0) throw new DamagedLakeError(damaged);
 
-  const models = orderModels(await loadSqlDir(modelsDir));
+  const { models, tests } = await loadSqlProject({ modelsDir, testsDir });
   const macros = await loadSqlDir(macrosDir);
-  const tests = await loadSqlDir(testsDir);
   const current = await currentPlanSnapshots(config);
 
   // State: release re-rated months, register plan versions, read frozen months.

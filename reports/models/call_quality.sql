@@ -1,3 +1,4 @@
+-- depends_on: calls
 -- call_quality: per domain and local month, over billable legs.
 --   asr             answered / calls (answer-seizure ratio, 0..1, 6 decimals, half-up)
 --   acd_s           talk seconds of answered calls / answered calls (average call duration, half-up)

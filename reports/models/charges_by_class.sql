@@ -1,3 +1,4 @@
+-- depends_on: rated_calls
 -- charges_by_class: billed totals per domain, local month and call class.
 SELECT
   domain,

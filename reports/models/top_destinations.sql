@@ -1,3 +1,4 @@
+-- depends_on: rated_calls
 -- top_destinations: the 100 outbound destinations per domain and local month that cost the most
 -- (then the most called), with `rank` 1 = top.
 WITH per_destination AS (

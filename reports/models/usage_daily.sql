@@ -1,3 +1,4 @@
+-- depends_on: rated_calls
 -- usage_daily: per domain and local calendar day.
 SELECT
   domain,

@@ -1,3 +1,4 @@
+-- depends_on: calls
 -- usage_hourly: per domain, local month and local hour of day (0-23), for busy-hour charts.
 SELECT
   domain,

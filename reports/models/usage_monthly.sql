@@ -1,3 +1,4 @@
+-- depends_on: rated_calls, rating_plans
 -- usage_monthly: one row per domain and local month. Counts are of billable legs (registration
 -- noise and self-calls are counted apart); seconds are talk seconds unless named otherwise.
 SELECT

@@ -7,12 +7,14 @@ import { partitionDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE } from '../../pipeline/lake/lake-writer.ts';
 import { DATETIME_FIELDS, INTEGER_FIELDS, TEXT_FIELDS, isPlainRecord } from '../../pipeline/lake/plain-record.ts';
 import { RECORD_SEPARATOR, isPlainSpoolFile, spoolFileName } from '../../pipeline/lake/spool-format.ts';
-import { lakeSql } from '../../pipeline/lake/sql-files.ts';
+import { cdrRowsSql } from '../../pipeline/lake/row-sql.ts';
+import { LAKE_COLUMNS } from '../../pipeline/lake/lake-columns.ts';
+import { EMPTY_CDRS_SELECT } from '../../pipeline/transform/lake-views.ts';
 import { Prng } from '../../pipeline/simulator/prng.ts';
 
 /**
- * The lake writer has two row SQL files: cdr-rows.sql for any spelling of a record, and
- * cdr-rows-plain.sql, cheaper, for files whose records are all plain (isPlainRecord). Here both
+ * The lake writer has two forms of row SQL (lake/row-sql.ts): general for any spelling of a
+ * record, and plain, cheaper, for files whose records are all plain (isPlainRecord). Here both
  * load the same generated records, in every spelling the API and its hostile cousins use, and
  * must agree on every plain record; on the others they must not (or the test proves nothing).
  */
@@ -193,8 +195,8 @@ describe('the two row SQL files', () => {
     return JSON.parse(m[1]!) as Record<string, string>;
   };
   it('read the same fields, typed as lake/plain-record.ts says', () => {
-    const general = schemaOf(lakeSql('cdr-rows.sql'));
-    const plain = schemaOf(lakeSql('cdr-rows-plain.sql'));
+    const general = schemaOf(cdrRowsSql('general'));
+    const plain = schemaOf(cdrRowsSql('plain'));
     expect(Object.keys(plain).sort()).toEqual(Object.keys(general).sort());
     expect(Object.keys(plain).sort()).toEqual([...TEXT_FIELDS, ...INTEGER_FIELDS, ...DATETIME_FIELDS, 'call-direction'].sort());
     for (const f of TEXT_FIELDS) expect(plain[f]).toBe('VARCHAR');
@@ -202,5 +204,42 @@ describe('the two row SQL files', () => {
     for (const f of DATETIME_FIELDS) expect(plain[f]).toBe('TIMESTAMPTZ');
     expect(plain['call-direction']).toBe('VARCHAR');
     expect(new Set(Object.values(general))).toEqual(new Set(['VARCHAR']));
+  });
+});
+
+describe('the lake column table', () => {
+  const parquetTypes = { VARCHAR: 'VARCHAR', INTEGER: 'INTEGER', TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE', JSON: 'JSON' } as const;
+
+  it('is what a lake file holds, column for column and type for type, from either form of the row SQL', async () => {
+    await load('schema-plain.example', plainTexts.slice(0, 10), true);
+    await load('schema-general.example', plainTexts.slice(0, 10), false);
+    const db = await Db.open(':memory:');
+    try {
+      // domain lives in the partition path, not in the file.
+      const expected = LAKE_COLUMNS.filter((c) => c.name !== 'domain').map((c) => [c.name, parquetTypes[c.type]]);
+      for (const domain of ['schema-plain.example', 'schema-general.example']) {
+        const path = join(partitionDir(dir, '2026-10', domain), PARTITION_FILE);
+        const cols = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}, hive_partitioning = false)`);
+        expect(cols.map((c) => [c.column_name, c.column_type])).toEqual(expected);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('gives the empty lake view the same columns, and month', async () => {
+    const db = await Db.open(':memory:');
+    try {
+      const cols = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE ${EMPTY_CDRS_SELECT}`);
+      expect(cols.map((c) => [c.column_name, c.column_type])).toEqual([...LAKE_COLUMNS.map((c) => [c.name, parquetTypes[c.type]]), ['month', 'VARCHAR']]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads every API field that plain-record.ts checks, and names each column once', () => {
+    const sources = new Set(LAKE_COLUMNS.flatMap((c) => c.source));
+    expect([...sources].sort()).toEqual([...TEXT_FIELDS, ...INTEGER_FIELDS, ...DATETIME_FIELDS, 'call-direction'].sort());
+    expect(new Set(LAKE_COLUMNS.map((c) => c.name)).size).toBe(LAKE_COLUMNS.length);
   });
 });

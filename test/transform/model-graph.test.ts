@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferDependencies, orderModels, stripCommentsAndStrings } from '../../pipeline/transform/model-graph.ts';
-import { loadSqlDir } from '../../pipeline/transform/model-graph.ts';
+import { checkedDependencies, loadSqlDir, ModelGraphError, orderModels, stripCommentsAndStrings, tablesRead } from '../../pipeline/transform/model-graph.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { parseRateDeck } from '../../pipeline/transform/rate-deck.ts';
 import { readFile } from 'node:fs/promises';
@@ -8,27 +7,56 @@ import { readFile } from 'node:fs/promises';
 const f = (name: string, sql: string) => ({ name, path: `${name}.sql`, sql });
 
 describe('model graph', () => {
-  it('infers dependencies from model names, ignoring comments, strings and longer names', () => {
-    const names = ['calls', 'rated_calls', 'usage_monthly'];
-    expect(inferDependencies(f('usage_monthly', `-- built from calls\nSELECT 'calls' AS x FROM rated_calls`), names)).toEqual(['rated_calls']);
-    expect(inferDependencies(f('rated_calls', `SELECT * FROM calls c`), names)).toEqual(['calls']);
-    expect(inferDependencies(f('x', `-- depends_on: calls\nSELECT 1`), [...names, 'x'])).toEqual(['calls']);
+  const names = ['calls', 'rated_calls', 'usage_daily'];
+
+  it('takes dependencies from the depends_on header, not from column names that match a model', () => {
+    // usage_daily has a column named calls: that is no dependency on the calls model.
+    const daily = f('usage_daily', `-- depends_on: rated_calls\nSELECT domain, count(*) AS calls FROM rated_calls GROUP BY domain`);
+    expect(checkedDependencies(daily, names)).toEqual(['rated_calls']);
+    const order = orderModels([daily, f('rated_calls', '-- depends_on: calls\nSELECT * FROM calls'), f('calls', '-- depends_on:\nSELECT * FROM cdrs')]);
+    expect(order.map((m) => [m.name, m.dependsOn])).toEqual([
+      ['calls', []],
+      ['rated_calls', ['calls']],
+      ['usage_daily', ['rated_calls']],
+    ]);
+  });
+
+  it('finds the tables after FROM and JOIN, ignoring CTEs, table functions, comments and strings', () => {
+    const sql = `-- depends_on: calls
+      WITH rated_calls AS (SELECT * FROM calls), x AS MATERIALIZED (SELECT 1)
+      SELECT 'FROM usage_daily', extract(hour FROM now()) -- JOIN usage_daily
+      FROM rated_calls JOIN plans AS p ON true LEFT JOIN read_parquet('a') ON true, x`;
+    expect(tablesRead(sql)).toEqual(['calls', 'plans']);
     expect(stripCommentsAndStrings(`a /* b */ 'it''s' -- c`).replace(/\s+/g, ' ').trim()).toBe("a ''");
   });
 
-  it('orders models after their dependencies and names a cycle', () => {
-    const order = orderModels([f('c', 'SELECT * FROM b'), f('b', 'SELECT * FROM a'), f('a', 'SELECT 1')]).map((m) => m.name);
-    expect(order).toEqual(['a', 'b', 'c']);
-    expect(() => orderModels([f('a', 'SELECT * FROM b'), f('b', 'SELECT * FROM a')])).toThrow(/cycle: a -> b -> a/);
+  it('fails, naming model and table, when a model reads a model it does not declare or declares one it does not read', () => {
+    expect(() => checkedDependencies(f('usage_daily', '-- depends_on:\nSELECT * FROM rated_calls'), names)).toThrow(
+      /model usage_daily \(usage_daily\.sql\) reads rated_calls but does not declare it/,
+    );
+    expect(() => checkedDependencies(f('usage_daily', '-- depends_on: calls, rated_calls\nSELECT * FROM rated_calls'), names)).toThrow(
+      /model usage_daily \(usage_daily\.sql\) declares depends_on calls but does not read it/,
+    );
+    expect(() => checkedDependencies(f('usage_daily', 'SELECT * FROM rated_calls'), names)).toThrow(ModelGraphError);
+    expect(() => checkedDependencies(f('usage_daily', '-- depends_on: nope\nSELECT 1'), names)).toThrow(/"nope", which is not a model/);
   });
 
-  it('orders the real models with calls first and the aggregates after rated_calls', async () => {
-    const order = orderModels(await loadSqlDir(resolveProjectPath('reports/models'))).map((m) => m.name);
+  it('orders models after their dependencies and names a cycle', () => {
+    const order = orderModels([f('c', '-- depends_on: b\nSELECT * FROM b'), f('b', '-- depends_on: a\nSELECT * FROM a'), f('a', '-- depends_on:\nSELECT 1')]).map((m) => m.name);
+    expect(order).toEqual(['a', 'b', 'c']);
+    expect(() => orderModels([f('a', '-- depends_on: b\nSELECT * FROM b'), f('b', '-- depends_on: a\nSELECT * FROM a')])).toThrow(/cycle: a -> b -> a/);
+  });
+
+  it('orders the real models with calls first and the aggregates after rated_calls; no false edges', async () => {
+    const models = orderModels(await loadSqlDir(resolveProjectPath('reports/models')));
+    const order = models.map((m) => m.name);
     expect(order.indexOf('calls')).toBeLessThan(order.indexOf('rating_plans'));
     expect(order.indexOf('rating_plans')).toBeLessThan(order.indexOf('rated_calls'));
     for (const agg of ['usage_monthly', 'charges_by_class', 'usage_daily', 'usage_by_user', 'usage_by_number', 'top_destinations']) {
       expect(order.indexOf('rated_calls')).toBeLessThan(order.indexOf(agg));
     }
+    expect(models.find((m) => m.name === 'usage_daily')?.dependsOn).toEqual(['rated_calls']);
+    expect(models.find((m) => m.name === 'calls')?.dependsOn).toEqual([]);
   });
 });
 

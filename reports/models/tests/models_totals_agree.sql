@@ -1,5 +1,5 @@
 -- sum(charge) and sum(billable_s) agree across rated_calls, usage_monthly, charges_by_class,
--- usage_daily and usage_by_user for every (domain, local_month).
+-- usage_daily, usage_by_user and usage_by_number for every (domain, local_month).
 WITH per_model AS (
   SELECT 'usage_monthly' AS model, domain, local_month, sum(charge) AS charge, sum(billable_s) AS billable_s FROM usage_monthly GROUP BY ALL
   UNION ALL SELECT 'charges_by_class', domain, local_month, sum(charge), sum(billable_s) FROM charges_by_class GROUP BY ALL
