@@ -23,7 +23,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Db, sqlString } from '../pipeline/db/duckdb.ts';
-import { PARQUET_OPTIONS } from '../pipeline/lake/lake-writer.ts';
+import { PARQUET_OPTIONS } from '../pipeline/lake/merge-sql.ts';
 import { fillSql, lakeSql } from '../pipeline/lake/sql-files.ts';
 import { cdrRowsSql } from '../pipeline/lake/row-sql.ts';
 import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
