@@ -101,7 +101,7 @@ export function registerIngest(program: Command): void {
 
       const controller = new AbortController();
       const onSignal = () => {
-        if (controller.signal.aborted) process.exit(130);
+        if (controller.signal.aborted) process.exit(EXIT.interrupted);
         process.stderr.write(
           `\ncdrpipe ingest: stopping: no new windows; windows in flight get ${DEFAULT_ABORT_GRACE_MS / 1000} s to finish, then are cut off and left for the next run (Ctrl-C again to quit at once)\n`,
         );

@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; bad usage with a non-zero code.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return err.exitCode === EXIT.ok ? EXIT.ok : EXIT.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`cdrpipe: ${redact(message)}\n`);

@@ -4,6 +4,7 @@ import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { dirname } from 'node:path';
 import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
+import { CdrpipeError } from '../util/errors.ts';
 
 /** What a lock file says about its holder. */
 export interface LockOwner {
@@ -15,9 +16,8 @@ export interface LockOwner {
 }
 
 /** Another live process holds the lock: the message says who and what to do. */
-export class LockHeldError extends Error {
+export class LockHeldError extends CdrpipeError {
   override readonly name = 'LockHeldError';
-  readonly exitCode = 1;
   constructor(
     message: string,
     readonly owner: LockOwner | undefined,
