@@ -5,6 +5,7 @@ import { formatDemoSummary, runDemo } from '../schedule/demo.ts';
 import type { JobProgress } from '../schedule/job-types.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createLogger } from '../util/logger.ts';
+import { readProcessSettings } from '../config/env.ts';
 import { EXIT, UsageError } from '../util/errors.ts';
 
 /** A progress display: a bar per ingest on a terminal, a line per phase otherwise. */
@@ -69,7 +70,7 @@ export function registerDemo(program: Command): void {
       const seed = Number(opts.seed);
       if (!Number.isInteger(domains) || domains < 1 || domains > 2000) throw new UsageError(`--domains ${JSON.stringify(opts.domains)}: expected a whole number from 1 to 2000`);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed ${JSON.stringify(opts.seed)}: expected a whole number`);
-      const logger = createLogger({ level: process.env.CDRPIPE_LOG_LEVEL ?? 'warn' });
+      const logger = createLogger({ level: readProcessSettings().logLevel ?? 'warn' });
       const rt = await loadRuntime({ configPath: opts.config, logger });
       const dataDir = opts.fresh ? resolve(join(rt.dataDir, `demo-${stamp(rt.clock.now())}`)) : rt.dataDir;
       process.stderr.write(`cdrpipe demo: data directory ${dataDir}\n`);
