@@ -5,7 +5,8 @@ import { formatDemoSummary, runDemo } from '../schedule/demo.ts';
 import type { JobProgress } from '../schedule/job-types.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createLogger } from '../util/logger.ts';
-import { UsageError } from '../util/errors.ts';
+import { readProcessSettings } from '../config/env.ts';
+import { EXIT, UsageError } from '../util/errors.ts';
 
 /** A progress display: a bar per ingest on a terminal, a line per phase otherwise. */
 function progressDisplay(): { update: (p: JobProgress) => void; stop: () => void } {
@@ -69,13 +70,13 @@ export function registerDemo(program: Command): void {
       const seed = Number(opts.seed);
       if (!Number.isInteger(domains) || domains < 1 || domains > 2000) throw new UsageError(`--domains ${JSON.stringify(opts.domains)}: expected a whole number from 1 to 2000`);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed ${JSON.stringify(opts.seed)}: expected a whole number`);
-      const logger = createLogger({ level: process.env.CDRPIPE_LOG_LEVEL ?? 'warn' });
+      const logger = createLogger({ level: readProcessSettings().logLevel ?? 'warn' });
       const rt = await loadRuntime({ configPath: opts.config, logger });
       const dataDir = opts.fresh ? resolve(join(rt.dataDir, `demo-${stamp(rt.clock.now())}`)) : rt.dataDir;
       process.stderr.write(`cdrpipe demo: data directory ${dataDir}\n`);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
-        if (abort.signal.aborted) process.exit(130);
+        if (abort.signal.aborted) process.exit(EXIT.interrupted);
         process.stderr.write(`\n${sig}: finishing the current window, then stopping (again to exit at once)\n`);
         abort.abort(new Error(`received ${sig}`));
       };
@@ -97,7 +98,8 @@ export function registerDemo(program: Command): void {
         display.stop();
         process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatDemoSummary(summary, { defaultDataDir: rt.dataDir }));
         const codes = summary.runs.map((r) => r.exitCode);
-        process.exitCode = codes.includes(1) ? 1 : codes.includes(3) ? 3 : 0;
+        // A failed job outweighs a mismatch: the mismatch may be its consequence.
+        process.exitCode = codes.find((c) => c !== EXIT.ok && c !== EXIT.mismatch) ?? (codes.includes(EXIT.mismatch) ? EXIT.mismatch : EXIT.ok);
       } finally {
         display.stop();
         process.off('SIGINT', onSignal);

@@ -5,6 +5,7 @@ import { formatIngestSummary, IngestIncompleteError, type IngestProgress } from 
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
 import { createLogger } from '../util/logger.ts';
+import { readProcessSettings } from '../config/env.ts';
 import { EXIT, redact, UsageError } from '../util/errors.ts';
 import { DEFAULT_ABORT_GRACE_MS } from '../extract/abort-grace.ts';
 import { markAbandonedRuns, recordRunEnd, recordRunStart } from '../schedule/run-log.ts';
@@ -90,7 +91,9 @@ export function registerIngest(program: Command): void {
 
       const tty = Boolean(process.stderr.isTTY) && from !== undefined;
       // On a terminal the bar is the running commentary; JSON logs would tear it, so only warnings show.
-      const logger = createLogger(tty ? { level: process.env.CDRPIPE_LOG_LEVEL ?? 'warn' } : {});
+      const { logLevel } = readProcessSettings();
+      // Under the progress display only warnings and errors, unless a level was asked for.
+      const logger = createLogger({ level: logLevel ?? (tty ? 'warn' : 'info') });
       const rt = await loadRuntime({ configPath: opts.config, logger });
       const source = createSourceFromEnv(rt.env, {
         clock: rt.clock,
@@ -101,7 +104,7 @@ export function registerIngest(program: Command): void {
 
       const controller = new AbortController();
       const onSignal = () => {
-        if (controller.signal.aborted) process.exit(130);
+        if (controller.signal.aborted) process.exit(EXIT.interrupted);
         process.stderr.write(
           `\ncdrpipe ingest: stopping: no new windows; windows in flight get ${DEFAULT_ABORT_GRACE_MS / 1000} s to finish, then are cut off and left for the next run (Ctrl-C again to quit at once)\n`,
         );

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf, EXIT, redact } from '../util/errors.ts';
+import { readDebugFlag } from '../config/env.ts';
 import { registerIngest } from './ingest.ts';
 import { registerTransform } from './transform.ts';
 import { registerReport } from './report.ts';
@@ -41,11 +42,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; bad usage with a non-zero code.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return err.exitCode === EXIT.ok ? EXIT.ok : EXIT.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`cdrpipe: ${redact(message)}\n`);
-    if (process.env.CDRPIPE_DEBUG && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
+    if (readDebugFlag() && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
     return exitCodeOf(err);
   }
 }

@@ -5,7 +5,7 @@ import { createSourceFromEnv } from '../source/from-env.ts';
 import { runJob } from '../schedule/run-job.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
 import { createTaskRegistry } from '../schedule/tasks.ts';
-import { UsageError } from '../util/errors.ts';
+import { EXIT, UsageError } from '../util/errors.ts';
 
 /** `cdrpipe run <job>`: one job of jobs.config.ts now, recorded like a scheduled run (trigger manual). */
 export function registerRun(program: Command): void {
@@ -27,7 +27,7 @@ export function registerRun(program: Command): void {
       const stages = createRealStages(rt);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
-        if (abort.signal.aborted) process.exit(130);
+        if (abort.signal.aborted) process.exit(EXIT.interrupted);
         rt.logger.warn({ signal: sig }, 'stopping: no new work; requests still in flight after a few seconds are cut off and left for the next run (signal again to exit at once)');
         abort.abort(new Error(`received ${sig}`));
       };

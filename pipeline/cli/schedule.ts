@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXIT } from '../util/errors.ts';
 import { createRealStages } from '../schedule/real-stages.ts';
 import { createSourceFromEnv } from '../source/from-env.ts';
 import { loadRuntime } from '../schedule/runtime.ts';
@@ -32,7 +33,7 @@ export function registerSchedule(program: Command): void {
       const onSignal = (sig: NodeJS.Signals) => {
         if (stopping) {
           rt.logger.warn({ signal: sig }, 'second signal: exiting now; the lake stays consistent (files appear only complete)');
-          process.exit(130);
+          process.exit(EXIT.interrupted);
         }
         stopping = true;
         void scheduler.stop(`received ${sig}`);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { startSimulator, type FaultOptions, type OAuthConfig } from '../simulator/index.ts';
+import { startSimulator, type FaultOptions } from '../simulator/index.ts';
 import { UsageError } from '../util/errors.ts';
 import { createLogger } from '../util/logger.ts';
+import { readProcessSettings, readSimulatorOAuth } from '../config/env.ts';
 
 function num(flag: string, min: number, max = Infinity, integer = false): (v: string) => number {
   return (v: string) => {
@@ -83,11 +84,7 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
       if (flags.rateLimit !== undefined) faults.rateLimit = { requestsPerSecond: flags.rateLimit, ...(flags.retryAfter !== undefined ? { retryAfterSeconds: flags.retryAfter } : {}) };
       if (flags.lateShare !== undefined) faults.late = { share: flags.lateShare, delayMs: (flags.lateDelay ?? 120) * 60_000 };
       if (flags.updateShare !== undefined) faults.updates = { share: flags.updateShare, delayMs: (flags.updateDelay ?? 60) * 60_000 };
-      const e = process.env;
-      let oauth: OAuthConfig | undefined;
-      if (e.NS_CLIENT_ID && e.NS_CLIENT_SECRET && e.NS_USERNAME && e.NS_PASSWORD) {
-        oauth = { clientId: e.NS_CLIENT_ID, clientSecret: e.NS_CLIENT_SECRET, username: e.NS_USERNAME, password: e.NS_PASSWORD };
-      }
+      const oauth = readSimulatorOAuth();
       const now = new Date();
       const sim = await startSimulator({
         port: flags.port,
@@ -100,7 +97,7 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
         ...(flags.apiKey ? { apiKeys: flags.apiKey } : {}),
         ...(oauth ? { oauth } : {}),
         ...(flags.tokenTtl !== undefined ? { tokenTtlSeconds: flags.tokenTtl } : {}),
-        logger: createLogger(),
+        logger: createLogger({ level: readProcessSettings().logLevel }),
       }).catch((err: unknown) => {
         const code = (err as { code?: string }).code;
         if (code === 'EADDRINUSE') throw new UsageError(`--port ${flags.port} is already in use; pick another port or --port 0`);

@@ -67,11 +67,7 @@ function safeDecode(s: string): string {
 
 /** Reads the contract's environment variables; empty strings count as unset. Never echoes secret values. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
-  const cleaned: Record<string, string> = {};
-  for (const key of Object.keys(envSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v.trim() !== '') cleaned[key] = v;
-  }
+  const cleaned = pick(env, Object.keys(envSchema.shape));
   // Before validation, so that no message built from here on can show them.
   registerEnvSecrets(cleaned);
   const parsed = envSchema.safeParse(cleaned);
@@ -109,4 +105,93 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     mailFrom: e.MAIL_FROM ?? 'reports@localhost',
     allowInsecureHttp,
   };
+}
+
+/** pino's levels; CDRPIPE_LOG_LEVEL must be one of them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Settings of the process itself (not of the PBX or mail): every command may read these. */
+export interface ProcessSettings {
+  /** CDRPIPE_LOG_LEVEL; undefined = the command's own default (info, or warn under a progress display). */
+  logLevel: LogLevel | undefined;
+  /** CDRPIPE_CONFIG: the config file when no --config is given; undefined = the project's jobs.config.ts. */
+  configPath: string | undefined;
+}
+
+const processSchema = z.object({
+  CDRPIPE_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
+  CDRPIPE_CONFIG: nonEmpty.optional(),
+});
+
+/** The given variables only, empty strings left out (they count as unset). */
+function pick(env: NodeJS.ProcessEnv, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') out[key] = v;
+  }
+  return out;
+}
+
+/** Reads CDRPIPE_LOG_LEVEL and CDRPIPE_CONFIG; a bad value is a ConfigError naming the variable. */
+export function readProcessSettings(env: NodeJS.ProcessEnv = process.env): ProcessSettings {
+  const parsed = processSchema.safeParse(pick(env, Object.keys(processSchema.shape)));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? '');
+    throw new ConfigError(`environment variable ${field} ${issue.message}`, field);
+  }
+  return { logLevel: parsed.data.CDRPIPE_LOG_LEVEL, configPath: parsed.data.CDRPIPE_CONFIG };
+}
+
+const debugSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => v !== '' && !['0', 'false', 'no', 'off'].includes(v));
+
+/**
+ * CDRPIPE_DEBUG: set (to anything but 0/false/no/off) the CLI also prints the (redacted) stack of
+ * an error. Never throws: the CLI's error handler reads it.
+ */
+export function readDebugFlag(env: NodeJS.ProcessEnv = process.env): boolean {
+  return debugSchema.safeParse(env.CDRPIPE_DEBUG ?? '').data ?? false;
+}
+
+/** OAuth2 password-grant credentials the simulator accepts besides its API keys. */
+export interface SimulatorOAuth {
+  clientId: string;
+  clientSecret: string;
+  username: string;
+  password: string;
+}
+
+const simulatorOAuthSchema = z.object({ NS_CLIENT_ID: nonEmpty, NS_CLIENT_SECRET: nonEmpty, NS_USERNAME: nonEmpty, NS_PASSWORD: nonEmpty });
+
+/**
+ * `cdrpipe simulate` accepts the same NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD a
+ * client would send, so the two can share one environment; undefined unless all four are set.
+ */
+export function readSimulatorOAuth(env: NodeJS.ProcessEnv = process.env): SimulatorOAuth | undefined {
+  const parsed = simulatorOAuthSchema.safeParse(pick(env, Object.keys(simulatorOAuthSchema.shape)));
+  if (!parsed.success) return undefined;
+  const e = parsed.data;
+  return { clientId: e.NS_CLIENT_ID, clientSecret: e.NS_CLIENT_SECRET, username: e.NS_USERNAME, password: e.NS_PASSWORD };
+}
+
+/**
+ * Runs `fn` with one environment variable set for a library that is configured only that way
+ * (tsx's CommonJS resolver reads TSX_TSCONFIG_PATH), restoring the previous value afterwards.
+ */
+export async function withEnvVariable<T>(name: string, value: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (value === undefined) return fn();
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
 }

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { configSchema, type CdrpipeConfig, type CustomerSettings, type Plan } from './config-schema.ts';
 import { ConfigError } from '../util/errors.ts';
+import { withEnvVariable } from './env.ts';
 import { resolveRecipients, type DroppedRecipient } from './resolve-recipients.ts';
 
 /** The repository root (where jobs.config.ts and reports/ live). */
@@ -51,14 +52,9 @@ async function importConfigModule(file: string): Promise<{ default?: unknown }> 
   const tsconfig = existsSync(found) ? found : false;
   // A .ts file outside any "type": "module" package is loaded as CommonJS, whose resolver reads
   // the tsconfig from this variable when tsImport sets it up (the option reaches the ESM side only).
-  const saved = process.env.TSX_TSCONFIG_PATH;
-  if (tsconfig) process.env.TSX_TSCONFIG_PATH = tsconfig;
-  try {
+  return withEnvVariable('TSX_TSCONFIG_PATH', tsconfig || undefined, async () => {
     return (await tsImport(pathToFileURL(file).href, { parentURL: import.meta.url, tsconfig })) as { default?: unknown };
-  } finally {
-    if (saved === undefined) delete process.env.TSX_TSCONFIG_PATH;
-    else process.env.TSX_TSCONFIG_PATH = saved;
-  }
+  });
 }
 
 /** The default export, also when the file was loaded as CommonJS (its exports object is then the default). */
@@ -69,12 +65,12 @@ function defaultExport(mod: { default?: unknown }): unknown {
 }
 
 /**
- * Loads the config file (an explicit path, else CDRPIPE_CONFIG, else the project's jobs.config.ts)
+ * Loads the config file (the given path, e.g. from --config or CDRPIPE_CONFIG; else the project's jobs.config.ts)
  * and validates it. Relative paths in it resolve against the file's folder. Every failure is a
  * ConfigError (exit 2) naming the file and, when it is about a field, the field.
  */
 export async function loadConfig(path?: string): Promise<CdrpipeConfig> {
-  const file = path ?? process.env.CDRPIPE_CONFIG ?? resolve(projectRoot, 'jobs.config.ts');
+  const file = path ?? resolve(projectRoot, 'jobs.config.ts');
   const abs = isAbsolute(file) ? file : resolve(process.cwd(), file);
   if (!existsSync(abs)) throw new ConfigError(`config file not found: ${abs} (give an existing file with --config or CDRPIPE_CONFIG)`, 'CDRPIPE_CONFIG');
   if (!(CONFIG_EXTENSIONS as readonly string[]).includes(extname(abs))) {

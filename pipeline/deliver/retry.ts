@@ -1,4 +1,6 @@
 /** Which SMTP failures are worth retrying, and the backoff between tries. */
+import { fullJitterDelay } from '../util/backoff.ts';
+import { realSleep, type SleepFn } from '../util/sleep.ts';
 
 export interface RetryOptions {
   /** Tries per message, the first included. */
@@ -6,7 +8,9 @@ export interface RetryOptions {
   baseDelayMs: number;
   maxDelayMs: number;
   /** Injectable so tests wait microseconds, not seconds. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: SleepFn;
+  /** [0, 1) like Math.random (the default); injectable so tests see the jitter's bounds. */
+  random?: () => number;
 }
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
@@ -21,34 +25,13 @@ export function isTransientSmtpError(err: unknown): boolean {
   return typeof e.code === 'string' && TRANSIENT_CODES.has(e.code);
 }
 
-/** Exponential backoff with full jitter: attempt 1 -> up to base, 2 -> up to 2*base, ... capped. */
-export function backoffDelay(attempt: number, opts: RetryOptions, random: () => number = Math.random): number {
-  const cap = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Runs `fn` until it succeeds, fails permanently, or runs out of attempts; returns the tries used. */
 export async function withRetry<T>(
   fn: () => Promise<T>,
   opts: RetryOptions,
   hooks: { signal?: AbortSignal; onRetry?: (err: unknown, attempt: number, delayMs: number) => void } = {},
 ): Promise<{ value: T; attempts: number }> {
-  const wait = opts.sleep ?? sleep;
+  const wait = opts.sleep ?? realSleep;
   for (let attempt = 1; ; attempt++) {
     hooks.signal?.throwIfAborted();
     try {
@@ -57,7 +40,7 @@ export async function withRetry<T>(
       if (attempt >= opts.attempts || !isTransientSmtpError(err) || hooks.signal?.aborted) {
         throw Object.assign(err instanceof Error ? err : new Error(String(err)), { attempts: attempt });
       }
-      const delay = backoffDelay(attempt, opts);
+      const delay = fullJitterDelay(attempt - 1, opts, opts.random);
       hooks.onRetry?.(err, attempt, delay);
       await wait(delay, hooks.signal);
     }

@@ -1,3 +1,5 @@
+import { CdrpipeError } from '../util/errors.ts';
+
 /** What `runIngest` reports: JSON-serialisable, stored with the run by the scheduler. */
 export interface IngestSummary {
   runId: string;
@@ -80,9 +82,8 @@ export interface IngestProgress {
  * Some windows could not be fetched or written, or their answers were suspicious (anomalies);
  * everything else was flushed, and no stored row was removed because of them.
  */
-export class IngestIncompleteError extends Error {
+export class IngestIncompleteError extends CdrpipeError {
   override readonly name = 'IngestIncompleteError';
-  readonly exitCode = 1 as const;
   constructor(readonly summary: IngestSummary) {
     const first = summary.failures[0];
     const parts: string[] = [];

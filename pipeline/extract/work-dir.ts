@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock, LockHeldError, pidIsAlive } from '../schedule/lock.ts';
+import { CdrpipeError } from '../util/errors.ts';
 
 /** Scratch space of ingest runs: <dataDir>/tmp/ingest-<runId>, on the lake's filesystem. */
 export const workRoot = (dataDir: string) => join(dataDir, 'tmp');
@@ -33,9 +34,8 @@ export async function cleanStaleWorkDirs(dataDir: string): Promise<void> {
 }
 
 /** Another ingest is writing this data directory. */
-export class IngestBusyError extends Error {
+export class IngestBusyError extends CdrpipeError {
   override readonly name = 'IngestBusyError';
-  readonly exitCode = 1 as const;
 }
 
 /**

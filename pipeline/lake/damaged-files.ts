@@ -12,7 +12,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { sqlString, withDb, type Db } from '../db/duckdb.ts';
 import { withState } from '../state/state-db.ts';
 import { readWatermarks, rewindWatermarkRow } from '../state/watermarks.ts';
-import { EXIT } from '../util/errors.ts';
+import { CdrpipeError } from '../util/errors.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { cdrsDir, lakeDir, quarantineDir } from './layout.ts';
 import { parquetFrameFault } from './parquet-check.ts';
@@ -35,9 +35,8 @@ export interface DamagedFile {
 }
 
 /** Damaged lake files were found and moved aside: exit 1, the message says what to run. */
-export class DamagedLakeError extends Error {
+export class DamagedLakeError extends CdrpipeError {
   override readonly name = 'DamagedLakeError';
-  readonly exitCode = EXIT.failure;
   constructor(readonly files: readonly DamagedFile[]) {
     super(files.map(describeDamagedFile).join('\n'));
   }

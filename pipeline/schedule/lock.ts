@@ -4,6 +4,8 @@ import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { dirname } from 'node:path';
 import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
+import { CdrpipeError } from '../util/errors.ts';
+import { realSleep } from '../util/sleep.ts';
 
 /** What a lock file says about its holder. */
 export interface LockOwner {
@@ -15,9 +17,8 @@ export interface LockOwner {
 }
 
 /** Another live process holds the lock: the message says who and what to do. */
-export class LockHeldError extends Error {
+export class LockHeldError extends CdrpipeError {
   override readonly name = 'LockHeldError';
-  readonly exitCode = 1;
   constructor(
     message: string,
     readonly owner: LockOwner | undefined,
@@ -143,7 +144,7 @@ async function removeStale(
         // Another taker replaced the dead guard in between: put its live guard back.
         if (moved && (await readFile(aside, 'utf8').catch(() => g.text)) !== g.text) await linkExclusive(aside, guard);
       } else {
-        await new Promise((r) => setTimeout(r, 2 + Math.random() * 10));
+        await realSleep(2 + Math.random() * 10);
       }
       return false;
     }

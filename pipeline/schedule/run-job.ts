@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
 import type { EnvConfig } from '../config/env.ts';
 import type { Clock } from '../util/clock.ts';
-import { EXIT, redact, type ExitCode } from '../util/errors.ts';
+import { EXIT, exitCodeOf, redact, type ExitCode } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Alerter, JobOutcome, JobProgress, TaskRegistry } from './job-types.ts';
 import { jobTimeZone } from './job-types.ts';
@@ -100,7 +100,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
         runId,
         jobName: opts.jobName,
         status: interrupted ? 'interrupted' : 'failed',
-        exitCode: EXIT.failure,
+        // Bad config (a broken rate deck, refused credentials) stays exit 2 through a job run.
+        exitCode: interrupted ? EXIT.failure : exitCodeOf(err),
         error: message,
         startedAt,
         endedAt: opts.clock.now(),

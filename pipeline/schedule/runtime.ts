@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
-import { readEnv, type EnvConfig } from '../config/env.ts';
+import { readEnv, readProcessSettings, type EnvConfig } from '../config/env.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 
@@ -15,10 +15,14 @@ export interface Runtime {
   clock: Clock;
 }
 
-/** Reads env and jobs.config.ts (ConfigError, exit 2, naming the bad field), resolves the data dir. */
+/**
+ * Reads env and jobs.config.ts (--config, else CDRPIPE_CONFIG; ConfigError, exit 2, naming the
+ * bad field), resolves the data dir; the logger defaults to CDRPIPE_LOG_LEVEL's level.
+ */
 export async function loadRuntime(opts: { configPath?: string; dataDir?: string; logger?: Logger } = {}): Promise<Runtime> {
   const env = readEnv();
-  const config = await loadConfig(opts.configPath);
+  const settings = readProcessSettings();
+  const config = await loadConfig(opts.configPath ?? settings.configPath);
   const dataDir = resolve(opts.dataDir ?? env.dataDir);
-  return { config, env: { ...env, dataDir }, dataDir, logger: opts.logger ?? createLogger(), clock: systemClock };
+  return { config, env: { ...env, dataDir }, dataDir, logger: opts.logger ?? createLogger({ level: settings.logLevel }), clock: systemClock };
 }

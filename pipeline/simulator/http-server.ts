@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
+import { realSleep } from '../util/sleep.ts';
 import type { AuthService } from './auth.ts';
 import { directionFilter, renderEntries, type CdrStore, type StartRange } from './cdr-store.ts';
 import { domainObject, phoneNumberObjects, userObjects } from './domain-gen.ts';
@@ -228,10 +229,6 @@ function send(res: ServerResponse, reply: Reply, fault: FaultDecision): void {
   res.end(buf);
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The node:http request listener. */
 export function createRequestListener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -263,7 +260,7 @@ async function serve(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   if (ctx.faults.tokenExpiryDue(c.requests, ctx.clock.now().getTime())) ctx.auth.invalidateAccessTokens();
   if (ctx.faults.latencyMs > 0) {
     ctx.faults.injected.latency++;
-    await delay(ctx.faults.latencyMs);
+    await realSleep(ctx.faults.latencyMs);
   }
   let body: Record<string, unknown> | undefined;
   try {

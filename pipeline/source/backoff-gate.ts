@@ -1,5 +1,5 @@
 import type { Clock } from '../util/clock.ts';
-import type { SleepFn } from './sleep.ts';
+import type { SleepFn } from '../util/sleep.ts';
 
 /**
  * One gate per client. The provider is shared by every request we make, so when one request is

@@ -6,7 +6,7 @@ import { scrubSecrets } from '../util/secrets.ts';
 import { BackoffGate } from './backoff-gate.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { parseRetryAfter, retryDelay, retryReasonForStatus, slowsEveryone, type RetryReason } from './retry-policy.ts';
-import { abortReason, throwIfAborted, type SleepFn } from './sleep.ts';
+import { abortReason, throwIfAborted, type SleepFn } from '../util/sleep.ts';
 import {
   BodyShapeError,
   NetSapiensBodyError,

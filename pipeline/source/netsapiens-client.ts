@@ -7,7 +7,7 @@ import { parseCdrPage } from './cdr-page.ts';
 import { countField, parseDomainPage, parseJsonObject, unsafeDomainReason } from './domains.ts';
 import { DEFAULT_RETRY, HttpTransport, type RetrySettings } from './http-transport.ts';
 import { formatNsDatetime, parseNsDatetime } from './ns-datetime.ts';
-import { realSleep, type SleepFn } from './sleep.ts';
+import { realSleep, type SleepFn } from '../util/sleep.ts';
 import { BodyShapeError, NetSapiensBodyError } from './source-errors.ts';
 import type { CallOptions, CdrCount, CdrPage, CdrSource, DomainInfo, SourceStats, TimeWindow } from './types.ts';
 

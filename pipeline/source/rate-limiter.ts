@@ -1,5 +1,5 @@
 import type { Clock } from '../util/clock.ts';
-import type { SleepFn } from './sleep.ts';
+import type { SleepFn } from '../util/sleep.ts';
 
 /**
  * A requests-per-second cap: hands out evenly spaced send slots (1/rps apart), so bursts are

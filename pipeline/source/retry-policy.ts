@@ -2,27 +2,11 @@
  * Pure retry arithmetic: which answers are worth another attempt, how long to wait, and how to
  * read `Retry-After`. No I/O, no clock reads: callers pass `nowMs` and a random source.
  */
+import { fullJitterDelay, type BackoffSettings } from '../util/backoff.ts';
 
 /** Why an attempt is retried; the keys of `SourceStats.retriesByReason`. */
 export const RETRY_REASONS = ['429', '5xx', 'network', 'timeout', 'bad-body', '401'] as const;
 export type RetryReason = (typeof RETRY_REASONS)[number];
-
-export interface BackoffSettings {
-  /** First retry waits up to this long (full jitter: uniform in [0, ceiling]). */
-  baseDelayMs: number;
-  /** No single wait is longer than this, whatever the attempt number. */
-  maxDelayMs: number;
-}
-
-/**
- * "Full jitter" exponential backoff (AWS architecture blog): a uniform draw from
- * [0, min(max, base * 2^retry)]. `retry` counts from 0 for the first retry.
- * `random` returns [0, 1) like Math.random.
- */
-export function fullJitterDelay(retry: number, settings: BackoffSettings, random: () => number): number {
-  const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** Math.min(retry, 30));
-  return Math.floor(random() * (ceiling + 1));
-}
 
 /**
  * `Retry-After` as milliseconds to wait from `nowMs`: delta-seconds (`120`, also `1.5`) or an
@@ -69,7 +53,7 @@ export function parseHttpDate(text: string): number | null {
   return new Date(t).getUTCDate() === day ? t : null;
 }
 
-/** How long to wait before retrying, honouring Retry-After (capped) and otherwise full jitter. */
+/** How long to wait before retrying, honouring Retry-After (capped) and otherwise the shared full-jitter backoff. */
 export function retryDelay(
   retry: number,
   retryAfterMs: number | null,

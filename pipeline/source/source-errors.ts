@@ -1,4 +1,4 @@
-import { EXIT, redact, type ExitCode } from '../util/errors.ts';
+import { CdrpipeError, EXIT, redact, type ExitCode } from '../util/errors.ts';
 
 /** What the server said in an error body: `{code, message}` (v2) or `{error}` (older model). */
 export interface ServerErrorBody {
@@ -12,10 +12,10 @@ export interface ServerErrorBody {
  * retryable one that used up the attempt budget. Carries method and path (query included) but
  * never a token, key or password.
  */
-export class NetSapiensHttpError extends Error {
+export class NetSapiensHttpError extends CdrpipeError {
   override readonly name = 'NetSapiensHttpError';
   /** Refused credentials are a configuration problem (exit 2); anything else is a failure (exit 1). */
-  readonly exitCode: ExitCode;
+  override readonly exitCode: ExitCode;
   readonly path: string;
   readonly serverMessage: string | undefined;
   readonly serverCode: number | undefined;
@@ -40,7 +40,7 @@ export class NetSapiensHttpError extends Error {
 }
 
 /** A 200 answer whose body is not what the endpoint returns (not JSON, wrong shape), after retries. */
-export class NetSapiensBodyError extends Error {
+export class NetSapiensBodyError extends CdrpipeError {
   override readonly name = 'NetSapiensBodyError';
   readonly path: string;
   constructor(
@@ -58,7 +58,7 @@ export class NetSapiensBodyError extends Error {
 }
 
 /** Connection failures or timeouts that outlasted the attempt budget. */
-export class NetSapiensTransportError extends Error {
+export class NetSapiensTransportError extends CdrpipeError {
   override readonly name = 'NetSapiensTransportError';
   readonly path: string;
   constructor(
@@ -78,7 +78,7 @@ export class NetSapiensTransportError extends Error {
 }
 
 /** Thrown by body parsers inside the transport: "this 200 body is unusable", retried for GETs. */
-export class BodyShapeError extends Error {
+export class BodyShapeError extends CdrpipeError {
   override readonly name = 'BodyShapeError';
 }
 

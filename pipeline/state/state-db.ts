@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Db } from '../db/duckdb.ts';
 import { statePath } from '../lake/layout.ts';
+import { realSleep } from '../util/sleep.ts';
 
 const schemaSql = readFileSync(fileURLToPath(new URL('./schema.sql', import.meta.url)), 'utf8');
 
@@ -77,7 +78,7 @@ async function openRunClose<T>(dataDir: string, fn: (db: Db) => Promise<T>, opts
       if (!isLockConflict(err) || Date.now() > deadline) {
         throw new Error(`cannot open the state database ${path}: ${err instanceof Error ? err.message : String(err)}`);
       }
-      await new Promise((r) => setTimeout(r, LOCK_RETRY_MS + Math.random() * LOCK_RETRY_MS));
+      await realSleep(LOCK_RETRY_MS + Math.random() * LOCK_RETRY_MS);
     }
   }
   try {

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { withDb, type Db, type JsonRow } from '../db/duckdb.ts';
+import { CdrpipeError } from '../util/errors.ts';
 import { warehousePath } from '../lake/layout.ts';
 import { headerValue, type SqlFile } from './model-graph.ts';
 
@@ -24,9 +25,8 @@ export interface DataTestResult {
 }
 
 /** Thrown when reports must not go out because a data test with severity error failed. */
-export class DataTestFailedError extends Error {
+export class DataTestFailedError extends CdrpipeError {
   override readonly name = 'DataTestFailedError';
-  readonly exitCode = 1 as const;
   constructor(readonly failures: DataTestResult[]) {
     super(
       `data tests failed, reports must not be sent until fixed: ` +

@@ -13,12 +13,12 @@
 import { realpathSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { EXIT } from '../util/errors.ts';
+import { CdrpipeError, EXIT } from '../util/errors.ts';
 
 /** A statement `cdrpipe sql` refuses to run: exit 2, the message says what was refused and what to do. */
-export class ReadOnlyQueryError extends Error {
+export class ReadOnlyQueryError extends CdrpipeError {
   override readonly name = 'ReadOnlyQueryError';
-  readonly exitCode = EXIT.usage;
+  override readonly exitCode = EXIT.usage;
 }
 
 /** Table functions that only read (files in the lake, metadata, generated rows). */

@@ -1,45 +1,60 @@
 import { scrubKnownSecrets } from './secrets.ts';
 
-/** Exit codes of the contract: 0 ok, 1 failure, 2 bad usage or config, 3 reconciliation mismatch. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, mismatch: 3 } as const;
+/**
+ * Every exit code the CLI uses: the contract's 0 ok, 1 failure, 2 bad usage or config, 3
+ * reconciliation mismatch, and the shell's 128+SIGINT for a second interrupt that stops at once.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, mismatch: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/**
+ * The base of every error the product throws on purpose: it carries the exit code the CLI ends
+ * with, and the lower-level error that caused it (ES2022 `cause`), so nothing is lost by wrapping.
+ * Anything that is not a CdrpipeError ends the CLI with EXIT.failure.
+ */
+export class CdrpipeError extends Error {
+  override readonly name: string = 'CdrpipeError';
+  readonly exitCode: ExitCode = EXIT.failure;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** Bad CLI arguments or bad configuration: exit 2, message names the bad field. */
-export class UsageError extends Error {
+export class UsageError extends CdrpipeError {
   override readonly name = 'UsageError';
-  readonly exitCode = EXIT.usage;
+  override readonly exitCode = EXIT.usage;
 }
 
 /** Config that failed validation; `field` is the dotted path of the first bad field. */
-export class ConfigError extends Error {
+export class ConfigError extends CdrpipeError {
   override readonly name = 'ConfigError';
-  readonly exitCode = EXIT.usage;
+  override readonly exitCode = EXIT.usage;
   constructor(
     message: string,
     readonly field?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
 /** Reconciliation found at least one domain off: exit 3. */
-export class ReconcileMismatchError extends Error {
+export class ReconcileMismatchError extends CdrpipeError {
   override readonly name = 'ReconcileMismatchError';
-  readonly exitCode = EXIT.mismatch;
+  override readonly exitCode = EXIT.mismatch;
   constructor(
     message: string,
     readonly domains: string[],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
+/** The exit code the CLI ends with for `err`: a CdrpipeError's own, anything else EXIT.failure. */
 export function exitCodeOf(err: unknown): ExitCode {
-  if (err && typeof err === 'object' && 'exitCode' in err) {
-    const code = (err as { exitCode: unknown }).exitCode;
-    if (code === EXIT.usage || code === EXIT.mismatch || code === EXIT.failure) return code;
-  }
-  return EXIT.failure;
+  return err instanceof CdrpipeError ? err.exitCode : EXIT.failure;
 }
 
 /**

@@ -8,7 +8,7 @@ export type { Logger };
  * line (message and fields) goes through `redact()`, so a secret quoted in an error reaches no log.
  */
 export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
-  const level = opts.level ?? process.env.CDRPIPE_LOG_LEVEL ?? 'info';
+  const level = opts.level ?? 'info';
   const options = {
     level,
     base: { app: 'cdrpipe' },

@@ -5,6 +5,7 @@
  * domain name substituted into one) can never add a recipient.
  */
 import addressparser from 'nodemailer/lib/addressparser/index.js';
+import { CdrpipeError } from './errors.ts';
 
 /** One mailbox as nodemailer takes it: an object, never a string it could split. */
 export interface Mailbox {
@@ -54,7 +55,7 @@ export function mailAddressProblem(text: string): string | undefined {
 }
 
 /** An address that failed mailAddressProblem(); never retried, as it cannot get better. */
-export class InvalidMailAddressError extends Error {
+export class InvalidMailAddressError extends CdrpipeError {
   override readonly name = 'InvalidMailAddressError';
   constructor(
     readonly address: string,

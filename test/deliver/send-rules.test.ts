@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideSend, type SendRow } from '../../pipeline/deliver/send-log.ts';
-import { backoffDelay, isTransientSmtpError, withRetry } from '../../pipeline/deliver/retry.ts';
+import { isTransientSmtpError, withRetry } from '../../pipeline/deliver/retry.ts';
 
 const row = (status: SendRow['status'], transport: string | null = 'smtp'): SendRow => ({
   report: 'monthly-usage',
@@ -43,12 +43,16 @@ describe('retry policy', () => {
     expect(isTransientSmtpError(new TypeError('bug'))).toBe(false);
     expect(isTransientSmtpError(null)).toBe(false);
   });
-  it('backs off exponentially with jitter, capped', () => {
-    const opts = { attempts: 5, baseDelayMs: 100, maxDelayMs: 300 };
-    expect(backoffDelay(1, opts, () => 0)).toBe(50);
-    expect(backoffDelay(1, opts, () => 1)).toBe(100);
-    expect(backoffDelay(2, opts, () => 1)).toBe(200);
-    expect(backoffDelay(5, opts, () => 1)).toBe(300);
+  it('backs off exponentially with full jitter (anywhere from 0 up to the doubling ceiling), capped', async () => {
+    const transient = () => Promise.reject(Object.assign(new Error('busy'), { responseCode: 451 }));
+    const waitsWith = async (random: () => number) => {
+      const waits: number[] = [];
+      const sleep = async (ms: number) => void waits.push(ms);
+      await expect(withRetry(transient, { attempts: 5, baseDelayMs: 100, maxDelayMs: 300, sleep, random })).rejects.toMatchObject({ attempts: 5 });
+      return waits;
+    };
+    expect(await waitsWith(() => 0)).toEqual([0, 0, 0, 0]);
+    expect(await waitsWith(() => 0.999999)).toEqual([100, 200, 300, 300]);
   });
   it('stops after the attempts, on permanent errors at once, and reports the tries used', async () => {
     const waits: number[] = [];

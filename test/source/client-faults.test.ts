@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultOptions, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import type { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
-import { realSleep, type SleepFn } from '../../pipeline/source/sleep.ts';
+import { realSleep, type SleepFn } from '../../pipeline/util/sleep.ts';
 import { NetSapiensBodyError, NetSapiensHttpError, NetSapiensTransportError } from '../../pipeline/source/source-errors.ts';
 import type { CdrPage, TimeWindow } from '../../pipeline/source/types.ts';
 import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';

@@ -1,6 +1,6 @@
 import { NetSapiensClient, type NetSapiensClientOptions } from '../../pipeline/source/netsapiens-client.ts';
 import type { RetrySettings } from '../../pipeline/source/http-transport.ts';
-import { realSleep, type SleepFn } from '../../pipeline/source/sleep.ts';
+import { realSleep, type SleepFn } from '../../pipeline/util/sleep.ts';
 import type { CdrPage, TimeWindow } from '../../pipeline/source/types.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import type { RunningSimulator } from '../../pipeline/simulator/index.ts';

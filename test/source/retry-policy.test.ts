@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fullJitterDelay, parseRetryAfter, retryDelay, retryReasonForStatus, slowsEveryone } from '../../pipeline/source/retry-policy.ts';
+import { parseRetryAfter, retryDelay, retryReasonForStatus, slowsEveryone } from '../../pipeline/source/retry-policy.ts';
+import { fullJitterDelay } from '../../pipeline/util/backoff.ts';
 
 const NOW = Date.parse('2026-11-27T13:00:00Z');
 
