@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { Db, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
-import { publishFile, removeQuietly } from './atomic-file.ts';
+import { publishFile, removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
 import { DOMAIN_NAME_COLUMN, domainsDir, partitionDir, rejectsDir, removedPartitionDir } from './layout.ts';
 import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';

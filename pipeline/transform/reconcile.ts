@@ -9,7 +9,6 @@
  * server counted them (see there).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
@@ -24,6 +23,7 @@ import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import { decodePartitionValue } from '../lake/partition-path.ts';
 import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 
@@ -415,12 +415,9 @@ function csvRows(rows: readonly ReconcileRow[]): CsvValue[][] {
   ]);
 }
 
-/** Writes the CSV aside and renames it into place. */
+/** Writes the CSV so that no reader sees half of it (util/atomic-file.ts). */
 export async function writeReconcileCsv(path: string, rows: readonly ReconcileRow[]): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, toCsv(RECONCILE_CSV_COLUMNS, csvRows(rows)));
-  await rename(tmp, path);
+  await writeFileAtomic(path, toCsv(RECONCILE_CSV_COLUMNS, csvRows(rows)));
 }
 
 /** The terminal table. */
