@@ -6,7 +6,7 @@
  * apart stops "911" (emergency) from ever prefix-matching an Indian number +91 1...
  */
 import { readFile } from 'node:fs/promises';
-import { parseMicros, toDecimal6 } from './decimal.ts';
+import { parseMoney, toMoney6 } from '../util/money.ts';
 
 export interface RateRow {
   prefix: string;
@@ -88,11 +88,11 @@ export function parseRateDeck(text: string, source = 'rate deck'): RateRow[] {
     };
     const dec = (c: 'per_minute' | 'connect_fee') => {
       try {
-        parseMicros(at(c) === '' && c === 'connect_fee' ? '0' : at(c));
+        if (parseMoney(at(c) === '' && c === 'connect_fee' ? '0' : at(c)) < 0n) throw new RangeError('negative');
       } catch {
         throw new Error(`${where}: ${c} ${JSON.stringify(at(c))} must be a non-negative decimal with at most 6 decimals, e.g. 0.0125`);
       }
-      return toDecimal6(at(c) === '' ? '0' : at(c));
+      return toMoney6(at(c) === '' ? '0' : at(c));
     };
     const effectiveFrom = at('effective_from');
     if (!isValidDate(effectiveFrom)) throw new Error(`${where}: effective_from ${JSON.stringify(effectiveFrom)} must be a date YYYY-MM-DD`);
