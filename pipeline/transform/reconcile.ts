@@ -24,6 +24,7 @@ import type { Logger } from '../util/logger.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { isKnownZone } from '../util/zone-time.ts';
 import { decodePartitionValue } from '../lake/partition-path.ts';
 import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 
@@ -116,13 +117,7 @@ export function judge(r: Pick<ReconcileRow, 'apiTotal' | 'apiSeconds' | 'lakeTot
 }
 
 function zoneOk(tz: string | undefined): tz is string {
-  if (!tz) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return tz !== undefined && tz !== '' && isKnownZone(tz);
 }
 
 /** Local month bounds as UTC instants, computed by DuckDB ICU exactly as the models compute local_month. */
