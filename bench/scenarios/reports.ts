@@ -4,7 +4,7 @@ import { Db } from '../../pipeline/db/duckdb.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
 import { deliver } from '../../pipeline/deliver/deliver.ts';
 import { encodePartitionValue } from '../../pipeline/lake/partition-path.ts';
-import { writeFileAtomic } from '../../pipeline/report/write-atomic.ts';
+import { writeFileAtomic } from '../../pipeline/util/atomic-file.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { buildCallsCsv } from '../../pipeline/report/calls-csv.ts';
 import { buildMonthlyUsageView } from '../../pipeline/report/monthly-usage-view.ts';

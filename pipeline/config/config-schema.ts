@@ -1,19 +1,12 @@
 import { cronError } from '../util/cron.ts';
 import { z } from 'zod';
 import { mailAddressProblem } from '../util/mail-address.ts';
+import { isKnownZone } from '../util/zone-time.ts';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
-export const timeZoneSchema = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (use an IANA name such as America/New_York)` },
-);
+export const timeZoneSchema = z.string().refine((tz) => isKnownZone(tz), {
+  error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (use an IANA name such as America/New_York)`,
+});
 
 /** Money and rates as decimal text: never binary floating point. */
 export const decimalSchema = z

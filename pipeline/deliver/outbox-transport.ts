@@ -1,8 +1,8 @@
 /** Without SMTP_URL, messages become .eml files in data/outbox/ (written aside, then renamed). */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { encodePartitionValue } from '../lake/partition-path.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Clock } from '../util/clock.ts';
 import { assertSingleRecipient, toNodemailerMessage, type MailTransport, type OutgoingMail, type SendResult } from './mail-transport.ts';
 
@@ -24,11 +24,8 @@ export function createOutboxTransport(dir: string, clock: Clock): MailTransport 
       const info = await transporter.sendMail(toNodemailerMessage(mail));
       // An .eml that reaches no one (or more than its one recipient) is not a sent message.
       assertSingleRecipient(info.envelope, mail);
-      await mkdir(dir, { recursive: true });
       const final = join(dir, emlName(mail, clock));
-      const aside = `${final}.${process.pid}.tmp`;
-      await writeFile(aside, info.message as Buffer);
-      await rename(aside, final);
+      await writeFileAtomic(final, info.message as Buffer);
       return { messageId: info.messageId, response: `written to ${final}`, confirmed: false };
     },
     async close() {},

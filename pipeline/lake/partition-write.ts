@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
 import type { TimeWindow } from '../source/types.ts';
 import type { Month } from '../util/month.ts';
-import { publishFile, removeQuietly } from './atomic-file.ts';
+import { publishFile, removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
 import { partitionDir, removedPartitionDir } from './layout.ts';
 import { compareSql, copyCount, mergedRowsSql, mergeParts, PARQUET_OPTIONS, removedRowsSql, selectFetchedRows, withoutPartitionColumns } from './merge-sql.ts';

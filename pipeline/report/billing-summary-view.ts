@@ -1,6 +1,6 @@
 /** The billing team's report: every domain's billed totals for the month and its reconciliation status. */
 import { csvNumber, toCsv } from '../util/csv.ts';
-import { formatMoney, fromScaled, toScaled } from './decimal.ts';
+import { formatMoney, formatScaled, MONEY_SCALE, parseDecimal } from '../util/money.ts';
 import { formatInt, formatMinutes } from './format.ts';
 import { localMonthPeriod } from './period.ts';
 import type { BillingSummaryRow, UnbillableRow } from './warehouse-queries.ts';
@@ -91,7 +91,6 @@ export function buildBillingSummaryView(
   opts: BillingViewOptions,
 ): BillingSummaryView {
   const recon = new Map(reconciliations.map((r) => [r.domain, r]));
-  const SCALE = 6;
   const sums = new Map<string, { value: bigint; decimals: number }>();
   let calls = 0n;
   let billable = 0n;
@@ -100,7 +99,7 @@ export function buildBillingSummaryView(
     const c = opts.customer(r.domain);
     const currency = r.currency || c.currency;
     const prev = sums.get(currency) ?? { value: 0n, decimals: c.decimals };
-    sums.set(currency, { value: prev.value + toScaled(r.charge, SCALE), decimals: Math.max(prev.decimals, c.decimals) });
+    sums.set(currency, { value: prev.value + parseDecimal(r.charge, MONEY_SCALE), decimals: Math.max(prev.decimals, c.decimals) });
     calls += BigInt(r.calls);
     billable += BigInt(r.billable_s);
     const rec = recon.get(r.domain);
@@ -123,11 +122,11 @@ export function buildBillingSummaryView(
   const totals = [...sums.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([currency, s]) => {
-      const raw = fromScaled(s.value, SCALE);
+      const raw = formatScaled(s.value, MONEY_SCALE);
       return { currency, amount: formatMoney(raw, currency, s.decimals), raw };
     });
   const attention = (l: BillingLine) => (l.status === 'ok' ? 1 : 0);
-  const scaledCharge = new Map(rows.map((r) => [r.domain, toScaled(r.charge, SCALE)]));
+  const scaledCharge = new Map(rows.map((r) => [r.domain, parseDecimal(r.charge, MONEY_SCALE)]));
   const htmlRows = [...lines]
     .sort((a, b) => {
       const byAttention = attention(a) - attention(b);
@@ -205,7 +204,7 @@ export function buildBillingCsv(
         csvNumber(r.answered),
         csvNumber(r.billable_s),
         csvNumber(r.included_s_used),
-        csvNumber(fromScaled(toScaled(r.charge, 6), 6)),
+        csvNumber(formatScaled(parseDecimal(r.charge, MONEY_SCALE), MONEY_SCALE)),
         r.currency || c.currency,
         statusOf(rec),
         rec?.detail ?? '',

@@ -1,6 +1,6 @@
 /** The CSV attachment: one line per billable call leg of the customer-month, in the customer's local time. */
 import { csvNumber, toCsv } from '../util/csv.ts';
-import { fromScaled, toScaled } from './decimal.ts';
+import { formatScaled, MONEY_SCALE, parseDecimal } from '../util/money.ts';
 import type { BilledCallRow } from './warehouse-queries.ts';
 
 export const CALLS_CSV_HEADER = [
@@ -19,16 +19,15 @@ export const CALLS_CSV_HEADER = [
   'call_id',
 ] as const;
 
-const WAREHOUSE_SCALE = 6;
 
 /**
  * Charge text with the plan's decimals when that loses nothing (charges are rounded per line
  * already), otherwise every stored digit: the column must sum exactly to the report's total.
  */
 export function csvCharge(charge: string, decimals: number): string {
-  const full = toScaled(charge, WAREHOUSE_SCALE);
-  const unit = 10n ** BigInt(WAREHOUSE_SCALE - decimals);
-  return full % unit === 0n ? fromScaled(full / unit, decimals) : fromScaled(full, WAREHOUSE_SCALE);
+  const full = parseDecimal(charge, MONEY_SCALE);
+  const unit = 10n ** BigInt(MONEY_SCALE - decimals);
+  return full % unit === 0n ? formatScaled(full / unit, decimals) : formatScaled(full, MONEY_SCALE);
 }
 
 /** The attachment's text (RFC 4180, formula-safe), rows in call order. */

@@ -1,5 +1,5 @@
 /** Display formatting for report figures: integer arithmetic only, so every shown digit is exact. */
-import { fromScaled, groupThousands, toScaled } from './decimal.ts';
+import { formatScaled, groupThousands, parseDecimal } from '../util/money.ts';
 
 type IntLike = number | bigint | string;
 
@@ -29,7 +29,7 @@ export function formatInt(v: IntLike): string {
 
 /** Seconds as minutes with one decimal, rounded half-up: 90 -> "1.5", 3_600_000 -> "60,000.0". */
 export function formatMinutes(seconds: IntLike): string {
-  return fromScaled(divRound(big(seconds) * 10n, 60n), 1, { grouping: true });
+  return formatScaled(divRound(big(seconds) * 10n, 60n), 1, { grouping: true });
 }
 
 /** Seconds as m:ss, or h:mm:ss from an hour on. */
@@ -43,14 +43,14 @@ export function formatDuration(seconds: IntLike): string {
 
 /** A 0..1 ratio written as decimal text ("0.8125") as a percentage with one decimal ("81.3%"). */
 export function formatRatioPercent(ratio: string): string {
-  return `${fromScaled(toScaled(ratio, 3), 1)}%`;
+  return `${formatScaled(parseDecimal(ratio, 3), 1)}%`;
 }
 
 /** part / whole as a percentage with one decimal; "0.0%" when whole is 0. */
 export function formatShare(part: IntLike, whole: IntLike): string {
   const w = big(whole);
   if (w === 0n) return '0.0%';
-  return `${fromScaled(divRound(big(part) * 1000n, w), 1)}%`;
+  return `${formatScaled(divRound(big(part) * 1000n, w), 1)}%`;
 }
 
 export const TRENDS = ['up', 'down', 'flat', 'new', 'none'] as const;
@@ -68,7 +68,7 @@ export function percentChange(current: IntLike, previous: IntLike): Change {
   const prev = big(previous);
   if (prev === 0n) return cur === 0n ? { trend: 'none', text: '–' } : { trend: 'new', text: 'new' };
   const tenths = divRound((cur - prev) * 1000n, prev);
-  const text = fromScaled(tenths, 1);
+  const text = formatScaled(tenths, 1);
   if (tenths === 0n) return { trend: 'flat', text: '0.0%' };
   return tenths > 0n ? { trend: 'up', text: `+${text}%` } : { trend: 'down', text: `${text}%` };
 }

@@ -2,7 +2,7 @@
  * The monthly usage report's view model: a pure function from warehouse rows to display-ready
  * figures. Templates only print these strings (escaped); all arithmetic happens here, exactly.
  */
-import { formatMoney, sumDecimals, toScaled } from './decimal.ts';
+import { formatMoney, MONEY_SCALE, parseDecimal, sumMoney } from '../util/money.ts';
 import { formatDuration, formatInt, formatMinutes, formatRatioPercent, formatShare, percentChange, type Change } from './format.ts';
 import { localMonthPeriod, type LocalMonthPeriod } from './period.ts';
 import type { CustomerMonthData, UsageMonthlyRow } from './warehouse-queries.ts';
@@ -182,7 +182,6 @@ export function buildMonthlyUsageView(data: CustomerMonthData, opts: ViewOptions
     { label: 'Total charges', value: money(cur.charge) },
   ];
 
-  const scale = 6;
   const changes: ChangeLine[] = [
     { label: 'Calls', current: formatInt(cur.calls), previous: formatInt(prev.calls), change: percentChange(cur.calls, prev.calls) },
     { label: 'Talk minutes', current: formatMinutes(cur.talk_s), previous: formatMinutes(prev.talk_s), change: percentChange(cur.talk_s, prev.talk_s) },
@@ -196,7 +195,7 @@ export function buildMonthlyUsageView(data: CustomerMonthData, opts: ViewOptions
       label: 'Charges',
       current: money(cur.charge),
       previous: formatMoney(prev.charge, prev.currency || currency, dec),
-      change: percentChange(toScaled(cur.charge, scale), toScaled(prev.charge, scale)),
+      change: percentChange(parseDecimal(cur.charge, MONEY_SCALE), parseDecimal(prev.charge, MONEY_SCALE)),
     },
   ];
 
@@ -267,7 +266,7 @@ export function buildMonthlyUsageView(data: CustomerMonthData, opts: ViewOptions
     raw: {
       calls: n(cur.calls).toString(),
       billableSeconds: n(cur.billable_s).toString(),
-      charge: sumDecimals([cur.charge], scale),
+      charge: sumMoney([cur.charge]),
       csvRows: data.billedCalls.length,
     },
     headline: {

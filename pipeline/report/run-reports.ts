@@ -28,7 +28,7 @@ import { buildBillingCsv, buildBillingSummaryView, type ReconciliationRow } from
 import { buildCallsCsv } from './calls-csv.ts';
 import { buildMonthlyUsageView } from './monthly-usage-view.ts';
 import { GMAIL_CLIP_BYTES, ReportRenderer, type RenderedEmail } from './render.ts';
-import { writeFileAtomic } from './write-atomic.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import { queryBillingSummary, queryCustomerMonth, queryDomains, queryUnbillableCalls, type BillingSummaryRow, type CustomerMonthData, type DomainRow, type UnbillableRow } from './warehouse-queries.ts';
 
 /** The domain column of the billing report's send-log rows (it covers every domain). */

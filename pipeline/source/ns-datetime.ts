@@ -1,4 +1,4 @@
-import { TZDate } from '@date-fns/tz';
+import { isKnownZone, zonedWallTimeToUtc } from '../util/zone-time.ts';
 
 /**
  * Datetimes as NetSapiens v2 writes them (netsapiens-v2.md, "Accepted datetime forms"):
@@ -123,25 +123,8 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
-const zoneCache = new Map<string, boolean>();
-
-function isKnownZone(zone: string): boolean {
-  let known = zoneCache.get(zone);
-  if (known === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      known = true;
-    } catch {
-      known = false;
-    }
-    if (zoneCache.size < 1000) zoneCache.set(zone, known);
-  }
-  return known;
-}
-
 function wallClockInZone(zone: string, y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
-  if (!isKnownZone(zone)) return null;
-  const t = new TZDate(y, mo - 1, d, h, mi, s, ms, zone).getTime();
+  const t = zonedWallTimeToUtc(zone, y, mo, d, h, mi, s, ms);
   return Number.isNaN(t) ? null : t;
 }
 

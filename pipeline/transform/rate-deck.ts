@@ -6,7 +6,8 @@
  * apart stops "911" (emergency) from ever prefix-matching an Indian number +91 1...
  */
 import { readFile } from 'node:fs/promises';
-import { parseMicros, toDecimal6 } from './decimal.ts';
+import { parseMoney, toMoney6 } from '../util/money.ts';
+import { ConfigError } from '../util/errors.ts';
 
 export interface RateRow {
   prefix: string;
@@ -67,7 +68,7 @@ export function parseRateDeck(text: string, source = 'rate deck'): RateRow[] {
   const lines = text.split(/\r?\n/);
   const header = splitCsvLine(lines[0] ?? '').map((h) => h.toLowerCase());
   const missing = RATE_DECK_COLUMNS.filter((c) => !header.includes(c));
-  if (missing.length > 0) throw new Error(`${source}: header lacks ${missing.join(', ')}; expected ${RATE_DECK_COLUMNS.join(',')}`);
+  if (missing.length > 0) throw new ConfigError(`${source}: header lacks ${missing.join(', ')}; expected ${RATE_DECK_COLUMNS.join(',')}`);
   const col = (c: (typeof RATE_DECK_COLUMNS)[number]) => header.indexOf(c);
   const rows: RateRow[] = [];
   const seen = new Set<string>();
@@ -79,25 +80,25 @@ export function parseRateDeck(text: string, source = 'rate deck'): RateRow[] {
     const where = `${source} line ${i + 1}`;
     const prefix = at('prefix');
     if (!/^\+\d{1,15}$/.test(prefix) && !/^\d{2,8}$/.test(prefix)) {
-      throw new Error(`${where}: prefix ${JSON.stringify(prefix)} must be an E.164 prefix with "+" (e.g. +1800) or a short code of digits (e.g. 911)`);
+      throw new ConfigError(`${where}: prefix ${JSON.stringify(prefix)} must be an E.164 prefix with "+" (e.g. +1800) or a short code of digits (e.g. 911)`, 'prefix');
     }
     const int = (c: 'initial_increment' | 'subsequent_increment' | 'minimum_seconds', min: number) => {
       const v = at(c);
-      if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${where}: ${c} ${JSON.stringify(v)} must be a whole number >= ${min}`);
+      if (!/^\d+$/.test(v) || Number(v) < min) throw new ConfigError(`${where}: ${c} ${JSON.stringify(v)} must be a whole number >= ${min}`, c);
       return Number(v);
     };
     const dec = (c: 'per_minute' | 'connect_fee') => {
       try {
-        parseMicros(at(c) === '' && c === 'connect_fee' ? '0' : at(c));
+        if (parseMoney(at(c) === '' && c === 'connect_fee' ? '0' : at(c)) < 0n) throw new RangeError('negative');
       } catch {
-        throw new Error(`${where}: ${c} ${JSON.stringify(at(c))} must be a non-negative decimal with at most 6 decimals, e.g. 0.0125`);
+        throw new ConfigError(`${where}: ${c} ${JSON.stringify(at(c))} must be a non-negative decimal with at most 6 decimals, e.g. 0.0125`, c);
       }
-      return toDecimal6(at(c) === '' ? '0' : at(c));
+      return toMoney6(at(c) === '' ? '0' : at(c));
     };
     const effectiveFrom = at('effective_from');
-    if (!isValidDate(effectiveFrom)) throw new Error(`${where}: effective_from ${JSON.stringify(effectiveFrom)} must be a date YYYY-MM-DD`);
+    if (!isValidDate(effectiveFrom)) throw new ConfigError(`${where}: effective_from ${JSON.stringify(effectiveFrom)} must be a date YYYY-MM-DD`, 'effective_from');
     const key = `${prefix}@${effectiveFrom}`;
-    if (seen.has(key)) throw new Error(`${where}: prefix ${prefix} appears twice with effective_from ${effectiveFrom}`);
+    if (seen.has(key)) throw new ConfigError(`${where}: prefix ${prefix} appears twice with effective_from ${effectiveFrom}`, 'prefix');
     seen.add(key);
     rows.push({
       prefix,
@@ -110,7 +111,7 @@ export function parseRateDeck(text: string, source = 'rate deck'): RateRow[] {
       effectiveFrom,
     });
   }
-  if (rows.length === 0) throw new Error(`${source}: no rates (expected a header and at least one row)`);
+  if (rows.length === 0) throw new ConfigError(`${source}: no rates (expected a header and at least one row)`);
   return rows;
 }
 

@@ -3,7 +3,7 @@
  * reports/models/rated_calls.sql implements the same rule; test/transform/rating.test.ts
  * checks that both agree on the trade's vectors.
  */
-import { formatMicros, parseMicros } from './decimal.ts';
+import { formatMoneyText, parseMoney, roundMoney } from '../util/money.ts';
 
 /** How one call line is billed: the trade's increments, a minimum, a per-call connect fee. */
 export interface IncrementRule {
@@ -44,13 +44,9 @@ export function billableSeconds(talkS: number, rule: Pick<IncrementRule, 'initia
  * to `decimals` places (the plan's rounding, applied once per call line).
  */
 export function chargeMicros(chargedS: number, perMinute: string, connectFee: string, decimals: number): bigint {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 6) throw new Error(`decimals must be 0..6, got ${decimals}`);
   // Exact value in units of 1/60 micro: seconds * micro-per-minute + fee * 60.
-  const num = BigInt(chargedS) * parseMicros(perMinute) + parseMicros(connectFee) * 60n;
-  const unit = 10n ** BigInt(6 - decimals) * 60n;
-  // Half-up on a non-negative value: floor((2*num + unit) / (2*unit)).
-  const rounded = (2n * num + unit) / (2n * unit);
-  return rounded * 10n ** BigInt(6 - decimals);
+  const num = BigInt(chargedS) * parseMoney(perMinute) + parseMoney(connectFee) * 60n;
+  return roundMoney(num, decimals, 60n);
 }
 
 export const RATE_RULES = ['deck', 'inbound', 'toll-free-inbound', 'internal', 'none'] as const;
@@ -99,7 +95,7 @@ export function rateLine(talkS: number, rule: IncrementRule, decimals: number, p
   const includedS = Math.min(Math.max(poolLeftS, 0), billableS);
   const chargedS = billableS - includedS;
   const charge = billableS === 0 ? 0n : chargeMicros(chargedS, rule.perMinute, rule.connectFee, decimals);
-  return { billableS, includedS, chargedS, charge: formatMicros(charge) };
+  return { billableS, includedS, chargedS, charge: formatMoneyText(charge) };
 }
 
 /**

@@ -9,7 +9,6 @@
  * server counted them (see there).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
@@ -24,6 +23,8 @@ import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+import { isKnownZone } from '../util/zone-time.ts';
 import { decodePartitionValue } from '../lake/partition-path.ts';
 import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 
@@ -116,13 +117,7 @@ export function judge(r: Pick<ReconcileRow, 'apiTotal' | 'apiSeconds' | 'lakeTot
 }
 
 function zoneOk(tz: string | undefined): tz is string {
-  if (!tz) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return tz !== undefined && tz !== '' && isKnownZone(tz);
 }
 
 /** Local month bounds as UTC instants, computed by DuckDB ICU exactly as the models compute local_month. */
@@ -415,12 +410,9 @@ function csvRows(rows: readonly ReconcileRow[]): CsvValue[][] {
   ]);
 }
 
-/** Writes the CSV aside and renames it into place. */
+/** Writes the CSV so that no reader sees half of it (util/atomic-file.ts). */
 export async function writeReconcileCsv(path: string, rows: readonly ReconcileRow[]): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, toCsv(RECONCILE_CSV_COLUMNS, csvRows(rows)));
-  await rename(tmp, path);
+  await writeFileAtomic(path, toCsv(RECONCILE_CSV_COLUMNS, csvRows(rows)));
 }
 
 /** The terminal table. */

@@ -6,7 +6,7 @@
  * is opened only for short reads and writes before and after the build.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
 import type { CdrpipeConfig } from '../config/config-schema.ts';
@@ -18,6 +18,7 @@ import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { isMonth } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
+import { publishFile } from '../util/atomic-file.ts';
 import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
 import { createCdrsView } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
@@ -198,7 +199,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     await db.run('CHECKPOINT');
     db.close();
-    await rename(tmpPath, finalPath);
+    await publishFile(tmpPath, finalPath);
   } catch (err) {
     try {
       db.close();

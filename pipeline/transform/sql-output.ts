@@ -3,7 +3,7 @@
  * integers stay integers (BIGINT as Int64, HUGEINT as Decimal(38,0)), DECIMAL stays Decimal128 with
  * its scale (exact money), timestamps are microseconds (TIMESTAMPTZ marked UTC), DATE is DateDay.
  */
-import type { DuckDBResultReader } from '@duckdb/node-api';
+import { DuckDBDecimalType, DuckDBTypeId, type DuckDBResultReader } from '@duckdb/node-api';
 import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 import {
   Bool,
@@ -33,7 +33,7 @@ export interface QueryResult {
   rows: Record<string, unknown>[];
   /** Raw DuckDB values per column, for typed output (Arrow). */
   raw: unknown[][];
-  typeInfo: { typeId: number; scale?: number; width?: number }[];
+  typeInfo: { typeId: DuckDBTypeId; scale?: number; width?: number }[];
 }
 
 export function toQueryResult(reader: DuckDBResultReader): QueryResult {
@@ -44,10 +44,7 @@ export function toQueryResult(reader: DuckDBResultReader): QueryResult {
     types: types.map((t) => t.toString()),
     rows: reader.getRowObjectsJson() as Record<string, unknown>[],
     raw: reader.getColumns() as unknown[][],
-    typeInfo: types.map((t) => {
-      const d = t as unknown as { typeId: number; scale?: number; width?: number };
-      return { typeId: d.typeId, scale: d.scale, width: d.width };
-    }),
+    typeInfo: types.map((t) => (t instanceof DuckDBDecimalType ? { typeId: t.typeId, scale: t.scale, width: t.width } : { typeId: t.typeId })),
   };
 }
 
@@ -99,11 +96,7 @@ export function formatJson(result: Pick<QueryResult, 'columns' | 'rows'>): strin
   return result.rows.map((r) => JSON.stringify(r)).join('\n') + (result.rows.length ? '\n' : '');
 }
 
-// DuckDB type ids (DuckDBTypeId) the Arrow mapping distinguishes.
-const T = {
-  BOOLEAN: 1, TINYINT: 2, SMALLINT: 3, INTEGER: 4, BIGINT: 5, UTINYINT: 6, USMALLINT: 7, UINTEGER: 8, UBIGINT: 9,
-  FLOAT: 10, DOUBLE: 11, TIMESTAMP: 12, DATE: 13, HUGEINT: 16, DECIMAL: 19, TIMESTAMP_TZ: 31,
-} as const;
+const T = DuckDBTypeId;
 
 function nullBitmap(values: unknown[]): { bitmap: Uint8Array; nullCount: number } {
   const bitmap = new Uint8Array(Math.ceil(values.length / 8) || 1);

@@ -1,48 +1,38 @@
 /**
- * Time-zone arithmetic with Intl only. Offsets change at most once a day and on a quarter
- * hour, so each (zone, UTC day) costs two Intl calls (a few more on a DST day) and is cached.
+ * The one place time zones are handled: the validator, offsets, instant -> wall clock and wall
+ * clock -> instant. Built on @date-fns/tz (which caches its Intl formatters). Offsets change at
+ * most once a day and on a quarter hour, so each (zone, UTC day) costs two lookups (a few more on
+ * a DST day) and is cached: the simulator and parsers ask for millions of them.
  */
+import { TZDate, tzOffset } from '@date-fns/tz';
 
-const HOUR_MS = 3_600_000;
 const QUARTER_MS = 900_000;
 export const DAY_MS = 86_400_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const knownZones = new Map<string, boolean>();
 
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** True when Intl knows the zone (IANA names and aliases such as US/Pacific). */
+/**
+ * True when the runtime's ICU knows the zone (IANA names and aliases such as US/Pacific). The only
+ * zone validator: configuration, the API's `[zone]` suffixes and reconciliation all use it.
+ */
 export function isKnownZone(zone: string): boolean {
-  try {
-    formatterFor(zone);
-    return true;
-  } catch {
-    return false;
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      known = zone.trim() !== '';
+    } catch {
+      known = false;
+    }
+    // Names come from config and from API records; bound the cache against a flood of junk names.
+    if (knownZones.size < 1000) knownZones.set(zone, known);
   }
+  return known;
 }
 
-/** Uncached offset from Intl (slow: about 10 µs a call). */
+/** Uncached offset in whole minutes (a few µs a call). */
 function rawOffsetMinutes(zone: string, at: number): number {
-  const parts = formatterFor(zone).formatToParts(new Date(at));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60_000);
+  return tzOffset(zone, new Date(at));
 }
 
 interface DayOffsets {
@@ -92,19 +82,12 @@ export function localParts(zone: string, epochMs: number): { hour: number; weekd
 }
 
 /**
- * The instant at which the local wall clock in `zone` reads the given time. For a wall time that
- * does not exist (spring-forward gap) the later offset is used; for one that exists twice, the first.
+ * The instant (epoch ms) at which the wall clock in `zone` reads the given time (`month` 1..12).
+ * A wall time that does not exist (spring-forward gap) moves forward by the gap: 02:30 on the
+ * day New York skips 02:00-03:00 is 03:30 EDT, as DuckDB reads it. A wall time that exists twice
+ * (fall back) is the first of the two. NaN for a zone the runtime does not know.
  */
-export function zonedWallTimeToUtc(zone: string, year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
-  let guess = wall - zoneOffsetMinutes(zone, wall) * 60_000;
-  for (let i = 0; i < 3; i++) {
-    const next = wall - zoneOffsetMinutes(zone, guess) * 60_000;
-    if (next === guess) break;
-    guess = next;
-  }
-  // Prefer the earlier of two candidate instants when the wall time repeats (fall back).
-  const earlier = guess - HOUR_MS;
-  if (earlier + zoneOffsetMinutes(zone, earlier) * 60_000 === wall) return earlier;
-  return guess;
+export function zonedWallTimeToUtc(zone: string, year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+  if (!isKnownZone(zone)) return NaN;
+  return new TZDate(year, month - 1, day, hour, minute, second, ms, zone).getTime();
 }

@@ -7,7 +7,7 @@ import { createSmtpTransport, smtpOptionsFromUrl } from '../../pipeline/deliver/
 import type { MailTransport } from '../../pipeline/deliver/mail-transport.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
 import { outboxDir } from '../../pipeline/lake/layout.ts';
-import { toScaled } from '../../pipeline/report/decimal.ts';
+import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { startSmtpSink, type SmtpSink } from '../report/fixtures/smtp-sink.ts';

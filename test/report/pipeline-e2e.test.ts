@@ -14,7 +14,7 @@ import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
-import { toScaled } from '../../pipeline/report/decimal.ts';
+import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
 import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.ts';

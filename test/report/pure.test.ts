@@ -1,41 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, fromScaled, sumDecimals, toScaled } from '../../pipeline/report/decimal.ts';
 import { formatDuration, formatInt, formatMinutes, formatRatioPercent, formatShare, percentChange } from '../../pipeline/report/format.ts';
 import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pipeline/util/csv.ts';
 import { localMonthPeriod } from '../../pipeline/report/period.ts';
 import { csvCharge } from '../../pipeline/report/calls-csv.ts';
 import { rng } from './fixtures/warehouse-fixture.ts';
 import { parseCsv } from './fixtures/parse-csv.ts';
-
-describe('decimal money', () => {
-  it('parses and rounds half away from zero at the requested scale', () => {
-    expect(toScaled('12.345', 2)).toBe(1235n);
-    expect(toScaled('12.344999', 2)).toBe(1234n);
-    expect(toScaled('0.005', 2)).toBe(1n);
-    expect(toScaled('-1.005', 2)).toBe(-101n);
-    expect(toScaled('7', 3)).toBe(7000n);
-    expect(() => toScaled('1e3', 2)).toThrow(/not a decimal/);
-    expect(() => toScaled('', 2)).toThrow(/not a decimal/);
-  });
-  it('writes scaled values back exactly', () => {
-    expect(fromScaled(5n, 2)).toBe('0.05');
-    expect(fromScaled(-5n, 2)).toBe('-0.05');
-    expect(fromScaled(123456789n, 2, { grouping: true })).toBe('1,234,567.89');
-    expect(fromScaled(42n, 0)).toBe('42');
-  });
-  it('sums without binary floating point', () => {
-    expect(sumDecimals(Array(10).fill('0.1'), 2)).toBe('1.00');
-    expect(sumDecimals(['0.000001', '0.000002'], 6)).toBe('0.000003');
-    expect(sumDecimals(Array(1000).fill('0.01'), 2)).toBe('10.00');
-  });
-  it('formats money with symbols, grouping and the plan decimals', () => {
-    expect(formatMoney('1234.5', 'USD', 2)).toBe('$1,234.50');
-    expect(formatMoney('0.125000', 'EUR', 2)).toBe('€0.13');
-    expect(formatMoney('3', 'CHF', 2)).toBe('CHF 3.00');
-    expect(formatMoney('-2.5', 'USD', 2)).toBe('-$2.50');
-    expect(formatMoney('9999999999999.999999', 'USD', 4)).toBe('$10,000,000,000,000.0000');
-  });
-});
 
 describe('figure formatting', () => {
   it('minutes have one exact decimal', () => {

@@ -5,7 +5,7 @@ import { runReports, type ReportRunSummary } from '../../pipeline/report/run-rep
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { reportsDir, warehousePath } from '../../pipeline/lake/layout.ts';
-import { toScaled } from '../../pipeline/report/decimal.ts';
+import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
 import { GMAIL_CLIP_BYTES } from '../../pipeline/report/render.ts';
 import { buildWarehouse, syntheticCalls } from './fixtures/warehouse-fixture.ts';
 import { HOSTILE_FORMULA, HOSTILE_NAME, makeScenario, removeScenarios, scenarioDir, type Scenario } from './fixtures/scenario.ts';

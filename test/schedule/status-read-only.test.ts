@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../pipeline/config/load-config.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { statePath } from '../../pipeline/lake/layout.ts';
-import { writeFileAtomic } from '../../pipeline/report/write-atomic.ts';
+import { writeFileAtomic } from '../../pipeline/util/atomic-file.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
 import { gatherStatus, type StatusReport } from '../../pipeline/schedule/status-report.ts';
 import { startSimulator } from '../../pipeline/simulator/index.ts';

@@ -8,7 +8,6 @@ import { withDb } from '../../pipeline/db/duckdb.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { tempDataDir, testConfig, writeDomains, writeLake } from './lake-fixture.ts';
-import { formatMicros, parseMicros } from '../../pipeline/transform/decimal.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { RULE_VECTORS, VECTORS } from './rating-vectors.ts';
 
@@ -37,14 +36,6 @@ describe('rating reference (TypeScript, integers only)', () => {
 
   it('rule: a leg that is not billable is priced by no rule', () => {
     expect(rateRule({ direction: 'inbound', billable: false, didClass: 'toll-free' })).toBe('none');
-  });
-
-  it('decimal text round-trips without floats', () => {
-    expect(parseMicros('0.0125')).toBe(12500n);
-    expect(formatMicros(parseMicros('12.5'))).toBe('12.500000');
-    expect(formatMicros(1234567n, 2)).toBe('1.23');
-    expect(() => parseMicros('1e-3')).toThrow(/plain decimal/);
-    expect(() => parseMicros('0.0000001')).toThrow();
   });
 
   it('refuses nonsense increments', () => {
