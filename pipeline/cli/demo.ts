@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { formatDemoSummary, runDemo } from '../schedule/demo.ts';
-import type { JobProgress } from '../schedule/job-types.ts';
-import { loadRuntime } from '../schedule/runtime.ts';
+import { formatDemoSummary, runDemo } from '../schedule/index.ts';
+import type { JobProgress } from '../schedule/index.ts';
+import { loadRuntime } from '../schedule/index.ts';
 import { createLogger } from '../util/logger.ts';
-import { readProcessSettings } from '../config/env.ts';
+import { readProcessSettings } from '../config/index.ts';
 import { EXIT, UsageError } from '../util/errors.ts';
 
 /** A progress display: a bar per ingest on a terminal, a line per phase otherwise. */

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf, EXIT, redact } from '../util/errors.ts';
-import { readDebugFlag } from '../config/env.ts';
+import { readDebugFlag } from '../config/index.ts';
 import { registerIngest } from './ingest.ts';
 import { registerTransform } from './transform.ts';
 import { registerReport } from './report.ts';

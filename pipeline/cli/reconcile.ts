@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadRuntime } from '../schedule/runtime.ts';
-import { createSourceFromEnv } from '../source/from-env.ts';
-import { formatReconcileTable, runReconcile } from '../transform/reconcile.ts';
+import { loadRuntime } from '../schedule/index.ts';
+import { createSourceFromEnv } from '../source/index.ts';
+import { formatReconcileTable, runReconcile } from '../transform/index.ts';
 import { ReconcileMismatchError, UsageError } from '../util/errors.ts';
 import { isMonth } from '../util/month.ts';
 

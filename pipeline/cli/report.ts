@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { pathToFileURL } from 'node:url';
-import { reportsDir } from '../lake/layout.ts';
-import { startPreviewServer } from '../report/preview-server.ts';
-import { runReports, type ReportRunSummary } from '../report/run-reports.ts';
-import { loadRuntime } from '../schedule/runtime.ts';
+import { reportsDir } from '../lake/index.ts';
+import { startPreviewServer } from '../report/index.ts';
+import { runReports, type ReportRunSummary } from '../report/index.ts';
+import { loadRuntime } from '../schedule/index.ts';
 import { EXIT, UsageError } from '../util/errors.ts';
-import { formatReportSummary } from '../report/format-summary.ts';
+import { formatReportSummary } from '../report/index.ts';
 
 interface ReportFlags {
   month: string;

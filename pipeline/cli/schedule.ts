@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { EXIT } from '../util/errors.ts';
-import { createRealStages } from '../schedule/real-stages.ts';
-import { createSourceFromEnv } from '../source/from-env.ts';
-import { loadRuntime } from '../schedule/runtime.ts';
-import { startScheduler } from '../schedule/scheduler.ts';
-import { createTaskRegistry } from '../schedule/tasks.ts';
+import { createRealStages } from '../schedule/index.ts';
+import { createSourceFromEnv } from '../source/index.ts';
+import { loadRuntime } from '../schedule/index.ts';
+import { startScheduler } from '../schedule/index.ts';
+import { createTaskRegistry } from '../schedule/index.ts';
 
 /** `cdrpipe schedule`: the long-running scheduler for every enabled job of jobs.config.ts. */
 export function registerSchedule(program: Command): void {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { startSimulator, type FaultOptions } from '../simulator/index.ts';
 import { UsageError } from '../util/errors.ts';
 import { createLogger } from '../util/logger.ts';
-import { readProcessSettings, readSimulatorOAuth } from '../config/env.ts';
+import { readProcessSettings, readSimulatorOAuth } from '../config/index.ts';
 
 function num(flag: string, min: number, max = Infinity, integer = false): (v: string) => number {
   return (v: string) => {

@@ -2,9 +2,9 @@ import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { type Command, Option } from 'commander';
-import { readEnv } from '../config/env.ts';
-import { formatArrow, formatCsv, formatJson, formatTable, SQL_FORMATS, type SqlFormat } from '../transform/sql-output.ts';
-import { runQuery } from '../transform/sql-query.ts';
+import { readEnv } from '../config/index.ts';
+import { formatArrow, formatCsv, formatJson, formatTable, SQL_FORMATS, type SqlFormat } from '../transform/index.ts';
+import { runQuery } from '../transform/index.ts';
 import { UsageError } from '../util/errors.ts';
 
 /** The path with symlinks resolved as far as it exists (the file itself may not exist yet). */

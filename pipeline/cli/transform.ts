@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadRuntime } from '../schedule/runtime.ts';
-import { runTransform, type TransformSummary } from '../transform/run-transform.ts';
+import { loadRuntime } from '../schedule/index.ts';
+import { runTransform, type TransformSummary } from '../transform/index.ts';
 import { EXIT, UsageError } from '../util/errors.ts';
 import { isMonth } from '../util/month.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiBaseProblem } from '../source/api-base.ts';
+import { apiBaseProblem } from './api-base.ts';
 import { ConfigError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { basicAuthForms, registerSecrets, smtpAuthForms } from '../util/secrets.ts';

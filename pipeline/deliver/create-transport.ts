@@ -1,6 +1,6 @@
 /** Picks the transport from the environment: SMTP_URL means a mail server, otherwise the outbox. */
-import type { EnvConfig } from '../config/env.ts';
-import { outboxDir } from '../lake/layout.ts';
+import type { EnvConfig } from '../config/index.ts';
+import { outboxDir } from '../lake/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { MailTransport } from './mail-transport.ts';
 import { createOutboxTransport } from './outbox-transport.ts';

@@ -1,7 +1,7 @@
 /** Without SMTP_URL, messages become .eml files in data/outbox/ (written aside, then renamed). */
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { encodePartitionValue } from '../lake/partition-path.ts';
+import { encodePartitionValue } from '../lake/index.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Clock } from '../util/clock.ts';
 import { assertSingleRecipient, toNodemailerMessage, type MailTransport, type OutgoingMail, type SendResult } from './mail-transport.ts';

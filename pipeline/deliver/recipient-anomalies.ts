@@ -3,10 +3,10 @@
  * row per (domain, month, entry) however often the reports run, resolved once that domain's
  * recipients resolve cleanly for the month.
  */
-import type { DroppedRecipient } from '../config/resolve-recipients.ts';
+import type { DroppedRecipient } from '../config/index.ts';
 import type { Db } from '../db/duckdb.ts';
-import { recordAnomaly } from '../state/anomalies.ts';
-import { withState } from '../state/state-db.ts';
+import { recordAnomaly } from '../state/index.ts';
+import { withState } from '../state/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { addMonths, type Month } from '../util/month.ts';
 

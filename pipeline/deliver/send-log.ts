@@ -4,7 +4,7 @@
  * SMTP conversation; writes from this process are queued one at a time.
  */
 import type { Clock } from '../util/clock.ts';
-import { withState } from '../state/state-db.ts';
+import { withState } from '../state/index.ts';
 import type { Db } from '../db/duckdb.ts';
 
 export const SEND_STATUSES = ['pending', 'sent', 'confirmed', 'failed'] as const;

@@ -1,5 +1,5 @@
-import type { IngestSettings } from '../config/config-schema.ts';
-import type { SourceStats, TimeWindow } from '../source/types.ts';
+import type { IngestSettings } from '../config/index.ts';
+import type { SourceStats, TimeWindow } from '../source/index.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Month } from '../util/month.ts';
 import type { IngestSummary } from './ingest-summary.ts';

@@ -1,4 +1,4 @@
-import type { TimeWindow } from '../source/types.ts';
+import type { TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
 
 /**

@@ -1,7 +1,7 @@
-import type { LakeWriter } from '../lake/lake-writer.ts';
-import type { TimeWindow } from '../source/types.ts';
-import { withState } from '../state/state-db.ts';
-import { advanceWatermarkRow } from '../state/watermarks.ts';
+import type { LakeWriter } from '../lake/index.ts';
+import type { TimeWindow } from '../source/index.ts';
+import { withState } from '../state/index.ts';
+import { advanceWatermarkRow } from '../state/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { duplicateIdsAcross } from './id-hashes.ts';

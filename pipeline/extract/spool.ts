@@ -1,8 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPlainRecord } from '../lake/plain-record.ts';
-import { byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/spool-format.ts';
-import type { CdrPage } from '../source/types.ts';
+import { isPlainRecord } from '../lake/index.ts';
+import { byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/index.ts';
+import type { CdrPage } from '../source/index.ts';
 
 /**
  * Fetched records on their way to the lake: one file per page (lake/spool-format.ts), named by a

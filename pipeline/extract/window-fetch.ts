@@ -1,5 +1,5 @@
 import type { LimitFunction } from 'p-limit';
-import type { CdrSource, RejectedRecord, TimeWindow } from '../source/types.ts';
+import type { CdrSource, RejectedRecord, TimeWindow } from '../source/index.ts';
 import { nextWave, promisedPages } from './windows.ts';
 import { idHashesOf } from './id-hashes.ts';
 import type { PageSpool } from './spool.ts';

@@ -1,9 +1,9 @@
 import type { LimitFunction } from 'p-limit';
-import type { IngestSettings } from '../config/config-schema.ts';
-import type { RejectRow } from '../lake/lake-writer.ts';
-import type { CdrSource, TimeWindow } from '../source/types.ts';
-import { resolveAnomaliesWithin } from '../state/anomalies.ts';
-import { withState } from '../state/state-db.ts';
+import type { IngestSettings } from '../config/index.ts';
+import type { RejectRow } from '../lake/index.ts';
+import type { CdrSource, TimeWindow } from '../source/index.ts';
+import { resolveAnomaliesWithin } from '../state/index.ts';
+import { withState } from '../state/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import type { FairQueue } from './fair-queue.ts';

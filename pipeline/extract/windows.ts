@@ -1,6 +1,6 @@
 import { addDays, addMilliseconds, addMonths, differenceInMilliseconds, min as minDate, startOfMonth } from 'date-fns';
 import { tz } from '@date-fns/tz';
-import type { TimeWindow } from '../source/types.ts';
+import type { TimeWindow } from '../source/index.ts';
 import { utcMonthOf, type Month } from '../util/month.ts';
 
 /**

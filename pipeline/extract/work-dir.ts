@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireLock, LockHeldError, pidIsAlive } from '../schedule/lock.ts';
+import { acquireLock, LockHeldError, pidIsAlive } from '../util/lock.ts';
 import { CdrpipeError } from '../util/errors.ts';
 
 /** Scratch space of ingest runs: <dataDir>/tmp/ingest-<runId>, on the lake's filesystem. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Db, sqlString } from '../db/duckdb.ts';
-import type { DomainInfo, TimeWindow } from '../source/types.ts';
+import type { DomainInfo, TimeWindow } from '../source/index.ts';
 import { publishFile, removeQuietly } from '../util/atomic-file.ts';
 import { domainsDir, rejectsDir } from './layout.ts';
 import { KeyedLanes } from './keyed-lanes.ts';

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { encodePartitionValue } from './partition-path.ts';
 
+// The data directory's one map of paths; the state database's own path lives with the state stage.
+export { statePath } from '../state/state-path.ts';
+
 /** Where everything lives under the data directory (the contract's layout). */
 export const lakeDir = (dataDir: string) => join(dataDir, 'lake');
 export const cdrsDir = (dataDir: string) => join(dataDir, 'lake', 'cdrs');
@@ -9,7 +12,6 @@ export const quarantineDir = (dataDir: string) => join(dataDir, 'lake', 'quarant
 export const rejectsDir = (dataDir: string) => join(dataDir, 'lake', 'rejects');
 /** Domain objects as last fetched from the API (time zones etc.): lake/domains/domains.parquet. */
 export const domainsDir = (dataDir: string) => join(dataDir, 'lake', 'domains');
-export const statePath = (dataDir: string) => join(dataDir, 'state.duckdb');
 /** The transform's output: SQL models materialised, rebuilt aside and renamed into place. */
 export const warehousePath = (dataDir: string) => join(dataDir, 'warehouse.duckdb');
 export const reportsDir = (dataDir: string, month: string) => join(dataDir, 'reports', month);

@@ -1,5 +1,5 @@
 import { sqlString, type Db } from '../db/duckdb.ts';
-import type { TimeWindow } from '../source/types.ts';
+import type { TimeWindow } from '../source/index.ts';
 import { DOMAIN_NAME_COLUMN } from './layout.ts';
 import { encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 import { FETCH_SEQ_PATTERN, isPlainSpoolFile } from './spool-format.ts';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import type { TimeWindow } from '../source/types.ts';
+import type { TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';

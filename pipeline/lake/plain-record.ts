@@ -7,7 +7,7 @@
  * they are parsed anyway, and the spool file's name says so (lake/spool-format.ts).
  */
 
-import { normalizeCdrId } from '../source/cdr-id.ts';
+import { normalizeCdrId } from '../source/index.ts';
 import { LAKE_DATETIME_FIELDS, LAKE_INTEGER_FIELDS, LAKE_TEXT_FIELDS } from './lake-columns.ts';
 
 /** Fields the lake types as text: `''` becomes NULL; surrounding spaces are trimmed. */

@@ -1,4 +1,4 @@
-import { splitJsonArray } from '../source/json-array-split.ts';
+import { splitJsonArray } from '../source/index.ts';
 
 /**
  * The files the ingest spools between fetching a page and merging it into the lake: the page's

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { CdrpipeConfig } from '../config/config-schema.ts';
-import type { EnvConfig } from '../config/env.ts';
-import { cdrsDir, outboxDir, reportsDir } from '../lake/layout.ts';
-import { NetSapiensClient } from '../source/netsapiens-client.ts';
+import type { CdrpipeConfig } from '../config/index.ts';
+import type { EnvConfig } from '../config/index.ts';
+import { cdrsDir, outboxDir, reportsDir } from '../lake/index.ts';
+import { NetSapiensClient } from '../source/index.ts';
 import { startSimulator, type FaultOptions } from '../simulator/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';

@@ -1,6 +1,6 @@
-import type { EnvConfig } from '../config/env.ts';
-import type { MailTransport } from '../deliver/mail-transport.ts';
-import { createTransportFromEnv } from '../deliver/create-transport.ts';
+import type { EnvConfig } from '../config/index.ts';
+import type { MailTransport } from '../deliver/index.ts';
+import { createTransportFromEnv } from '../deliver/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { mailAddressProblem, toMailbox } from '../util/mail-address.ts';
 import type { AlertMessage, Alerter } from './job-types.ts';

@@ -1,15 +1,15 @@
-import type { EnvConfig } from '../config/env.ts';
-import { createSourceFromEnv } from '../source/from-env.ts';
-import type { CdrSource } from '../source/types.ts';
+import type { EnvConfig } from '../config/index.ts';
+import { createSourceFromEnv } from '../source/index.ts';
+import type { CdrSource } from '../source/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
-import { runTransform } from '../transform/run-transform.ts';
-import { runIngest } from '../extract/run-ingest.ts';
-import { runReconcile } from '../transform/reconcile.ts';
+import { runTransform } from '../transform/index.ts';
+import { runIngest } from '../extract/index.ts';
+import { runReconcile } from '../transform/index.ts';
 import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { StageSummary, Stages } from './tasks.ts';
-import { runReports } from '../report/run-reports.ts';
+import { runReports } from '../report/index.ts';
 
 /**
  * Binds the jobs to the real stage modules. `source` overrides the env-built source (the demo

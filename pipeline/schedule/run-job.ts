@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import type { CdrpipeConfig } from '../config/config-schema.ts';
-import type { EnvConfig } from '../config/env.ts';
+import type { CdrpipeConfig } from '../config/index.ts';
+import type { EnvConfig } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { EXIT, exitCodeOf, redact, type ExitCode } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Alerter, JobOutcome, JobProgress, TaskRegistry } from './job-types.ts';
 import { jobTimeZone } from './job-types.ts';
 import { nextTick } from '../util/cron.ts';
-import { acquireLock, LockHeldError } from './lock.ts';
+import { acquireLock, LockHeldError } from '../util/lock.ts';
 import { markAbandonedRuns, recordRunEnd, recordRunStart, type RunStatus, type RunTrigger } from './run-log.ts';
 
 /** The data-dir-wide job lock: one job at a time writes the lake, whichever process runs it. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { pidIsAlive } from './lock.ts';
-import { withState } from '../state/state-db.ts';
+import { pidIsAlive } from '../util/lock.ts';
+import { withState } from '../state/index.ts';
 import { redact, redactDeep } from '../util/errors.ts';
 
 /** How a run came about. */

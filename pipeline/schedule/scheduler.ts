@@ -1,12 +1,12 @@
-import type { CdrpipeConfig } from '../config/config-schema.ts';
-import type { EnvConfig } from '../config/env.ts';
+import type { CdrpipeConfig } from '../config/index.ts';
+import type { EnvConfig } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { redact } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { missedTick } from './catch-up.ts';
 import { nextTick, scheduleTicks, type LiveSchedule } from '../util/cron.ts';
 import { jobTimeZone, type Alerter, type TaskRegistry } from './job-types.ts';
-import { acquireLock, LockHeldError, type HeldLock } from './lock.ts';
+import { acquireLock, LockHeldError, type HeldLock } from '../util/lock.ts';
 import { markAbandonedRuns, registerJobs, type RunTrigger } from './run-log.ts';
 import { runJob, schedulerLockPath, type JobRunResult } from './run-job.ts';
 

@@ -1,16 +1,16 @@
 import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { CdrpipeConfig } from '../config/config-schema.ts';
+import type { CdrpipeConfig } from '../config/index.ts';
 import { withDb, sqlString } from '../db/duckdb.ts';
 import { existsSync } from 'node:fs';
-import { cdrsDir, rejectsDir, statePath } from '../lake/layout.ts';
-import { withState } from '../state/state-db.ts';
+import { cdrsDir, rejectsDir, statePath } from '../lake/index.ts';
+import { withState } from '../state/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { nextTick } from '../util/cron.ts';
 import { redact } from '../util/errors.ts';
 import { jobTimeZone } from './job-types.ts';
-import { lockHolder, pidIsAlive, type LockOwner } from './lock.ts';
+import { lockHolder, pidIsAlive, type LockOwner } from '../util/lock.ts';
 import { schedulerLockPath } from './run-job.ts';
 import { ABANDONED_RUN_ERROR, runIsAbandoned } from './run-log.ts';
 

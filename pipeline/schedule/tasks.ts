@@ -1,4 +1,4 @@
-import type { CdrSource } from '../source/types.ts';
+import type { CdrSource } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
 import type { Alerter, JobContext, JobOutcome, JobProgress, TaskRegistry } from './job-types.ts';
 import { lateSweepRange, localMonthOf, monthlyReportPlan, type IngestRange } from './task-ranges.ts';

@@ -1,4 +1,4 @@
-import type { AuthConfig } from '../config/env.ts';
+import type { AuthConfig } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { basicAuthForms, registerSecrets } from '../util/secrets.ts';

@@ -1,8 +1,8 @@
-import type { EnvConfig } from '../config/env.ts';
+import type { EnvConfig } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
-import { apiBaseProblem } from './api-base.ts';
+import { apiBaseProblem } from '../config/index.ts';
 import { NetSapiensClient } from './netsapiens-client.ts';
 import type { CdrSource } from './types.ts';
 

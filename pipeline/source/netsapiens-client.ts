@@ -1,4 +1,4 @@
-import type { AuthConfig } from '../config/env.ts';
+import type { AuthConfig } from '../config/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { UsageError } from '../util/errors.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';

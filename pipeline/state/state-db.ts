@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Db } from '../db/duckdb.ts';
-import { statePath } from '../lake/layout.ts';
+import { statePath } from './state-path.ts';
 import { realSleep } from '../util/sleep.ts';
 
 const schemaSql = readFileSync(fileURLToPath(new URL('./schema.sql', import.meta.url)), 'utf8');

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { withDb, type Db, type JsonRow } from '../db/duckdb.ts';
 import { CdrpipeError } from '../util/errors.ts';
-import { warehousePath } from '../lake/layout.ts';
+import { warehousePath } from '../lake/index.ts';
 import { headerValue, type SqlFile } from './model-graph.ts';
 
 export const SEVERITIES = ['error', 'warn'] as const;

@@ -6,9 +6,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { LAKE_COLUMNS } from '../lake/lake-columns.ts';
-import { cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir } from '../lake/layout.ts';
-import { isShortPartitionValue } from '../lake/partition-path.ts';
+import { LAKE_COLUMNS } from '../lake/index.ts';
+import { cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir } from '../lake/index.ts';
+import { isShortPartitionValue } from '../lake/index.ts';
 
 /** The lake's columns with their types (lake/lake-columns.ts), and month: what an empty lake looks like. */
 export const EMPTY_CDRS_SELECT = `SELECT

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
-import type { CdrpipeConfig, Plan } from '../config/config-schema.ts';
-import { resolveProjectPath } from '../config/load-config.ts';
+import type { CdrpipeConfig, Plan } from '../config/index.ts';
+import { resolveProjectPath } from '../config/index.ts';
 import { ConfigError } from '../util/errors.ts';
 import { parseRateDeck, readRateDeck, type RateRow } from './rate-deck.ts';
 

@@ -12,20 +12,20 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
-import type { CdrpipeConfig } from '../config/config-schema.ts';
-import { customerFor } from '../config/load-config.ts';
-import { COMPLETENESS_SQL } from '../state/anomalies.ts';
-import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from '../lake/damaged-files.ts';
-import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/layout.ts';
-import { withState } from '../state/state-db.ts';
-import type { CdrCount, CdrSource, TimeWindow } from '../source/types.ts';
+import type { CdrpipeConfig } from '../config/index.ts';
+import { customerFor } from '../config/index.ts';
+import { COMPLETENESS_SQL } from '../state/index.ts';
+import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from '../lake/index.ts';
+import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/index.ts';
+import { withState } from '../state/index.ts';
+import type { CdrCount, CdrSource, TimeWindow } from '../source/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isKnownZone } from '../util/zone-time.ts';
-import { decodePartitionValue } from '../lake/partition-path.ts';
+import { decodePartitionValue } from '../lake/index.ts';
 import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
 
 export interface ReconcileOptions {

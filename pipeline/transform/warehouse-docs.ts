@@ -3,7 +3,7 @@
  * hand-written data tests and the lake column table, so the manual says what the SQL builds.
  * Pure: the caller reads the inputs and writes the file (`npm run docs:warehouse`).
  */
-import type { LakeColumn } from '../lake/lake-columns.ts';
+import type { LakeColumn } from '../lake/index.ts';
 import { describeTest } from './data-tests.ts';
 import { headerValue, type Model, type SqlFile } from './model-graph.ts';
 import type { ColumnTest, ModelSchema, ModelTest } from './model-schema.ts';

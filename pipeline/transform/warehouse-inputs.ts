@@ -4,8 +4,8 @@
  * lake, the config and state before the models run.
  */
 import type { Db } from '../db/duckdb.ts';
-import type { CdrpipeConfig } from '../config/config-schema.ts';
-import { customerFor } from '../config/load-config.ts';
+import type { CdrpipeConfig } from '../config/index.ts';
+import { customerFor } from '../config/index.ts';
 import type { Logger } from '../util/logger.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
 import { readLakeDomains } from './lake-views.ts';

@@ -5,8 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveProjectPath } from '../config/load-config.ts';
-import { LAKE_COLUMNS } from '../lake/lake-columns.ts';
+import { resolveProjectPath } from '../config/index.ts';
+import { LAKE_COLUMNS } from '../lake/index.ts';
 import { loadSqlProject } from './sql-project.ts';
 import { renderWarehouseDocs } from './warehouse-docs.ts';
 

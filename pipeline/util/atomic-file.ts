@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pidIsAlive } from '../schedule/lock.ts';
+import { pidIsAlive } from './lock.ts';
 
 /** Flushes a file (or folder) to stable storage. */
 export async function fsyncPath(path: string): Promise<void> {

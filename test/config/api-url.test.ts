@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEnv } from '../../pipeline/config/env.ts';
-import { isLoopbackHost } from '../../pipeline/source/api-base.ts';
+import { isLoopbackHost } from '../../pipeline/config/api-base.ts';
 import { createSourceFromEnv } from '../../pipeline/source/from-env.ts';
 import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { ConfigError, exitCodeOf, UsageError } from '../../pipeline/util/errors.ts';

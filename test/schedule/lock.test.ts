@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, lockHolder, LockHeldError } from '../../pipeline/schedule/lock.ts';
+import { acquireLock, lockHolder, LockHeldError } from '../../pipeline/util/lock.ts';
 import { acquireIngestLock, workRoot } from '../../pipeline/extract/work-dir.ts';
 import { tempDir } from './helpers.ts';
 

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../pipeline/config/load-config.ts';
-import { lockHolder } from '../../pipeline/schedule/lock.ts';
+import { lockHolder } from '../../pipeline/util/lock.ts';
 import { schedulerLockPath } from '../../pipeline/schedule/run-job.ts';
 import { tempDir, spawnCli } from './helpers.ts';
 

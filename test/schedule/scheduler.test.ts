@@ -5,7 +5,7 @@ import { withState } from '../../pipeline/state/state-db.ts';
 import { startScheduler, type RunningScheduler } from '../../pipeline/schedule/scheduler.ts';
 import { runJob } from '../../pipeline/schedule/run-job.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
-import { LockHeldError } from '../../pipeline/schedule/lock.ts';
+import { LockHeldError } from '../../pipeline/util/lock.ts';
 import type { JobContext } from '../../pipeline/schedule/job-types.ts';
 import { gate, RecordingAlerter, standInRegistry, tempDir, testConfig, testEnv } from './helpers.ts';
 

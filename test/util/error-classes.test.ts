@@ -6,7 +6,7 @@ import { IngestBusyError } from '../../pipeline/extract/work-dir.ts';
 import { DamagedLakeError } from '../../pipeline/lake/damaged-files.ts';
 import { DataTestFailedError } from '../../pipeline/transform/data-tests.ts';
 import { ReadOnlyQueryError } from '../../pipeline/transform/read-only-sql.ts';
-import { LockHeldError } from '../../pipeline/schedule/lock.ts';
+import { LockHeldError } from '../../pipeline/util/lock.ts';
 import { InvalidMailAddressError } from '../../pipeline/util/mail-address.ts';
 
 const summary = { failures: [], anomalies: [] } as unknown as IngestSummary;

@@ -2,10 +2,10 @@ import { hostname as osHostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Clock } from '../util/clock.ts';
-import { systemClock } from '../util/clock.ts';
-import { CdrpipeError } from '../util/errors.ts';
-import { realSleep } from '../util/sleep.ts';
+import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
+import { CdrpipeError } from './errors.ts';
+import { realSleep } from './sleep.ts';
 
 /** What a lock file says about its holder. */
 export interface LockOwner {

@@ -1,0 +1,9 @@
+/**
+ * The deliver stage's public surface: other stages import from here, never from its files.
+ */
+export { createTransportFromEnv } from './create-transport.ts';
+export { deliver } from './deliver.ts';
+export type { DeliveryItem, DeliverySummary } from './deliver.ts';
+export type { MailTransport } from './mail-transport.ts';
+export { noteDroppedRecipients } from './recipient-anomalies.ts';
+export type { RetryOptions } from './retry.ts';

@@ -1,0 +1,7 @@
+/**
+ * The state stage's public surface: other stages import from here, never from its files.
+ */
+export { COMPLETENESS_SQL, openAnomalyDomainsOf, recordAnomaly, resolveAnomaliesWithin } from './anomalies.ts';
+export type { Anomaly } from './anomalies.ts';
+export { withState } from './state-db.ts';
+export { advanceWatermarkRow, pullBackWatermarks, readWatermarks, rewindWatermarkRow } from './watermarks.ts';

@@ -1,0 +1,10 @@
+/**
+ * The transform stage's public surface: other stages import from here, never from its files.
+ */
+export { DataTestFailedError, assertWarehouseTestsPass } from './data-tests.ts';
+export { formatReconcileTable, runReconcile } from './reconcile.ts';
+export { runTransform } from './run-transform.ts';
+export type { TransformSummary } from './run-transform.ts';
+export { SQL_FORMATS, formatArrow, formatCsv, formatJson, formatTable } from './sql-output.ts';
+export type { SqlFormat } from './sql-output.ts';
+export { runQuery } from './sql-query.ts';
