@@ -2,10 +2,8 @@
  * The whole chain the "done when" names: simulator -> ingest -> transform (the real models and
  * data tests) -> `report --send` to a loopback SMTP server; a second run delivers nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { parseConfig, resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
@@ -17,8 +15,8 @@ import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
 import { toScaled } from '../../pipeline/report/decimal.ts';
 import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.ts';
-import { parseCsv } from './fixtures/parse-csv.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 const NOW = new Date('2026-11-05T12:00:00Z');
 
@@ -43,7 +41,7 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'cdrpipe-report-e2e-'));
+    dataDir = await tempDir('cdrpipe-report-e2e-');
     sim = await startSimulator({ seed: 5, domains: 3, clock, dataFrom: new Date('2026-09-01T00:00:00Z'), dataTo: new Date('2026-11-02T00:00:00Z') });
     sink = await startSmtpSink();
     const source = NetSapiensClient.create({
@@ -60,7 +58,6 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   afterAll(async () => {
     await sink?.close();
     await sim?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('delivers one message per configured recipient of every domain, then none', async () => {

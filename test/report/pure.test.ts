@@ -5,7 +5,7 @@ import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pip
 import { localMonthPeriod } from '../../pipeline/report/period.ts';
 import { csvCharge } from '../../pipeline/report/calls-csv.ts';
 import { rng } from './fixtures/warehouse-fixture.ts';
-import { parseCsv } from './fixtures/parse-csv.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 describe('decimal money', () => {
   it('parses and rounds half away from zero at the requested scale', () => {
