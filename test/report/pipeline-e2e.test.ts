@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.ts';
-import { parseConfig, resolveProjectPath } from '../../pipeline/config/load-config.ts';
+import { testConfig } from '../support/test-config.ts';
+import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { HOSTILE_CALLER_NAMES } from '../../pipeline/simulator/cdr-gen.ts';
@@ -25,8 +26,8 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   let sim: RunningSimulator;
   let sink: SmtpSink;
   const clock = new FixedClock(NOW);
-  const config = parseConfig({
-    reseller: { name: 'Example Voice Co.', billingEmails: ['billing@reseller.example'] },
+  const config = testConfig({
+    reseller: { name: 'Example Voice Co.', billingEmails: ['billing@reseller.example'], operatorEmail: undefined },
     plans: {
       standard: {
         version: '2026-01',
