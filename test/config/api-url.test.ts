@@ -6,7 +6,7 @@ import { isLoopbackHost } from '../../pipeline/config/api-base.ts';
 import { createSourceFromEnv } from '../../pipeline/source/from-env.ts';
 import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { ConfigError, exitCodeOf, UsageError } from '../../pipeline/util/errors.ts';
-import { tempDir } from '../schedule/helpers.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 function configErrorOf(env: Record<string, string>): ConfigError {
   try {
@@ -85,20 +85,19 @@ describe('cdrpipe ingest with an unsafe NS_API_URL', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const t = await tempDir('cdrpipe-api-url-');
+    const tmp = await tempDir('cdrpipe-api-url-');
     const { main } = await import('../../pipeline/cli/main.ts');
     const write = process.stderr.write;
     let stderr = '';
     process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
     try {
-      Object.assign(process.env, { CDRPIPE_DATA_DIR: `${t.dir}/data`, NS_API_KEY: 'nsr_cli_key_1234', NS_API_URL: `http://ops:Hunter2Pass@127.0.0.1:${port}/ns-api/v2` });
+      Object.assign(process.env, { CDRPIPE_DATA_DIR: `${tmp}/data`, NS_API_KEY: 'nsr_cli_key_1234', NS_API_URL: `http://ops:Hunter2Pass@127.0.0.1:${port}/ns-api/v2` });
       expect(await main(['node', 'cdrpipe', 'ingest', '--from', '2026-10-01', '--to', '2026-10-02'])).toBe(2);
       process.env.NS_API_URL = 'http://pbx.example.com/ns-api/v2';
       expect(await main(['node', 'cdrpipe', 'ingest', '--from', '2026-10-01', '--to', '2026-10-02'])).toBe(2);
     } finally {
       process.stderr.write = write;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await t.cleanup();
     }
     expect(requests).toBe(0);
     expect(stderr).toMatch(/NS_API_URL contains credentials/);

@@ -1,21 +1,15 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig, projectRoot } from '../../pipeline/config/load-config.ts';
 import { ConfigError } from '../../pipeline/util/errors.ts';
+import { runCli } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import { currentPlanSnapshots } from '../../pipeline/transform/plan-registry.ts';
-
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
 
 /** A folder outside the checkout, as /etc/cdrpipe is for an operator. */
 async function outsideDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdrpipe-etc-'));
-  dirs.push(dir);
+  const dir = await tempDir('cdrpipe-etc-');
   expect(dir.startsWith(projectRoot)).toBe(false);
   return dir;
 }
@@ -30,19 +24,6 @@ const body = (deck: string, extra = '') => `{
 const DECK = `prefix,description,per_minute,initial_increment,subsequent_increment,minimum_seconds,connect_fee,effective_from
 +1,US domestic,0.012,6,6,0,0,2026-01-01
 `;
-
-/** Runs the installed entry point (bin/cdrpipe.js) from `cwd`, as an operator would. */
-function runBin(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [join(projectRoot, 'bin/cdrpipe.js'), ...args], {
-    cwd,
-    env: { ...process.env, CDRPIPE_FROM_SOURCE: '1', CDRPIPE_LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
-}
 
 describe('loading a config file from any folder', () => {
   for (const ext of ['ts', 'mts', 'js', 'mjs']) {
@@ -91,13 +72,13 @@ describe('cdrpipe --config <file outside the checkout>', () => {
     await writeFile(join(dir, 'deck.csv'), DECK);
     await writeFile(file, `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('deck.csv')});\n`);
     const env = { CDRPIPE_DATA_DIR: join(dir, 'data') };
-    const ok = await runBin(['transform', '--config', file], dir, env);
+    const ok = await runCli(['transform', '--config', file], { cwd: dir, env: { CDRPIPE_LOG_LEVEL: 'silent', ...env } });
     expect(ok.output).not.toMatch(/Cannot require\(\) ES Module/);
     expect(ok.code, ok.output).toBe(0);
 
     const bad = join(dir, 'bad.config.ts');
     await writeFile(bad, `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('deck.csv', "\n  ingest: { concurrency: 'four' },")});\n`);
-    const badField = await runBin(['status', '--config', bad], dir, env);
+    const badField = await runCli(['status', '--config', bad], { cwd: dir, env: { CDRPIPE_LOG_LEVEL: 'silent', ...env } });
     expect(badField.code, badField.output).toBe(2);
     expect(badField.output).toContain(`${bad}: ingest.concurrency`);
   }, 240_000); // two CLI processes, each compiling the sources: slow on a busy machine

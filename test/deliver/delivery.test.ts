@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReports, type RunReportsOptions } from '../../pipeline/report/run-reports.ts';
 import { createSmtpTransport, smtpOptionsFromUrl } from '../../pipeline/deliver/smtp-transport.ts';
 import type { MailTransport } from '../../pipeline/deliver/mail-transport.ts';
@@ -10,9 +10,9 @@ import { outboxDir } from '../../pipeline/lake/layout.ts';
 import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { startSmtpSink, type SmtpSink } from '../report/fixtures/smtp-sink.ts';
-import { makeScenario, removeScenarios, HOSTILE_FORMULA, type Scenario } from '../report/fixtures/scenario.ts';
-import { parseCsv } from '../report/fixtures/parse-csv.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { makeScenario, HOSTILE_FORMULA, type Scenario } from '../report/fixtures/scenario.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 const clock = new FixedClock(new Date('2026-11-01T06:00:00Z'));
 /** Every configured recipient: acme has two, the others the default usage@{domain}, plus the billing team. */
@@ -223,4 +223,3 @@ describe('SMTP_URL', () => {
   });
 });
 
-afterAll(removeScenarios);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../pipeline/cli/main.ts';
 import { readEnv } from '../../pipeline/config/env.ts';
 import { parseConfig } from '../../pipeline/config/load-config.ts';
@@ -20,8 +20,9 @@ import { FixedClock } from '../../pipeline/util/clock.ts';
 import { ConfigError, exitCodeOf } from '../../pipeline/util/errors.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { isDnsHostName, mailAddressProblem } from '../../pipeline/util/mail-address.ts';
-import { DOMAINS, makeScenario, removeScenarios, scenarioConfig, scenarioDir, type Scenario } from '../report/fixtures/scenario.ts';
-import { startSmtpSink, type SmtpSink } from '../report/fixtures/smtp-sink.ts';
+import { DOMAINS, makeScenario, scenarioConfig, type Scenario } from '../report/fixtures/scenario.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { syntheticCalls } from '../report/fixtures/warehouse-fixture.ts';
 
 const clock = new FixedClock(new Date('2026-11-01T06:00:00Z'));
@@ -41,7 +42,6 @@ afterEach(async () => {
   transports = [];
   await sink.close();
 });
-afterAll(removeScenarios);
 
 function smtp(): MailTransport {
   const t = createSmtpTransport(sink.url, { messagesPerSecond: 1000, connectionTimeoutMs: 2000, socketTimeoutMs: 2000 });
@@ -159,7 +159,7 @@ describe('a domain name never adds a recipient', () => {
   });
 
   it('an ingest that stores a window completely leaves recipient anomalies open', async () => {
-    const dir = await scenarioDir();
+    const dir = await tempDir('cdrpipe-report-');
     const ws = new Date('2026-10-01T00:00:00Z');
     const we = new Date('2026-11-01T00:00:00Z');
     await withState(dir, async (db) => {
@@ -181,7 +181,7 @@ describe('a message without exactly one valid recipient is never sent', () => {
   const bad = [item('not-an-email'), item('a@x.example, b@y.example'), item('ops@acme.example', 'ops@acme.example, attacker@evil.example')];
 
   it('through the outbox: no .eml, nothing counted or logged as sent', async () => {
-    const dir = await scenarioDir();
+    const dir = await tempDir('cdrpipe-report-');
     const transport = createOutboxTransport(outboxDir(dir), clock);
     const r = await deliver(bad, { dataDir: dir, transport, clock, logger: silentLogger(), retry: tinyRetry });
     expect(r).toMatchObject({ sent: 0, failed: 3 });
@@ -191,14 +191,14 @@ describe('a message without exactly one valid recipient is never sent', () => {
   });
 
   it('through SMTP: the server never sees the message', async () => {
-    const dir = await scenarioDir();
+    const dir = await tempDir('cdrpipe-report-');
     const r = await deliver(bad, { dataDir: dir, transport: smtp(), clock, logger: silentLogger(), retry: tinyRetry });
     expect(r).toMatchObject({ sent: 0, failed: 3 });
     expect(sink.messages).toHaveLength(0);
   });
 
   it('each transport refuses a message whose recipient or sender is not one address', async () => {
-    const dir = await scenarioDir();
+    const dir = await tempDir('cdrpipe-report-');
     const mail = item('ops@acme.example', 'a@x.example, b@y.example').mail;
     await expect(createOutboxTransport(outboxDir(dir), clock).send(mail)).rejects.toThrow(/holds 2 addresses/);
     await expect(smtp().send(mail)).rejects.toThrow(/holds 2 addresses/);

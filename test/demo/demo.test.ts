@@ -9,7 +9,9 @@ import { formatDemoSummary, runDemo } from '../../pipeline/schedule/demo.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
 import { gatherStatus } from '../../pipeline/schedule/status-report.ts';
 import type { JobProgress } from '../../pipeline/schedule/job-types.ts';
-import { tempDir, testConfig, testEnv } from '../schedule/helpers.ts';
+import { testEnv } from '../schedule/helpers.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,9 +31,8 @@ async function fileStamps(dir: string): Promise<string[]> {
 
 describe('cdrpipe demo, end to end against a small simulator', () => {
   it('ingests, transforms, reconciles, renders and delivers; a second run changes nothing and sends nothing', async () => {
-    const t = await tempDir('cdrpipe-demo-');
-    cleanups.push(t.cleanup);
-    const dataDir = t.dir;
+    const tmp = await tempDir('cdrpipe-demo-');
+    const dataDir = tmp;
     const clock = new FixedClock(new Date('2026-11-10T15:00:00Z'));
     const config = testConfig();
     const progress: JobProgress[] = [];

@@ -6,11 +6,11 @@
  * must appear in the example's stdout.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -117,11 +117,6 @@ async function runExample(example: DocExample, dir: string): Promise<Ran> {
 
 const files = await markdownFiles();
 const examples = (await Promise.all(files.map(async (f) => extractExamples(relative(root, f), await readFile(f, 'utf8'))))).flat();
-const scratch: string[] = [];
-
-afterAll(async () => {
-  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
-});
 
 describe('doc-test extraction', () => {
   it('finds a marked sh block and the output lines that follow it', () => {
@@ -149,8 +144,8 @@ describe('doc-test extraction', () => {
 describe.concurrent('the docs\' shell examples run', () => {
   for (const example of examples) {
     it(`${example.file}:${example.line}`, { timeout: 180_000 }, async ({ expect }) => {
-      const dir = await mkdtemp(join(tmpdir(), 'cdrpipe-doc-'));
-      scratch.push(dir);
+      // File-scoped: these tests run concurrently, where a test-scoped hook has no single current test.
+      const dir = await tempDir('cdrpipe-doc-', { scope: 'file' });
       const ran = await runExample(example, dir);
       const context = `\n--- script ---\n${example.script}\n--- stdout ---\n${ran.stdout}\n--- stderr ---\n${ran.stderr}`;
       expect(ran.code, `exit code of ${example.file}:${example.line}${context}`).toBe(0);

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { configSchema, type CdrpipeConfig, type IngestSettings } from '../../pipeline/config/config-schema.ts';
+import type { IngestSettings } from '../../pipeline/config/config-schema.ts';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { runIngest, type IngestOptions } from '../../pipeline/extract/run-ingest.ts';
 import type { IngestSummary } from '../../pipeline/extract/ingest-summary.ts';
@@ -10,28 +7,12 @@ import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../pipeline/simulator/index.ts';
 import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
 
-/** A minimal valid config with ingest settings for tests. */
 /** The month the ingest tests fill, and the clock they run at (every October call has settled). */
 export const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };
 export const NOW = new Date('2026-11-27T12:00:00Z');
-
-export function testConfig(ingest: Partial<IngestSettings> = {}): CdrpipeConfig {
-  return configSchema.parse({
-    reseller: {},
-    ingest,
-    plans: {
-      p: {
-        version: '1',
-        rateDeck: 'reports/rates/standard.csv',
-        inbound: { perMinute: '0.01' },
-        tollFreeInbound: { perMinute: '0.02' },
-      },
-    },
-    customers: {},
-    jobs: {},
-  });
-}
 
 export interface Harness {
   dir: string;
@@ -43,10 +24,10 @@ export interface Harness {
 }
 
 export async function startHarness(sim: SimulatorOptions & { now: Date }, ingest: Partial<IngestSettings> = {}): Promise<Harness> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdrpipe-ingest-'));
+  const dir = await tempDir('cdrpipe-ingest-');
   const clock = new FixedClock(sim.now);
   const server = await startSimulator({ seed: 3, domains: 3, strict: true, ...sim, clock });
-  const config = testConfig(ingest);
+  const config = testConfig({ ingest });
   const client = () =>
     NetSapiensClient.create({
       baseUrl: server.url,
@@ -62,10 +43,8 @@ export async function startHarness(sim: SimulatorOptions & { now: Date }, ingest
     clock,
     client,
     ingest: (o = {}) => runIngest({ dataDir: dir, config, source: client(), clock, logger: silentLogger(), ...o }),
-    close: async () => {
-      await server.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    // The data directory goes with the test (or file) that made it.
+    close: () => server.close(),
   };
 }
 

@@ -39,17 +39,19 @@ describe('cdrpipe ingest exit codes', () => {
 
 describe('cdrpipe ingest in the run log', () => {
   it('records a run by hand, which `cdrpipe status` lists beside the scheduled jobs', async () => {
-    const { tempDir, spawnCli, testConfig } = await import('../schedule/helpers.ts');
+    const { tempDir } = await import('../support/temp-dir.ts');
+    const { spawnCli } = await import('../support/cli.ts');
+    const { testConfig } = await import('../support/test-config.ts');
     const { startSimulator } = await import('../../pipeline/simulator/index.ts');
     const { recentRuns } = await import('../../pipeline/schedule/run-log.ts');
     const { gatherStatus, formatStatus } = await import('../../pipeline/schedule/status-report.ts');
     const { FixedClock } = await import('../../pipeline/util/clock.ts');
     const { CLI_INGEST_JOB } = await import('../../pipeline/cli/ingest.ts');
-    const t = await tempDir('cdrpipe-ingest-cli-');
+    const tmp = await tempDir('cdrpipe-ingest-cli-');
     const sim = await startSimulator({ port: 0, seed: 5, domains: 2 });
     try {
-      const dataDir = `${t.dir}/data`;
-      const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03', '--json'], { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' });
+      const dataDir = `${tmp}/data`;
+      const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03', '--json'], { env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' } });
       expect(await run.exited, run.output()).toBe(0);
       // The summary's figures (stdout also carries the JSON logs, so read them off its lines).
       const rowsFetched = Number(/"rowsFetched": (\d+)/.exec(run.output())?.[1]);
@@ -67,7 +69,6 @@ describe('cdrpipe ingest in the run log', () => {
       expect(formatStatus(status)).toMatch(/run by hand \(last of each\):\n.*\n\s+cdrpipe ingest\s+\S+\s+ok/);
     } finally {
       await sim.close();
-      await t.cleanup();
     }
   }, 60_000);
 });

@@ -8,7 +8,8 @@ import { cdrsDir, cdrsGlob, statePath } from '../../pipeline/lake/layout.ts';
 import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { lakeRows, NOW, OCT, startHarness, testConfig, truthRows, type Harness } from './harness.ts';
+import { lakeRows, NOW, OCT, startHarness, truthRows, type Harness } from './harness.ts';
+import { testConfig } from '../support/test-config.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -7,7 +7,8 @@ import { cdrsDir } from '../../pipeline/lake/layout.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
 import { startSimulator } from '../../pipeline/simulator/index.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
-import { spawnCli, tempDir } from '../schedule/helpers.ts';
+import { spawnCli } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -83,15 +84,14 @@ async function lakeSnapshot(dataDir: string): Promise<string[]> {
 
 describe('Ctrl-C during an ingest whose answers trickle in', () => {
   it('stops within seconds, exits 1, records the run interrupted and leaves the lake as it was', async () => {
-    const t = await tempDir('cdrpipe-sigint-');
-    cleanups.push(t.cleanup);
-    const dataDir = join(t.dir, 'data');
+    const tmp = await tempDir('cdrpipe-sigint-');
+    const dataDir = join(tmp, 'data');
     const sim = await startSimulator({ port: 0, seed: 7, domains: 1 });
     cleanups.push(() => sim.close());
     const env = { CDRPIPE_DATA_DIR: dataDir, NS_API_KEY: 'k', CDRPIPE_LOG_LEVEL: 'warn' };
 
     // A lake with something in it: September, fetched at full speed.
-    const first = spawnCli(['ingest', '--from', '2026-09-01', '--to', '2026-09-02'], { ...env, NS_API_URL: sim.url });
+    const first = spawnCli(['ingest', '--from', '2026-09-01', '--to', '2026-09-02'], { env: { ...env, NS_API_URL: sim.url } });
     expect(await first.exited, first.output()).toBe(0);
     const before = await lakeSnapshot(dataDir);
     expect(before.length).toBeGreaterThan(0);
@@ -100,7 +100,7 @@ describe('Ctrl-C during an ingest whose answers trickle in', () => {
     // October through an API that sends its pages byte by byte.
     const proxy = await tricklingProxy(sim.url);
     cleanups.push(proxy.close);
-    const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03'], { ...env, NS_API_URL: proxy.url });
+    const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03'], { env: { ...env, NS_API_URL: proxy.url } });
     cleanups.push(async () => void run.child.kill('SIGKILL'));
     await Promise.race([proxy.trickling, run.exited]);
     expect(run.child.exitCode, run.output()).toBeNull();

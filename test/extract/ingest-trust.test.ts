@@ -9,7 +9,8 @@ import { formatStatus, gatherStatus } from '../../pipeline/schedule/status-repor
 import { withState } from '../../pipeline/state/state-db.ts';
 import { advanceWatermarkRow, readWatermarks } from '../../pipeline/state/watermarks.ts';
 import { UsageError } from '../../pipeline/util/errors.ts';
-import { lakeRows, NOW, OCT, startHarness, testConfig, truthRows, type Harness } from './harness.ts';
+import { lakeRows, NOW, OCT, startHarness, truthRows, type Harness } from './harness.ts';
+import { testConfig } from '../support/test-config.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -1,17 +1,14 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { PageSpool, encodePage } from '../../pipeline/extract/spool.ts';
 import { RECORD_SEPARATOR, byteSpansByParsing, encodeRecords, recordBoundaries } from '../../pipeline/lake/spool-format.ts';
 import { parseCdrPage } from '../../pipeline/source/cdr-page.ts';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cdrpipe-spool-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('cdrpipe-spool-');
 });
 
 const ctx = { domain: 'acme.example', window: { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-10-02T00:00:00Z') }, offset: 0, limit: 1000 };

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { cdrsGlob, domainsDir, partitionDir, rejectsDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE } from '../../pipeline/lake/lake-writer.ts';
@@ -13,12 +13,11 @@ let writer: LakeWriter;
 let seq = 0;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cdrpipe-lake-'));
+  dir = await tempDir('cdrpipe-lake-');
   writer = await LakeWriter.open(dir, { workDir: join(dir, 'work') });
 });
 afterEach(async () => {
   await writer.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function cdr(id: string, start: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

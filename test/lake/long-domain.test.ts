@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { LakeWriter } from '../../pipeline/lake/lake-writer.ts';
 import { partitionDir } from '../../pipeline/lake/layout.ts';
@@ -11,7 +11,7 @@ import { createCdrsView } from '../../pipeline/transform/lake-views.ts';
 import { runReconcile } from '../../pipeline/transform/reconcile.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { NOW, OCT, startHarness } from '../extract/harness.ts';
-import { testConfig } from '../transform/lake-fixture.ts';
+import { deckConfig } from '../transform/lake-fixture.ts';
 
 // 253 bytes: the longest DNS name; and a Unicode name whose percent-encoding is 6x its length.
 const LONG_ASCII = `${'a'.repeat(62)}.${'b'.repeat(62)}.${'c'.repeat(62)}.${'d'.repeat(61)}x.example`.slice(0, 253);
@@ -42,12 +42,11 @@ describe('the lake with long domain names', () => {
   let dir: string;
   let writer: LakeWriter;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cdrpipe-long-'));
+    dir = await tempDir('cdrpipe-long-');
     writer = await LakeWriter.open(dir, { workDir: join(dir, 'work') });
   });
   afterEach(async () => {
     await writer.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('stores their partitions and gives readers the full name in `domain`', async () => {
@@ -91,7 +90,7 @@ describe('ingest and reconcile of a long domain name', () => {
       h.sim.addCdrs(LONG_ASCII, [rec]);
       const s = await h.ingest({ from: OCT.start, to: OCT.end });
       expect(s.failures).toEqual([]);
-      const config = await testConfig(h.dir);
+      const config = await deckConfig(h.dir);
       const r = await runReconcile({ dataDir: h.dir, config, source: h.client(), month: '2026-10', domains: undefined, logger: silentLogger(), clock: h.clock });
       expect(r.rows.map((x) => [x.domain, x.lakeTotal, x.apiTotal])).toEqual([[LONG_ASCII, 1, 1]]);
     } finally {

@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { partitionDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE } from '../../pipeline/lake/lake-writer.ts';
@@ -58,7 +58,7 @@ let plainTexts: string[];
 let otherTexts: string[];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cdrpipe-row-sql-'));
+  dir = await tempDir('cdrpipe-row-sql-');
   writer = await LakeWriter.open(dir, { workDir: join(dir, 'work') });
   const rng = new Prng(20261127);
   plainTexts = [];
@@ -70,7 +70,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await writer.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { projectRoot } from '../../pipeline/config/load-config.ts';
 
 const run = promisify(execFile);
@@ -18,7 +18,7 @@ describe('the packed package', () => {
   let bin = '';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cdrpipe pack-'));
+    dir = await tempDir('cdrpipe pack-');
     const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: projectRoot });
     const tarball = stdout.trim().split('\n').at(-1)!;
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -28,10 +28,6 @@ describe('the packed package', () => {
     });
     bin = join(dir, 'node_modules', '.bin', 'cdrpipe');
   }, 320_000);
-
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   const cdrpipe = (args: string[], timeout = 60_000) =>
     run(bin, args, { cwd: dir, timeout, env: { ...process.env, CDRPIPE_DATA_DIR: join(dir, 'data') } });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runReports } from '../../pipeline/report/run-reports.ts';
 import { startPreviewServer } from '../../pipeline/report/preview-server.ts';
 import { formatReportSummary } from '../../pipeline/report/format-summary.ts';
@@ -11,8 +11,8 @@ import { withState } from '../../pipeline/state/state-db.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { syntheticCalls } from './fixtures/warehouse-fixture.ts';
-import { makeScenario, removeScenarios } from './fixtures/scenario.ts';
-import { parseCsv } from './fixtures/parse-csv.ts';
+import { makeScenario } from './fixtures/scenario.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 const clock = new FixedClock(new Date('2026-11-01T06:00:00Z'));
 const env = { smtpUrl: undefined, mailFrom: 'reports@localhost' };
@@ -117,4 +117,3 @@ describe('report directories and preview', () => {
   });
 });
 
-afterAll(removeScenarios);

@@ -6,7 +6,8 @@ import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { reportsDir } from '../../pipeline/lake/layout.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { tempDataDir, testConfig, writeDomains, writeLake, type FixtureCdr } from '../transform/lake-fixture.ts';
+import { deckConfig, writeDomains, writeLake, type FixtureCdr } from '../transform/lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const clock = new FixedClock(new Date('2026-11-20T12:00:00Z'));
 const out = (domain: string, id: string, start: string, talk_s: number, dialed: string): FixtureCdr => ({
@@ -15,8 +16,8 @@ const out = (domain: string, id: string, start: string, talk_s: number, dialed: 
 
 describe('billing summary: unbillable calls', () => {
   it('lists per domain and reason the answered calls no rate priced, with their talk minutes', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [
       { domain: 'a.example', time_zone: 'UTC' },
       { domain: 'b.example', time_zone: 'UTC' },
@@ -46,8 +47,8 @@ describe('billing summary: unbillable calls', () => {
   });
 
   it('has no unbillable section when every answered call was priced', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'a.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [out('a.example', 'a-ok', '2026-10-05T10:00:00Z', 60, '2125550199')]);
     await runTransform({ dataDir, config, logger: silentLogger(), clock });

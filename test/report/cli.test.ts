@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../pipeline/cli/main.ts';
-import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.ts';
-import { makeScenario, removeScenarios, type Scenario } from './fixtures/scenario.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { makeScenario, type Scenario } from './fixtures/scenario.ts';
 
 describe('cdrpipe report (CLI)', () => {
   let sink: SmtpSink;
@@ -87,4 +87,3 @@ describe('cdrpipe report (CLI)', () => {
   });
 });
 
-afterAll(removeScenarios);

@@ -2,11 +2,10 @@
  * The whole chain the "done when" names: simulator -> ingest -> transform (the real models and
  * data tests) -> `report --send` to a loopback SMTP server; a second run delivers nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, resolveProjectPath } from '../../pipeline/config/load-config.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
+import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { HOSTILE_CALLER_NAMES } from '../../pipeline/simulator/cdr-gen.ts';
@@ -17,8 +16,8 @@ import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
 import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
 import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.ts';
-import { parseCsv } from './fixtures/parse-csv.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 const NOW = new Date('2026-11-05T12:00:00Z');
 
@@ -27,8 +26,8 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   let sim: RunningSimulator;
   let sink: SmtpSink;
   const clock = new FixedClock(NOW);
-  const config = parseConfig({
-    reseller: { name: 'Example Voice Co.', billingEmails: ['billing@reseller.example'] },
+  const config = testConfig({
+    reseller: { name: 'Example Voice Co.', billingEmails: ['billing@reseller.example'], operatorEmail: undefined },
     plans: {
       standard: {
         version: '2026-01',
@@ -43,7 +42,7 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'cdrpipe-report-e2e-'));
+    dataDir = await tempDir('cdrpipe-report-e2e-');
     sim = await startSimulator({ seed: 5, domains: 3, clock, dataFrom: new Date('2026-09-01T00:00:00Z'), dataTo: new Date('2026-11-02T00:00:00Z') });
     sink = await startSmtpSink();
     const source = NetSapiensClient.create({
@@ -60,7 +59,6 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   afterAll(async () => {
     await sink?.close();
     await sim?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('delivers one message per configured recipient of every domain, then none', async () => {

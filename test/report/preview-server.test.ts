@@ -1,14 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
 import { request } from 'node:http';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAllowedHost, startPreviewServer } from '../../pipeline/report/preview-server.ts';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
 
 /** A raw GET with whatever Host header we like (fetch would not let us forge it). */
 function get(url: string, path: string, host?: string): Promise<{ status: number; body: string }> {
@@ -26,8 +22,7 @@ function get(url: string, path: string, host?: string): Promise<{ status: number
 
 describe('report preview server', () => {
   it('answers only to its own loopback Host and serves only regular files inside the folder, never through a symlink', async () => {
-    const base = await mkdtemp(join(tmpdir(), 'cdrpipe-preview-'));
-    dirs.push(base);
+    const base = await tempDir('cdrpipe-preview-');
     const month = join(base, 'reports', '2026-10');
     const outside = join(base, 'outside');
     await mkdir(join(month, 'acme.example'), { recursive: true });

@@ -4,7 +4,7 @@ import { csvField, csvNumber, csvRow, neutraliseFormula, toCsv } from '../../pip
 import { localMonthPeriod } from '../../pipeline/report/period.ts';
 import { csvCharge } from '../../pipeline/report/calls-csv.ts';
 import { rng } from './fixtures/warehouse-fixture.ts';
-import { parseCsv } from './fixtures/parse-csv.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 describe('figure formatting', () => {
   it('minutes have one exact decimal', () => {

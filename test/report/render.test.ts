@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runReports, type ReportRunSummary } from '../../pipeline/report/run-reports.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
@@ -8,8 +8,9 @@ import { reportsDir, warehousePath } from '../../pipeline/lake/layout.ts';
 import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
 import { GMAIL_CLIP_BYTES } from '../../pipeline/report/render.ts';
 import { buildWarehouse, syntheticCalls } from './fixtures/warehouse-fixture.ts';
-import { HOSTILE_FORMULA, HOSTILE_NAME, makeScenario, removeScenarios, scenarioDir, type Scenario } from './fixtures/scenario.ts';
-import { parseCsv } from './fixtures/parse-csv.ts';
+import { HOSTILE_FORMULA, HOSTILE_NAME, makeScenario, type Scenario } from './fixtures/scenario.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { parseCsv } from '../support/parse-csv.ts';
 
 const clock = new FixedClock(new Date('2026-11-01T06:00:00Z'));
 const env = { smtpUrl: undefined, mailFrom: 'reports@localhost' };
@@ -126,7 +127,7 @@ describe('rendering customer reports', () => {
 
 describe('the busiest customer', () => {
   it('stays under 102 KB of HTML with thousands of calls and hundreds of users and destinations', async () => {
-    const dataDir = await scenarioDir('cdrpipe-busy-');
+    const dataDir = await tempDir('cdrpipe-busy-');
     const calls = syntheticCalls({ domain: 'busy.example', month: '2026-10', count: 12_000, users: 400, destinations: 900, seed: 9, callerName: (u) => `Very Long Caller Name For User Number ${u} <&>` });
     await buildWarehouse(warehousePath(dataDir), [{ domain: 'busy.example', description: 'Busy Inc', time_zone: 'America/Los_Angeles' }], calls, { dataTests: [] });
     const summary = await render({ dataDir, config: (await makeScenario()).config });
@@ -140,4 +141,3 @@ describe('the busiest customer', () => {
   });
 });
 
-afterAll(removeScenarios);

@@ -1,21 +1,59 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../pipeline/config/load-config.ts';
+import { loadConfig, parseConfig, projectRoot } from '../../pipeline/config/load-config.ts';
 import shipped from '../../jobs.config.ts';
 import { jobTimeZone } from '../../pipeline/schedule/job-types.ts';
+import { createRealStages } from '../../pipeline/schedule/real-stages.ts';
+import { createTaskRegistry } from '../../pipeline/schedule/tasks.ts';
+import { currentPlanSnapshots } from '../../pipeline/transform/plan-registry.ts';
+import { rateLine } from '../../pipeline/transform/rating.ts';
+import { cronError, nextTick } from '../../pipeline/util/cron.ts';
+import { systemClock } from '../../pipeline/util/clock.ts';
+import { silentLogger } from '../../pipeline/util/logger.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testEnv } from './helpers.ts';
 
 function withJobs(jobs: unknown) {
   return () => parseConfig({ ...(shipped as object), jobs });
 }
 
-describe('jobs in jobs.config.ts', () => {
-  it('ships the four jobs, in the reseller time zone unless a job says otherwise', () => {
-    const c = parseConfig(shipped);
-    expect(Object.fromEntries(Object.entries(c.jobs).map(([n, j]) => [n, [j.task, j.cron, jobTimeZone(c, j), j.options]]))).toEqual({
-      ingest: ['ingest', '*/15 * * * *', 'America/New_York', {}],
-      'late-sweep': ['late-sweep', '30 2 * * *', 'America/New_York', { days: 3 }],
-      'monthly-reports': ['monthly-reports', '0 6 1 * *', 'America/New_York', {}],
-      reconcile: ['reconcile', '0 7 * * *', 'America/New_York', {}],
-    });
+describe('the shipped jobs.config.ts', () => {
+  const load = () => loadConfig(join(projectRoot, 'jobs.config.ts'));
+
+  it('loads as the commands load it, with at least one job', async () => {
+    const config = await load();
+    expect(Object.keys(config.jobs).length).toBeGreaterThan(0);
+  });
+
+  it('gives every job a valid cron with a next run in its time zone, and a task the scheduler has', async () => {
+    const config = await load();
+    const dataDir = await tempDir('cdrpipe-jobs-');
+    const registry = createTaskRegistry(createRealStages({ env: testEnv(dataDir), logger: silentLogger(), dataDir, clock: systemClock }));
+    const now = new Date('2026-11-27T12:00:00Z');
+    for (const [name, job] of Object.entries(config.jobs)) {
+      expect(cronError(job.cron), `jobs.${name}.cron`).toBeUndefined();
+      expect(nextTick(job.cron, jobTimeZone(config, job), now).getTime(), `jobs.${name} next run`).toBeGreaterThan(now.getTime());
+      expect(Object.keys(registry), `jobs.${name}.task`).toContain(job.task);
+    }
+  });
+
+  it('has a readable deck for every plan, and every rule a plan prices by rates a call', async () => {
+    const config = await load();
+    const snapshots = await currentPlanSnapshots(config);
+    expect(snapshots.map((s) => s.planId).sort()).toEqual(Object.keys(config.plans).sort());
+    for (const { planId, plan, deckRows } of snapshots) {
+      expect(deckRows.length, `plans.${planId}.rateDeck rows`).toBeGreaterThan(0);
+      const rules = [
+        { where: 'inbound', rule: plan.inbound },
+        { where: 'tollFreeInbound', rule: plan.tollFreeInbound },
+        ...deckRows.map((r) => ({ where: `rateDeck prefix ${r.prefix}`, rule: r })),
+      ];
+      for (const { where, rule } of rules) {
+        const rated = rateLine(61, rule, plan.decimals);
+        expect(rated.billableS, `plans.${planId} ${where}`).toBeGreaterThanOrEqual(61);
+        expect(rated.charge, `plans.${planId} ${where}`).toMatch(/^\d+\.\d{6}$/);
+      }
+    }
   });
 
   it('names the bad field: cron, time zone, option', () => {

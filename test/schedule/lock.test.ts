@@ -2,16 +2,10 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireLock, lockHolder, LockHeldError } from '../../pipeline/util/lock.ts';
 import { acquireIngestLock, workRoot } from '../../pipeline/extract/work-dir.ts';
-import { tempDir } from './helpers.ts';
-
-let cleanup: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
-});
+import { tempDir } from '../support/temp-dir.ts';
 
 /** A pid that surely does not exist any more: a child that has exited. */
 async function deadPid(): Promise<number> {
@@ -22,9 +16,8 @@ async function deadPid(): Promise<number> {
 
 describe('single-instance lock', () => {
   it('refuses a second holder with a message naming the first, and frees on release', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'locks', 'scheduler.lock');
+    const tmp = await tempDir();
+    const path = join(tmp, 'locks', 'scheduler.lock');
     const first = await acquireLock(path, { purpose: 'scheduler' });
     const owner = JSON.parse(await readFile(path, 'utf8'));
     expect(owner).toMatchObject({ pid: process.pid, hostname: hostname(), purpose: 'scheduler' });
@@ -41,9 +34,8 @@ describe('single-instance lock', () => {
   });
 
   it('takes over a stale lock whose pid is gone on this host', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'locks', 'scheduler.lock');
+    const tmp = await tempDir();
+    const path = join(tmp, 'locks', 'scheduler.lock');
     const pid = await deadPid();
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, JSON.stringify({ pid, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z', purpose: 'scheduler' }));
@@ -55,25 +47,22 @@ describe('single-instance lock', () => {
   });
 
   it('refuses a lock held from another host even if that pid is not alive here', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'scheduler.lock');
+    const tmp = await tempDir();
+    const path = join(tmp, 'scheduler.lock');
     await writeFile(path, JSON.stringify({ pid: await deadPid(), hostname: 'other-host', startedAt: 'x', purpose: 'scheduler' }));
     await expect(acquireLock(path, { purpose: 'scheduler' })).rejects.toThrow(/on host other-host .*delete .*scheduler\.lock/);
   });
 
   it('lets exactly one of many concurrent takers win', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'job.lock');
+    const tmp = await tempDir();
+    const path = join(tmp, 'job.lock');
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireLock(path, { purpose: `job ${i}`, pid: process.pid, isAlive: () => true })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
   it('over a stale lock, exactly one of many concurrent takers wins, trial after trial', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'locks', 'job.lock');
+    const tmp = await tempDir();
+    const path = join(tmp, 'locks', 'job.lock');
     await mkdir(dirname(path), { recursive: true });
     const stalePid = await deadPid();
     const stale = JSON.stringify({ pid: stalePid, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z', purpose: 'job gone' });
@@ -98,14 +87,13 @@ describe('single-instance lock', () => {
   });
 
   it('an ingest over a dead ingest\'s lock takes it; a live one is refused naming its pid', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const lockPath = join(workRoot(t.dir), 'ingest.lock');
+    const tmp = await tempDir();
+    const lockPath = join(workRoot(tmp), 'ingest.lock');
     await mkdir(dirname(lockPath), { recursive: true });
     await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), hostname: hostname(), startedAt: 'x', purpose: 'ingest' }));
-    const release = await acquireIngestLock(t.dir);
+    const release = await acquireIngestLock(tmp);
     expect((await lockHolder(lockPath))?.pid).toBe(process.pid);
-    await expect(acquireIngestLock(t.dir)).rejects.toThrow(new RegExp(`another ingest \\(pid ${process.pid}\\) is writing`));
+    await expect(acquireIngestLock(tmp)).rejects.toThrow(new RegExp(`another ingest \\(pid ${process.pid}\\) is writing`));
     await release();
     expect(await lockHolder(lockPath)).toBeUndefined();
   });

@@ -7,7 +7,9 @@ import { runJob } from '../../pipeline/schedule/run-job.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
 import { LockHeldError } from '../../pipeline/util/lock.ts';
 import type { JobContext } from '../../pipeline/schedule/job-types.ts';
-import { gate, RecordingAlerter, standInRegistry, tempDir, testConfig, testEnv } from './helpers.ts';
+import { gate, RecordingAlerter, standInRegistry, testEnv } from './helpers.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -15,9 +17,8 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const t = await tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
+  const tmp = await tempDir();
+  return tmp;
 }
 
 function base(dataDir: string, clock: FixedClock) {
@@ -162,7 +163,7 @@ describe('scheduler', () => {
   it('arms the cron timers: a per-second job fires with trigger cron and its tick, in the job time zone', async () => {
     const dataDir = await setup();
     const fired = gate<JobContext>();
-    const config = testConfig({ every: { task: 'ingest', cron: '* * * * * *', timeZone: 'Asia/Kolkata' } });
+    const config = testConfig({ jobs: { every: { task: 'ingest', cron: '* * * * * *', timeZone: 'Asia/Kolkata' } } });
     const s = await startScheduler({
       dataDir,
       config,

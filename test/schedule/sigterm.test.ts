@@ -7,7 +7,8 @@ import { projectRoot } from '../../pipeline/config/load-config.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { recentRuns } from '../../pipeline/schedule/run-log.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
-import { tempDir, spawnCli } from './helpers.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { spawnCli } from '../support/cli.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -27,8 +28,6 @@ export default defineConfig({
 `;
 }
 
-const runCli = spawnCli;
-
 async function lakeFiles(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(cdrsDir(dir), { recursive: true, withFileTypes: true });
@@ -40,16 +39,15 @@ async function lakeFiles(dir: string): Promise<string[]> {
 
 describe('SIGTERM during a scheduled ingest', () => {
   it('stops after the windows in flight, leaves the lake consistent, and the next run completes it', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
+    const tmp = await tempDir();
     const sim: RunningSimulator = await startSimulator({ port: 0, seed: 11, domains: 3, faults: { latencyMs: 25 } });
     cleanups.push(() => sim.close());
-    const configPath = join(t.dir, 'jobs.config.ts');
+    const configPath = join(tmp, 'jobs.config.ts');
     await writeFile(configPath, configSource());
-    const env = { CDRPIPE_DATA_DIR: join(t.dir, 'data'), NS_API_URL: sim.url, NS_API_KEY: 'test-key', CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'info' };
+    const env = { CDRPIPE_DATA_DIR: join(tmp, 'data'), NS_API_URL: sim.url, NS_API_KEY: 'test-key', CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'info' };
     const dataDir = env.CDRPIPE_DATA_DIR;
 
-    const first = runCli(['run', 'ingest'], env);
+    const first = spawnCli(['run', 'ingest'], { env });
     const deadline = Date.now() + 30_000;
     while (sim.stats().requests < 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     first.child.kill('SIGTERM');
@@ -73,7 +71,7 @@ describe('SIGTERM during a scheduled ingest', () => {
 
     // The next run picks up where the watermarks stand and completes the range.
     sim.setFaults({});
-    const second = runCli(['run', 'ingest'], env);
+    const second = spawnCli(['run', 'ingest'], { env });
     expect(await second.exited, second.output()).toBe(0);
     runs = await recentRuns(dataDir);
     expect(runs[0]).toMatchObject({ job: 'ingest', status: 'ok' });

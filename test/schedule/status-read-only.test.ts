@@ -3,7 +3,6 @@ import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../pipeline/config/load-config.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { statePath } from '../../pipeline/lake/layout.ts';
 import { writeFileAtomic } from '../../pipeline/util/atomic-file.ts';
@@ -12,7 +11,9 @@ import { gatherStatus, type StatusReport } from '../../pipeline/schedule/status-
 import { startSimulator } from '../../pipeline/simulator/index.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
-import { spawnCli, tempDir, testConfig } from './helpers.ts';
+import { runCli, spawnCli } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -56,23 +57,14 @@ async function snapshot(dir: string): Promise<string[]> {
   return out;
 }
 
+/** `cdrpipe status --json`, as another user or with a file-size limit (a full disk, for this process only). */
 function runStatus(dataDir: string, how: { asUser?: number; fileSizeLimitBlocks?: number }) {
-  const node = [process.execPath, '--import', 'tsx', join(projectRoot, 'pipeline/cli/main.ts'), 'status', '--json'];
-  // A full disk, for this process only: any write that grows a file fails (EFBIG, with SIGXFSZ ignored).
-  const [cmd, args] = how.fileSizeLimitBlocks
-    ? ['/bin/sh', ['-c', `trap '' XFSZ; ulimit -f ${how.fileSizeLimitBlocks}; exec "$0" "$@"`, ...node]]
-    : [node[0]!, node.slice(1)];
-  const child = spawn(cmd, args, {
-    cwd: projectRoot,
-    env: { ...process.env, CDRPIPE_DATA_DIR: dataDir, CDRPIPE_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(how.asUser !== undefined ? { uid: how.asUser, gid: how.asUser } : {}),
+  return runCli(['status', '--json'], {
+    env: { CDRPIPE_DATA_DIR: dataDir, CDRPIPE_LOG_LEVEL: 'warn' },
+    uid: how.asUser,
+    // Any write that grows a file fails (EFBIG, with SIGXFSZ ignored).
+    shellPrefix: how.fileSizeLimitBlocks ? `trap '' XFSZ; ulimit -f ${how.fileSizeLimitBlocks}` : undefined,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 async function chmodTree(dir: string, dirMode: number, fileMode: number): Promise<void> {
@@ -90,12 +82,11 @@ function runOf(s: StatusReport, command: string) {
 
 describe('status on a data directory it may not change', () => {
   it('changes nothing (a WAL left by a killed writer stays), and shows a run whose process is gone as interrupted', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    await killedRunDataDir(t.dir);
-    const before = await snapshot(t.dir);
-    const st = await gatherStatus({ dataDir: t.dir, config: testConfig(), clock: new FixedClock(new Date('2026-12-10T12:00:00Z')) });
-    expect(await snapshot(t.dir)).toEqual(before);
+    const tmp = await tempDir();
+    await killedRunDataDir(tmp);
+    const before = await snapshot(tmp);
+    const st = await gatherStatus({ dataDir: tmp, config: testConfig(), clock: new FixedClock(new Date('2026-12-10T12:00:00Z')) });
+    expect(await snapshot(tmp)).toEqual(before);
     // The WAL's write is seen (replayed in memory).
     expect(st.watermarks.map((w) => w.domain)).toEqual(['a.example']);
     expect(runOf(st, 'cdrpipe ingest')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/process ended before the run finished/) });
@@ -103,13 +94,12 @@ describe('status on a data directory it may not change', () => {
   });
 
   it('works on a read-only data directory', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    const dataDir = join(t.dir, 'data');
+    const tmp = await tempDir();
+    const dataDir = join(tmp, 'data');
     await killedRunDataDir(dataDir);
     // root ignores file modes: read as an unprivileged user then.
     const asUser = process.getuid?.() === 0 ? 65534 : undefined;
-    await chmod(t.dir, 0o755);
+    await chmod(tmp, 0o755);
     await chmodTree(dataDir, 0o555, 0o444);
     cleanups.push(() => chmodTree(dataDir, 0o755, 0o644));
     const before = await snapshot(dataDir);
@@ -122,27 +112,25 @@ describe('status on a data directory it may not change', () => {
   }, 180_000);
 
   it('works on a full disk', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    await killedRunDataDir(t.dir);
-    const before = await snapshot(t.dir);
-    const r = await runStatus(t.dir, { fileSizeLimitBlocks: 8 });
+    const tmp = await tempDir();
+    await killedRunDataDir(tmp);
+    const before = await snapshot(tmp);
+    const r = await runStatus(tmp, { fileSizeLimitBlocks: 8 });
     expect(r.code, r.stderr).toBe(0);
     const st = JSON.parse(r.stdout) as StatusReport;
     expect(st.watermarks.map((w) => w.domain)).toEqual(['a.example']);
-    expect(await snapshot(t.dir)).toEqual(before);
+    expect(await snapshot(tmp)).toEqual(before);
   }, 180_000);
 });
 
 describe('runs left running by a process that is gone', () => {
   it('the next cdrpipe ingest records them interrupted', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    const dataDir = join(t.dir, 'data');
+    const tmp = await tempDir();
+    const dataDir = join(tmp, 'data');
     await killedRunDataDir(dataDir);
     const sim = await startSimulator({ port: 0, seed: 5, domains: 1 });
     cleanups.push(() => sim.close());
-    const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' });
+    const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], { env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' } });
     expect(await run.exited, run.output()).toBe(0);
     const runs = await recentRuns(dataDir);
     expect(runs.find((r) => r.runId === 'r2')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/process ended/) });
@@ -152,9 +140,8 @@ describe('runs left running by a process that is gone', () => {
 
 describe('report files written aside', () => {
   it('a failed write leaves no aside file, and asides of killed runs are removed by the next write', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    const dir = join(t.dir, 'reports', '2026-11', 'a.example');
+    const tmp = await tempDir();
+    const dir = join(tmp, 'reports', '2026-11', 'a.example');
     const path = join(dir, 'report.html');
     await mkdir(dir, { recursive: true });
     const killed = `report.html.${await deadPid()}.1764400000000.tmp`;

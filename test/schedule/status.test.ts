@@ -8,7 +8,9 @@ import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { formatStatus, gatherStatus } from '../../pipeline/schedule/status-report.ts';
 import { startScheduler } from '../../pipeline/schedule/scheduler.ts';
-import { gate, standInRegistry, tempDir, testConfig, testEnv } from './helpers.ts';
+import { gate, standInRegistry, testEnv } from './helpers.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,9 +28,8 @@ async function writePartition(dataDir: string, month: string, domain: string, ro
 
 describe('status', () => {
   it('shows last and next runs, watermarks with lag, lake size, anomalies and unsent reports, while a job runs', async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    const dataDir = t.dir;
+    const tmp = await tempDir();
+    const dataDir = tmp;
     const clock = new FixedClock(new Date('2026-12-10T12:00:00Z'));
     await writePartition(dataDir, '2026-11', 'a.example', 120);
     await writePartition(dataDir, '2026-11', 'b.example', 30);

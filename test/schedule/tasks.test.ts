@@ -5,7 +5,8 @@ import { createTaskRegistry, type Stages } from '../../pipeline/schedule/tasks.t
 import { lateSweepRange, monthlyReportPlan } from '../../pipeline/schedule/task-ranges.ts';
 import type { JobContext } from '../../pipeline/schedule/job-types.ts';
 import type { CdrSource } from '../../pipeline/source/types.ts';
-import { RecordingAlerter, testConfig, testEnv } from './helpers.ts';
+import { RecordingAlerter, testEnv } from './helpers.ts';
+import { testConfig } from '../support/test-config.ts';
 
 describe('task ranges', () => {
   it('monthly: the previous local month, re-read from a day before its UTC start to now minus settle', () => {

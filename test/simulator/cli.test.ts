@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { spawnCli } from '../support/cli.ts';
 
 describe('cdrpipe simulate', () => {
   it('prints the base URL, serves real-shaped domains, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'pipeline/cli/main.ts', 'simulate', '--port', '0', '--domains', '3', '--seed', '5'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CDRPIPE_LOG_LEVEL: 'warn' },
-    });
+    const { child, exited } = spawnCli(['simulate', '--port', '0', '--domains', '3', '--seed', '5'], { env: { CDRPIPE_LOG_LEVEL: 'warn' } });
     try {
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
       const url = chunk.toString().trim();
@@ -20,7 +17,6 @@ describe('cdrpipe simulate', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    expect(await exited).toBe(0);
   });
 });

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnCli, tempDir, testConfig } from '../schedule/helpers.ts';
+import { spawnCli } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
 import { formatStatus, gatherStatus } from '../../pipeline/schedule/status-report.ts';
 import { systemClock } from '../../pipeline/util/clock.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
@@ -53,11 +55,10 @@ async function storedErrors(dataDir: string): Promise<string> {
 
 /** `cdrpipe ingest` against `url`, then `cdrpipe status`: both outputs and the stored run log. */
 async function ingestThenStatus(url: string, env: Record<string, string>) {
-  const t = await tempDir('cdrpipe-secrets-');
-  cleanups.push(t.cleanup);
-  const dataDir = `${t.dir}/data`;
+  const tmp = await tempDir('cdrpipe-secrets-');
+  const dataDir = `${tmp}/data`;
   const all = { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: url, ...env };
-  const ingest = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], all);
+  const ingest = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], { env: all });
   const ingestCode = await ingest.exited;
   // What `cdrpipe status` prints, as text and as --json.
   const status = await gatherStatus({ dataDir, config: testConfig(), clock: systemClock });

@@ -3,7 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../../pipeline/cli/main.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
-import { TEST_DECK, tempDataDir, writeDomains } from './lake-fixture.ts';
+import { TEST_DECK, writeDomains } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /** Runs the CLI in-process and captures stderr. */
 async function cli(args: string[]): Promise<{ code: number; err: string }> {
@@ -30,7 +31,7 @@ describe('cdrpipe transform and run with a broken rate deck', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ domains: 0 });
-    dataDir = await tempDataDir();
+    dataDir = await tempDir('cdrpipe-bad-deck-', { scope: 'file' });
     deckPath = join(dataDir, 'deck.csv');
     const configPath = join(dataDir, 'jobs.config.ts');
     await writeFile(

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { main } from '../../pipeline/cli/main.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { partitionDir } from '../../pipeline/lake/layout.ts';
-import { TEST_DECK, tempDataDir, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { TEST_DECK, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /** Runs the CLI in-process and captures stdout/stderr. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -47,7 +48,7 @@ describe('cdrpipe transform / sql / reconcile', () => {
     sim = await startSimulator({ domains: 0 });
     sim.addDomain({ domain: 'cli.example', timeZone: 'Europe/London' });
     sim.setCdrs('cli.example', [rec('k1', day(4), 61), rec('k2', day(5), 125)]);
-    dataDir = await tempDataDir();
+    dataDir = await tempDir();
     const configPath = join(dataDir, 'jobs.config.ts');
     await writeFile(join(dataDir, 'deck.csv'), TEST_DECK.replaceAll('2026-01-01', '2000-01-01'));
     await writeFile(

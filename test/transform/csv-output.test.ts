@@ -7,8 +7,8 @@ import type { BilledCallRow } from '../../pipeline/report/warehouse-queries.ts';
 import { writeReconcileCsv, type ReconcileRow } from '../../pipeline/transform/reconcile.ts';
 import { formatCsv } from '../../pipeline/transform/sql-output.ts';
 import { runQuery } from '../../pipeline/transform/sql-query.ts';
-import { parseCsv } from '../report/fixtures/parse-csv.ts';
-import { tempDataDir } from './lake-fixture.ts';
+import { parseCsv } from '../support/parse-csv.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /** Cells a spreadsheet would run, or split into a new cell in a ';' locale. */
 const HOSTILE = [
@@ -40,7 +40,7 @@ describe('one formula-safe CSV writer', () => {
   });
 
   it('cdrpipe sql --format csv neutralises text, keeps numeric columns as numbers, and --raw writes text as stored', async () => {
-    const dataDir = await tempDataDir('cdrpipe-csv-');
+    const dataDir = await tempDir('cdrpipe-csv-');
     const sql = `SELECT txt, -5 AS i, -1.5::DECIMAL(18,6) AS d, -7::BIGINT AS b, '-inf'::DOUBLE AS inf, -1e-7::DOUBLE AS e, '-5' AS s
       FROM (VALUES ${[...HOSTILE, SEMICOLON].map((h, k) => `(${k}, ${sqlText(h)})`).join(', ')}) t(k, txt) ORDER BY k`;
     const result = await runQuery({ dataDir, sql });
@@ -56,7 +56,7 @@ describe('one formula-safe CSV writer', () => {
     expect(raw[1]!.slice(1)).toEqual(['-5', '-1.500000', '-7', '-Infinity', '-1e-7', '-5']);
 
     process.env.CDRPIPE_DATA_DIR = dataDir;
-    const outDir = await tempDataDir('cdrpipe-csv-out-');
+    const outDir = await tempDir('cdrpipe-csv-out-');
     const errs: string[] = [];
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (errs.push(String(c)), true));
@@ -75,7 +75,7 @@ describe('one formula-safe CSV writer', () => {
   });
 
   it('reconciliation.csv neutralises what the PBX sends (domain names, details) and keeps counts and money numeric', async () => {
-    const dir = await tempDataDir('cdrpipe-csv-rec-');
+    const dir = await tempDir('cdrpipe-csv-rec-');
     const row = (domain: string): ReconcileRow => ({
       month: '2026-10', domain, timeZone: 'UTC', windowStart: '2026-10-01T00:00:00.000Z', windowEnd: '2026-11-01T00:00:00.000Z', monthToDate: false,
       apiTotal: 3, apiSeconds: 90, lakeTotal: 2, lakeSeconds: 60, lakeRows: 2, duplicateIds: 0, rejects: 0, openAnomalies: 0,

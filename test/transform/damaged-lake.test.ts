@@ -11,7 +11,7 @@ import { runReconcile } from '../../pipeline/transform/reconcile.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { lakeRows, NOW, OCT, startHarness, truthRows, type Harness } from '../extract/harness.ts';
-import { testConfig } from './lake-fixture.ts';
+import { deckConfig } from './lake-fixture.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -49,7 +49,7 @@ describe('a damaged (truncated) lake file', () => {
     const file = join(partitionDir(h.dir, '2026-10', domain), PARTITION_FILE);
     expect(await watermarkOf(h.dir, domain)).toBeDefined();
     await cutShort(file);
-    const config = await testConfig(h.dir);
+    const config = await deckConfig(h.dir);
 
     const err = await runTransform({ dataDir: h.dir, config, logger: silentLogger(), clock: h.clock }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DamagedLakeError);
@@ -100,7 +100,7 @@ describe('a damaged (truncated) lake file', () => {
     expect((await h.ingest({ from: OCT.start, to: OCT.end })).failures).toEqual([]);
     const domain = String(h.sim.domains()[0]!.domain);
     const file = join(partitionDir(h.dir, '2026-10', domain), PARTITION_FILE);
-    const config = await testConfig(h.dir);
+    const config = await deckConfig(h.dir);
     const reconcile = () => runReconcile({ dataDir: h!.dir, config, source: h!.client(), month: '2026-10', logger: silentLogger(), clock: h!.clock });
     const before = (await reconcile()).rows.find((r) => r.domain === domain)!.lakeTotal;
     expect(before).toBeGreaterThan(0);
@@ -132,7 +132,7 @@ describe('a damaged (truncated) lake file', () => {
     } finally {
       await fh.close();
     }
-    const err = await runTransform({ dataDir: h.dir, config: await testConfig(h.dir), logger: silentLogger(), clock: h.clock }).catch((e: unknown) => e);
+    const err = await runTransform({ dataDir: h.dir, config: await deckConfig(h.dir), logger: silentLogger(), clock: h.clock }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DamagedLakeError);
     expect((err as Error).message).toContain('unreadable footer');
     expect(await quarantined(h.dir)).toHaveLength(1);

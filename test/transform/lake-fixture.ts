@@ -1,13 +1,11 @@
 /** Builds lake fixtures in the contract's layout with DuckDB (the same files ingest writes). */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { afterAll } from 'vitest';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { domainsDir, partitionDir } from '../../pipeline/lake/layout.ts';
-import { parseConfig } from '../../pipeline/config/load-config.ts';
 import type { CdrpipeConfig, CdrpipeConfigInput } from '../../pipeline/config/config-schema.ts';
 import { insertRows } from '../../pipeline/transform/insert-rows.ts';
+import { testConfig } from '../support/test-config.ts';
 
 export interface FixtureCdr {
   domain: string;
@@ -27,18 +25,6 @@ export interface FixtureCdr {
   ingested_at?: string;
   /** Partition month override (to build a mis-filed row on purpose). */
   month?: string;
-}
-
-const created: string[] = [];
-// Registered while the importing test file is collected: its data dirs go when the file is done.
-afterAll(async () => {
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-export async function tempDataDir(prefix = 'cdrpipe-transform-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  created.push(dir);
-  return dir;
 }
 
 function addSeconds(iso: string, s: number): string {
@@ -114,12 +100,12 @@ export const TEST_DECK = `prefix,description,per_minute,initial_increment,subseq
 +63,Philippines,0.12,60,60,0,0,2026-01-01
 `;
 
-/** A config with one plan over a deck written into the data dir. */
-export async function testConfig(dataDir: string, overrides: { deck?: string; plan?: Record<string, unknown>; customers?: CdrpipeConfigInput['customers'] } = {}): Promise<CdrpipeConfig> {
+/** A config with one `standard` plan over a deck written into the data dir, and no recipients. */
+export async function deckConfig(dataDir: string, overrides: { deck?: string; plan?: Record<string, unknown>; customers?: CdrpipeConfigInput['customers'] } = {}): Promise<CdrpipeConfig> {
   const deckPath = join(dataDir, 'deck.csv');
   await writeFile(deckPath, overrides.deck ?? TEST_DECK);
-  return parseConfig({
-    reseller: { name: 'Test' },
+  return testConfig({
+    reseller: { name: 'Test', billingEmails: [], operatorEmail: undefined },
     plans: {
       standard: {
         version: 'v1',

@@ -7,7 +7,8 @@ import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { withDb } from '../../pipeline/db/duckdb.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { tempDataDir, testConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { deckConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { RULE_VECTORS, VECTORS } from './rating-vectors.ts';
 
@@ -93,8 +94,8 @@ describe('SQL macros agree with the TypeScript reference', () => {
 
 describe('rated_calls chooses the same rule as the TypeScript reference', () => {
   it('on every rule vector: toll-free inbound follows the DID called, not the caller', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'r.example', time_zone: 'UTC' }]);
     await writeLake(
       dataDir,

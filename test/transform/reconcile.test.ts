@@ -10,7 +10,8 @@ import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { formatReconcileTable, halfOpenCount, judge, runReconcile } from '../../pipeline/transform/reconcile.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { tempDataDir, testConfig, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { deckConfig, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const clock = new FixedClock(new Date('2026-11-20T12:00:00Z'));
 
@@ -74,8 +75,8 @@ describe('reconciliation against the simulator', () => {
   });
 
   it('reconciles every domain, then exits off naming the domain whose parquet file is gone', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'la.example', time_zone: 'US/Pacific' }, { domain: 'ny.example', time_zone: 'America/New_York' }]);
     await writeLake(dataDir, LA.map((c) => lakeRow('la.example', c)));
     await writeLake(dataDir, NY.slice(0, 2).map((c) => lakeRow('ny.example', c)), 'a.parquet');
@@ -154,8 +155,8 @@ describe('month to date', () => {
       sim.addDomain({ domain: 'ny.example', timeZone: 'America/New_York' });
       sim.setCdrs('ny.example', NY.map((c) => apiRecord('ny.example', c)));
       const source = NetSapiensClient.create({ baseUrl: sim.url, auth: { kind: 'api-key', apiKey: 'nsr_test' }, clock: now });
-      const dataDir = await tempDataDir();
-      const config = await testConfig(dataDir);
+      const dataDir = await tempDir();
+      const config = await deckConfig(dataDir);
       // Ingest has made the month durable up to the 15th; ny-2 (the 20th) is not in the lake yet.
       await writeLake(dataDir, NY.slice(0, 1).map((c) => lakeRow('ny.example', c)));
       await withState(dataDir, (db) => db.run(`INSERT INTO watermarks VALUES ('ny.example', '2026-10-15T00:00:00Z', '2026-10-15T00:00:00Z')`));

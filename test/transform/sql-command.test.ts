@@ -6,11 +6,12 @@ import { formatArrow, formatCsv, formatJson, formatTable } from '../../pipeline/
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { tempDataDir, testConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { deckConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 describe('cdrpipe sql', () => {
   it('queries the lake directly before any transform, then the warehouse; no temp files are left', async () => {
-    const dataDir = await tempDataDir();
+    const dataDir = await tempDir();
     await writeDomains(dataDir, [{ domain: 's.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
       { domain: 's.example', id: 'x1', start: '2026-10-01T10:00:00Z', direction: 'outbound', talk_s: 61, caller_number: '2125550100', dialed_number: '+442071234567', orig_user: '101' },
@@ -22,7 +23,7 @@ describe('cdrpipe sql', () => {
     expect((await runQuery({ dataDir, sql: "SELECT domain, time_zone FROM domains" })).rows).toEqual([{ domain: "s.example", time_zone: "UTC" }]);
     await expect(runQuery({ dataDir, sql: 'SELECT * FROM rated_calls' })).rejects.toThrow(/run `cdrpipe transform`/);
 
-    const config = await testConfig(dataDir);
+    const config = await deckConfig(dataDir);
     await runTransform({ dataDir, config, logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
     expect((await readdir(dataDir)).filter((f) => f.startsWith('.warehouse'))).toEqual([]);
 

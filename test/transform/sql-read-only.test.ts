@@ -12,7 +12,9 @@ import { ReadOnlyQueryError, tableFunctionsIn } from '../../pipeline/transform/r
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { tempDataDir, testConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { runCli } from '../support/cli.ts';
+import { deckConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,7 +38,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-/** Runs a command to its end, optionally as another user. */
+/** Runs a command (not the CLI) to its end, optionally as another user. */
 function run(cmd: string, args: string[], env: Record<string, string>, ids: { uid?: number; gid?: number }): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((ok, fail) => {
     const child = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, ...ids });
@@ -50,7 +52,7 @@ function run(cmd: string, args: string[], env: Record<string, string>, ids: { ui
 }
 
 async function makeDataDir(): Promise<string> {
-  const dataDir = await tempDataDir('cdrpipe-sql-ro-');
+  const dataDir = await tempDir('cdrpipe-sql-ro-');
   await writeDomains(dataDir, [{ domain: 'ro.example', time_zone: 'UTC' }]);
   await writeLake(dataDir, [
     { domain: 'ro.example', id: 'r1', start: '2026-10-01T10:00:00Z', direction: 'outbound', talk_s: 61, caller_number: '2125550100', dialed_number: '+442071234567', orig_user: '101' },
@@ -105,7 +107,7 @@ describe('cdrpipe sql is read-only', () => {
     const dataDir = await makeDataDir();
     for (const phase of ['lake', 'warehouse'] as const) {
       if (phase === 'warehouse') {
-        await runTransform({ dataDir, config: await testConfig(dataDir), logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
+        await runTransform({ dataDir, config: await deckConfig(dataDir), logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
       }
       const before = await snapshot(dataDir);
       for (const sql of attacks(dataDir)) {
@@ -155,7 +157,7 @@ describe('cdrpipe sql is read-only', () => {
 
   it('works on a read-only data directory (as an unprivileged user when the tests run as root)', async () => {
     const dataDir = await makeDataDir();
-    const outDir = await tempDataDir('cdrpipe-sql-out-');
+    const outDir = await tempDir('cdrpipe-sql-out-');
     // Root ignores permission bits: run the command as `nobody` instead, which they do bind.
     const asRoot = process.getuid?.() === 0;
     const ids = asRoot ? { uid: 65534, gid: 65534 } : {};
@@ -167,7 +169,7 @@ describe('cdrpipe sql is read-only', () => {
       }
       await chmod(dir, dirMode);
     };
-    const cli = (args: string[]) => run(process.execPath, [join(REPO, 'bin', 'cdrpipe.js'), 'sql', ...args], { CDRPIPE_DATA_DIR: dataDir, CDRPIPE_FROM_SOURCE: '1', HOME: outDir }, ids);
+    const cli = (args: string[]) => runCli(['sql', ...args], { env: { CDRPIPE_DATA_DIR: dataDir, HOME: outDir }, uid: ids.uid });
     try {
       await chmod(outDir, 0o777);
       await setModes(dataDir, 0o555, 0o444);
@@ -179,20 +181,20 @@ describe('cdrpipe sql is read-only', () => {
       const before = await snapshot(dataDir);
       const lake = await cli(['SELECT id, talk_s FROM cdrs ORDER BY id', '--format', 'csv']);
       expect(lake.stderr).toBe('');
-      expect(lake.status).toBe(0);
+      expect(lake.code).toBe(0);
       expect(lake.stdout).toBe('id,talk_s\r\nr1,61\r\nr2,30\r\n');
       const copy = await cli([`COPY (SELECT 1 AS id) TO '${join(partitionDir(dataDir, '2026-10', 'ro.example'), 'part-0.parquet')}'`]);
-      expect(copy.status).toBe(2);
+      expect(copy.code).toBe(2);
       expect(copy.stderr).toMatch(/read-only/);
       expect(await snapshot(dataDir)).toEqual(before);
 
       await setModes(dataDir, 0o755, 0o644);
-      await runTransform({ dataDir, config: await testConfig(dataDir), logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
+      await runTransform({ dataDir, config: await deckConfig(dataDir), logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
       await setModes(dataDir, 0o555, 0o444);
       const after = await snapshot(dataDir);
       const wh = await cli(['SELECT id, billable_s FROM rated_calls ORDER BY id', '--format', 'json', '--out', join(outDir, 'calls.json')]);
       expect(wh.stderr).toBe('');
-      expect(wh.status).toBe(0);
+      expect(wh.code).toBe(0);
       expect((await readFile(join(outDir, 'calls.json'), 'utf8')).split('\n')[0]).toMatch(/"id":"r1"/);
       expect(await snapshot(dataDir)).toEqual(after);
     } finally {

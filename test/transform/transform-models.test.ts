@@ -10,7 +10,8 @@ import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { ConfigError } from '../../pipeline/util/errors.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
-import { TEST_DECK, tempDataDir, testConfig, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { TEST_DECK, deckConfig, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const NOV20 = new FixedClock(new Date('2026-11-20T12:00:00Z'));
 const q = (dataDir: string, sql: string) => withDb(warehousePath(dataDir), (db) => db.all(sql), { readOnly: true });
@@ -21,8 +22,8 @@ const out = (domain: string, id: string, start: string, talk_s: number, dialed =
 
 describe('local time: the customer time zone decides the month, day and hour', () => {
   it('puts 23:59:59 and 00:00:00 local on a month boundary in different local months, whatever the UTC month', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [
       { domain: 'la.example', time_zone: 'US/Pacific' },
       { domain: 'ny.example', time_zone: 'America/New_York' },
@@ -52,8 +53,8 @@ describe('local time: the customer time zone decides the month, day and hour', (
   });
 
   it('handles the US DST weekends (2026-03-08 spring forward, 2026-11-01 fall back)', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir, { customers: { defaults: { plan: 'standard' }, domains: { 'dst.example': { timeZone: 'America/New_York' } } } });
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir, { customers: { defaults: { plan: 'standard' }, domains: { 'dst.example': { timeZone: 'America/New_York' } } } });
     // The PBX says UTC; the config override wins.
     await writeDomains(dataDir, [{ domain: 'dst.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
@@ -114,8 +115,8 @@ describe('numbers and classes', () => {
   });
 
   it('flags registration noise and self-calls without dropping them; emergency is free; 911 never matches India', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'x.example', time_zone: 'America/Chicago' }]);
     await writeLake(dataDir, [
       { domain: 'x.example', id: 'noise', start: '2026-10-05T15:00:00Z', direction: 'inbound', talk_s: 0, duration_s: 0, term_user: '101', reason: 'Term: Reg Expired' },
@@ -144,8 +145,8 @@ describe('numbers and classes', () => {
 
 describe('rating in the warehouse', () => {
   it('uses the rate in force on the call’s local date (price change mid-month)', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'ny.example', time_zone: 'America/New_York' }]);
     await writeLake(dataDir, [
       out('ny.example', 'oct14', '2026-10-14T16:00:00Z', 600),
@@ -162,9 +163,9 @@ describe('rating in the warehouse', () => {
   });
 
   it('consumes the included pool in call order and bills only the excess of the call that exhausts it', async () => {
-    const dataDir = await tempDataDir();
+    const dataDir = await tempDir();
     const deck = TEST_DECK.replace('+1,US domestic,0.012,6,6,0,0,2026-01-01', '+1,US domestic,1.20,6,6,0,0.01,2026-01-01').replace(/\+1,US domestic,0.011.*\n/, '');
-    const config = await testConfig(dataDir, { deck, customers: { defaults: { plan: 'standard' }, domains: { 'p.example': { includedMinutes: 1 } } } });
+    const config = await deckConfig(dataDir, { deck, customers: { defaults: { plan: 'standard' }, domains: { 'p.example': { includedMinutes: 1 } } } });
     await writeDomains(dataDir, [{ domain: 'p.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
       out('p.example', 'c3', '2026-10-03T10:00:00Z', 12),
@@ -192,8 +193,8 @@ describe('rating in the warehouse', () => {
   });
 
   it('totals in every model add up to the same grand total', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'a.example', time_zone: 'US/Pacific' }, { domain: 'b.example', time_zone: 'Asia/Kolkata' }]);
     const nums = ['2125550199', '+442071234567', '+447700900123', '19005550100', '+639171234567', '+919876543210', '18005551212'];
     const cdrs: FixtureCdr[] = [];
@@ -225,8 +226,8 @@ describe('rating in the warehouse', () => {
   });
 
   it('peak concurrency is an exact sweep: back-to-back calls do not overlap', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'c.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
       out('c.example', 'a', '2026-10-01T10:00:00Z', 100, undefined, { duration_s: 100 }), // 10:00:00-10:01:40
@@ -243,8 +244,8 @@ describe('rating in the warehouse', () => {
 
 describe('unbillable calls', () => {
   it('lists answered outbound calls no deck row prices, with the reason, and only warns', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'u.example', time_zone: 'America/New_York' }]);
     await writeLake(dataDir, [
       out('u.example', 'priced', '2026-10-05T15:00:00Z', 60),
@@ -274,8 +275,8 @@ describe('unbillable calls', () => {
   });
 
   it('a mistyped severity header is an error, not a silent change of severity', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'v.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [out('v.example', 'a', '2026-10-05T15:00:00Z', 60)]);
     const testsDir = join(dataDir, 'tests');
@@ -289,8 +290,8 @@ describe('unbillable calls', () => {
 
 describe('data tests', () => {
   it('catch duplicate CDR versions, bill the latest once, and block reports', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'd.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [out('d.example', 'dup', '2026-10-01T10:00:00Z', 60, undefined, { ingested_at: '2026-10-01T11:00:00Z' })], 'a.parquet');
     await writeLake(dataDir, [out('d.example', 'dup', '2026-10-01T10:00:00Z', 120, undefined, { ingested_at: '2026-10-02T11:00:00Z' })], 'b.parquet');
@@ -307,8 +308,8 @@ describe('data tests', () => {
   });
 
   it('catch talk longer than duration, a null start and an unknown direction', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeLake(dataDir, [
       out('e.example', 'long', '2026-10-01T10:00:00Z', 60, undefined, { duration_s: 30 }),
       out('e.example', 'weird', '2026-10-01T10:05:00Z', 10, undefined, { direction: 'sideways' }),
@@ -321,8 +322,8 @@ describe('data tests', () => {
 
 describe('re-rating', () => {
   it('keeps a closed month on the plan version it was rated with until --rerate', async () => {
-    const dataDir = await tempDataDir();
-    let config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    let config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'r.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [out('r.example', 'oct', '2026-10-20T10:00:00Z', 600), out('r.example', 'nov', '2026-11-10T10:00:00Z', 600)]);
     const first = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
@@ -338,7 +339,7 @@ describe('re-rating', () => {
     await expect(runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 })).rejects.toThrow(/plans\.standard\.version/);
 
     // New prices under a new version: the open month takes them, the frozen month does not.
-    config = await testConfig(dataDir, { deck: deck2, plan: { version: 'v2' } });
+    config = await deckConfig(dataDir, { deck: deck2, plan: { version: 'v2' } });
     await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     expect(await q(dataDir, `SELECT id, plan_version, charge FROM rated_calls ORDER BY id`)).toEqual([
       { id: 'nov', plan_version: 'v2', charge: '0.200000' },

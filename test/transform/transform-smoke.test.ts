@@ -4,12 +4,13 @@ import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
-import { tempDataDir, testConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { deckConfig, writeDomains, writeLake } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 describe('runTransform', () => {
   it('builds every model on an empty lake', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: new FixedClock(new Date('2026-11-02T00:00:00Z')) });
     expect(s.lakeEmpty).toBe(true);
     expect(s.status).toBe('ok');
@@ -19,8 +20,8 @@ describe('runTransform', () => {
   });
 
   it('rates a small lake', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'acme.example', time_zone: 'US/Pacific' }]);
     await writeLake(dataDir, [
       { domain: 'acme.example', id: 'a1', start: '2026-10-10T17:00:00Z', direction: 'outbound', talk_s: 30, orig_user: '101', caller_number: '2125550100', dialed_number: '+442071234567' },

@@ -6,15 +6,16 @@ import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { tempDataDir, testConfig, writeLake } from './lake-fixture.ts';
+import { deckConfig, writeLake } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const clock = new FixedClock(new Date('2026-11-20T00:00:00Z'));
 const call = (id: string, start: string) => ({ domain: 'w.example', id, start, direction: 'outbound', talk_s: 30, caller_number: '2125550100', dialed_number: '2125550199', orig_user: '101' });
 
 describe('warehouse swap', () => {
   it('a reader holding the old warehouse keeps reading it while a new one is renamed into place', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeLake(dataDir, [call('a', '2026-10-01T10:00:00Z')]);
     await runTransform({ dataDir, config, logger: silentLogger(), clock });
     const reader = await Db.open(warehousePath(dataDir), { readOnly: true });
@@ -34,8 +35,8 @@ describe('warehouse swap', () => {
   });
 
   it('an aborted transform leaves the previous warehouse and no temp files', async () => {
-    const dataDir = await tempDataDir();
-    const config = await testConfig(dataDir);
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
     await writeLake(dataDir, [call('a', '2026-10-01T10:00:00Z')]);
     await runTransform({ dataDir, config, logger: silentLogger(), clock });
     const ac = new AbortController();

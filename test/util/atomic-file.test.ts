@@ -5,17 +5,10 @@ import { writeFileAtomic } from '../../pipeline/util/atomic-file.ts';
 import { writeReconcileCsv } from '../../pipeline/transform/reconcile.ts';
 import { createOutboxTransport } from '../../pipeline/deliver/outbox-transport.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
-import { tempDir } from '../schedule/helpers.ts';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+import { tempDir } from '../support/temp-dir.ts';
 
 async function dir(): Promise<string> {
-  const t = await tempDir('cdrpipe-atomic-');
-  cleanups.push(t.cleanup);
-  return t.dir;
+  return tempDir('cdrpipe-atomic-');
 }
 
 describe('files written aside, then renamed', () => {
