@@ -28,14 +28,12 @@ async function measureSize(ctx: BenchContext, targetRows: number, domains: numbe
     const dataDir = dataDirFor(ctx, `lake-memory-${label}`);
     const peaks: number[] = [];
     const walls: number[] = [];
-    let rows = 0;
     for (let run = -1; run < ctx.runs; run++) {
       const r = await ingestOnce(ctx, { url: sim.url, dataDir, concurrency: MEMORY_DEFAULTS.concurrency });
       ctx.log(`${label} ${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.summary.rowsFetched} rows in ${r.wallMs.toFixed(0)} ms`);
       if (run < 0) continue;
       peaks.push(r.peakRssBytes);
       walls.push(r.wallMs);
-      rows = r.summary.rowsFetched;
     }
     const census = await lakeCensus(dataDir);
     if (census.rows !== sim.totals.total) ctx.log(`${label}: lake holds ${census.rows} rows, ground truth ${sim.totals.total}`);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { encodePartitionValue } from './partition-path.ts';
 
 // The data directory's one map of paths; the state database's own path lives with the state stage.
-export { statePath } from '../state/state-path.ts';
+export { statePath } from '../state/index.ts';
 
 /** Where everything lives under the data directory (the contract's layout). */
 export const lakeDir = (dataDir: string) => join(dataDir, 'lake');

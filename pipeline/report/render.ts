@@ -70,7 +70,7 @@ export class ReportRenderer {
         try {
           return readFileSync(path, 'utf8');
         } catch (err) {
-          throw new Error(`missing template ${path} (each report needs subject.hbs, html.hbs and text.hbs): ${(err as Error).message}`);
+          throw new Error(`missing template ${path} (each report needs subject.hbs, html.hbs and text.hbs): ${(err as Error).message}`, { cause: err });
         }
       };
       templates.set(report, {

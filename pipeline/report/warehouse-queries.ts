@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/duckdb.ts';
 import { addMonths } from '../util/month.ts';
 
-const QUERY_NAMES = [
+export const QUERY_NAMES = [
   'domains',
   'usage-monthly',
   'charges-by-class',
@@ -213,7 +213,7 @@ export async function queryUnbillableCalls(db: Db, month: string): Promise<Unbil
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/unbillable_calls does not exist/i.test(message)) {
-      throw new Error(`the warehouse has no unbillable_calls model (built by an older version): run \`cdrpipe transform\`, then the report again`);
+      throw new Error(`the warehouse has no unbillable_calls model (built by an older version): run \`cdrpipe transform\`, then the report again`, { cause: err });
     }
     throw err;
   }

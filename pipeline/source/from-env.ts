@@ -4,7 +4,6 @@ import { UsageError } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { apiBaseProblem } from '../config/index.ts';
 import { NetSapiensClient } from './netsapiens-client.ts';
-import type { CdrSource } from './types.ts';
 
 export interface SourceFromEnvOptions {
   clock?: Clock;

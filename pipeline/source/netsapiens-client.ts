@@ -2,7 +2,7 @@ import type { AuthConfig } from '../config/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { UsageError } from '../util/errors.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
-import { ApiKeyAuth, createAuthProvider, OAuthTokenProvider } from './auth.ts';
+import { createAuthProvider, OAuthTokenProvider, type ApiKeyAuth } from './auth.ts';
 import { parseCdrPage } from './cdr-page.ts';
 import { countField, parseDomainPage, parseJsonObject, unsafeDomainReason } from './domains.ts';
 import { DEFAULT_RETRY, HttpTransport, type RetrySettings } from './http-transport.ts';

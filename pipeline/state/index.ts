@@ -4,4 +4,5 @@
 export { COMPLETENESS_SQL, openAnomalyDomainsOf, recordAnomaly, resolveAnomaliesWithin } from './anomalies.ts';
 export type { Anomaly } from './anomalies.ts';
 export { withState } from './state-db.ts';
+export { statePath } from './state-path.ts';
 export { advanceWatermarkRow, pullBackWatermarks, readWatermarks, rewindWatermarkRow } from './watermarks.ts';

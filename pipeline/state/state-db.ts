@@ -76,7 +76,7 @@ async function openRunClose<T>(dataDir: string, fn: (db: Db) => Promise<T>, opts
       break;
     } catch (err) {
       if (!isLockConflict(err) || Date.now() > deadline) {
-        throw new Error(`cannot open the state database ${path}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`cannot open the state database ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       await realSleep(LOCK_RETRY_MS + Math.random() * LOCK_RETRY_MS);
     }

@@ -120,7 +120,7 @@ export async function readRateDeck(path: string): Promise<{ text: string; rows: 
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read rate deck ${path}: ${err instanceof Error ? err.message : String(err)} (a relative plans.<id>.rateDeck is resolved against the config file's folder)`);
+    throw new Error(`cannot read rate deck ${path}: ${err instanceof Error ? err.message : String(err)} (a relative plans.<id>.rateDeck is resolved against the config file's folder)`, { cause: err });
   }
   return { text, rows: parseRateDeck(text, path) };
 }

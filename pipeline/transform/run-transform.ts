@@ -168,7 +168,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       try {
         await db.run(`CREATE OR REPLACE TABLE ${m.name} AS\n${m.sql.replace(/;\s*$/, '')}\n`);
       } catch (err) {
-        throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${m.name}`);
       builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });

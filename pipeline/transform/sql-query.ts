@@ -68,7 +68,7 @@ export async function runQuery(opts: QueryOptions & { sql: string }): Promise<Qu
         : source === 'lake'
           ? ' (no warehouse yet: only the lake views `cdrs`, `domains` and `rejects` exist; run `cdrpipe transform` for the models)'
           : '';
-      throw new Error(`query failed: ${msg}${hint}`);
+      throw new Error(`query failed: ${msg}${hint}`, { cause: err });
     } finally {
       db.close();
     }

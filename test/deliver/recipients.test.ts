@@ -209,9 +209,17 @@ describe('a message without exactly one valid recipient is never sent', () => {
   });
 });
 
+/** The parts of a config input these cases change. */
+interface RecipientsInput {
+  reseller: { name: string; billingEmails: string[]; operatorEmail: string };
+  plans: Record<string, unknown>;
+  customers: { defaults: { recipients: string[] }; domains: Record<string, { recipients: string[] }> };
+  jobs: Record<string, unknown>;
+}
+
 describe('configured addresses are exactly one address each (config error, exit 2)', () => {
-  const withRecipients = (patch: (c: Record<string, any>) => void) => {
-    const input: Record<string, any> = {
+  const withRecipients = (patch: (c: RecipientsInput) => void) => {
+    const input: RecipientsInput = {
       reseller: { name: 'R', billingEmails: ['billing@reseller.example'], operatorEmail: 'ops@reseller.example' },
       plans: { standard: { version: '1', rateDeck: 'reports/rates/standard.csv', inbound: { perMinute: '0.01' }, tollFreeInbound: { perMinute: '0.02' } } },
       customers: { defaults: { recipients: ['usage@{domain}'] }, domains: {} },
@@ -222,12 +230,12 @@ describe('configured addresses are exactly one address each (config error, exit 
   };
 
   it.each([
-    ['customers.defaults.recipients.0', (c: Record<string, any>) => (c.customers.defaults.recipients = ['not-an-email']), /not an address/],
-    ['customers.domains.acme.example.recipients.1', (c: Record<string, any>) => (c.customers.domains['acme.example'] = { recipients: ['ops@acme.example', 'a@x.example, b@y.example'] }), /holds 2 addresses/],
-    ['customers.defaults.recipients.0', (c: Record<string, any>) => (c.customers.defaults.recipients = ['usage@{domain}, attacker@evil.example']), /holds 2 addresses/],
-    ['customers.defaults.recipients.0', (c: Record<string, any>) => (c.customers.defaults.recipients = ['Usage <usage@{domain}>']), /not a bare address/],
-    ['reseller.billingEmails.0', (c: Record<string, any>) => (c.reseller.billingEmails = ['billing@reseller.example; cfo@reseller.example']), /holds 2 addresses/],
-    ['reseller.operatorEmail', (c: Record<string, any>) => (c.reseller.operatorEmail = 'ops'), /not an address/],
+    ['customers.defaults.recipients.0', (c: RecipientsInput) => (c.customers.defaults.recipients = ['not-an-email']), /not an address/],
+    ['customers.domains.acme.example.recipients.1', (c: RecipientsInput) => (c.customers.domains['acme.example'] = { recipients: ['ops@acme.example', 'a@x.example, b@y.example'] }), /holds 2 addresses/],
+    ['customers.defaults.recipients.0', (c: RecipientsInput) => (c.customers.defaults.recipients = ['usage@{domain}, attacker@evil.example']), /holds 2 addresses/],
+    ['customers.defaults.recipients.0', (c: RecipientsInput) => (c.customers.defaults.recipients = ['Usage <usage@{domain}>']), /not a bare address/],
+    ['reseller.billingEmails.0', (c: RecipientsInput) => (c.reseller.billingEmails = ['billing@reseller.example; cfo@reseller.example']), /holds 2 addresses/],
+    ['reseller.operatorEmail', (c: RecipientsInput) => (c.reseller.operatorEmail = 'ops'), /not an address/],
   ])('%s', (field, patch, why) => {
     const parse = withRecipients(patch);
     let err: unknown;

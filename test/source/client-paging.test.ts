@@ -3,7 +3,7 @@ import { startSimulator, type DatetimeFormat, type RunningSimulator } from '../.
 import { UsageError } from '../../pipeline/util/errors.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import type { TimeWindow } from '../../pipeline/source/types.ts';
-import { collect, pageKeys, SIM_NOW, testClient, truthKeys, WEEK } from './helpers.ts';
+import { collect, pageKeys, SIM_NOW, testClient, truthKeys } from './helpers.ts';
 import { sampleCdr } from './fixtures.ts';
 
 const DAY: TimeWindow = { start: new Date('2026-11-10T00:00:00Z'), end: new Date('2026-11-11T00:00:00Z') };
