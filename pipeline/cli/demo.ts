@@ -1,9 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { formatDemoSummary, runDemo } from '../schedule/index.ts';
+import { formatDemoSummary, runDemo, loadRuntime } from '../schedule/index.ts';
 import type { JobProgress } from '../schedule/index.ts';
-import { loadRuntime } from '../schedule/index.ts';
 import { createLogger } from '../util/logger.ts';
 import { readProcessSettings } from '../config/index.ts';
 import { EXIT, UsageError } from '../util/errors.ts';

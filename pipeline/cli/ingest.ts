@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { runIngest } from '../extract/index.ts';
-import { formatIngestSummary, IngestIncompleteError, type IngestProgress } from '../extract/index.ts';
-import { loadRuntime } from '../schedule/index.ts';
+import { runIngest, formatIngestSummary, IngestIncompleteError, type IngestProgress, DEFAULT_ABORT_GRACE_MS } from '../extract/index.ts';
+import { loadRuntime, markAbandonedRuns, recordRunEnd, recordRunStart } from '../schedule/index.ts';
 import { createSourceFromEnv } from '../source/index.ts';
 import { createLogger } from '../util/logger.ts';
 import { readProcessSettings } from '../config/index.ts';
 import { EXIT, redact, UsageError } from '../util/errors.ts';
-import { DEFAULT_ABORT_GRACE_MS } from '../extract/index.ts';
-import { markAbandonedRuns, recordRunEnd, recordRunStart } from '../schedule/index.ts';
 import type { IngestSummary } from '../extract/index.ts';
 
 /** The run log's job name for `cdrpipe ingest` run by hand (not a jobs.config.ts job). */

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { reportsDir } from '../lake/index.ts';
-import { startPreviewServer } from '../report/index.ts';
-import { runReports, type ReportRunSummary } from '../report/index.ts';
+import { startPreviewServer, runReports, type ReportRunSummary, formatReportSummary } from '../report/index.ts';
 import { loadRuntime } from '../schedule/index.ts';
 import { EXIT, UsageError } from '../util/errors.ts';
-import { formatReportSummary } from '../report/index.ts';
 
 interface ReportFlags {
   month: string;

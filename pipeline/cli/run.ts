@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { JOB_TASKS } from '../config/index.ts';
-import { createRealStages } from '../schedule/index.ts';
+import { createRealStages, runJob, loadRuntime, createTaskRegistry } from '../schedule/index.ts';
 import { createSourceFromEnv } from '../source/index.ts';
-import { runJob } from '../schedule/index.ts';
-import { loadRuntime } from '../schedule/index.ts';
-import { createTaskRegistry } from '../schedule/index.ts';
 import { EXIT, UsageError } from '../util/errors.ts';
 
 /** `cdrpipe run <job>`: one job of jobs.config.ts now, recorded like a scheduled run (trigger manual). */

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../util/errors.ts';
-import { createRealStages } from '../schedule/index.ts';
+import { createRealStages, loadRuntime, startScheduler, createTaskRegistry } from '../schedule/index.ts';
 import { createSourceFromEnv } from '../source/index.ts';
-import { loadRuntime } from '../schedule/index.ts';
-import { startScheduler } from '../schedule/index.ts';
-import { createTaskRegistry } from '../schedule/index.ts';
 
 /** `cdrpipe schedule`: the long-running scheduler for every enabled job of jobs.config.ts. */
 export function registerSchedule(program: Command): void {

@@ -3,8 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readEnv } from '../config/index.ts';
-import { formatArrow, formatCsv, formatJson, formatTable, SQL_FORMATS, type SqlFormat } from '../transform/index.ts';
-import { runQuery } from '../transform/index.ts';
+import { formatArrow, formatCsv, formatJson, formatTable, SQL_FORMATS, type SqlFormat, runQuery } from '../transform/index.ts';
 import { UsageError } from '../util/errors.ts';
 
 /** The path with symlinks resolved as far as it exists (the file itself may not exist yet). */

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { formatStatus, gatherStatus } from '../schedule/index.ts';
-import { loadRuntime } from '../schedule/index.ts';
+import { formatStatus, gatherStatus, loadRuntime } from '../schedule/index.ts';
 
 /** `cdrpipe status [--json]`: last runs, next runs, watermarks and lag, lake size, anomalies, unsent reports. */
 export function registerStatus(program: Command): void {

@@ -8,3 +8,4 @@ export { readDebugFlag, readEnv, readProcessSettings, readSimulatorOAuth } from 
 export type { AuthConfig, EnvConfig } from './env.ts';
 export { customerFor, loadConfig, resolveProjectPath } from './load-config.ts';
 export type { DroppedRecipient } from './resolve-recipients.ts';
+export type { StageContext } from './stage-context.ts';

@@ -4,13 +4,12 @@
  * message's failure never stops the others.
  */
 import pLimit from 'p-limit';
-import type { Clock } from '../util/clock.ts';
-import type { Logger } from '../util/logger.ts';
 import { redact } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
 import { claimSend, decideSend, keyOf, markDelivered, markFailed, readSends, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
+import type { StageContext } from '../config/index.ts';
 
 export interface DeliveryItem extends SendKey {
   mail: OutgoingMail;
@@ -36,13 +35,9 @@ export interface DeliverySummary {
   outcomes: DeliveryOutcome[];
 }
 
-export interface DeliverOptions {
-  dataDir: string;
+export interface DeliverOptions extends Omit<StageContext, 'config'> {
   transport: MailTransport;
   force?: boolean;
-  clock: Clock;
-  logger: Logger;
-  signal?: AbortSignal;
   retry?: Partial<RetryOptions>;
   /** Messages in flight at once (the SMTP pool also limits connections). */
   concurrency?: number;

@@ -5,8 +5,7 @@
  */
 import type { DroppedRecipient } from '../config/index.ts';
 import type { Db } from '../db/duckdb.ts';
-import { recordAnomaly } from '../state/index.ts';
-import { withState } from '../state/index.ts';
+import { recordAnomaly, withState } from '../state/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { addMonths, type Month } from '../util/month.ts';
 

@@ -1,6 +1,5 @@
 import type { CdrSource, SourceStats, TimeWindow } from '../source/index.ts';
-import { recordAnomaly, type Anomaly } from '../state/index.ts';
-import { withState } from '../state/index.ts';
+import { recordAnomaly, type Anomaly, withState } from '../state/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { redact } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';

@@ -1,25 +1,20 @@
 import type { LakeWriter } from '../lake/index.ts';
 import type { TimeWindow } from '../source/index.ts';
-import { withState } from '../state/index.ts';
-import { advanceWatermarkRow } from '../state/index.ts';
-import type { Clock } from '../util/clock.ts';
-import type { Logger } from '../util/logger.ts';
+import { withState, advanceWatermarkRow } from '../state/index.ts';
 import { duplicateIdsAcross } from './id-hashes.ts';
 import type { IngestEvents } from './ingest-events.ts';
 import type { DomainState, DoneWindow, PartitionState } from './ingest-state.ts';
 import type { PageSpool } from './spool.ts';
 import { advanceWatermark, contiguousPrefix, formatWindow } from './windows.ts';
+import type { StageContext } from '../config/index.ts';
 
 /** Merges handed to the writer and not finished beyond which fetching waits. */
 const MAX_PENDING_FLUSHES = 4;
 
-export interface PartitionMergeOptions {
-  dataDir: string;
+export interface PartitionMergeOptions extends Pick<StageContext, 'dataDir' | 'clock' | 'logger'> {
   writer: LakeWriter;
   spool: PageSpool;
   events: IngestEvents;
-  clock: Clock;
-  logger: Logger;
   /** Watermarks never pass this (now minus the settle time). */
   settledEnd: Date;
   /** Rows spooled for a partition before a completed prefix of it is merged early. */

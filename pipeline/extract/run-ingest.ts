@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import type { CdrpipeConfig } from '../config/index.ts';
-import { LakeWriter, type RejectRow } from '../lake/index.ts';
-import { encodePartitionValue } from '../lake/index.ts';
+import { LakeWriter, type RejectRow, encodePartitionValue } from '../lake/index.ts';
 import type { CdrSource } from '../source/index.ts';
-import { openAnomalyDomainsOf } from '../state/index.ts';
-import { withState } from '../state/index.ts';
-import { pullBackWatermarks, readWatermarks } from '../state/index.ts';
-import type { Clock } from '../util/clock.ts';
+import { openAnomalyDomainsOf, withState, pullBackWatermarks, readWatermarks } from '../state/index.ts';
 import { redact } from '../util/errors.ts';
-import type { Logger } from '../util/logger.ts';
 import { abortAfterGrace, DEFAULT_ABORT_GRACE_MS } from './abort-grace.ts';
 import { FairQueue } from './fair-queue.ts';
 import { IngestEvents } from './ingest-events.ts';
@@ -21,13 +15,10 @@ import { PartitionMerger } from './partition-merge.ts';
 import { PageSpool } from './spool.ts';
 import { WindowRunner } from './window-runner.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
+import type { StageContext } from '../config/index.ts';
 
-export interface IngestOptions {
-  dataDir: string;
-  config: CdrpipeConfig;
+export interface IngestOptions extends StageContext {
   source: CdrSource;
-  clock: Clock;
-  logger: Logger;
   /**
    * Stops taking new windows; windows in flight get `abortGraceMs` to finish, then their requests
    * are aborted (those windows are left for the next run). Completed ranges are flushed.

@@ -1,7 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPlainRecord } from '../lake/index.ts';
-import { byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/index.ts';
+import { isPlainRecord, byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/index.ts';
 import type { CdrPage } from '../source/index.ts';
 
 /**

@@ -1,11 +1,8 @@
 import type { LimitFunction } from 'p-limit';
-import type { IngestSettings } from '../config/index.ts';
+import type { IngestSettings, StageContext } from '../config/index.ts';
 import type { RejectRow } from '../lake/index.ts';
 import type { CdrSource, TimeWindow } from '../source/index.ts';
-import { resolveAnomaliesWithin } from '../state/index.ts';
-import { withState } from '../state/index.ts';
-import type { Clock } from '../util/clock.ts';
-import type { Logger } from '../util/logger.ts';
+import { resolveAnomaliesWithin, withState } from '../state/index.ts';
 import type { FairQueue } from './fair-queue.ts';
 import type { IngestEvents } from './ingest-events.ts';
 import type { PartitionState, WindowTask } from './ingest-state.ts';
@@ -14,8 +11,7 @@ import type { PageSpool } from './spool.ts';
 import { fetchWindow, type WindowFetch } from './window-fetch.ts';
 import { countsPlausible, decideWindow, formatWindow } from './windows.ts';
 
-export interface WindowRunnerOptions {
-  dataDir: string;
+export interface WindowRunnerOptions extends Pick<StageContext, 'dataDir' | 'clock' | 'logger'> {
   source: CdrSource;
   settings: IngestSettings;
   /** Requests in flight across the run. */
@@ -25,8 +21,6 @@ export interface WindowRunnerOptions {
   spool: PageSpool;
   merger: PartitionMerger;
   events: IngestEvents;
-  clock: Clock;
-  logger: Logger;
   /** The caller's stop: no new window is taken once it fires. */
   stop?: AbortSignal;
   /** Carried by every request: fires a grace period after `stop`. */

@@ -5,24 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CdrpipeConfig } from '../config/index.ts';
-import type { EnvConfig } from '../config/index.ts';
+import type { EnvConfig, DroppedRecipient, StageContext } from '../config/index.ts';
 import { customerFor } from '../config/index.ts';
-import type { DroppedRecipient } from '../config/index.ts';
 import { Db } from '../db/duckdb.ts';
-import { createTransportFromEnv } from '../deliver/index.ts';
-import { deliver, type DeliveryItem, type DeliverySummary } from '../deliver/index.ts';
-import type { MailTransport } from '../deliver/index.ts';
-import { noteDroppedRecipients } from '../deliver/index.ts';
-import type { RetryOptions } from '../deliver/index.ts';
-import { encodePartitionValue } from '../lake/index.ts';
-import { reportsDir, warehousePath } from '../lake/index.ts';
+import { createTransportFromEnv, deliver, type DeliveryItem, type DeliverySummary, noteDroppedRecipients } from '../deliver/index.ts';
+import type { MailTransport, RetryOptions } from '../deliver/index.ts';
+import { encodePartitionValue, reportsDir, warehousePath } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
 import { assertWarehouseTestsPass, DataTestFailedError } from '../transform/index.ts';
-import type { Clock } from '../util/clock.ts';
 import { ConfigError, UsageError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
-import type { Logger } from '../util/logger.ts';
 import { isMonth } from '../util/month.ts';
 import { buildBillingCsv, buildBillingSummaryView, type ReconciliationRow } from './billing-summary-view.ts';
 import { buildCallsCsv } from './calls-csv.ts';
@@ -34,9 +26,7 @@ import { queryBillingSummary, queryCustomerMonth, queryDomains, queryUnbillableC
 /** The domain column of the billing report's send-log rows (it covers every domain). */
 export const ALL_DOMAINS = '*';
 
-export interface RunReportsOptions {
-  dataDir: string;
-  config: CdrpipeConfig;
+export interface RunReportsOptions extends StageContext {
   env: Pick<EnvConfig, 'smtpUrl' | 'mailFrom'>;
   /** The customer-local month, YYYY-MM. */
   month: string;
@@ -48,9 +38,6 @@ export interface RunReportsOptions {
   force?: boolean;
   /** Render everything, send nothing (wins over `send`). */
   dryRun?: boolean;
-  logger: Logger;
-  clock: Clock;
-  signal?: AbortSignal;
   /** Mail transport; default from env (SMTP_URL, else data/outbox). */
   transport?: MailTransport;
   retry?: Partial<RetryOptions>;

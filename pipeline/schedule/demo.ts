@@ -1,13 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { CdrpipeConfig } from '../config/index.ts';
-import type { EnvConfig } from '../config/index.ts';
+import type { CdrpipeConfig, EnvConfig, StageContext } from '../config/index.ts';
 import { cdrsDir, outboxDir, reportsDir } from '../lake/index.ts';
 import { NetSapiensClient } from '../source/index.ts';
 import { startSimulator, type FaultOptions } from '../simulator/index.ts';
-import type { Clock } from '../util/clock.ts';
-import type { Logger } from '../util/logger.ts';
 import type { Month } from '../util/month.ts';
 import type { JobProgress } from './job-types.ts';
 import { createRealStages } from './real-stages.ts';
@@ -37,17 +34,12 @@ export const DEMO_SIMULATOR: DemoSimulatorSettings = {
   },
 };
 
-export interface DemoOptions {
-  dataDir: string;
-  config: CdrpipeConfig;
+export interface DemoOptions extends StageContext {
   env: EnvConfig;
-  clock: Clock;
-  logger: Logger;
   simulator?: Partial<DemoSimulatorSettings>;
   /** Where the simulated data ends; default the start of the current UTC day, so re-runs the same day see identical data. */
   dataTo?: Date;
   onProgress?: (p: JobProgress) => void;
-  signal?: AbortSignal;
   /** Override the stages (tests); default the real ones bound to the simulator. */
   stages?: (source: () => NetSapiensClient) => Stages;
 }

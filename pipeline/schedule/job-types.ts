@@ -1,5 +1,4 @@
-import type { CdrpipeConfig, JobDefinition, JobTask } from '../config/index.ts';
-import type { EnvConfig } from '../config/index.ts';
+import type { CdrpipeConfig, JobDefinition, JobTask, EnvConfig } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import type { RunTrigger } from './run-log.ts';

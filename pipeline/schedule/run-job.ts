@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import type { CdrpipeConfig } from '../config/index.ts';
-import type { EnvConfig } from '../config/index.ts';
-import type { Clock } from '../util/clock.ts';
+import type { EnvConfig, StageContext } from '../config/index.ts';
 import { EXIT, exitCodeOf, redact, type ExitCode } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Alerter, JobOutcome, JobProgress, TaskRegistry } from './job-types.ts';
@@ -15,17 +13,12 @@ export const jobLockPath = (dataDir: string) => join(dataDir, 'locks', 'job.lock
 /** The scheduler's single-instance lock. */
 export const schedulerLockPath = (dataDir: string) => join(dataDir, 'locks', 'scheduler.lock');
 
-export interface RunJobOptions {
+export interface RunJobOptions extends StageContext {
   jobName: string;
   registry: TaskRegistry;
   trigger: RunTrigger;
   scheduledFor?: Date;
-  dataDir: string;
-  config: CdrpipeConfig;
   env: EnvConfig;
-  clock: Clock;
-  logger: Logger;
-  signal?: AbortSignal;
   /** Job-failure alerts to config.reseller.operatorEmail; omitted = no alerts. */
   alerter?: Alerter;
   onProgress?: (p: JobProgress) => void;

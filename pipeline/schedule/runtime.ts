@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { loadConfig } from '../config/index.ts';
+import { loadConfig, readEnv, readProcessSettings, type EnvConfig } from '../config/index.ts';
 import type { CdrpipeConfig } from '../config/index.ts';
-import { readEnv, readProcessSettings, type EnvConfig } from '../config/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 

@@ -1,8 +1,5 @@
-import type { CdrpipeConfig } from '../config/index.ts';
-import type { EnvConfig } from '../config/index.ts';
-import type { Clock } from '../util/clock.ts';
+import type { CdrpipeConfig, EnvConfig, StageContext } from '../config/index.ts';
 import { redact } from '../util/errors.ts';
-import type { Logger } from '../util/logger.ts';
 import { missedTick } from './catch-up.ts';
 import { nextTick, scheduleTicks, type LiveSchedule } from '../util/cron.ts';
 import { jobTimeZone, type Alerter, type TaskRegistry } from './job-types.ts';
@@ -10,13 +7,9 @@ import { acquireLock, LockHeldError, type HeldLock } from '../util/lock.ts';
 import { markAbandonedRuns, registerJobs, type RunTrigger } from './run-log.ts';
 import { runJob, schedulerLockPath, type JobRunResult } from './run-job.ts';
 
-export interface SchedulerOptions {
-  dataDir: string;
-  config: CdrpipeConfig;
+export interface SchedulerOptions extends Omit<StageContext, 'signal'> {
   env: EnvConfig;
   registry: TaskRegistry;
-  clock: Clock;
-  logger: Logger;
   alerter?: Alerter;
   /** Run the latest missed tick of each job once on start (default true). */
   catchUp?: boolean;

@@ -6,9 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { LAKE_COLUMNS } from '../lake/index.ts';
-import { cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir } from '../lake/index.ts';
-import { isShortPartitionValue } from '../lake/index.ts';
+import { LAKE_COLUMNS, cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir, isShortPartitionValue } from '../lake/index.ts';
 
 /** The lake's columns with their types (lake/lake-columns.ts), and month: what an empty lake looks like. */
 export const EMPTY_CDRS_SELECT = `SELECT

@@ -12,33 +12,23 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
-import type { CdrpipeConfig } from '../config/index.ts';
 import { customerFor } from '../config/index.ts';
-import { COMPLETENESS_SQL } from '../state/index.ts';
-import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from '../lake/index.ts';
-import { cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath } from '../lake/index.ts';
-import { withState } from '../state/index.ts';
+import { COMPLETENESS_SQL, withState } from '../state/index.ts';
+import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles, cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath, decodePartitionValue } from '../lake/index.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/index.ts';
-import type { Clock } from '../util/clock.ts';
-import type { Logger } from '../util/logger.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isKnownZone } from '../util/zone-time.ts';
-import { decodePartitionValue } from '../lake/index.ts';
 import { numericCell, toCsv, type CsvValue } from '../util/csv.ts';
+import type { StageContext } from '../config/index.ts';
 
-export interface ReconcileOptions {
-  dataDir: string;
-  config: CdrpipeConfig;
+export interface ReconcileOptions extends StageContext {
   source: CdrSource;
   /** The customers' local month, YYYY-MM. */
   month: Month;
   /** Only these domains; default every domain the API lists plus any the lake holds for the month. */
   domains?: string[];
-  logger: Logger;
-  clock: Clock;
-  signal?: AbortSignal;
 }
 
 export interface ClassTotal {

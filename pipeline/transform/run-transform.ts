@@ -9,13 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
-import type { CdrpipeConfig } from '../config/index.ts';
 import { resolveProjectPath } from '../config/index.ts';
-import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles } from '../lake/index.ts';
-import { warehousePath } from '../lake/index.ts';
+import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles, warehousePath } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
-import type { Clock } from '../util/clock.ts';
-import type { Logger } from '../util/logger.ts';
 import { isMonth } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { publishFile } from '../util/atomic-file.ts';
@@ -25,13 +21,9 @@ import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
 import { loadSqlProject } from './sql-project.ts';
 import { loadDomains, loadPlans, loadRatingInputs, type FrozenRating } from './warehouse-inputs.ts';
+import type { StageContext } from '../config/index.ts';
 
-export interface TransformOptions {
-  dataDir: string;
-  config: CdrpipeConfig;
-  logger: Logger;
-  clock: Clock;
-  signal?: AbortSignal;
+export interface TransformOptions extends StageContext {
   /** Release frozen prices of a local month (YYYY-MM), for all domains or these, and rate it with the current plan. */
   rerate?: { month: string; domains?: string[] };
   /** Where the SQL lives; defaults to the project's reports/ folders. */
