@@ -6,6 +6,7 @@
  * apart stops "911" (emergency) from ever prefix-matching an Indian number +91 1...
  */
 import { readFile } from 'node:fs/promises';
+import { CsvError, parse, type Info } from 'csv-parse/sync';
 import { parseMoney, toMoney6 } from '../util/money.ts';
 import { ConfigError } from '../util/errors.ts';
 
@@ -34,27 +35,60 @@ export const RATE_DECK_COLUMNS = [
   'effective_from',
 ] as const;
 
-/** Splits one CSV line; double quotes may wrap a field ("" is a quote inside it). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
+/** One CSV record and the file line it starts on. */
+interface DeckRecord {
+  fields: string[];
+  line: number;
+}
+
+/** What csv-parse yields per record with `info: true`. */
+interface ParsedRecord {
+  record: string[];
+  info: Info;
+}
+
+/**
+ * Reads deck CSV into records: a BOM, CRLF or mixed line ends, quoted fields (with commas, "" quotes
+ * and line breaks), `#` comment lines and blank rows (also rows of only commas, as spreadsheets
+ * export them) are all accepted. Values are trimmed. Malformed CSV is a ConfigError naming the
+ * line and column.
+ */
+function readDeckRecords(text: string, source: string): DeckRecord[] {
+  let header: string[] | undefined;
+  let parsed: ParsedRecord[];
+  try {
+    // CRLF is folded first: csv-parse counts a CRLF inside a quoted field as two lines, which would
+    // shift every later line number, and a file mixing LF and CRLF would otherwise split oddly.
+    // The typings do not model `info: true`: each record (also in on_record) is { record, info }.
+    parsed = parse(text.replace(/\r\n/g, '\n'), {
+      bom: true,
+      info: true,
+      trim: true,
+      comment: '#',
+      comment_no_infix: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      relax_column_count: true,
+      // Kept so a syntax error further down can name its column.
+      on_record: (r) => ((header ??= (r as unknown as ParsedRecord).record), r),
+    }) as unknown as ParsedRecord[];
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    const line = typeof err['lines'] === 'number' ? err['lines'] : undefined;
+    const index = typeof err['index'] === 'number' ? err['index'] : undefined;
+    const column = index === undefined ? undefined : (header?.[index]?.toLowerCase() ?? `column ${index + 1}`);
+    const where = line === undefined ? source : `${source} line ${line}`;
+    throw new ConfigError(
+      `${where}: ${column ?? 'the text'} is not valid CSV (${err.message}); wrap a value holding a comma, quote or line break in double quotes and write a quote inside it as ""`,
+      column,
+      { cause: err },
+    );
   }
-  out.push(cur);
-  return out.map((s) => s.trim());
+  return parsed.map(({ record, info }) => ({
+    fields: record,
+    // info.lines is where the record ends; a quoted line break moves its start back.
+    line: info.lines - record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0),
+  }));
 }
 
 function isValidDate(s: string): boolean {
@@ -65,19 +99,16 @@ function isValidDate(s: string): boolean {
 
 /** Parses and validates a deck; errors name the file, line and column and say what is expected. */
 export function parseRateDeck(text: string, source = 'rate deck'): RateRow[] {
-  const lines = text.split(/\r?\n/);
-  const header = splitCsvLine(lines[0] ?? '').map((h) => h.toLowerCase());
+  const [head, ...body] = readDeckRecords(text, source);
+  const header = (head?.fields ?? []).map((h) => h.toLowerCase());
   const missing = RATE_DECK_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) throw new ConfigError(`${source}: header lacks ${missing.join(', ')}; expected ${RATE_DECK_COLUMNS.join(',')}`);
   const col = (c: (typeof RATE_DECK_COLUMNS)[number]) => header.indexOf(c);
   const rows: RateRow[] = [];
   const seen = new Set<string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-    const f = splitCsvLine(line);
+  for (const { fields: f, line } of body) {
     const at = (c: (typeof RATE_DECK_COLUMNS)[number]) => f[col(c)] ?? '';
-    const where = `${source} line ${i + 1}`;
+    const where = `${source} line ${line}`;
     const prefix = at('prefix');
     if (!/^\+\d{1,15}$/.test(prefix) && !/^\d{2,8}$/.test(prefix)) {
       throw new ConfigError(`${where}: prefix ${JSON.stringify(prefix)} must be an E.164 prefix with "+" (e.g. +1800) or a short code of digits (e.g. 911)`, 'prefix');

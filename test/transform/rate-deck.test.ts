@@ -30,3 +30,34 @@ describe('rate deck errors', () => {
     expect(failure(head + '+1,x,0.0000001,60,6,0,0,2026-01-01\n').field).toBe('per_minute');
   });
 });
+
+describe('rate deck CSV reading', () => {
+  it('a quoted description may hold commas, quotes and a line break; line numbers stay those of the file', () => {
+    const rows = parseRateDeck(head + '+44,"United Kingdom, mobile ""EE""",0.02,60,6,0,0,2026-01-01\n+33,"France\nfixed",0.01,60,6,0,0,2026-01-01\n');
+    expect(rows.map((r) => [r.prefix, r.description, r.perMinute])).toEqual([
+      ['+44', 'United Kingdom, mobile "EE"', '0.020000'],
+      ['+33', 'France\nfixed', '0.010000'],
+    ]);
+    const e = failure(head + '+33,"France\r\nfixed",0.01,60,6,0,0,2026-01-01\r\n+34,Spain,x,60,6,0,0,2026-01-01\r\n');
+    expect(e.message).toMatch(/^decks\/us\.csv line 4: per_minute "x"/);
+  });
+
+  it('a spreadsheet export with a BOM, CRLF line ends, comment and blank rows reads like plain CSV', () => {
+    const text = '\uFEFF' + head.replace('\n', '\r\n') + '# reviewed 2026-01\r\n+1,"US, all",0.01,6,6,0,0,2026-01-01\r\n,,,,,,,\r\n  \r\n+1800,Toll free #1,0,6,6,0,,2026-01-01\r\n';
+    const rows = parseRateDeck(text, 'decks/us.csv');
+    expect(rows.map((r) => [r.prefix, r.description, r.connectFee])).toEqual([
+      ['+1', 'US, all', '0.000000'],
+      ['+1800', 'Toll free #1', '0.000000'],
+    ]);
+    const e = failure(text + '+44,UK,0.02,60,6,0,0,2026-13-01\r\n');
+    expect(e.message).toMatch(/^decks\/us\.csv line 7: effective_from/);
+  });
+
+  it('malformed CSV is a configuration error naming the file, line and column', () => {
+    const e = failure(head + '+1,US,0.01,6,6,0,0,2026-01-01\n+44,U"K,0.02,60,6,0,0,2026-01-01\n');
+    expect(e.message).toMatch(/^decks\/us\.csv line 3: description is not valid CSV/);
+    expect(e.field).toBe('description');
+    expect(exitCodeOf(e)).toBe(2);
+    expect(failure(head + '+44,"UK,0.02,60,6,0,0,2026-01-01\n').message).toMatch(/^decks\/us\.csv line \d+: description is not valid CSV/);
+  });
+});
