@@ -6,7 +6,21 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** The stages from the bottom up: each may import those before it (and util/, db/), none after it. */
-const LAYERS = ['util', 'db', 'config', 'state', 'source', 'simulator', 'lake', 'extract', 'transform', 'deliver', 'report', 'schedule', 'cli'];
+const LAYERS = [
+  'util',
+  'db',
+  'config',
+  'state',
+  'source',
+  'simulator',
+  'lake',
+  'extract',
+  'transform',
+  'deliver',
+  'report',
+  'schedule',
+  'cli',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'bench/.work/', '.tmp/'] },

@@ -18,7 +18,8 @@ const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000
 const rows = Number(values.rows);
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(rows) || rows < 1000) throw new Error(`--rows must be a whole number >= 1000, got ${values.rows}`);
-if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a whole number >= 1, got ${values.concurrency}`);
+if (!Number.isInteger(concurrency) || concurrency < 1)
+  throw new Error(`--concurrency must be a whole number >= 1, got ${values.concurrency}`);
 
 const workDir = await mkdtemp(join(tmpdir(), 'cdrpipe-ingest-peak-'));
 const log = (line: string) => process.stderr.write(`[ingest-peak] ${line}\n`);

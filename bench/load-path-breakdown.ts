@@ -38,13 +38,22 @@ const arg = (name: string, fallback: number) => countArg(process.argv, name, fal
 
 /** The plain row SQL with one piece of it replaced; throws if the piece is not there (the SQL changed). */
 function without(sql: string, piece: string, by: string): string {
-  if (!sql.includes(piece)) throw new Error(`the plain row SQL (lake/row-sql.ts) no longer contains ${JSON.stringify(piece)}; update the breakdown`);
+  if (!sql.includes(piece))
+    throw new Error(`the plain row SQL (lake/row-sql.ts) no longer contains ${JSON.stringify(piece)}; update the breakdown`);
   return sql.replace(piece, by);
 }
 
 const log = (line: string) => process.stderr.write(`[breakdown] ${line}\n`);
 const corpus = await ensurePageCorpus(
-  { cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'), seed: BENCH_SEED, domains: domainsFor(LOAD_PATH_ROWS.full), targetRows: LOAD_PATH_ROWS.full, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
+  {
+    cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'),
+    seed: BENCH_SEED,
+    domains: domainsFor(LOAD_PATH_ROWS.full),
+    targetRows: LOAD_PATH_ROWS.full,
+    from: MONTH_FROM,
+    to: MONTH_TO,
+    month: BENCH_MONTH,
+  },
   log,
 );
 const domains = corpus.domains.slice(0, arg('domains', 40));
@@ -73,7 +82,8 @@ const partitioned = without(
 );
 const allFiles = domains.flatMap((d) => d.spoolFiles);
 const parts = `[${domains.flatMap((d, i) => d.spoolFiles.map(() => i)).join(', ')}]`;
-const perDomain = (sql: string) => (out: string) => domains.map((d, i) => `COPY (${fill(sql, d.spoolFiles)}) TO ${sqlString(join(out, `${i}.parquet`))} (${PARQUET_OPTIONS})`);
+const perDomain = (sql: string) => (out: string) =>
+  domains.map((d, i) => `COPY (${fill(sql, d.spoolFiles)}) TO ${sqlString(join(out, `${i}.parquet`))} (${PARQUET_OPTIONS})`);
 /** A variant's statements for an output directory; `filePerPartition`: it must write one file per partition. */
 interface Variant {
   statements: (out: string) => string[];
@@ -83,20 +93,29 @@ const variants: Record<string, Variant> = {
   lake: { statements: perDomain(plain), filePerPartition: true },
   'lake, raw as VARCHAR': { statements: perDomain(without(plain, 'json::JSON AS raw', 'json AS raw')), filePerPartition: true },
   'lake, no raw': { statements: perDomain(without(plain, 'json::JSON AS raw', 'NULL::VARCHAR AS raw')), filePerPartition: true },
-  'lake, one statement': { statements: (out) => [`COPY (${fill(plain, allFiles)}) TO ${sqlString(join(out, 'all.parquet'))} (${PARQUET_OPTIONS})`] },
+  'lake, one statement': {
+    statements: (out) => [`COPY (${fill(plain, allFiles)}) TO ${sqlString(join(out, 'all.parquet'))} (${PARQUET_OPTIONS})`],
+  },
   'lake, one statement, PARTITION_BY': {
-    statements: (out) => [`COPY (${fill(partitioned, allFiles, { parts })}) TO ${sqlString(join(out, 'parts'))} (${PARQUET_OPTIONS}, PARTITION_BY (part))`],
+    statements: (out) => [
+      `COPY (${fill(partitioned, allFiles, { parts })}) TO ${sqlString(join(out, 'parts'))} (${PARQUET_OPTIONS}, PARTITION_BY (part))`,
+    ],
     filePerPartition: true,
   },
   'duckdb alone, one statement': {
     statements: (out) => [
-      `COPY (SELECT * FROM read_json([${domains.flatMap((d) => d.files).map(sqlString).join(', ')}], format = 'array')) TO ${sqlString(join(out, 'alone.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (SELECT * FROM read_json([${domains
+        .flatMap((d) => d.files)
+        .map(sqlString)
+        .join(', ')}], format = 'array')) TO ${sqlString(join(out, 'alone.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
     ],
   },
 };
 
 const work = await mkdtemp(join(os.tmpdir(), 'cdrpipe-breakdown-'));
-const db = await Db.open(':memory:', { settings: { threads: '1', memory_limit: '1GB', preserve_insertion_order: 'false', temp_directory: join(work, 'spill') } });
+const db = await Db.open(':memory:', {
+  settings: { threads: '1', memory_limit: '1GB', preserve_insertion_order: 'false', temp_directory: join(work, 'spill') },
+});
 try {
   await db.exec(lakeSql('cdr-macros.sql'));
   const cpu: Record<string, number[]> = {};
@@ -115,8 +134,10 @@ try {
         const check = await db.one<{ n: number | string; files: number | string }>(
           `SELECT count(*) AS n, count(DISTINCT filename) AS files FROM read_parquet(${sqlString(join(out, '**', '*.parquet'))}, filename = true)`,
         );
-        if (Number(check?.n) !== rows) throw new Error(`${name} wrote ${String(check?.n)} rows, the ${domains.length} partitions hold ${rows}`);
-        if (filePerPartition && Number(check?.files) !== domains.length) throw new Error(`${name} wrote ${String(check?.files)} files for ${domains.length} partitions`);
+        if (Number(check?.n) !== rows)
+          throw new Error(`${name} wrote ${String(check?.n)} rows, the ${domains.length} partitions hold ${rows}`);
+        if (filePerPartition && Number(check?.files) !== domains.length)
+          throw new Error(`${name} wrote ${String(check?.files)} files for ${domains.length} partitions`);
       }
     }
     log(round < 0 ? 'warm-up done' : `round ${round + 1} done`);
@@ -124,7 +145,9 @@ try {
   const alone = median(cpu['duckdb alone, one statement']!);
   process.stdout.write(`| variant | CPU s (median) | / duckdb alone | rounds |\n|---|---|---|---|\n`);
   for (const [name, xs] of Object.entries(cpu)) {
-    process.stdout.write(`| ${name} | ${median(xs).toFixed(2)} | ${(median(xs) / alone).toFixed(2)} | ${xs.map((x) => x.toFixed(2)).join(', ')} |\n`);
+    process.stdout.write(
+      `| ${name} | ${median(xs).toFixed(2)} | ${(median(xs) / alone).toFixed(2)} | ${xs.map((x) => x.toFixed(2)).join(', ')} |\n`,
+    );
   }
 } finally {
   db.close();

@@ -60,7 +60,14 @@ async function pipelineLoad(corpus: PageCorpus, dataDir: string, dedup: boolean)
       corpus.domains
         .filter((d) => d.files.length > 0)
         .map((d) =>
-          writer.writePartition({ domain: d.domain, month: corpus.month, range: { start: corpus.from, end: corpus.to }, files: d.spoolFiles, ingestedAt: new Date(), ...(dedup ? {} : { duplicateIds: [] }) }),
+          writer.writePartition({
+            domain: d.domain,
+            month: corpus.month,
+            range: { start: corpus.from, end: corpus.to },
+            files: d.spoolFiles,
+            ingestedAt: new Date(),
+            ...(dedup ? {} : { duplicateIds: [] }),
+          }),
         ),
     );
     return performance.now() - t0;
@@ -69,7 +76,12 @@ async function pipelineLoad(corpus: PageCorpus, dataDir: string, dedup: boolean)
   }
 }
 
-export async function measureLoadPath(opts: { corpus: PageCorpus; workDir: string; runs: number; log?: (line: string) => void }): Promise<LoadPathFigures> {
+export async function measureLoadPath(opts: {
+  corpus: PageCorpus;
+  workDir: string;
+  runs: number;
+  log?: (line: string) => void;
+}): Promise<LoadPathFigures> {
   const nativeMs: number[] = [];
   const pipelineMs: number[] = [];
   const pipelineDedupMs: number[] = [];

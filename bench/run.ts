@@ -36,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
   const machine = await machineInfo(startedAt);
   const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, node ${machine.node}, duckdb ${machine.duckdb}`);
-  log(`${args.full ? 'full sizes' : 'reduced sizes'} x scale ${args.scale}, ${args.runs} runs per figure after a warm-up; scenarios: ${selected.map((s) => s.name).join(', ')}`);
+  log(
+    `${args.full ? 'full sizes' : 'reduced sizes'} x scale ${args.scale}, ${args.runs} runs per figure after a warm-up; scenarios: ${selected.map((s) => s.name).join(', ')}`,
+  );
 
   const cacheDir = join(os.tmpdir(), 'cdrpipe-bench-cache');
   await mkdir(cacheDir, { recursive: true });

@@ -42,11 +42,17 @@ export function parseBenchArgs(argv: readonly string[], defaultOut: string): Ben
         break;
       }
       case '--only':
-        args.only.push(...value().split(',').map((s) => s.trim()).filter(Boolean));
+        args.only.push(
+          ...value()
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
         break;
       case '--runs': {
         const v = Number(value());
-        if (!Number.isInteger(v) || v < 3) throw new Error(`--runs must be an integer >= 3 (each figure is a median of at least 3 runs), got ${JSON.stringify(argv[i])}`);
+        if (!Number.isInteger(v) || v < 3)
+          throw new Error(`--runs must be an integer >= 3 (each figure is a median of at least 3 runs), got ${JSON.stringify(argv[i])}`);
         args.runs = v;
         break;
       }

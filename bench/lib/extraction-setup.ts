@@ -28,14 +28,28 @@ export interface ExtractionSim {
  * Starts the simulator in its own process and sizes its volume so the month holds about
  * `targetRows` CDRs (generation is linear in volume, so one calibration at volume 1 suffices).
  */
-export async function startExtractionSim(ctx: BenchContext, opts: { domains: number; targetRows: number; faults?: FaultOptions }): Promise<ExtractionSim> {
+export async function startExtractionSim(
+  ctx: BenchContext,
+  opts: { domains: number; targetRows: number; faults?: FaultOptions },
+): Promise<ExtractionSim> {
   const worker = await startWorker('simulator', { signal: ctx.signal });
   try {
-    const base: SimStartParams = { seed: BENCH_SEED, domains: opts.domains, volume: 1, dataFrom: MONTH_FROM, dataTo: MONTH_TO, now: BENCH_NOW };
+    const base: SimStartParams = {
+      seed: BENCH_SEED,
+      domains: opts.domains,
+      volume: 1,
+      dataFrom: MONTH_FROM,
+      dataTo: MONTH_TO,
+      now: BENCH_NOW,
+    };
     await worker.call('start', base);
     const unit = await worker.call<SimTotals>('totals', { month: BENCH_MONTH });
     const volume = Math.max(0.01, Math.round((opts.targetRows / Math.max(1, unit.total)) * 1000) / 1000);
-    const started = await worker.call<{ url: string; domains: string[] }>('start', { ...base, volume, ...(opts.faults ? { faults: opts.faults } : {}) });
+    const started = await worker.call<{ url: string; domains: string[] }>('start', {
+      ...base,
+      volume,
+      ...(opts.faults ? { faults: opts.faults } : {}),
+    });
     const totals = await worker.call<SimTotals>('totals', { month: BENCH_MONTH });
     ctx.log(`simulator: ${opts.domains} domains, volume ${volume}, ${totals.total.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}`);
     return {
@@ -56,11 +70,22 @@ export async function startExtractionSim(ctx: BenchContext, opts: { domains: num
 }
 
 /** One backfill of BENCH_MONTH into a fresh data directory, in a fresh process. */
-export async function ingestOnce(ctx: BenchContext, p: { url: string; dataDir: string; concurrency: number; domains?: string[] }): Promise<IngestResult> {
+export async function ingestOnce(
+  ctx: BenchContext,
+  p: { url: string; dataDir: string; concurrency: number; domains?: string[] },
+): Promise<IngestResult> {
   await rm(p.dataDir, { recursive: true, force: true });
   const worker = await startWorker('ingest', { signal: ctx.signal });
   try {
-    const params: IngestParams = { url: p.url, dataDir: p.dataDir, from: MONTH_FROM, to: MONTH_TO, now: BENCH_NOW, concurrency: p.concurrency, ...(p.domains ? { domains: p.domains } : {}) };
+    const params: IngestParams = {
+      url: p.url,
+      dataDir: p.dataDir,
+      from: MONTH_FROM,
+      to: MONTH_TO,
+      now: BENCH_NOW,
+      concurrency: p.concurrency,
+      ...(p.domains ? { domains: p.domains } : {}),
+    };
     return await worker.call<IngestResult>('ingest', params);
   } finally {
     await worker.close();

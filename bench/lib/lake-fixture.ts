@@ -47,7 +47,13 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
     db.close();
   }
   const profiles = generateDomains({ seed, count: corpus.domains.length });
-  const infos: DomainInfo[] = profiles.map((p) => ({ domain: p.domain, reseller: p.reseller, description: p.description, timeZone: p.timeZone, raw: domainObject(p) }));
+  const infos: DomainInfo[] = profiles.map((p) => ({
+    domain: p.domain,
+    reseller: p.reseller,
+    description: p.description,
+    timeZone: p.timeZone,
+    raw: domainObject(p),
+  }));
   const writer = await LakeWriter.open(dataDir, { workDir: join(dataDir, '.bench-writer') });
   try {
     await writer.writeDomains(infos, corpus.to);

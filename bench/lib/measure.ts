@@ -30,7 +30,10 @@ export interface RepeatOptions {
 }
 
 /** Runs `fn` once to warm up, then `runs` times; returns every measured sample. */
-export async function repeat<T>(fn: (run: number) => Promise<T>, opts: RepeatOptions): Promise<{ ms: number[]; results: T[]; medianMs: number }> {
+export async function repeat<T>(
+  fn: (run: number) => Promise<T>,
+  opts: RepeatOptions,
+): Promise<{ ms: number[]; results: T[]; medianMs: number }> {
   const ms: number[] = [];
   const results: T[] = [];
   for (let run = -1; run < opts.runs; run++) {

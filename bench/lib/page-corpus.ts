@@ -57,7 +57,8 @@ export async function ensurePageCorpus(spec: CorpusSpec, log: (line: string) => 
   const firstDay = utcDayOf(spec.from.getTime());
   const lastDay = utcDayOf(spec.to.getTime() - 1);
   let unit = 0;
-  for (const p of profiles) for (let d = firstDay; d <= lastDay; d++) unit += generateDomainDay(p, d, { seed: spec.seed, volume: 1 }).length;
+  for (const p of profiles)
+    for (let d = firstDay; d <= lastDay; d++) unit += generateDomainDay(p, d, { seed: spec.seed, volume: 1 }).length;
   const volume = spec.targetRows / Math.max(1, unit);
 
   const tmp = `${dir}.tmp-${process.pid}`;

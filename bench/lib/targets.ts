@@ -30,7 +30,15 @@ export function ratioRow(scenario: string, name: string, ratio: number, target: 
 }
 
 /** An absolute figure checked against a limit: ratio = value / limit, target stated in the unit. */
-export function limitRow(scenario: string, name: string, value: number, unit: string, limit: number, strict: boolean, note?: string): BenchRow {
+export function limitRow(
+  scenario: string,
+  name: string,
+  value: number,
+  unit: string,
+  limit: number,
+  strict: boolean,
+  note?: string,
+): BenchRow {
   const ratio = value / limit;
   return {
     scenario,

@@ -49,9 +49,7 @@ export interface BenchContext {
 }
 
 /** What a scenario returns: its rows, or why it could not run. */
-export type ScenarioOutcome =
-  | { status: 'ok'; rows: BenchRow[]; notes?: string[] }
-  | { status: 'skipped'; reason: string };
+export type ScenarioOutcome = { status: 'ok'; rows: BenchRow[]; notes?: string[] } | { status: 'skipped'; reason: string };
 
 /** One benchmark scenario, one module under bench/scenarios/. */
 export interface Scenario {

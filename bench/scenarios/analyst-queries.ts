@@ -49,7 +49,10 @@ export const analystQueries: Scenario = {
     requireFiles(['pipeline/transform/run-transform.ts', 'reports/models/usage_monthly.sql', 'pipeline/lake/lake-writer.ts']);
     const targetRows = sizeOf(ctx, ANALYST_ROWS);
     const domains = domainsFor(targetRows, 20);
-    const corpus = await ensurePageCorpus({ cacheDir: ctx.cacheDir, seed: BENCH_SEED, domains, targetRows, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH }, ctx.log);
+    const corpus = await ensurePageCorpus(
+      { cacheDir: ctx.cacheDir, seed: BENCH_SEED, domains, targetRows, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
+      ctx.log,
+    );
     const dataDir = join(ctx.workDir, 'data');
     await buildLakeFixture(corpus, dataDir, BENCH_SEED);
     const config = await loadConfig();
@@ -63,7 +66,9 @@ export const analystQueries: Scenario = {
     await copyFile(warehousePath(dataDir), scratch);
     const db = await Db.open(scratch);
     try {
-      await db.run(`COPY (SELECT * FROM ${lakeSource} ORDER BY domain, start_time, id) TO ${sqlString(single)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db.run(
+        `COPY (SELECT * FROM ${lakeSource} ORDER BY domain, start_time, id) TO ${sqlString(single)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
       for (const m of await loadSqlDir(resolveProjectPath('reports/macros'))) await db.exec(m.sql);
       const models = closure(orderModels(await loadSqlDir(resolveProjectPath('reports/models'))), TARGET_MODEL);
       const upstream = models.filter((m) => m.name !== TARGET_MODEL);
@@ -87,12 +92,25 @@ export const analystQueries: Scenario = {
         () => over(`read_parquet(${sqlString(single)})`),
         { runs: ctx.runs, label: 'lake vs one sorted file', log: ctx.log },
       );
-      for (const s of pairs.samples) if (s.a !== s.b) throw new Error(`usage_monthly differs: lake ${s.a}, single file ${s.b} (rows/calls/charge)`);
+      for (const s of pairs.samples)
+        if (s.a !== s.b) throw new Error(`usage_monthly differs: lake ${s.a}, single file ${s.b} (rows/calls/charge)`);
       return {
         status: 'ok',
         rows: [
-          info(NAME, 'CDRs in the lake', corpus.rows, 'rows', notes(`${corpus.domains.length} domains, 1 month`, reducedNote(ctx, ANALYST_ROWS))),
-          ratioRow(NAME, 'usage_monthly: lake / one sorted file', pairs.medianRatio, { limit: 1.5 }, `models as views: ${models.map((m) => m.name).join(' -> ')}`),
+          info(
+            NAME,
+            'CDRs in the lake',
+            corpus.rows,
+            'rows',
+            notes(`${corpus.domains.length} domains, 1 month`, reducedNote(ctx, ANALYST_ROWS)),
+          ),
+          ratioRow(
+            NAME,
+            'usage_monthly: lake / one sorted file',
+            pairs.medianRatio,
+            { limit: 1.5 },
+            `models as views: ${models.map((m) => m.name).join(' -> ')}`,
+          ),
           info(NAME, 'usage_monthly over the lake', pairs.medianAMs, 'ms'),
           info(NAME, 'usage_monthly over one sorted file', pairs.medianBMs, 'ms'),
         ],

@@ -45,11 +45,16 @@ export const extraction: Scenario = {
       });
       const minReq = minimum.counts + minimum.lists;
       const boundMs = lowerBoundMs(minReq, d.concurrency, d.latencyMs);
-      ctx.log(`minimum ${minReq} requests (${minimum.counts} counts, ${minimum.lists} lists, ${minimum.windows} windows); bound ${boundMs.toFixed(0)} ms`);
+      ctx.log(
+        `minimum ${minReq} requests (${minimum.counts} counts, ${minimum.lists} lists, ${minimum.windows} windows); bound ${boundMs.toFixed(0)} ms`,
+      );
 
       // Every k-th domain by name: a spread of sizes, not just the first few.
       const step = Math.max(1, Math.floor(sim.domains.length / d.pullerDomains));
-      const subset = [...sim.domains].sort().filter((_, i) => i % step === 0).slice(0, d.pullerDomains);
+      const subset = [...sim.domains]
+        .sort()
+        .filter((_, i) => i % step === 0)
+        .slice(0, d.pullerDomains);
       const subsetRows = subset.reduce((n, s) => n + (sim.totals.byDomain[s]?.total ?? 0), 0);
 
       const dataDir = dataDirFor(ctx, 'lake-extraction');
@@ -69,7 +74,8 @@ export const extraction: Scenario = {
           `${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: ingest ${ing.wallMs.toFixed(0)} ms, ${ing.summary.requests} requests, ${ing.summary.rowsFetched} rows; ` +
             `puller ${pull.wallMs.toFixed(0)} ms, ${pull.requests} requests, ${pull.rows} rows`,
         );
-        if (pull.rows !== subsetRows) throw new Error(`the puller read ${pull.rows} rows of ${subset.length} domains, ground truth is ${subsetRows}`);
+        if (pull.rows !== subsetRows)
+          throw new Error(`the puller read ${pull.rows} rows of ${subset.length} domains, ground truth is ${subsetRows}`);
         if (run < 0) continue;
         walls.push(ing.wallMs);
         requests.push(ing.summary.requests);
@@ -82,15 +88,32 @@ export const extraction: Scenario = {
       const census = await lakeCensus(dataDir);
       const wall = median(walls);
       const rows: BenchRow[] = [
-        info(NAME, 'CDRs in the month (ground truth)', sim.totals.total, 'rows', notes(`${size.domains} domains, latency ${d.latencyMs} ms, C=${d.concurrency}`, reducedNote(ctx, EXTRACTION_ROWS))),
+        info(
+          NAME,
+          'CDRs in the month (ground truth)',
+          sim.totals.total,
+          'rows',
+          notes(`${size.domains} domains, latency ${d.latencyMs} ms, C=${d.concurrency}`, reducedNote(ctx, EXTRACTION_ROWS)),
+        ),
         info(NAME, 'minimum requests', minReq, 'requests', `${minimum.counts} count + ${minimum.lists} list calls`),
         info(NAME, 'lower bound (min requests / C x latency)', boundMs, 'ms'),
         info(NAME, 'ingest wall time', wall, 'ms'),
         ratioRow(NAME, 'wall time / lower bound', wall / boundMs, { limit: 1.15 }),
         ratioRow(NAME, 'requests issued / minimum', median(requests) / minReq, { limit: 1.02 }, `median ${median(requests)} requests`),
         info(NAME, 'ingest throughput', median(rowsPerS), 'rows/s'),
-        checkRow(NAME, 'lake rows = ground truth', census.rows === sim.totals.total && census.distinctKeys === census.rows && lastRows === census.rows, `lake ${census.rows}, distinct ${census.distinctKeys}, truth ${sim.totals.total}`),
-        info(NAME, 'public puller throughput', median(pullerRowsPerS), 'rows/s', `${subset.length} domains (${subsetRows} rows), 1 request at a time, daily windows, ${pullerRequests} requests`),
+        checkRow(
+          NAME,
+          'lake rows = ground truth',
+          census.rows === sim.totals.total && census.distinctKeys === census.rows && lastRows === census.rows,
+          `lake ${census.rows}, distinct ${census.distinctKeys}, truth ${sim.totals.total}`,
+        ),
+        info(
+          NAME,
+          'public puller throughput',
+          median(pullerRowsPerS),
+          'rows/s',
+          `${subset.length} domains (${subsetRows} rows), 1 request at a time, daily windows, ${pullerRequests} requests`,
+        ),
         info(NAME, 'speed-up over public puller', median(speedups), 'x', 'rows/s ratio, pair by pair'),
       ];
       return { status: 'ok', rows };

@@ -55,12 +55,18 @@ export const faults: Scenario = {
         const before = await sim.worker.call<{ faultsInjected: Record<string, number> }>('stats');
         const faulty = await ingestOnce(ctx, { url: sim.url, dataDir: faultDir, concurrency: d.concurrency });
         const after = await sim.worker.call<{ faultsInjected: Record<string, number> }>('stats');
-        const injected = Object.fromEntries(Object.entries(after.faultsInjected).map(([k, v]) => [k, v - (before.faultsInjected[k] ?? 0)]).filter(([k, v]) => k !== 'latency' && v !== 0));
+        const injected = Object.fromEntries(
+          Object.entries(after.faultsInjected)
+            .map(([k, v]) => [k, v - (before.faultsInjected[k] ?? 0)])
+            .filter(([k, v]) => k !== 'latency' && v !== 0),
+        );
         const census = await lakeCensus(faultDir);
         let off = 0;
         for (const [domain, t] of Object.entries(sim.totals.byDomain)) if ((census.byDomain.get(domain) ?? 0) !== t.total) off++;
         if (census.rows !== sim.totals.total || census.distinctKeys !== census.rows || off > 0) {
-          mismatches.push(`run ${run + 1}: lake ${census.rows} rows (${census.distinctKeys} distinct), truth ${sim.totals.total}, ${off} domains off`);
+          mismatches.push(
+            `run ${run + 1}: lake ${census.rows} rows (${census.distinctKeys} distinct), truth ${sim.totals.total}, ${off} domains off`,
+          );
         }
         ctx.log(
           `${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: clean ${clean.wallMs.toFixed(0)} ms, faults ${faulty.wallMs.toFixed(0)} ms ` +
@@ -74,11 +80,28 @@ export const faults: Scenario = {
       }
       const lastRetries = retries[retries.length - 1] ?? {};
       const rows: BenchRow[] = [
-        checkRow(NAME, 'lake rows = ground truth under faults (every run)', mismatches.length === 0, mismatches.length === 0 ? `${sim.totals.total} rows, every domain` : mismatches.join('; ')),
+        checkRow(
+          NAME,
+          'lake rows = ground truth under faults (every run)',
+          mismatches.length === 0,
+          mismatches.length === 0 ? `${sim.totals.total} rows, every domain` : mismatches.join('; '),
+        ),
         info(NAME, 'wall time with faults', median(faultWalls), 'ms'),
         info(NAME, 'wall time ratio to scenario 2 (faults / clean)', median(ratios), 'x', 'pair by pair, no target'),
-        info(NAME, 'retries in the last run', Object.values(lastRetries).reduce((a, b) => a + b, 0), 'requests', `by reason ${JSON.stringify(lastRetries)}; injected ${JSON.stringify(lastInjected)}`),
-        info(NAME, 'rate limit (429 above)', limitRps, 'requests/s', 'half the clean warm-up rate; Retry-After: 1; plus 10% 5xx (500/502/503) and 3% dropped connections'),
+        info(
+          NAME,
+          'retries in the last run',
+          Object.values(lastRetries).reduce((a, b) => a + b, 0),
+          'requests',
+          `by reason ${JSON.stringify(lastRetries)}; injected ${JSON.stringify(lastInjected)}`,
+        ),
+        info(
+          NAME,
+          'rate limit (429 above)',
+          limitRps,
+          'requests/s',
+          'half the clean warm-up rate; Retry-After: 1; plus 10% 5xx (500/502/503) and 3% dropped connections',
+        ),
       ];
       return { status: 'ok', rows };
     } finally {

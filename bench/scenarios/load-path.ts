@@ -56,7 +56,9 @@ export async function duckdbAlone(corpus: PageCorpus, outFile: string): Promise<
   const db = await Db.open(':memory:');
   try {
     const glob = sqlString(join(corpus.dir, '*', '*.json'));
-    const res = await db.all<{ Count: string | number }>(`COPY (SELECT * FROM read_json(${glob}, format = 'array')) TO ${sqlString(outFile)} (FORMAT parquet, COMPRESSION zstd)`);
+    const res = await db.all<{ Count: string | number }>(
+      `COPY (SELECT * FROM read_json(${glob}, format = 'array')) TO ${sqlString(outFile)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
     return Number(res[0]?.Count ?? 0);
   } finally {
     db.close();
@@ -89,7 +91,12 @@ export async function duckdbPerPartition(corpus: PageCorpus, outDir: string): Pr
  * before the spool format). Microseconds per CDR, best of three passes.
  */
 async function fetchSideMicros(corpus: PageCorpus, maxFiles: number): Promise<{ now: number; before: number; plainShare: number }> {
-  const bodies = await Promise.all(corpus.domains.flatMap((d) => d.files).slice(0, maxFiles).map((f) => readFile(f, 'utf8')));
+  const bodies = await Promise.all(
+    corpus.domains
+      .flatMap((d) => d.files)
+      .slice(0, maxFiles)
+      .map((f) => readFile(f, 'utf8')),
+  );
   const ctx = { domain: 'bench.example', window: { start: corpus.from, end: corpus.to }, offset: 0, limit: 1000 };
   let n = 0;
   let plain = 0;
@@ -132,7 +139,15 @@ export const loadPath: Scenario = {
   async run(ctx) {
     requireFiles(['pipeline/simulator/cdr-gen.ts', 'pipeline/lake/lake-writer.ts']);
     const corpus = await ensurePageCorpus(
-      { cacheDir: ctx.cacheDir, seed: BENCH_SEED, domains: domainsFor(sizeOf(ctx, LOAD_PATH_ROWS)), targetRows: sizeOf(ctx, LOAD_PATH_ROWS), from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
+      {
+        cacheDir: ctx.cacheDir,
+        seed: BENCH_SEED,
+        domains: domainsFor(sizeOf(ctx, LOAD_PATH_ROWS)),
+        targetRows: sizeOf(ctx, LOAD_PATH_ROWS),
+        from: MONTH_FROM,
+        to: MONTH_TO,
+        month: BENCH_MONTH,
+      },
       ctx.log,
     );
     const dataDir = join(ctx.workDir, 'data');
@@ -151,7 +166,11 @@ export const loadPath: Scenario = {
         `${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: pipeline ${a.ms.toFixed(0)} ms (${(a.cpuMs / 1000).toFixed(1)} CPU-s), ` +
           `duckdb one file ${b.ms.toFixed(0)} ms (${(b.cpuMs / 1000).toFixed(1)} CPU-s), duckdb per partition ${c.ms.toFixed(0)} ms`,
       );
-      for (const [what, n] of [['pipeline', a.result], ['duckdb one file', b.result], ['duckdb per partition', c.result]] as const) {
+      for (const [what, n] of [
+        ['pipeline', a.result],
+        ['duckdb one file', b.result],
+        ['duckdb per partition', c.result],
+      ] as const) {
         if (n !== corpus.rows) throw new Error(`${what} loaded ${n} rows, the corpus holds ${corpus.rows}`);
       }
       if (run < 0) continue;
@@ -170,17 +189,38 @@ export const loadPath: Scenario = {
     return {
       status: 'ok',
       rows: [
-        info(NAME, 'CDRs loaded', n, 'rows', notes(`${corpus.domains.length} domains x 1 month, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB of page JSON`, reducedNote(ctx, LOAD_PATH_ROWS))),
-        ratioRow(NAME, 'pipeline / duckdb-alone time', median(ratios.alone), { limit: 1.25 }, 'duckdb: one read_json -> COPY over all pages'),
+        info(
+          NAME,
+          'CDRs loaded',
+          n,
+          'rows',
+          notes(
+            `${corpus.domains.length} domains x 1 month, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB of page JSON`,
+            reducedNote(ctx, LOAD_PATH_ROWS),
+          ),
+        ),
+        ratioRow(
+          NAME,
+          'pipeline / duckdb-alone time',
+          median(ratios.alone),
+          { limit: 1.25 },
+          'duckdb: one read_json -> COPY over all pages',
+        ),
         info(
           NAME,
           'pipeline / duckdb-alone CPU time',
           median(ratios.cpu),
           'x',
-          'user + system CPU of the same pairs; bench/load-path-breakdown.ts splits the pipeline statement\'s CPU by what it does',
+          "user + system CPU of the same pairs; bench/load-path-breakdown.ts splits the pipeline statement's CPU by what it does",
         ),
-        info(NAME, 'pipeline / duckdb per-partition time', median(ratios.per), 'x', 'duckdb: one COPY per domain, the lake\'s file shape'),
-        info(NAME, 'pipeline load', rate(ms.pipeline), 'rows/s', `median ${(median(ms.pipeline) / 1000).toFixed(1)} s (LakeWriter.writePartition per domain)`),
+        info(NAME, 'pipeline / duckdb per-partition time', median(ratios.per), 'x', "duckdb: one COPY per domain, the lake's file shape"),
+        info(
+          NAME,
+          'pipeline load',
+          rate(ms.pipeline),
+          'rows/s',
+          `median ${(median(ms.pipeline) / 1000).toFixed(1)} s (LakeWriter.writePartition per domain)`,
+        ),
         info(NAME, 'duckdb alone', rate(ms.alone), 'rows/s', `median ${(median(ms.alone) / 1000).toFixed(1)} s`),
         info(NAME, 'duckdb per partition', rate(ms.per), 'rows/s', `median ${(median(ms.per) / 1000).toFixed(1)} s`),
         info(

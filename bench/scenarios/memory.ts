@@ -30,7 +30,9 @@ async function measureSize(ctx: BenchContext, targetRows: number, domains: numbe
     const walls: number[] = [];
     for (let run = -1; run < ctx.runs; run++) {
       const r = await ingestOnce(ctx, { url: sim.url, dataDir, concurrency: MEMORY_DEFAULTS.concurrency });
-      ctx.log(`${label} ${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.summary.rowsFetched} rows in ${r.wallMs.toFixed(0)} ms`);
+      ctx.log(
+        `${label} ${run < 0 ? 'warm-up' : `run ${run + 1}/${ctx.runs}`}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.summary.rowsFetched} rows in ${r.wallMs.toFixed(0)} ms`,
+      );
       if (run < 0) continue;
       peaks.push(r.peakRssBytes);
       walls.push(r.wallMs);
@@ -58,11 +60,38 @@ export const memory: Scenario = {
     // Pair by run index: both sizes measured in this process run, ratio per pair.
     const ratios = large.peaks.map((p, i) => p / small.peaks[i]!);
     const rows: BenchRow[] = [
-      limitRow(NAME, `peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`, median(small.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(small.walls) / 1000).toFixed(1)} s`),
-      limitRow(NAME, `peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`, median(large.peaks) / MiB, 'MiB', 1024, true, `ingest wall ${(median(large.walls) / 1000).toFixed(1)} s`),
-      ratioRow(NAME, 'larger / smaller peak RSS', median(ratios), { limit: 1.2 }, notes(`${domains} domains, 1 month`, reducedNote(ctx, MEMORY_LARGE))),
+      limitRow(
+        NAME,
+        `peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`,
+        median(small.peaks) / MiB,
+        'MiB',
+        1024,
+        true,
+        `ingest wall ${(median(small.walls) / 1000).toFixed(1)} s`,
+      ),
+      limitRow(
+        NAME,
+        `peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`,
+        median(large.peaks) / MiB,
+        'MiB',
+        1024,
+        true,
+        `ingest wall ${(median(large.walls) / 1000).toFixed(1)} s`,
+      ),
+      ratioRow(
+        NAME,
+        'larger / smaller peak RSS',
+        median(ratios),
+        { limit: 1.2 },
+        notes(`${domains} domains, 1 month`, reducedNote(ctx, MEMORY_LARGE)),
+      ),
       info(NAME, 'ingest throughput at the larger size', large.rows / (median(large.walls) / 1000), 'rows/s'),
-      checkRow(NAME, 'lake rows = ground truth (both sizes)', small.rows === small.truth && large.rows === large.truth, `${small.rows}/${small.truth}, ${large.rows}/${large.truth}`),
+      checkRow(
+        NAME,
+        'lake rows = ground truth (both sizes)',
+        small.rows === small.truth && large.rows === large.truth,
+        `${small.rows}/${small.truth}, ${large.rows}/${large.truth}`,
+      ),
     ];
     return { status: 'ok', rows };
   },

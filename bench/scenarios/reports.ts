@@ -61,7 +61,15 @@ async function timeOneReport(
   await writeFileAtomic(join(dir, 'report.html'), email.html);
   await writeFileAtomic(join(dir, 'report.txt'), email.text);
   await writeFileAtomic(join(dir, 'calls.csv'), csv);
-  await send({ domain: d.domain, to: c.recipients[0] ?? `usage@${d.domain}`, subject: email.subject, html: email.html, text: email.text, csv, csvName: `calls-${d.domain}.csv` });
+  await send({
+    domain: d.domain,
+    to: c.recipients[0] ?? `usage@${d.domain}`,
+    subject: email.subject,
+    html: email.html,
+    text: email.text,
+    csv,
+    csvName: `calls-${d.domain}.csv`,
+  });
   return performance.now() - t0;
 }
 
@@ -77,7 +85,15 @@ export const reports: Scenario = {
     requireFiles(['pipeline/report/run-reports.ts', 'pipeline/transform/run-transform.ts', 'pipeline/deliver/smtp-transport.ts']);
     const domains = sizeOf(ctx, REPORTS_DOMAINS);
     const corpus = await ensurePageCorpus(
-      { cacheDir: ctx.cacheDir, seed: BENCH_SEED, domains, targetRows: domains * REPORTS_DEFAULTS.rowsPerDomain, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
+      {
+        cacheDir: ctx.cacheDir,
+        seed: BENCH_SEED,
+        domains,
+        targetRows: domains * REPORTS_DEFAULTS.rowsPerDomain,
+        from: MONTH_FROM,
+        to: MONTH_TO,
+        month: BENCH_MONTH,
+      },
       ctx.log,
     );
     const dataDir = join(ctx.workDir, 'data');
@@ -115,21 +131,35 @@ export const reports: Scenario = {
           const doms = (await queryDomains(db)).filter((_, i) => i % REPORTS_DEFAULTS.sampleEvery === 0);
           for (const d of doms) {
             samples.push(
-              await timeOneReport(db, renderer, async (m) => {
-                const res = await deliver(
-                  [
-                    {
-                      report: 'monthly-usage',
-                      domain: m.domain,
-                      month: BENCH_MONTH,
-                      recipient: m.to,
-                      mail: { from: toMailbox(env.mailFrom, 'MAIL_FROM'), to: toMailbox(m.to, 'recipient'), subject: m.subject, html: m.html, text: m.text, attachments: [{ filename: m.csvName, content: m.csv, contentType: 'text/csv; charset=utf-8' }] },
-                    },
-                  ],
-                  { dataDir, transport, force: true, clock, logger: silentLogger() },
-                );
-                if (res.sent !== 1) throw new Error(`per-report delivery of ${m.domain} did not send: ${JSON.stringify(res.outcomes)}`);
-              }, config, d, sampleDir),
+              await timeOneReport(
+                db,
+                renderer,
+                async (m) => {
+                  const res = await deliver(
+                    [
+                      {
+                        report: 'monthly-usage',
+                        domain: m.domain,
+                        month: BENCH_MONTH,
+                        recipient: m.to,
+                        mail: {
+                          from: toMailbox(env.mailFrom, 'MAIL_FROM'),
+                          to: toMailbox(m.to, 'recipient'),
+                          subject: m.subject,
+                          html: m.html,
+                          text: m.text,
+                          attachments: [{ filename: m.csvName, content: m.csv, contentType: 'text/csv; charset=utf-8' }],
+                        },
+                      },
+                    ],
+                    { dataDir, transport, force: true, clock, logger: silentLogger() },
+                  );
+                  if (res.sent !== 1) throw new Error(`per-report delivery of ${m.domain} did not send: ${JSON.stringify(res.outcomes)}`);
+                },
+                config,
+                d,
+                sampleDir,
+              ),
             );
           }
         } finally {
@@ -148,11 +178,40 @@ export const reports: Scenario = {
       const largest = Math.max(...(last?.reports ?? []).map((r) => r.htmlBytes));
       const largestCustomer = Math.max(...(last?.reports ?? []).filter((r) => r.report === 'monthly-usage').map((r) => r.htmlBytes));
       const rows: BenchRow[] = [
-        info(NAME, 'customer domains', domains, 'reports', notes(`${corpus.rows.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}, plus the billing summary`, reducedNote(ctx, REPORTS_DOMAINS, 'domains'))),
-        info(NAME, 'reports per second (render + SMTP)', median(rates), 'reports/s', `runReports --send --force, median wall ${(median(walls) / 1000).toFixed(1)} s`),
-        info(NAME, 'per report p50', percentile(perReport, 50), 'ms', `queries + render + files + send log + SMTP, one report at a time, every ${REPORTS_DEFAULTS.sampleEvery}th domain, ${perReport.length} samples`),
+        info(
+          NAME,
+          'customer domains',
+          domains,
+          'reports',
+          notes(
+            `${corpus.rows.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}, plus the billing summary`,
+            reducedNote(ctx, REPORTS_DOMAINS, 'domains'),
+          ),
+        ),
+        info(
+          NAME,
+          'reports per second (render + SMTP)',
+          median(rates),
+          'reports/s',
+          `runReports --send --force, median wall ${(median(walls) / 1000).toFixed(1)} s`,
+        ),
+        info(
+          NAME,
+          'per report p50',
+          percentile(perReport, 50),
+          'ms',
+          `queries + render + files + send log + SMTP, one report at a time, every ${REPORTS_DEFAULTS.sampleEvery}th domain, ${perReport.length} samples`,
+        ),
         info(NAME, 'per report p95', percentile(perReport, 95), 'ms'),
-        limitRow(NAME, 'largest customer report HTML', largestCustomer / 1024, 'KB', GMAIL_CLIP_BYTES / 1024, true, `largest of all incl. billing summary ${(largest / 1024).toFixed(1)} KB`),
+        limitRow(
+          NAME,
+          'largest customer report HTML',
+          largestCustomer / 1024,
+          'KB',
+          GMAIL_CLIP_BYTES / 1024,
+          true,
+          `largest of all incl. billing summary ${(largest / 1024).toFixed(1)} KB`,
+        ),
         checkRow(NAME, 'every report rendered and accepted by SMTP', okRuns, `${domains} customer + 1 billing per run`),
       ];
       return { status: 'ok', rows };

@@ -40,7 +40,12 @@ export interface PullerResult {
 }
 
 function client(url: string, concurrency: number): NetSapiensClient {
-  return NetSapiensClient.create({ baseUrl: url, auth: { kind: 'api-key', apiKey: 'bench-key' }, maxConcurrentRequests: concurrency, logger: silentLogger() });
+  return NetSapiensClient.create({
+    baseUrl: url,
+    auth: { kind: 'api-key', apiKey: 'bench-key' },
+    maxConcurrentRequests: concurrency,
+    logger: silentLogger(),
+  });
 }
 
 serveWorker({

@@ -81,7 +81,14 @@ serveWorker({
     return out;
   },
   /** The minimum request count for reading [from, to) (one UTC month) of the given domains. */
-  minimumRequests: async (p: { from: Date; to: Date; domains?: string[]; rowBudget: number; pageSize: number; minWindowMinutes: number }) => {
+  minimumRequests: async (p: {
+    from: Date;
+    to: Date;
+    domains?: string[];
+    rowBudget: number;
+    pageSize: number;
+    minWindowMinutes: number;
+  }) => {
     const s = running();
     if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('minimumRequests expects one UTC month');
     let tally: RequestTally = { counts: 0, lists: 0, windows: 0, rows: 0 };

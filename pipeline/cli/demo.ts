@@ -29,7 +29,11 @@ function progressDisplay(): { update: (p: JobProgress) => void; stop: () => void
           stopBar();
           barKey = key;
           bar = new cliProgress.SingleBar(
-            { format: `• ${who}ingest [{bar}] {value}/{total} windows | {rows} CDRs | {requests} requests | {duration_formatted}`, hideCursor: true, stream: process.stderr },
+            {
+              format: `• ${who}ingest [{bar}] {value}/{total} windows | {rows} CDRs | {requests} requests | {duration_formatted}`,
+              hideCursor: true,
+              stream: process.stderr,
+            },
             cliProgress.Presets.shades_classic,
           );
           bar.start(Math.max(p.total, 1), p.done ?? 0, { rows: p.rows ?? 0, requests: p.requests ?? 0 });
@@ -51,14 +55,19 @@ function progressDisplay(): { update: (p: JobProgress) => void; stop: () => void
 }
 
 function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** `cdrpipe demo` (= `npm start`): the whole pipeline against the embedded simulator, into ./data. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the whole pipeline end to end against a local NetSapiens v2 simulator: previous month and month to date, reports into the outbox')
+    .description(
+      'run the whole pipeline end to end against a local NetSapiens v2 simulator: previous month and month to date, reports into the outbox',
+    )
     .option('--fresh', 'start over in a new data directory (<data dir>/demo-<UTC timestamp>) instead of reusing the data directory')
     .option('--domains <n>', 'customer domains in the simulator', '36')
     .option('--seed <n>', 'simulator seed (same seed, same calls)', '2026')
@@ -67,7 +76,8 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { fresh?: boolean; domains: string; seed: string; json?: boolean; config?: string }) => {
       const domains = Number(opts.domains);
       const seed = Number(opts.seed);
-      if (!Number.isInteger(domains) || domains < 1 || domains > 2000) throw new UsageError(`--domains ${JSON.stringify(opts.domains)}: expected a whole number from 1 to 2000`);
+      if (!Number.isInteger(domains) || domains < 1 || domains > 2000)
+        throw new UsageError(`--domains ${JSON.stringify(opts.domains)}: expected a whole number from 1 to 2000`);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed ${JSON.stringify(opts.seed)}: expected a whole number`);
       const logger = createLogger({ level: readProcessSettings().logLevel ?? 'warn' });
       const rt = await loadRuntime({ configPath: opts.config, logger });
@@ -95,10 +105,13 @@ export function registerDemo(program: Command): void {
           signal: abort.signal,
         });
         display.stop();
-        process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatDemoSummary(summary, { defaultDataDir: rt.dataDir }));
+        process.stdout.write(
+          opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatDemoSummary(summary, { defaultDataDir: rt.dataDir }),
+        );
         const codes = summary.runs.map((r) => r.exitCode);
         // A failed job outweighs a mismatch: the mismatch may be its consequence.
-        process.exitCode = codes.find((c) => c !== EXIT.ok && c !== EXIT.mismatch) ?? (codes.includes(EXIT.mismatch) ? EXIT.mismatch : EXIT.ok);
+        process.exitCode =
+          codes.find((c) => c !== EXIT.ok && c !== EXIT.mismatch) ?? (codes.includes(EXIT.mismatch) ? EXIT.mismatch : EXIT.ok);
       } finally {
         display.stop();
         process.off('SIGINT', onSignal);

@@ -21,7 +21,9 @@ const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d
 export function parseIngestTime(flag: string, value: string): Date {
   const v = value.trim();
   const bad = () =>
-    new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO date or datetime; use e.g. 2026-10-01 (midnight UTC) or 2026-10-01T06:00:00Z`);
+    new UsageError(
+      `${flag} ${JSON.stringify(value)} is not an ISO date or datetime; use e.g. 2026-10-01 (midnight UTC) or 2026-10-01T06:00:00Z`,
+    );
   let iso: string;
   if (DATE_RE.test(v)) iso = `${v}T00:00:00Z`;
   else {
@@ -61,7 +63,7 @@ export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description(
-      'page CDRs into the lake. Without --from/--to: incremental from each domain\'s watermark minus the lookback, up to now minus the settle time. ' +
+      "page CDRs into the lake. Without --from/--to: incremental from each domain's watermark minus the lookback, up to now minus the settle time. " +
         'T is an ISO date (midnight UTC) or datetime; the range is half-open [from, to) and ends at now minus the settle time at the latest. ' +
         'Stored CDRs are never removed unless --prune is given; an answer that disagrees with its count is an anomaly and the exit code is 1',
     )
@@ -115,14 +117,21 @@ export function registerIngest(program: Command): void {
       const abandoned = await markAbandonedRuns(rt.dataDir, rt.clock.now());
       if (abandoned > 0) logger.warn({ runs: abandoned }, 'runs left running by a process that is gone are now marked interrupted');
       // A run by hand is in the run log too, so `cdrpipe status` shows when the lake was last filled and how.
-      const runId = await recordRunStart(rt.dataDir, { job: CLI_INGEST_JOB, trigger: 'manual', scheduledFor: undefined, startedAt: rt.clock.now() });
+      const runId = await recordRunStart(rt.dataDir, {
+        job: CLI_INGEST_JOB,
+        trigger: 'manual',
+        scheduledFor: undefined,
+        startedAt: rt.clock.now(),
+      });
       const endRun = (status: 'ok' | 'failed' | 'interrupted', summary: IngestSummary | undefined, error?: string) =>
         recordRunEnd(rt.dataDir, runId, {
           endedAt: rt.clock.now(),
           status,
           ...(summary ? { rows: summary.rows, requests: summary.requests, summary } : {}),
           ...(error ? { error } : {}),
-        }).catch((err: unknown) => logger.warn({ err: redact(err instanceof Error ? err.message : String(err)) }, 'could not record the run in state.duckdb'));
+        }).catch((err: unknown) =>
+          logger.warn({ err: redact(err instanceof Error ? err.message : String(err)) }, 'could not record the run in state.duckdb'),
+        );
       try {
         const summary = await runIngest({
           dataDir: rt.dataDir,
@@ -147,7 +156,11 @@ export function registerIngest(program: Command): void {
       } catch (err) {
         progress.stop();
         const message = redact(err instanceof Error ? err.message : String(err));
-        await endRun(controller.signal.aborted ? 'interrupted' : 'failed', err instanceof IngestIncompleteError ? err.summary : undefined, message);
+        await endRun(
+          controller.signal.aborted ? 'interrupted' : 'failed',
+          err instanceof IngestIncompleteError ? err.summary : undefined,
+          message,
+        );
         if (err instanceof IngestIncompleteError) {
           process.stdout.write((opts.json ? JSON.stringify(err.summary, null, 2) : formatIngestSummary(err.summary)) + '\n');
         }

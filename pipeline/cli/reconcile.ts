@@ -13,7 +13,9 @@ function collect(value: string, previous: string[]): string[] {
 export function registerReconcile(program: Command): void {
   program
     .command('reconcile')
-    .description("per domain, for its local month: lake vs the API's /cdrs/count (CDRs and seconds), duplicates, rejects, anomalies, billed totals; exit 3 when any domain is off")
+    .description(
+      "per domain, for its local month: lake vs the API's /cdrs/count (CDRs and seconds), duplicates, rejects, anomalies, billed totals; exit 3 when any domain is off",
+    )
     .requiredOption('--month <month>', 'the customers’ local month, YYYY-MM')
     .option('--domain <domain>', 'only this domain (repeatable)', collect, [] as string[])
     .option('--json', 'print the result as JSON')
@@ -28,7 +30,12 @@ Run \`cdrpipe transform\` first for current billed totals. Needs NS_API_URL and 
     .action(async (opts: { month: string; domain: string[]; json?: boolean; config?: string }) => {
       if (!isMonth(opts.month)) throw new UsageError(`--month ${JSON.stringify(opts.month)}: expected YYYY-MM, e.g. 2026-10`);
       const rt = await loadRuntime({ configPath: opts.config });
-      const source = createSourceFromEnv(rt.env, { clock: rt.clock, logger: rt.logger, concurrency: rt.config.ingest.concurrency, requestsPerSecond: rt.config.ingest.requestsPerSecond });
+      const source = createSourceFromEnv(rt.env, {
+        clock: rt.clock,
+        logger: rt.logger,
+        concurrency: rt.config.ingest.concurrency,
+        requestsPerSecond: rt.config.ingest.requestsPerSecond,
+      });
       const result = await runReconcile({
         dataDir: rt.dataDir,
         config: rt.config,

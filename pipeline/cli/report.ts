@@ -21,9 +21,16 @@ interface ReportFlags {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description("render per-customer usage reports for a month (each customer's own time zone decides which calls are in it); --send emails them once")
+    .description(
+      "render per-customer usage reports for a month (each customer's own time zone decides which calls are in it); --send emails them once",
+    )
     .requiredOption('--month <YYYY-MM>', 'the customer-local month to report, e.g. 2026-10')
-    .option('--domain <domain>', 'only this domain (repeatable); the all-domains billing summary is sent only by runs without --domain', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--domain <domain>',
+      'only this domain (repeatable); the all-domains billing summary is sent only by runs without --domain',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--send', 'email the reports (SMTP_URL, or .eml files in data/outbox/ without it)')
     .option('--force', 'send again what the send log says was sent or may have been sent')
     .option('--dry-run', 'render everything, send nothing')
@@ -43,7 +50,8 @@ Examples:
     .action(async (flags: ReportFlags) => {
       if (flags.force && !flags.send) throw new UsageError('--force only makes sense with --send');
       const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${JSON.stringify(flags.port)} is not a port number`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port: ${JSON.stringify(flags.port)} is not a port number`);
       const rt = await loadRuntime({ configPath: flags.config });
       const controller = new AbortController();
       const onSigint = () => controller.abort(new Error('interrupted (SIGINT)'));

@@ -25,7 +25,10 @@ export function registerRun(program: Command): void {
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
         if (abort.signal.aborted) process.exit(EXIT.interrupted);
-        rt.logger.warn({ signal: sig }, 'stopping: no new work; requests still in flight after a few seconds are cut off and left for the next run (signal again to exit at once)');
+        rt.logger.warn(
+          { signal: sig },
+          'stopping: no new work; requests still in flight after a few seconds are cut off and left for the next run (signal again to exit at once)',
+        );
         abort.abort(new Error(`received ${sig}`));
       };
       process.on('SIGTERM', onSignal);

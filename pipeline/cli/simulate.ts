@@ -81,7 +81,11 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
       if (flags.errorRate !== undefined) faults.errorRate = flags.errorRate;
       if (flags.dropRate !== undefined) faults.dropRate = flags.dropRate;
       if (flags.truncateRate !== undefined) faults.truncateRate = flags.truncateRate;
-      if (flags.rateLimit !== undefined) faults.rateLimit = { requestsPerSecond: flags.rateLimit, ...(flags.retryAfter !== undefined ? { retryAfterSeconds: flags.retryAfter } : {}) };
+      if (flags.rateLimit !== undefined)
+        faults.rateLimit = {
+          requestsPerSecond: flags.rateLimit,
+          ...(flags.retryAfter !== undefined ? { retryAfterSeconds: flags.retryAfter } : {}),
+        };
       if (flags.lateShare !== undefined) faults.late = { share: flags.lateShare, delayMs: (flags.lateDelay ?? 120) * 60_000 };
       if (flags.updateShare !== undefined) faults.updates = { share: flags.updateShare, delayMs: (flags.updateDelay ?? 60) * 60_000 };
       const oauth = readSimulatorOAuth();

@@ -28,7 +28,9 @@ export function registerSql(program: Command): void {
     .command('sql')
     .description('run SQL over the warehouse models (read-only), or over the lake view `cdrs` before the first transform')
     .argument('<query>', 'e.g. "SELECT * FROM usage_monthly ORDER BY domain"')
-    .addOption(new Option('--format <format>', 'output format; arrow writes an Arrow IPC stream').choices([...SQL_FORMATS]).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output format; arrow writes an Arrow IPC stream').choices([...SQL_FORMATS]).default('table'),
+    )
     .option('--raw', 'with --format csv: text exactly as stored (no formula escaping), for programs rather than spreadsheets')
     .option('--out <file>', 'write to this file instead of stdout (not inside the data directory)')
     .addHelpText(
@@ -50,7 +52,9 @@ Examples:
       const dataDir = resolve(readEnv().dataDir);
       if (opts.raw && opts.format !== 'csv') throw new UsageError(`--raw: applies to --format csv only (got --format ${opts.format})`);
       if (opts.out && isInside(opts.out, dataDir)) {
-        throw new UsageError(`--out ${JSON.stringify(opts.out)}: is inside the data directory ${dataDir}, which cdrpipe sql never changes; write the file elsewhere`);
+        throw new UsageError(
+          `--out ${JSON.stringify(opts.out)}: is inside the data directory ${dataDir}, which cdrpipe sql never changes; write the file elsewhere`,
+        );
       }
       const result = await runQuery({ dataDir, sql: query });
       const body: string | Uint8Array =

@@ -12,6 +12,8 @@ export function registerStatus(program: Command): void {
     .action(async (opts: { json?: boolean; domains: string; config?: string }) => {
       const rt = await loadRuntime({ configPath: opts.config });
       const status = await gatherStatus({ dataDir: rt.dataDir, config: rt.config, clock: rt.clock });
-      process.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status, { maxDomains: Math.max(1, Number(opts.domains) || 10) }));
+      process.stdout.write(
+        opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status, { maxDomains: Math.max(1, Number(opts.domains) || 10) }),
+      );
     });
 }

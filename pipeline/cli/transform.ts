@@ -23,7 +23,10 @@ export function formatTransformSummary(s: TransformSummary): string {
   }
   const frozen = s.ratedMonths.filter((m) => m.frozen).length;
   lines.push(`rated domain-months: ${s.ratedMonths.length} (${frozen} frozen, ${s.newlyFrozen} newly frozen)`);
-  if (s.rerated) lines.push(`re-rated ${s.rerated.month} for ${s.rerated.domains === 'all' ? 'all domains' : s.rerated.domains.join(', ')}: released ${s.rerated.released} frozen month(s)`);
+  if (s.rerated)
+    lines.push(
+      `re-rated ${s.rerated.month} for ${s.rerated.domains === 'all' ? 'all domains' : s.rerated.domains.join(', ')}: released ${s.rerated.released} frozen month(s)`,
+    );
   lines.push(s.status === 'ok' ? 'status: ok' : `status: FAILED (${s.failedTests.join(', ')}): reports will refuse to send until fixed`);
   return lines.join('\n') + '\n';
 }
@@ -47,7 +50,8 @@ config applies to open months only. To re-rate a closed month with today's plans
 `,
     )
     .action(async (opts: { rerate?: string; domain: string[]; json?: boolean; config?: string }) => {
-      if (opts.rerate !== undefined && !isMonth(opts.rerate)) throw new UsageError(`--rerate ${JSON.stringify(opts.rerate)}: expected YYYY-MM, e.g. 2026-10`);
+      if (opts.rerate !== undefined && !isMonth(opts.rerate))
+        throw new UsageError(`--rerate ${JSON.stringify(opts.rerate)}: expected YYYY-MM, e.g. 2026-10`);
       if (opts.domain.length > 0 && opts.rerate === undefined) throw new UsageError('--domain only applies with --rerate YYYY-MM');
       const rt = await loadRuntime({ configPath: opts.config });
       const summary = await runTransform({

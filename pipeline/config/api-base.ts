@@ -23,7 +23,10 @@ export function apiBaseProblem(url: URL, allowInsecureHttp: boolean): string | u
 
 /** `localhost`, `*.localhost`, 127.0.0.0/8, ::1 and IPv4-mapped 127.x (as URL.hostname spells them). */
 export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const h = hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
   if (h === '::1' || /^(?:0{0,4}:){7}0{0,3}1$/.test(h)) return true;

@@ -27,7 +27,8 @@ export const DOMAIN_PLACEHOLDER_HOST = 'domain.example';
 export const recipientTemplateSchema = z.string().superRefine((v, ctx) => {
   const filled = v.replaceAll('{domain}', DOMAIN_PLACEHOLDER_HOST);
   const problem = mailAddressProblem(filled);
-  if (problem) ctx.addIssue({ code: 'custom', message: filled === v ? problem : `${problem} (reading {domain} as ${DOMAIN_PLACEHOLDER_HOST})` });
+  if (problem)
+    ctx.addIssue({ code: 'custom', message: filled === v ? problem : `${problem} (reading {domain} as ${DOMAIN_PLACEHOLDER_HOST})` });
 });
 
 /** Rating rule for calls without a deck lookup (inbound, toll-free inbound). */
@@ -43,7 +44,10 @@ export type FlatRule = z.infer<typeof flatRuleSchema>;
 export const planSchema = z.object({
   /** Shown on invoices and recorded on each rated row; bump it when prices change. */
   version: z.string().min(1),
-  currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' }).default('USD'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' })
+    .default('USD'),
   /** Rounding of each call line's charge, half-up. */
   decimals: z.number().int().min(0).max(6).default(2),
   /** CSV: prefix,description,per_minute,initial_increment,subsequent_increment,minimum_seconds,connect_fee,effective_from */
@@ -120,9 +124,17 @@ export const jobSchema = z
     const known = JOB_TASK_OPTIONS[job.task];
     for (const [key, value] of Object.entries(job.options)) {
       if (!known.includes(key)) {
-        ctx.addIssue({ code: 'custom', path: ['options', key], message: `unknown option for task ${job.task} (known: ${known.join(', ') || 'none'})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['options', key],
+          message: `unknown option for task ${job.task} (known: ${known.join(', ') || 'none'})`,
+        });
       } else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 366) {
-        ctx.addIssue({ code: 'custom', path: ['options', key], message: `must be a whole number of days from 1 to 366, got ${JSON.stringify(value)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['options', key],
+          message: `must be a whole number of days from 1 to 366, got ${JSON.stringify(value)}`,
+        });
       }
     }
   });

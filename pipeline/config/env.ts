@@ -6,8 +6,7 @@ import { basicAuthForms, registerSecrets, smtpAuthForms } from '../util/secrets.
 
 /** How the client authenticates: a static key, or the OAuth2 password grant. */
 export type AuthConfig =
-  | { kind: 'api-key'; apiKey: string }
-  | { kind: 'oauth'; clientId: string; clientSecret: string; username: string; password: string };
+  { kind: 'api-key'; apiKey: string } | { kind: 'oauth'; clientId: string; clientSecret: string; username: string; password: string };
 
 export interface EnvConfig {
   /** API base such as https://pbx.example.com/ns-api/v2; undefined means "the embedded simulator" (demo only). */
@@ -90,12 +89,24 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   } else if (oauthSet.length > 0) {
     const missing = oauthKeys.filter((k) => e[k] === undefined);
     if (missing.length > 0) {
-      throw new ConfigError(`OAuth needs all of ${oauthKeys.join(', ')}; missing ${missing.join(', ')} (or set NS_API_KEY instead)`, missing[0]);
+      throw new ConfigError(
+        `OAuth needs all of ${oauthKeys.join(', ')}; missing ${missing.join(', ')} (or set NS_API_KEY instead)`,
+        missing[0],
+      );
     }
-    auth = { kind: 'oauth', clientId: e.NS_CLIENT_ID!, clientSecret: e.NS_CLIENT_SECRET!, username: e.NS_USERNAME!, password: e.NS_PASSWORD! };
+    auth = {
+      kind: 'oauth',
+      clientId: e.NS_CLIENT_ID!,
+      clientSecret: e.NS_CLIENT_SECRET!,
+      username: e.NS_USERNAME!,
+      password: e.NS_PASSWORD!,
+    };
   }
   if (e.NS_API_URL && !auth) {
-    throw new ConfigError('NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD', 'NS_API_KEY');
+    throw new ConfigError(
+      'NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD',
+      'NS_API_KEY',
+    );
   }
   return {
     apiUrl: e.NS_API_URL?.replace(/\/+$/, ''),

@@ -21,7 +21,10 @@ export function parseConfig(input: unknown, source = 'jobs.config.ts'): CdrpipeC
   const config = parsed.data;
   for (const [name, c] of Object.entries({ defaults: config.customers.defaults, ...config.customers.domains })) {
     if (c.plan !== undefined && !(c.plan in config.plans)) {
-      throw new ConfigError(`${source}: customers.${name === 'defaults' ? 'defaults' : `domains.${name}`}.plan: no plan named ${JSON.stringify(c.plan)} (plans: ${Object.keys(config.plans).join(', ')})`, 'plan');
+      throw new ConfigError(
+        `${source}: customers.${name === 'defaults' ? 'defaults' : `domains.${name}`}.plan: no plan named ${JSON.stringify(c.plan)} (plans: ${Object.keys(config.plans).join(', ')})`,
+        'plan',
+      );
     }
   }
   return config;
@@ -60,7 +63,8 @@ async function importConfigModule(file: string): Promise<{ default?: unknown }> 
 /** The default export, also when the file was loaded as CommonJS (its exports object is then the default). */
 function defaultExport(mod: { default?: unknown }): unknown {
   const d = mod.default;
-  if (d !== null && typeof d === 'object' && (d as { __esModule?: unknown }).__esModule === true) return (d as { default?: unknown }).default;
+  if (d !== null && typeof d === 'object' && (d as { __esModule?: unknown }).__esModule === true)
+    return (d as { default?: unknown }).default;
   return d;
 }
 
@@ -72,9 +76,13 @@ function defaultExport(mod: { default?: unknown }): unknown {
 export async function loadConfig(path?: string): Promise<CdrpipeConfig> {
   const file = path ?? resolve(projectRoot, 'jobs.config.ts');
   const abs = isAbsolute(file) ? file : resolve(process.cwd(), file);
-  if (!existsSync(abs)) throw new ConfigError(`config file not found: ${abs} (give an existing file with --config or CDRPIPE_CONFIG)`, 'CDRPIPE_CONFIG');
+  if (!existsSync(abs))
+    throw new ConfigError(`config file not found: ${abs} (give an existing file with --config or CDRPIPE_CONFIG)`, 'CDRPIPE_CONFIG');
   if (!(CONFIG_EXTENSIONS as readonly string[]).includes(extname(abs))) {
-    throw new ConfigError(`config file ${abs}: expected a ${CONFIG_EXTENSIONS.join(', ')} file (an ES module with \`export default defineConfig({...})\`)`, 'CDRPIPE_CONFIG');
+    throw new ConfigError(
+      `config file ${abs}: expected a ${CONFIG_EXTENSIONS.join(', ')} file (an ES module with \`export default defineConfig({...})\`)`,
+      'CDRPIPE_CONFIG',
+    );
   }
   let mod: { default?: unknown };
   try {
@@ -82,11 +90,17 @@ export async function loadConfig(path?: string): Promise<CdrpipeConfig> {
   } catch (err) {
     // tsx tags the file's URL with its loader namespace; the operator needs only the path.
     const reason = (err instanceof Error ? err.message : String(err)).replace(/\?namespace=[\w-]+/g, '');
-    throw new ConfigError(`config file ${abs} could not be loaded: ${reason} (fix the file; it must be an ES module with \`export default defineConfig({...})\`)`, 'CDRPIPE_CONFIG');
+    throw new ConfigError(
+      `config file ${abs} could not be loaded: ${reason} (fix the file; it must be an ES module with \`export default defineConfig({...})\`)`,
+      'CDRPIPE_CONFIG',
+    );
   }
   const exported = defaultExport(mod);
   if (exported === undefined) {
-    throw new ConfigError(`config file ${abs}: no default export (write \`export default defineConfig({...})\`, with \`import { defineConfig } from 'cdrpipe'\`)`, 'default');
+    throw new ConfigError(
+      `config file ${abs}: no default export (write \`export default defineConfig({...})\`, with \`import { defineConfig } from 'cdrpipe'\`)`,
+      'default',
+    );
   }
   return resolveConfigPaths(parseConfig(exported, abs), dirname(abs));
 }
@@ -95,8 +109,10 @@ export async function loadConfig(path?: string): Promise<CdrpipeConfig> {
  * A domain's effective settings: its own entry over the defaults, with `{domain}` filled in.
  * `recipients` holds only valid single addresses; entries that gave none are in `droppedRecipients`.
  */
-export function customerFor(config: CdrpipeConfig, domain: string): Required<Pick<CustomerSettings, 'plan' | 'recipients'>> &
-  CustomerSettings & { planDef: Plan; droppedRecipients: DroppedRecipient[] } {
+export function customerFor(
+  config: CdrpipeConfig,
+  domain: string,
+): Required<Pick<CustomerSettings, 'plan' | 'recipients'>> & CustomerSettings & { planDef: Plan; droppedRecipients: DroppedRecipient[] } {
   const merged = { ...config.customers.defaults, ...(config.customers.domains[domain] ?? {}) };
   const plan = merged.plan ?? Object.keys(config.plans)[0]!;
   const { recipients, dropped } = resolveRecipients(merged.recipients ?? [], domain);

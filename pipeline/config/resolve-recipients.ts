@@ -24,7 +24,10 @@ export function resolveRecipients(templates: readonly string[], domain: string):
   const dropped: DroppedRecipient[] = [];
   for (const template of templates) {
     if (template.includes('{domain}') && !isDnsHostName(domain)) {
-      dropped.push({ template, reason: `the domain name ${JSON.stringify(domain)} is not a valid DNS host name, so ${JSON.stringify(template)} gives no recipient` });
+      dropped.push({
+        template,
+        reason: `the domain name ${JSON.stringify(domain)} is not a valid DNS host name, so ${JSON.stringify(template)} gives no recipient`,
+      });
       continue;
     }
     const address = template.replaceAll('{domain}', domain);

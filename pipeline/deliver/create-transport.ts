@@ -6,6 +6,11 @@ import type { MailTransport } from './mail-transport.ts';
 import { createOutboxTransport } from './outbox-transport.ts';
 import { createSmtpTransport, type SmtpTransportOptions } from './smtp-transport.ts';
 
-export function createTransportFromEnv(env: Pick<EnvConfig, 'smtpUrl'>, dataDir: string, clock: Clock, smtp: SmtpTransportOptions = {}): MailTransport {
+export function createTransportFromEnv(
+  env: Pick<EnvConfig, 'smtpUrl'>,
+  dataDir: string,
+  clock: Clock,
+  smtp: SmtpTransportOptions = {},
+): MailTransport {
   return env.smtpUrl ? createSmtpTransport(env.smtpUrl, smtp) : createOutboxTransport(outboxDir(dataDir), clock);
 }

@@ -8,7 +8,17 @@ import { redact } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
-import { claimSend, decideSend, keyOf, markDelivered, markFailed, readSends, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
+import {
+  claimSend,
+  decideSend,
+  keyOf,
+  markDelivered,
+  markFailed,
+  readSends,
+  type SendDecision,
+  type SendKey,
+  type SendRow,
+} from './send-log.ts';
 import type { StageContext } from '../config/index.ts';
 
 export interface DeliveryItem extends SendKey {
@@ -54,7 +64,8 @@ function errorText(err: unknown): string {
 function recipientProblem(item: DeliveryItem): string | undefined {
   const problem = mailAddressProblem(item.recipient);
   if (problem) return `recipient ${problem}; nothing sent`;
-  if (item.mail.to.address !== item.recipient) return `the message is addressed to ${JSON.stringify(item.mail.to.address)}, not to the recipient ${JSON.stringify(item.recipient)}; nothing sent`;
+  if (item.mail.to.address !== item.recipient)
+    return `the message is addressed to ${JSON.stringify(item.mail.to.address)}, not to the recipient ${JSON.stringify(item.recipient)}; nothing sent`;
   return undefined;
 }
 
@@ -95,16 +106,24 @@ export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptio
           }
         }
         const { decision, row } = claim;
-        if (decision === 'skip') return { ...key, outcome: 'skipped', messageId: row?.message_id ?? undefined, reason: `already ${row?.status}` };
+        if (decision === 'skip')
+          return { ...key, outcome: 'skipped', messageId: row?.message_id ?? undefined, reason: `already ${row?.status}` };
         if (decision === 'maybe-sent') {
-          return { ...key, outcome: 'maybe-sent', reason: `left pending by an earlier run (${row?.updated_at}): it may have been delivered; use --force to send again` };
+          return {
+            ...key,
+            outcome: 'maybe-sent',
+            reason: `left pending by an earlier run (${row?.updated_at}): it may have been delivered; use --force to send again`,
+          };
         }
         let result;
         try {
           result = await withRetry(() => opts.transport.send(item.mail, opts.signal), retry, {
             signal: opts.signal,
             onRetry: (err, attempt, delayMs) =>
-              opts.logger.warn({ report: key.report, domain: key.domain, recipient: key.recipient, attempt, delayMs, err: errorText(err) }, 'transient mail failure, retrying'),
+              opts.logger.warn(
+                { report: key.report, domain: key.domain, recipient: key.recipient, attempt, delayMs, err: errorText(err) },
+                'transient mail failure, retrying',
+              ),
           });
         } catch (err) {
           const reason = errorText(err);
@@ -113,16 +132,32 @@ export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptio
           try {
             await markFailed(opts.dataDir, key, reason, opts.clock);
           } catch (markErr) {
-            return { ...key, outcome: 'maybe-sent', attempts, reason: `${reason}; and the failure could not be recorded: ${errorText(markErr)}` };
+            return {
+              ...key,
+              outcome: 'maybe-sent',
+              attempts,
+              reason: `${reason}; and the failure could not be recorded: ${errorText(markErr)}`,
+            };
           }
           return { ...key, outcome: 'failed', attempts, reason };
         }
         const { value, attempts } = result;
         try {
-          await markDelivered(opts.dataDir, key, { status: value.confirmed ? 'confirmed' : 'sent', messageId: value.messageId, response: value.response }, opts.clock);
+          await markDelivered(
+            opts.dataDir,
+            key,
+            { status: value.confirmed ? 'confirmed' : 'sent', messageId: value.messageId, response: value.response },
+            opts.clock,
+          );
         } catch (err) {
           // Delivered but not recorded: the row stays pending, so the next run reports maybe-sent.
-          return { ...key, outcome: 'maybe-sent', messageId: value.messageId, attempts, reason: `delivered but not recorded: ${errorText(err)}` };
+          return {
+            ...key,
+            outcome: 'maybe-sent',
+            messageId: value.messageId,
+            attempts,
+            reason: `delivered but not recorded: ${errorText(err)}`,
+          };
         }
         opts.logger.info({ ...key, messageId: value.messageId, attempts }, 'mail sent');
         return { ...key, outcome: 'sent', messageId: value.messageId, attempts };

@@ -17,7 +17,12 @@ export interface DomainRecipients {
 const KIND = 'recipient-dropped';
 
 /** Records each dropped entry once (open rows are not repeated) and resolves the domains whose entries all resolved. */
-export async function noteDroppedRecipients(dataDir: string, month: Month, domains: readonly DomainRecipients[], clock: Clock): Promise<void> {
+export async function noteDroppedRecipients(
+  dataDir: string,
+  month: Month,
+  domains: readonly DomainRecipients[],
+  clock: Clock,
+): Promise<void> {
   if (domains.length === 0) return;
   const windowStart = new Date(`${month}-01T00:00:00Z`);
   const windowEnd = new Date(`${addMonths(month, 1)}-01T00:00:00Z`);
@@ -32,12 +37,19 @@ export async function noteDroppedRecipients(dataDir: string, month: Month, domai
       const mine = open.filter((o) => o.domain === d.domain);
       const reasons = new Set(d.dropped.map((r) => r.reason));
       for (const stale of mine.filter((o) => !reasons.has(o.detail ?? ''))) {
-        await db.run(`UPDATE anomalies SET resolved_at = $at::TIMESTAMPTZ WHERE anomaly_id = $id`, { id: stale.anomaly_id, at: clock.now().toISOString() });
+        await db.run(`UPDATE anomalies SET resolved_at = $at::TIMESTAMPTZ WHERE anomaly_id = $id`, {
+          id: stale.anomaly_id,
+          at: clock.now().toISOString(),
+        });
       }
       const recorded = new Set(mine.map((o) => o.detail));
       for (const reason of reasons) {
         if (!recorded.has(reason)) {
-          await recordAnomaly(db, { domain: d.domain, windowStart, windowEnd, kind: KIND, expected: null, got: null, detail: reason }, clock.now());
+          await recordAnomaly(
+            db,
+            { domain: d.domain, windowStart, windowEnd, kind: KIND, expected: null, got: null, detail: reason },
+            clock.now(),
+          );
         }
       }
     }

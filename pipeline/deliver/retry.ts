@@ -15,7 +15,17 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
-const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'EDNS', 'EAI_AGAIN', 'EPROTOCOL']);
+const TRANSIENT_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'EDNS',
+  'EAI_AGAIN',
+  'EPROTOCOL',
+]);
 
 /** 4xx replies and connection-level errors are transient; 5xx replies, auth and message errors are not. */
 export function isTransientSmtpError(err: unknown): boolean {

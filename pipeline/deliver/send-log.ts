@@ -37,8 +37,11 @@ function state<T>(dataDir: string, fn: (db: Db) => Promise<T>, signal?: AbortSig
 /** Every send-log row of one report-month. */
 export async function readSends(dataDir: string, report: string, month: string): Promise<Map<string, SendRow>> {
   const rows = await state(dataDir, (db) =>
-    db.all(`SELECT report, domain, month, recipient, status, message_id, attempts, error, transport, response, CAST(updated_at AS VARCHAR) AS updated_at
-            FROM sends WHERE report = $report AND month = $month`, { report, month }),
+    db.all(
+      `SELECT report, domain, month, recipient, status, message_id, attempts, error, transport, response, CAST(updated_at AS VARCHAR) AS updated_at
+            FROM sends WHERE report = $report AND month = $month`,
+      { report, month },
+    ),
   );
   return new Map((rows as unknown as SendRow[]).map((r) => [keyOf(r), r]));
 }
@@ -107,7 +110,13 @@ export async function markDelivered(
     db.run(
       `UPDATE sends SET status = $status, message_id = $message_id, response = $response, error = NULL, updated_at = $now::TIMESTAMPTZ
        WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
-      { ...key, status: result.status, message_id: result.messageId, response: result.response.slice(0, 500), now: clock.now().toISOString() },
+      {
+        ...key,
+        status: result.status,
+        message_id: result.messageId,
+        response: result.response.slice(0, 500),
+        now: clock.now().toISOString(),
+      },
     ),
   );
 }

@@ -64,7 +64,9 @@ export function createSmtpTransport(smtpUrl: string, opts: SmtpTransportOptions 
       const info = await transporter.sendMail(toNodemailerMessage(mail));
       const accepted = (info.accepted as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
       if (info.rejected.length > 0 || accepted.length !== 1 || accepted[0] !== mail.to.address) {
-        const err = new Error(`the server did not accept the recipient: ${String(info.response ?? '')}`) as Error & { responseCode?: number };
+        const err = new Error(`the server did not accept the recipient: ${String(info.response ?? '')}`) as Error & {
+          responseCode?: number;
+        };
         err.responseCode = 550;
         throw err;
       }

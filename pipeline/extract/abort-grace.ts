@@ -10,7 +10,10 @@ export function abortAfterGrace(stop: AbortSignal | undefined, graceMs: number):
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const onStop = () => {
-    timer = setTimeout(() => controller.abort(new DOMException(`stopped: requests still in flight ${graceMs} ms after the stop were cut off`, 'AbortError')), graceMs);
+    timer = setTimeout(
+      () => controller.abort(new DOMException(`stopped: requests still in flight ${graceMs} ms after the stop were cut off`, 'AbortError')),
+      graceMs,
+    );
     // The grace period must never be what keeps the process alive.
     timer.unref();
   };

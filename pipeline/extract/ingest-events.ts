@@ -35,13 +35,23 @@ export class IngestEvents {
   progress(phase: IngestProgress['phase']): void {
     const { onProgress, summary, source, stats0 } = this.o;
     if (!onProgress) return;
-    onProgress({ phase, done: summary.windows, total: this.windowsKnown, rows: summary.rowsFetched, requests: source.stats().requests - stats0.requests });
+    onProgress({
+      phase,
+      done: summary.windows,
+      total: this.windowsKnown,
+      rows: summary.rowsFetched,
+      requests: source.stats().requests - stats0.requests,
+    });
   }
 
   /** Records a failed window (or a failed step of the run when `window` is undefined). */
   fail(domain: string, window: TimeWindow | undefined, err: unknown): void {
     const error = redact(err instanceof Error ? err.message : String(err));
-    this.o.summary.failures.push({ domain, ...(window ? { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() } : {}), error });
+    this.o.summary.failures.push({
+      domain,
+      ...(window ? { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() } : {}),
+      error,
+    });
     this.o.logger.error({ domain, window: window ? formatWindow(window) : undefined, err: error }, 'ingest window failed');
   }
 

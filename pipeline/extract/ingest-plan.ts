@@ -26,7 +26,8 @@ export interface IngestRange {
  * @throws UsageError when it is not a whole number >= 1.
  */
 export function checkConcurrency(concurrency: number): number {
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`concurrency must be a whole number >= 1, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   return concurrency;
 }
 
@@ -40,8 +41,10 @@ export function planRange(a: { from?: Date; to?: Date; now: Date; settleMinutes:
   const settledEnd = new Date(a.now.getTime() - a.settleMinutes * 60_000);
   const from = a.from;
   const requestedTo = a.to ?? (a.from ? settledEnd : undefined);
-  if (backfill && (!from || !requestedTo)) throw new UsageError('--to needs --from: give both ends of the backfill range, or neither for an incremental run');
-  if (from && requestedTo && !(from < requestedTo)) throw new UsageError(`--from ${from.toISOString()} must be before --to ${requestedTo.toISOString()}`);
+  if (backfill && (!from || !requestedTo))
+    throw new UsageError('--to needs --from: give both ends of the backfill range, or neither for an incremental run');
+  if (from && requestedTo && !(from < requestedTo))
+    throw new UsageError(`--from ${from.toISOString()} must be before --to ${requestedTo.toISOString()}`);
   if (from && !(from < settledEnd)) {
     throw new UsageError(
       `--from ${from.toISOString()} is not before now minus the settle time (${settledEnd.toISOString()}, ingest.settleMinutes = ${a.settleMinutes}): nothing there has settled yet; give an earlier --from`,

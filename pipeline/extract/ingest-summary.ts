@@ -90,12 +90,16 @@ export class IngestIncompleteError extends CdrpipeError {
     if (summary.failures.length > 0) {
       parts.push(
         `${summary.failures.length} failed window(s)` +
-          (first ? ` (first: domain ${JSON.stringify(first.domain)} ${first.windowStart ?? ''}..${first.windowEnd ?? ''}: ${first.error})` : ''),
+          (first
+            ? ` (first: domain ${JSON.stringify(first.domain)} ${first.windowStart ?? ''}..${first.windowEnd ?? ''}: ${first.error})`
+            : ''),
       );
     }
     if (summary.anomalies.length > 0) {
       const shown = summary.anomalies.slice(0, 5).map((a) => `${a.kind} ${JSON.stringify(a.domain)} [${a.windowStart}, ${a.windowEnd})`);
-      parts.push(`${summary.anomalies.length} anomal${summary.anomalies.length === 1 ? 'y' : 'ies'}: ${shown.join('; ')}${summary.anomalies.length > 5 ? '; ...' : ''}`);
+      parts.push(
+        `${summary.anomalies.length} anomal${summary.anomalies.length === 1 ? 'y' : 'ies'}: ${shown.join('; ')}${summary.anomalies.length > 5 ? '; ...' : ''}`,
+      );
     }
     super(
       `ingest finished with ${parts.join(' and ')}. ` +
@@ -112,15 +116,29 @@ export function formatIngestSummary(s: IngestSummary): string {
     ...(s.clampedFrom ? [`  clamped     --to ${s.clampedFrom} is past now minus the settle time: read up to ${s.range?.to ?? '?'}`] : []),
     `  domains     ${s.domains}`,
     `  windows     ${s.windows} (${s.windowsEmpty} empty, ${s.windowsSplit} split, ${s.refetches} re-fetched)`,
-    `  requests    ${s.requests} (${s.retries} retries${Object.keys(s.retriesByReason).length ? ': ' + Object.entries(s.retriesByReason).map(([k, v]) => `${k} ${v}`).join(', ') : ''})`,
+    `  requests    ${s.requests} (${s.retries} retries${
+      Object.keys(s.retriesByReason).length
+        ? ': ' +
+          Object.entries(s.retriesByReason)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        : ''
+    })`,
     `  rows        ${s.rowsFetched} fetched, ${s.rowsWritten} written in ${s.partitionsWritten} partition(s), ${s.partitionsUnchanged} partition(s) unchanged`,
     ...(s.rowsNotListed > 0 ? [`  not listed  ${s.rowsNotListed} stored row(s) the API did not list: kept`] : []),
     ...(s.rowsRemoved > 0 ? [`  removed     ${s.rowsRemoved} row(s) the API no longer lists -> lake/removed/`] : []),
     `  rejects     ${s.rejects}${s.rejects > 0 && s.rejectsNew !== undefined ? ` (${s.rejectsNew} new)` : ''}${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
     `  anomalies   ${s.anomalies.length}`,
-    ...s.anomalies.map((a) => `    ${a.domain} [${a.windowStart}, ${a.windowEnd}) ${a.kind}: expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? ` (${a.detail})` : ''}`),
-    ...(s.skippedDomains.length ? [`  skipped     ${s.skippedDomains.map((d) => JSON.stringify(d.domain)).join(', ')} (not usable as a partition name)`] : []),
-    ...(s.failures.length ? [`  failures    ${s.failures.length}`, ...s.failures.slice(0, 10).map((f) => `    ${f.domain} ${f.windowStart ?? ''} ${f.error}`)] : []),
+    ...s.anomalies.map(
+      (a) =>
+        `    ${a.domain} [${a.windowStart}, ${a.windowEnd}) ${a.kind}: expected ${a.expected ?? '?'} got ${a.got ?? '?'}${a.detail ? ` (${a.detail})` : ''}`,
+    ),
+    ...(s.skippedDomains.length
+      ? [`  skipped     ${s.skippedDomains.map((d) => JSON.stringify(d.domain)).join(', ')} (not usable as a partition name)`]
+      : []),
+    ...(s.failures.length
+      ? [`  failures    ${s.failures.length}`, ...s.failures.slice(0, 10).map((f) => `    ${f.domain} ${f.windowStart ?? ''} ${f.error}`)]
+      : []),
     `  elapsed     ${(s.elapsedMs / 1000).toFixed(1)} s`,
   ];
   return lines.join('\n');

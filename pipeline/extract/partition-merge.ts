@@ -34,7 +34,10 @@ export interface Flushable {
  * `flushRows` rows, or `force`. Pure.
  */
 export function flushable(part: PartitionState, flushRows: number, force: boolean): Flushable | undefined {
-  const range = contiguousPrefix(part.flushedTo, [...part.done.values()].map((d) => d.window));
+  const range = contiguousPrefix(
+    part.flushedTo,
+    [...part.done.values()].map((d) => d.window),
+  );
   if (!range) return undefined;
   const windows = [...part.done.values()].filter((d) => d.window.start >= range.start && d.window.end <= range.end);
   const rows = windows.reduce((n, w) => n + w.rows, 0);
@@ -148,7 +151,10 @@ export class PartitionMerger {
       if (res.rowsRemoved > 0) {
         summary.rowsRemoved += res.rowsRemoved;
         if (res.removedPath) summary.removedFiles.push(res.removedPath);
-        logger.warn({ domain, range: formatWindow(range), rows: res.rowsRemoved, keptIn: res.removedPath }, 'pruned rows the API no longer lists');
+        logger.warn(
+          { domain, range: formatWindow(range), rows: res.rowsRemoved, keptIn: res.removedPath },
+          'pruned rows the API no longer lists',
+        );
       }
       if (res.rowsNotListed > 0) {
         summary.rowsNotListed += res.rowsNotListed;
@@ -171,7 +177,10 @@ export class PartitionMerger {
         await withState(dataDir, (db) => advanceWatermarkRow(db, domain, next, clock.now()));
         part.dom.watermark = next;
       }
-      logger.debug({ domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed }, 'partition range flushed');
+      logger.debug(
+        { domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed },
+        'partition range flushed',
+      );
     } catch (err) {
       events.fail(domain, range, err);
     } finally {

@@ -62,7 +62,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const now = clock.now();
   const range = planRange({ from: opts.from, to: opts.to, now, settleMinutes: settings.settleMinutes });
   if (range.clampedFrom && range.to) {
-    logger.warn({ requestedTo: range.clampedFrom.toISOString(), to: range.to.toISOString(), settleMinutes: settings.settleMinutes }, 'ingest range clamped to now minus the settle time');
+    logger.warn(
+      { requestedTo: range.clampedFrom.toISOString(), to: range.to.toISOString(), settleMinutes: settings.settleMinutes },
+      'ingest range clamped to now minus the settle time',
+    );
   }
 
   const t0 = performance.now();
@@ -112,7 +115,16 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   const spool = await PageSpool.create(join(workDir, 'spool'));
   const limit = pLimit(r.concurrency);
   const rejects: RejectRow[] = [];
-  const merger = new PartitionMerger({ dataDir, writer, spool, events, clock, logger, settledEnd: range.settledEnd, flushRows: opts.flushRows ?? DEFAULT_FLUSH_ROWS });
+  const merger = new PartitionMerger({
+    dataDir,
+    writer,
+    spool,
+    events,
+    clock,
+    logger,
+    settledEnd: range.settledEnd,
+    flushRows: opts.flushRows ?? DEFAULT_FLUSH_ROWS,
+  });
   const queue = new FairQueue<WindowTask>();
   const domainStates: DomainState[] = [];
   try {
@@ -124,9 +136,11 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
     const [pulledBack, watermarks, openAnomalyDomains] = await withState(
       dataDir,
-      async (db) => [await pullBackWatermarks(db, range.settledEnd, clock.now()), await readWatermarks(db), await openAnomalyDomainsOf(db)] as const,
+      async (db) =>
+        [await pullBackWatermarks(db, range.settledEnd, clock.now()), await readWatermarks(db), await openAnomalyDomainsOf(db)] as const,
     );
-    if (pulledBack.length > 0) logger.warn({ domains: pulledBack, to: range.settledEnd.toISOString() }, 'watermarks past now minus the settle time pulled back');
+    if (pulledBack.length > 0)
+      logger.warn({ domains: pulledBack, to: range.settledEnd.toISOString() }, 'watermarks past now minus the settle time pulled back');
 
     for (const domain of names) {
       try {
@@ -147,7 +161,23 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     }
 
     const runner = new WindowRunner(
-      { dataDir, source, settings, concurrency: r.concurrency, limit, spool, merger, events, clock, logger, stop: opts.signal, requests, prune: opts.prune === true, openAnomalyDomains, rejects },
+      {
+        dataDir,
+        source,
+        settings,
+        concurrency: r.concurrency,
+        limit,
+        spool,
+        merger,
+        events,
+        clock,
+        logger,
+        stop: opts.signal,
+        requests,
+        prune: opts.prune === true,
+        openAnomalyDomains,
+        rejects,
+      },
       queue,
     );
     await runner.run();

@@ -49,7 +49,16 @@ export const DEFAULT_MAX_WAVE = 16;
 export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
   const ids = new Set<string>();
   const dups = new Set<string>();
-  const out: WindowFetch = { files: [], distinctIds: 0, repeats: 0, rejects: [], outOfWindow: 0, pages: 0, idHashes: new Float64Array(0), duplicateIds: [] };
+  const out: WindowFetch = {
+    files: [],
+    distinctIds: 0,
+    repeats: 0,
+    rejects: [],
+    outOfWindow: 0,
+    pages: 0,
+    idHashes: new Float64Array(0),
+    duplicateIds: [],
+  };
   const fetchOne = async (offset: number): Promise<boolean> => {
     const page = await a.limit(() => a.source.fetchCdrPage(a.domain, a.window, offset, a.pageSize, { signal: a.signal }));
     out.pages++;

@@ -114,7 +114,8 @@ export class WindowRunner {
       // caught at the first split instead of halving down to the floor.
       const [a, b] = decision.halves;
       const [ca, cb] = await Promise.all([this.countOf(domain, a), this.countOf(domain, b)]);
-      if (!countsPlausible(total, [ca, cb])) return this.fetchUntrusted(part, window, total, `its halves count ${ca} + ${cb}, more than its own ${total}`);
+      if (!countsPlausible(total, [ca, cb]))
+        return this.fetchUntrusted(part, window, total, `its halves count ${ca} + ${cb}, more than its own ${total}`);
       summary.windowsSplit++;
       events.windowsKnown += 1;
       this.queue.unshift(domain, { part, window: a, count: ca }, { part, window: b, count: cb });
@@ -123,14 +124,25 @@ export class WindowRunner {
     if (decision.kind === 'empty' && !this.o.prune) {
       // Nothing to read; stored rows of the window are kept (and reported when there are any).
       summary.windowsEmpty++;
-      this.o.merger.complete(part, { window, clean: true, prunable: false, files: [], rows: 0, idHashes: new Float64Array(0), duplicateIds: [] });
+      this.o.merger.complete(part, {
+        window,
+        clean: true,
+        prunable: false,
+        files: [],
+        rows: 0,
+        idHashes: new Float64Array(0),
+        duplicateIds: [],
+      });
       return;
     }
     if (decision.kind === 'empty') summary.windowsEmpty++;
     let fetched = await this.fetch(domain, window, total);
     let expected = total;
     if (gotOf(fetched) !== expected) {
-      logger.info({ domain, window: formatWindow(window), expected, got: gotOf(fetched) }, 'rows differ from the count; re-fetching the window once');
+      logger.info(
+        { domain, window: formatWindow(window), expected, got: gotOf(fetched) },
+        'rows differ from the count; re-fetching the window once',
+      );
       summary.refetches++;
       await spool.remove(fetched.files);
       expected = await this.countOf(domain, window);
@@ -157,7 +169,11 @@ export class WindowRunner {
       const confirm = await this.countOf(domain, window);
       // A list padded with repeats of some ids may match the count yet miss others: never prune on it.
       prunable = confirm === expected && fetched.repeats === 0;
-      if (!prunable) logger.warn({ domain, window: formatWindow(window), first: expected, second: confirm }, 'counts moved between two requests; nothing pruned in this window');
+      if (!prunable)
+        logger.warn(
+          { domain, window: formatWindow(window), first: expected, second: confirm },
+          'counts moved between two requests; nothing pruned in this window',
+        );
     }
     this.keep(part, window, fetched, clean, prunable);
   }
@@ -188,6 +204,14 @@ export class WindowRunner {
     for (const r of fetched.rejects) this.o.rejects.push({ domain, window, reason: r.reason, rawText: r.rawText });
     summary.rejects += fetched.rejects.length;
     summary.outOfWindow += fetched.outOfWindow;
-    this.o.merger.complete(part, { window, clean, prunable, files: fetched.files, rows: fetched.distinctIds, idHashes: fetched.idHashes, duplicateIds: fetched.duplicateIds });
+    this.o.merger.complete(part, {
+      window,
+      clean,
+      prunable,
+      files: fetched.files,
+      rows: fetched.distinctIds,
+      idHashes: fetched.idHashes,
+      duplicateIds: fetched.duplicateIds,
+    });
   }
 }

@@ -44,8 +44,12 @@ export class DamagedLakeError extends CdrpipeError {
 /** The operator-facing sentence for one damaged file. */
 export function describeDamagedFile(d: DamagedFile): string {
   const what = d.domain !== undefined && d.month ? `its CDRs of ${d.domain} for UTC month ${d.month}` : 'its CDRs';
-  const refetch = d.watermark ? `the domain's watermark now stands at ${d.watermark.toISOString()}, so the next incremental \`cdrpipe ingest\` fetches them again; ` : '';
-  const rebuild = d.rebuild ? `to rebuild the partition now, run: ${d.rebuild}` : 'ingest the month of that partition again for its domain (`cdrpipe ingest --from .. --to .. --domain ..`)';
+  const refetch = d.watermark
+    ? `the domain's watermark now stands at ${d.watermark.toISOString()}, so the next incremental \`cdrpipe ingest\` fetches them again; `
+    : '';
+  const rebuild = d.rebuild
+    ? `to rebuild the partition now, run: ${d.rebuild}`
+    : 'ingest the month of that partition again for its domain (`cdrpipe ingest --from .. --to .. --domain ..`)';
   return `lake file ${d.file} is damaged (${d.reason}) and was moved to ${d.movedTo}; ${what} are not in the lake until they are ingested again: ${refetch}${rebuild}`;
 }
 
@@ -85,7 +89,11 @@ export async function lakeFileFault(file: string, db?: Db): Promise<string | und
  * Checks every file under lake/cdrs (or only `files`) and moves the damaged ones aside
  * ({@link setAsideDamagedFile}). Returns what it moved; an empty list means the lake is whole.
  */
-export async function setAsideDamagedLakeFiles(dataDir: string, at: Date, opts: { db?: Db; files?: readonly string[] } = {}): Promise<DamagedFile[]> {
+export async function setAsideDamagedLakeFiles(
+  dataDir: string,
+  at: Date,
+  opts: { db?: Db; files?: readonly string[] } = {},
+): Promise<DamagedFile[]> {
   const out: DamagedFile[] = [];
   for (const file of opts.files ?? (await lakeFiles(cdrsDir(dataDir)))) {
     if (!existsSync(file)) continue;
@@ -116,7 +124,14 @@ export async function damagedLakeErrorOr(err: unknown, dataDir: string, at: Date
  * beside it, and moves the domain's watermark back to the start of the file's UTC month.
  * `month` and `domain` default to what the partition path says.
  */
-export async function setAsideDamagedFile(a: { dataDir: string; file: string; reason: string; at: Date; month?: Month; domain?: string }): Promise<DamagedFile> {
+export async function setAsideDamagedFile(a: {
+  dataDir: string;
+  file: string;
+  reason: string;
+  at: Date;
+  month?: Month;
+  domain?: string;
+}): Promise<DamagedFile> {
   const rel = relative(lakeDir(a.dataDir), a.file);
   const parts = rel.split(sep);
   const monthPart = parts.find((p) => p.startsWith('month='))?.slice('month='.length);
@@ -151,7 +166,11 @@ export async function setAsideDamagedFile(a: { dataDir: string; file: string; re
   };
   await writeFile(
     `${movedTo}.reason.json`,
-    JSON.stringify({ ...damaged, watermark: watermark?.toISOString() ?? null, detected_at: a.at.toISOString(), message: describeDamagedFile(damaged) }, null, 2) + '\n',
+    JSON.stringify(
+      { ...damaged, watermark: watermark?.toISOString() ?? null, detected_at: a.at.toISOString(), message: describeDamagedFile(damaged) },
+      null,
+      2,
+    ) + '\n',
   );
   return damaged;
 }

@@ -6,7 +6,19 @@ export { LAKE_COLUMNS } from './lake-columns.ts';
 export type { LakeColumn } from './lake-columns.ts';
 export { LakeWriter } from './lake-writer.ts';
 export type { RejectRow } from './lake-writer.ts';
-export { DOMAIN_NAME_COLUMN, cdrsDir, cdrsGlob, domainsDir, lakeDir, outboxDir, partitionDir, rejectsDir, reportsDir, statePath, warehousePath } from './layout.ts';
+export {
+  DOMAIN_NAME_COLUMN,
+  cdrsDir,
+  cdrsGlob,
+  domainsDir,
+  lakeDir,
+  outboxDir,
+  partitionDir,
+  rejectsDir,
+  reportsDir,
+  statePath,
+  warehousePath,
+} from './layout.ts';
 export { decodePartitionValue, encodePartitionValue, isShortPartitionValue } from './partition-path.ts';
 export { isPlainRecord } from './plain-record.ts';
 export { byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from './spool-format.ts';

@@ -34,7 +34,14 @@ export interface LakeColumn {
   description: string;
 }
 
-const col = (name: string, type: LakeColumn['type'], parse: LakeColumnParse, source: readonly string[], description: string, guaranteed = false): LakeColumn => ({
+const col = (
+  name: string,
+  type: LakeColumn['type'],
+  parse: LakeColumnParse,
+  source: readonly string[],
+  description: string,
+  guaranteed = false,
+): LakeColumn => ({
   name,
   type,
   parse,
@@ -46,13 +53,30 @@ const col = (name: string, type: LakeColumn['type'], parse: LakeColumnParse, sou
 /** Every column of a lake file, in file order. */
 export const LAKE_COLUMNS: readonly LakeColumn[] = [
   col('id', 'VARCHAR', 'id', ['id'], 'The CDR id; unique per domain across the whole lake', true),
-  { ...col('domain', 'VARCHAR', 'writer', [], 'The domain (hive partition value; the full name in `domain_name` where the path holds a short one)', true), sql: '{{domain}}::VARCHAR' },
+  {
+    ...col(
+      'domain',
+      'VARCHAR',
+      'writer',
+      [],
+      'The domain (hive partition value; the full name in `domain_name` where the path holds a short one)',
+      true,
+    ),
+    sql: '{{domain}}::VARCHAR',
+  },
   col('start_time', 'TIMESTAMPTZ', 'datetime', ['call-start-datetime'], 'When the call started; decides the month partition (UTC)', true),
   col('answer_time', 'TIMESTAMPTZ', 'datetime', ['call-answer-datetime'], 'When the call was answered (NULL when it was not)', true),
   col('end_time', 'TIMESTAMPTZ', 'datetime', ['call-disconnect-datetime'], 'When the call ended', true),
   col('duration_s', 'INTEGER', 'integer', ['call-total-duration-seconds'], 'Total seconds, ringing included', true),
   col('talk_s', 'INTEGER', 'integer', ['call-talking-duration-seconds'], 'Seconds talked', true),
-  col('direction', 'VARCHAR', 'direction', ['call-direction'], '`outbound`, `inbound`, `missed` or `internal` (from call-direction 0/1/2/3)', true),
+  col(
+    'direction',
+    'VARCHAR',
+    'direction',
+    ['call-direction'],
+    '`outbound`, `inbound`, `missed` or `internal` (from call-direction 0/1/2/3)',
+    true,
+  ),
   col('orig_user', 'VARCHAR', 'text', ['call-orig-user'], 'The calling user', true),
   col('term_user', 'VARCHAR', 'text', ['call-term-user'], 'The called user', true),
   col('caller_number', 'VARCHAR', 'text', ['call-orig-caller-id', 'call-orig-from-user'], 'Caller id as received', true),
@@ -76,7 +100,13 @@ export const LAKE_COLUMNS: readonly LakeColumn[] = [
   col('parent_cdr_id', 'VARCHAR', 'text', ['call-parent-cdr-id'], 'CDR id of the parent call'),
   col('hold_s', 'INTEGER', 'integer', ['call-on-hold-duration-seconds'], 'Seconds on hold'),
   col('leg_index', 'INTEGER', 'integer', ['call-leg-ordinal-index'], 'Ordinal of this leg within its call'),
-  col('direction_code', 'INTEGER', 'integer', ['call-direction'], 'call-direction as the API sends it (0 outbound, 1 inbound, 2 missed, 3 internal)'),
+  col(
+    'direction_code',
+    'INTEGER',
+    'integer',
+    ['call-direction'],
+    'call-direction as the API sends it (0 outbound, 1 inbound, 2 missed, 3 internal)',
+  ),
   col('ringing_time', 'TIMESTAMPTZ', 'datetime', ['call-ringing-datetime'], 'When the called side started ringing'),
 ];
 

@@ -108,7 +108,13 @@ export class LakeWriter {
       const dir = domainsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
       const lines = domains.map((d) =>
-        JSON.stringify({ domain: d.domain, reseller: d.reseller ?? null, description: d.description ?? null, time_zone: d.timeZone ?? null, raw: JSON.stringify(d.raw) }),
+        JSON.stringify({
+          domain: d.domain,
+          reseller: d.reseller ?? null,
+          description: d.description ?? null,
+          time_zone: d.timeZone ?? null,
+          raw: JSON.stringify(d.raw),
+        }),
       );
       const target = join(dir, 'domains.parquet');
       await this.publishJsonLines(
@@ -116,7 +122,9 @@ export class LakeWriter {
         lines,
         target,
         `{domain: 'VARCHAR', reseller: 'VARCHAR', description: 'VARCHAR', time_zone: 'VARCHAR', raw: 'VARCHAR'}`,
-        (rows) => `SELECT domain, reseller, description, time_zone, raw::JSON AS raw, ${sqlString(fetchedAt.toISOString())}::TIMESTAMPTZ AS fetched_at
+        (
+          rows,
+        ) => `SELECT domain, reseller, description, time_zone, raw::JSON AS raw, ${sqlString(fetchedAt.toISOString())}::TIMESTAMPTZ AS fetched_at
             FROM ${rows} ORDER BY domain`,
       );
       return target;
@@ -135,7 +143,13 @@ export class LakeWriter {
       const dir = rejectsDir(this.dataDir);
       await mkdir(dir, { recursive: true });
       const lines = rejects.map((r) =>
-        JSON.stringify({ domain: r.domain, window_start: r.window.start.toISOString(), window_end: r.window.end.toISOString(), reason: r.reason, raw_text: r.rawText }),
+        JSON.stringify({
+          domain: r.domain,
+          window_start: r.window.start.toISOString(),
+          window_end: r.window.end.toISOString(),
+          reason: r.reason,
+          raw_text: r.rawText,
+        }),
       );
       const stamp = at.toISOString().replace(/[:.]/g, '-');
       const target = join(dir, `rejects-${stamp}-${encodePartitionValue(runId)}.parquet`);
@@ -168,7 +182,13 @@ export class LakeWriter {
    * Spools JSON lines, lets DuckDB turn them into a Parquet file written aside, and renames it to
    * `target` (small side files: domains, rejects).
    */
-  private async publishJsonLines(db: Db, lines: readonly string[], target: string, columns: string, select: (rows: string) => string): Promise<number> {
+  private async publishJsonLines(
+    db: Db,
+    lines: readonly string[],
+    target: string,
+    columns: string,
+    select: (rows: string) => string,
+  ): Promise<number> {
     const spool = join(this.workDir, `side-${randomUUID()}.ndjson`);
     const tmp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
     await writeFile(spool, lines.join('\n') + '\n');

@@ -8,7 +8,16 @@ import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
 import { partitionDir, removedPartitionDir } from './layout.ts';
-import { compareSql, copyCount, mergedRowsSql, mergeParts, PARQUET_OPTIONS, removedRowsSql, selectFetchedRows, withoutPartitionColumns } from './merge-sql.ts';
+import {
+  compareSql,
+  copyCount,
+  mergedRowsSql,
+  mergeParts,
+  PARQUET_OPTIONS,
+  removedRowsSql,
+  selectFetchedRows,
+  withoutPartitionColumns,
+} from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { isSpoolFile } from './spool-format.ts';
 
@@ -84,7 +93,10 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
   const target = join(dir, PARTITION_FILE);
   // A JSON array read as a spool file would be one record without an id: nothing loaded, no error.
   const foreign = w.files.find((f) => !isSpoolFile(f));
-  if (foreign) throw new Error(`lake writer was given ${foreign}, which is not a spool file (lake/spool-format.ts: <seq>.jsonrs); write pages with PageSpool`);
+  if (foreign)
+    throw new Error(
+      `lake writer was given ${foreign}, which is not a spool file (lake/spool-format.ts: <seq>.jsonrs); write pages with PageSpool`,
+    );
   const files = w.files.length > 0 ? [...w.files] : [ctx.emptyPage];
   const selectNew = selectFetchedRows({ files, domain: w.domain, range: w.range, ingestedAt: w.ingestedAt, duplicateIds: w.duplicateIds });
   // A damaged partition file is moved aside (and its month fetched again by a later run), never merged into.
@@ -98,8 +110,17 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
     if (!hasOld) {
       // Fresh partition: one streaming statement from page bodies to Parquet.
       const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
-      if (rows === 0) return { step: 'keep', tmp, result: { path: target, rowsInRange: 0, rowsNotListed: 0, rowsRemoved: 0, rowsTotal: 0, changed: false } };
-      return { step: 'publish', tmp, result: { path: target, rowsInRange: rows, rowsNotListed: 0, rowsRemoved: 0, rowsTotal: rows, changed: true } };
+      if (rows === 0)
+        return {
+          step: 'keep',
+          tmp,
+          result: { path: target, rowsInRange: 0, rowsNotListed: 0, rowsRemoved: 0, rowsTotal: 0, changed: false },
+        };
+      return {
+        step: 'publish',
+        tmp,
+        result: { path: target, rowsInRange: rows, rowsNotListed: 0, rowsRemoved: 0, rowsTotal: rows, changed: true },
+      };
     }
     // Stage the fetched rows as Parquet first (one streaming pass over the JSON); every
     // comparison and the merge then read columns of that file, so nothing is held in memory.
@@ -107,11 +128,20 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
     stagingFile = staging;
     const nNew = await copyCount(db, `COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
     const m = mergeParts(staging, target, w.prune ?? []);
-    const cmp = await db.one<{ changed: string | number; not_listed: string | number; to_remove: string | number; n_total: string | number }>(compareSql(m, w.range));
+    const cmp = await db.one<{
+      changed: string | number;
+      not_listed: string | number;
+      to_remove: string | number;
+      n_total: string | number;
+    }>(compareSql(m, w.range));
     const rowsNotListed = Number(cmp?.not_listed ?? 0);
     const toRemove = Number(cmp?.to_remove ?? 0);
     if (Number(cmp?.changed ?? 0) === 0 && toRemove === 0) {
-      return { step: 'keep', tmp, result: { path: target, rowsInRange: nNew, rowsNotListed, rowsRemoved: 0, rowsTotal: Number(cmp?.n_total ?? 0), changed: false } };
+      return {
+        step: 'keep',
+        tmp,
+        result: { path: target, rowsInRange: nNew, rowsNotListed, rowsRemoved: 0, rowsTotal: Number(cmp?.n_total ?? 0), changed: false },
+      };
     }
     let removedPath: string | undefined;
     if (toRemove > 0) {
@@ -120,15 +150,29 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
       removedPath = join(removedDir, `removed-${w.ingestedAt.toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.parquet`);
       const removedTmp = join(removedDir, `.${basename(removedPath)}.tmp`);
       try {
-        await copyCount(db, `COPY (${removedRowsSql(m, w.ingestedAt)})
-             TO ${sqlString(removedTmp)} (${PARQUET_OPTIONS})`);
+        await copyCount(
+          db,
+          `COPY (${removedRowsSql(m, w.ingestedAt)})
+             TO ${sqlString(removedTmp)} (${PARQUET_OPTIONS})`,
+        );
         await publishFile(removedTmp, removedPath);
       } finally {
         await removeQuietly(removedTmp);
       }
     }
-    const rows = await copyCount(db, `COPY (${withoutPartitionColumns(mergedRowsSql(m), w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
-    const result = { path: target, rowsInRange: nNew, rowsNotListed, rowsRemoved: toRemove, ...(removedPath ? { removedPath } : {}), rowsTotal: rows, changed: true };
+    const rows = await copyCount(
+      db,
+      `COPY (${withoutPartitionColumns(mergedRowsSql(m), w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`,
+    );
+    const result = {
+      path: target,
+      rowsInRange: nNew,
+      rowsNotListed,
+      rowsRemoved: toRemove,
+      ...(removedPath ? { removedPath } : {}),
+      rowsTotal: rows,
+      changed: true,
+    };
     // No rows: every stored row was removed and nothing was fetched, so the partition goes away.
     return { step: rows === 0 ? 'drop' : 'publish', tmp, result };
   } catch (err) {
@@ -172,7 +216,9 @@ async function removeStaleTemps(dir: string): Promise<void> {
 async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite, db?: Db): Promise<void> {
   const reason = await lakeFileFault(target, db);
   if (!reason) return;
-  throw new DamagedLakeError([await setAsideDamagedFile({ dataDir, file: target, reason, at: w.ingestedAt, month: w.month, domain: w.domain })]);
+  throw new DamagedLakeError([
+    await setAsideDamagedFile({ dataDir, file: target, reason, at: w.ingestedAt, month: w.month, domain: w.domain }),
+  ]);
 }
 
 function partitionWriteError(w: PartitionWrite, err: unknown): Error {

@@ -25,9 +25,14 @@ const INT32_MAX = 2 ** 31 - 1;
 
 /** An id the lake would store differently (lake/sql/cdr-macros.sql cdr_id trims every kind of white space). */
 const unnormalizedId = (v: unknown) => typeof v === 'string' && v !== '' && normalizeCdrId(v) !== v;
-const paddedText = (v: unknown) => typeof v === 'string' && v.length > 0 && (v.charCodeAt(0) === 0x20 || v.charCodeAt(v.length - 1) === 0x20);
+const paddedText = (v: unknown) =>
+  typeof v === 'string' && v.length > 0 && (v.charCodeAt(0) === 0x20 || v.charCodeAt(v.length - 1) === 0x20);
 const oddInteger = (v: unknown) =>
-  v !== null && v !== undefined && (typeof v === 'number' ? !Number.isInteger(v) || v > INT32_MAX || v < -INT32_MAX - 1 : typeof v !== 'string' || !CASTABLE_INTEGER.test(v));
+  v !== null &&
+  v !== undefined &&
+  (typeof v === 'number'
+    ? !Number.isInteger(v) || v > INT32_MAX || v < -INT32_MAX - 1
+    : typeof v !== 'string' || !CASTABLE_INTEGER.test(v));
 const oddDatetime = (v: unknown) => v !== null && v !== undefined && v !== '' && (typeof v !== 'string' || !CASTABLE_DATETIME.test(v));
 
 /**
@@ -49,17 +54,35 @@ const oddDatetime = (v: unknown) => v !== null && v !== undefined && v !== '' &&
  */
 export function isPlainRecord(r: Readonly<Record<string, unknown>>): boolean {
   return !(
-    unnormalizedId(r['id']) || paddedText(r['reseller']) ||
-    paddedText(r['call-orig-user']) || paddedText(r['call-term-user']) || paddedText(r['call-orig-caller-id']) ||
-    paddedText(r['call-orig-from-user']) || paddedText(r['call-orig-to-user']) || paddedText(r['call-orig-request-user']) ||
-    paddedText(r['call-orig-from-name']) || paddedText(r['call-orig-domain']) || paddedText(r['call-orig-site']) ||
-    paddedText(r['call-orig-department']) || paddedText(r['call-term-domain']) || paddedText(r['call-term-site']) ||
-    paddedText(r['call-term-department']) || paddedText(r['call-term-caller-id']) || paddedText(r['call-account-code']) ||
-    paddedText(r['call-disconnect-reason-text']) || paddedText(r['call-orig-call-id']) || paddedText(r['call-term-call-id']) ||
-    paddedText(r['call-parent-call-id']) || paddedText(r['call-parent-cdr-id']) ||
-    oddInteger(r['call-total-duration-seconds']) || oddInteger(r['call-talking-duration-seconds']) ||
-    oddInteger(r['call-on-hold-duration-seconds']) || oddInteger(r['call-leg-ordinal-index']) ||
-    oddDatetime(r['call-start-datetime']) || oddDatetime(r['call-answer-datetime']) ||
-    oddDatetime(r['call-disconnect-datetime']) || oddDatetime(r['call-ringing-datetime'])
+    unnormalizedId(r['id']) ||
+    paddedText(r['reseller']) ||
+    paddedText(r['call-orig-user']) ||
+    paddedText(r['call-term-user']) ||
+    paddedText(r['call-orig-caller-id']) ||
+    paddedText(r['call-orig-from-user']) ||
+    paddedText(r['call-orig-to-user']) ||
+    paddedText(r['call-orig-request-user']) ||
+    paddedText(r['call-orig-from-name']) ||
+    paddedText(r['call-orig-domain']) ||
+    paddedText(r['call-orig-site']) ||
+    paddedText(r['call-orig-department']) ||
+    paddedText(r['call-term-domain']) ||
+    paddedText(r['call-term-site']) ||
+    paddedText(r['call-term-department']) ||
+    paddedText(r['call-term-caller-id']) ||
+    paddedText(r['call-account-code']) ||
+    paddedText(r['call-disconnect-reason-text']) ||
+    paddedText(r['call-orig-call-id']) ||
+    paddedText(r['call-term-call-id']) ||
+    paddedText(r['call-parent-call-id']) ||
+    paddedText(r['call-parent-cdr-id']) ||
+    oddInteger(r['call-total-duration-seconds']) ||
+    oddInteger(r['call-talking-duration-seconds']) ||
+    oddInteger(r['call-on-hold-duration-seconds']) ||
+    oddInteger(r['call-leg-ordinal-index']) ||
+    oddDatetime(r['call-start-datetime']) ||
+    oddDatetime(r['call-answer-datetime']) ||
+    oddDatetime(r['call-disconnect-datetime']) ||
+    oddDatetime(r['call-ringing-datetime'])
   );
 }

@@ -19,7 +19,6 @@ export const CALLS_CSV_HEADER = [
   'call_id',
 ] as const;
 
-
 /**
  * Charge text with the plan's decimals when that loses nothing (charges are rounded per line
  * already), otherwise every stored digit: the column must sum exactly to the report's total.

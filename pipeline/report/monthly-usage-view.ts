@@ -184,7 +184,12 @@ export function buildMonthlyUsageView(data: CustomerMonthData, opts: ViewOptions
 
   const changes: ChangeLine[] = [
     { label: 'Calls', current: formatInt(cur.calls), previous: formatInt(prev.calls), change: percentChange(cur.calls, prev.calls) },
-    { label: 'Talk minutes', current: formatMinutes(cur.talk_s), previous: formatMinutes(prev.talk_s), change: percentChange(cur.talk_s, prev.talk_s) },
+    {
+      label: 'Talk minutes',
+      current: formatMinutes(cur.talk_s),
+      previous: formatMinutes(prev.talk_s),
+      change: percentChange(cur.talk_s, prev.talk_s),
+    },
     {
       label: 'Billable minutes',
       current: formatMinutes(cur.billable_s),
@@ -248,7 +253,14 @@ export function buildMonthlyUsageView(data: CustomerMonthData, opts: ViewOptions
       const pct = barPct(n(h.calls), maxHour);
       const hh = String(h.local_hour).padStart(2, '0');
       const next = String((h.local_hour + 1) % 24).padStart(2, '0');
-      return { hour: `${hh}:00–${next}:00`, calls: formatInt(h.calls), answered: formatInt(h.answered), share: formatShare(h.calls, totalCalls), pct, restPct: 100 - pct };
+      return {
+        hour: `${hh}:00–${next}:00`,
+        calls: formatInt(h.calls),
+        answered: formatInt(h.answered),
+        share: formatShare(h.calls, totalCalls),
+        pct,
+        restPct: 100 - pct,
+      };
     });
 
   const more = (rows: { total_rows: string }[]) => (rows.length === 0 ? 0 : Math.max(0, Number(rows[0]!.total_rows) - rows.length));

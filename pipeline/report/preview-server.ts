@@ -89,7 +89,12 @@ async function handle(root: string, port: number, req: IncomingMessage, res: Ser
   if (path === '/') {
     const files = await listFiles(root);
     const links = files.map((f) => `<li><a href="/${f.split(sep).map(encodeURIComponent).join('/')}">${esc(f)}</a></li>`).join('');
-    send(res, 200, `<!DOCTYPE html><meta charset="utf-8"><title>cdrpipe reports</title><h1>${esc(root)}</h1><ul>${links}</ul>`, TYPES['.html']);
+    send(
+      res,
+      200,
+      `<!DOCTYPE html><meta charset="utf-8"><title>cdrpipe reports</title><h1>${esc(root)}</h1><ul>${links}</ul>`,
+      TYPES['.html'],
+    );
     return;
   }
   const file = await openInside(root, path);

@@ -44,14 +44,15 @@ function registerHelpers(hb: typeof Handlebars): void {
 
 /** Removes CR/LF so a subject line can never carry extra headers. */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 }
 
 /** The templates of every report, compiled once. */
 export class ReportRenderer {
-  private constructor(
-    private readonly templates: ReadonlyMap<ReportName, { subject: Compiled; html: Compiled; text: Compiled }>,
-  ) {}
+  private constructor(private readonly templates: ReadonlyMap<ReportName, { subject: Compiled; html: Compiled; text: Compiled }>) {}
 
   /** Loads templates/ (layouts/, partials/, one folder per report). Throws naming a missing file. */
   static load(dir: string = defaultTemplatesDir): ReportRenderer {
@@ -70,7 +71,9 @@ export class ReportRenderer {
         try {
           return readFileSync(path, 'utf8');
         } catch (err) {
-          throw new Error(`missing template ${path} (each report needs subject.hbs, html.hbs and text.hbs): ${(err as Error).message}`, { cause: err });
+          throw new Error(`missing template ${path} (each report needs subject.hbs, html.hbs and text.hbs): ${(err as Error).message}`, {
+            cause: err,
+          });
         }
       };
       templates.set(report, {
@@ -89,8 +92,16 @@ export class ReportRenderer {
     const subject = oneLine(t.subject(view));
     const context = { ...view, subject, rule: TEXT_RULE };
     const rawHtml = t.html(context);
-    const html = juice(rawHtml, { removeStyleTags: true, preserveMediaQueries: false, preserveFontFaces: false, applyWidthAttributes: false });
-    const text = t.text(context).replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n');
+    const html = juice(rawHtml, {
+      removeStyleTags: true,
+      preserveMediaQueries: false,
+      preserveFontFaces: false,
+      applyWidthAttributes: false,
+    });
+    const text = t
+      .text(context)
+      .replace(/[ \t]+$/gm, '')
+      .replace(/\n{3,}/g, '\n\n');
     return { subject, html, text };
   }
 }

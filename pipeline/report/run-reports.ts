@@ -21,7 +21,16 @@ import { buildCallsCsv } from './calls-csv.ts';
 import { buildMonthlyUsageView } from './monthly-usage-view.ts';
 import { GMAIL_CLIP_BYTES, ReportRenderer, type RenderedEmail } from './render.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
-import { queryBillingSummary, queryCustomerMonth, queryDomains, queryUnbillableCalls, type BillingSummaryRow, type CustomerMonthData, type DomainRow, type UnbillableRow } from './warehouse-queries.ts';
+import {
+  queryBillingSummary,
+  queryCustomerMonth,
+  queryDomains,
+  queryUnbillableCalls,
+  type BillingSummaryRow,
+  type CustomerMonthData,
+  type DomainRow,
+  type UnbillableRow,
+} from './warehouse-queries.ts';
 
 /** The domain column of the billing report's send-log rows (it covers every domain). */
 export const ALL_DOMAINS = '*';
@@ -95,9 +104,13 @@ interface Pending {
 
 async function readReconciliations(dataDir: string, month: string): Promise<ReconciliationRow[]> {
   return withState(dataDir, async (db) => {
-    const has = await db.one<{ n: string }>(`SELECT CAST(count(*) AS VARCHAR) AS n FROM duckdb_tables() WHERE table_name = 'reconciliations' AND schema_name = 'main'`);
+    const has = await db.one<{ n: string }>(
+      `SELECT CAST(count(*) AS VARCHAR) AS n FROM duckdb_tables() WHERE table_name = 'reconciliations' AND schema_name = 'main'`,
+    );
     if (!has || has.n === '0') return [];
-    return (await db.all(`SELECT domain, status, detail FROM reconciliations WHERE month = $month`, { month })) as unknown as ReconciliationRow[];
+    return (await db.all(`SELECT domain, status, detail FROM reconciliations WHERE month = $month`, {
+      month,
+    })) as unknown as ReconciliationRow[];
   });
 }
 
@@ -121,7 +134,10 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   if (!existsSync(whPath)) throw new Error(`no warehouse at ${whPath}: run \`cdrpipe transform\` first (after \`cdrpipe ingest\`)`);
   const mode = opts.dryRun ? 'dry-run' : opts.send ? 'send' : 'render';
   const renderer = ReportRenderer.load(opts.templatesDir);
-  const generatedAt = clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const generatedAt = clock
+    .now()
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
   const failedTests = await failedDataTests(dataDir);
   if (failedTests.length > 0) logger.warn({ failedTests }, 'warehouse data tests failed: reports render for review but will not be sent');
 
@@ -137,7 +153,9 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     const known = new Set(domainRows.map((d) => d.domain));
     const unknown = (opts.domains ?? []).filter((d) => !known.has(d));
     if (unknown.length > 0) {
-      throw new UsageError(`--domain: no domain ${unknown.map((d) => JSON.stringify(d)).join(', ')} in the warehouse (known: ${[...known].join(', ') || 'none'})`);
+      throw new UsageError(
+        `--domain: no domain ${unknown.map((d) => JSON.stringify(d)).join(', ')} in the warehouse (known: ${[...known].join(', ') || 'none'})`,
+      );
     }
     const wanted = opts.domains && opts.domains.length > 0 ? new Set(opts.domains) : undefined;
     domainRows = domainRows.filter((d) => (wanted ? wanted.has(d.domain) : customerFor(config, d.domain).reports !== false));
@@ -215,10 +233,22 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     const row = billingRows.find((r) => r.domain === domain);
     return { name: c.displayName ?? (row?.description || domain), currency: c.planDef.currency, decimals: c.planDef.decimals };
   };
-  const billingView = buildBillingSummaryView(month, billingRows, reconciliations, { resellerName: config.reseller.name, generatedAt, customer: customerInfo, unbillable: unbillableRows });
-  const billingEmail = renderer.render('billing-summary', { ...billingView, footer: `${config.reseller.name} · billing summary ${month} · generated ${generatedAt}` });
+  const billingView = buildBillingSummaryView(month, billingRows, reconciliations, {
+    resellerName: config.reseller.name,
+    generatedAt,
+    customer: customerInfo,
+    unbillable: unbillableRows,
+  });
+  const billingEmail = renderer.render('billing-summary', {
+    ...billingView,
+    footer: `${config.reseller.name} · billing summary ${month} · generated ${generatedAt}`,
+  });
   const billingCsv = buildBillingCsv(month, billingRows, reconciliations, customerInfo);
-  const billingFiles = { html: join(outDir, 'billing-summary.html'), text: join(outDir, 'billing-summary.txt'), csv: join(outDir, 'billing-summary.csv') };
+  const billingFiles = {
+    html: join(outDir, 'billing-summary.html'),
+    text: join(outDir, 'billing-summary.txt'),
+    csv: join(outDir, 'billing-summary.csv'),
+  };
   await writeFileAtomic(billingFiles.html, billingEmail.html);
   await writeFileAtomic(billingFiles.text, billingEmail.text);
   await writeFileAtomic(billingFiles.csv, billingCsv);
@@ -257,9 +287,15 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     rows: pending.filter((p) => p.rendered.report === 'monthly-usage').reduce((s, p) => s + p.rendered.csvRows, 0),
     failed: renderFailures.length > 0,
   };
-  for (const r of summary.droppedRecipients) logger.warn({ domain: r.domain, recipient: r.template, reason: r.reason }, 'report recipient left out');
+  for (const r of summary.droppedRecipients)
+    logger.warn({ domain: r.domain, recipient: r.template, reason: r.reason }, 'report recipient left out');
   const customerReports = pending.filter((p) => p.rendered.report === 'monthly-usage');
-  await noteDroppedRecipients(dataDir, month, customerReports.map((p) => ({ domain: p.rendered.domain, dropped: p.rendered.droppedRecipients })), clock);
+  await noteDroppedRecipients(
+    dataDir,
+    month,
+    customerReports.map((p) => ({ domain: p.rendered.domain, dropped: p.rendered.droppedRecipients })),
+    clock,
+  );
   if (mode !== 'send') return summary;
 
   const fromProblem = mailAddressProblem(opts.env.mailFrom);
@@ -294,14 +330,25 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
           html: p.email.html,
           text: p.email.text,
           attachments: [{ filename: p.csvName, content: p.csv, contentType: 'text/csv; charset=utf-8' }],
-          headers: { 'X-Cdrpipe-Report': `${p.rendered.report}; ${month}; ${p.rendered.domain}`.replace(/[\r\n]+/g, ' '), 'Auto-Submitted': 'auto-generated' },
+          headers: {
+            'X-Cdrpipe-Report': `${p.rendered.report}; ${month}; ${p.rendered.domain}`.replace(/[\r\n]+/g, ' '),
+            'Auto-Submitted': 'auto-generated',
+          },
         },
       });
     }
   }
   const transport = opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock);
   try {
-    summary.delivery = await deliver(items, { dataDir, transport, force: opts.force, clock, logger, signal: opts.signal, retry: opts.retry });
+    summary.delivery = await deliver(items, {
+      dataDir,
+      transport,
+      force: opts.force,
+      clock,
+      logger,
+      signal: opts.signal,
+      retry: opts.retry,
+    });
   } finally {
     if (!opts.transport) await transport.close();
   }

@@ -182,8 +182,7 @@ export async function queryDomains(db: Db): Promise<DomainRow[]> {
 export async function queryCustomerMonth(db: Db, domain: string, month: string, topN = TOP_N): Promise<CustomerMonthData> {
   const p = { domain, month };
   const top = { ...p, limit: topN };
-  const all = <T>(name: QueryName, params: Record<string, string | number>) =>
-    db.all(querySql(name), params) as Promise<T[]>;
+  const all = <T>(name: QueryName, params: Record<string, string | number>) => db.all(querySql(name), params) as Promise<T[]>;
   const monthly = await all<UsageMonthlyRow>('usage-monthly', { ...p, previous_month: addMonths(month, -1) });
   return {
     domain,
@@ -213,7 +212,10 @@ export async function queryUnbillableCalls(db: Db, month: string): Promise<Unbil
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/unbillable_calls does not exist/i.test(message)) {
-      throw new Error(`the warehouse has no unbillable_calls model (built by an older version): run \`cdrpipe transform\`, then the report again`, { cause: err });
+      throw new Error(
+        `the warehouse has no unbillable_calls model (built by an older version): run \`cdrpipe transform\`, then the report again`,
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -111,7 +111,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const backfillFrom = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1) - 86_400_000;
     const initialBackfillDays = Math.max(opts.config.ingest.initialBackfillDays, Math.ceil((now.getTime() - backfillFrom) / 86_400_000));
     const config: CdrpipeConfig = { ...opts.config, ingest: { ...opts.config.ingest, initialBackfillDays } };
-    const common = { registry, trigger: 'manual' as const, dataDir: opts.dataDir, config, env: opts.env, clock: opts.clock, logger: opts.logger, signal: opts.signal, alerter: stages.alerter, onProgress: opts.onProgress };
+    const common = {
+      registry,
+      trigger: 'manual' as const,
+      dataDir: opts.dataDir,
+      config,
+      env: opts.env,
+      clock: opts.clock,
+      logger: opts.logger,
+      signal: opts.signal,
+      alerter: stages.alerter,
+      onProgress: opts.onProgress,
+    };
     const monthlyJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'monthly-reports')?.[0];
     const reconcileJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'reconcile')?.[0];
     const ingestJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'ingest')?.[0];
@@ -126,7 +137,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       opts.onProgress?.({ phase: 'reconcile month to date' });
       runs.push(await runJob({ ...common, jobName: reconcileJob }));
     }
-    const month = monthlyReportPlan({ tick: now, now, timeZone: opts.config.jobs[monthlyJob]!.timeZone ?? opts.config.reseller.timeZone, settleMinutes: 0 }).month;
+    const month = monthlyReportPlan({
+      tick: now,
+      now,
+      timeZone: opts.config.jobs[monthlyJob]!.timeZone ?? opts.config.reseller.timeZone,
+      settleMinutes: 0,
+    }).month;
     const stats = sim.stats();
     return {
       dataDir: opts.dataDir,
@@ -158,12 +174,21 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   const envPrefix = resolve(s.dataDir) === resolve(opts.defaultDataDir) ? '' : `CDRPIPE_DATA_DIR=${data} `;
   const lines: string[] = [''];
   lines.push(`cdrpipe demo finished in ${(s.elapsedMs / 1000).toFixed(1)} s — data directory ${data}/`);
-  lines.push(`  simulator  ${s.simulator.domains} customer domains at ${s.simulator.url}, ${s.simulator.requests} requests served` +
-    `, faults injected: ${Object.entries(s.simulator.faultsInjected).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  lines.push(
+    `  simulator  ${s.simulator.domains} customer domains at ${s.simulator.url}, ${s.simulator.requests} requests served` +
+      `, faults injected: ${
+        Object.entries(s.simulator.faultsInjected)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none'
+      }`,
+  );
   for (const r of s.runs) {
     const secs = ((r.endedAt.getTime() - r.startedAt.getTime()) / 1000).toFixed(1);
     const error = r.error ? r.error.split('\n')[0]!.slice(0, 400) : undefined;
-    lines.push(`  job        ${r.jobName}: ${r.status} in ${secs} s${r.outcome?.message ? ` — ${r.outcome.message}` : ''}${error ? ` — ${error}` : ''}`);
+    lines.push(
+      `  job        ${r.jobName}: ${r.status} in ${secs} s${r.outcome?.message ? ` — ${r.outcome.message}` : ''}${error ? ` — ${error}` : ''}`,
+    );
   }
   lines.push(`  lake       ${s.lake.files} parquet files, ${s.lake.rows} CDRs, ${(s.lake.bytes / 1024 / 1024).toFixed(1)} MiB`);
   lines.push('', 'Open:');
@@ -173,14 +198,24 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   lines.push(`  the lake               ${shown(cdrsDir(s.dataDir))}/`);
   lines.push('', 'Try:');
   lines.push(`  ${envPrefix}npx cdrpipe status`);
-  lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT domain, calls, round(talk_s / 60) AS talk_min, charge FROM usage_monthly WHERE local_month = '${s.month}' ORDER BY charge DESC LIMIT 10"`);
-  lines.push(`  ${envPrefix}npx cdrpipe sql "SELECT call_class, count(*) AS calls, sum(charge) AS charge FROM rated_calls WHERE local_month = '${s.month}' GROUP BY 1 ORDER BY 3 DESC"`);
+  lines.push(
+    `  ${envPrefix}npx cdrpipe sql "SELECT domain, calls, round(talk_s / 60) AS talk_min, charge FROM usage_monthly WHERE local_month = '${s.month}' ORDER BY charge DESC LIMIT 10"`,
+  );
+  lines.push(
+    `  ${envPrefix}npx cdrpipe sql "SELECT call_class, count(*) AS calls, sum(charge) AS charge FROM rated_calls WHERE local_month = '${s.month}' GROUP BY 1 ORDER BY 3 DESC"`,
+  );
   lines.push(
     `  duckdb -c "SELECT domain, count(*) AS calls, round(sum(talk_s) / 60) AS talk_min FROM read_parquet('${shown(cdrsDir(s.dataDir))}/**/*.parquet', hive_partitioning = true) WHERE month = '${s.month}' GROUP BY 1 ORDER BY 2 DESC LIMIT 10"`,
   );
   if (s.runs.some((r) => r.status === 'failed' || r.status === 'interrupted')) {
-    lines.push('', `Something did not finish: the log lines above say why; \`${envPrefix}npx cdrpipe status\` shows the runs. Re-running the demo continues where it stopped.`);
+    lines.push(
+      '',
+      `Something did not finish: the log lines above say why; \`${envPrefix}npx cdrpipe status\` shows the runs. Re-running the demo continues where it stopped.`,
+    );
   }
-  lines.push('', 'Run it again: nothing is re-sent and unchanged partitions are not rewritten. `npm start -- --fresh` starts over in a new data directory.');
+  lines.push(
+    '',
+    'Run it again: nothing is re-sent and unchanged partitions are not rewritten. `npm start -- --fresh` starts over in a new data directory.',
+  );
   return lines.join('\n') + '\n';
 }

@@ -42,7 +42,8 @@ export function createMailAlerter(args: { env: EnvConfig; dataDir: string; clock
       } finally {
         await transport.close();
       }
-      if (bad.length > 0) throw new Error(`alert recipient ${bad.join('; ')}: not sent (fix reseller.operatorEmail / reseller.billingEmails)`);
+      if (bad.length > 0)
+        throw new Error(`alert recipient ${bad.join('; ')}: not sent (fix reseller.operatorEmail / reseller.billingEmails)`);
     },
   };
 }

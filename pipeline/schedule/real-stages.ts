@@ -39,16 +39,32 @@ export function createRealStages(
         logger: ctx.logger,
         signal: ctx.signal,
         ...(range ? { from: range.from, to: range.to } : {}),
-        onProgress: onProgress ? (p) => onProgress({ phase: `ingest ${p.phase}`, done: p.done, total: p.total, rows: p.rows, requests: p.requests }) : undefined,
+        onProgress: onProgress
+          ? (p) => onProgress({ phase: `ingest ${p.phase}`, done: p.done, total: p.total, rows: p.rows, requests: p.requests })
+          : undefined,
       });
       return { ...summary };
     },
     transform: async (ctx) => {
-      const summary = await runTransform({ dataDir: ctx.dataDir, config: ctx.config, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
+      const summary = await runTransform({
+        dataDir: ctx.dataDir,
+        config: ctx.config,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        signal: ctx.signal,
+      });
       return { failedTests: summary.status === 'failed' ? summary.failedTests : [], summary };
     },
     reconcile: async (ctx, source, month) => {
-      const r = await runReconcile({ dataDir: ctx.dataDir, config: ctx.config, source, month, logger: ctx.logger, clock: ctx.clock, signal: ctx.signal });
+      const r = await runReconcile({
+        dataDir: ctx.dataDir,
+        config: ctx.config,
+        source,
+        month,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        signal: ctx.signal,
+      });
       return {
         month,
         off: r.off,

@@ -58,7 +58,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
     // Runs a killed process left 'running' are over: say so before this one starts.
     const abandoned = await markAbandonedRuns(opts.dataDir, startedAt);
     if (abandoned > 0) logger.warn({ runs: abandoned }, 'runs left running by a process that is gone are now marked interrupted');
-    const runId = await recordRunStart(opts.dataDir, { job: opts.jobName, trigger: opts.trigger, scheduledFor: opts.scheduledFor, startedAt });
+    const runId = await recordRunStart(opts.dataDir, {
+      job: opts.jobName,
+      trigger: opts.trigger,
+      scheduledFor: opts.scheduledFor,
+      startedAt,
+    });
     logger.info({ runId, scheduledFor: opts.scheduledFor?.toISOString() }, 'job started');
     let result: JobRunResult;
     try {
@@ -112,7 +117,13 @@ export async function runJob(opts: RunJobOptions): Promise<JobRunResult> {
     });
     if (result.status === 'ok' || result.status === 'mismatch') {
       logger.info(
-        { runId, status: result.status, rows: result.outcome?.rows, requests: result.outcome?.requests, ms: result.endedAt.getTime() - startedAt.getTime() },
+        {
+          runId,
+          status: result.status,
+          rows: result.outcome?.rows,
+          requests: result.outcome?.requests,
+          ms: result.endedAt.getTime() - startedAt.getTime(),
+        },
         result.outcome?.message ?? 'job finished',
       );
     }

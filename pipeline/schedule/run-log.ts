@@ -105,10 +105,11 @@ export async function markAbandonedRuns(dataDir: string, at: Date, isAlive: (pid
     );
     const dead = rows.filter((r) => runIsAbandoned(r, hostname(), isAlive));
     for (const r of dead) {
-      await db.run(
-        `UPDATE runs SET status = 'interrupted', ended_at = $2::TIMESTAMPTZ, error = coalesce(error, $3) WHERE run_id = $1`,
-        [r.runId, at.toISOString(), ABANDONED_RUN_ERROR],
-      );
+      await db.run(`UPDATE runs SET status = 'interrupted', ended_at = $2::TIMESTAMPTZ, error = coalesce(error, $3) WHERE run_id = $1`, [
+        r.runId,
+        at.toISOString(),
+        ABANDONED_RUN_ERROR,
+      ]);
     }
     return dead.length;
   });
@@ -176,7 +177,9 @@ export async function lastRunPerJob(dataDir: string): Promise<RunRecord[]> {
 export async function recentRuns(dataDir: string, limit = 20, job?: string): Promise<RunRecord[]> {
   return withState(dataDir, async (db) => {
     const rows = job
-      ? await db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE job = $1 ORDER BY started_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`, [job])
+      ? await db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE job = $1 ORDER BY started_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`, [
+          job,
+        ])
       : await db.all(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`);
     return rows.map(toRecord);
   });

@@ -23,5 +23,11 @@ export async function loadRuntime(opts: { configPath?: string; dataDir?: string;
   const settings = readProcessSettings();
   const config = await loadConfig(opts.configPath ?? settings.configPath);
   const dataDir = resolve(opts.dataDir ?? env.dataDir);
-  return { config, env: { ...env, dataDir }, dataDir, logger: opts.logger ?? createLogger({ level: settings.logLevel }), clock: systemClock };
+  return {
+    config,
+    env: { ...env, dataDir },
+    dataDir,
+    logger: opts.logger ?? createLogger({ level: settings.logLevel }),
+    clock: systemClock,
+  };
 }

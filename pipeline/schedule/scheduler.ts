@@ -84,7 +84,10 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     const trigger: RunningScheduler['trigger'] = (jobName, how, scheduledFor) => {
       if (stopping) return Promise.resolve({ skipped: 'stopping' as const });
       if (pending.has(jobName)) {
-        logger.warn({ job: jobName, trigger: how, scheduledFor: scheduledFor?.toISOString() }, 'job still queued or running: this tick is skipped');
+        logger.warn(
+          { job: jobName, trigger: how, scheduledFor: scheduledFor?.toISOString() },
+          'job still queued or running: this tick is skipped',
+        );
         return Promise.resolve({ skipped: 'overlap' as const });
       }
       pending.add(jobName);

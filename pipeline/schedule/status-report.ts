@@ -25,8 +25,23 @@ export interface StatusReport {
   watermarks: { domain: string; watermark: string; lagMinutes: number }[];
   lake: LakeSize;
   rejects: LakeSize;
-  anomalies: { open: number; recent: { domain: string; kind: string; windowStart: string; windowEnd: string; expected: number | null; got: number | null; detail: string | null }[] };
-  unsent: { count: number; byStatus: Record<string, number>; recent: { report: string; domain: string; month: string; recipient: string; status: string; error: string | null }[] };
+  anomalies: {
+    open: number;
+    recent: {
+      domain: string;
+      kind: string;
+      windowStart: string;
+      windowEnd: string;
+      expected: number | null;
+      got: number | null;
+      detail: string | null;
+    }[];
+  };
+  unsent: {
+    count: number;
+    byStatus: Record<string, number>;
+    recent: { report: string; domain: string; month: string; recipient: string; status: string; error: string | null }[];
+  };
   reconciliations: { month: string; ok: number; off: number; offDomains: string[] }[];
 }
 
@@ -104,7 +119,16 @@ const localFormatters = new Map<string, Intl.DateTimeFormat>();
 export function localLabel(iso: string, timeZone: string): string {
   let f = localFormatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
     localFormatters.set(timeZone, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
@@ -130,35 +154,54 @@ export async function gatherStatus(args: {
   const holder = await lockHolder(schedulerLockPath(args.dataDir));
   const alive = holder ? pidIsAlive(holder.pid) : false;
   type Rows = Record<string, unknown>[];
-  const empty = { last: [] as Rows, watermarks: [] as Rows, openAnomalies: { n: 0 } as { n: unknown } | undefined, anomalies: [] as Rows, unsentBy: [] as Rows, unsent: [] as Rows, recon: [] as Rows };
+  const empty = {
+    last: [] as Rows,
+    watermarks: [] as Rows,
+    openAnomalies: { n: 0 } as { n: unknown } | undefined,
+    anomalies: [] as Rows,
+    unsentBy: [] as Rows,
+    unsent: [] as Rows,
+    recon: [] as Rows,
+  };
   // A data directory nothing has run in yet: report it empty rather than create state.duckdb.
   // Read-only: status changes nothing under the data directory (works on a read-only one, on a full disk).
-  const state = !existsSync(statePath(args.dataDir)) ? empty : await withState(args.dataDir, async (db) => {
-    const last = await db.all(
-      `SELECT job, status, trigger, epoch_ms(started_at) AS "startedAt", epoch_ms(ended_at) AS "endedAt", rows_written AS "rows", requests, error, host, pid,
+  const state = !existsSync(statePath(args.dataDir))
+    ? empty
+    : await withState(
+        args.dataDir,
+        async (db) => {
+          const last = await db.all(
+            `SELECT job, status, trigger, epoch_ms(started_at) AS "startedAt", epoch_ms(ended_at) AS "endedAt", rows_written AS "rows", requests, error, host, pid,
               date_diff('millisecond', started_at, ended_at) AS ms
        FROM runs QUALIFY row_number() OVER (PARTITION BY job ORDER BY started_at DESC) = 1`,
-    );
-    const watermarks = await db.all(`SELECT domain, epoch_ms(watermark) AS watermark FROM watermarks ORDER BY domain`);
-    const openAnomalies = await db.one<{ n: unknown }>(`SELECT count(*) AS n FROM anomalies WHERE resolved_at IS NULL`);
-    const anomalies = await db.all(
-      `SELECT domain, kind, window_start AS "windowStart", window_end AS "windowEnd", expected, got, detail
+          );
+          const watermarks = await db.all(`SELECT domain, epoch_ms(watermark) AS watermark FROM watermarks ORDER BY domain`);
+          const openAnomalies = await db.one<{ n: unknown }>(`SELECT count(*) AS n FROM anomalies WHERE resolved_at IS NULL`);
+          const anomalies = await db.all(
+            `SELECT domain, kind, window_start AS "windowStart", window_end AS "windowEnd", expected, got, detail
        FROM anomalies WHERE resolved_at IS NULL ORDER BY detected_at DESC LIMIT 10`,
-    );
-    const unsentBy = await db.all(`SELECT status, count(*) AS n FROM sends WHERE status NOT IN ('sent', 'confirmed') GROUP BY status ORDER BY status`);
-    const unsent = await db.all(
-      `SELECT report, domain, month, recipient, status, error FROM sends WHERE status NOT IN ('sent', 'confirmed') ORDER BY updated_at DESC LIMIT 10`,
-    );
-    const hasRecon = await db.one<{ n: unknown }>(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'reconciliations' AND schema_name = 'main'`);
-    const recon = Number(hasRecon?.n ?? 0) > 0
-      ? await db.all(
-          `SELECT month, count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status <> 'ok') AS off,
+          );
+          const unsentBy = await db.all(
+            `SELECT status, count(*) AS n FROM sends WHERE status NOT IN ('sent', 'confirmed') GROUP BY status ORDER BY status`,
+          );
+          const unsent = await db.all(
+            `SELECT report, domain, month, recipient, status, error FROM sends WHERE status NOT IN ('sent', 'confirmed') ORDER BY updated_at DESC LIMIT 10`,
+          );
+          const hasRecon = await db.one<{ n: unknown }>(
+            `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'reconciliations' AND schema_name = 'main'`,
+          );
+          const recon =
+            Number(hasRecon?.n ?? 0) > 0
+              ? await db.all(
+                  `SELECT month, count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status <> 'ok') AS off,
                   list(domain ORDER BY domain) FILTER (WHERE status <> 'ok') AS "offDomains"
            FROM reconciliations GROUP BY month ORDER BY month DESC LIMIT 3`,
-        )
-      : [];
-    return { last, watermarks, openAnomalies, anomalies, unsentBy, unsent, recon };
-  }, { readOnly: true });
+                )
+              : [];
+          return { last, watermarks, openAnomalies, anomalies, unsentBy, unsent, recon };
+        },
+        { readOnly: true },
+      );
   const lastByJob = new Map(state.last.map((r) => [String(r.job), r]));
   const thisHost = hostname();
   const lastRunOf = (r: Record<string, unknown>): NonNullable<JobStatus['lastRun']> => {
@@ -269,7 +312,14 @@ function fmtLag(min: number): string {
 function table(rows: string[][]): string[] {
   if (rows.length === 0) return [];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => '  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      '  ' +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 /** The human-readable status (what `cdrpipe status` prints without --json). */
@@ -319,7 +369,9 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
   else {
     const sorted = [...s.watermarks].sort((a, b) => b.lagMinutes - a.lagMinutes);
     const max = opts.maxDomains ?? 10;
-    lines.push(...table([['domain', 'watermark', 'lag'], ...sorted.slice(0, max).map((w) => [w.domain, w.watermark, fmtLag(w.lagMinutes)])]));
+    lines.push(
+      ...table([['domain', 'watermark', 'lag'], ...sorted.slice(0, max).map((w) => [w.domain, w.watermark, fmtLag(w.lagMinutes)])]),
+    );
     if (sorted.length > max) {
       const lags = sorted.map((w) => w.lagMinutes);
       lines.push(`  … ${sorted.length - max} more (least lag ${fmtLag(Math.min(...lags))}); --json lists all`);
@@ -336,11 +388,16 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
     const counts = a.expected === null && a.got === null ? '' : ` expected ${a.expected ?? '?'} got ${a.got ?? '?'}`;
     lines.push(`  ${a.domain} ${a.kind} [${a.windowStart}, ${a.windowEnd})${counts}${a.detail ? `: ${a.detail}` : ''}`);
   }
-  const by = Object.entries(s.unsent.byStatus).map(([k, v]) => `${v} ${k}`).join(', ');
+  const by = Object.entries(s.unsent.byStatus)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   lines.push(`unsent reports: ${s.unsent.count}${by ? ` (${by})` : ''}`);
-  for (const u of s.unsent.recent) lines.push(`  ${u.month} ${u.report} ${u.domain} -> ${u.recipient}: ${u.status}${u.error ? ` (${u.error})` : ''}`);
+  for (const u of s.unsent.recent)
+    lines.push(`  ${u.month} ${u.report} ${u.domain} -> ${u.recipient}: ${u.status}${u.error ? ` (${u.error})` : ''}`);
   for (const r of s.reconciliations) {
-    lines.push(`reconciliation ${r.month}: ${r.ok} ok, ${r.off} off${r.off > 0 ? ` (${r.offDomains.slice(0, 5).join(', ')}${r.offDomains.length > 5 ? ', …' : ''})` : ''}`);
+    lines.push(
+      `reconciliation ${r.month}: ${r.ok} ok, ${r.off} off${r.off > 0 ? ` (${r.offDomains.slice(0, 5).join(', ')}${r.offDomains.length > 5 ? ', …' : ''})` : ''}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -31,7 +31,9 @@ export function monthlyReportPlan(args: { tick: Date; now: Date; timeZone: strin
   const from = new Date(Date.UTC(year, m - 1, 1) - (args.marginDays ?? 1) * DAY);
   const to = new Date(args.now.getTime() - args.settleMinutes * 60_000);
   if (to.getTime() <= from.getTime()) {
-    throw new Error(`monthly report for ${month}: nothing to re-read, now minus settle (${to.toISOString()}) is before ${from.toISOString()}`);
+    throw new Error(
+      `monthly report for ${month}: nothing to re-read, now minus settle (${to.toISOString()}) is before ${from.toISOString()}`,
+    );
   }
   return { month, range: { from, to } };
 }

@@ -78,7 +78,10 @@ async function alertBilling(stages: Stages, ctx: JobContext, rec: ReconcileOutco
   try {
     await stages.alerter.send({ to, subject: `[cdrpipe] reconciliation ${rec.month}: ${rec.off.length} domain(s) off`, text }, ctx.signal);
   } catch (err) {
-    ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not send the reconciliation alert to the billing team');
+    ctx.logger.error(
+      { err: err instanceof Error ? err.message : String(err) },
+      'could not send the reconciliation alert to the billing team',
+    );
   }
 }
 
@@ -112,7 +115,11 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
 
     'late-sweep': (ctx) =>
       withSource(stages, ctx, async (source) => {
-        const range = lateSweepRange({ now: ctx.clock.now(), days: optionNumber(ctx, 'days', 3), settleMinutes: ctx.config.ingest.settleMinutes });
+        const range = lateSweepRange({
+          now: ctx.clock.now(),
+          days: optionNumber(ctx, 'days', 3),
+          settleMinutes: ctx.config.ingest.settleMinutes,
+        });
         const s = await stages.ingest(ctx, source, range, ctx.onProgress);
         return {
           status: 'ok',
@@ -175,7 +182,10 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
           status: off.length > 0 ? 'mismatch' : 'ok',
           requests: rec.requests,
           summary: { month, reconcile: rec.summary },
-          message: off.length > 0 ? `${month}: ${off.length} domain(s) do not reconcile: ${off.join(', ')}` : `${month}: all ${rec.domains} domains reconcile`,
+          message:
+            off.length > 0
+              ? `${month}: ${off.length} domain(s) do not reconcile: ${off.join(', ')}`
+              : `${month}: all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
       }),
   };

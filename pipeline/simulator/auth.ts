@@ -62,7 +62,8 @@ export class AuthService {
 
   /** `POST /tokens`: returns the status and the JSON body to send. */
   grant(body: Record<string, unknown>): { status: number; body: Record<string, unknown> } {
-    const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : typeof body[k] === 'number' ? String(body[k]) : '');
+    const str = (k: string): string =>
+      typeof body[k] === 'string' ? (body[k] as string) : typeof body[k] === 'number' ? String(body[k]) : '';
     const grantType = str('grant_type');
     const o = this.opts.oauth;
     const clientId = str('client_id');
@@ -84,7 +85,8 @@ export class AuthService {
     }
     if (grantType === 'refresh_token') {
       const refresh = str('refresh_token');
-      if (!clientId || !clientSecret || !refresh) return err(400, 'grant_type "refresh_token" needs client_id, client_secret and refresh_token');
+      if (!clientId || !clientSecret || !refresh)
+        return err(400, 'grant_type "refresh_token" needs client_id, client_secret and refresh_token');
       const known = this.refreshTokens.get(refresh);
       if (!clientOk || !known || known.clientId !== clientId) return err(401, 'Invalid client credentials or refresh token');
       return { status: 200, body: this.issue(known.user, known.domain, refresh) };
@@ -95,7 +97,14 @@ export class AuthService {
   private issue(user: string, domain: string, refresh: string): Record<string, unknown> {
     const ttl = this.opts.oauth?.tokenTtlSeconds ?? this.opts.tokenTtlSeconds ?? 3600;
     const nowMs = this.opts.clock.now().getTime();
-    const payload = { iss: ISSUER, sub: user, domain, iat: Math.floor(nowMs / 1000), exp: Math.floor(nowMs / 1000) + ttl, jti: ++this.counter };
+    const payload = {
+      iss: ISSUER,
+      sub: user,
+      domain,
+      iat: Math.floor(nowMs / 1000),
+      exp: Math.floor(nowMs / 1000) + ttl,
+      jti: ++this.counter,
+    };
     const token = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(payload))}.${this.newSecret('sig')}`;
     this.tokens.set(token, { expiresAtMs: nowMs + ttl * 1000, user, domain });
     return {

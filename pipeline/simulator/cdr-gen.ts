@@ -43,16 +43,62 @@ export interface CdrEntry {
 
 const HOUR_MS = 3_600_000;
 /** Relative call volume per local hour (business hours dominate). */
-const HOUR_WEIGHT = [0.02, 0.01, 0.01, 0.01, 0.01, 0.03, 0.08, 0.3, 0.8, 1.0, 1.0, 1.0, 0.7, 0.9, 1.0, 1.0, 0.9, 0.55, 0.25, 0.12, 0.08, 0.06, 0.04, 0.03];
+const HOUR_WEIGHT = [
+  0.02, 0.01, 0.01, 0.01, 0.01, 0.03, 0.08, 0.3, 0.8, 1.0, 1.0, 1.0, 0.7, 0.9, 1.0, 1.0, 0.9, 0.55, 0.25, 0.12, 0.08, 0.06, 0.04, 0.03,
+];
 const HOUR_WEIGHT_SUM = HOUR_WEIGHT.reduce((a, b) => a + b, 0);
 /** Relative volume per local weekday, Sunday first. */
 const WEEKDAY_WEIGHT = [0.07, 1.0, 1.05, 1.0, 1.0, 0.95, 0.15];
 
-const CALLER_NAMES = ['WIRELESS CALLER', 'SEATTLE WA', 'CHICAGO IL', 'GARCIA MARIA', 'NGUYEN TAN', 'SMITH JOHN', 'BROWN LISA', 'TOLL FREE CALL', 'UNKNOWN', 'PATEL RAJ', 'OLSEN ERIK', 'MARTIN ANNE'] as const;
+const CALLER_NAMES = [
+  'WIRELESS CALLER',
+  'SEATTLE WA',
+  'CHICAGO IL',
+  'GARCIA MARIA',
+  'NGUYEN TAN',
+  'SMITH JOHN',
+  'BROWN LISA',
+  'TOLL FREE CALL',
+  'UNKNOWN',
+  'PATEL RAJ',
+  'OLSEN ERIK',
+  'MARTIN ANNE',
+] as const;
 /** Caller names an ingest, a report or a CSV must survive without executing or breaking anything. */
-export const HOSTILE_CALLER_NAMES = ['<script>alert(1)</script>', '=HYPERLINK("x")', '+1 quote "here"', '-cmd', '@SUM(1)', 'Zoë Müller 北京', "O'Brien; DROP TABLE cdrs;--", 'tab\tnew\nline'] as const;
+export const HOSTILE_CALLER_NAMES = [
+  '<script>alert(1)</script>',
+  '=HYPERLINK("x")',
+  '+1 quote "here"',
+  '-cmd',
+  '@SUM(1)',
+  'Zoë Müller 北京',
+  "O'Brien; DROP TABLE cdrs;--",
+  'tab\tnew\nline',
+] as const;
 
-const NANP_AREA_CODES = ['201', '202', '212', '213', '305', '312', '404', '415', '469', '503', '512', '602', '617', '702', '713', '720', '801', '818', '904', '917', '971'] as const;
+const NANP_AREA_CODES = [
+  '201',
+  '202',
+  '212',
+  '213',
+  '305',
+  '312',
+  '404',
+  '415',
+  '469',
+  '503',
+  '512',
+  '602',
+  '617',
+  '702',
+  '713',
+  '720',
+  '801',
+  '818',
+  '904',
+  '917',
+  '971',
+] as const;
 const INTL: ReadonlyArray<{ cc: string; len: number; lead: string }> = [
   { cc: '44', len: 10, lead: '20' },
   { cc: '44', len: 10, lead: '7' },
@@ -131,7 +177,13 @@ export function generateDomainDay(profile: DomainProfile, day: number, opts: Day
     const mean = (daily * HOUR_WEIGHT[lp.hour]! * WEEKDAY_WEIGHT[lp.weekday]!) / HOUR_WEIGHT_SUM;
     const n = rng.poisson(mean);
     for (let i = 0; i < n; i++) {
-      protos.push({ startMs: hourStart + Math.floor(rng.next() * 3600) * 1000, kind: rng.weighted(KINDS, KIND_WEIGHTS), parent: undefined, id: '', callId: '' });
+      protos.push({
+        startMs: hourStart + Math.floor(rng.next() * 3600) * 1000,
+        kind: rng.weighted(KINDS, KIND_WEIGHTS),
+        parent: undefined,
+        id: '',
+        callId: '',
+      });
     }
   }
   // Transfer legs: a share of answered inbound calls get a child leg a little later.
@@ -330,34 +382,117 @@ function buildEntry(profile: DomainProfile, p: Proto, rng: Prng): { entry: CdrEn
   const termIp = outbound ? '203.0.113.7' : `10.0.${rng.int(0, 9)}.${rng.int(2, 250)}`;
   const codec = rng.pick(CODECS);
   const json =
-    '{"id":"' + p.id + '","domain":' + d.domain + ',"reseller":' + d.reseller +
-    ',"call-direction":' + direction +
-    ',"call-start-datetime":"' + formatCanonical(startMs) + '","call-ringing-datetime":null' +
-    ',"call-answer-datetime":' + (answerMs === null ? 'null' : '"' + formatCanonical(answerMs) + '"') +
-    ',"call-disconnect-datetime":"' + formatCanonical(endMs) + '","call-record-creation-datetime":null' +
-    ',"call-total-duration-seconds":' + intJson(total, asText) + ',"call-talking-duration-seconds":' + intJson(talk, asText) + ',"call-on-hold-duration-seconds":' + intJson(onHold, asText) +
-    ',"call-disconnect-reason-text":"' + reason + '"' +
-    ',"call-orig-user":' + origUserJson +
-    ',"call-orig-caller-id":"' + callerId + '","call-orig-from-name":' + JSON.stringify(fromName) + ',"call-orig-from-user":"' + callerId + '"' +
-    ',"call-orig-from-host":' + (inboundOrig ? '"carrier.example"' : d.domain) +
-    ',"call-orig-to-user":"' + toUser + '","call-orig-request-user":"' + toUser + '","call-orig-request-host":' + d.domain +
-    ',"call-orig-domain":' + (inboundOrig ? '"Call-Inbound"' : d.domain) + ',"call-orig-reseller":' + d.reseller +
-    ',"call-orig-site":' + (origIsUser && user ? JSON.stringify(user.site) : 'null') +
-    ',"call-orig-department":' + (origIsUser && user ? JSON.stringify(user.department) : '""') +
-    ',"call-orig-ip-address":"' + origIp + '"' +
-    ',"call-term-user":' + (termUser === null ? 'null' : '"' + termUser + '"') +
-    ',"call-term-caller-id":"' + (outbound ? callerId : toUser) + '","call-term-to-uri":' + JSON.stringify(termToUri) +
-    ',"call-term-domain":' + (termDomain === '*' ? '"*"' : d.domain) + ',"call-term-site":null,"call-term-department":null' +
-    ',"call-term-ip-address":"' + termIp + '"' +
-    ',"call-orig-call-id":' + JSON.stringify(p.callId) + ',"call-term-call-id":"' + p.callId.slice(0, 8) + '-t' + p.id.slice(-4) + '"' +
-    ',"call-parent-call-id":' + (parent ? JSON.stringify(parent.callId) : '""') + ',"call-parent-cdr-id":"' + (parent ? parent.id : '') + '"' +
-    ',"call-leg-ordinal-index":' + (parent ? 1 : 0) + ',"call-account-code":' + accountCode +
-    ',"call-routing-class":' + routingClass + ',"call-tag":"","call-audio-codec":"' + codec + '","hide-from-results":0' +
+    '{"id":"' +
+    p.id +
+    '","domain":' +
+    d.domain +
+    ',"reseller":' +
+    d.reseller +
+    ',"call-direction":' +
+    direction +
+    ',"call-start-datetime":"' +
+    formatCanonical(startMs) +
+    '","call-ringing-datetime":null' +
+    ',"call-answer-datetime":' +
+    (answerMs === null ? 'null' : '"' + formatCanonical(answerMs) + '"') +
+    ',"call-disconnect-datetime":"' +
+    formatCanonical(endMs) +
+    '","call-record-creation-datetime":null' +
+    ',"call-total-duration-seconds":' +
+    intJson(total, asText) +
+    ',"call-talking-duration-seconds":' +
+    intJson(talk, asText) +
+    ',"call-on-hold-duration-seconds":' +
+    intJson(onHold, asText) +
+    ',"call-disconnect-reason-text":"' +
+    reason +
+    '"' +
+    ',"call-orig-user":' +
+    origUserJson +
+    ',"call-orig-caller-id":"' +
+    callerId +
+    '","call-orig-from-name":' +
+    JSON.stringify(fromName) +
+    ',"call-orig-from-user":"' +
+    callerId +
+    '"' +
+    ',"call-orig-from-host":' +
+    (inboundOrig ? '"carrier.example"' : d.domain) +
+    ',"call-orig-to-user":"' +
+    toUser +
+    '","call-orig-request-user":"' +
+    toUser +
+    '","call-orig-request-host":' +
+    d.domain +
+    ',"call-orig-domain":' +
+    (inboundOrig ? '"Call-Inbound"' : d.domain) +
+    ',"call-orig-reseller":' +
+    d.reseller +
+    ',"call-orig-site":' +
+    (origIsUser && user ? JSON.stringify(user.site) : 'null') +
+    ',"call-orig-department":' +
+    (origIsUser && user ? JSON.stringify(user.department) : '""') +
+    ',"call-orig-ip-address":"' +
+    origIp +
+    '"' +
+    ',"call-term-user":' +
+    (termUser === null ? 'null' : '"' + termUser + '"') +
+    ',"call-term-caller-id":"' +
+    (outbound ? callerId : toUser) +
+    '","call-term-to-uri":' +
+    JSON.stringify(termToUri) +
+    ',"call-term-domain":' +
+    (termDomain === '*' ? '"*"' : d.domain) +
+    ',"call-term-site":null,"call-term-department":null' +
+    ',"call-term-ip-address":"' +
+    termIp +
+    '"' +
+    ',"call-orig-call-id":' +
+    JSON.stringify(p.callId) +
+    ',"call-term-call-id":"' +
+    p.callId.slice(0, 8) +
+    '-t' +
+    p.id.slice(-4) +
+    '"' +
+    ',"call-parent-call-id":' +
+    (parent ? JSON.stringify(parent.callId) : '""') +
+    ',"call-parent-cdr-id":"' +
+    (parent ? parent.id : '') +
+    '"' +
+    ',"call-leg-ordinal-index":' +
+    (parent ? 1 : 0) +
+    ',"call-account-code":' +
+    accountCode +
+    ',"call-routing-class":' +
+    routingClass +
+    ',"call-tag":"","call-audio-codec":"' +
+    codec +
+    '","hide-from-results":0' +
     // Fields the pipeline does not interpret: they must come through ingest unchanged.
-    ',"call-batch-sequence-marker":"' + p.id.slice(0, 8) + '-' + p.id.slice(-3) + '"' +
-    ',"call-intelligence-percent-positive":"' + sentiment + '","call-video-codec":null,"call-fax-codec":null,"call-through-action":""' +
-    ',"call-server-mac-address":"00:16:3e:2a:7b:10","core-server":' + d.coreServer + ',"is-trace-expected":false}';
-  const entry: CdrEntry = { id: p.id, startMs, endMs, seconds: total, direction, buf: EMPTY, off: 0, len: 0, lateU: rng.next(), updateU: rng.next(), generated: true };
+    ',"call-batch-sequence-marker":"' +
+    p.id.slice(0, 8) +
+    '-' +
+    p.id.slice(-3) +
+    '"' +
+    ',"call-intelligence-percent-positive":"' +
+    sentiment +
+    '","call-video-codec":null,"call-fax-codec":null,"call-through-action":""' +
+    ',"call-server-mac-address":"00:16:3e:2a:7b:10","core-server":' +
+    d.coreServer +
+    ',"is-trace-expected":false}';
+  const entry: CdrEntry = {
+    id: p.id,
+    startMs,
+    endMs,
+    seconds: total,
+    direction,
+    buf: EMPTY,
+    off: 0,
+    len: 0,
+    lateU: rng.next(),
+    updateU: rng.next(),
+    generated: true,
+  };
   return { entry, json };
 }
 
@@ -368,7 +503,7 @@ function buildEntry(profile: DomainProfile, p: Proto, rng: Prng): { entry: CdrEn
  */
 export function updatedVersion(entry: CdrEntry): CdrEntry {
   const rec = JSON.parse(entryJson(entry)) as Record<string, unknown>;
-  const delta = 1 + Math.floor(entry.updateU * 1_000_003) % 90;
+  const delta = 1 + (Math.floor(entry.updateU * 1_000_003) % 90);
   const bump = (key: string, by: number): void => {
     const v = rec[key];
     if (typeof v === 'number') rec[key] = v + by;

@@ -92,7 +92,8 @@ export class CdrStore {
   }
 
   addDomain(profile: DomainProfile): void {
-    if (this.states.has(profile.domain)) throw new Error(`domain ${JSON.stringify(profile.domain)} already exists in the simulator; pick another name`);
+    if (this.states.has(profile.domain))
+      throw new Error(`domain ${JSON.stringify(profile.domain)} already exists in the simulator; pick another name`);
     this.states.set(profile.domain, { profile, manual: new Map(), manualDay: new Map(), removed: new Set() });
   }
 
@@ -118,7 +119,8 @@ export class CdrStore {
       batch = generateDomainDay(profile, day, { seed: this.opts.seed, volume: this.opts.volume });
       this.generatedRecords += batch.length;
       const { dataFromMs, dataToMs } = this.opts;
-      if (day * DAY_MS < dataFromMs || (day + 1) * DAY_MS > dataToMs) batch = batch.filter((e) => e.startMs >= dataFromMs && e.startMs < dataToMs);
+      if (day * DAY_MS < dataFromMs || (day + 1) * DAY_MS > dataToMs)
+        batch = batch.filter((e) => e.startMs >= dataFromMs && e.startMs < dataToMs);
       this.cache.set(key, batch);
     }
     return batch;
@@ -304,7 +306,12 @@ export class CdrStore {
   }
 
   /** Totals for a calendar month in `timeZone` (default UTC), half-open on local midnight. */
-  monthTotals(domain: string, month: string, vis: Visibility, timeZone = 'UTC'): CdrTotals & { byDirection: Record<'outbound' | 'inbound' | 'missed' | 'internal', number> } {
+  monthTotals(
+    domain: string,
+    month: string,
+    vis: Visibility,
+    timeZone = 'UTC',
+  ): CdrTotals & { byDirection: Record<'outbound' | 'inbound' | 'missed' | 'internal', number> } {
     const m = /^(\d{4})-(\d{2})$/.exec(month);
     if (!m) throw new Error(`bad month ${JSON.stringify(month)}: expected YYYY-MM`);
     const y = Number(m[1]);
@@ -398,7 +405,10 @@ export function toEntry(record: Record<string, unknown>, visibleAtMs?: number): 
   for (const [k, v] of Object.entries(rec)) {
     if (k.endsWith('datetime') && typeof v === 'string' && v !== '') {
       const p = parseApiDatetime(v);
-      if (!p) throw new Error(`injected CDR ${String(idRaw)}: ${k} ${JSON.stringify(v)} is not a datetime the API accepts (e.g. 2026-11-27T13:00:00Z)`);
+      if (!p)
+        throw new Error(
+          `injected CDR ${String(idRaw)}: ${k} ${JSON.stringify(v)} is not a datetime the API accepts (e.g. 2026-11-27T13:00:00Z)`,
+        );
       rec[k] = formatCanonical(p.epochMs);
     }
   }

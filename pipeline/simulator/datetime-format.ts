@@ -11,10 +11,7 @@ export type DatetimeKind = (typeof DATETIME_KINDS)[number];
 
 /** How datetimes are written in a response. */
 export type DatetimeFormat =
-  | { kind: 'bare'; separator: ' ' | 'T' }
-  | { kind: 'utc-z' }
-  | { kind: 'offset'; offsetMinutes: number }
-  | { kind: 'zone'; zone: string };
+  { kind: 'bare'; separator: ' ' | 'T' } | { kind: 'utc-z' } | { kind: 'offset'; offsetMinutes: number } | { kind: 'zone'; zone: string };
 
 export const CANONICAL_FORMAT: DatetimeFormat = { kind: 'utc-z' };
 

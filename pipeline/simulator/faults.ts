@@ -7,7 +7,18 @@
 import { Prng } from './prng.ts';
 import type { DataFaults } from './cdr-store.ts';
 
-export const ENDPOINT_NAMES = ['domains', 'domains-count', 'domain', 'cdrs', 'cdrs-count', 'users', 'users-count', 'phonenumbers', 'tokens', 'other'] as const;
+export const ENDPOINT_NAMES = [
+  'domains',
+  'domains-count',
+  'domain',
+  'cdrs',
+  'cdrs-count',
+  'users',
+  'users-count',
+  'phonenumbers',
+  'tokens',
+  'other',
+] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 export const FAULT_KINDS = ['latency', 'rate-limit', 'error', 'drop', 'truncate', 'token-expiry', 'late', 'update'] as const;
@@ -66,7 +77,16 @@ export class FaultEngine {
   private windowSecond = -1;
   private windowCount = 0;
   private tokenExpiryFired = false;
-  readonly injected: Record<FaultKind, number> = { latency: 0, 'rate-limit': 0, error: 0, drop: 0, truncate: 0, 'token-expiry': 0, late: 0, update: 0 };
+  readonly injected: Record<FaultKind, number> = {
+    latency: 0,
+    'rate-limit': 0,
+    error: 0,
+    drop: 0,
+    truncate: 0,
+    'token-expiry': 0,
+    late: 0,
+    update: 0,
+  };
 
   constructor(
     opts: FaultOptions = {},
@@ -90,7 +110,8 @@ export class FaultEngine {
       throw new Error('fault errorRate + dropRate + truncateRate must not exceed 1');
     }
     const keep = opts.answers?.listKeep;
-    if (keep !== undefined && !(Number.isInteger(keep) && keep >= 0)) throw new Error(`fault answers.listKeep must be a whole number >= 0, got ${keep}`);
+    if (keep !== undefined && !(Number.isInteger(keep) && keep >= 0))
+      throw new Error(`fault answers.listKeep must be a whole number >= 0, got ${keep}`);
     this.opts = { ...opts };
     this.rng = new Prng(opts.seed ?? 1);
     this.consecutive.clear();

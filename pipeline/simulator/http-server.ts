@@ -72,10 +72,15 @@ interface Route {
 
 /** Splits the raw path before decoding, so an encoded `/` inside a domain name stays inside it. */
 function route(method: string, rawPath: string): Route | HttpError {
-  if (rawPath !== BASE_PATH && !rawPath.startsWith(BASE_PATH + '/')) return new HttpError(404, `no such path ${rawPath}: the API lives under ${BASE_PATH}`);
+  if (rawPath !== BASE_PATH && !rawPath.startsWith(BASE_PATH + '/'))
+    return new HttpError(404, `no such path ${rawPath}: the API lives under ${BASE_PATH}`);
   let segs: string[];
   try {
-    segs = rawPath.slice(BASE_PATH.length).split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    segs = rawPath
+      .slice(BASE_PATH.length)
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
   } catch {
     return new HttpError(400, `path ${rawPath} has a malformed percent-encoding`);
   }
@@ -117,12 +122,18 @@ function datetimeParam(q: URLSearchParams, name: string): ReturnType<typeof pars
   if (raw === null || raw === '') return null;
   const parsed = parseApiDatetime(raw) ?? parseApiDatetime(raw.replace(/ (\d{2}:?\d{2}(\[[^\]]*\])?)$/, '+$1'));
   if (!parsed) {
-    throw new HttpError(400, `${name} ${JSON.stringify(raw)} is not a datetime; use e.g. 2026-11-27T13:00:00Z, 2026-11-27 13:00:00 or 2026-11-27T13:00:00-08:00`);
+    throw new HttpError(
+      400,
+      `${name} ${JSON.stringify(raw)} is not a datetime; use e.g. 2026-11-27T13:00:00Z, 2026-11-27 13:00:00 or 2026-11-27T13:00:00-08:00`,
+    );
   }
   return parsed;
 }
 
-function cdrQuery(ctx: ServerContext, q: URLSearchParams): { range: StartRange; format: DatetimeFormat; directions: readonly number[] | undefined } {
+function cdrQuery(
+  ctx: ServerContext,
+  q: URLSearchParams,
+): { range: StartRange; format: DatetimeFormat; directions: readonly number[] | undefined } {
   const start = datetimeParam(q, 'datetime-start');
   const end = datetimeParam(q, 'datetime-end');
   const format = ctx.forceDatetimeFormat ?? start?.format ?? end?.format ?? ctx.defaultDatetimeFormat;
@@ -137,7 +148,11 @@ function cdrQuery(ctx: ServerContext, q: URLSearchParams): { range: StartRange; 
     range = { fromMs: -Infinity, toMs: Infinity, endInclusive: true };
   }
   const directions = directionFilter(q.get('type') ?? undefined);
-  if (directions === null) throw new HttpError(400, `type ${JSON.stringify(q.get('type'))} is not one of Inbound, Outbound, On-net, Off-net, Missed, Received, 0-3`);
+  if (directions === null)
+    throw new HttpError(
+      400,
+      `type ${JSON.stringify(q.get('type'))} is not one of Inbound, Outbound, On-net, Off-net, Missed, Received, 0-3`,
+    );
   return { range, format, directions };
 }
 
@@ -150,7 +165,13 @@ function handle(ctx: ServerContext, r: Route, q: URLSearchParams, body: Record<s
   switch (r.endpoint) {
     case 'domains': {
       const { start, limit } = paging(q);
-      return json(200, ctx.store.profiles().slice(start, start + limit).map(domainObject));
+      return json(
+        200,
+        ctx.store
+          .profiles()
+          .slice(start, start + limit)
+          .map(domainObject),
+      );
     }
     case 'domains-count':
       return json(200, { total: ctx.store.profiles().length });
@@ -176,7 +197,12 @@ function handle(ctx: ServerContext, r: Route, q: URLSearchParams, body: Record<s
       const { start, limit } = paging(q);
       const { range, format, directions } = cdrQuery(ctx, q);
       const keep = ctx.faults.listKeep(profile.domain);
-      const entries = keep === undefined ? ctx.store.select(profile.domain, range, vis, start, limit, directions) : start >= keep ? [] : ctx.store.select(profile.domain, range, vis, start, Math.min(limit, keep - start), directions);
+      const entries =
+        keep === undefined
+          ? ctx.store.select(profile.domain, range, vis, start, limit, directions)
+          : start >= keep
+            ? []
+            : ctx.store.select(profile.domain, range, vis, start, Math.min(limit, keep - start), directions);
       return { status: 200, body: renderEntries(entries, format) };
     }
     case 'cdrs-count': {
@@ -272,8 +298,12 @@ async function serve(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     throw e;
   }
   const fault = ctx.faults.decide(endpoint, `${method} ${rawUrl}`);
-  if (fault.kind === 'rate-limit') return finish(errorReply(429, 'Too many requests; retry later', { 'retry-after': fault.retryAfter }), { kind: 'none' });
-  if (fault.kind === 'error') return finish(errorReply(fault.status, fault.status === 503 ? 'Service temporarily unavailable' : 'Internal server error'), { kind: 'none' });
+  if (fault.kind === 'rate-limit')
+    return finish(errorReply(429, 'Too many requests; retry later', { 'retry-after': fault.retryAfter }), { kind: 'none' });
+  if (fault.kind === 'error')
+    return finish(errorReply(fault.status, fault.status === 503 ? 'Service temporarily unavailable' : 'Internal server error'), {
+      kind: 'none',
+    });
   if (routed.endpoint !== 'tokens') {
     const auth = ctx.auth.check(req.headers.authorization);
     if (!auth.ok) return finish(errorReply(auth.status, auth.message, { 'www-authenticate': 'Bearer' }), { kind: 'none' });

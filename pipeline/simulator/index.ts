@@ -75,7 +75,11 @@ export interface RunningSimulator {
   /** Count, seconds and minutes of exactly the records `groundTruth` returns, without parsing them (cheap). */
   groundTruthCount(domain: string, window: { start: Date; end: Date }, opts?: { asOf?: Date }): CdrTotals;
   /** Totals for a calendar month in `timeZone` (default UTC; pass the domain's zone for a customer month). */
-  monthTotals(domain: string, month: string, opts?: { timeZone?: string; asOf?: Date }): CdrTotals & { byDirection: Record<'outbound' | 'inbound' | 'missed' | 'internal', number> };
+  monthTotals(
+    domain: string,
+    month: string,
+    opts?: { timeZone?: string; asOf?: Date },
+  ): CdrTotals & { byDirection: Record<'outbound' | 'inbound' | 'missed' | 'internal', number> };
   /** The domain objects as `GET /domains` returns them. */
   domains(): Record<string, unknown>[];
   /** The generator's view of each domain (users, DIDs, volume). */
@@ -108,11 +112,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     dataToMs: opts.dataTo?.getTime() ?? Infinity,
     ...(opts.maxCachedRecords !== undefined ? { maxCachedRecords: opts.maxCachedRecords } : {}),
   });
-  for (const p of generateDomains({ seed, count: opts.domains ?? 20, ...(opts.medianCallsPerBusinessDay !== undefined ? { medianCallsPerBusinessDay: opts.medianCallsPerBusinessDay } : {}) })) {
+  for (const p of generateDomains({
+    seed,
+    count: opts.domains ?? 20,
+    ...(opts.medianCallsPerBusinessDay !== undefined ? { medianCallsPerBusinessDay: opts.medianCallsPerBusinessDay } : {}),
+  })) {
     store.addDomain(p);
   }
   const faults = new FaultEngine(opts.faults ?? {});
-  const auth = new AuthService({ ...(opts.apiKeys ? { apiKeys: opts.apiKeys } : {}), ...(opts.oauth ? { oauth: opts.oauth } : {}), ...(opts.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}), clock, seed });
+  const auth = new AuthService({
+    ...(opts.apiKeys ? { apiKeys: opts.apiKeys } : {}),
+    ...(opts.oauth ? { oauth: opts.oauth } : {}),
+    ...(opts.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}),
+    clock,
+    seed,
+  });
   const ctx: ServerContext = {
     store,
     auth,
@@ -136,7 +150,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}${BASE_PATH}`;
   opts.logger?.info({ url, seed, domains: store.profiles().length }, 'NetSapiens v2 simulator listening');
-  const visAt = (asOf?: Date): { nowMs: number } & ReturnType<FaultEngine['dataFaults']> => ({ nowMs: (asOf ?? clock.now()).getTime(), ...faults.dataFaults() });
+  const visAt = (asOf?: Date): { nowMs: number } & ReturnType<FaultEngine['dataFaults']> => ({
+    nowMs: (asOf ?? clock.now()).getTime(),
+    ...faults.dataFaults(),
+  });
   const requireDomain = (domain: string): void => {
     if (!store.profile(domain)) throw new Error(`unknown simulator domain ${JSON.stringify(domain)}; see sim.domains()`);
   };
@@ -177,7 +194,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       ctx.forceDatetimeFormat = format;
     },
     stats: () => {
-      const injected: Record<FaultKind, number> = { ...faults.injected, late: store.dataFaultHits.late, update: store.dataFaultHits.update };
+      const injected: Record<FaultKind, number> = {
+        ...faults.injected,
+        late: store.dataFaultHits.late,
+        update: store.dataFaultHits.update,
+      };
       return {
         requests: ctx.counters.requests,
         byEndpoint: { ...ctx.counters.byEndpoint },

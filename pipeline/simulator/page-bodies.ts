@@ -34,7 +34,13 @@ export interface PageBody {
 /** Yields every page of every domain in order; the last page of a domain is short (possibly empty). */
 export function* pageBodies(opts: PageBodyOptions): Generator<PageBody> {
   const profiles = typeof opts.domains === 'number' ? generateDomains({ seed: opts.seed, count: opts.domains }) : opts.domains;
-  const store = new CdrStore({ seed: opts.seed, volume: opts.volume ?? 1, dataFromMs: -Infinity, dataToMs: Infinity, maxCachedRecords: 50_000 });
+  const store = new CdrStore({
+    seed: opts.seed,
+    volume: opts.volume ?? 1,
+    dataFromMs: -Infinity,
+    dataToMs: Infinity,
+    maxCachedRecords: 50_000,
+  });
   for (const p of profiles) store.addDomain({ ...p });
   const pageSize = opts.pageSize ?? 1000;
   const range = { fromMs: opts.window.start.getTime(), toMs: opts.window.end.getTime(), endInclusive: false };

@@ -45,7 +45,8 @@ export function parseTokenAnswer(text: string): TokenAnswer {
   const o = v as Record<string, unknown>;
   if (typeof o.access_token !== 'string' || o.access_token === '') throw new BodyShapeError('token answer has no access_token');
   const rawExpires = typeof o.expires_in === 'string' ? Number(o.expires_in) : o.expires_in;
-  const expiresInSeconds = typeof rawExpires === 'number' && Number.isFinite(rawExpires) && rawExpires > 0 ? rawExpires : DEFAULT_EXPIRES_IN_S;
+  const expiresInSeconds =
+    typeof rawExpires === 'number' && Number.isFinite(rawExpires) && rawExpires > 0 ? rawExpires : DEFAULT_EXPIRES_IN_S;
   const refreshToken = typeof o.refresh_token === 'string' && o.refresh_token !== '' ? o.refresh_token : undefined;
   return { accessToken: o.access_token, refreshToken, expiresInSeconds };
 }
@@ -140,9 +141,17 @@ export class OAuthTokenProvider implements AuthProvider {
     if (refreshToken) {
       try {
         this.counts.refresh++;
-        answer = await this.post({ grant_type: 'refresh_token', client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken });
+        answer = await this.post({
+          grant_type: 'refresh_token',
+          client_id: clientId,
+          client_secret: clientSecret,
+          refresh_token: refreshToken,
+        });
       } catch (err) {
-        this.logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'NetSapiens refresh_token grant failed; using the password grant');
+        this.logger.debug(
+          { err: err instanceof Error ? err.message : String(err) },
+          'NetSapiens refresh_token grant failed; using the password grant',
+        );
       }
     }
     if (!answer) {
@@ -162,12 +171,26 @@ export class OAuthTokenProvider implements AuthProvider {
 
   private post(body: Record<string, string>): Promise<TokenAnswer> {
     // Repeating a token request is harmless, so unusable bodies are retried like a GET's.
-    return this.transport.request({ method: 'POST', path: '/tokens', body, auth: undefined, parse: parseTokenAnswer, retryBadBody: true, secrets: this.secrets() });
+    return this.transport.request({
+      method: 'POST',
+      path: '/tokens',
+      body,
+      auth: undefined,
+      parse: parseTokenAnswer,
+      retryBadBody: true,
+      secrets: this.secrets(),
+    });
   }
 }
 
 /** The provider for an AuthConfig from the environment. */
-export function createAuthProvider(auth: AuthConfig, transport: HttpTransport, clock: Clock, logger: Logger, refreshMarginSeconds?: number): ApiKeyAuth | OAuthTokenProvider {
+export function createAuthProvider(
+  auth: AuthConfig,
+  transport: HttpTransport,
+  clock: Clock,
+  logger: Logger,
+  refreshMarginSeconds?: number,
+): ApiKeyAuth | OAuthTokenProvider {
   if (auth.kind === 'api-key') return new ApiKeyAuth(auth.apiKey);
   return new OAuthTokenProvider({ ...auth, refreshMarginSeconds }, transport, clock, logger);
 }

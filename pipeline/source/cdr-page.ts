@@ -58,7 +58,9 @@ export function parseCdrPage(body: string, ctx: PageContext): CdrPage {
   const rejects: RejectedRecord[] = rejected.map(({ index, reason }) => ({
     domain: ctx.domain,
     reason,
-    rawText: split ? body.slice(split.spans[2 * index], split.spans[2 * index + 1]) : (JSON.stringify(parsed[index]) ?? String(parsed[index])),
+    rawText: split
+      ? body.slice(split.spans[2 * index], split.spans[2 * index + 1])
+      : (JSON.stringify(parsed[index]) ?? String(parsed[index])),
   }));
   return {
     domain: ctx.domain,

@@ -31,7 +31,8 @@ export function parseDomainPage(body: string): DomainPage {
   } catch {
     throw new BodyShapeError(`domain list is not valid JSON (${body.length} characters; truncated?)`);
   }
-  if (!Array.isArray(parsed)) throw new BodyShapeError(`domain list is ${parsed === null ? 'null' : `a JSON ${typeof parsed}`}, not an array`);
+  if (!Array.isArray(parsed))
+    throw new BodyShapeError(`domain list is ${parsed === null ? 'null' : `a JSON ${typeof parsed}`}, not an array`);
   const domains: DomainInfo[] = [];
   const skipped: DomainPage['skipped'] = [];
   for (const element of parsed as unknown[]) {

@@ -31,7 +31,9 @@ export function createSourceFromEnv(env: EnvConfig, opts: SourceFromEnvOptions =
   const problem = URL.canParse(env.apiUrl) ? apiBaseProblem(new URL(env.apiUrl), env.allowInsecureHttp ?? false) : undefined;
   if (problem) throw new UsageError(`NS_API_URL ${problem}`);
   if (!env.auth) {
-    throw new UsageError('NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD');
+    throw new UsageError(
+      'NS_API_URL is set but no credentials are: set NS_API_KEY, or NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD',
+    );
   }
   return NetSapiensClient.create({
     baseUrl: env.apiUrl,

@@ -7,13 +7,7 @@ import { BackoffGate } from './backoff-gate.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { parseRetryAfter, retryDelay, retryReasonForStatus, slowsEveryone, type RetryReason } from './retry-policy.ts';
 import { abortReason, throwIfAborted, type SleepFn } from '../util/sleep.ts';
-import {
-  BodyShapeError,
-  NetSapiensBodyError,
-  NetSapiensHttpError,
-  NetSapiensTransportError,
-  readServerError,
-} from './source-errors.ts';
+import { BodyShapeError, NetSapiensBodyError, NetSapiensHttpError, NetSapiensTransportError, readServerError } from './source-errors.ts';
 import type { SourceStats } from './types.ts';
 
 /** Supplies bearer tokens; the transport calls it before every attempt and once after a 401. */
@@ -104,14 +98,18 @@ export class HttpTransport {
     try {
       parsed = new URL(opts.baseUrl);
     } catch {
-      throw new TypeError(`NetSapiens API base ${JSON.stringify(redact(opts.baseUrl))} is not a URL; expected e.g. https://pbx.example.com/ns-api/v2`);
+      throw new TypeError(
+        `NetSapiens API base ${JSON.stringify(redact(opts.baseUrl))} is not a URL; expected e.g. https://pbx.example.com/ns-api/v2`,
+      );
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new TypeError(`NetSapiens API base must be http(s), got ${parsed.protocol}`);
     }
     // fetch would send them as Basic auth on every request and put them in every error's URL.
     if (parsed.username !== '' || parsed.password !== '') {
-      throw new TypeError('NetSapiens API base contains credentials (user:password@host): remove them and authenticate with a key or OAuth');
+      throw new TypeError(
+        'NetSapiens API base contains credentials (user:password@host): remove them and authenticate with a key or OAuth',
+      );
     }
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.gate = new BackoffGate(opts.waitClock, opts.sleep);
@@ -177,7 +175,8 @@ export class HttpTransport {
         }
         retryAfterMs = parseRetryAfter(result.retryAfter, this.opts.waitClock.now().getTime());
       } else if (result.kind === 'bad-body') {
-        if (!retryBadBody) throw new NetSapiensBodyError(req.method, shownPath, result.reason, attempts, this.scrub(result.text.slice(0, 200), req));
+        if (!retryBadBody)
+          throw new NetSapiensBodyError(req.method, shownPath, result.reason, attempts, this.scrub(result.text.slice(0, 200), req));
         reason = 'bad-body';
       } else {
         reason = result.kind;
@@ -188,7 +187,10 @@ export class HttpTransport {
       const delay = retryDelay(retries, retryAfterMs, this.opts.retry, this.opts.random);
       retries++;
       this.countRetry(reason);
-      this.opts.logger.debug({ method: req.method, path: shownPath, reason, attempt: attempts, delayMs: delay }, 'retrying NetSapiens request');
+      this.opts.logger.debug(
+        { method: req.method, path: shownPath, reason, attempt: attempts, delayMs: delay },
+        'retrying NetSapiens request',
+      );
       if (slowsEveryone(reason)) {
         // The provider is shared: everybody waits, not just this request.
         this.gate.closeFor(delay);
@@ -205,7 +207,12 @@ export class HttpTransport {
     this.counters.retriesByReason[reason] = (this.counters.retriesByReason[reason] ?? 0) + 1;
   }
 
-  private async attempt<T>(req: TransportRequest<T>, url: string, token: string | undefined, signal: AbortSignal | undefined): Promise<Attempt<T>> {
+  private async attempt<T>(
+    req: TransportRequest<T>,
+    url: string,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempt<T>> {
     throwIfAborted(signal);
     const controller = new AbortController();
     let timedOut = false;
@@ -257,7 +264,14 @@ export class HttpTransport {
     return redact(scrubSecrets(text, [...(req.auth?.secrets() ?? []), ...(req.secrets ?? [])]));
   }
 
-  private httpError(req: TransportRequest<unknown>, shownPath: string, status: number, text: string, attempts: number, hint: string | undefined): NetSapiensHttpError {
+  private httpError(
+    req: TransportRequest<unknown>,
+    shownPath: string,
+    status: number,
+    text: string,
+    attempts: number,
+    hint: string | undefined,
+  ): NetSapiensHttpError {
     const server = readServerError(this.scrub(text, req));
     const why =
       hint ??
@@ -276,7 +290,14 @@ export class HttpTransport {
   private exhausted(req: TransportRequest<unknown>, shownPath: string, last: Attempt<unknown>, attempts: number): Error {
     switch (last.kind) {
       case 'status':
-        return this.httpError(req, shownPath, last.status, last.text, attempts, 'The server kept failing; retry later or lower the concurrency');
+        return this.httpError(
+          req,
+          shownPath,
+          last.status,
+          last.text,
+          attempts,
+          'The server kept failing; retry later or lower the concurrency',
+        );
       case 'bad-body':
         return new NetSapiensBodyError(req.method, shownPath, last.reason, attempts, this.scrub(last.text.slice(0, 200), req));
       case 'network':

@@ -64,7 +64,9 @@ export class NetSapiensClient implements CdrSource {
     this.logger = opts.logger ?? silentLogger();
     this.clientSignal = opts.signal;
     if (opts.bareDatetimeZone !== undefined && parseNsDatetime(`2000-01-01 00:00:00[${opts.bareDatetimeZone}]`) === null) {
-      throw new UsageError(`bareDatetimeZone ${JSON.stringify(opts.bareDatetimeZone)} is not a time zone this runtime knows (use an IANA name such as America/New_York)`);
+      throw new UsageError(
+        `bareDatetimeZone ${JSON.stringify(opts.bareDatetimeZone)} is not a time zone this runtime knows (use an IANA name such as America/New_York)`,
+      );
     }
     this.bareZone = opts.bareDatetimeZone;
     const retry = { ...DEFAULT_RETRY, ...opts.retry };
@@ -117,7 +119,8 @@ export class NetSapiensClient implements CdrSource {
         parse: parseDomainPage,
         signal,
       });
-      for (const s of page.skipped) this.logger.warn({ reason: s.reason, raw: s.rawText.slice(0, 300) }, 'NetSapiens domain list: entry skipped');
+      for (const s of page.skipped)
+        this.logger.warn({ reason: s.reason, raw: s.rawText.slice(0, 300) }, 'NetSapiens domain list: entry skipped');
       out.push(...page.domains);
       if (page.received > MAX_PAGE_SIZE) throw this.ignoredLimit('/domains', page.received, MAX_PAGE_SIZE);
       if (page.received < MAX_PAGE_SIZE) return out;
@@ -149,7 +152,8 @@ export class NetSapiensClient implements CdrSource {
         const o = parseJsonObject(body, 'CDR count');
         const total = countField(o, 'total');
         const seconds = countField(o, 'seconds');
-        if (total === undefined || seconds === undefined) throw new BodyShapeError('CDR count lacks non-negative integers "total" and "seconds"');
+        if (total === undefined || seconds === undefined)
+          throw new BodyShapeError('CDR count lacks non-negative integers "total" and "seconds"');
         return { total, seconds, minutes: countField(o, 'minutes') ?? Math.ceil(seconds / 60) };
       },
       signal: this.signalFor(opts),
@@ -192,14 +196,21 @@ export class NetSapiensClient implements CdrSource {
 
   private ignoredLimit(path: string, received: number, limit: number): NetSapiensBodyError {
     // Paging by offset would skip or repeat records, so refuse rather than guess.
-    return new NetSapiensBodyError('GET', path, `server returned ${received} elements for limit=${limit}: it ignores paging, so results cannot be trusted`, 1, '');
+    return new NetSapiensBodyError(
+      'GET',
+      path,
+      `server returned ${received} elements for limit=${limit}: it ignores paging, so results cannot be trusted`,
+      1,
+      '',
+    );
   }
 }
 
 /** `/domains/{domain}` with the name path-encoded; refuses names that would change the path. */
 export function domainPath(domain: string): string {
   const unsafe = unsafeDomainReason(domain);
-  if (unsafe !== null) throw new UsageError(`domain name ${JSON.stringify(domain)} ${unsafe}; expected a NetSapiens domain such as acme.example.com`);
+  if (unsafe !== null)
+    throw new UsageError(`domain name ${JSON.stringify(domain)} ${unsafe}; expected a NetSapiens domain such as acme.example.com`);
   return `/domains/${encodeURIComponent(domain)}`;
 }
 

@@ -88,7 +88,8 @@ function fastPath(s: string, opts: ParseDatetimeOptions | undefined): Date | nul
   const len = s.length;
   if (len < 19) return undefined;
   const sep = s.charCodeAt(10);
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return undefined;
   let offsetMin = 0;
   if (len === 19) {
     if (opts?.bareZone !== undefined) return undefined;

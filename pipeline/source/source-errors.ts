@@ -31,7 +31,9 @@ export class NetSapiensHttpError extends CdrpipeError {
     const safePath = redact(path);
     const serverMessage = server?.message ?? server?.error;
     const said = serverMessage !== undefined ? `: ${redact(serverMessage)}` : '';
-    super(`NetSapiens API ${method} ${safePath} answered HTTP ${status}${said}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${hint ? `. ${hint}` : ''}`);
+    super(
+      `NetSapiens API ${method} ${safePath} answered HTTP ${status}${said}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${hint ? `. ${hint}` : ''}`,
+    );
     this.exitCode = status === 401 ? EXIT.usage : EXIT.failure;
     this.path = safePath;
     this.serverMessage = serverMessage === undefined ? undefined : redact(serverMessage);
@@ -52,7 +54,9 @@ export class NetSapiensBodyError extends CdrpipeError {
     readonly bodyStart: string,
   ) {
     const safePath = redact(path);
-    super(`NetSapiens API ${method} ${safePath}: ${reason} (after ${attempts} attempt${attempts === 1 ? '' : 's'}); body starts ${JSON.stringify(redact(bodyStart))}`);
+    super(
+      `NetSapiens API ${method} ${safePath}: ${reason} (after ${attempts} attempt${attempts === 1 ? '' : 's'}); body starts ${JSON.stringify(redact(bodyStart))}`,
+    );
     this.path = safePath;
   }
 }

@@ -63,6 +63,8 @@ export async function resolveAnomaliesWithin(db: Db, domain: string, start: Date
 
 /** Domains with at least one unresolved completeness anomaly. */
 export async function openAnomalyDomainsOf(db: Db): Promise<Set<string>> {
-  const rows = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM anomalies WHERE resolved_at IS NULL AND kind IN (${COMPLETENESS_SQL})`);
+  const rows = await db.all<{ domain: string }>(
+    `SELECT DISTINCT domain FROM anomalies WHERE resolved_at IS NULL AND kind IN (${COMPLETENESS_SQL})`,
+  );
   return new Set(rows.map((r) => r.domain));
 }

@@ -61,7 +61,11 @@ async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function openRunClose<T>(dataDir: string, fn: (db: Db) => Promise<T>, opts: { readOnly?: boolean; signal?: AbortSignal }): Promise<T> {
+async function openRunClose<T>(
+  dataDir: string,
+  fn: (db: Db) => Promise<T>,
+  opts: { readOnly?: boolean; signal?: AbortSignal },
+): Promise<T> {
   const path = statePath(dataDir);
   const existedBefore = existsSync(path);
   if (opts.readOnly && !existedBefore) {

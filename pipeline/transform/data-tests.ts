@@ -30,7 +30,9 @@ export class DataTestFailedError extends CdrpipeError {
   constructor(readonly failures: DataTestResult[]) {
     super(
       `data tests failed, reports must not be sent until fixed: ` +
-        failures.map((f) => `${f.name} (${f.error ?? `${f.failingRows} failing rows, e.g. ${JSON.stringify(f.sample[0] ?? {})}`})`).join('; ') +
+        failures
+          .map((f) => `${f.name} (${f.error ?? `${f.failingRows} failing rows, e.g. ${JSON.stringify(f.sample[0] ?? {})}`})`)
+          .join('; ') +
         `. Inspect with: cdrpipe sql "SELECT * FROM data_test_results"`,
     );
   }
@@ -68,7 +70,13 @@ export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize
     const base = { name: t.name, description: describeTest(t), severity };
     if (sev !== undefined && !(SEVERITIES as readonly string[]).includes(sev)) {
       // A mistyped severity must not quietly turn an advisory test into a blocking one, or back.
-      results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: `${t.path}: "-- severity: ${sev}" is not one of ${SEVERITIES.join(', ')}` });
+      results.push({
+        ...base,
+        status: 'error',
+        failingRows: 0,
+        sample: [],
+        error: `${t.path}: "-- severity: ${sev}" is not one of ${SEVERITIES.join(', ')}`,
+      });
       continue;
     }
     try {

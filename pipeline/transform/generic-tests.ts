@@ -21,7 +21,13 @@ function columnTests(schema: ModelSchema, column: string, test: ColumnTest): Sql
   const severity = 'severity' in t ? t.severity : undefined;
   switch (t.test) {
     case 'not_null':
-      return file(schema, `${m}_${column}_not_null`, `${m}.${column} is never NULL.`, severity, `SELECT * FROM ${id(m)} WHERE ${id(column)} IS NULL`);
+      return file(
+        schema,
+        `${m}_${column}_not_null`,
+        `${m}.${column} is never NULL.`,
+        severity,
+        `SELECT * FROM ${id(m)} WHERE ${id(column)} IS NULL`,
+      );
     case 'unique':
       return file(
         schema,
@@ -53,7 +59,13 @@ function modelTests(schema: ModelSchema, test: ModelTest): SqlFile {
   const m = schema.model;
   const cols = test.columns.map(id).join(', ');
   if (test.test === 'unique') {
-    return file(schema, `${m}_unique_${test.columns.join('_')}`, `${m} has one row per (${test.columns.join(', ')}).`, test.severity, `SELECT ${cols}, count(*) AS n FROM ${id(m)} GROUP BY ${cols} HAVING count(*) > 1`);
+    return file(
+      schema,
+      `${m}_unique_${test.columns.join('_')}`,
+      `${m} has one row per (${test.columns.join(', ')}).`,
+      test.severity,
+      `SELECT ${cols}, count(*) AS n FROM ${id(m)} GROUP BY ${cols} HAVING count(*) > 1`,
+    );
   }
   const match = test.columns.map((c) => `p.${id(c)} = c.${id(c)}`).join(' AND ');
   return file(

@@ -12,7 +12,8 @@ export async function insertRows(db: Db, table: string, columns: readonly string
     const part = rows.slice(i, i + chunk);
     const params: Cell[] = [];
     const tuples = part.map((row) => {
-      if (row.length !== columns.length) throw new Error(`insert into ${table}: row has ${row.length} values for ${columns.length} columns`);
+      if (row.length !== columns.length)
+        throw new Error(`insert into ${table}: row has ${row.length} values for ${columns.length} columns`);
       return '(' + row.map((v) => (params.push(v), `$${params.length}`)).join(', ') + ')';
     });
     await db.run(`INSERT INTO ${sqlIdent(table)} (${columns.map(sqlIdent).join(', ')}) VALUES ${tuples.join(', ')}`, params);

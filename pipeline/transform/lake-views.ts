@@ -69,5 +69,10 @@ export async function readLakeDomains(db: Db, dataDir: string): Promise<LakeDoma
   // SELECT * and pick in TS: an older domains.parquet may lack a column; that is no reason to fail.
   const rows = await db.all(`SELECT * FROM read_parquet(${sqlString(file)}) WHERE domain IS NOT NULL`);
   const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
-  return rows.map((r) => ({ domain: String(r.domain), reseller: text(r.reseller), description: text(r.description), time_zone: text(r.time_zone) }));
+  return rows.map((r) => ({
+    domain: String(r.domain),
+    reseller: text(r.reseller),
+    description: text(r.description),
+    time_zone: text(r.time_zone),
+  }));
 }

@@ -77,7 +77,8 @@ export function declaredDependencies(file: SqlFile, modelNames: readonly string[
     const name = d.trim();
     if (name === '') continue;
     if (name === file.name) throw new ModelGraphError(`model ${file.name} (${file.path}): depends_on names the model itself`);
-    if (!modelNames.includes(name)) throw new ModelGraphError(`model ${file.name} (${file.path}): depends_on names ${JSON.stringify(name)}, which is not a model`);
+    if (!modelNames.includes(name))
+      throw new ModelGraphError(`model ${file.name} (${file.path}): depends_on names ${JSON.stringify(name)}, which is not a model`);
     deps.add(name);
   }
   return [...deps].sort();
@@ -86,7 +87,8 @@ export function declaredDependencies(file: SqlFile, modelNames: readonly string[
 /** Names the query defines itself (WITH name AS, or `, name AS (` in a WITH list). */
 function cteNames(body: string): Set<string> {
   const names = new Set<string>();
-  for (const m of body.matchAll(/(?:\bwith(?:\s+recursive)?|,)\s+"?([a-z_][a-z0-9_]*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(/g)) names.add(m[1]!);
+  for (const m of body.matchAll(/(?:\bwith(?:\s+recursive)?|,)\s+"?([a-z_][a-z0-9_]*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(/g))
+    names.add(m[1]!);
   return names;
 }
 
@@ -115,10 +117,14 @@ export function checkedDependencies(file: SqlFile, modelNames: readonly string[]
   const undeclared = read.filter((t) => !declared.includes(t));
   const unread = declared.filter((t) => !read.includes(t));
   if (undeclared.length > 0) {
-    throw new ModelGraphError(`model ${file.name} (${file.path}) reads ${undeclared.join(', ')} but does not declare it: add it to the "-- depends_on:" first line`);
+    throw new ModelGraphError(
+      `model ${file.name} (${file.path}) reads ${undeclared.join(', ')} but does not declare it: add it to the "-- depends_on:" first line`,
+    );
   }
   if (unread.length > 0) {
-    throw new ModelGraphError(`model ${file.name} (${file.path}) declares depends_on ${unread.join(', ')} but does not read it (after FROM or JOIN): remove it from the "-- depends_on:" first line`);
+    throw new ModelGraphError(
+      `model ${file.name} (${file.path}) declares depends_on ${unread.join(', ')} but does not read it (after FROM or JOIN): remove it from the "-- depends_on:" first line`,
+    );
   }
   return declared;
 }

@@ -90,7 +90,10 @@ export function parseModelSchema(model: string, path: string, text: string): Mod
 /** Reads the description of every model; a model without one is a ModelSchemaError naming the file to add. */
 export async function loadModelSchemas(modelsDir: string, models: readonly string[]): Promise<ModelSchema[]> {
   const orphan = (await readdir(modelsDir)).find((f) => f.endsWith(SUFFIX) && !models.includes(f.slice(0, -SUFFIX.length)));
-  if (orphan) throw new ModelSchemaError(`${join(modelsDir, orphan)} describes a model that does not exist (no ${orphan.slice(0, -SUFFIX.length)}.sql): rename or remove it`);
+  if (orphan)
+    throw new ModelSchemaError(
+      `${join(modelsDir, orphan)} describes a model that does not exist (no ${orphan.slice(0, -SUFFIX.length)}.sql): rename or remove it`,
+    );
   return Promise.all(
     models.map(async (model) => {
       const path = modelSchemaPath(modelsDir, model);
@@ -99,7 +102,9 @@ export async function loadModelSchemas(modelsDir: string, models: readonly strin
         text = await readFile(path, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new ModelSchemaError(`model ${model} has no description: add ${path} (description, grain, columns with type, description and tests)`);
+          throw new ModelSchemaError(
+            `model ${model} has no description: add ${path} (description, grain, columns with type, description and tests)`,
+          );
         }
         throw err;
       }

@@ -38,9 +38,18 @@ export async function currentPlanSnapshots(config: CdrpipeConfig): Promise<PlanS
     try {
       deck = await readRateDeck(resolveProjectPath(plan.rateDeck));
     } catch (err) {
-      throw new ConfigError(`plans.${planId}.rateDeck: ${err instanceof Error ? err.message : String(err)}`, `plans.${planId}.rateDeck`, { cause: err });
+      throw new ConfigError(`plans.${planId}.rateDeck: ${err instanceof Error ? err.message : String(err)}`, `plans.${planId}.rateDeck`, {
+        cause: err,
+      });
     }
-    out.push({ planId, planVersion: plan.version, plan, deckCsv: deck.text, deckRows: deck.rows, contentSha256: contentHash(plan, deck.text) });
+    out.push({
+      planId,
+      planVersion: plan.version,
+      plan,
+      deckCsv: deck.text,
+      deckRows: deck.rows,
+      contentSha256: contentHash(plan, deck.text),
+    });
   }
   return out;
 }

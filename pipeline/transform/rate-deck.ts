@@ -111,23 +111,31 @@ export function parseRateDeck(text: string, source = 'rate deck'): RateRow[] {
     const where = `${source} line ${line}`;
     const prefix = at('prefix');
     if (!/^\+\d{1,15}$/.test(prefix) && !/^\d{2,8}$/.test(prefix)) {
-      throw new ConfigError(`${where}: prefix ${JSON.stringify(prefix)} must be an E.164 prefix with "+" (e.g. +1800) or a short code of digits (e.g. 911)`, 'prefix');
+      throw new ConfigError(
+        `${where}: prefix ${JSON.stringify(prefix)} must be an E.164 prefix with "+" (e.g. +1800) or a short code of digits (e.g. 911)`,
+        'prefix',
+      );
     }
     const int = (c: 'initial_increment' | 'subsequent_increment' | 'minimum_seconds', min: number) => {
       const v = at(c);
-      if (!/^\d+$/.test(v) || Number(v) < min) throw new ConfigError(`${where}: ${c} ${JSON.stringify(v)} must be a whole number >= ${min}`, c);
+      if (!/^\d+$/.test(v) || Number(v) < min)
+        throw new ConfigError(`${where}: ${c} ${JSON.stringify(v)} must be a whole number >= ${min}`, c);
       return Number(v);
     };
     const dec = (c: 'per_minute' | 'connect_fee') => {
       try {
         if (parseMoney(at(c) === '' && c === 'connect_fee' ? '0' : at(c)) < 0n) throw new RangeError('negative');
       } catch {
-        throw new ConfigError(`${where}: ${c} ${JSON.stringify(at(c))} must be a non-negative decimal with at most 6 decimals, e.g. 0.0125`, c);
+        throw new ConfigError(
+          `${where}: ${c} ${JSON.stringify(at(c))} must be a non-negative decimal with at most 6 decimals, e.g. 0.0125`,
+          c,
+        );
       }
       return toMoney6(at(c) === '' ? '0' : at(c));
     };
     const effectiveFrom = at('effective_from');
-    if (!isValidDate(effectiveFrom)) throw new ConfigError(`${where}: effective_from ${JSON.stringify(effectiveFrom)} must be a date YYYY-MM-DD`, 'effective_from');
+    if (!isValidDate(effectiveFrom))
+      throw new ConfigError(`${where}: effective_from ${JSON.stringify(effectiveFrom)} must be a date YYYY-MM-DD`, 'effective_from');
     const key = `${prefix}@${effectiveFrom}`;
     if (seen.has(key)) throw new ConfigError(`${where}: prefix ${prefix} appears twice with effective_from ${effectiveFrom}`, 'prefix');
     seen.add(key);
@@ -151,7 +159,10 @@ export async function readRateDeck(path: string): Promise<{ text: string; rows: 
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read rate deck ${path}: ${err instanceof Error ? err.message : String(err)} (a relative plans.<id>.rateDeck is resolved against the config file's folder)`, { cause: err });
+    throw new Error(
+      `cannot read rate deck ${path}: ${err instanceof Error ? err.message : String(err)} (a relative plans.<id>.rateDeck is resolved against the config file's folder)`,
+      { cause: err },
+    );
   }
   return { text, rows: parseRateDeck(text, path) };
 }

@@ -28,7 +28,10 @@ function positiveInt(name: string, v: number): void {
  * the first `initial` seconds, then each started `subsequent` seconds. 60/6 bills 61 s as 66 s;
  * 10/6 bills 30 s as 34 s.
  */
-export function billableSeconds(talkS: number, rule: Pick<IncrementRule, 'initialIncrement' | 'subsequentIncrement' | 'minimumSeconds'>): number {
+export function billableSeconds(
+  talkS: number,
+  rule: Pick<IncrementRule, 'initialIncrement' | 'subsequentIncrement' | 'minimumSeconds'>,
+): number {
   positiveInt('initialIncrement', rule.initialIncrement);
   positiveInt('subsequentIncrement', rule.subsequentIncrement);
   if (!Number.isInteger(talkS) || talkS < 0) throw new Error(`talk seconds must be a whole number >= 0, got ${talkS}`);

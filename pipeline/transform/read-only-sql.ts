@@ -23,11 +23,41 @@ export class ReadOnlyQueryError extends CdrpipeError {
 
 /** Table functions that only read (files in the lake, metadata, generated rows). */
 const READING_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
-  'read_parquet', 'parquet_scan', 'parquet_metadata', 'parquet_schema', 'parquet_file_metadata', 'parquet_kv_metadata',
-  'parquet_full_metadata', 'parquet_bloom_probe', 'read_csv', 'read_csv_auto', 'sniff_csv', 'read_json', 'read_json_auto',
-  'read_json_objects', 'read_json_objects_auto', 'read_ndjson', 'read_ndjson_auto', 'read_ndjson_objects', 'read_text',
-  'read_blob', 'glob', 'range', 'generate_series', 'unnest', 'repeat', 'repeat_row', 'summary', 'json_each', 'json_tree',
-  'histogram', 'histogram_values', 'pg_timezone_names', 'icu_calendar_names', 'test_all_types', 'test_vector_types',
+  'read_parquet',
+  'parquet_scan',
+  'parquet_metadata',
+  'parquet_schema',
+  'parquet_file_metadata',
+  'parquet_kv_metadata',
+  'parquet_full_metadata',
+  'parquet_bloom_probe',
+  'read_csv',
+  'read_csv_auto',
+  'sniff_csv',
+  'read_json',
+  'read_json_auto',
+  'read_json_objects',
+  'read_json_objects_auto',
+  'read_ndjson',
+  'read_ndjson_auto',
+  'read_ndjson_objects',
+  'read_text',
+  'read_blob',
+  'glob',
+  'range',
+  'generate_series',
+  'unnest',
+  'repeat',
+  'repeat_row',
+  'summary',
+  'json_each',
+  'json_tree',
+  'histogram',
+  'histogram_values',
+  'pg_timezone_names',
+  'icu_calendar_names',
+  'test_all_types',
+  'test_vector_types',
 ]);
 /** Catalog and pragma readers (duckdb_tables, pragma_table_info, ...). */
 const READING_PREFIXES = ['duckdb_', 'pragma_'];
@@ -82,10 +112,13 @@ export async function assertReadOnlySql(db: Db, sql: string): Promise<void> {
     }
     throw new Error(parsed.error_message ?? 'the query could not be parsed');
   }
-  if (!parsed.statements?.length) throw new ReadOnlyQueryError('the query is empty: give one SELECT statement, e.g. "SELECT * FROM cdrs LIMIT 10"');
+  if (!parsed.statements?.length)
+    throw new ReadOnlyQueryError('the query is empty: give one SELECT statement, e.g. "SELECT * FROM cdrs LIMIT 10"');
   const refused = [...new Set(tableFunctionsIn(parsed.statements).filter((f) => !isReadingTableFunction(f)))];
   if (refused.length > 0) {
-    throw new ReadOnlyQueryError(`${READ_ONLY_HINT}; it does not run ${refused.map((f) => `${f}()`).join(', ')}, which can change settings, files or run other SQL.`);
+    throw new ReadOnlyQueryError(
+      `${READ_ONLY_HINT}; it does not run ${refused.map((f) => `${f}()`).join(', ')}, which can change settings, files or run other SQL.`,
+    );
   }
 }
 

@@ -14,7 +14,19 @@ import pLimit from 'p-limit';
 import { Db, sqlString, withDb } from '../db/duckdb.ts';
 import { customerFor } from '../config/index.ts';
 import { COMPLETENESS_SQL, withState } from '../state/index.ts';
-import { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles, cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, reportsDir, warehousePath, decodePartitionValue } from '../lake/index.ts';
+import {
+  DamagedLakeError,
+  damagedLakeErrorOr,
+  lakeFiles,
+  setAsideDamagedLakeFiles,
+  cdrsDir,
+  DOMAIN_NAME_COLUMN,
+  partitionDir,
+  rejectsDir,
+  reportsDir,
+  warehousePath,
+  decodePartitionValue,
+} from '../lake/index.ts';
 import type { CdrCount, CdrSource, TimeWindow } from '../source/index.ts';
 import { addMonths, isMonth, type Month } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
@@ -88,7 +100,11 @@ export interface ReconcileResult {
 }
 
 /** Decides ok/off from the figures: counts and seconds must match and no id may repeat. */
-export function judge(r: Pick<ReconcileRow, 'apiTotal' | 'apiSeconds' | 'lakeTotal' | 'lakeSeconds' | 'duplicateIds' | 'rejects' | 'openAnomalies'> & { listedByApi: boolean }): {
+export function judge(
+  r: Pick<ReconcileRow, 'apiTotal' | 'apiSeconds' | 'lakeTotal' | 'lakeSeconds' | 'duplicateIds' | 'rejects' | 'openAnomalies'> & {
+    listedByApi: boolean;
+  },
+): {
   status: 'ok' | 'off';
   detail: string;
 } {
@@ -97,9 +113,14 @@ export function judge(r: Pick<ReconcileRow, 'apiTotal' | 'apiSeconds' | 'lakeTot
   if (!r.listedByApi) off.push('domain is in the lake but the API does not list it');
   if (r.lakeTotal !== r.apiTotal) {
     const d = r.apiTotal - r.lakeTotal;
-    off.push(`lake has ${r.lakeTotal} CDRs, API ${r.apiTotal} (${d > 0 ? `${d} missing from the lake` : `${-d} more in the lake than the API`})`);
+    off.push(
+      `lake has ${r.lakeTotal} CDRs, API ${r.apiTotal} (${d > 0 ? `${d} missing from the lake` : `${-d} more in the lake than the API`})`,
+    );
   }
-  if (r.lakeSeconds !== r.apiSeconds) off.push(`lake seconds ${r.lakeSeconds} vs API ${r.apiSeconds} (${r.apiSeconds - r.lakeSeconds > 0 ? '+' : ''}${r.apiSeconds - r.lakeSeconds})`);
+  if (r.lakeSeconds !== r.apiSeconds)
+    off.push(
+      `lake seconds ${r.lakeSeconds} vs API ${r.apiSeconds} (${r.apiSeconds - r.lakeSeconds > 0 ? '+' : ''}${r.apiSeconds - r.lakeSeconds})`,
+    );
   if (r.duplicateIds > 0) off.push(`${r.duplicateIds} CDR id(s) stored more than once`);
   if (r.rejects > 0) (off.length ? off : notes).push(`${r.rejects} rejected record(s) in the month's windows`);
   if (r.openAnomalies > 0) (off.length ? off : notes).push(`${r.openAnomalies} open anomal${r.openAnomalies === 1 ? 'y' : 'ies'}`);
@@ -123,7 +144,9 @@ export async function localMonthBounds(db: Db, month: Month, timeZone: string): 
 
 function parquetFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.parquet'))
+    .map((f) => join(dir, f));
 }
 
 /** The UTC months a customer-local month can touch. */
@@ -181,7 +204,12 @@ async function lakeFiguresOf(db: Db, files: readonly string[], start: Date, end:
             (SELECT count(*) FROM (SELECT id FROM w GROUP BY id HAVING count(*) > 1))::INTEGER AS dups`,
     [start.toISOString(), end.toISOString()],
   );
-  return { lakeRows: Number(row?.rows ?? 0), lakeTotal: Number(row?.ids ?? 0), lakeSeconds: Number(row?.secs ?? 0), duplicateIds: Number(row?.dups ?? 0) };
+  return {
+    lakeRows: Number(row?.rows ?? 0),
+    lakeTotal: Number(row?.ids ?? 0),
+    lakeSeconds: Number(row?.secs ?? 0),
+    duplicateIds: Number(row?.dups ?? 0),
+  };
 }
 
 async function rejectCount(db: Db, dataDir: string, domain: string, start: Date, end: Date): Promise<number> {
@@ -195,14 +223,25 @@ async function rejectCount(db: Db, dataDir: string, domain: string, start: Date,
   return Number(row?.n ?? 0);
 }
 
-async function billed(month: Month, dataDir: string, domains: string[]): Promise<Map<string, { charge: string; billableS: number; currency: string | null; byClass: ClassTotal[] }>> {
+async function billed(
+  month: Month,
+  dataDir: string,
+  domains: string[],
+): Promise<Map<string, { charge: string; billableS: number; currency: string | null; byClass: ClassTotal[] }>> {
   const out = new Map<string, { charge: string; billableS: number; currency: string | null; byClass: ClassTotal[] }>();
   const path = warehousePath(dataDir);
   if (!existsSync(path) || domains.length === 0) return out;
   await withDb(
     path,
     async (db) => {
-      const rows = await db.all<{ domain: string; call_class: string; calls: number; billable_s: string; charge: string; currency: string | null }>(
+      const rows = await db.all<{
+        domain: string;
+        call_class: string;
+        calls: number;
+        billable_s: string;
+        charge: string;
+        currency: string | null;
+      }>(
         `SELECT domain, call_class, calls::INTEGER AS calls, billable_s::VARCHAR AS billable_s, charge::VARCHAR AS charge, currency
          FROM charges_by_class WHERE local_month = $1 ORDER BY domain, call_class`,
         [month],
@@ -212,7 +251,10 @@ async function billed(month: Month, dataDir: string, domains: string[]): Promise
         [month],
       );
       for (const t of totals) out.set(t.domain, { charge: t.charge, billableS: Number(t.billable_s), currency: t.currency, byClass: [] });
-      for (const r of rows) out.get(r.domain)?.byClass.push({ call_class: r.call_class, calls: Number(r.calls), billable_s: Number(r.billable_s), charge: r.charge });
+      for (const r of rows)
+        out
+          .get(r.domain)
+          ?.byClass.push({ call_class: r.call_class, calls: Number(r.calls), billable_s: Number(r.billable_s), charge: r.charge });
     },
     { readOnly: true },
   );
@@ -220,7 +262,12 @@ async function billed(month: Month, dataDir: string, domains: string[]): Promise
 }
 
 /** The records starting in [start, end) as the client keeps them (it drops out-of-window records). */
-async function recordsIn(source: CdrSource, domain: string, window: TimeWindow, signal?: AbortSignal): Promise<{ count: number; seconds: number }> {
+async function recordsIn(
+  source: CdrSource,
+  domain: string,
+  window: TimeWindow,
+  signal?: AbortSignal,
+): Promise<{ count: number; seconds: number }> {
   let count = 0;
   let seconds = 0;
   for await (const page of source.listCdrs(domain, window, { signal })) {
@@ -241,7 +288,12 @@ const SECOND = 1000;
  * starting exactly at `end` are fetched, and count[end-1s, end] compared with the records in
  * [end-1s, end) tells whether the server included them; if it did, they are taken off.
  */
-export async function halfOpenCount(source: CdrSource, domain: string, w: TimeWindow, signal?: AbortSignal): Promise<{ total: number; seconds: number; endInclusive?: boolean }> {
+export async function halfOpenCount(
+  source: CdrSource,
+  domain: string,
+  w: TimeWindow,
+  signal?: AbortSignal,
+): Promise<{ total: number; seconds: number; endInclusive?: boolean }> {
   const main: CdrCount = await source.countCdrs(domain, w, { signal });
   const after = { start: w.end, end: new Date(w.end.getTime() + SECOND) };
   const probe = await source.countCdrs(domain, after, { signal });
@@ -267,7 +319,9 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const requestsBefore = source.stats().requests;
   const apiDomains = await source.listDomains({ signal });
   const apiByName = new Map(apiDomains.map((d) => [d.domain, d]));
-  const names = opts.domains?.length ? [...new Set(opts.domains)] : [...new Set([...apiByName.keys(), ...(await lakeDomainsFor(dataDir, month))])];
+  const names = opts.domains?.length
+    ? [...new Set(opts.domains)]
+    : [...new Set([...apiByName.keys(), ...(await lakeDomainsFor(dataDir, month))])];
   names.sort();
 
   const db = await Db.open(':memory:');
@@ -280,7 +334,10 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
           `SELECT domain, window_start::VARCHAR AS window_start, window_end::VARCHAR AS window_end FROM anomalies WHERE resolved_at IS NULL AND kind IN (${COMPLETENESS_SQL})`,
         ),
         watermarks: new Map(
-          (await s.all<{ domain: string; ms: string | number }>(`SELECT domain, epoch_ms(watermark) AS ms FROM watermarks`)).map((w) => [w.domain, new Date(Number(w.ms))]),
+          (await s.all<{ domain: string; ms: string | number }>(`SELECT domain, epoch_ms(watermark) AS ms FROM watermarks`)).map((w) => [
+            w.domain,
+            new Date(Number(w.ms)),
+          ]),
         ),
       }),
       { signal },
@@ -301,7 +358,9 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
         let end = full.end;
         if (monthToDate) {
           const wm = watermarks.get(domain);
-          end = new Date(Math.max(full.start.getTime(), Math.min(full.end.getTime(), wm && !Number.isNaN(wm.getTime()) ? wm.getTime() : now)));
+          end = new Date(
+            Math.max(full.start.getTime(), Math.min(full.end.getTime(), wm && !Number.isNaN(wm.getTime()) ? wm.getTime() : now)),
+          );
         }
         return { domain, timeZone, listed: api !== undefined, monthToDate, bounds: { start: full.start, end } };
       }),
@@ -319,7 +378,9 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
       const { start, end } = p.bounds;
       const lake = await lakeFigures(db, dataDir, p.domain, month, start, end, checkedAt);
       const rejects = await rejectCount(db, dataDir, p.domain, start, end);
-      const openAnomalies = anomalies.filter((a) => a.domain === p.domain && new Date(a.window_start) < end && new Date(a.window_end) > start).length;
+      const openAnomalies = anomalies.filter(
+        (a) => a.domain === p.domain && new Date(a.window_start) < end && new Date(a.window_end) > start,
+      ).length;
       const api = counts[i]!;
       const b = billedBy.get(p.domain);
       const verdict = judge({ apiTotal: api.total, apiSeconds: api.seconds, ...lake, rejects, openAnomalies, listedByApi: p.listed });
@@ -357,8 +418,27 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
           `INSERT OR REPLACE INTO reconciliations (month, domain, status, detail, checked_at, time_zone, window_start, window_end,
              api_total, api_seconds, lake_total, lake_seconds, duplicate_ids, rejects, open_anomalies, billed_charge, billed_s, currency, by_class)
            VALUES ($1, $2, $3, $4, $5::TIMESTAMPTZ, $6, $7::TIMESTAMPTZ, $8::TIMESTAMPTZ, $9, $10, $11, $12, $13, $14, $15, $16::DECIMAL(18,6), $17, $18, $19::JSON)`,
-          [r.month, r.domain, r.status, r.detail, checkedAt.toISOString(), r.timeZone, r.windowStart, r.windowEnd, r.apiTotal, r.apiSeconds, r.lakeTotal, r.lakeSeconds,
-            r.duplicateIds, r.rejects, r.openAnomalies, r.billedCharge, r.billedS, r.currency, JSON.stringify(r.byClass)],
+          [
+            r.month,
+            r.domain,
+            r.status,
+            r.detail,
+            checkedAt.toISOString(),
+            r.timeZone,
+            r.windowStart,
+            r.windowEnd,
+            r.apiTotal,
+            r.apiSeconds,
+            r.lakeTotal,
+            r.lakeSeconds,
+            r.duplicateIds,
+            r.rejects,
+            r.openAnomalies,
+            r.billedCharge,
+            r.billedS,
+            r.currency,
+            JSON.stringify(r.byClass),
+          ],
         );
       }
     },
@@ -367,12 +447,39 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const off = rows.filter((r) => r.status === 'off').map((r) => ({ domain: r.domain, detail: r.detail }));
   if (off.length > 0) logger.warn({ month, off }, 'reconciliation: some domains do not reconcile');
   else logger.info({ month, domains: rows.length }, 'reconciliation: every domain reconciles');
-  return { month, checkedAt: checkedAt.toISOString(), rows, off, domains: rows.length, ok: off.length === 0, csvPath, requests: source.stats().requests - requestsBefore };
+  return {
+    month,
+    checkedAt: checkedAt.toISOString(),
+    rows,
+    off,
+    domains: rows.length,
+    ok: off.length === 0,
+    csvPath,
+    requests: source.stats().requests - requestsBefore,
+  };
 }
 
 export const RECONCILE_CSV_COLUMNS = [
-  'month', 'domain', 'status', 'time_zone', 'window_start', 'window_end', 'month_to_date', 'api_total', 'lake_total', 'api_seconds', 'lake_seconds',
-  'lake_rows', 'duplicate_ids', 'rejects', 'open_anomalies', 'billed_s', 'billed_charge', 'currency', 'charge_by_class', 'detail',
+  'month',
+  'domain',
+  'status',
+  'time_zone',
+  'window_start',
+  'window_end',
+  'month_to_date',
+  'api_total',
+  'lake_total',
+  'api_seconds',
+  'lake_seconds',
+  'lake_rows',
+  'duplicate_ids',
+  'rejects',
+  'open_anomalies',
+  'billed_s',
+  'billed_charge',
+  'currency',
+  'charge_by_class',
+  'detail',
 ] as const;
 
 function csvRows(rows: readonly ReconcileRow[]): CsvValue[][] {
@@ -409,21 +516,45 @@ export async function writeReconcileCsv(path: string, rows: readonly ReconcileRo
 export function formatReconcileTable(result: ReconcileResult): string {
   const head = ['domain', 'status', 'api_cdrs', 'lake_cdrs', 'api_s', 'lake_s', 'dup_ids', 'rejects', 'anomalies', 'billed', 'detail'];
   const body = result.rows.map((r) => [
-    r.domain, r.status === 'ok' ? 'ok' : 'OFF', String(r.apiTotal), String(r.lakeTotal), String(r.apiSeconds), String(r.lakeSeconds),
-    String(r.duplicateIds), String(r.rejects), String(r.openAnomalies), r.billedCharge === null ? '-' : `${r.billedCharge} ${r.currency ?? ''}`.trim(), r.detail,
+    r.domain,
+    r.status === 'ok' ? 'ok' : 'OFF',
+    String(r.apiTotal),
+    String(r.lakeTotal),
+    String(r.apiSeconds),
+    String(r.lakeSeconds),
+    String(r.duplicateIds),
+    String(r.rejects),
+    String(r.openAnomalies),
+    r.billedCharge === null ? '-' : `${r.billedCharge} ${r.currency ?? ''}`.trim(),
+    r.detail,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const lines = [`Reconciliation ${result.month} (each domain's local month; lake vs API /cdrs/count)`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
-  lines.push(result.ok ? `all ${result.domains} domain(s) reconcile` : `${result.off.length} of ${result.domains} domain(s) do NOT reconcile: ${result.off.map((o) => o.domain).join(', ')}`);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const lines = [
+    `Reconciliation ${result.month} (each domain's local month; lake vs API /cdrs/count)`,
+    line(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(line),
+  ];
+  lines.push(
+    result.ok
+      ? `all ${result.domains} domain(s) reconcile`
+      : `${result.off.length} of ${result.domains} domain(s) do NOT reconcile: ${result.off.map((o) => o.domain).join(', ')}`,
+  );
   if (result.rows.some((r) => r.status !== 'ok' && r.lakeTotal < r.apiTotal)) {
     // The usual cause: an ingest that covered the UTC month only, while a local month reaches up to
     // 14 h either side of it.
     const [y, m] = result.month.split('-').map(Number) as [number, number];
     const from = new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10);
     const to = new Date(Date.UTC(y, m, 2)).toISOString().slice(0, 10);
-    lines.push(`CDRs are missing from the lake: ingest the whole local month of every time zone, e.g. \`cdrpipe ingest --from ${from} --to ${to}\`, then run reconcile again`);
+    lines.push(
+      `CDRs are missing from the lake: ingest the whole local month of every time zone, e.g. \`cdrpipe ingest --from ${from} --to ${to}\`, then run reconcile again`,
+    );
   }
   lines.push(`csv: ${result.csvPath}`);
   return lines.join('\n') + '\n';

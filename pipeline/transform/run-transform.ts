@@ -112,9 +112,14 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
         );
       }
       await registerPlanVersions(state, current, builtAt);
-      const rows = await state.all<{ domain: string; month: string; plan_id: string; plan_version: string; included_minutes: number | null; rated_at: string }>(
-        `SELECT domain, month, plan_id, plan_version, included_minutes, rated_at FROM rating_runs WHERE frozen`,
-      );
+      const rows = await state.all<{
+        domain: string;
+        month: string;
+        plan_id: string;
+        plan_version: string;
+        included_minutes: number | null;
+        rated_at: string;
+      }>(`SELECT domain, month, plan_id, plan_version, included_minutes, rated_at FROM rating_runs WHERE frozen`);
       const frozenRatings: FrozenRating[] = rows.map((r) => ({
         domain: r.domain,
         localMonth: r.month,
@@ -129,7 +134,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
         const key = `${f.planId}\u0000${f.planVersion}`;
         if (have.has(key)) continue;
         const snap = await loadPlanVersion(state, f.planId, f.planVersion);
-        if (!snap) throw new Error(`state: month ${f.localMonth} of ${f.domain} is frozen on plan ${f.planId}@${f.planVersion}, which plan_versions does not hold; re-rate it with --rerate ${f.localMonth}`);
+        if (!snap)
+          throw new Error(
+            `state: month ${f.localMonth} of ${f.domain} is frozen on plan ${f.planId}@${f.planVersion}, which plan_versions does not hold; re-rate it with --rerate ${f.localMonth}`,
+          );
         all.push(snap);
         have.add(key);
       }
@@ -137,7 +145,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     },
     { signal },
   );
-  if (opts.rerate) logger.info({ month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released }, 'released frozen prices for re-rating');
+  if (opts.rerate)
+    logger.info({ month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released }, 'released frozen prices for re-rating');
 
   const finalPath = warehousePath(dataDir);
   const tmpPath = join(dataDir, `.warehouse-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
@@ -168,14 +177,27 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     await db.run(`CREATE OR REPLACE TABLE model_builds (name VARCHAR, rows BIGINT, depends_on VARCHAR[], built_at TIMESTAMPTZ)`);
     for (const b of builds) {
-      await db.run(`INSERT INTO model_builds VALUES ($1, $2, from_json($3::JSON, '["VARCHAR"]'), $4::TIMESTAMPTZ)`, [b.name, b.rows, JSON.stringify(b.dependsOn), builtAt.toISOString()]);
+      await db.run(`INSERT INTO model_builds VALUES ($1, $2, from_json($3::JSON, '["VARCHAR"]'), $4::TIMESTAMPTZ)`, [
+        b.name,
+        b.rows,
+        JSON.stringify(b.dependsOn),
+        builtAt.toISOString(),
+      ]);
     }
     signal?.throwIfAborted();
     results = await runDataTests(db, tests);
     await storeDataTestResults(db, results, builtAt);
     rows = builds.find((b) => b.name === 'rated_calls')?.rows ?? 0;
     if (builds.some((b) => b.name === 'rating_plans')) {
-      const rp = await db.all<{ domain: string; local_month: string; plan_id: string; plan_version: string; frozen: boolean; month_closed: boolean; included_minutes: number }>(
+      const rp = await db.all<{
+        domain: string;
+        local_month: string;
+        plan_id: string;
+        plan_version: string;
+        frozen: boolean;
+        month_closed: boolean;
+        included_minutes: number;
+      }>(
         `SELECT domain, local_month, plan_id, plan_version, frozen, month_closed, included_minutes FROM rating_plans ORDER BY domain, local_month`,
       );
       ratedMonths = rp.map((r) => ({
@@ -235,7 +257,13 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     tests: results,
     failedTests: failed.map((f) => f.name),
     warnedTests: results.filter((r) => r.status === 'warn').map((r) => r.name),
-    ratedMonths: ratedMonths.map(({ domain, localMonth, planId, planVersion, frozen: f }) => ({ domain, localMonth, planId, planVersion, frozen: f })),
+    ratedMonths: ratedMonths.map(({ domain, localMonth, planId, planVersion, frozen: f }) => ({
+      domain,
+      localMonth,
+      planId,
+      planVersion,
+      frozen: f,
+    })),
     newlyFrozen,
     rerated: opts.rerate ? { month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released } : undefined,
   };

@@ -44,7 +44,9 @@ export function toQueryResult(reader: DuckDBResultReader): QueryResult {
     types: types.map((t) => t.toString()),
     rows: reader.getRowObjectsJson() as Record<string, unknown>[],
     raw: reader.getColumns() as unknown[][],
-    typeInfo: types.map((t) => (t instanceof DuckDBDecimalType ? { typeId: t.typeId, scale: t.scale, width: t.width } : { typeId: t.typeId })),
+    typeInfo: types.map((t) =>
+      t instanceof DuckDBDecimalType ? { typeId: t.typeId, scale: t.scale, width: t.width } : { typeId: t.typeId },
+    ),
   };
 }
 
@@ -60,12 +62,18 @@ function cellText(v: unknown): string {
 export function formatTable(result: Pick<QueryResult, 'columns' | 'types' | 'rows'>, maxWidth = 48): string {
   const { columns, rows } = result;
   const numeric = result.types.map((t) => NUMERIC_TYPE.test(t));
-  const cells = rows.map((r) => columns.map((c) => {
-    const s = r[c] === null || r[c] === undefined ? 'NULL' : cellText(r[c]);
-    return s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s;
-  }));
+  const cells = rows.map((r) =>
+    columns.map((c) => {
+      const s = r[c] === null || r[c] === undefined ? 'NULL' : cellText(r[c]);
+      return s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s;
+    }),
+  );
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return out.join('\n') + '\n';
@@ -128,27 +136,70 @@ function columnVector(values: unknown[], info: QueryResult['typeInfo'][number], 
   const isNull = (v: unknown) => v === null || v === undefined;
   switch (info.typeId) {
     case T.BOOLEAN:
-      return vectorFromArray(values.map((v) => (isNull(v) ? null : Boolean(v))), new Bool());
+      return vectorFromArray(
+        values.map((v) => (isNull(v) ? null : Boolean(v))),
+        new Bool(),
+      );
     case T.TINYINT:
     case T.SMALLINT:
     case T.INTEGER:
     case T.UTINYINT:
     case T.USMALLINT:
-      return makeVector(makeData({ type: new Int32(), length, nullCount, nullBitmap: bitmap, data: Int32Array.from(values, (v) => (isNull(v) ? 0 : Number(v))) }));
+      return makeVector(
+        makeData({
+          type: new Int32(),
+          length,
+          nullCount,
+          nullBitmap: bitmap,
+          data: Int32Array.from(values, (v) => (isNull(v) ? 0 : Number(v))),
+        }),
+      );
     case T.UINTEGER:
     case T.BIGINT:
-      return makeVector(makeData({ type: new Int64(), length, nullCount, nullBitmap: bitmap, data: BigInt64Array.from(values, (v) => (isNull(v) ? 0n : BigInt(v as bigint | number))) }));
+      return makeVector(
+        makeData({
+          type: new Int64(),
+          length,
+          nullCount,
+          nullBitmap: bitmap,
+          data: BigInt64Array.from(values, (v) => (isNull(v) ? 0n : BigInt(v as bigint | number))),
+        }),
+      );
     case T.HUGEINT:
     case T.UBIGINT:
-      return makeVector(makeData({ type: new Decimal(0, 38, 128), length, nullCount, nullBitmap: bitmap, data: decimalWords(values.map((v) => (isNull(v) ? null : BigInt(v as bigint)))) }));
+      return makeVector(
+        makeData({
+          type: new Decimal(0, 38, 128),
+          length,
+          nullCount,
+          nullBitmap: bitmap,
+          data: decimalWords(values.map((v) => (isNull(v) ? null : BigInt(v as bigint)))),
+        }),
+      );
     case T.DECIMAL: {
       const scale = info.scale ?? 0;
       const unscaled = values.map((v) => (isNull(v) ? null : (v as { value: bigint }).value));
-      return makeVector(makeData({ type: new Decimal(scale, Math.max(info.width ?? 38, 1), 128), length, nullCount, nullBitmap: bitmap, data: decimalWords(unscaled) }));
+      return makeVector(
+        makeData({
+          type: new Decimal(scale, Math.max(info.width ?? 38, 1), 128),
+          length,
+          nullCount,
+          nullBitmap: bitmap,
+          data: decimalWords(unscaled),
+        }),
+      );
     }
     case T.FLOAT:
     case T.DOUBLE:
-      return makeVector(makeData({ type: new Float64(), length, nullCount, nullBitmap: bitmap, data: Float64Array.from(values, (v) => (isNull(v) ? 0 : Number(v))) }));
+      return makeVector(
+        makeData({
+          type: new Float64(),
+          length,
+          nullCount,
+          nullBitmap: bitmap,
+          data: Float64Array.from(values, (v) => (isNull(v) ? 0 : Number(v))),
+        }),
+      );
     case T.TIMESTAMP:
     case T.TIMESTAMP_TZ:
       return makeVector(
@@ -161,9 +212,20 @@ function columnVector(values: unknown[], info: QueryResult['typeInfo'][number], 
         }),
       );
     case T.DATE:
-      return makeVector(makeData({ type: new DateDay(), length, nullCount, nullBitmap: bitmap, data: Int32Array.from(values, (v) => (isNull(v) ? 0 : (v as { days: number }).days)) }));
+      return makeVector(
+        makeData({
+          type: new DateDay(),
+          length,
+          nullCount,
+          nullBitmap: bitmap,
+          data: Int32Array.from(values, (v) => (isNull(v) ? 0 : (v as { days: number }).days)),
+        }),
+      );
     default:
-      return vectorFromArray(jsonValues.map((v) => (isNull(v) ? null : typeof v === 'string' ? v : JSON.stringify(v))), new Utf8());
+      return vectorFromArray(
+        jsonValues.map((v) => (isNull(v) ? null : typeof v === 'string' ? v : JSON.stringify(v))),
+        new Utf8(),
+      );
   }
 }
 

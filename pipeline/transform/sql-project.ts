@@ -29,7 +29,8 @@ export async function loadSqlProject(dirs: { modelsDir: string; testsDir: string
   const seen = new Map<string, string>();
   for (const t of tests) {
     const other = seen.get(t.name);
-    if (other !== undefined) throw new ModelSchemaError(`data test ${t.name} is defined twice (${other} and ${t.path}): rename or remove one`);
+    if (other !== undefined)
+      throw new ModelSchemaError(`data test ${t.name} is defined twice (${other} and ${t.path}): rename or remove one`);
     seen.set(t.name, t.path);
   }
   return { models, schemas, singularTests, tests };

@@ -38,7 +38,9 @@ export async function openQueryDb(dataDir: string, scratchDir: string): Promise<
       const domainsFile = join(domainsDir(dataDir), 'domains.parquet');
       if (existsSync(domainsFile)) await db.run(`CREATE VIEW domains AS SELECT * FROM read_parquet(${sqlString(domainsFile)})`);
       if (existsSync(rejectsDir(dataDir)) && readdirSync(rejectsDir(dataDir)).some((f) => f.endsWith('.parquet'))) {
-        await db.run(`CREATE VIEW rejects AS SELECT * FROM read_parquet(${sqlString(join(rejectsDir(dataDir), '*.parquet'))}, union_by_name = true)`);
+        await db.run(
+          `CREATE VIEW rejects AS SELECT * FROM read_parquet(${sqlString(join(rejectsDir(dataDir), '*.parquet'))}, union_by_name = true)`,
+        );
       }
       for (const m of await loadSqlDir(resolveProjectPath('reports/macros'))) await db.exec(m.sql);
     }

@@ -96,11 +96,15 @@ export function renderWarehouseDocs(input: WarehouseDocsInput): string {
     out.push(`## ${m.name}`, '', s.description, '');
     out.push(`Grain: ${s.grain}.${s.tests?.length ? ` Tests: ${s.tests.map(modelTestText).join('; ')}.` : ''}`, '');
     out.push('| column | type | description | tests |', '|---|---|---|---|');
-    for (const c of s.columns) out.push(`| ${code(c.name)} | ${c.type} | ${cell(c.description)} | ${cell((c.tests ?? []).map(columnTestText).join('; '))} |`);
+    for (const c of s.columns)
+      out.push(`| ${code(c.name)} | ${c.type} | ${cell(c.description)} | ${cell((c.tests ?? []).map(columnTestText).join('; '))} |`);
     out.push('');
   }
   out.push('## cdrs', '');
-  out.push('A view over the lake (`lake/cdrs`, hive partitions `month` and `domain`); with no lake files yet, an empty view with the same columns.', '');
+  out.push(
+    'A view over the lake (`lake/cdrs`, hive partitions `month` and `domain`); with no lake files yet, an empty view with the same columns.',
+    '',
+  );
   out.push('| column | type | from | description |', '|---|---|---|---|');
   for (const c of input.lakeColumns) {
     const from = c.source.length > 0 ? c.source.map(code).join(', else ') : 'written by the lake writer';
@@ -109,7 +113,8 @@ export function renderWarehouseDocs(input: WarehouseDocsInput): string {
   out.push('| `month` | VARCHAR | hive partition value | The UTC month of start_time, YYYY-MM |', '');
   out.push(TESTS, '');
   out.push('| test | severity | rule |', '|---|---|---|');
-  for (const t of input.singularTests) out.push(`| ${code(t.name)} | ${headerValue(t.sql, 'severity') ?? 'error'} | ${cell(describeTest(t))} |`);
+  for (const t of input.singularTests)
+    out.push(`| ${code(t.name)} | ${headerValue(t.sql, 'severity') ?? 'error'} | ${cell(describeTest(t))} |`);
   out.push('');
   out.push(INPUTS, '');
   return out.join('\n');

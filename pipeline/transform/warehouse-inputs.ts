@@ -38,7 +38,8 @@ export async function loadDomains(db: Db, dataDir: string, config: CdrpipeConfig
   const lakeDomains = await readLakeDomains(db, dataDir);
   const cdrDomains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
-  for (const { domain } of cdrDomains) if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
+  for (const { domain } of cdrDomains)
+    if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
   await db.run(`CREATE OR REPLACE TABLE domains (
     domain VARCHAR PRIMARY KEY, reseller VARCHAR, description VARCHAR, display_name VARCHAR,
     time_zone VARCHAR NOT NULL, time_zone_source VARCHAR NOT NULL, pbx_time_zone VARCHAR, in_reports BOOLEAN)`);
@@ -59,11 +60,19 @@ export async function loadDomains(db: Db, dataDir: string, config: CdrpipeConfig
       tz = d.time_zone;
       source = 'pbx';
     } else if (d.time_zone) {
-      logger.warn({ domain: d.domain, pbxTimeZone: d.time_zone }, 'PBX time zone unknown to DuckDB ICU; using UTC (set customers.domains.<d>.timeZone to fix)');
+      logger.warn(
+        { domain: d.domain, pbxTimeZone: d.time_zone },
+        'PBX time zone unknown to DuckDB ICU; using UTC (set customers.domains.<d>.timeZone to fix)',
+      );
     }
     rows.push([d.domain, d.reseller, d.description, c.displayName ?? null, tz, source, d.time_zone, c.reports ?? true]);
   }
-  await insertRows(db, 'domains', ['domain', 'reseller', 'description', 'display_name', 'time_zone', 'time_zone_source', 'pbx_time_zone', 'in_reports'], rows);
+  await insertRows(
+    db,
+    'domains',
+    ['domain', 'reseller', 'description', 'display_name', 'time_zone', 'time_zone_source', 'pbx_time_zone', 'in_reports'],
+    rows,
+  );
   return rows.map((r) => r[0] as string);
 }
 
@@ -86,23 +95,66 @@ export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[]): Pro
     if (seen.has(key)) continue;
     seen.add(key);
     const p = s.plan;
-    await insertRows(db, 'plans', ['plan_id', 'plan_version', 'currency', 'decimals', 'included_minutes', 'rate_deck', 'content_sha256'], [
-      [s.planId, s.planVersion, p.currency, p.decimals, p.includedMinutes, p.rateDeck, s.contentSha256],
-    ]);
+    await insertRows(
+      db,
+      'plans',
+      ['plan_id', 'plan_version', 'currency', 'decimals', 'included_minutes', 'rate_deck', 'content_sha256'],
+      [[s.planId, s.planVersion, p.currency, p.decimals, p.includedMinutes, p.rateDeck, s.contentSha256]],
+    );
     const rule = (name: string, description: string, r: typeof p.inbound): Cell[] => [
-      s.planId, s.planVersion, name, description, r.perMinute, r.initialIncrement, r.subsequentIncrement, r.minimumSeconds, r.connectFee,
+      s.planId,
+      s.planVersion,
+      name,
+      description,
+      r.perMinute,
+      r.initialIncrement,
+      r.subsequentIncrement,
+      r.minimumSeconds,
+      r.connectFee,
     ];
     await insertRows(
       db,
       'plan_rules',
-      ['plan_id', 'plan_version', 'rule', 'description', 'per_minute', 'initial_increment', 'subsequent_increment', 'minimum_seconds', 'connect_fee'],
+      [
+        'plan_id',
+        'plan_version',
+        'rule',
+        'description',
+        'per_minute',
+        'initial_increment',
+        'subsequent_increment',
+        'minimum_seconds',
+        'connect_fee',
+      ],
       [rule('inbound', 'Inbound', p.inbound), rule('toll-free-inbound', 'Toll-free inbound', p.tollFreeInbound)],
     );
     await insertRows(
       db,
       'rates',
-      ['plan_id', 'plan_version', 'prefix', 'description', 'per_minute', 'initial_increment', 'subsequent_increment', 'minimum_seconds', 'connect_fee', 'effective_from'],
-      s.deckRows.map((r) => [s.planId, s.planVersion, r.prefix, r.description, r.perMinute, r.initialIncrement, r.subsequentIncrement, r.minimumSeconds, r.connectFee, r.effectiveFrom]),
+      [
+        'plan_id',
+        'plan_version',
+        'prefix',
+        'description',
+        'per_minute',
+        'initial_increment',
+        'subsequent_increment',
+        'minimum_seconds',
+        'connect_fee',
+        'effective_from',
+      ],
+      s.deckRows.map((r) => [
+        s.planId,
+        s.planVersion,
+        r.prefix,
+        r.description,
+        r.perMinute,
+        r.initialIncrement,
+        r.subsequentIncrement,
+        r.minimumSeconds,
+        r.connectFee,
+        r.effectiveFrom,
+      ]),
     );
   }
 }
@@ -115,7 +167,9 @@ export async function loadRatingInputs(
   frozen: readonly FrozenRating[],
   builtAt: Date,
 ): Promise<void> {
-  await db.run(`CREATE OR REPLACE TABLE domain_plans (domain VARCHAR PRIMARY KEY, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, currency VARCHAR)`);
+  await db.run(
+    `CREATE OR REPLACE TABLE domain_plans (domain VARCHAR PRIMARY KEY, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, currency VARCHAR)`,
+  );
   await insertRows(
     db,
     'domain_plans',
@@ -125,7 +179,9 @@ export async function loadRatingInputs(
       return [d, c.plan, c.planDef.version, c.includedMinutes ?? c.planDef.includedMinutes, c.planDef.currency];
     }),
   );
-  await db.run(`CREATE OR REPLACE TABLE frozen_ratings (domain VARCHAR, local_month VARCHAR, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, rated_at TIMESTAMPTZ, PRIMARY KEY (domain, local_month))`);
+  await db.run(
+    `CREATE OR REPLACE TABLE frozen_ratings (domain VARCHAR, local_month VARCHAR, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, rated_at TIMESTAMPTZ, PRIMARY KEY (domain, local_month))`,
+  );
   await insertRows(
     db,
     'frozen_ratings',

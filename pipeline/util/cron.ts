@@ -26,7 +26,10 @@ function pattern(expr: string, timeZone: string): Cron {
     try {
       c = new Cron(expr, { timezone: timeZone, paused: true });
     } catch (err) {
-      throw new ConfigError(`bad cron expression ${JSON.stringify(expr)}: ${cronProblem(err)} (e.g. "*/15 * * * *" or "0 6 1 * *")`, 'cron');
+      throw new ConfigError(
+        `bad cron expression ${JSON.stringify(expr)}: ${cronProblem(err)} (e.g. "*/15 * * * *" or "0 6 1 * *")`,
+        'cron',
+      );
     }
     patterns.set(key, c);
   }

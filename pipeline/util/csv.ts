@@ -34,7 +34,8 @@ const NEEDS_QUOTES = /[",;\t\r\n]/;
 
 /** Marks number text (e.g. "0.12", "-1.50", "2e-7") as a numeric cell. Throws if it is not a plain number. */
 export function csvNumber(text: string): CsvNumber {
-  if (!PLAIN_NUMBER_RE.test(text)) throw new Error(`csvNumber: ${JSON.stringify(text)} is not a plain decimal number (sign, digits, fraction, exponent)`);
+  if (!PLAIN_NUMBER_RE.test(text))
+    throw new Error(`csvNumber: ${JSON.stringify(text)} is not a plain decimal number (sign, digits, fraction, exponent)`);
   return { csvNumber: text };
 }
 
@@ -66,7 +67,8 @@ export function csvField(value: CsvValue, opts: CsvOptions = {}): string {
   else if (typeof value === 'bigint') text = String(value);
   else if (typeof value === 'boolean') text = value ? 'true' : 'false';
   // NaN and ±Infinity are not numbers to a spreadsheet: "-Infinity" would be read as a formula.
-  else if (typeof value === 'number') text = Number.isFinite(value) ? String(value) : safe ? neutraliseFormula(String(value)) : String(value);
+  else if (typeof value === 'number')
+    text = Number.isFinite(value) ? String(value) : safe ? neutraliseFormula(String(value)) : String(value);
   else text = safe ? neutraliseFormula(value) : value;
   return quote(text);
 }

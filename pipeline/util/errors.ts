@@ -63,15 +63,20 @@ export function exitCodeOf(err: unknown): ExitCode {
  * and `password=`/`"client_secret": "..."` style fields.
  */
 export function redact(text: string): string {
-  return scrubKnownSecrets(text)
-    .replace(/(\w+:\/\/)([^:@/\s]+):([^@/\s]+)@/g, '$1$2:***@')
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
-    // Only in a header, so that "basic rates" stays readable; known Basic credentials go above.
-    .replace(/(authorization["']?\s*[:=]\s*["']?Basic\s+)[A-Za-z0-9+/]+={0,2}/gi, '$1***')
-    // A JSON field, and the same field inside JSON that was itself put in a JSON string.
-    .replace(/("(?:password|client_secret|refresh_token|access_token|api_key|apiKey)"\s*:\s*")(?:\\.|[^"\\])*(?=")/gi, '$1***')
-    .replace(/(\\"(?:password|client_secret|refresh_token|access_token|api_key|apiKey)\\"\s*:\s*\\")(?:\\{4}|\\{3}"|\\\\[^"\\]|[^"\\])*(?=\\")/gi, '$1***')
-    .replace(/((?<![\w"])(?:password|client_secret|refresh_token|access_token|api_key)\s*[:=]\s*)[^"&\s,}]+/gi, '$1***');
+  return (
+    scrubKnownSecrets(text)
+      .replace(/(\w+:\/\/)([^:@/\s]+):([^@/\s]+)@/g, '$1$2:***@')
+      .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
+      // Only in a header, so that "basic rates" stays readable; known Basic credentials go above.
+      .replace(/(authorization["']?\s*[:=]\s*["']?Basic\s+)[A-Za-z0-9+/]+={0,2}/gi, '$1***')
+      // A JSON field, and the same field inside JSON that was itself put in a JSON string.
+      .replace(/("(?:password|client_secret|refresh_token|access_token|api_key|apiKey)"\s*:\s*")(?:\\.|[^"\\])*(?=")/gi, '$1***')
+      .replace(
+        /(\\"(?:password|client_secret|refresh_token|access_token|api_key|apiKey)\\"\s*:\s*\\")(?:\\{4}|\\{3}"|\\\\[^"\\]|[^"\\])*(?=\\")/gi,
+        '$1***',
+      )
+      .replace(/((?<![\w"])(?:password|client_secret|refresh_token|access_token|api_key)\s*[:=]\s*)[^"&\s,}]+/gi, '$1***')
+  );
 }
 
 /** `redact` applied to every string inside a JSON-like value (summaries, log fields). */

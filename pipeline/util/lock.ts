@@ -140,7 +140,10 @@ async function removeStale(
       // A taker that died holding the guard (it holds it for a few system calls): move its guard
       // away under a unique name, which only one of several racing takers can do.
       if (g !== 'missing' && g.owner && g.owner.hostname === me.hostname && !isAlive(g.owner.pid)) {
-        const moved = await rename(guard, aside).then(() => true, () => false);
+        const moved = await rename(guard, aside).then(
+          () => true,
+          () => false,
+        );
         // Another taker replaced the dead guard in between: put its live guard back.
         if (moved && (await readFile(aside, 'utf8').catch(() => g.text)) !== g.text) await linkExclusive(aside, guard);
       } else {

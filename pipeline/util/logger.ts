@@ -13,7 +13,17 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
     level,
     base: { app: 'cdrpipe' },
     redact: {
-      paths: ['password', 'token', 'apiKey', 'clientSecret', '*.password', '*.token', '*.apiKey', '*.clientSecret', 'headers.authorization'],
+      paths: [
+        'password',
+        'token',
+        'apiKey',
+        'clientSecret',
+        '*.password',
+        '*.token',
+        '*.apiKey',
+        '*.clientSecret',
+        'headers.authorization',
+      ],
       censor: '***',
     },
     formatters: { log: redactLogFields },
@@ -35,7 +45,8 @@ export function silentLogger(): Logger {
 function redactLogFields(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    out[k] = v instanceof Error ? { type: v.name, message: redact(v.message), ...(v.stack ? { stack: redact(v.stack) } : {}) } : redactDeep(v);
+    out[k] =
+      v instanceof Error ? { type: v.name, message: redact(v.message), ...(v.stack ? { stack: redact(v.stack) } : {}) } : redactDeep(v);
   }
   return out;
 }

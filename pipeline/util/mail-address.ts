@@ -47,7 +47,8 @@ export function mailAddressProblem(text: string): string | undefined {
   }
   const local = text.slice(0, at);
   const host = text.slice(at + 1);
-  if (!DOT_STRING.test(local)) return `${shown} has an invalid local part ${JSON.stringify(local)} (letters, digits and !#$%&'*+/=?^_\`{|}~- joined by single dots)`;
+  if (!DOT_STRING.test(local))
+    return `${shown} has an invalid local part ${JSON.stringify(local)} (letters, digits and !#$%&'*+/=?^_\`{|}~- joined by single dots)`;
   if (local.length > 64) return `${shown} has a local part longer than 64 characters`;
   if (!isDnsHostName(host)) return `${shown} has ${JSON.stringify(host)} after the @, which is not a DNS host name`;
   if (text.length > 254) return `${shown} is longer than 254 characters`;

@@ -69,7 +69,8 @@ export function parseMoney(text: string): bigint {
  * seconds is in 1/60 micro-units: divisor 60n).
  */
 export function roundMoney(micros: bigint, decimals: number, divisor = 1n): bigint {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MONEY_SCALE) throw new Error(`decimals must be 0..${MONEY_SCALE}, got ${decimals}`);
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MONEY_SCALE)
+    throw new Error(`decimals must be 0..${MONEY_SCALE}, got ${decimals}`);
   if (divisor <= 0n) throw new Error(`divisor must be positive, got ${divisor}`);
   const step = 10n ** BigInt(MONEY_SCALE - decimals);
   return divRoundHalfAway(micros, step * divisor) * step;

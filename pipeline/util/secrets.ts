@@ -46,7 +46,11 @@ export function basicAuthForms(id: string, secret: string): string[] {
 
 /** SMTP AUTH PLAIN (`\0user\0pass`, with or without an authzid) and AUTH LOGIN (the password alone). */
 export function smtpAuthForms(user: string, password: string): string[] {
-  return [...base64Forms(`\u0000${user}\u0000${password}`), ...base64Forms(`${user}\u0000${user}\u0000${password}`), ...base64Forms(password)];
+  return [
+    ...base64Forms(`\u0000${user}\u0000${password}`),
+    ...base64Forms(`${user}\u0000${user}\u0000${password}`),
+    ...base64Forms(password),
+  ];
 }
 
 /** Replaces every spelling of each of `secrets`, their base64 included, in `text` with `***`. */
@@ -77,7 +81,16 @@ function secretSource(secret: string): string {
 }
 
 /** The two-character escapes JSON encoders use (`\/` is PHP's habit). */
-const JSON_SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const JSON_SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '/': '\\/',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 function charSource(ch: string): string {
   const cp = ch.codePointAt(0)!;

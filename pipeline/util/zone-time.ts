@@ -87,7 +87,16 @@ export function localParts(zone: string, epochMs: number): { hour: number; weekd
  * day New York skips 02:00-03:00 is 03:30 EDT, as DuckDB reads it. A wall time that exists twice
  * (fall back) is the first of the two. NaN for a zone the runtime does not know.
  */
-export function zonedWallTimeToUtc(zone: string, year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+export function zonedWallTimeToUtc(
+  zone: string,
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  ms = 0,
+): number {
   if (!isKnownZone(zone)) return NaN;
   return new TZDate(year, month - 1, day, hour, minute, second, ms, zone).getTime();
 }

@@ -32,7 +32,9 @@ describe('NS_API_URL may not expose the credentials', () => {
     const env = readEnv({ NS_API_URL: 'http://pbx.example.com/ns-api/v2', NS_API_KEY: 'k', NS_API_ALLOW_INSECURE: '1' });
     expect(env.apiUrl).toBe('http://pbx.example.com/ns-api/v2');
     expect(env.allowInsecureHttp).toBe(true);
-    expect(() => readEnv({ NS_API_URL: 'http://pbx.example.com/ns-api/v2', NS_API_KEY: 'k', NS_API_ALLOW_INSECURE: '0' })).toThrow(ConfigError);
+    expect(() => readEnv({ NS_API_URL: 'http://pbx.example.com/ns-api/v2', NS_API_KEY: 'k', NS_API_ALLOW_INSECURE: '0' })).toThrow(
+      ConfigError,
+    );
     expect(configErrorOf({ NS_API_ALLOW_INSECURE: 'please' }).field).toBe('NS_API_ALLOW_INSECURE');
   });
 
@@ -42,11 +44,17 @@ describe('NS_API_URL may not expose the credentials', () => {
       expect(readEnv({ NS_API_URL: url, NS_API_KEY: 'k' }).apiUrl).toBe(url);
     }
     expect(['localhost', 'api.localhost', '127.0.0.1', '[::1]', '[::ffff:7f00:1]'].every(isLoopbackHost)).toBe(true);
-    expect(['pbx.example.com', '10.0.0.1', '128.0.0.1', '[::2]', 'localhost.example.com', '127.0.0.1.nip.io'].some(isLoopbackHost)).toBe(false);
+    expect(['pbx.example.com', '10.0.0.1', '128.0.0.1', '[::2]', 'localhost.example.com', '127.0.0.1.nip.io'].some(isLoopbackHost)).toBe(
+      false,
+    );
   });
 
   it('refuses user:password inside the URL without echoing the password', () => {
-    for (const url of ['https://ops:Hunter2Pass@pbx.example.com/ns-api/v2', 'http://ops:Hunter2Pass@127.0.0.1:1/ns-api/v2', 'https://Hunter2Pass@pbx.example.com/']) {
+    for (const url of [
+      'https://ops:Hunter2Pass@pbx.example.com/ns-api/v2',
+      'http://ops:Hunter2Pass@127.0.0.1:1/ns-api/v2',
+      'https://Hunter2Pass@pbx.example.com/',
+    ]) {
       const err = configErrorOf({ NS_API_URL: url, NS_API_KEY: 'k' });
       expect(err.field).toBe('NS_API_URL');
       expect(err.message).toMatch(/NS_API_URL contains credentials/);
@@ -57,7 +65,9 @@ describe('NS_API_URL may not expose the credentials', () => {
   it('the source and the client refuse such URLs too when built without readEnv', () => {
     const env = { auth: { kind: 'api-key', apiKey: 'k' } as const, dataDir: '.', smtpUrl: undefined, mailFrom: 'x@y' };
     expect(() => createSourceFromEnv({ ...env, apiUrl: 'http://pbx.example.com/ns-api/v2' })).toThrow(UsageError);
-    expect(createSourceFromEnv({ ...env, apiUrl: 'http://pbx.example.com/ns-api/v2', allowInsecureHttp: true })).toBeInstanceOf(NetSapiensClient);
+    expect(createSourceFromEnv({ ...env, apiUrl: 'http://pbx.example.com/ns-api/v2', allowInsecureHttp: true })).toBeInstanceOf(
+      NetSapiensClient,
+    );
     let message = '';
     try {
       NetSapiensClient.create({ baseUrl: 'https://ops:Hunter2Pass@pbx.example.com/ns-api/v2', auth: { kind: 'api-key', apiKey: 'k' } });
@@ -91,7 +101,11 @@ describe('cdrpipe ingest with an unsafe NS_API_URL', () => {
     let stderr = '';
     process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
     try {
-      Object.assign(process.env, { CDRPIPE_DATA_DIR: `${tmp}/data`, NS_API_KEY: 'nsr_cli_key_1234', NS_API_URL: `http://ops:Hunter2Pass@127.0.0.1:${port}/ns-api/v2` });
+      Object.assign(process.env, {
+        CDRPIPE_DATA_DIR: `${tmp}/data`,
+        NS_API_KEY: 'nsr_cli_key_1234',
+        NS_API_URL: `http://ops:Hunter2Pass@127.0.0.1:${port}/ns-api/v2`,
+      });
       expect(await main(['node', 'cdrpipe', 'ingest', '--from', '2026-10-01', '--to', '2026-10-02'])).toBe(2);
       process.env.NS_API_URL = 'http://pbx.example.com/ns-api/v2';
       expect(await main(['node', 'cdrpipe', 'ingest', '--from', '2026-10-01', '--to', '2026-10-02'])).toBe(2);

@@ -77,7 +77,10 @@ describe('cdrpipe --config <file outside the checkout>', () => {
     expect(ok.code, ok.output).toBe(0);
 
     const bad = join(dir, 'bad.config.ts');
-    await writeFile(bad, `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('deck.csv', "\n  ingest: { concurrency: 'four' },")});\n`);
+    await writeFile(
+      bad,
+      `import { defineConfig } from 'cdrpipe';\nexport default defineConfig(${body('deck.csv', "\n  ingest: { concurrency: 'four' },")});\n`,
+    );
     const badField = await runCli(['status', '--config', bad], { cwd: dir, env: { CDRPIPE_LOG_LEVEL: 'silent', ...env } });
     expect(badField.code, badField.output).toBe(2);
     expect(badField.output).toContain(`${bad}: ingest.concurrency`);

@@ -16,7 +16,13 @@ import { parseCsv } from '../support/parse-csv.ts';
 
 const clock = new FixedClock(new Date('2026-11-01T06:00:00Z'));
 /** Every configured recipient: acme has two, the others the default usage@{domain}, plus the billing team. */
-const ALL_RECIPIENTS = ['ops@acme.example', 'finance@acme.example', 'usage@globex.example', 'usage@empty.example', 'billing@reseller.example'].sort();
+const ALL_RECIPIENTS = [
+  'ops@acme.example',
+  'finance@acme.example',
+  'usage@globex.example',
+  'usage@empty.example',
+  'billing@reseller.example',
+].sort();
 const tinyRetry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 };
 
 let sink: SmtpSink;
@@ -58,7 +64,9 @@ function run(extra: Partial<RunReportsOptions> = {}) {
 const received = () => sink.messages.flatMap((m) => m.rcpt).sort();
 
 async function sendsTable() {
-  return withState(s.dataDir, (db) => db.all(`SELECT report, domain, recipient, status, message_id, response FROM sends ORDER BY recipient`));
+  return withState(s.dataDir, (db) =>
+    db.all(`SELECT report, domain, recipient, status, message_id, response FROM sends ORDER BY recipient`),
+  );
 }
 
 describe('delivery over real SMTP', () => {
@@ -172,7 +180,12 @@ describe('delivery over real SMTP', () => {
   });
 
   it('refuses to send when the warehouse data tests failed, and names them', async () => {
-    s = await makeScenario({ dataTests: [{ name: 'charges_sum_agree', status: 'fail' }, { name: 'ids_unique', status: 'pass' }] });
+    s = await makeScenario({
+      dataTests: [
+        { name: 'charges_sum_agree', status: 'fail' },
+        { name: 'ids_unique', status: 'pass' },
+      ],
+    });
     await expect(run()).rejects.toThrow(/refusing to send.*charges_sum_agree/);
     expect(sink.messages).toHaveLength(0);
     const rendered = await run({ send: false });
@@ -212,14 +225,23 @@ describe('outbox mode (no SMTP_URL)', () => {
 
 describe('SMTP_URL', () => {
   it('requires TLS except on loopback, pools connections and limits the rate', () => {
-    expect(smtpOptionsFromUrl('smtp://u:p@mail.example.com:587')).toMatchObject({ secure: false, requireTLS: true, pool: true, port: 587, auth: { user: 'u', pass: 'p' } });
+    expect(smtpOptionsFromUrl('smtp://u:p@mail.example.com:587')).toMatchObject({
+      secure: false,
+      requireTLS: true,
+      pool: true,
+      port: 587,
+      auth: { user: 'u', pass: 'p' },
+    });
     expect(smtpOptionsFromUrl('smtps://mail.example.com')).toMatchObject({ secure: true, port: 465 });
     expect(smtpOptionsFromUrl('smtp://127.0.0.1:2525')).toMatchObject({ secure: false, requireTLS: false, auth: undefined });
     expect(smtpOptionsFromUrl('smtp://localhost:25').requireTLS).toBe(false);
     expect(smtpOptionsFromUrl('smtp://[::1]:25').requireTLS).toBe(false);
-    expect(smtpOptionsFromUrl('smtp://u:p%40ss@mail.example.com', { messagesPerSecond: 3 })).toMatchObject({ rateLimit: 3, rateDelta: 1000, auth: { pass: 'p@ss' } });
+    expect(smtpOptionsFromUrl('smtp://u:p%40ss@mail.example.com', { messagesPerSecond: 3 })).toMatchObject({
+      rateLimit: 3,
+      rateDelta: 1000,
+      auth: { pass: 'p@ss' },
+    });
     expect(() => smtpOptionsFromUrl('http://u:secret@x')).toThrow(/smtp:\/\/ or smtps:\/\//);
     expect(() => smtpOptionsFromUrl('not a url :secret@')).not.toThrow(/secret/);
   });
 });
-

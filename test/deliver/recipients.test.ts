@@ -30,7 +30,13 @@ const tinyRetry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 };
 /** A PBX domain whose name, put into `usage@{domain}`, reads as three addresses to a mail library. */
 const HOSTILE_DOMAIN = 'victim.example>, attacker@evil.example, <x';
 /** What the scenario's config reaches; the hostile domain adds nothing. */
-const LEGIT = ['ops@acme.example', 'finance@acme.example', 'usage@globex.example', 'usage@empty.example', 'billing@reseller.example'].sort();
+const LEGIT = [
+  'ops@acme.example',
+  'finance@acme.example',
+  'usage@globex.example',
+  'usage@empty.example',
+  'billing@reseller.example',
+].sort();
 
 let sink: SmtpSink;
 let transports: MailTransport[] = [];
@@ -91,7 +97,9 @@ function headerAddresses(mail: ParsedMail): string[] {
 }
 
 async function openRecipientAnomalies(dataDir: string) {
-  return withState(dataDir, (db) => db.all(`SELECT domain, kind, detail FROM anomalies WHERE resolved_at IS NULL AND kind = 'recipient-dropped'`));
+  return withState(dataDir, (db) =>
+    db.all(`SELECT domain, kind, detail FROM anomalies WHERE resolved_at IS NULL AND kind = 'recipient-dropped'`),
+  );
 }
 
 describe('a domain name never adds a recipient', () => {
@@ -111,7 +119,9 @@ describe('a domain name never adds a recipient', () => {
     const victim = first.reports.find((r) => r.domain === HOSTILE_DOMAIN)!;
     expect(victim.recipients).toEqual([]);
     expect(first.noRecipients).toContain(HOSTILE_DOMAIN);
-    expect(first.droppedRecipients).toEqual([{ domain: HOSTILE_DOMAIN, template: 'usage@{domain}', reason: expect.stringMatching(/not a valid DNS host name/) }]);
+    expect(first.droppedRecipients).toEqual([
+      { domain: HOSTILE_DOMAIN, template: 'usage@{domain}', reason: expect.stringMatching(/not a valid DNS host name/) },
+    ]);
 
     const anomalies = await openRecipientAnomalies(s.dataDir);
     expect(anomalies).toEqual([{ domain: HOSTILE_DOMAIN, kind: 'recipient-dropped', detail: expect.stringMatching(/usage@\{domain\}/) }]);
@@ -125,7 +135,13 @@ describe('a domain name never adds a recipient', () => {
     expect(await openRecipientAnomalies(s.dataDir)).toHaveLength(1);
 
     // Once the domain gets an explicit address, the anomaly for that month is resolved.
-    const fixed = { ...s.config, customers: { ...s.config.customers, domains: { ...s.config.customers.domains, [HOSTILE_DOMAIN]: { recipients: ['billing-contact@victim.example'] } } } };
+    const fixed = {
+      ...s.config,
+      customers: {
+        ...s.config.customers,
+        domains: { ...s.config.customers.domains, [HOSTILE_DOMAIN]: { recipients: ['billing-contact@victim.example'] } },
+      },
+    };
     const third = await run({ ...s, config: fixed }, { domains: [HOSTILE_DOMAIN] });
     expect(third.delivery).toMatchObject({ sent: 1, failed: 0 });
     expect(sink.messages.at(-1)!.rcpt).toEqual(['billing-contact@victim.example']);
@@ -150,7 +166,10 @@ describe('a domain name never adds a recipient', () => {
   });
 
   it('resolveRecipients fills {domain} only with DNS host names and never returns a list in one entry', () => {
-    expect(resolveRecipients(['usage@{domain}', 'ops@reseller.example', 'usage@{domain}'], 'acme.example')).toEqual({ recipients: ['usage@acme.example', 'ops@reseller.example'], dropped: [] });
+    expect(resolveRecipients(['usage@{domain}', 'ops@reseller.example', 'usage@{domain}'], 'acme.example')).toEqual({
+      recipients: ['usage@acme.example', 'ops@reseller.example'],
+      dropped: [],
+    });
     for (const bad of [HOSTILE_DOMAIN, 'under_score.example', 'a b.example', '1.2.3.4', 'x.example,y@z.example', '']) {
       const r = resolveRecipients(['usage@{domain}', 'ops@reseller.example'], bad);
       expect(r.recipients).toEqual(['ops@reseller.example']);
@@ -163,7 +182,11 @@ describe('a domain name never adds a recipient', () => {
     const ws = new Date('2026-10-01T00:00:00Z');
     const we = new Date('2026-11-01T00:00:00Z');
     await withState(dir, async (db) => {
-      await recordAnomaly(db, { domain: 'bad_name', windowStart: ws, windowEnd: we, kind: 'recipient-dropped', expected: null, got: null, detail: 'x' }, clock.now());
+      await recordAnomaly(
+        db,
+        { domain: 'bad_name', windowStart: ws, windowEnd: we, kind: 'recipient-dropped', expected: null, got: null, detail: 'x' },
+        clock.now(),
+      );
       await resolveAnomaliesWithin(db, 'bad_name', ws, we, clock.now());
     });
     expect(await openRecipientAnomalies(dir)).toHaveLength(1);
@@ -176,7 +199,14 @@ describe('a message without exactly one valid recipient is never sent', () => {
     domain: 'acme.example',
     month: '2026-10',
     recipient,
-    mail: { from: { name: '', address: 'reports@reseller.example' }, to: { name: '', address: to }, subject: 's', html: '<p>h</p>', text: 't', attachments: [] },
+    mail: {
+      from: { name: '', address: 'reports@reseller.example' },
+      to: { name: '', address: to },
+      subject: 's',
+      html: '<p>h</p>',
+      text: 't',
+      attachments: [],
+    },
   });
   const bad = [item('not-an-email'), item('a@x.example, b@y.example'), item('ops@acme.example', 'ops@acme.example, attacker@evil.example')];
 
@@ -221,7 +251,14 @@ describe('configured addresses are exactly one address each (config error, exit 
   const withRecipients = (patch: (c: RecipientsInput) => void) => {
     const input: RecipientsInput = {
       reseller: { name: 'R', billingEmails: ['billing@reseller.example'], operatorEmail: 'ops@reseller.example' },
-      plans: { standard: { version: '1', rateDeck: 'reports/rates/standard.csv', inbound: { perMinute: '0.01' }, tollFreeInbound: { perMinute: '0.02' } } },
+      plans: {
+        standard: {
+          version: '1',
+          rateDeck: 'reports/rates/standard.csv',
+          inbound: { perMinute: '0.01' },
+          tollFreeInbound: { perMinute: '0.02' },
+        },
+      },
       customers: { defaults: { recipients: ['usage@{domain}'] }, domains: {} },
       jobs: {},
     };
@@ -231,10 +268,26 @@ describe('configured addresses are exactly one address each (config error, exit 
 
   it.each([
     ['customers.defaults.recipients.0', (c: RecipientsInput) => (c.customers.defaults.recipients = ['not-an-email']), /not an address/],
-    ['customers.domains.acme.example.recipients.1', (c: RecipientsInput) => (c.customers.domains['acme.example'] = { recipients: ['ops@acme.example', 'a@x.example, b@y.example'] }), /holds 2 addresses/],
-    ['customers.defaults.recipients.0', (c: RecipientsInput) => (c.customers.defaults.recipients = ['usage@{domain}, attacker@evil.example']), /holds 2 addresses/],
-    ['customers.defaults.recipients.0', (c: RecipientsInput) => (c.customers.defaults.recipients = ['Usage <usage@{domain}>']), /not a bare address/],
-    ['reseller.billingEmails.0', (c: RecipientsInput) => (c.reseller.billingEmails = ['billing@reseller.example; cfo@reseller.example']), /holds 2 addresses/],
+    [
+      'customers.domains.acme.example.recipients.1',
+      (c: RecipientsInput) => (c.customers.domains['acme.example'] = { recipients: ['ops@acme.example', 'a@x.example, b@y.example'] }),
+      /holds 2 addresses/,
+    ],
+    [
+      'customers.defaults.recipients.0',
+      (c: RecipientsInput) => (c.customers.defaults.recipients = ['usage@{domain}, attacker@evil.example']),
+      /holds 2 addresses/,
+    ],
+    [
+      'customers.defaults.recipients.0',
+      (c: RecipientsInput) => (c.customers.defaults.recipients = ['Usage <usage@{domain}>']),
+      /not a bare address/,
+    ],
+    [
+      'reseller.billingEmails.0',
+      (c: RecipientsInput) => (c.reseller.billingEmails = ['billing@reseller.example; cfo@reseller.example']),
+      /holds 2 addresses/,
+    ],
     ['reseller.operatorEmail', (c: RecipientsInput) => (c.reseller.operatorEmail = 'ops'), /not an address/],
   ])('%s', (field, patch, why) => {
     const parse = withRecipients(patch);
@@ -251,7 +304,9 @@ describe('configured addresses are exactly one address each (config error, exit 
   });
 
   it('accepts single addresses, {domain} templates and the shipped defaults', () => {
-    expect(() => withRecipients((c) => (c.customers.defaults.recipients = ['usage@{domain}', 'o\'brien+{domain}@reseller.example', 'ops@localhost']))()).not.toThrow();
+    expect(() =>
+      withRecipients((c) => (c.customers.defaults.recipients = ['usage@{domain}', "o'brien+{domain}@reseller.example", 'ops@localhost']))(),
+    ).not.toThrow();
   });
 
   it('MAIL_FROM must be one address', () => {
@@ -276,7 +331,14 @@ describe('configured addresses are exactly one address each (config error, exit 
       configFile,
       `export default ${JSON.stringify({
         reseller: { name: 'R', billingEmails: [] },
-        plans: { standard: { version: '1', rateDeck: 'reports/rates/standard.csv', inbound: { perMinute: '0.01' }, tollFreeInbound: { perMinute: '0.02' } } },
+        plans: {
+          standard: {
+            version: '1',
+            rateDeck: 'reports/rates/standard.csv',
+            inbound: { perMinute: '0.01' },
+            tollFreeInbound: { perMinute: '0.02' },
+          },
+        },
         customers: { defaults: { recipients: ['not-an-email'] } },
         jobs: {},
       })};\n`,
@@ -328,7 +390,9 @@ describe('address syntax', () => {
   });
   it('DNS host names', () => {
     expect(['acme.example', 'xn--bcher-kva.example', 'a-b.c', 'localhost', '12345.service'].every(isDnsHostName)).toBe(true);
-    expect([HOSTILE_DOMAIN, '-a.example', 'a-.example', 'a..b', 'a.example.', `${'a'.repeat(64)}.example`, '1.2.3.4', ''].some(isDnsHostName)).toBe(false);
+    expect(
+      [HOSTILE_DOMAIN, '-a.example', 'a-.example', 'a..b', 'a.example.', `${'a'.repeat(64)}.example`, '1.2.3.4', ''].some(isDnsHostName),
+    ).toBe(false);
   });
 });
 

@@ -48,7 +48,9 @@ describe('retry policy', () => {
     const waitsWith = async (random: () => number) => {
       const waits: number[] = [];
       const sleep = async (ms: number) => void waits.push(ms);
-      await expect(withRetry(transient, { attempts: 5, baseDelayMs: 100, maxDelayMs: 300, sleep, random })).rejects.toMatchObject({ attempts: 5 });
+      await expect(withRetry(transient, { attempts: 5, baseDelayMs: 100, maxDelayMs: 300, sleep, random })).rejects.toMatchObject({
+        attempts: 5,
+      });
       return waits;
     };
     expect(await waitsWith(() => 0)).toEqual([0, 0, 0, 0]);
@@ -59,12 +61,16 @@ describe('retry policy', () => {
     const sleep = async (ms: number) => void waits.push(ms);
     let calls = 0;
     const transient = () => Promise.reject(Object.assign(new Error('busy'), { responseCode: 451 }));
-    await expect(withRetry(() => (calls++, transient()), { attempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep })).rejects.toMatchObject({ attempts: 3 });
+    await expect(withRetry(() => (calls++, transient()), { attempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep })).rejects.toMatchObject({
+      attempts: 3,
+    });
     expect(calls).toBe(3);
     expect(waits).toHaveLength(2);
     calls = 0;
     const permanent = () => Promise.reject(Object.assign(new Error('no such user'), { responseCode: 550 }));
-    await expect(withRetry(() => (calls++, permanent()), { attempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep })).rejects.toMatchObject({ attempts: 1 });
+    await expect(withRetry(() => (calls++, permanent()), { attempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep })).rejects.toMatchObject({
+      attempts: 1,
+    });
     expect(calls).toBe(1);
     let n = 0;
     const flaky = () => (++n < 3 ? Promise.reject(Object.assign(new Error('x'), { code: 'ECONNECTION' })) : Promise.resolve('ok'));

@@ -98,7 +98,12 @@ async function runExample(example: DocExample, dir: string): Promise<Ran> {
     if (key.startsWith('NS_') || key === 'SMTP_URL' || key === 'MAIL_FROM' || key === 'CDRPIPE_CONFIG') delete env[key];
   }
   Object.assign(env, { CDRPIPE_ROOT: root, CDRPIPE_DATA_DIR: join(dir, 'data'), CDRPIPE_FROM_SOURCE: '1', CDRPIPE_LOG_LEVEL: 'warn' });
-  const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', PREAMBLE + example.script], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', PREAMBLE + example.script], {
+    cwd: dir,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -141,7 +146,7 @@ describe('doc-test extraction', () => {
 });
 
 // Concurrent: each example mostly waits for its own cdrpipe processes to start.
-describe.concurrent('the docs\' shell examples run', () => {
+describe.concurrent("the docs' shell examples run", () => {
   for (const example of examples) {
     it(`${example.file}:${example.line}`, { timeout: 180_000 }, async ({ expect }) => {
       // File-scoped: these tests run concurrently, where a test-scoped hook has no single current test.

@@ -20,7 +20,12 @@ describe('CDR ids', () => {
     h = await startHarness({ now: NOW, domains: 1 });
     const domain = String(h.sim.domains()[0]!.domain);
     const template = h.sim.groundTruth(domain, OCT)[0]!;
-    const at = (id: string, talk: number) => ({ ...template, id, 'call-start-datetime': '2026-10-15T10:00:00Z', 'call-talking-duration-seconds': talk });
+    const at = (id: string, talk: number) => ({
+      ...template,
+      id,
+      'call-start-datetime': '2026-10-15T10:00:00Z',
+      'call-talking-duration-seconds': talk,
+    });
     h.sim.setCdrs(domain, [at(' 0123 ', 1), at('0123', 2), at('\t0456', 3), at('0456\u00a0', 4), at('0789', 5)]);
     await h.ingest({ from: OCT.start, to: OCT.end });
     const rows = await lakeRows(h.dir);
@@ -37,10 +42,11 @@ describe('CDR ids', () => {
     expect(normalizeCdrId(1.5)).toBeUndefined();
   });
 
-  it('a record whose id is not yet in the lake\'s form never takes the plain row SQL (which reads ids as they are)', () => {
+  it("a record whose id is not yet in the lake's form never takes the plain row SQL (which reads ids as they are)", () => {
     for (const c of PADS) {
       const ch = String.fromCharCode(c);
-      for (const id of [`${ch}7`, `7${ch}`, ch]) expect(isPlainRecord({ id, 'call-start-datetime': '2026-10-15T10:00:00Z' }), JSON.stringify(id)).toBe(false);
+      for (const id of [`${ch}7`, `7${ch}`, ch])
+        expect(isPlainRecord({ id, 'call-start-datetime': '2026-10-15T10:00:00Z' }), JSON.stringify(id)).toBe(false);
     }
     expect(isPlainRecord({ id: '7 7', 'call-start-datetime': '2026-10-15T10:00:00Z' })).toBe(true);
     expect(isPlainRecord({ id: '', 'call-start-datetime': '2026-10-15T10:00:00Z' })).toBe(true);

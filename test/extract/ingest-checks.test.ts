@@ -48,7 +48,12 @@ describe('completeness, rejects, abort and fairness', () => {
     expect(counts).toBe(2);
     expect(s.refetches).toBe(1);
     expect(s.anomalies).toHaveLength(1);
-    expect(s.anomalies[0]).toMatchObject({ domain: victim, kind: 'count-mismatch', windowStart: OCT.start.toISOString(), windowEnd: OCT.end.toISOString() });
+    expect(s.anomalies[0]).toMatchObject({
+      domain: victim,
+      kind: 'count-mismatch',
+      windowStart: OCT.start.toISOString(),
+      windowEnd: OCT.end.toISOString(),
+    });
     expect(s.anomalies[0]!.expected).toBe(s.anomalies[0]!.got! + 1);
     await sameRows(h, OCT);
     const db = await Db.open(statePath(h.dir), { readOnly: true });

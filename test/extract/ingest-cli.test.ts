@@ -51,7 +51,9 @@ describe('cdrpipe ingest in the run log', () => {
     const sim = await startSimulator({ port: 0, seed: 5, domains: 2 });
     try {
       const dataDir = `${tmp}/data`;
-      const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03', '--json'], { env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' } });
+      const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-03', '--json'], {
+        env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' },
+      });
       expect(await run.exited, run.output()).toBe(0);
       // The summary's figures (stdout also carries the JSON logs, so read them off its lines).
       const rowsFetched = Number(/"rowsFetched": (\d+)/.exec(run.output())?.[1]);
@@ -64,7 +66,9 @@ describe('cdrpipe ingest in the run log', () => {
       expect(runs).toHaveLength(1);
       expect(runs[0]).toMatchObject({ job: CLI_INGEST_JOB, trigger: 'manual', status: 'ok', rows: rowsWritten, requests, error: null });
       const status = await gatherStatus({ dataDir, config: testConfig(), clock: new FixedClock(new Date('2026-10-03T00:00:00Z')) });
-      expect(status.commandRuns).toEqual([{ command: CLI_INGEST_JOB, lastRun: expect.objectContaining({ status: 'ok', trigger: 'manual', rows: rowsWritten }) }]);
+      expect(status.commandRuns).toEqual([
+        { command: CLI_INGEST_JOB, lastRun: expect.objectContaining({ status: 'ok', trigger: 'manual', rows: rowsWritten }) },
+      ]);
       expect(status.jobs.every((j) => j.lastRun === null)).toBe(true);
       expect(formatStatus(status)).toMatch(/run by hand \(last of each\):\n.*\n\s+cdrpipe ingest\s+\S+\s+ok/);
     } finally {

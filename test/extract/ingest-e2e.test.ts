@@ -62,7 +62,13 @@ describe('ingest against the simulator', () => {
         retry: { baseDelayMs: 1, maxDelayMs: 20, retryAfterCapMs: 250, maxAttempts: 20 },
       });
       // Small flushRows at concurrency 8: partitions are merged in several steps while fetching goes on.
-      const s = await h.ingest({ source: oauth, from: OCT.start, to: OCT.end, concurrency, ...(concurrency > 1 ? { flushRows: 300 } : {}) });
+      const s = await h.ingest({
+        source: oauth,
+        from: OCT.start,
+        to: OCT.end,
+        concurrency,
+        ...(concurrency > 1 ? { flushRows: 300 } : {}),
+      });
       await expectLakeEqualsTruth(h, OCT);
       expect(s.failures).toEqual([]);
       expect(s.anomalies).toEqual([]);
@@ -131,9 +137,21 @@ describe('ingest against the simulator', () => {
 
   it('a run killed mid-window, then re-run, ends with exact ground truth', async () => {
     h = await startHarness({ now: NOW, domains: 3, faults: { latencyMs: 15 } });
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'ingest-child.ts'), h.dir, h.sim.url, OCT.start.toISOString(), OCT.end.toISOString()], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'fixtures', 'ingest-child.ts'),
+        h.dir,
+        h.sim.url,
+        OCT.start.toISOString(),
+        OCT.end.toISOString(),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -173,17 +191,30 @@ describe('ingest against the simulator', () => {
     const named = await h.ingest({ from: OCT.start, to: OCT.end, domains: ['..', 'a/b'] });
     expect(named.skippedDomains.map((d) => d.domain)).toEqual(['..']);
     expect(named.failures).toEqual([]);
-    await expectLakeEqualsTruth(h, OCT, h.sim.domains().map((d) => String(d.domain)).filter((d) => d !== '..'));
+    await expectLakeEqualsTruth(
+      h,
+      OCT,
+      h.sim
+        .domains()
+        .map((d) => String(d.domain))
+        .filter((d) => d !== '..'),
+    );
     const lakeDirs = await readdir(join(h.dir, 'lake'));
     expect(lakeDirs.sort()).toEqual(['cdrs', 'domains']);
-    expect((await readdir(h.dir)).sort()).toEqual(['lake', 'state.duckdb', 'state.duckdb.wal', 'tmp'].filter((n) => existsSync(join(h!.dir, n))).sort());
+    expect((await readdir(h.dir)).sort()).toEqual(
+      ['lake', 'state.duckdb', 'state.duckdb.wal', 'tmp'].filter((n) => existsSync(join(h!.dir, n))).sort(),
+    );
     const months = await readdir(cdrsDir(h.dir));
     expect(months).toEqual(['month=2026-10']);
     const db = await Db.open(':memory:');
     try {
-      const got = await db.all(`SELECT DISTINCT domain FROM read_parquet(${sqlString(cdrsGlob(h.dir))}, hive_partitioning = true) ORDER BY domain`);
+      const got = await db.all(
+        `SELECT DISTINCT domain FROM read_parquet(${sqlString(cdrsGlob(h.dir))}, hive_partitioning = true) ORDER BY domain`,
+      );
       expect(got.map((r) => r.domain)).toEqual([...names, String(h.sim.domains()[0]!.domain)].sort());
-      const byHive = await db.all(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(cdrsGlob(h.dir))}, hive_partitioning = true) WHERE domain = '../x'`);
+      const byHive = await db.all(
+        `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(cdrsGlob(h.dir))}, hive_partitioning = true) WHERE domain = '../x'`,
+      );
       expect(byHive).toEqual([{ n: 1 }]);
     } finally {
       db.close();
@@ -202,8 +233,15 @@ describe('datetimes, DST days and month boundaries', () => {
   // Instants around the US fall-back (2026-11-01 06:00Z), the EU fall-back (2026-10-25 01:00Z),
   // Lord Howe's half-hour shift (2026-10-03 15:00Z) and the Oct/Nov month edge.
   const instants = [
-    '2026-10-03T14:45:00Z', '2026-10-03T15:15:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z',
-    '2026-10-31T23:59:59Z', '2026-11-01T00:00:00Z', '2026-11-01T05:30:00Z', '2026-11-01T06:30:00Z', '2026-09-30T23:59:59Z',
+    '2026-10-03T14:45:00Z',
+    '2026-10-03T15:15:00Z',
+    '2026-10-25T00:30:00Z',
+    '2026-10-25T01:30:00Z',
+    '2026-10-31T23:59:59Z',
+    '2026-11-01T00:00:00Z',
+    '2026-11-01T05:30:00Z',
+    '2026-11-01T06:30:00Z',
+    '2026-09-30T23:59:59Z',
   ];
   for (const format of formats) {
     it(`stores the exact instant and UTC month partition when the API writes ${JSON.stringify(format)}`, async () => {

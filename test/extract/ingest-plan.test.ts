@@ -12,8 +12,18 @@ const settings = { lookbackHours: 48, settleMinutes: 15, initialBackfillDays: 35
 describe('planRange', () => {
   it('clamps a backfill end past now minus the settle time and says what was asked', () => {
     const r = planRange({ from: d('2026-11-01T00:00:00Z'), to: d('2026-11-11T00:00:00Z'), now, settleMinutes: 15 });
-    expect(r).toEqual({ backfill: true, settledEnd: d('2026-11-10T11:45:00Z'), from: d('2026-11-01T00:00:00Z'), to: d('2026-11-10T11:45:00Z'), clampedFrom: d('2026-11-11T00:00:00Z') });
-    expect(emptySummary('r1', r, false)).toMatchObject({ mode: 'backfill', range: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-10T11:45:00.000Z' }, clampedFrom: '2026-11-11T00:00:00.000Z' });
+    expect(r).toEqual({
+      backfill: true,
+      settledEnd: d('2026-11-10T11:45:00Z'),
+      from: d('2026-11-01T00:00:00Z'),
+      to: d('2026-11-10T11:45:00Z'),
+      clampedFrom: d('2026-11-11T00:00:00Z'),
+    });
+    expect(emptySummary('r1', r, false)).toMatchObject({
+      mode: 'backfill',
+      range: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-10T11:45:00.000Z' },
+      clampedFrom: '2026-11-11T00:00:00.000Z',
+    });
   });
 
   it('reads up to now minus the settle time when only --from is given', () => {
@@ -28,8 +38,12 @@ describe('planRange', () => {
 
   it('refuses --to alone, reversed ends, a start that has not settled, and a concurrency below 1', () => {
     expect(() => planRange({ to: d('2026-11-01T00:00:00Z'), now, settleMinutes: 15 })).toThrow(UsageError);
-    expect(() => planRange({ from: d('2026-11-02T00:00:00Z'), to: d('2026-11-01T00:00:00Z'), now, settleMinutes: 15 })).toThrow(/must be before/);
-    expect(() => planRange({ from: d('2026-11-10T11:50:00Z'), to: d('2026-11-10T12:00:00Z'), now, settleMinutes: 15 })).toThrow(/settle time/);
+    expect(() => planRange({ from: d('2026-11-02T00:00:00Z'), to: d('2026-11-01T00:00:00Z'), now, settleMinutes: 15 })).toThrow(
+      /must be before/,
+    );
+    expect(() => planRange({ from: d('2026-11-10T11:50:00Z'), to: d('2026-11-10T12:00:00Z'), now, settleMinutes: 15 })).toThrow(
+      /settle time/,
+    );
     expect(() => checkConcurrency(0)).toThrow(UsageError);
     expect(checkConcurrency(3)).toBe(3);
   });
@@ -53,7 +67,10 @@ describe('planDomain', () => {
   });
 
   it('plans nothing for a watermark already at now minus the settle time, but keeps the domain', () => {
-    const plan = planDomain('a.example', d('2026-11-12T00:00:00Z'), planRange({ now, settleMinutes: 15 }), now, { ...settings, lookbackHours: 0 });
+    const plan = planDomain('a.example', d('2026-11-12T00:00:00Z'), planRange({ now, settleMinutes: 15 }), now, {
+      ...settings,
+      lookbackHours: 0,
+    });
     expect(plan.tasks).toEqual([]);
     expect(plan.dom.watermark).toEqual(d('2026-11-12T00:00:00Z'));
   });
@@ -81,13 +98,21 @@ describe('merging and watermarks', () => {
   it('hands over only the contiguous prefix, early only past the row threshold or when forced', () => {
     const p = part([done('2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 10), done('2026-11-03T00:00:00Z', '2026-11-04T00:00:00Z', 5)]);
     expect(flushable(p, 100, false)).toBeUndefined();
-    expect(flushable(p, 10, false)).toMatchObject({ range: { start: d('2026-11-01T00:00:00Z'), end: d('2026-11-02T00:00:00Z') }, rows: 10 });
+    expect(flushable(p, 10, false)).toMatchObject({
+      range: { start: d('2026-11-01T00:00:00Z'), end: d('2026-11-02T00:00:00Z') },
+      rows: 10,
+    });
     expect(flushable(p, 100, true)?.windows).toHaveLength(1);
     expect(flushable(part([]), 1, true)).toBeUndefined();
   });
 
   it('moves a watermark through flushed ranges but never past now minus the settle time, nor back', () => {
-    const dom = { domain: 'a.example', watermark: d('2026-11-01T00:00:00Z'), seed: undefined, flushed: [{ start: d('2026-10-31T00:00:00Z'), end: d('2026-11-11T00:00:00Z') }] };
+    const dom = {
+      domain: 'a.example',
+      watermark: d('2026-11-01T00:00:00Z'),
+      seed: undefined,
+      flushed: [{ start: d('2026-10-31T00:00:00Z'), end: d('2026-11-11T00:00:00Z') }],
+    };
     expect(nextWatermark(dom, d('2026-11-10T11:45:00Z'))).toEqual(d('2026-11-10T11:45:00Z'));
     expect(nextWatermark({ ...dom, flushed: [] }, d('2026-11-10T11:45:00Z'))).toBeUndefined();
   });
@@ -101,7 +126,16 @@ describe('requests and answers', () => {
   });
 
   it('compares every record the list answered with the count, repeats included', () => {
-    const f = { files: [], distinctIds: 7, repeats: 2, rejects: [{ domain: 'a.example', reason: 'x', rawText: '{}' }], outOfWindow: 1, pages: 1, idHashes: new Float64Array(0), duplicateIds: [] };
+    const f = {
+      files: [],
+      distinctIds: 7,
+      repeats: 2,
+      rejects: [{ domain: 'a.example', reason: 'x', rawText: '{}' }],
+      outOfWindow: 1,
+      pages: 1,
+      idHashes: new Float64Array(0),
+      duplicateIds: [],
+    };
     expect(gotOf(f)).toBe(11);
   });
 });

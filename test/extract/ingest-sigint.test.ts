@@ -95,7 +95,9 @@ describe('Ctrl-C during an ingest whose answers trickle in', () => {
     expect(await first.exited, first.output()).toBe(0);
     const before = await lakeSnapshot(dataDir);
     expect(before.length).toBeGreaterThan(0);
-    const watermarksBefore = await withState(dataDir, (db) => db.all(`SELECT domain, watermark::VARCHAR AS w FROM watermarks ORDER BY domain`));
+    const watermarksBefore = await withState(dataDir, (db) =>
+      db.all(`SELECT domain, watermark::VARCHAR AS w FROM watermarks ORDER BY domain`),
+    );
 
     // October through an API that sends its pages byte by byte.
     const proxy = await tricklingProxy(sim.url);
@@ -107,12 +109,17 @@ describe('Ctrl-C during an ingest whose answers trickle in', () => {
 
     run.child.kill('SIGINT');
     // Generous: the grace period is a few seconds; without it the run waits out the request timeout.
-    const stopped = await Promise.race([run.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 15_000).unref())]);
+    const stopped = await Promise.race([
+      run.exited,
+      new Promise<'still running'>((r) => setTimeout(() => r('still running'), 15_000).unref()),
+    ]);
     expect(stopped, run.output()).toBe(1);
     expect(run.output()).toMatch(/stopping/);
 
     expect(await lakeSnapshot(dataDir)).toEqual(before);
-    expect(await withState(dataDir, (db) => db.all(`SELECT domain, watermark::VARCHAR AS w FROM watermarks ORDER BY domain`))).toEqual(watermarksBefore);
+    expect(await withState(dataDir, (db) => db.all(`SELECT domain, watermark::VARCHAR AS w FROM watermarks ORDER BY domain`))).toEqual(
+      watermarksBefore,
+    );
     const runs = await recentRuns(dataDir);
     expect(runs.map((r) => r.status)).toEqual(['interrupted', 'ok']);
   }, 180_000);

@@ -60,7 +60,13 @@ describe('a short, empty or deleted answer never shrinks the lake', () => {
     for (const prune of [false, true]) {
       const s = await failedRun(h.ingest({ from: OCT.start, to: OCT.end, prune }));
       expect(s.anomalies).toContainEqual(
-        expect.objectContaining({ domain: victim, kind: 'count-mismatch', windowStart: OCT.start.toISOString(), windowEnd: OCT.end.toISOString(), got: 75 }),
+        expect.objectContaining({
+          domain: victim,
+          kind: 'count-mismatch',
+          windowStart: OCT.start.toISOString(),
+          windowEnd: OCT.end.toISOString(),
+          got: 75,
+        }),
       );
       expect(s.anomalies.every((a) => a.domain === victim)).toBe(true);
       expect(s.rowsRemoved).toBe(0);
@@ -70,7 +76,12 @@ describe('a short, empty or deleted answer never shrinks the lake', () => {
     expect(await lakeIds(h, other)).toEqual(truthIds(h, OCT, other));
 
     // The anomaly is in state and `cdrpipe status` shows it with its window.
-    expect(await openAnomalies(h.dir)).toContainEqual({ domain: victim, kind: 'count-mismatch', window_start: OCT.start.toISOString(), window_end: OCT.end.toISOString() });
+    expect(await openAnomalies(h.dir)).toContainEqual({
+      domain: victim,
+      kind: 'count-mismatch',
+      window_start: OCT.start.toISOString(),
+      window_end: OCT.end.toISOString(),
+    });
     const status = formatStatus(await gatherStatus({ dataDir: h.dir, config: testConfig(), clock: h.clock }));
     expect(status).toContain(`${victim} count-mismatch [2026-10-01 00:00:00+00, 2026-11-01 00:00:00+00)`);
   });
@@ -83,7 +94,15 @@ describe('a short, empty or deleted answer never shrinks the lake', () => {
     expect(before.length).toBeGreaterThan(0);
     h.sim.setFaults({ answers: { listKeep: 0, countTotal: 0 } });
     const s = await failedRun(h.ingest({ from: OCT.start, to: OCT.end }));
-    expect(s.anomalies).toEqual([expect.objectContaining({ domain: d, kind: 'not-listed', got: before.length, windowStart: OCT.start.toISOString(), windowEnd: OCT.end.toISOString() })]);
+    expect(s.anomalies).toEqual([
+      expect.objectContaining({
+        domain: d,
+        kind: 'not-listed',
+        got: before.length,
+        windowStart: OCT.start.toISOString(),
+        windowEnd: OCT.end.toISOString(),
+      }),
+    ]);
     expect(s.rowsNotListed).toBe(before.length);
     expect(await lakeIds(h)).toEqual(before);
   });
@@ -92,7 +111,10 @@ describe('a short, empty or deleted answer never shrinks the lake', () => {
     h = await startHarness({ now: NOW, domains: 1 });
     const d = String(h.sim.domains()[0]!.domain);
     await h.ingest({ from: OCT.start, to: OCT.end });
-    const gone = h.sim.groundTruth(d, OCT).slice(0, 3).map((r) => String(r.id));
+    const gone = h.sim
+      .groundTruth(d, OCT)
+      .slice(0, 3)
+      .map((r) => String(r.id));
     for (const id of gone) expect(h.sim.removeCdr(d, id)).toBe(true);
     // An update arriving meanwhile still replaces its stored version.
     const changed = String(h.sim.groundTruth(d, OCT)[5]!.id);
@@ -174,7 +196,9 @@ describe('an inflated or absurd count costs a few requests and is an anomaly', (
     const s = await failedRun(h.ingest({ from: window.start, to: window.end }));
     // domains + count + one page, then the re-fetch: count + one page.
     expect(s.requests).toBeLessThanOrEqual(6);
-    expect(s.anomalies).toEqual([expect.objectContaining({ domain: d, kind: 'count-mismatch', expected: 30_000, windowStart: window.start.toISOString() })]);
+    expect(s.anomalies).toEqual([
+      expect.objectContaining({ domain: d, kind: 'count-mismatch', expected: 30_000, windowStart: window.start.toISOString() }),
+    ]);
     expect(await lakeIds(h)).toEqual(truthIds(h, window));
   });
 
@@ -187,7 +211,14 @@ describe('an inflated or absurd count costs a few requests and is an anomaly', (
       // domains + the month's count + its halves' counts + the pages the list really has (a wave may ask one more).
       const pages = Math.floor(truthIds(h, OCT).length / 1000) + 1;
       expect(s.requests).toBeLessThanOrEqual(5 + pages);
-      expect(s.anomalies).toEqual([expect.objectContaining({ domain: d, kind: 'implausible-count', windowStart: OCT.start.toISOString(), windowEnd: OCT.end.toISOString() })]);
+      expect(s.anomalies).toEqual([
+        expect.objectContaining({
+          domain: d,
+          kind: 'implausible-count',
+          windowStart: OCT.start.toISOString(),
+          windowEnd: OCT.end.toISOString(),
+        }),
+      ]);
       expect(await lakeIds(h)).toEqual(truthIds(h, OCT));
     });
   }

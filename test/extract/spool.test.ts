@@ -11,8 +11,14 @@ beforeEach(async () => {
   dir = await tempDir('cdrpipe-spool-');
 });
 
-const ctx = { domain: 'acme.example', window: { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-10-02T00:00:00Z') }, offset: 0, limit: 1000 };
-const rec = (id: string, start: string, extra = '') => `{"id": "${id}", "call-start-datetime": "${start}", "call-total-duration-seconds": 60, "call-direction": 1${extra}}`;
+const ctx = {
+  domain: 'acme.example',
+  window: { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-10-02T00:00:00Z') },
+  offset: 0,
+  limit: 1000,
+};
+const rec = (id: string, start: string, extra = '') =>
+  `{"id": "${id}", "call-start-datetime": "${start}", "call-total-duration-seconds": 60, "call-direction": 1${extra}}`;
 
 describe('PageSpool.writePage', () => {
   it('keeps every record byte for byte, also on a page with rejects and records of another window', async () => {
@@ -43,7 +49,8 @@ describe('PageSpool.writePage', () => {
 });
 
 describe('spool encoding', () => {
-  const elements = (bytes: Buffer, spans: number[] | undefined) => spans && spans.flatMap((_, i) => (i % 2 ? [] : [bytes.subarray(spans[i], spans[i + 1]).toString('utf8')]));
+  const elements = (bytes: Buffer, spans: number[] | undefined) =>
+    spans && spans.flatMap((_, i) => (i % 2 ? [] : [bytes.subarray(spans[i], spans[i + 1]).toString('utf8')]));
 
   it.each([
     ['[]', []],

@@ -61,7 +61,10 @@ describe('cutWindows', () => {
     for (let startDay = 0; startDay < 400; startDay += 17) {
       for (const lenDays of [0.01, 1, 29, 31, 45, 100]) {
         for (const maxDays of [1, 7, 31]) {
-          const range = { start: new Date(base + startDay * 86_400_000 + 3_600_000), end: new Date(base + (startDay + lenDays) * 86_400_000 + 3_600_000) };
+          const range = {
+            start: new Date(base + startDay * 86_400_000 + 3_600_000),
+            end: new Date(base + (startDay + lenDays) * 86_400_000 + 3_600_000),
+          };
           expectTiling(range, cutWindows(range, maxDays), maxDays);
         }
       }
@@ -145,7 +148,9 @@ describe('countsPlausible', () => {
 describe('incrementalRange', () => {
   const s = { lookbackHours: 48, settleMinutes: 15, initialBackfillDays: 35 };
   it('reads [watermark - lookback, now - settle)', () => {
-    expect(iso([incrementalRange(d('2026-11-27T10:00:00Z'), d('2026-11-27T12:00:00Z'), s)!])).toEqual([['2026-11-25T10:00:00.000Z', '2026-11-27T11:45:00.000Z']]);
+    expect(iso([incrementalRange(d('2026-11-27T10:00:00Z'), d('2026-11-27T12:00:00Z'), s)!])).toEqual([
+      ['2026-11-25T10:00:00.000Z', '2026-11-27T11:45:00.000Z'],
+    ]);
   });
   it('starts a new domain initialBackfillDays back, and gives nothing when there is nothing to read', () => {
     expect(incrementalRange(undefined, d('2026-11-27T12:00:00Z'), s)!.start.toISOString()).toBe('2026-10-23T12:00:00.000Z');
@@ -164,7 +169,12 @@ describe('advanceWatermark and contiguousPrefix', () => {
     expect(advanceWatermark(undefined, [w('2026-09-02', '2026-09-10')], d('2026-09-01'))).toBeUndefined();
   });
   it('finds the completed run from a point', () => {
-    const done = [w('2026-10-03', '2026-10-05'), w('2026-10-01', '2026-10-02'), w('2026-10-02', '2026-10-03'), w('2026-10-06', '2026-10-07')];
+    const done = [
+      w('2026-10-03', '2026-10-05'),
+      w('2026-10-01', '2026-10-02'),
+      w('2026-10-02', '2026-10-03'),
+      w('2026-10-06', '2026-10-07'),
+    ];
     expect(iso([contiguousPrefix(d('2026-10-01'), done)!])).toEqual([['2026-10-01T00:00:00.000Z', '2026-10-05T00:00:00.000Z']]);
     expect(contiguousPrefix(d('2026-10-05'), done)).toBeUndefined();
   });

@@ -125,10 +125,11 @@ describe('KeyedLanes', () => {
   it('idle() waits for every task submitted so far', async () => {
     const lanes = new KeyedLanes([1]);
     const done: number[] = [];
-    for (const n of [1, 2, 3]) void lanes.run(undefined, async () => {
-      await new Promise((r) => setTimeout(r, 5));
-      done.push(n);
-    });
+    for (const n of [1, 2, 3])
+      void lanes.run(undefined, async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        done.push(n);
+      });
     await lanes.idle();
     expect(done).toEqual([1, 2, 3]);
   });

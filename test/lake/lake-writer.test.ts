@@ -43,7 +43,10 @@ async function spool(records: unknown[], body?: string): Promise<string> {
   const p = join(dir, 'work', spoolFileName(++seq, false));
   const spans = body === undefined ? undefined : byteSpansByParsing(body);
   if (body !== undefined && !spans) throw new Error('test page is not an array of objects');
-  await writeFile(p, spans && body !== undefined ? encodeRecords(Buffer.from(body), spans, [...Array(spans.length / 2).keys()]) : encodeValues(records));
+  await writeFile(
+    p,
+    spans && body !== undefined ? encodeRecords(Buffer.from(body), spans, [...Array(spans.length / 2).keys()]) : encodeValues(records),
+  );
   return p;
 }
 
@@ -67,7 +70,13 @@ describe('LakeWriter.writePartition', () => {
       {"id":"c","call-start-datetime":"2026-10-05T03:00:00-07:00[America/Los_Angeles]","call-direction":3,"call-disconnect-datetime":"2026-10-05T03:01:00[America/Los_Angeles]"},
       {"id":12345678901234567890,"call-start-datetime":"2026-10-05T10:00:00.500+00:00","call-direction":0,"call-orig-from-user":"777","call-orig-request-user":"888"} ]`;
     const f = await spool([], body);
-    const res = await writer.writePartition({ domain: 'acme.example', month: '2026-10', range: win('2026-10-01', '2026-11-01'), files: [f], ingestedAt: new Date('2026-11-02T00:00:00Z') });
+    const res = await writer.writePartition({
+      domain: 'acme.example',
+      month: '2026-10',
+      range: win('2026-10-01', '2026-11-01'),
+      files: [f],
+      ingestedAt: new Date('2026-11-02T00:00:00Z'),
+    });
     expect(res).toMatchObject({ rowsInRange: 4, rowsTotal: 4, changed: true });
     const rows = await lakeRows();
     expect(rows.map((r) => [r.id, r.start_time, r.direction])).toEqual([
@@ -78,7 +87,9 @@ describe('LakeWriter.writePartition', () => {
     ]);
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(byId.a!.duration_s).toBe(61);
-    expect(byId.a!.raw).toBe('{"id": "a", "call-start-datetime": "2026-10-05 10:00:00", "call-direction": 1, "call-total-duration-seconds": "61", "x": 1.50}');
+    expect(byId.a!.raw).toBe(
+      '{"id": "a", "call-start-datetime": "2026-10-05 10:00:00", "call-direction": 1, "call-total-duration-seconds": "61", "x": 1.50}',
+    );
     expect(byId.b!.answer_time).toBe('2026-10-05 10:00:05+00');
     expect(byId.c!.end_time).toBe('2026-10-05 10:01:00+00');
     expect(byId['12345678901234567890']!.caller_number).toBe('777');
@@ -114,20 +125,33 @@ describe('LakeWriter.writePartition', () => {
 
   it('removes stored rows only inside the ranges to prune, and keeps them under lake/removed with removed_at', async () => {
     const p = { domain: 'd.example', month: '2026-10', ingestedAt: new Date('2026-11-02T00:00:00Z') } as const;
-    const f1 = await spool([cdr('1', '2026-10-01T01:00:00Z'), cdr('2', '2026-10-10T01:00:00Z'), cdr('3', '2026-10-20T01:00:00Z'), cdr('5', '2026-10-12T01:00:00Z')]);
+    const f1 = await spool([
+      cdr('1', '2026-10-01T01:00:00Z'),
+      cdr('2', '2026-10-10T01:00:00Z'),
+      cdr('3', '2026-10-20T01:00:00Z'),
+      cdr('5', '2026-10-12T01:00:00Z'),
+    ]);
     await writer.writePartition({ ...p, range: win('2026-10-01', '2026-11-01'), files: [f1] });
     // [1st, 15th) answered: id 2 only, and id 3 moved into the range (its old copy on the 20th goes).
     // Only [1st, 11th) is confirmed: id 1 is removed, id 5 (on the 12th) is kept.
     const moved = cdr('3', '2026-10-13T01:00:00Z');
     const f2 = await spool([cdr('2', '2026-10-10T01:00:00Z'), moved]);
     const at = new Date('2026-11-03T00:00:00Z');
-    const r = await writer.writePartition({ ...p, ingestedAt: at, range: win('2026-10-01', '2026-10-15'), prune: [win('2026-10-01', '2026-10-11')], files: [f2] });
+    const r = await writer.writePartition({
+      ...p,
+      ingestedAt: at,
+      range: win('2026-10-01', '2026-10-15'),
+      prune: [win('2026-10-01', '2026-10-11')],
+      files: [f2],
+    });
     expect(r).toMatchObject({ rowsInRange: 2, rowsNotListed: 1, rowsRemoved: 1, rowsTotal: 3, changed: true });
-    expect((await lakeRows()).map((x) => [x.id, x.start_time instanceof Date ? x.start_time.toISOString() : String(x.start_time)])).toEqual([
-      ['2', expect.stringContaining('2026-10-10')],
-      ['3', expect.stringContaining('2026-10-13')],
-      ['5', expect.stringContaining('2026-10-12')],
-    ]);
+    expect((await lakeRows()).map((x) => [x.id, x.start_time instanceof Date ? x.start_time.toISOString() : String(x.start_time)])).toEqual(
+      [
+        ['2', expect.stringContaining('2026-10-10')],
+        ['3', expect.stringContaining('2026-10-13')],
+        ['5', expect.stringContaining('2026-10-12')],
+      ],
+    );
     const removedDir = join(dir, 'lake', 'removed', 'month=2026-10', 'domain=d.example');
     expect(r.removedPath?.startsWith(removedDir)).toBe(true);
     expect((await readdir(removedDir)).filter((f) => !f.endsWith('.parquet'))).toEqual([]);
@@ -138,13 +162,24 @@ describe('LakeWriter.writePartition', () => {
       );
       expect(removed).toEqual([{ id: '1', duration_s: 60, removed_at: '2026-11-03T00:00:00Z', domain: 'd.example' }]);
       // Same columns as the lake, plus removed_at.
-      const cols = async (glob: string) => (await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true)`)).map((c) => c.column_name);
-      expect((await cols(join(dir, 'lake', 'removed', '**', '*.parquet'))).sort()).toEqual([...(await cols(cdrsGlob(dir))), 'removed_at'].sort());
+      const cols = async (glob: string) =>
+        (await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true)`)).map(
+          (c) => c.column_name,
+        );
+      expect((await cols(join(dir, 'lake', 'removed', '**', '*.parquet'))).sort()).toEqual(
+        [...(await cols(cdrsGlob(dir))), 'removed_at'].sort(),
+      );
     } finally {
       db.close();
     }
     // Pruning the whole month with an empty answer empties the partition: it goes away, its rows are kept aside.
-    const r2 = await writer.writePartition({ ...p, ingestedAt: at, range: win('2026-10-01', '2026-11-01'), prune: [win('2026-10-01', '2026-11-01')], files: [] });
+    const r2 = await writer.writePartition({
+      ...p,
+      ingestedAt: at,
+      range: win('2026-10-01', '2026-11-01'),
+      prune: [win('2026-10-01', '2026-11-01')],
+      files: [],
+    });
     expect(r2).toMatchObject({ rowsRemoved: 3, rowsTotal: 0 });
     expect(existsSync(join(partitionDir(dir, '2026-10', 'd.example'), PARTITION_FILE))).toBe(false);
     expect((await readdir(removedDir)).length).toBe(2);
@@ -179,7 +214,14 @@ describe('LakeWriter.writePartition', () => {
       const recs = [cdr(`s${d}`, `2026-10-${d}T05:00:00Z`, { 'call-total-duration-seconds': day })];
       if (day > 1) recs.push(cdr(`s${prev}`, `2026-10-${prev}T05:00:00Z`, { 'call-total-duration-seconds': 100 + day }));
       const f = await spool(recs);
-      writes.push(writer.writePartition({ ...at, domain: 'same.example', range: win(`2026-10-${day > 1 ? prev : d}T00:00:00Z`, `2026-10-${d}T23:59:59Z`), files: [f] }));
+      writes.push(
+        writer.writePartition({
+          ...at,
+          domain: 'same.example',
+          range: win(`2026-10-${day > 1 ? prev : d}T00:00:00Z`, `2026-10-${d}T23:59:59Z`),
+          files: [f],
+        }),
+      );
       const g = await spool([cdr(`o${d}`, `2026-10-${d}T05:00:00Z`)]);
       writes.push(writer.writePartition({ ...at, domain: `other-${d}.example`, range: win('2026-10-01', '2026-11-01'), files: [g] }));
     }
@@ -190,17 +232,29 @@ describe('LakeWriter.writePartition', () => {
       ...Array.from({ length: 9 }, (_, i) => [`s${String(i + 1).padStart(2, '0')}`, 100 + i + 2]),
       ['s10', 10],
     ]);
-    expect((await lakeRows(`WHERE domain <> 'same.example'`)).map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => `o${String(i + 1).padStart(2, '0')}`));
+    expect((await lakeRows(`WHERE domain <> 'same.example'`)).map((r) => r.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `o${String(i + 1).padStart(2, '0')}`),
+    );
   });
 
   it('keeps hostile domain names inside the lake and gives analysts the real name back', async () => {
     const names = ['../x', 'a/b', 'with spaces', 'ünïcødé.example', '100%', "o'brien"];
     for (const name of names) {
       const f = await spool([cdr(`id-${name}`, '2026-10-03T00:00:00Z')]);
-      await writer.writePartition({ domain: name, month: '2026-10', range: win('2026-10-01', '2026-11-01'), files: [f], ingestedAt: new Date() });
+      await writer.writePartition({
+        domain: name,
+        month: '2026-10',
+        range: win('2026-10-01', '2026-11-01'),
+        files: [f],
+        ingestedAt: new Date(),
+      });
     }
     const monthDir = join(dir, 'lake', 'cdrs', 'month=2026-10');
-    expect((await readdir(monthDir)).sort()).toEqual(names.map((n) => `domain=${encodeURIComponent(n).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`).sort());
+    expect((await readdir(monthDir)).sort()).toEqual(
+      names
+        .map((n) => `domain=${encodeURIComponent(n).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`)
+        .sort(),
+    );
     expect(await readdir(join(dir, 'lake'))).toEqual(['cdrs']);
     const rows = await lakeRows();
     expect(rows.map((r) => r.domain).sort()).toEqual([...names].sort());
@@ -223,15 +277,31 @@ describe('LakeWriter.writePartition', () => {
 describe('LakeWriter domains and rejects', () => {
   it('writes domains.parquet and a rejects file', async () => {
     await writer.writeDomains(
-      [{ domain: 'a.example', reseller: 'r', description: 'A', timeZone: 'US/Pacific', raw: { domain: 'a.example', 'time-zone': 'US/Pacific' } }],
+      [
+        {
+          domain: 'a.example',
+          reseller: 'r',
+          description: 'A',
+          timeZone: 'US/Pacific',
+          raw: { domain: 'a.example', 'time-zone': 'US/Pacific' },
+        },
+      ],
       new Date('2026-11-01T00:00:00Z'),
     );
-    await writer.writeRejects([{ domain: 'a.example', window: win('2026-10-01', '2026-11-01'), reason: 'no id', rawText: '{"x":1}' }], 'run-1', new Date('2026-11-01T00:00:00Z'));
+    await writer.writeRejects(
+      [{ domain: 'a.example', window: win('2026-10-01', '2026-11-01'), reason: 'no id', rawText: '{"x":1}' }],
+      'run-1',
+      new Date('2026-11-01T00:00:00Z'),
+    );
     const db = await Db.open(':memory:');
     try {
-      const d = await db.all(`SELECT domain, time_zone, raw->>'time-zone' AS tz, fetched_at FROM read_parquet(${sqlString(join(domainsDir(dir), 'domains.parquet'))})`);
+      const d = await db.all(
+        `SELECT domain, time_zone, raw->>'time-zone' AS tz, fetched_at FROM read_parquet(${sqlString(join(domainsDir(dir), 'domains.parquet'))})`,
+      );
       expect(d).toEqual([{ domain: 'a.example', time_zone: 'US/Pacific', tz: 'US/Pacific', fetched_at: '2026-11-01 00:00:00+00' }]);
-      const r = await db.all(`SELECT domain, window_start, reason, raw_text FROM read_parquet(${sqlString(join(rejectsDir(dir), '*.parquet'))})`);
+      const r = await db.all(
+        `SELECT domain, window_start, reason, raw_text FROM read_parquet(${sqlString(join(rejectsDir(dir), '*.parquet'))})`,
+      );
       expect(r).toEqual([{ domain: 'a.example', window_start: '2026-10-01 00:00:00+00', reason: 'no id', raw_text: '{"x":1}' }]);
     } finally {
       db.close();
@@ -241,17 +311,27 @@ describe('LakeWriter domains and rejects', () => {
   it('stores a reject once, however many runs refuse the same record', async () => {
     const w = win('2026-10-01', '2026-11-01');
     const bad = (domain: string, rawText: string) => ({ domain, window: w, reason: 'no id', rawText });
-    const first = await writer.writeRejects([bad('a.example', '{"x":1}'), bad('a.example', '{"x":1}'), bad('b.example', '{"x":1}')], 'run-1', new Date('2026-11-01T00:00:00Z'));
+    const first = await writer.writeRejects(
+      [bad('a.example', '{"x":1}'), bad('a.example', '{"x":1}'), bad('b.example', '{"x":1}')],
+      'run-1',
+      new Date('2026-11-01T00:00:00Z'),
+    );
     expect(first.added).toBe(2);
     // The next run meets the same two records again and one new one: only the new one is written.
-    const second = await writer.writeRejects([bad('a.example', '{"x":1}'), bad('b.example', '{"x":1}'), bad('a.example', '{"x":2}')], 'run-2', new Date('2026-11-02T00:00:00Z'));
+    const second = await writer.writeRejects(
+      [bad('a.example', '{"x":1}'), bad('b.example', '{"x":1}'), bad('a.example', '{"x":2}')],
+      'run-2',
+      new Date('2026-11-02T00:00:00Z'),
+    );
     expect(second.added).toBe(1);
     const third = await writer.writeRejects([bad('a.example', '{"x":2}')], 'run-3', new Date('2026-11-03T00:00:00Z'));
     expect(third).toEqual({ path: undefined, added: 0 });
     expect((await readdir(rejectsDir(dir))).filter((f) => f.endsWith('.parquet'))).toHaveLength(2);
     const db = await Db.open(':memory:');
     try {
-      const r = await db.all(`SELECT domain, raw_text, run_id FROM read_parquet(${sqlString(join(rejectsDir(dir), '*.parquet'))}) ORDER BY run_id, domain, raw_text`);
+      const r = await db.all(
+        `SELECT domain, raw_text, run_id FROM read_parquet(${sqlString(join(rejectsDir(dir), '*.parquet'))}) ORDER BY run_id, domain, raw_text`,
+      );
       expect(r).toEqual([
         { domain: 'a.example', raw_text: '{"x":1}', run_id: 'run-1' },
         { domain: 'b.example', raw_text: '{"x":1}', run_id: 'run-1' },

@@ -54,7 +54,13 @@ describe('the lake with long domain names', () => {
     const write = async (domain: string, id: string, start: string) => {
       const f = join(dir, 'work', spoolFileName(++seq, false));
       await writeFile(f, encodeValues([{ id, 'call-start-datetime': start, 'call-total-duration-seconds': 5, 'call-direction': 0 }]));
-      await writer.writePartition({ domain, month: '2026-10', range: { start: new Date(start), end: new Date(new Date(start).getTime() + 3_600_000) }, files: [f], ingestedAt: new Date() });
+      await writer.writePartition({
+        domain,
+        month: '2026-10',
+        range: { start: new Date(start), end: new Date(new Date(start).getTime() + 3_600_000) },
+        files: [f],
+        ingestedAt: new Date(),
+      });
     };
     await write(LONG_ASCII, 'a1', '2026-10-03T00:00:00Z');
     await write(LONG_ASCII, 'a2', '2026-10-04T00:00:00Z'); // a merge into the existing file
@@ -86,12 +92,26 @@ describe('ingest and reconcile of a long domain name', () => {
     const h = await startHarness({ now: NOW, domains: 0 });
     try {
       h.sim.addDomain({ domain: LONG_ASCII });
-      const rec = { id: 'l1', 'call-start-datetime': '2026-10-15T10:00:00Z', 'call-total-duration-seconds': 30, 'call-talking-duration-seconds': 30, 'call-direction': 0 };
+      const rec = {
+        id: 'l1',
+        'call-start-datetime': '2026-10-15T10:00:00Z',
+        'call-total-duration-seconds': 30,
+        'call-talking-duration-seconds': 30,
+        'call-direction': 0,
+      };
       h.sim.addCdrs(LONG_ASCII, [rec]);
       const s = await h.ingest({ from: OCT.start, to: OCT.end });
       expect(s.failures).toEqual([]);
       const config = await deckConfig(h.dir);
-      const r = await runReconcile({ dataDir: h.dir, config, source: h.client(), month: '2026-10', domains: undefined, logger: silentLogger(), clock: h.clock });
+      const r = await runReconcile({
+        dataDir: h.dir,
+        config,
+        source: h.client(),
+        month: '2026-10',
+        domains: undefined,
+        logger: silentLogger(),
+        clock: h.clock,
+      });
       expect(r.rows.map((x) => [x.domain, x.lakeTotal, x.apiTotal])).toEqual([[LONG_ASCII, 1, 1]]);
     } finally {
       await h.close();

@@ -20,21 +20,79 @@ import { Prng } from '../../pipeline/simulator/prng.ts';
  */
 
 // Field values as JSON text, so spellings JSON.stringify never writes (25.0, 1e3) occur too.
-const TEXT_SPELLINGS = ['null', '""', '"abc"', '" abc"', '"abc "', '"  "', '12345', '"José Ñúñez"', '"tab\\tinside"', '"\\t lead tab"', 'true', '"<b>x</b>"'];
-const INT_SPELLINGS = ['null', '25', '0', '-3', '25.0', '1e3', '25.5', '"25"', '"0"', '"007"', '"-12"', '"-0"', '" 25 "', '"25.0"', '"4e1"', '2147483648', '"abc"', '2147483647', '"1234567890"', '""'];
-const DATETIME_SPELLINGS = [
-  'null', '""', '"2026-10-03T00:58:35Z"', '"2026-10-03 00:58:35"', '"2026-10-03T00:58:35-08:00"', '"2026-10-03T00:58:35.123Z"',
-  '"2026-10-03T00:58:35.1234567Z"', '"2026-10-03t00:58:35z"', '"2026-10-03T00:58:35-08:00[US/Pacific]"', '"2026-10-03T00:58:35[America/New_York]"',
-  '"2026-10-03T00:58"', '"0000-00-00 00:00:00"', '"2026-02-30T00:00:00Z"', '"2026-10-03T24:00:00Z"', '"2026-10-03T00:58:35+0530"',
-  '"2026-10-03 00:58:35 +02:00"', '12345', '" 2026-10-03T00:58:35Z"',
+const TEXT_SPELLINGS = [
+  'null',
+  '""',
+  '"abc"',
+  '" abc"',
+  '"abc "',
+  '"  "',
+  '12345',
+  '"José Ñúñez"',
+  '"tab\\tinside"',
+  '"\\t lead tab"',
+  'true',
+  '"<b>x</b>"',
 ];
-const START_SPELLINGS = ['"2026-10-03T00:58:35Z"', '"2026-10-03 01:00:00"', '"2026-10-03T00:58:35+02:00"', '"2026-10-05T10:00:00.5Z"', '"2026-10-03T00:58:35-08:00[US/Pacific]"', '"2026-10-04T08:00:00[Europe/Paris]"', '"2026-10-03t00:58:35Z"'];
+const INT_SPELLINGS = [
+  'null',
+  '25',
+  '0',
+  '-3',
+  '25.0',
+  '1e3',
+  '25.5',
+  '"25"',
+  '"0"',
+  '"007"',
+  '"-12"',
+  '"-0"',
+  '" 25 "',
+  '"25.0"',
+  '"4e1"',
+  '2147483648',
+  '"abc"',
+  '2147483647',
+  '"1234567890"',
+  '""',
+];
+const DATETIME_SPELLINGS = [
+  'null',
+  '""',
+  '"2026-10-03T00:58:35Z"',
+  '"2026-10-03 00:58:35"',
+  '"2026-10-03T00:58:35-08:00"',
+  '"2026-10-03T00:58:35.123Z"',
+  '"2026-10-03T00:58:35.1234567Z"',
+  '"2026-10-03t00:58:35z"',
+  '"2026-10-03T00:58:35-08:00[US/Pacific]"',
+  '"2026-10-03T00:58:35[America/New_York]"',
+  '"2026-10-03T00:58"',
+  '"0000-00-00 00:00:00"',
+  '"2026-02-30T00:00:00Z"',
+  '"2026-10-03T24:00:00Z"',
+  '"2026-10-03T00:58:35+0530"',
+  '"2026-10-03 00:58:35 +02:00"',
+  '12345',
+  '" 2026-10-03T00:58:35Z"',
+];
+const START_SPELLINGS = [
+  '"2026-10-03T00:58:35Z"',
+  '"2026-10-03 01:00:00"',
+  '"2026-10-03T00:58:35+02:00"',
+  '"2026-10-05T10:00:00.5Z"',
+  '"2026-10-03T00:58:35-08:00[US/Pacific]"',
+  '"2026-10-04T08:00:00[Europe/Paris]"',
+  '"2026-10-03t00:58:35Z"',
+];
 const DIRECTION_SPELLINGS = ['0', '1', '2', '3', '"0"', '"3"', '1.0', '" 2"'];
 
 // The spellings a plain record may use (the first of each list above that qualify).
 const PLAIN_TEXT = TEXT_SPELLINGS.filter((t) => !/^" |[^\\] "$/.test(t));
 const PLAIN_INT = ['null', '25', '0', '-3', '25.0', '1e3', '2147483647', '"25"', '"0"', '"007"', '"-12"', '"-0"'];
-const PLAIN_DATETIME = DATETIME_SPELLINGS.filter((t) => t === 'null' || t === '""' || /^"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?"$/.test(t));
+const PLAIN_DATETIME = DATETIME_SPELLINGS.filter(
+  (t) => t === 'null' || t === '""' || /^"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?"$/.test(t),
+);
 
 /** One record's JSON text; `hostile` is the chance each field takes any spelling rather than a plain one. */
 function recordText(rng: Prng, n: number, hostile: number): string {
@@ -78,11 +136,20 @@ const OCT = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01
 async function load(domain: string, texts: readonly string[], plainName: boolean): Promise<Map<string, string>> {
   const file = join(dir, 'work', spoolFileName(domain.length * 1000 + texts.length, plainName));
   await writeFile(file, texts.join(RECORD_SEPARATOR));
-  await writer.writePartition({ domain, month: '2026-10', range: OCT, files: [file], ingestedAt: new Date('2026-11-02T00:00:00Z'), duplicateIds: [] });
+  await writer.writePartition({
+    domain,
+    month: '2026-10',
+    range: OCT,
+    files: [file],
+    ingestedAt: new Date('2026-11-02T00:00:00Z'),
+    duplicateIds: [],
+  });
   const db = await Db.open(':memory:');
   try {
     const path = join(partitionDir(dir, '2026-10', domain), PARTITION_FILE);
-    const rows = await db.all<{ id: string; row: string }>(`SELECT id, to_json(t)::VARCHAR AS row FROM read_parquet(${sqlString(path)}, hive_partitioning = false) t`);
+    const rows = await db.all<{ id: string; row: string }>(
+      `SELECT id, to_json(t)::VARCHAR AS row FROM read_parquet(${sqlString(path)}, hive_partitioning = false) t`,
+    );
     return new Map(rows.map((r) => [r.id, r.row]));
   } finally {
     db.close();
@@ -119,7 +186,14 @@ describe('the plain row SQL', () => {
     const b = join(dir, 'work', spoolFileName(900002, false));
     await writeFile(a, plainTexts.slice(0, 20).join(RECORD_SEPARATOR));
     await writeFile(b, sample.join(RECORD_SEPARATOR));
-    await writer.writePartition({ domain: 'mixed.example', month: '2026-10', range: OCT, files: [a, b], ingestedAt: new Date(), duplicateIds: [] });
+    await writer.writePartition({
+      domain: 'mixed.example',
+      month: '2026-10',
+      range: OCT,
+      files: [a, b],
+      ingestedAt: new Date(),
+      duplicateIds: [],
+    });
     const db = await Db.open(':memory:');
     try {
       const path = join(partitionDir(dir, '2026-10', 'mixed.example'), PARTITION_FILE);
@@ -135,9 +209,16 @@ describe('the lake writer and foreign files', () => {
   it('refuses a file that is not a spool file instead of loading nothing from it', async () => {
     const page = join(dir, 'work', '77.json');
     await writeFile(page, `[${plainTexts[0]}]`);
-    await expect(writer.writePartition({ domain: 'foreign.example', month: '2026-10', range: OCT, files: [page], ingestedAt: new Date(), duplicateIds: [] })).rejects.toThrow(
-      /77\.json, which is not a spool file/,
-    );
+    await expect(
+      writer.writePartition({
+        domain: 'foreign.example',
+        month: '2026-10',
+        range: OCT,
+        files: [page],
+        ingestedAt: new Date(),
+        duplicateIds: [],
+      }),
+    ).rejects.toThrow(/77\.json, which is not a spool file/);
   });
 });
 
@@ -218,7 +299,9 @@ describe('the lake column table', () => {
       const expected = LAKE_COLUMNS.filter((c) => c.name !== 'domain').map((c) => [c.name, parquetTypes[c.type]]);
       for (const domain of ['schema-plain.example', 'schema-general.example']) {
         const path = join(partitionDir(dir, '2026-10', domain), PARTITION_FILE);
-        const cols = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}, hive_partitioning = false)`);
+        const cols = await db.all<{ column_name: string; column_type: string }>(
+          `DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}, hive_partitioning = false)`,
+        );
         expect(cols.map((c) => [c.column_name, c.column_type])).toEqual(expected);
       }
     } finally {
@@ -230,7 +313,10 @@ describe('the lake column table', () => {
     const db = await Db.open(':memory:');
     try {
       const cols = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE ${EMPTY_CDRS_SELECT}`);
-      expect(cols.map((c) => [c.column_name, c.column_type])).toEqual([...LAKE_COLUMNS.map((c) => [c.name, parquetTypes[c.type]]), ['month', 'VARCHAR']]);
+      expect(cols.map((c) => [c.column_name, c.column_type])).toEqual([
+        ...LAKE_COLUMNS.map((c) => [c.name, parquetTypes[c.type]]),
+        ['month', 'VARCHAR'],
+      ]);
     } finally {
       db.close();
     }

@@ -48,9 +48,39 @@ describe('billing summary', () => {
     const v = buildBillingSummaryView(
       '2026-10',
       [
-        { domain: 'a', description: null, time_zone: 'UTC', calls: '1', answered: '1', billable_s: '60', included_s_used: '0', charge: '1.500000', currency: 'USD' },
-        { domain: 'b', description: null, time_zone: 'UTC', calls: '2', answered: '2', billable_s: '120', included_s_used: '0', charge: '2.250000', currency: 'EUR' },
-        { domain: 'c', description: null, time_zone: 'UTC', calls: '0', answered: '0', billable_s: '0', included_s_used: '0', charge: '0', currency: null },
+        {
+          domain: 'a',
+          description: null,
+          time_zone: 'UTC',
+          calls: '1',
+          answered: '1',
+          billable_s: '60',
+          included_s_used: '0',
+          charge: '1.500000',
+          currency: 'USD',
+        },
+        {
+          domain: 'b',
+          description: null,
+          time_zone: 'UTC',
+          calls: '2',
+          answered: '2',
+          billable_s: '120',
+          included_s_used: '0',
+          charge: '2.250000',
+          currency: 'EUR',
+        },
+        {
+          domain: 'c',
+          description: null,
+          time_zone: 'UTC',
+          calls: '0',
+          answered: '0',
+          billable_s: '0',
+          included_s_used: '0',
+          charge: '0',
+          currency: null,
+        },
       ],
       [],
       { resellerName: 'R', generatedAt: 'now', customer: (d) => ({ name: d, currency: 'USD', decimals: 2 }) },
@@ -66,13 +96,26 @@ describe('billing summary', () => {
 describe('billing summary for a large reseller', () => {
   it('stays under the Gmail clip with 1,000 domains, listing the off ones and the largest charges first', () => {
     const rows = Array.from({ length: 1000 }, (_, i) => ({
-      domain: `customer${String(i).padStart(4, '0')}.pbx.example`, description: `Customer ${i}`, time_zone: 'America/New_York',
-      calls: String(100 + i), answered: String(90 + i), billable_s: String(6000 + i * 60), included_s_used: '0',
-      charge: `${i}.${String(i % 100).padStart(2, '0')}0000`, currency: 'USD',
+      domain: `customer${String(i).padStart(4, '0')}.pbx.example`,
+      description: `Customer ${i}`,
+      time_zone: 'America/New_York',
+      calls: String(100 + i),
+      answered: String(90 + i),
+      billable_s: String(6000 + i * 60),
+      included_s_used: '0',
+      charge: `${i}.${String(i % 100).padStart(2, '0')}0000`,
+      currency: 'USD',
     }));
-    const recons = rows.map((r, i) => ({ month: '2026-10', domain: r.domain, status: i === 7 ? 'off' : 'ok', detail: i === 7 ? 'lake has 1 CDR fewer than the API' : null }));
+    const recons = rows.map((r, i) => ({
+      month: '2026-10',
+      domain: r.domain,
+      status: i === 7 ? 'off' : 'ok',
+      detail: i === 7 ? 'lake has 1 CDR fewer than the API' : null,
+    }));
     const view = buildBillingSummaryView('2026-10', rows, recons, {
-      resellerName: 'R', generatedAt: 'now', customer: (d) => ({ name: d, currency: 'USD', decimals: 2 }),
+      resellerName: 'R',
+      generatedAt: 'now',
+      customer: (d) => ({ name: d, currency: 'USD', decimals: 2 }),
     });
     expect(view.rows).toHaveLength(1000);
     expect(view.htmlRows).toHaveLength(BILLING_HTML_ROWS);
@@ -116,4 +159,3 @@ describe('report directories and preview', () => {
     }
   });
 });
-

@@ -11,7 +11,14 @@ import { tempDir } from '../support/temp-dir.ts';
 
 const clock = new FixedClock(new Date('2026-11-20T12:00:00Z'));
 const out = (domain: string, id: string, start: string, talk_s: number, dialed: string): FixtureCdr => ({
-  domain, id, start, direction: 'outbound', talk_s, orig_user: '101', caller_number: '2125550100', dialed_number: dialed,
+  domain,
+  id,
+  start,
+  direction: 'outbound',
+  talk_s,
+  orig_user: '101',
+  caller_number: '2125550100',
+  dialed_number: dialed,
 });
 
 describe('billing summary: unbillable calls', () => {
@@ -32,7 +39,15 @@ describe('billing summary: unbillable calls', () => {
     ]);
     const t = await runTransform({ dataDir, config, logger: silentLogger(), clock });
     expect(t.status).toBe('ok');
-    await runReports({ dataDir, config, env: { smtpUrl: undefined, mailFrom: 'r@localhost' }, month: '2026-10', send: false, logger: silentLogger(), clock });
+    await runReports({
+      dataDir,
+      config,
+      env: { smtpUrl: undefined, mailFrom: 'r@localhost' },
+      month: '2026-10',
+      send: false,
+      logger: silentLogger(),
+      clock,
+    });
     const dir = reportsDir(dataDir, '2026-10');
     const text = await readFile(join(dir, 'billing-summary.txt'), 'utf8');
     expect(text).toContain('UNBILLABLE CALLS: 3 answered call(s), 4.5 talk min, billed nothing (no rate applies).');
@@ -52,7 +67,15 @@ describe('billing summary: unbillable calls', () => {
     await writeDomains(dataDir, [{ domain: 'a.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [out('a.example', 'a-ok', '2026-10-05T10:00:00Z', 60, '2125550199')]);
     await runTransform({ dataDir, config, logger: silentLogger(), clock });
-    await runReports({ dataDir, config, env: { smtpUrl: undefined, mailFrom: 'r@localhost' }, month: '2026-10', send: false, logger: silentLogger(), clock });
+    await runReports({
+      dataDir,
+      config,
+      env: { smtpUrl: undefined, mailFrom: 'r@localhost' },
+      month: '2026-10',
+      send: false,
+      logger: silentLogger(),
+      clock,
+    });
     const dir = reportsDir(dataDir, '2026-10');
     expect(await readFile(join(dir, 'billing-summary.txt'), 'utf8')).not.toMatch(/UNBILLABLE/);
     expect(await readFile(join(dir, 'billing-summary.html'), 'utf8')).not.toMatch(/Unbillable calls/);

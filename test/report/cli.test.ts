@@ -19,7 +19,14 @@ describe('cdrpipe report (CLI)', () => {
       configFile,
       `export default ${JSON.stringify({
         reseller: { name: 'Example Voice Co.', billingEmails: ['billing@reseller.example'] },
-        plans: { standard: { version: '1', rateDeck: 'reports/rates/standard.csv', inbound: { perMinute: '0.01' }, tollFreeInbound: { perMinute: '0.02' } } },
+        plans: {
+          standard: {
+            version: '1',
+            rateDeck: 'reports/rates/standard.csv',
+            inbound: { perMinute: '0.01' },
+            tollFreeInbound: { perMinute: '0.02' },
+          },
+        },
         customers: { defaults: { recipients: ['usage@{domain}'] } },
         jobs: {},
       })};\n`,
@@ -58,7 +65,12 @@ describe('cdrpipe report (CLI)', () => {
   it('--send delivers one message per configured recipient of every domain; running it again delivers none', async () => {
     expect(await cli('--month', '2026-10', '--send')).toBe(0);
     expect(out).toMatch(/4 sent, 0 skipped/);
-    expect(sink.messages.flatMap((m) => m.rcpt).sort()).toEqual(['billing@reseller.example', 'usage@acme.example', 'usage@empty.example', 'usage@globex.example']);
+    expect(sink.messages.flatMap((m) => m.rcpt).sort()).toEqual([
+      'billing@reseller.example',
+      'usage@acme.example',
+      'usage@empty.example',
+      'usage@globex.example',
+    ]);
     expect(await cli('--month', '2026-10', '--send')).toBe(0);
     expect(out).toMatch(/0 sent, 4 skipped/);
     expect(sink.messages).toHaveLength(4);
@@ -86,4 +98,3 @@ describe('cdrpipe report (CLI)', () => {
     expect(sink.messages).toHaveLength(before);
   });
 });
-

@@ -43,7 +43,13 @@ describe('simulator -> ingest -> transform -> report --send', () => {
 
   beforeAll(async () => {
     dataDir = await tempDir('cdrpipe-report-e2e-');
-    sim = await startSimulator({ seed: 5, domains: 3, clock, dataFrom: new Date('2026-09-01T00:00:00Z'), dataTo: new Date('2026-11-02T00:00:00Z') });
+    sim = await startSimulator({
+      seed: 5,
+      domains: 3,
+      clock,
+      dataFrom: new Date('2026-09-01T00:00:00Z'),
+      dataTo: new Date('2026-11-02T00:00:00Z'),
+    });
     sink = await startSmtpSink();
     const source = NetSapiensClient.create({
       baseUrl: sim.url,
@@ -52,7 +58,15 @@ describe('simulator -> ingest -> transform -> report --send', () => {
       retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
       timeoutMs: 10_000,
     });
-    await runIngest({ dataDir, config, source, clock, logger: silentLogger(), from: new Date('2026-08-30T00:00:00Z'), to: new Date('2026-11-03T00:00:00Z') });
+    await runIngest({
+      dataDir,
+      config,
+      source,
+      clock,
+      logger: silentLogger(),
+      from: new Date('2026-08-30T00:00:00Z'),
+      to: new Date('2026-11-03T00:00:00Z'),
+    });
     const t = await runTransform({ dataDir, config, logger: silentLogger(), clock });
     expect(t.failedTests).toEqual([]);
   });
@@ -65,7 +79,17 @@ describe('simulator -> ingest -> transform -> report --send', () => {
     const run = async () => {
       const transport = createSmtpTransport(sink.url, { messagesPerSecond: 1000 });
       try {
-        return await runReports({ dataDir, config, env: { smtpUrl: sink.url, mailFrom: 'reports@reseller.example' }, month: '2026-10', send: true, logger: silentLogger(), clock, transport, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+        return await runReports({
+          dataDir,
+          config,
+          env: { smtpUrl: sink.url, mailFrom: 'reports@reseller.example' },
+          month: '2026-10',
+          send: true,
+          logger: silentLogger(),
+          clock,
+          transport,
+          retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        });
       } finally {
         await transport.close();
       }
@@ -85,14 +109,22 @@ describe('simulator -> ingest -> transform -> report --send', () => {
       expect(Number(report.calls)).toBeGreaterThan(0);
       const rows = parseCsv(m.mail.attachments[0]!.content.toString('utf8'));
       const h = rows[0]!;
-      expect(rows.slice(1).reduce((a, r) => a + BigInt(r[h.indexOf('billable_seconds')]!), 0n).toString()).toBe(report.billableSeconds);
+      expect(
+        rows
+          .slice(1)
+          .reduce((a, r) => a + BigInt(r[h.indexOf('billable_seconds')]!), 0n)
+          .toString(),
+      ).toBe(report.billableSeconds);
       expect(rows.slice(1).reduce((a, r) => a + toScaled(r[h.indexOf('charge')]!, 6), 0n)).toBe(toScaled(report.charge, 6));
-      for (const other of customers.filter((c) => c.domain !== domain)) expect(String(m.mail.html) + m.mail.text).not.toContain(other.domain);
+      for (const other of customers.filter((c) => c.domain !== domain))
+        expect(String(m.mail.html) + m.mail.text).not.toContain(other.domain);
       // The simulator slips hostile caller names (<script>, =HYPERLINK, ...) into some calls.
       expect(String(m.mail.html)).not.toMatch(/<script/i);
       for (const row of rows) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
       const nameCol = h.indexOf('caller_name');
-      hostileSeen += rows.slice(1).filter((r) => HOSTILE_CALLER_NAMES.some((name) => /^[=+\-@]/.test(name) && r[nameCol] === `'${name}`)).length;
+      hostileSeen += rows
+        .slice(1)
+        .filter((r) => HOSTILE_CALLER_NAMES.some((name) => /^[=+\-@]/.test(name) && r[nameCol] === `'${name}`)).length;
     }
     console.log(`hostile caller names neutralised in the CSVs: ${hostileSeen}`);
     for (const r of first.reports) expect(r.htmlBytes).toBeLessThan(102 * 1024);

@@ -5,16 +5,18 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAllowedHost, startPreviewServer } from '../../pipeline/report/preview-server.ts';
 
-
 /** A raw GET with whatever Host header we like (fetch would not let us forge it). */
 function get(url: string, path: string, host?: string): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((ok, fail) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers: host === undefined ? {} : { host }, setHost: host === undefined }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, path, method: 'GET', headers: host === undefined ? {} : { host }, setHost: host === undefined },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.once('error', fail);
     req.end();
   });
@@ -51,7 +53,14 @@ describe('report preview server', () => {
       expect((await get(server.url, '/', 'evil.example')).status).toBe(403);
 
       // Symlinks: to a file outside, to a folder outside, even to a file inside.
-      for (const path of ['/acme.example/leak.txt', '/linked-dir/secret.txt', '/linked-dir/report.html', '/alias.html', '/%2E%2E/outside/secret.txt', '/%E0%A4%A']) {
+      for (const path of [
+        '/acme.example/leak.txt',
+        '/linked-dir/secret.txt',
+        '/linked-dir/report.html',
+        '/alias.html',
+        '/%2E%2E/outside/secret.txt',
+        '/%E0%A4%A',
+      ]) {
         const r = await get(server.url, path, `127.0.0.1:${port}`);
         expect(r.status, path).toBeGreaterThanOrEqual(400);
         expect(r.body, path).not.toMatch(/SECRET/);

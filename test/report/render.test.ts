@@ -42,7 +42,8 @@ describe('rendering customer reports', () => {
     for (const d of ['acme.example', 'globex.example', 'empty.example']) {
       for (const f of ['report.html', 'report.txt', 'calls.csv']) expect((await stat(join(dir, d, f))).size).toBeGreaterThan(0);
     }
-    for (const f of ['billing-summary.html', 'billing-summary.txt', 'billing-summary.csv']) expect((await stat(join(dir, f))).size).toBeGreaterThan(0);
+    for (const f of ['billing-summary.html', 'billing-summary.txt', 'billing-summary.csv'])
+      expect((await stat(join(dir, f))).size).toBeGreaterThan(0);
     expect(summary.mode).toBe('render');
     expect(summary.delivery).toBeUndefined();
     expect(summary.failed).toBe(false);
@@ -83,8 +84,12 @@ describe('rendering customer reports', () => {
   it("a report never contains another domain's data", async () => {
     const acme = summary.reports.find((r) => r.domain === 'acme.example')!;
     const globex = summary.reports.find((r) => r.domain === 'globex.example')!;
-    const acmeAll = (await readFile(acme.files.html, 'utf8')) + (await readFile(acme.files.text, 'utf8')) + (await readFile(acme.files.csv, 'utf8'));
-    const globexAll = (await readFile(globex.files.html, 'utf8')) + (await readFile(globex.files.text, 'utf8')) + (await readFile(globex.files.csv, 'utf8'));
+    const acmeAll =
+      (await readFile(acme.files.html, 'utf8')) + (await readFile(acme.files.text, 'utf8')) + (await readFile(acme.files.csv, 'utf8'));
+    const globexAll =
+      (await readFile(globex.files.html, 'utf8')) +
+      (await readFile(globex.files.text, 'utf8')) +
+      (await readFile(globex.files.csv, 'utf8'));
     expect(acmeAll).not.toMatch(/globex/i);
     expect(acmeAll).not.toContain('Globex Person');
     expect(globexAll).not.toMatch(/acme/i);
@@ -128,8 +133,21 @@ describe('rendering customer reports', () => {
 describe('the busiest customer', () => {
   it('stays under 102 KB of HTML with thousands of calls and hundreds of users and destinations', async () => {
     const dataDir = await tempDir('cdrpipe-busy-');
-    const calls = syntheticCalls({ domain: 'busy.example', month: '2026-10', count: 12_000, users: 400, destinations: 900, seed: 9, callerName: (u) => `Very Long Caller Name For User Number ${u} <&>` });
-    await buildWarehouse(warehousePath(dataDir), [{ domain: 'busy.example', description: 'Busy Inc', time_zone: 'America/Los_Angeles' }], calls, { dataTests: [] });
+    const calls = syntheticCalls({
+      domain: 'busy.example',
+      month: '2026-10',
+      count: 12_000,
+      users: 400,
+      destinations: 900,
+      seed: 9,
+      callerName: (u) => `Very Long Caller Name For User Number ${u} <&>`,
+    });
+    await buildWarehouse(
+      warehousePath(dataDir),
+      [{ domain: 'busy.example', description: 'Busy Inc', time_zone: 'America/Los_Angeles' }],
+      calls,
+      { dataTests: [] },
+    );
     const summary = await render({ dataDir, config: (await makeScenario()).config });
     const busy = summary.reports.find((r) => r.domain === 'busy.example')!;
     expect(busy.csvRows).toBeGreaterThan(8000);
@@ -140,4 +158,3 @@ describe('the busiest customer', () => {
     console.log(`busiest customer: ${busy.calls} calls, html ${busy.htmlBytes} bytes`);
   });
 });
-

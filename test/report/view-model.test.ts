@@ -39,7 +39,19 @@ const base = (over: Partial<CustomerMonthData> = {}): CustomerMonthData => ({
     { local_hour: 8, calls: '3', answered: '1' },
     { local_hour: 23, calls: '0', answered: '0' },
   ],
-  users: [{ user_id: '101', name: 'Ann', calls: '6', inbound_calls: '2', outbound_calls: '4', talk_s: '900', billable_s: '900', charge: '1.000000', total_rows: '25' }],
+  users: [
+    {
+      user_id: '101',
+      name: 'Ann',
+      calls: '6',
+      inbound_calls: '2',
+      outbound_calls: '4',
+      talk_s: '900',
+      billable_s: '900',
+      charge: '1.000000',
+      total_rows: '25',
+    },
+  ],
   numbers: [],
   destinations: [],
   quality: { calls: '10', answered: '8', missed: '2', asr: '0.8000', acd_s: '191', peak_concurrent: '3' },
@@ -78,7 +90,10 @@ describe('monthly usage view model', () => {
     expect(v.empty).toBe(false);
   });
   it('an empty month with no previous month is a valid view', () => {
-    const v = buildMonthlyUsageView(base({ current: undefined, previous: undefined, byClass: [], daily: [], hourly: [], users: [], quality: undefined }), opts);
+    const v = buildMonthlyUsageView(
+      base({ current: undefined, previous: undefined, byClass: [], daily: [], hourly: [], users: [], quality: undefined }),
+      opts,
+    );
     expect(v.empty).toBe(true);
     expect(v.headline.charge).toBe('$0.00');
     expect(v.changes.every((c) => c.change.trend === 'none')).toBe(true);

@@ -58,9 +58,15 @@ describe('the shipped jobs.config.ts', () => {
 
   it('names the bad field: cron, time zone, option', () => {
     expect(withJobs({ x: { task: 'ingest', cron: '61 * * * *' } })).toThrow(/jobs\.x\.cron: not a valid cron expression: "61/);
-    expect(withJobs({ x: { task: 'ingest', cron: '*/5 * * * *', timeZone: 'Mars/Olympus' } })).toThrow(/jobs\.x\.timeZone: unknown time zone/);
-    expect(withJobs({ x: { task: 'late-sweep', cron: '30 2 * * *', options: { dayz: 3 } } })).toThrow(/jobs\.x\.options\.dayz: unknown option for task late-sweep/);
-    expect(withJobs({ x: { task: 'late-sweep', cron: '30 2 * * *', options: { days: 0 } } })).toThrow(/jobs\.x\.options\.days: must be a whole number/);
+    expect(withJobs({ x: { task: 'ingest', cron: '*/5 * * * *', timeZone: 'Mars/Olympus' } })).toThrow(
+      /jobs\.x\.timeZone: unknown time zone/,
+    );
+    expect(withJobs({ x: { task: 'late-sweep', cron: '30 2 * * *', options: { dayz: 3 } } })).toThrow(
+      /jobs\.x\.options\.dayz: unknown option for task late-sweep/,
+    );
+    expect(withJobs({ x: { task: 'late-sweep', cron: '30 2 * * *', options: { days: 0 } } })).toThrow(
+      /jobs\.x\.options\.days: must be a whole number/,
+    );
     expect(withJobs({ x: { task: 'nightly', cron: '30 2 * * *' } })).toThrow(/jobs\.x\.task/);
   });
 });

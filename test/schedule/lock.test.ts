@@ -56,7 +56,9 @@ describe('single-instance lock', () => {
   it('lets exactly one of many concurrent takers win', async () => {
     const tmp = await tempDir();
     const path = join(tmp, 'job.lock');
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireLock(path, { purpose: `job ${i}`, pid: process.pid, isAlive: () => true })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => acquireLock(path, { purpose: `job ${i}`, pid: process.pid, isAlive: () => true })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
@@ -86,7 +88,7 @@ describe('single-instance lock', () => {
     expect((await readdir(dirname(path))).sort()).toEqual([]);
   });
 
-  it('an ingest over a dead ingest\'s lock takes it; a live one is refused naming its pid', async () => {
+  it("an ingest over a dead ingest's lock takes it; a live one is refused naming its pid", async () => {
     const tmp = await tempDir();
     const lockPath = join(workRoot(tmp), 'ingest.lock');
     await mkdir(dirname(lockPath), { recursive: true });

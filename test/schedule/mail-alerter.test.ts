@@ -12,7 +12,11 @@ describe('mail alerter', () => {
   it('without SMTP_URL writes one .eml per recipient into the outbox', async () => {
     const tmp = await tempDir();
     const alerter = createMailAlerter({ env: testEnv(tmp), dataDir: tmp, clock: new FixedClock(new Date('2026-12-01T11:00:00Z')) });
-    await alerter.send({ to: ['ops@test.example', 'billing@test.example'], subject: '[cdrpipe] job ingest failed', text: 'error: <boom> & more' });
+    await alerter.send({
+      to: ['ops@test.example', 'billing@test.example'],
+      subject: '[cdrpipe] job ingest failed',
+      text: 'error: <boom> & more',
+    });
     const files = (await readdir(outboxDir(tmp))).sort();
     expect(files).toHaveLength(2);
     const eml = await readFile(join(outboxDir(tmp), files[0]!), 'utf8');
@@ -24,9 +28,9 @@ describe('mail alerter', () => {
   it('sends each valid recipient its own message and refuses an entry that is not one address', async () => {
     const tmp = await tempDir();
     const alerter = createMailAlerter({ env: testEnv(tmp), dataDir: tmp, clock: new FixedClock(new Date('2026-12-01T11:00:00Z')) });
-    await expect(alerter.send({ to: ['ops@test.example', 'a@x.example, attacker@evil.example'], subject: '[cdrpipe] job ingest failed', text: 'x' })).rejects.toThrow(
-      /alert recipient "a@x\.example, attacker@evil\.example" holds 2 addresses/,
-    );
+    await expect(
+      alerter.send({ to: ['ops@test.example', 'a@x.example, attacker@evil.example'], subject: '[cdrpipe] job ingest failed', text: 'x' }),
+    ).rejects.toThrow(/alert recipient "a@x\.example, attacker@evil\.example" holds 2 addresses/);
     const files = await readdir(outboxDir(tmp));
     expect(files).toHaveLength(1);
     const mail = await simpleParser(await readFile(join(outboxDir(tmp), files[0]!)));

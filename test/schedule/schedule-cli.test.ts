@@ -30,7 +30,13 @@ export default defineConfig({
     );
     const dataDir = join(tmp, 'data');
     // A URL nothing listens on: no job fires during the test, the scheduler only needs it configured.
-    const env = { CDRPIPE_DATA_DIR: dataDir, CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'info', NS_API_URL: 'http://127.0.0.1:9/ns-api/v2', NS_API_KEY: 'k' };
+    const env = {
+      CDRPIPE_DATA_DIR: dataDir,
+      CDRPIPE_CONFIG: configPath,
+      CDRPIPE_LOG_LEVEL: 'info',
+      NS_API_URL: 'http://127.0.0.1:9/ns-api/v2',
+      NS_API_KEY: 'k',
+    };
     const first = spawnCli(['schedule'], { env });
     cleanups.push(async () => void first.child.kill('SIGKILL'));
     const deadline = Date.now() + 30_000;

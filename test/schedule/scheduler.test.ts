@@ -152,7 +152,9 @@ describe('scheduler', () => {
     const dataDir = await setup();
     const clock = new FixedClock(new Date('2026-12-10T12:00:00Z'));
     await withState(dataDir, (db) =>
-      db.run(`INSERT INTO runs (run_id, job, trigger, started_at, status, host, pid) VALUES ('r1', 'ingest', 'cron', now(), 'running', NULL, NULL)`),
+      db.run(
+        `INSERT INTO runs (run_id, job, trigger, started_at, status, host, pid) VALUES ('r1', 'ingest', 'cron', now(), 'running', NULL, NULL)`,
+      ),
     );
     const s = await startScheduler({ ...base(dataDir, clock), registry: standInRegistry(), catchUp: false });
     await s.stop();
@@ -183,8 +185,19 @@ describe('scheduler', () => {
   it('runJob returns exit code 3 for a reconciliation mismatch', async () => {
     const dataDir = await setup();
     const clock = new FixedClock(new Date('2026-12-10T12:00:00Z'));
-    const registry = standInRegistry({ reconcile: async () => ({ status: 'mismatch', summary: { off: ['a.example'] }, message: '1 domain off' }) });
-    const r = await runJob({ jobName: 'reconcile', registry, trigger: 'manual', dataDir, config: testConfig(), env: testEnv(dataDir), clock, logger: silentLogger() });
+    const registry = standInRegistry({
+      reconcile: async () => ({ status: 'mismatch', summary: { off: ['a.example'] }, message: '1 domain off' }),
+    });
+    const r = await runJob({
+      jobName: 'reconcile',
+      registry,
+      trigger: 'manual',
+      dataDir,
+      config: testConfig(),
+      env: testEnv(dataDir),
+      clock,
+      logger: silentLogger(),
+    });
     expect(r).toMatchObject({ status: 'mismatch', exitCode: 3 });
   });
 });

@@ -44,7 +44,13 @@ describe('SIGTERM during a scheduled ingest', () => {
     cleanups.push(() => sim.close());
     const configPath = join(tmp, 'jobs.config.ts');
     await writeFile(configPath, configSource());
-    const env = { CDRPIPE_DATA_DIR: join(tmp, 'data'), NS_API_URL: sim.url, NS_API_KEY: 'test-key', CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'info' };
+    const env = {
+      CDRPIPE_DATA_DIR: join(tmp, 'data'),
+      NS_API_URL: sim.url,
+      NS_API_KEY: 'test-key',
+      CDRPIPE_CONFIG: configPath,
+      CDRPIPE_LOG_LEVEL: 'info',
+    };
     const dataDir = env.CDRPIPE_DATA_DIR;
 
     const first = spawnCli(['run', 'ingest'], { env });
@@ -75,7 +81,9 @@ describe('SIGTERM during a scheduled ingest', () => {
     expect(await second.exited, second.output()).toBe(0);
     runs = await recentRuns(dataDir);
     expect(runs[0]).toMatchObject({ job: 'ingest', status: 'ok' });
-    const watermarks = await withState(dataDir, (s) => s.all<{ domain: string; wm: string }>(`SELECT domain, watermark::VARCHAR AS wm FROM watermarks ORDER BY domain`));
+    const watermarks = await withState(dataDir, (s) =>
+      s.all<{ domain: string; wm: string }>(`SELECT domain, watermark::VARCHAR AS wm FROM watermarks ORDER BY domain`),
+    );
     expect(watermarks).toHaveLength(3);
     const from = new Date(Date.now() - 10 * 86_400_000);
     for (const w of watermarks) {

@@ -34,10 +34,16 @@ async function deadPid(): Promise<number> {
 async function killedRunDataDir(dataDir: string): Promise<void> {
   const gone = await deadPid();
   await withState(dataDir, async (db) => {
-    await db.run(`INSERT INTO runs (run_id, job, trigger, started_at, ended_at, status, host, pid)
-                  VALUES ('r1', 'ingest', 'cron', '2026-12-10 11:00:00+00', '2026-12-10 11:01:00+00', 'ok', $1, 1)`, [hostname()]);
-    await db.run(`INSERT INTO runs (run_id, job, trigger, started_at, status, host, pid)
-                  VALUES ('r2', 'cdrpipe ingest', 'manual', '2026-12-10 11:30:00+00', 'running', $1, $2)`, [hostname(), gone]);
+    await db.run(
+      `INSERT INTO runs (run_id, job, trigger, started_at, ended_at, status, host, pid)
+                  VALUES ('r1', 'ingest', 'cron', '2026-12-10 11:00:00+00', '2026-12-10 11:01:00+00', 'ok', $1, 1)`,
+      [hostname()],
+    );
+    await db.run(
+      `INSERT INTO runs (run_id, job, trigger, started_at, status, host, pid)
+                  VALUES ('r2', 'cdrpipe ingest', 'manual', '2026-12-10 11:30:00+00', 'running', $1, $2)`,
+      [hostname(), gone],
+    );
   });
   const db = await Db.open(statePath(dataDir));
   await db.run('PRAGMA disable_checkpoint_on_shutdown');
@@ -89,7 +95,10 @@ describe('status on a data directory it may not change', () => {
     expect(await snapshot(tmp)).toEqual(before);
     // The WAL's write is seen (replayed in memory).
     expect(st.watermarks.map((w) => w.domain)).toEqual(['a.example']);
-    expect(runOf(st, 'cdrpipe ingest')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/process ended before the run finished/) });
+    expect(runOf(st, 'cdrpipe ingest')).toMatchObject({
+      status: 'interrupted',
+      error: expect.stringMatching(/process ended before the run finished/),
+    });
     expect(runOf(st, 'ingest')).toMatchObject({ status: 'ok' });
   });
 
@@ -130,7 +139,9 @@ describe('runs left running by a process that is gone', () => {
     await killedRunDataDir(dataDir);
     const sim = await startSimulator({ port: 0, seed: 5, domains: 1 });
     cleanups.push(() => sim.close());
-    const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], { env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' } });
+    const run = spawnCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], {
+      env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' },
+    });
     expect(await run.exited, run.output()).toBe(0);
     const runs = await recentRuns(dataDir);
     expect(runs.find((r) => r.runId === 'r2')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/process ended/) });

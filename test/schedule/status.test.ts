@@ -34,8 +34,12 @@ describe('status', () => {
     await writePartition(dataDir, '2026-11', 'a.example', 120);
     await writePartition(dataDir, '2026-11', 'b.example', 30);
     await withState(dataDir, async (db) => {
-      await db.run(`INSERT INTO watermarks VALUES ('a.example', '2026-12-10 11:45:00+00', now()), ('b.example', '2026-12-09 12:00:00+00', now())`);
-      await db.run(`INSERT INTO anomalies VALUES ('x1', 'b.example', '2026-12-01', '2026-12-02', 'count-mismatch', 10, 9, 'one missing after re-fetch', now(), NULL)`);
+      await db.run(
+        `INSERT INTO watermarks VALUES ('a.example', '2026-12-10 11:45:00+00', now()), ('b.example', '2026-12-09 12:00:00+00', now())`,
+      );
+      await db.run(
+        `INSERT INTO anomalies VALUES ('x1', 'b.example', '2026-12-01', '2026-12-02', 'count-mismatch', 10, 9, 'one missing after re-fetch', now(), NULL)`,
+      );
       await db.run(`INSERT INTO sends (report, domain, month, recipient, status, message_id, attempts, error, updated_at) VALUES ('monthly-usage', 'a.example', '2026-11', 'usage@a.example', 'maybe-sent', NULL, 1, NULL, now()),
                                              ('monthly-usage', 'b.example', '2026-11', 'usage@b.example', 'confirmed', 'm1', 1, NULL, now()),
                                              ('monthly-usage', 'c.example', '2026-11', 'usage@c.example', 'failed', NULL, 3, '550 no such user', now())`);
@@ -59,7 +63,10 @@ describe('status', () => {
     // Status reads state.duckdb while the scheduler is up and its job is mid-run.
     const st = await gatherStatus({ dataDir, config: testConfig(), clock });
     expect(st.scheduler.running).toBe(true);
-    expect(st.jobs.find((j) => j.job === 'ingest')).toMatchObject({ lastRun: { status: 'running', trigger: 'cron' }, nextRun: '2026-12-10T12:15:00.000Z' });
+    expect(st.jobs.find((j) => j.job === 'ingest')).toMatchObject({
+      lastRun: { status: 'running', trigger: 'cron' },
+      nextRun: '2026-12-10T12:15:00.000Z',
+    });
     expect(st.jobs.find((j) => j.job === 'monthly-reports')).toMatchObject({ lastRun: null, nextRun: '2027-01-01T11:00:00.000Z' });
     expect(st.watermarks).toEqual([
       { domain: 'a.example', watermark: expect.stringContaining('2026-12-10'), lagMinutes: 15 },

@@ -10,12 +10,24 @@ import { testConfig } from '../support/test-config.ts';
 
 describe('task ranges', () => {
   it('monthly: the previous local month, re-read from a day before its UTC start to now minus settle', () => {
-    const plan = monthlyReportPlan({ tick: new Date('2026-12-01T11:00:00Z'), now: new Date('2026-12-01T11:00:05Z'), timeZone: 'America/New_York', settleMinutes: 15 });
+    const plan = monthlyReportPlan({
+      tick: new Date('2026-12-01T11:00:00Z'),
+      now: new Date('2026-12-01T11:00:05Z'),
+      timeZone: 'America/New_York',
+      settleMinutes: 15,
+    });
     expect(plan.month).toBe('2026-11');
     expect(plan.range.from.toISOString()).toBe('2026-10-31T00:00:00.000Z');
     expect(plan.range.to.toISOString()).toBe('2026-12-01T10:45:05.000Z');
     // A tick at 00:30 local on Jan 1 in Tokyo is still Dec 31 in UTC: the local month decides.
-    expect(monthlyReportPlan({ tick: new Date('2025-12-31T15:30:00Z'), now: new Date('2025-12-31T15:30:00Z'), timeZone: 'Asia/Tokyo', settleMinutes: 0 }).month).toBe('2025-12');
+    expect(
+      monthlyReportPlan({
+        tick: new Date('2025-12-31T15:30:00Z'),
+        now: new Date('2025-12-31T15:30:00Z'),
+        timeZone: 'Asia/Tokyo',
+        settleMinutes: 0,
+      }).month,
+    ).toBe('2025-12');
   });
 
   it('late sweep: the previous N days', () => {
@@ -73,13 +85,21 @@ describe('task registry', () => {
   it('monthly-reports: ingest, transform, reconcile, reports, in that order', async () => {
     const { stages, calls } = recordingStages();
     const out = await createTaskRegistry(stages)['monthly-reports'](ctx('monthly-reports', clock, new Date('2026-12-01T11:00:00Z')));
-    expect(calls).toEqual(['ingest 2026-10-31T00:00:00.000Z..2026-12-01T10:45:00.000Z', 'transform', 'reconcile 2026-11', 'reports 2026-11', 'close']);
+    expect(calls).toEqual([
+      'ingest 2026-10-31T00:00:00.000Z..2026-12-01T10:45:00.000Z',
+      'transform',
+      'reconcile 2026-11',
+      'reports 2026-11',
+      'close',
+    ]);
     expect(out).toMatchObject({ status: 'ok', rows: 10, requests: 4 });
   });
 
   it('monthly-reports: failed data tests stop it before anything is sent', async () => {
     const { stages, calls } = recordingStages({ transform: async () => ({ failedTests: ['charges_agree'], summary: {} }) });
-    await expect(createTaskRegistry(stages)['monthly-reports'](ctx('monthly-reports', clock))).rejects.toThrow(/data tests failed .*charges_agree/);
+    await expect(createTaskRegistry(stages)['monthly-reports'](ctx('monthly-reports', clock))).rejects.toThrow(
+      /data tests failed .*charges_agree/,
+    );
     expect(calls.some((c) => c.startsWith('reports'))).toBe(false);
   });
 
@@ -87,7 +107,12 @@ describe('task registry', () => {
     const alerter = new RecordingAlerter();
     const { stages, calls } = recordingStages({
       alerter,
-      reconcile: async (_c, _s, month) => ({ month, off: [{ domain: 'acme.example', detail: 'lake 10 calls, API 12' }], domains: 3, summary: {} }),
+      reconcile: async (_c, _s, month) => ({
+        month,
+        off: [{ domain: 'acme.example', detail: 'lake 10 calls, API 12' }],
+        domains: 3,
+        summary: {},
+      }),
     });
     const out = await createTaskRegistry(stages).reconcile(ctx('reconcile', new FixedClock(new Date('2026-12-10T12:00:00Z'))));
     expect(out.status).toBe('mismatch');

@@ -24,7 +24,12 @@ describe('shapes', () => {
     const domains = list.body as Record<string, unknown>[];
     expect(domains).toHaveLength(6);
     for (const d of domains) {
-      expect(d).toMatchObject({ domain: expect.stringMatching(/^[a-z0-9.-]+$/), reseller: expect.any(String), description: expect.any(String), 'time-zone': expect.any(String) });
+      expect(d).toMatchObject({
+        domain: expect.stringMatching(/^[a-z0-9.-]+$/),
+        reseller: expect.any(String),
+        description: expect.any(String),
+        'time-zone': expect.any(String),
+      });
     }
     expect(domains).toEqual(sim.domains());
     expect((await get(sim, '/domains/count')).body).toEqual({ total: 6 });
@@ -38,11 +43,19 @@ describe('shapes', () => {
     expect(numbers[0]).toMatchObject({ phonenumber: expect.stringMatching(/^1\d{10}$/), domain: busy });
   });
   it('answers errors as {code, message}', async () => {
-    expect(await get(sim, '/domains/nosuch.example/cdrs' + q(nov))).toMatchObject({ status: 403, body: { code: 403, message: 'Domain not found or access denied' } });
+    expect(await get(sim, '/domains/nosuch.example/cdrs' + q(nov))).toMatchObject({
+      status: 403,
+      body: { code: 403, message: 'Domain not found or access denied' },
+    });
     expect(await get(sim, '/nothing')).toMatchObject({ status: 404, body: { code: 404 } });
-    expect(await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, limit: 1001 }))).toMatchObject({ status: 400, body: { code: 400, message: expect.stringContaining('1000') } });
+    expect(await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, limit: 1001 }))).toMatchObject({
+      status: 400,
+      body: { code: 400, message: expect.stringContaining('1000') },
+    });
     expect(await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, start: -1 }))).toMatchObject({ status: 400 });
-    expect(await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': 'yesterday', 'datetime-end': '2026-11-02' }))).toMatchObject({ status: 400 });
+    expect(await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': 'yesterday', 'datetime-end': '2026-11-02' }))).toMatchObject({
+      status: 400,
+    });
     expect(await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, type: 'Sideways' }))).toMatchObject({ status: 400 });
   });
   it('serves CDR pages of real-shaped records, default limit 100', async () => {
@@ -50,21 +63,30 @@ describe('shapes', () => {
     expect(page.status).toBe(200);
     const rows = page.body as Record<string, unknown>[];
     expect(rows).toHaveLength(100);
-    expect(rows[0]).toMatchObject({ id: expect.any(String), domain: busy, 'call-direction': expect.any(Number), 'call-start-datetime': expect.stringMatching(/Z$/) });
+    expect(rows[0]).toMatchObject({
+      id: expect.any(String),
+      domain: busy,
+      'call-direction': expect.any(Number),
+      'call-start-datetime': expect.stringMatching(/Z$/),
+    });
   });
 });
 
 describe('paging', () => {
   beforeAll(() => {
     for (const n of [0, 999, 1000, 1001, 2000]) sim.addDomain({ domain: `paging${n}.example` });
-    for (const n of [0, 999, 1000, 1001, 2000]) sim.addCdrs(`paging${n}.example`, makeCdrs(n, new Date('2026-11-10T00:00:00Z'), `paging${n}.example`));
+    for (const n of [0, 999, 1000, 1001, 2000])
+      sim.addCdrs(`paging${n}.example`, makeCdrs(n, new Date('2026-11-10T00:00:00Z'), `paging${n}.example`));
   });
   for (const n of [0, 999, 1000, 1001, 2000]) {
     it(`pages through ${n} rows with limit 1000 until a short page`, async () => {
       const ids: string[] = [];
       let pages = 0;
       for (let offset = 0; ; offset += 1000) {
-        const page = (await get(sim, `/domains/paging${n}.example/cdrs` + q({ ...nov, start: offset, limit: 1000 }))).body as Record<string, unknown>[];
+        const page = (await get(sim, `/domains/paging${n}.example/cdrs` + q({ ...nov, start: offset, limit: 1000 }))).body as Record<
+          string,
+          unknown
+        >[];
         pages++;
         ids.push(...page.map((r) => String(r.id)));
         if (page.length < 1000) break;
@@ -73,13 +95,20 @@ describe('paging', () => {
       expect(new Set(ids).size).toBe(n);
       expect(ids).toEqual([...ids].sort());
       expect(pages).toBe(Math.floor(n / 1000) + 1);
-      expect((await get(sim, `/domains/paging${n}.example/cdrs/count` + q(nov))).body).toEqual({ total: n, seconds: 30 * n, minutes: Math.ceil((30 * n) / 60) });
+      expect((await get(sim, `/domains/paging${n}.example/cdrs/count` + q(nov))).body).toEqual({
+        total: n,
+        seconds: 30 * n,
+        minutes: Math.ceil((30 * n) / 60),
+      });
     });
   }
   it('keeps offsets stable across requests over a generated domain', async () => {
     const all = (await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, limit: 1000 }))).body as Record<string, unknown>[];
     const pieces: Record<string, unknown>[] = [];
-    for (let offset = 0; offset < all.length; offset += 37) pieces.push(...((await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, start: offset, limit: 37 }))).body as Record<string, unknown>[]));
+    for (let offset = 0; offset < all.length; offset += 37)
+      pieces.push(
+        ...((await get(sim, `/domains/${busy}/cdrs` + q({ ...nov, start: offset, limit: 37 }))).body as Record<string, unknown>[]),
+      );
     expect(pieces.slice(0, all.length)).toEqual(all);
   });
 });
@@ -90,7 +119,10 @@ describe('counts, windows and ground truth', () => {
       const params = { ...nov, ...(type ? { type } : {}) };
       const rows: Record<string, unknown>[] = [];
       for (let offset = 0; ; offset += 1000) {
-        const page = (await get(sim, `/domains/${busy}/cdrs` + q({ ...params, start: offset, limit: 1000 }))).body as Record<string, unknown>[];
+        const page = (await get(sim, `/domains/${busy}/cdrs` + q({ ...params, start: offset, limit: 1000 }))).body as Record<
+          string,
+          unknown
+        >[];
         rows.push(...page);
         if (page.length < 1000) break;
       }
@@ -113,9 +145,16 @@ describe('counts, windows and ground truth', () => {
     ]);
     const window = { start: new Date('2026-11-01T07:00:00Z'), end: new Date('2026-12-01T08:00:00Z') };
     expect(sim.groundTruth(d, window).map((r) => r.id)).toEqual(['b', 'c', 'd']);
-    const served = (await get(sim, `/domains/${d}/cdrs` + q({ 'datetime-start': '2026-11-01T07:00:00Z', 'datetime-end': '2026-12-01T08:00:00Z' }))).body as Record<string, unknown>[];
+    const served = (
+      await get(sim, `/domains/${d}/cdrs` + q({ 'datetime-start': '2026-11-01T07:00:00Z', 'datetime-end': '2026-12-01T08:00:00Z' }))
+    ).body as Record<string, unknown>[];
     expect(served.map((r) => r.id)).toEqual(['b', 'c', 'd', 'e']);
-    expect(sim.monthTotals(d, '2026-11', { timeZone: 'US/Pacific' })).toMatchObject({ total: 3, seconds: 76, minutes: 2, byDirection: { inbound: 1, outbound: 1, internal: 1, missed: 0 } });
+    expect(sim.monthTotals(d, '2026-11', { timeZone: 'US/Pacific' })).toMatchObject({
+      total: 3,
+      seconds: 76,
+      minutes: 2,
+      byDirection: { inbound: 1, outbound: 1, internal: 1, missed: 0 },
+    });
     // In UTC, 'a' (06:59:59Z on 1 Nov) is November and 'd' (07:59:59Z on 1 Dec) is not.
     expect(sim.monthTotals(d, '2026-11')).toMatchObject({ total: 3, seconds: 21 });
   });
@@ -124,7 +163,13 @@ describe('counts, windows and ground truth', () => {
     const window = { start: new Date('2026-11-02T00:00:00Z'), end: new Date('2026-11-09T00:00:00Z') };
     const rows: Record<string, unknown>[] = [];
     for (let offset = 0; ; offset += 500) {
-      const page = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-02T00:00:00Z', 'datetime-end': '2026-11-09T00:00:00Z', start: offset, limit: 500 }))).body as Record<string, unknown>[];
+      const page = (
+        await get(
+          sim,
+          `/domains/${busy}/cdrs` +
+            q({ 'datetime-start': '2026-11-02T00:00:00Z', 'datetime-end': '2026-11-09T00:00:00Z', start: offset, limit: 500 }),
+        )
+      ).body as Record<string, unknown>[];
       rows.push(...page);
       if (page.length < 500) break;
     }
@@ -149,19 +194,32 @@ describe('counts, windows and ground truth', () => {
 
 describe('missing datetime bounds', () => {
   it('lenient: a lone bound is ignored and the whole history comes back', async () => {
-    const lone = (await get(sim, `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2026-11-26T00:00:00Z' }))).body as { total: number };
+    const lone = (await get(sim, `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2026-11-26T00:00:00Z' }))).body as {
+      total: number;
+    };
     const none = (await get(sim, `/domains/${busy}/cdrs/count`)).body as { total: number };
-    const all = (await get(sim, `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2000-01-01T00:00:00Z', 'datetime-end': '2100-01-01T00:00:00Z' }))).body as { total: number };
+    const all = (
+      await get(
+        sim,
+        `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2000-01-01T00:00:00Z', 'datetime-end': '2100-01-01T00:00:00Z' }),
+      )
+    ).body as { total: number };
     expect(lone.total).toBe(all.total);
     expect(none.total).toBe(all.total);
-    const first = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-26T00:00:00Z', limit: 1 }))).body as Record<string, unknown>[];
+    const first = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-26T00:00:00Z', limit: 1 }))).body as Record<
+      string,
+      unknown
+    >[];
     expect(String(first[0]!['call-start-datetime'])).toMatch(/^2026-09-01/);
   });
   it('strict: 400', async () => {
     const { sim: strict } = await start({ strict: true, domains: 1 });
     try {
       const d = strict.profiles()[0]!.domain;
-      expect(await get(strict, `/domains/${d}/cdrs` + q({ 'datetime-start': '2026-11-26T00:00:00Z' }))).toMatchObject({ status: 400, body: { code: 400 } });
+      expect(await get(strict, `/domains/${d}/cdrs` + q({ 'datetime-start': '2026-11-26T00:00:00Z' }))).toMatchObject({
+        status: 400,
+        body: { code: 400 },
+      });
       expect(await get(strict, `/domains/${d}/cdrs/count`)).toMatchObject({ status: 400 });
       expect((await get(strict, `/domains/${d}/cdrs` + q(nov))).status).toBe(200);
     } finally {
@@ -180,7 +238,10 @@ describe('datetime format echo', () => {
   ];
   for (const [s, e, re] of forms) {
     it(`answers ${s} in the same form`, async () => {
-      const rows = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': s, 'datetime-end': e, limit: 20 }))).body as Record<string, unknown>[];
+      const rows = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': s, 'datetime-end': e, limit: 20 }))).body as Record<
+        string,
+        unknown
+      >[];
       expect(rows.length).toBeGreaterThan(0);
       for (const r of rows) {
         expect(String(r['call-start-datetime'])).toMatch(re);
@@ -189,8 +250,15 @@ describe('datetime format echo', () => {
     });
   }
   it('the same instants whatever the form', async () => {
-    const z = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-02T00:00:00Z', 'datetime-end': '2026-11-03T00:00:00Z' }))).body as Record<string, unknown>[];
-    const p = (await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-01T16:00:00-08:00', 'datetime-end': '2026-11-02T16:00:00-08:00' }))).body as Record<string, unknown>[];
+    const z = (
+      await get(sim, `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-02T00:00:00Z', 'datetime-end': '2026-11-03T00:00:00Z' }))
+    ).body as Record<string, unknown>[];
+    const p = (
+      await get(
+        sim,
+        `/domains/${busy}/cdrs` + q({ 'datetime-start': '2026-11-01T16:00:00-08:00', 'datetime-end': '2026-11-02T16:00:00-08:00' }),
+      )
+    ).body as Record<string, unknown>[];
     expect(p.map((r) => Date.parse(String(r['call-start-datetime'])))).toEqual(z.map((r) => Date.parse(String(r['call-start-datetime']))));
   });
   it('can be forced at runtime', async () => {
@@ -207,7 +275,9 @@ describe('datetime format echo', () => {
     try {
       const d = forced.profiles()[0]!.domain;
       forced.addCdrs(d, makeCdrs(3, new Date('2026-11-02T10:00:00Z'), d));
-      const rows = (await get(forced, `/domains/${d}/cdrs` + q({ 'datetime-start': '2026-11-02T00:00:00Z', 'datetime-end': '2026-11-03T00:00:00Z' }))).body as Record<string, unknown>[];
+      const rows = (
+        await get(forced, `/domains/${d}/cdrs` + q({ 'datetime-start': '2026-11-02T00:00:00Z', 'datetime-end': '2026-11-03T00:00:00Z' }))
+      ).body as Record<string, unknown>[];
       expect(rows.some((r) => r['call-start-datetime'] === '2026-11-02 10:00:00')).toBe(true);
     } finally {
       await forced.close();
@@ -256,16 +326,25 @@ describe('test hooks', () => {
     const after = sim.groundTruth(busy, window);
     expect(after.map((r) => r.id)).toEqual(before.filter((r) => r.id !== before[4]!.id).map((r) => r.id));
     expect(sim.removeCdr(busy, 'no-such-id')).toBe(false);
-    const count = (await get(sim, `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2026-11-03T00:00:00Z', 'datetime-end': '2026-11-03T23:59:59Z' }))).body as { total: number; seconds: number };
+    const count = (
+      await get(
+        sim,
+        `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2026-11-03T00:00:00Z', 'datetime-end': '2026-11-03T23:59:59Z' }),
+      )
+    ).body as { total: number; seconds: number };
     expect(count.total).toBe(after.length);
     expect(count.seconds).toBe(after.reduce((s, r) => s + Number(r['call-total-duration-seconds']), 0));
   });
-  it('setCdrs replaces a domain\'s data; visibleAt delays injected records', async () => {
+  it("setCdrs replaces a domain's data; visibleAt delays injected records", async () => {
     const d = sim.profiles()[1]!.domain;
     sim.setCdrs(d, makeCdrs(3, new Date('2026-11-05T00:00:00Z'), d));
-    sim.addCdrs(d, [{ id: 'later', 'call-start-datetime': '2026-11-05T01:00:00Z', 'call-total-duration-seconds': 1 }], { visibleAt: new Date('2026-11-28T00:00:00Z') });
+    sim.addCdrs(d, [{ id: 'later', 'call-start-datetime': '2026-11-05T01:00:00Z', 'call-total-duration-seconds': 1 }], {
+      visibleAt: new Date('2026-11-28T00:00:00Z'),
+    });
     expect((await get(sim, `/domains/${d}/cdrs/count` + q(nov))).body).toMatchObject({ total: 3 });
-    expect(sim.groundTruth(d, { start: new Date('2026-11-01'), end: new Date('2026-12-01') }, { asOf: new Date('2026-11-28T00:00:00Z') })).toHaveLength(4);
+    expect(
+      sim.groundTruth(d, { start: new Date('2026-11-01'), end: new Date('2026-12-01') }, { asOf: new Date('2026-11-28T00:00:00Z') }),
+    ).toHaveLength(4);
   });
   it('counts requests by endpoint', () => {
     const s = sim.stats();

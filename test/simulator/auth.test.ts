@@ -5,7 +5,11 @@ import { get, start } from './helpers.ts';
 
 const oauth = { clientId: 'cid', clientSecret: 'csecret', username: 'api@reseller', password: 'pw', tokenTtlSeconds: 600 };
 
-async function token(sim: RunningSimulator, body: Record<string, string>, form = false): Promise<{ status: number; body: Record<string, unknown> }> {
+async function token(
+  sim: RunningSimulator,
+  body: Record<string, string>,
+  form = false,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(sim.url + '/tokens', {
     method: 'POST',
     headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' },
@@ -55,7 +59,15 @@ describe('OAuth', () => {
     for (const form of [false, true]) {
       const t = await token(sim, password, form);
       expect(t.status).toBe(200);
-      expect(t.body).toMatchObject({ token_type: 'Bearer', expires_in: 600, access_token: expect.any(String), refresh_token: expect.any(String), user: 'api', domain: 'reseller', scope: expect.any(String) });
+      expect(t.body).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: 600,
+        access_token: expect.any(String),
+        refresh_token: expect.any(String),
+        user: 'api',
+        domain: 'reseller',
+        scope: expect.any(String),
+      });
       expect((await get(sim, '/domains', String(t.body.access_token))).status).toBe(200);
     }
   });
@@ -70,12 +82,22 @@ describe('OAuth', () => {
     const access = String(t.body.access_token);
     expect((await get(sim, '/domains', access)).status).toBe(200);
     clock.advance(601_000);
-    expect(await get(sim, '/domains', access)).toMatchObject({ status: 401, body: { code: 401, message: expect.stringMatching(/expired/i) } });
-    const r = await token(sim, { grant_type: 'refresh_token', client_id: 'cid', client_secret: 'csecret', refresh_token: String(t.body.refresh_token) });
+    expect(await get(sim, '/domains', access)).toMatchObject({
+      status: 401,
+      body: { code: 401, message: expect.stringMatching(/expired/i) },
+    });
+    const r = await token(sim, {
+      grant_type: 'refresh_token',
+      client_id: 'cid',
+      client_secret: 'csecret',
+      refresh_token: String(t.body.refresh_token),
+    });
     expect(r.status).toBe(200);
     expect(r.body.access_token).not.toBe(access);
     expect((await get(sim, '/domains', String(r.body.access_token))).status).toBe(200);
-    expect(await token(sim, { grant_type: 'refresh_token', client_id: 'cid', client_secret: 'csecret', refresh_token: 'rt-bogus' })).toMatchObject({ status: 401 });
+    expect(
+      await token(sim, { grant_type: 'refresh_token', client_id: 'cid', client_secret: 'csecret', refresh_token: 'rt-bogus' }),
+    ).toMatchObject({ status: 401 });
   });
   it('token-expiry fault invalidates every issued token once, mid-run', async () => {
     const t = String((await token(sim, password)).body.access_token);

@@ -4,7 +4,9 @@ import { spawnCli } from '../support/cli.ts';
 
 describe('cdrpipe simulate', () => {
   it('prints the base URL, serves real-shaped domains, and stops cleanly on SIGTERM', async () => {
-    const { child, exited } = spawnCli(['simulate', '--port', '0', '--domains', '3', '--seed', '5'], { env: { CDRPIPE_LOG_LEVEL: 'warn' } });
+    const { child, exited } = spawnCli(['simulate', '--port', '0', '--domains', '3', '--seed', '5'], {
+      env: { CDRPIPE_LOG_LEVEL: 'warn' },
+    });
     try {
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
       const url = chunk.toString().trim();

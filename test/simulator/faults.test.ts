@@ -45,13 +45,17 @@ describe('faults', () => {
 
   it('rate limit answers 429 with Retry-After in seconds or as an HTTP date', async () => {
     sim.setFaults({ rateLimit: { requestsPerSecond: 2, retryAfterSeconds: 0 } });
-    const res = await Promise.all(Array.from({ length: 8 }, () => fetch(sim.url + '/domains/count', { headers: { authorization: 'Bearer x' } })));
+    const res = await Promise.all(
+      Array.from({ length: 8 }, () => fetch(sim.url + '/domains/count', { headers: { authorization: 'Bearer x' } })),
+    );
     const limited = res.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]!.headers.get('retry-after')).toBe('0');
     expect(await limited[0]!.json()).toMatchObject({ code: 429 });
     sim.setFaults({ rateLimit: { requestsPerSecond: 1, retryAfterSeconds: 1, httpDate: true } });
-    const res2 = await Promise.all(Array.from({ length: 4 }, () => fetch(sim.url + '/domains/count', { headers: { authorization: 'Bearer x' } })));
+    const res2 = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(sim.url + '/domains/count', { headers: { authorization: 'Bearer x' } })),
+    );
     const h = res2.find((r) => r.status === 429)!.headers.get('retry-after')!;
     expect(Number.isNaN(Date.parse(h))).toBe(false);
     expect(h).toMatch(/GMT$/);
@@ -106,7 +110,11 @@ describe('faults', () => {
     expect(sim.groundTruth(busy, window)).toHaveLength(late.total);
     expect(sim.stats().faultsInjected.late).toBeGreaterThan(0);
     // A day on, everything that had ended by noon is there.
-    expect(sim.groundTruth(busy, window, { asOf: new Date(NOW.getTime() + 24 * 3_600_000) }).filter((r) => Date.parse(String(r['call-disconnect-datetime'])) <= NOW.getTime())).toHaveLength(onTime);
+    expect(
+      sim
+        .groundTruth(busy, window, { asOf: new Date(NOW.getTime() + 24 * 3_600_000) })
+        .filter((r) => Date.parse(String(r['call-disconnect-datetime'])) <= NOW.getTime()),
+    ).toHaveLength(onTime);
     sim.setFaults({});
   });
 
@@ -128,7 +136,12 @@ describe('faults', () => {
       } else expect(r).toEqual(v1);
     }
     expect(changed).toBeGreaterThan(0);
-    const count = (await get(sim, `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2026-11-27T00:00:00Z', 'datetime-end': '2026-11-27T23:59:59Z' }))).body as { seconds: number };
+    const count = (
+      await get(
+        sim,
+        `/domains/${busy}/cdrs/count` + q({ 'datetime-start': '2026-11-27T00:00:00Z', 'datetime-end': '2026-11-27T23:59:59Z' }),
+      )
+    ).body as { seconds: number };
     expect(count.seconds).toBe(later.reduce((s, r) => s + Number(r['call-total-duration-seconds']), 0));
     expect(sim.stats().faultsInjected.update).toBeGreaterThan(0);
     sim.setFaults({});

@@ -6,13 +6,45 @@ import { zoneOffsetMinutes, zonedWallTimeToUtc } from '../../pipeline/util/zone-
 import { CDR_FIELD_NAMES } from '../../pipeline/simulator/cdr-fields.ts';
 
 const DOC_TABLE_FIELDS = [
-  'id', 'domain', 'reseller', 'call-direction', 'call-start-datetime', 'call-answer-datetime', 'call-disconnect-datetime',
-  'call-ringing-datetime', 'call-record-creation-datetime', 'call-total-duration-seconds', 'call-talking-duration-seconds',
-  'call-on-hold-duration-seconds', 'call-disconnect-reason-text', 'call-orig-user', 'call-orig-caller-id', 'call-orig-from-name',
-  'call-orig-from-user', 'call-orig-to-user', 'call-orig-request-user', 'call-orig-domain', 'call-orig-site', 'call-orig-department',
-  'call-orig-ip-address', 'call-term-user', 'call-term-caller-id', 'call-term-to-uri', 'call-term-domain', 'call-term-site',
-  'call-term-department', 'call-orig-call-id', 'call-term-call-id', 'call-parent-call-id', 'call-parent-cdr-id', 'call-account-code',
-  'call-routing-class', 'call-tag', 'call-leg-ordinal-index', 'call-audio-codec', 'hide-from-results',
+  'id',
+  'domain',
+  'reseller',
+  'call-direction',
+  'call-start-datetime',
+  'call-answer-datetime',
+  'call-disconnect-datetime',
+  'call-ringing-datetime',
+  'call-record-creation-datetime',
+  'call-total-duration-seconds',
+  'call-talking-duration-seconds',
+  'call-on-hold-duration-seconds',
+  'call-disconnect-reason-text',
+  'call-orig-user',
+  'call-orig-caller-id',
+  'call-orig-from-name',
+  'call-orig-from-user',
+  'call-orig-to-user',
+  'call-orig-request-user',
+  'call-orig-domain',
+  'call-orig-site',
+  'call-orig-department',
+  'call-orig-ip-address',
+  'call-term-user',
+  'call-term-caller-id',
+  'call-term-to-uri',
+  'call-term-domain',
+  'call-term-site',
+  'call-term-department',
+  'call-orig-call-id',
+  'call-term-call-id',
+  'call-parent-call-id',
+  'call-parent-cdr-id',
+  'call-account-code',
+  'call-routing-class',
+  'call-tag',
+  'call-leg-ordinal-index',
+  'call-audio-codec',
+  'hide-from-results',
 ];
 
 const oct1 = utcDayOf(Date.UTC(2026, 9, 1));
@@ -20,7 +52,8 @@ const oct1 = utcDayOf(Date.UTC(2026, 9, 1));
 function month(seed: number, count: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const p of generateDomains({ seed, count })) {
-    for (let d = oct1; d < oct1 + 31; d++) for (const e of generateDomainDay(p, d, { seed })) out.push(JSON.parse(entryJson(e)) as Record<string, unknown>);
+    for (let d = oct1; d < oct1 + 31; d++)
+      for (const e of generateDomainDay(p, d, { seed })) out.push(JSON.parse(entryJson(e)) as Record<string, unknown>);
   }
   return out;
 }
@@ -49,7 +82,9 @@ describe('domain generation', () => {
   });
   it('is deterministic for a seed', () => {
     expect(generateDomains({ seed: 9, count: 20 })).toEqual(generateDomains({ seed: 9, count: 20 }));
-    expect(generateDomains({ seed: 9, count: 20 }).map((d) => d.domain)).not.toEqual(generateDomains({ seed: 10, count: 20 }).map((d) => d.domain));
+    expect(generateDomains({ seed: 9, count: 20 }).map((d) => d.domain)).not.toEqual(
+      generateDomains({ seed: 10, count: 20 }).map((d) => d.domain),
+    );
   });
 });
 
@@ -97,10 +132,11 @@ describe('CDR generation', () => {
     expect(HOSTILE_CALLER_NAMES.filter((n) => names.has(n)).length).toBeGreaterThanOrEqual(3);
     // Parent links point at a record of the same domain.
     const ids = new Set(records.map((r) => `${String(r.domain)}/${String(r.id)}`));
-    for (const r of records.filter((x) => x['call-parent-cdr-id'] !== '')) expect(ids.has(`${String(r.domain)}/${String(r['call-parent-cdr-id'])}`)).toBe(true);
+    for (const r of records.filter((x) => x['call-parent-cdr-id'] !== ''))
+      expect(ids.has(`${String(r.domain)}/${String(r['call-parent-cdr-id'])}`)).toBe(true);
   });
 
-  it('follows business hours and weekdays in the domain\'s own time zone', () => {
+  it("follows business hours and weekdays in the domain's own time zone", () => {
     const [p] = generateDomains({ seed: 5, count: 1 });
     const profile = { ...p!, timeZone: 'US/Pacific', callsPerBusinessDay: 400 };
     let business = 0;
@@ -152,7 +188,9 @@ describe('datetime forms', () => {
     for (const bad of ['2026-13-01 00:00:00', 'yesterday', '2026-02-30T00:00:00Z', '']) expect(parseApiDatetime(bad)).toBeUndefined();
   });
   it('rewrites datetime values in a body but not look-alikes inside other strings', () => {
-    const body = JSON.stringify([{ 'call-start-datetime': '2026-11-27T21:00:00Z', 'call-orig-from-name': '"call-start-datetime":"2026-11-27T21:00:00Z"' }]);
+    const body = JSON.stringify([
+      { 'call-start-datetime': '2026-11-27T21:00:00Z', 'call-orig-from-name': '"call-start-datetime":"2026-11-27T21:00:00Z"' },
+    ]);
     const out = JSON.parse(rewriteBodyDatetimes(body, { kind: 'offset', offsetMinutes: 330 })) as Record<string, unknown>[];
     expect(out[0]!['call-start-datetime']).toBe('2026-11-28T02:30:00+05:30');
     expect(out[0]!['call-orig-from-name']).toBe('"call-start-datetime":"2026-11-27T21:00:00Z"');

@@ -10,7 +10,11 @@ export async function start(opts: SimulatorOptions = {}): Promise<{ sim: Running
   return { sim, clock };
 }
 
-export async function get(sim: RunningSimulator, path: string, token = 'x'): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
+export async function get(
+  sim: RunningSimulator,
+  path: string,
+  token = 'x',
+): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
   const res = await fetch(sim.url + path, { headers: { authorization: `Bearer ${token}` } });
   const text = await res.text();
   let body: unknown;

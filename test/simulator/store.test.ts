@@ -54,10 +54,15 @@ describe('pageBodies', () => {
     const sim = await startSimulator({ seed: 9, domains: 2, volume: 3, clock: new FixedClock(new Date('2026-11-01T00:00:00Z')) });
     try {
       for (const page of pages) {
-        const res = await fetch(`${sim.url}/domains/${page.domain}/cdrs?datetime-start=2026-10-05T00:00:00Z&datetime-end=2026-10-11T23:59:59Z&start=${page.offset}&limit=200`, { headers: { authorization: 'Bearer x' } });
+        const res = await fetch(
+          `${sim.url}/domains/${page.domain}/cdrs?datetime-start=2026-10-05T00:00:00Z&datetime-end=2026-10-11T23:59:59Z&start=${page.offset}&limit=200`,
+          { headers: { authorization: 'Bearer x' } },
+        );
         expect(Buffer.from(await res.arrayBuffer()).equals(page.body)).toBe(true);
       }
-      expect(pages.reduce((n, p) => n + p.records, 0)).toBe(sim.profiles().reduce((n, p) => n + sim.groundTruthCount(p.domain, window).total, 0));
+      expect(pages.reduce((n, p) => n + p.records, 0)).toBe(
+        sim.profiles().reduce((n, p) => n + sim.groundTruthCount(p.domain, window).total, 0),
+      );
     } finally {
       await sim.close();
     }

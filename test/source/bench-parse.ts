@@ -33,7 +33,14 @@ function fullRecordPage(): string {
     const r: Record<string, unknown> = {};
     for (const [k, t] of Object.entries(fields)) {
       const type = Array.isArray(t) ? t[0] : t;
-      r[k] = type === 'integer' ? (i * 7) % 1000 : type === 'null' ? null : k.endsWith('datetime') ? '2026-11-27T13:00:00Z' : `v${i}-${k.slice(5, 12)}`;
+      r[k] =
+        type === 'integer'
+          ? (i * 7) % 1000
+          : type === 'null'
+            ? null
+            : k.endsWith('datetime')
+              ? '2026-11-27T13:00:00Z'
+              : `v${i}-${k.slice(5, 12)}`;
     }
     const start = new Date(Date.UTC(2026, 10, 27, 13, 0, i % 3600)).toISOString().replace('.000Z', 'Z');
     return Object.assign(r, sampleCdr({ id: `cdr-${i}`, 'call-start-datetime': start }));
@@ -54,7 +61,8 @@ function bestMs(rounds: number, fn: () => void): number {
 function bench(label: string, body: string): void {
   const ctx = { domain: 'acme.example', window, offset: 0, limit: 1000 };
   const page = parseCdrPage(body, ctx);
-  if (page.cdrs.length !== 1000) throw new Error(`${label}: expected 1000 valid records, got ${page.cdrs.length} (${page.rejects[0]?.reason})`);
+  if (page.cdrs.length !== 1000)
+    throw new Error(`${label}: expected 1000 valid records, got ${page.cdrs.length} (${page.rejects[0]?.reason})`);
   const parsed = JSON.parse(body) as unknown[];
   for (let i = 0; i < 20; i++) parseCdrPage(body, ctx); // warm-up
   const pageMs = bestMs(40, () => parseCdrPage(body, ctx));

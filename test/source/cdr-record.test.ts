@@ -39,7 +39,16 @@ describe('validateCdr', () => {
         'call-orig-request-user': '911',
       }),
     );
-    expect(v.ok && v.cdr).toMatchObject({ id: '42', durationS: 125, talkS: 0, holdS: 7, directionCode: 2, direction: 'missed', origUser: '101', dialedNumber: '911' });
+    expect(v.ok && v.cdr).toMatchObject({
+      id: '42',
+      durationS: 125,
+      talkS: 0,
+      holdS: 7,
+      directionCode: 2,
+      direction: 'missed',
+      origUser: '101',
+      dialedNumber: '911',
+    });
   });
 
   it('keeps unparseable answer/disconnect times as null (passthrough), missing talk/hold as null', () => {

@@ -5,7 +5,13 @@ import { FixedClock } from '../../pipeline/util/clock.ts';
 import { exitCodeOf } from '../../pipeline/util/errors.ts';
 import { busiest, collect, pageKeys, SIM_NOW, testClient, truthKeys, WEEK } from './helpers.ts';
 
-const OAUTH = { clientId: 'cdrpipe', clientSecret: 'cs_super_secret_42', username: 'api@reseller.example', password: 'pw_hunter2_xyz', tokenTtlSeconds: 600 };
+const OAUTH = {
+  clientId: 'cdrpipe',
+  clientSecret: 'cs_super_secret_42',
+  username: 'api@reseller.example',
+  password: 'pw_hunter2_xyz',
+  tokenTtlSeconds: 600,
+};
 
 function errorOf(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -81,7 +87,13 @@ describe('OAuth2 password grant', () => {
   const oauthClient = (c = clock) =>
     testClient(sim.url, {
       clock: c,
-      auth: { kind: 'oauth', clientId: OAUTH.clientId, clientSecret: OAUTH.clientSecret, username: OAUTH.username, password: OAUTH.password },
+      auth: {
+        kind: 'oauth',
+        clientId: OAUTH.clientId,
+        clientSecret: OAUTH.clientSecret,
+        username: OAUTH.username,
+        password: OAUTH.password,
+      },
     });
 
   it('concurrent callers share one token request', async () => {
@@ -143,7 +155,13 @@ describe('OAuth2 password grant', () => {
   it('a refused password is a typed 401 on /tokens without any secret in it', async () => {
     const client = testClient(sim.url, {
       clock,
-      auth: { kind: 'oauth', clientId: OAUTH.clientId, clientSecret: OAUTH.clientSecret, username: OAUTH.username, password: 'pw_WRONG_secret_1' },
+      auth: {
+        kind: 'oauth',
+        clientId: OAUTH.clientId,
+        clientSecret: OAUTH.clientSecret,
+        username: OAUTH.username,
+        password: 'pw_WRONG_secret_1',
+      },
     });
     const err = await errorOf(client.listDomains());
     expect(err).toBeInstanceOf(NetSapiensHttpError);
@@ -159,7 +177,13 @@ describe('OAuth2 password grant', () => {
     const tokenAnswer = await fetch(`${sim.url}/tokens`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'password', client_id: OAUTH.clientId, client_secret: OAUTH.clientSecret, username: OAUTH.username, password: OAUTH.password }),
+      body: JSON.stringify({
+        grant_type: 'password',
+        client_id: OAUTH.clientId,
+        client_secret: OAUTH.clientSecret,
+        username: OAUTH.username,
+        password: OAUTH.password,
+      }),
     });
     const { access_token } = (await tokenAnswer.json()) as { access_token: string };
     // Tokens are JWTs with a shared header: check the signature part, unique per token.

@@ -17,7 +17,12 @@ const got = (pages: CdrPage[]) => pages.flatMap((p) => p.cdrs.map((c) => `${c.id
 async function readAll(client: NetSapiensClient, sim: RunningSimulator, w: TimeWindow, pageSize: number): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const d of await client.listDomains()) out.set(d.domain, got(await collect(client.listCdrs(d.domain, w, { pageSize }))));
-  expect([...out.keys()].sort()).toEqual(sim.domains().map((d) => String(d.domain)).sort());
+  expect([...out.keys()].sort()).toEqual(
+    sim
+      .domains()
+      .map((d) => String(d.domain))
+      .sort(),
+  );
   return out;
 }
 
@@ -138,7 +143,13 @@ describe('late and corrected CDRs', () => {
   let clock: FixedClock;
   beforeAll(async () => {
     clock = new FixedClock(T);
-    sim = await startSimulator({ seed: 22, domains: 3, volume: 3, clock, faults: { late: { share: 0.3, delayMs: 6 * 3_600_000 }, updates: { share: 0.2, delayMs: 3_600_000 } } });
+    sim = await startSimulator({
+      seed: 22,
+      domains: 3,
+      volume: 3,
+      clock,
+      faults: { late: { share: 0.3, delayMs: 6 * 3_600_000 }, updates: { share: 0.2, delayMs: 3_600_000 } },
+    });
   });
   afterAll(() => sim.close());
 
@@ -212,7 +223,11 @@ describe('faults that outlast the attempt budget give typed errors', () => {
       controller.abort(new Error('operator pressed ctrl-c'));
       return realSleep(ms, signal);
     };
-    const client = testClient(sim.url, { sleep, retry: { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000, retryAfterCapMs: 60_000 }, random: () => 0.99 });
+    const client = testClient(sim.url, {
+      sleep,
+      retry: { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000, retryAfterCapMs: 60_000 },
+      random: () => 0.99,
+    });
     const err = await client.countDomains({ signal: controller.signal }).catch((e: unknown) => e);
     expect((err as Error).message).toBe('operator pressed ctrl-c');
     expect(client.stats().requests).toBe(1);

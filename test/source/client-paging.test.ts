@@ -61,7 +61,8 @@ describe('paging', () => {
   it('windows are half-open on the client even though the server includes datetime-end', async () => {
     const domain = 'edge-boundaries.example';
     sim.addDomain({ domain });
-    const at = (iso: string, id: string) => sampleCdr({ id, 'call-start-datetime': iso, 'call-answer-datetime': null, 'call-disconnect-datetime': null });
+    const at = (iso: string, id: string) =>
+      sampleCdr({ id, 'call-start-datetime': iso, 'call-answer-datetime': null, 'call-disconnect-datetime': null });
     sim.setCdrs(domain, [
       at('2026-11-09T23:59:59Z', 'before'),
       at('2026-11-10T00:00:00Z', 'first'),
@@ -141,7 +142,8 @@ describe('every datetime form the server writes', () => {
         const answered = pages.flatMap((p) => p.cdrs).filter((c) => c.answerTime !== null);
         expect(answered.length).toBeGreaterThan(0);
         const byId = new Map(truth.map((r) => [String(r.id), r]));
-        for (const c of answered) expect(c.answerTime!.toISOString()).toBe(new Date(String(byId.get(c.id)!['call-answer-datetime'])).toISOString());
+        for (const c of answered)
+          expect(c.answerTime!.toISOString()).toBe(new Date(String(byId.get(c.id)!['call-answer-datetime'])).toISOString());
         if (format.kind !== 'utc-z') expect(pages[0]!.body).not.toMatch(/"call-start-datetime":"[^"]*Z"/);
       }
     } finally {

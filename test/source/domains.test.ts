@@ -17,7 +17,13 @@ describe('parseDomainPage', () => {
     );
     expect(page.received).toBe(5);
     expect(page.domains).toEqual([
-      { domain: 'acme.example.com', reseller: 'r1', description: 'Acme', timeZone: 'US/Pacific', raw: expect.objectContaining({ 'dial-plan': 'x' }) },
+      {
+        domain: 'acme.example.com',
+        reseller: 'r1',
+        description: 'Acme',
+        timeZone: 'US/Pacific',
+        raw: expect.objectContaining({ 'dial-plan': 'x' }),
+      },
       { domain: 'bare', reseller: undefined, description: undefined, timeZone: undefined, raw: { domain: 'bare' } },
     ]);
     expect(page.skipped.map((s) => s.reason)).toEqual(['domain name ".." is a dot segment', 'has no "domain" string', 'not a JSON object']);

@@ -10,7 +10,13 @@ import { SIM_NOW } from './helpers.ts';
 describe('createSourceFromEnv', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 41, domains: 2, clock: new FixedClock(SIM_NOW), apiKeys: ['nsr_env_key'], oauth: { clientId: 'c', clientSecret: 's3cret', username: 'u@r', password: 'p4ss' } });
+    sim = await startSimulator({
+      seed: 41,
+      domains: 2,
+      clock: new FixedClock(SIM_NOW),
+      apiKeys: ['nsr_env_key'],
+      oauth: { clientId: 'c', clientSecret: 's3cret', username: 'u@r', password: 'p4ss' },
+    });
   });
   afterAll(() => sim.close());
 
@@ -27,7 +33,9 @@ describe('createSourceFromEnv', () => {
   });
 
   it('without credentials: a UsageError naming the variables', () => {
-    expect(() => createSourceFromEnv({ apiUrl: sim.url, auth: undefined, dataDir: '.', smtpUrl: undefined, mailFrom: 'x@y' })).toThrow(/NS_API_KEY/);
+    expect(() => createSourceFromEnv({ apiUrl: sim.url, auth: undefined, dataDir: '.', smtpUrl: undefined, mailFrom: 'x@y' })).toThrow(
+      /NS_API_KEY/,
+    );
   });
 
   it('a bad base URL is a UsageError too', () => {
@@ -35,12 +43,17 @@ describe('createSourceFromEnv', () => {
   });
 
   it('works with NS_API_KEY', async () => {
-    const source = createSourceFromEnv(readEnv({ NS_API_URL: sim.url + '/', NS_API_KEY: 'nsr_env_key' }), { concurrency: 2, requestsPerSecond: 1000 });
+    const source = createSourceFromEnv(readEnv({ NS_API_URL: sim.url + '/', NS_API_KEY: 'nsr_env_key' }), {
+      concurrency: 2,
+      requestsPerSecond: 1000,
+    });
     expect(await source.countDomains()).toBe(2);
   });
 
   it('works with the four OAuth variables', async () => {
-    const source = createSourceFromEnv(readEnv({ NS_API_URL: sim.url, NS_CLIENT_ID: 'c', NS_CLIENT_SECRET: 's3cret', NS_USERNAME: 'u@r', NS_PASSWORD: 'p4ss' }));
+    const source = createSourceFromEnv(
+      readEnv({ NS_API_URL: sim.url, NS_CLIENT_ID: 'c', NS_CLIENT_SECRET: 's3cret', NS_USERNAME: 'u@r', NS_PASSWORD: 'p4ss' }),
+    );
     expect((await source.listDomains()).length).toBe(2);
   });
 

@@ -22,12 +22,21 @@ describe('splitJsonArray', () => {
     expect(texts(body)).toEqual(expected);
   });
 
-  it.each(['', '{"a":1}', '[{"a":1},2]', '[1]', '[{"a":1},]', '[{"a":1}{"b":2}]', '[{"a":1}', '[{"a":"}]', 'null', '[{"a":1}] x', '[{"a":1},{"b":'])(
-    'refuses %j (not an array of objects)',
-    (body) => {
-      expect(splitJsonArray(body)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '{"a":1}',
+    '[{"a":1},2]',
+    '[1]',
+    '[{"a":1},]',
+    '[{"a":1}{"b":2}]',
+    '[{"a":1}',
+    '[{"a":"}]',
+    'null',
+    '[{"a":1}] x',
+    '[{"a":1},{"b":',
+  ])('refuses %j (not an array of objects)', (body) => {
+    expect(splitJsonArray(body)).toBeUndefined();
+  });
 
   it('cuts random arrays of awkward objects exactly where JSON.parse says the elements are', () => {
     const rng = new Prng(7);

@@ -86,10 +86,10 @@ describe('parseNsDatetime: every form the API writes', () => {
 
   it('agrees with Date on thousands of instants 1970-2199 in the Z, offset and bare forms', () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const pad = (n: number) => String(n).padStart(2, '0');
     for (let i = 0; i < 3000; i++) {
-      const t = Math.floor(rand() * Date.UTC(2200, 0, 1) / 1000) * 1000;
+      const t = Math.floor((rand() * Date.UTC(2200, 0, 1)) / 1000) * 1000;
       const iso = new Date(t).toISOString().slice(0, 19);
       expect(parseNsDatetime(iso + 'Z')?.getTime()).toBe(t);
       expect(parseNsDatetime(iso.replace('T', ' '))?.getTime()).toBe(t);

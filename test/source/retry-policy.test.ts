@@ -24,7 +24,22 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Fri, 27 Nov 2026 12:00:00 GMT', NOW)).toBe(0);
   });
   it('returns null for absent or unreadable values', () => {
-    for (const v of [null, undefined, '', '   ', '-1', 'soon', '1e3', '5 seconds', 'Fri, 99 Nov 2026 13:00:00 GMT', 'Fri, 31 Nov 2026 13:00:00 GMT', 'Fri, 27 Foo 2026 13:00:00 GMT', 'Fri, 27 Nov 2026 13:00:00 PST', '2026-11-27 13:00:10', '12:00']) {
+    for (const v of [
+      null,
+      undefined,
+      '',
+      '   ',
+      '-1',
+      'soon',
+      '1e3',
+      '5 seconds',
+      'Fri, 99 Nov 2026 13:00:00 GMT',
+      'Fri, 31 Nov 2026 13:00:00 GMT',
+      'Fri, 27 Foo 2026 13:00:00 GMT',
+      'Fri, 27 Nov 2026 13:00:00 PST',
+      '2026-11-27 13:00:10',
+      '12:00',
+    ]) {
       expect(parseRetryAfter(v, NOW)).toBeNull();
     }
   });

@@ -10,7 +10,9 @@ import { withState } from '../../pipeline/state/state-db.ts';
 import { testClient } from './helpers.ts';
 
 /** A real HTTP server on 127.0.0.1 whose answers quote whatever credentials a test puts in them. */
-async function echoServer(answer: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; body: string }) {
+async function echoServer(
+  answer: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; body: string },
+) {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (b: Buffer) => (body += b.toString()));
@@ -48,7 +50,9 @@ function expectNoLeak(where: string, text: string, markers: string[]): void {
 
 async function storedErrors(dataDir: string): Promise<string> {
   // Straight from the table, not through the run-log reader (which scrubs on the way out too).
-  const rows = await withState(dataDir, (db) => db.all<{ error: string | null; summary: string | null }>(`SELECT error, summary::VARCHAR AS summary FROM runs`));
+  const rows = await withState(dataDir, (db) =>
+    db.all<{ error: string | null; summary: string | null }>(`SELECT error, summary::VARCHAR AS summary FROM runs`),
+  );
   expect(rows.length).toBeGreaterThan(0);
   return rows.map((r) => `${r.error ?? ''}\n${r.summary ?? ''}`).join('\n');
 }
@@ -69,7 +73,15 @@ async function ingestThenStatus(url: string, env: Record<string, string>) {
 describe('secrets in every encoding stay out of stderr, the run log and status', () => {
   it('scrubs an API key the server echoes raw, JSON-escaped, URL- and form-encoded, HTML-escaped and in base64', async () => {
     const key = 'nsr_KEYPARTA/KEYPARTB+KEYPARTC== KEYPARTD';
-    const echoed = [key, phpJson(key), encodeURIComponent(key), encodeURIComponent(key).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()), form(key), html(key), b64(key)];
+    const echoed = [
+      key,
+      phpJson(key),
+      encodeURIComponent(key),
+      encodeURIComponent(key).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+      form(key),
+      html(key),
+      b64(key),
+    ];
     const sim = await echoServer(() => ({
       status: 400,
       // Hand-written so that the escapes reach the client exactly as a PHP server sends them.
@@ -79,7 +91,11 @@ describe('secrets in every encoding stay out of stderr, the run log and status',
     const r = await ingestThenStatus(sim.url, { NS_API_KEY: key });
     expect(r.ingestCode, r.ingestOut).toBe(1);
     expect(r.ingestOut).toMatch(/HTTP 400: key not accepted: \*\*\*/);
-    for (const [where, text] of [['ingest output', r.ingestOut], ['runs.error', r.stored], ['status output', r.statusOut]] as const) {
+    for (const [where, text] of [
+      ['ingest output', r.ingestOut],
+      ['runs.error', r.stored],
+      ['status output', r.statusOut],
+    ] as const) {
       expectNoLeak(where, text, ['KEYPARTA', 'KEYPARTB', 'KEYPARTC', 'KEYPARTD', b64(key).slice(0, 16)]);
     }
     expect(r.statusOut).toMatch(/key not accepted: \*\*\*/);
@@ -94,7 +110,10 @@ describe('secrets in every encoding stay out of stderr, the run log and status',
     const smtpPassword = 'sm"MAILPARTA/MAILPARTB';
     const sim = await echoServer((req) => {
       if (req.url?.endsWith('/tokens')) {
-        return { status: 200, body: JSON.stringify({ access_token: accessToken, refresh_token: refreshToken, expires_in: 3600, token_type: 'Bearer' }) };
+        return {
+          status: 200,
+          body: JSON.stringify({ access_token: accessToken, refresh_token: refreshToken, expires_in: 3600, token_type: 'Bearer' }),
+        };
       }
       const said = [
         `token ${phpJson(accessToken)}`,
@@ -117,11 +136,27 @@ describe('secrets in every encoding stay out of stderr, the run log and status',
       SMTP_URL: `smtp://mailer:${encodeURIComponent(smtpPassword)}@127.0.0.1:2525`,
     });
     expect(r.ingestCode, r.ingestOut).toBe(1);
-    expect(r.ingestOut).toMatch(/HTTP 400: token \*\*\*, refresh \*\*\*, password \*\*\*, secret \*\*\*, basic \*\*\*, mail \*\*\*, plain \*\*\*/);
-    const markers = ['SECRETPARTA', 'SECRETPARTB', 'PASSPARTA', 'PASSPARTB', 'TOKENPARTA', 'TOKENPARTB', 'REFRESHPARTA', 'MAILPARTA', 'MAILPARTB'];
+    expect(r.ingestOut).toMatch(
+      /HTTP 400: token \*\*\*, refresh \*\*\*, password \*\*\*, secret \*\*\*, basic \*\*\*, mail \*\*\*, plain \*\*\*/,
+    );
+    const markers = [
+      'SECRETPARTA',
+      'SECRETPARTB',
+      'PASSPARTA',
+      'PASSPARTB',
+      'TOKENPARTA',
+      'TOKENPARTB',
+      'REFRESHPARTA',
+      'MAILPARTA',
+      'MAILPARTB',
+    ];
     const basic = b64(`${clientId}:${clientSecret}`).slice(0, 16);
     const plain = b64(`\u0000mailer\u0000${smtpPassword}`).slice(0, 16);
-    for (const [where, text] of [['ingest output', r.ingestOut], ['runs.error', r.stored], ['status output', r.statusOut]] as const) {
+    for (const [where, text] of [
+      ['ingest output', r.ingestOut],
+      ['runs.error', r.stored],
+      ['status output', r.statusOut],
+    ] as const) {
       expectNoLeak(where, text, [...markers, basic, plain]);
     }
   }, 180_000);
@@ -146,9 +181,14 @@ describe('secrets in every encoding stay out of stderr, the run log and status',
 
   it('does not show the tail of a password with a quote in it when the token endpoint echoes the grant', async () => {
     const password = 'pw"TAILPARTA" TAILPARTB';
-    const sim = await echoServer((_req, body) => ({ status: 401, body: JSON.stringify({ error: 'invalid_grant', error_description: `refused ${body}` }) }));
+    const sim = await echoServer((_req, body) => ({
+      status: 401,
+      body: JSON.stringify({ error: 'invalid_grant', error_description: `refused ${body}` }),
+    }));
     cleanups.push(sim.close);
-    const err = await testClient(sim.url, { auth: { kind: 'oauth', clientId: 'cid1', clientSecret: 'TAILSECRET', username: 'ops', password } })
+    const err = await testClient(sim.url, {
+      auth: { kind: 'oauth', clientId: 'cid1', clientSecret: 'TAILSECRET', username: 'ops', password },
+    })
       .listDomains()
       .then(
         () => undefined,

@@ -63,7 +63,11 @@ describe('parseTokenAnswer', () => {
       expiresInSeconds: 3600,
       refreshToken: 'r',
     });
-    expect(parseTokenAnswer('{"access_token":"x","expires_in":"120"}')).toEqual({ accessToken: 'x', expiresInSeconds: 120, refreshToken: undefined });
+    expect(parseTokenAnswer('{"access_token":"x","expires_in":"120"}')).toEqual({
+      accessToken: 'x',
+      expiresInSeconds: 120,
+      refreshToken: undefined,
+    });
   });
   it('assumes a short life when expires_in is missing or nonsense', () => {
     expect(parseTokenAnswer('{"access_token":"x"}').expiresInSeconds).toBe(300);
@@ -76,8 +80,14 @@ describe('parseTokenAnswer', () => {
 
 describe('server error bodies', () => {
   it('reads {code,message}, {error} and plain text', () => {
-    expect(readServerError('{"code":403,"message":"Domain not found or access denied"}')).toEqual({ code: 403, message: 'Domain not found or access denied' });
-    expect(readServerError('{"error":"invalid_grant","error_description":"bad password"}')).toEqual({ error: 'invalid_grant', message: 'bad password' });
+    expect(readServerError('{"code":403,"message":"Domain not found or access denied"}')).toEqual({
+      code: 403,
+      message: 'Domain not found or access denied',
+    });
+    expect(readServerError('{"error":"invalid_grant","error_description":"bad password"}')).toEqual({
+      error: 'invalid_grant',
+      message: 'bad password',
+    });
     expect(readServerError('<html>Bad Gateway</html>')).toEqual({ message: '<html>Bad Gateway</html>' });
     expect(readServerError('')).toBeUndefined();
     expect(readServerError('{}')).toBeUndefined();

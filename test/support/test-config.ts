@@ -37,7 +37,13 @@ export function testConfig(overrides: TestConfigOverrides = {}): CdrpipeConfig {
     customers: { defaults: { plan: 'standard', recipients: ['usage@{domain}'] } },
     jobs: TEST_JOBS,
     ...rest,
-    reseller: { name: 'Test Co', timeZone: 'America/New_York', billingEmails: ['billing@test.example'], operatorEmail: 'ops@test.example', ...reseller },
+    reseller: {
+      name: 'Test Co',
+      timeZone: 'America/New_York',
+      billingEmails: ['billing@test.example'],
+      operatorEmail: 'ops@test.example',
+      ...reseller,
+    },
     ingest: { ...ingest },
   });
 }

@@ -43,7 +43,13 @@ describe('cdrpipe transform and run with a broken rate deck', () => {
         jobs: { 'monthly-reports': { task: 'monthly-reports', cron: '0 6 1 * *' } },
       })};\n`,
     );
-    Object.assign(process.env, { CDRPIPE_DATA_DIR: dataDir, CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'silent', NS_API_URL: sim.url, NS_API_KEY: 'nsr_test' });
+    Object.assign(process.env, {
+      CDRPIPE_DATA_DIR: dataDir,
+      CDRPIPE_CONFIG: configPath,
+      CDRPIPE_LOG_LEVEL: 'silent',
+      NS_API_URL: sim.url,
+      NS_API_KEY: 'nsr_test',
+    });
     await writeDomains(dataDir, [{ domain: 'deck.example', time_zone: 'UTC' }]);
   });
   afterAll(async () => {
@@ -54,8 +60,16 @@ describe('cdrpipe transform and run with a broken rate deck', () => {
   const cases: { name: string; deck: string | undefined; says: RegExp[] }[] = [
     { name: 'missing file', deck: undefined, says: [/cannot read rate deck/, /deck\.csv/] },
     { name: 'unparseable CSV (no header)', deck: 'this is not,a rate deck\n1,2\n', says: [/deck\.csv/, /header lacks prefix/] },
-    { name: 'bad prefix', deck: `${HEADER}\n+1,US,0.01,6,6,0,0,2026-01-01\n1-800,Toll free,0,6,6,0,0,2026-01-01\n`, says: [/deck\.csv line 3/, /prefix "1-800"/] },
-    { name: 'broken quoting', deck: `${HEADER}\n+44,U"K,0.02,60,6,0,0,2026-01-01\n`, says: [/deck\.csv line 2/, /description is not valid CSV/] },
+    {
+      name: 'bad prefix',
+      deck: `${HEADER}\n+1,US,0.01,6,6,0,0,2026-01-01\n1-800,Toll free,0,6,6,0,0,2026-01-01\n`,
+      says: [/deck\.csv line 3/, /prefix "1-800"/],
+    },
+    {
+      name: 'broken quoting',
+      deck: `${HEADER}\n+44,U"K,0.02,60,6,0,0,2026-01-01\n`,
+      says: [/deck\.csv line 2/, /description is not valid CSV/],
+    },
     { name: 'negative rate', deck: `${HEADER}\n+44,UK,-0.02,60,6,0,0,2026-01-01\n`, says: [/deck\.csv line 2/, /per_minute "-0\.02"/] },
   ];
 

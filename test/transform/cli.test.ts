@@ -25,12 +25,28 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const rec = (id: string, start: string, seconds: number) => ({
-  id, 'call-direction': 0, 'call-start-datetime': start, 'call-answer-datetime': start, 'call-total-duration-seconds': seconds,
-  'call-talking-duration-seconds': seconds, 'call-orig-user': '101', 'call-orig-caller-id': '2125550100', 'call-orig-to-user': '+442071234567',
+  id,
+  'call-direction': 0,
+  'call-start-datetime': start,
+  'call-answer-datetime': start,
+  'call-total-duration-seconds': seconds,
+  'call-talking-duration-seconds': seconds,
+  'call-orig-user': '101',
+  'call-orig-caller-id': '2125550100',
+  'call-orig-to-user': '+442071234567',
   'call-disconnect-datetime': new Date(Date.parse(start) + seconds * 1000).toISOString(),
 });
 const row = (domain: string, id: string, start: string, seconds: number): FixtureCdr => ({
-  domain, id, start, direction: 'outbound', talk_s: seconds, duration_s: seconds, answer: start, orig_user: '101', caller_number: '2125550100', dialed_number: '+442071234567',
+  domain,
+  id,
+  start,
+  direction: 'outbound',
+  talk_s: seconds,
+  duration_s: seconds,
+  answer: start,
+  orig_user: '101',
+  caller_number: '2125550100',
+  dialed_number: '+442071234567',
 });
 
 // The CLI uses the system clock: use a month safely in the past, whatever today is.
@@ -55,12 +71,25 @@ describe('cdrpipe transform / sql / reconcile', () => {
       configPath,
       `export default ${JSON.stringify({
         reseller: { name: 'Test' },
-        plans: { standard: { version: 'v1', rateDeck: join(dataDir, 'deck.csv'), inbound: { perMinute: '0.01' }, tollFreeInbound: { perMinute: '0.02' } } },
+        plans: {
+          standard: {
+            version: 'v1',
+            rateDeck: join(dataDir, 'deck.csv'),
+            inbound: { perMinute: '0.01' },
+            tollFreeInbound: { perMinute: '0.02' },
+          },
+        },
         customers: { defaults: { plan: 'standard' } },
         jobs: {},
       })};\n`,
     );
-    Object.assign(process.env, { CDRPIPE_DATA_DIR: dataDir, CDRPIPE_CONFIG: configPath, CDRPIPE_LOG_LEVEL: 'silent', NS_API_URL: sim.url, NS_API_KEY: 'nsr_test' });
+    Object.assign(process.env, {
+      CDRPIPE_DATA_DIR: dataDir,
+      CDRPIPE_CONFIG: configPath,
+      CDRPIPE_LOG_LEVEL: 'silent',
+      NS_API_URL: sim.url,
+      NS_API_KEY: 'nsr_test',
+    });
     await writeDomains(dataDir, [{ domain: 'cli.example', time_zone: 'Europe/London' }]);
     await writeLake(dataDir, [row('cli.example', 'k1', day(4), 61)], 'a.parquet');
     await writeLake(dataDir, [row('cli.example', 'k2', day(5), 125)], 'b.parquet');
@@ -79,7 +108,7 @@ describe('cdrpipe transform / sql / reconcile', () => {
     expect(t.code).toBe(0);
     expect(t.out).toMatch(/data tests: \d+\/\d+ passed/);
 
-    const s = await cli(['sql', "SELECT id, billable_s, charge FROM rated_calls ORDER BY id", '--format', 'csv']);
+    const s = await cli(['sql', 'SELECT id, billable_s, charge FROM rated_calls ORDER BY id', '--format', 'csv']);
     expect(s.code).toBe(0);
     expect(s.out).toBe('id,billable_s,charge\r\nk1,66,0.020000\r\nk2,126,0.040000\r\n');
 

@@ -77,10 +77,26 @@ describe('one formula-safe CSV writer', () => {
   it('reconciliation.csv neutralises what the PBX sends (domain names, details) and keeps counts and money numeric', async () => {
     const dir = await tempDir('cdrpipe-csv-rec-');
     const row = (domain: string): ReconcileRow => ({
-      month: '2026-10', domain, timeZone: 'UTC', windowStart: '2026-10-01T00:00:00.000Z', windowEnd: '2026-11-01T00:00:00.000Z', monthToDate: false,
-      apiTotal: 3, apiSeconds: 90, lakeTotal: 2, lakeSeconds: 60, lakeRows: 2, duplicateIds: 0, rejects: 0, openAnomalies: 0,
-      billedCharge: '-1.250000', billedS: 60, currency: 'USD', byClass: [{ call_class: 'domestic', calls: 2, billable_s: 60, charge: '-1.250000' }],
-      status: 'off', detail: domain,
+      month: '2026-10',
+      domain,
+      timeZone: 'UTC',
+      windowStart: '2026-10-01T00:00:00.000Z',
+      windowEnd: '2026-11-01T00:00:00.000Z',
+      monthToDate: false,
+      apiTotal: 3,
+      apiSeconds: 90,
+      lakeTotal: 2,
+      lakeSeconds: 60,
+      lakeRows: 2,
+      duplicateIds: 0,
+      rejects: 0,
+      openAnomalies: 0,
+      billedCharge: '-1.250000',
+      billedS: 60,
+      currency: 'USD',
+      byClass: [{ call_class: 'domestic', calls: 2, billable_s: 60, charge: '-1.250000' }],
+      status: 'off',
+      detail: domain,
     });
     const path = join(dir, 'reconciliation.csv');
     await writeReconcileCsv(path, [...HOSTILE, SEMICOLON].map(row));
@@ -96,8 +112,21 @@ describe('one formula-safe CSV writer', () => {
 
   it('calls.csv quotes a ; and neutralises formulas hidden behind white space', () => {
     const call = (name: string): BilledCallRow => ({
-      start_local: '2026-10-01 10:00:00', id: 'c1', direction: 'outbound', caller_name: name, caller_number: '2125550100', dialed_number: '+442071234567',
-      did: null, remote_number: null, user_id: '101', call_class: 'international', rate_description: name, talk_s: '61', billable_s: '66', charge: '-0.020000', currency: 'USD',
+      start_local: '2026-10-01 10:00:00',
+      id: 'c1',
+      direction: 'outbound',
+      caller_name: name,
+      caller_number: '2125550100',
+      dialed_number: '+442071234567',
+      did: null,
+      remote_number: null,
+      user_id: '101',
+      call_class: 'international',
+      rate_description: name,
+      talk_s: '61',
+      billable_s: '66',
+      charge: '-0.020000',
+      currency: 'USD',
     });
     const csv = buildCallsCsv([...HOSTILE, SEMICOLON].map(call), { currency: 'USD', decimals: 2 });
     const rows = expectSpreadsheetSafe(csv);

@@ -27,7 +27,10 @@ async function cutShort(file: string): Promise<void> {
 async function quarantined(dataDir: string): Promise<string[]> {
   const dir = quarantineDir(dataDir);
   if (!existsSync(dir)) return [];
-  return (await readdir(dir, { recursive: true })).map(String).filter((f) => f.endsWith('.parquet')).sort();
+  return (await readdir(dir, { recursive: true }))
+    .map(String)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort();
 }
 
 async function watermarkOf(dataDir: string, domain: string): Promise<string | undefined> {
@@ -84,7 +87,9 @@ describe('a damaged (truncated) lake file', () => {
     const file = join(partitionDir(h.dir, '2026-10', domain), PARTITION_FILE);
     await cutShort(file);
 
-    const broken = await h.ingest({ from: new Date('2026-10-10T00:00:00Z'), to: new Date('2026-10-11T00:00:00Z') }).catch((e: unknown) => e);
+    const broken = await h
+      .ingest({ from: new Date('2026-10-10T00:00:00Z'), to: new Date('2026-10-11T00:00:00Z') })
+      .catch((e: unknown) => e);
     expect(broken).toBeInstanceOf(Error);
     expect((broken as Error).message).toContain(`is damaged (truncated`);
     expect((broken as Error).message).toContain(`cdrpipe ingest --from 2026-10-01 --to 2026-11-01 --domain ${domain}`);
@@ -101,7 +106,8 @@ describe('a damaged (truncated) lake file', () => {
     const domain = String(h.sim.domains()[0]!.domain);
     const file = join(partitionDir(h.dir, '2026-10', domain), PARTITION_FILE);
     const config = await deckConfig(h.dir);
-    const reconcile = () => runReconcile({ dataDir: h!.dir, config, source: h!.client(), month: '2026-10', logger: silentLogger(), clock: h!.clock });
+    const reconcile = () =>
+      runReconcile({ dataDir: h!.dir, config, source: h!.client(), month: '2026-10', logger: silentLogger(), clock: h!.clock });
     const before = (await reconcile()).rows.find((r) => r.domain === domain)!.lakeTotal;
     expect(before).toBeGreaterThan(0);
     await cutShort(file);
@@ -132,7 +138,9 @@ describe('a damaged (truncated) lake file', () => {
     } finally {
       await fh.close();
     }
-    const err = await runTransform({ dataDir: h.dir, config: await deckConfig(h.dir), logger: silentLogger(), clock: h.clock }).catch((e: unknown) => e);
+    const err = await runTransform({ dataDir: h.dir, config: await deckConfig(h.dir), logger: silentLogger(), clock: h.clock }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DamagedLakeError);
     expect((err as Error).message).toContain('unreadable footer');
     expect(await quarantined(h.dir)).toHaveLength(1);

@@ -41,7 +41,23 @@ export async function writeLake(dataDir: string, cdrs: readonly FixtureCdr[], fi
     await insertRows(
       db,
       'f',
-      ['id', 'domain', 'start_time', 'answer_time', 'end_time', 'duration_s', 'talk_s', 'direction', 'orig_user', 'term_user', 'caller_number', 'dialed_number', 'raw', 'ingested_at', 'month'],
+      [
+        'id',
+        'domain',
+        'start_time',
+        'answer_time',
+        'end_time',
+        'duration_s',
+        'talk_s',
+        'direction',
+        'orig_user',
+        'term_user',
+        'caller_number',
+        'dialed_number',
+        'raw',
+        'ingested_at',
+        'month',
+      ],
       cdrs.map((c) => {
         const talk = c.talk_s ?? 0;
         const dur = c.duration_s ?? talk + 5;
@@ -57,7 +73,23 @@ export async function writeLake(dataDir: string, cdrs: readonly FixtureCdr[], fi
           'call-orig-from-name': c.orig_user ? `User ${c.orig_user}` : null,
         };
         const month = c.month ?? new Date(c.start).toISOString().slice(0, 7);
-        return [c.id, c.domain, c.start, answer, end, dur, talk, c.direction, c.orig_user ?? null, c.term_user ?? null, c.caller_number ?? null, c.dialed_number ?? null, JSON.stringify(raw), c.ingested_at ?? '2026-11-02T00:00:00Z', month];
+        return [
+          c.id,
+          c.domain,
+          c.start,
+          answer,
+          end,
+          dur,
+          talk,
+          c.direction,
+          c.orig_user ?? null,
+          c.term_user ?? null,
+          c.caller_number ?? null,
+          c.dialed_number ?? null,
+          JSON.stringify(raw),
+          c.ingested_at ?? '2026-11-02T00:00:00Z',
+          month,
+        ];
       }),
     );
     const parts = await db.all<{ month: string; domain: string }>(`SELECT DISTINCT month, domain FROM f`);
@@ -79,9 +111,22 @@ export async function writeDomains(dataDir: string, domains: { domain: string; t
   await mkdir(domainsDir(dataDir), { recursive: true });
   const db = await Db.open(':memory:');
   try {
-    await db.run(`CREATE TABLE d (domain VARCHAR, reseller VARCHAR, description VARCHAR, time_zone VARCHAR, raw JSON, fetched_at TIMESTAMPTZ)`);
-    await insertRows(db, 'd', ['domain', 'reseller', 'description', 'time_zone', 'raw', 'fetched_at'],
-      domains.map((d) => [d.domain, 'reseller.example', `Customer ${d.domain}`, d.time_zone, JSON.stringify({ domain: d.domain, 'time-zone': d.time_zone }), '2026-11-02T00:00:00Z']));
+    await db.run(
+      `CREATE TABLE d (domain VARCHAR, reseller VARCHAR, description VARCHAR, time_zone VARCHAR, raw JSON, fetched_at TIMESTAMPTZ)`,
+    );
+    await insertRows(
+      db,
+      'd',
+      ['domain', 'reseller', 'description', 'time_zone', 'raw', 'fetched_at'],
+      domains.map((d) => [
+        d.domain,
+        'reseller.example',
+        `Customer ${d.domain}`,
+        d.time_zone,
+        JSON.stringify({ domain: d.domain, 'time-zone': d.time_zone }),
+        '2026-11-02T00:00:00Z',
+      ]),
+    );
     await db.run(`COPY d TO ${sqlString(join(domainsDir(dataDir), 'domains.parquet'))} (FORMAT parquet)`);
   } finally {
     db.close();
@@ -101,7 +146,10 @@ export const TEST_DECK = `prefix,description,per_minute,initial_increment,subseq
 `;
 
 /** A config with one `standard` plan over a deck written into the data dir, and no recipients. */
-export async function deckConfig(dataDir: string, overrides: { deck?: string; plan?: Record<string, unknown>; customers?: CdrpipeConfigInput['customers'] } = {}): Promise<CdrpipeConfig> {
+export async function deckConfig(
+  dataDir: string,
+  overrides: { deck?: string; plan?: Record<string, unknown>; customers?: CdrpipeConfigInput['customers'] } = {},
+): Promise<CdrpipeConfig> {
   const deckPath = join(dataDir, 'deck.csv');
   await writeFile(deckPath, overrides.deck ?? TEST_DECK);
   return testConfig({

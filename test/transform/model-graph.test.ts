@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkedDependencies, loadSqlDir, ModelGraphError, orderModels, stripCommentsAndStrings, tablesRead } from '../../pipeline/transform/model-graph.ts';
+import {
+  checkedDependencies,
+  loadSqlDir,
+  ModelGraphError,
+  orderModels,
+  stripCommentsAndStrings,
+  tablesRead,
+} from '../../pipeline/transform/model-graph.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { parseRateDeck } from '../../pipeline/transform/rate-deck.ts';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +20,11 @@ describe('model graph', () => {
     // usage_daily has a column named calls: that is no dependency on the calls model.
     const daily = f('usage_daily', `-- depends_on: rated_calls\nSELECT domain, count(*) AS calls FROM rated_calls GROUP BY domain`);
     expect(checkedDependencies(daily, names)).toEqual(['rated_calls']);
-    const order = orderModels([daily, f('rated_calls', '-- depends_on: calls\nSELECT * FROM calls'), f('calls', '-- depends_on:\nSELECT * FROM cdrs')]);
+    const order = orderModels([
+      daily,
+      f('rated_calls', '-- depends_on: calls\nSELECT * FROM calls'),
+      f('calls', '-- depends_on:\nSELECT * FROM cdrs'),
+    ]);
     expect(order.map((m) => [m.name, m.dependsOn])).toEqual([
       ['calls', []],
       ['rated_calls', ['calls']],
@@ -42,9 +53,15 @@ describe('model graph', () => {
   });
 
   it('orders models after their dependencies and names a cycle', () => {
-    const order = orderModels([f('c', '-- depends_on: b\nSELECT * FROM b'), f('b', '-- depends_on: a\nSELECT * FROM a'), f('a', '-- depends_on:\nSELECT 1')]).map((m) => m.name);
+    const order = orderModels([
+      f('c', '-- depends_on: b\nSELECT * FROM b'),
+      f('b', '-- depends_on: a\nSELECT * FROM a'),
+      f('a', '-- depends_on:\nSELECT 1'),
+    ]).map((m) => m.name);
     expect(order).toEqual(['a', 'b', 'c']);
-    expect(() => orderModels([f('a', '-- depends_on: b\nSELECT * FROM b'), f('b', '-- depends_on: a\nSELECT * FROM a')])).toThrow(/cycle: a -> b -> a/);
+    expect(() => orderModels([f('a', '-- depends_on: b\nSELECT * FROM b'), f('b', '-- depends_on: a\nSELECT * FROM a')])).toThrow(
+      /cycle: a -> b -> a/,
+    );
   });
 
   it('orders the real models with calls first and the aggregates after rated_calls; no false edges', async () => {

@@ -33,7 +33,9 @@ describe('rate deck errors', () => {
 
 describe('rate deck CSV reading', () => {
   it('a quoted description may hold commas, quotes and a line break; line numbers stay those of the file', () => {
-    const rows = parseRateDeck(head + '+44,"United Kingdom, mobile ""EE""",0.02,60,6,0,0,2026-01-01\n+33,"France\nfixed",0.01,60,6,0,0,2026-01-01\n');
+    const rows = parseRateDeck(
+      head + '+44,"United Kingdom, mobile ""EE""",0.02,60,6,0,0,2026-01-01\n+33,"France\nfixed",0.01,60,6,0,0,2026-01-01\n',
+    );
     expect(rows.map((r) => [r.prefix, r.description, r.perMinute])).toEqual([
       ['+44', 'United Kingdom, mobile "EE"', '0.020000'],
       ['+33', 'France\nfixed', '0.010000'],
@@ -43,7 +45,10 @@ describe('rate deck CSV reading', () => {
   });
 
   it('a spreadsheet export with a BOM, CRLF line ends, comment and blank rows reads like plain CSV', () => {
-    const text = '\uFEFF' + head.replace('\n', '\r\n') + '# reviewed 2026-01\r\n+1,"US, all",0.01,6,6,0,0,2026-01-01\r\n,,,,,,,\r\n  \r\n+1800,Toll free #1,0,6,6,0,,2026-01-01\r\n';
+    const text =
+      '\uFEFF' +
+      head.replace('\n', '\r\n') +
+      '# reviewed 2026-01\r\n+1,"US, all",0.01,6,6,0,0,2026-01-01\r\n,,,,,,,\r\n  \r\n+1800,Toll free #1,0,6,6,0,,2026-01-01\r\n';
     const rows = parseRateDeck(text, 'decks/us.csv');
     expect(rows.map((r) => [r.prefix, r.description, r.connectFee])).toEqual([
       ['+1', 'US, all', '0.000000'],

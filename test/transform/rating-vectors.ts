@@ -13,7 +13,15 @@ export interface Vector {
   charge: string;
 }
 
-const v = (name: string, talkS: number, inc: string, perMinute: string, billableS: number, charge: string, extra: Partial<Vector> = {}): Vector => {
+const v = (
+  name: string,
+  talkS: number,
+  inc: string,
+  perMinute: string,
+  billableS: number,
+  charge: string,
+  extra: Partial<Vector> = {},
+): Vector => {
   const [initial, subsequent] = inc.split('/').map(Number) as [number, number];
   return { name, talkS, initial, subsequent, minimum: 0, perMinute, connectFee: '0', decimals: 2, billableS, charge, ...extra };
 };
@@ -59,14 +67,94 @@ export interface RuleVector {
 }
 
 export const RULE_VECTORS: RuleVector[] = [
-  { name: 'inbound to an ordinary DID', direction: 'inbound', callerNumber: '3105550000', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'domestic' },
-  { name: 'inbound to a toll-free DID', direction: 'inbound', callerNumber: '3105550000', dialedNumber: '18005550100', didClass: 'toll-free', rule: 'toll-free-inbound', callClass: 'toll-free' },
-  { name: 'inbound from a toll-free caller to an ordinary DID', direction: 'inbound', callerNumber: '+18885550123', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'domestic' },
-  { name: 'inbound from a toll-free caller to a toll-free DID', direction: 'inbound', callerNumber: '8665550123', dialedNumber: '+18775550100', didClass: 'toll-free', rule: 'toll-free-inbound', callClass: 'toll-free' },
-  { name: 'missed call from a toll-free caller', direction: 'missed', callerNumber: '18005551212', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'domestic' },
-  { name: 'anonymous caller to a toll-free DID', direction: 'inbound', callerNumber: 'anonymous', dialedNumber: '18445550100', didClass: 'toll-free', rule: 'toll-free-inbound', callClass: 'toll-free' },
-  { name: 'inbound from abroad to an ordinary DID', direction: 'inbound', callerNumber: '+442071234567', dialedNumber: '2125550100', didClass: 'domestic', rule: 'inbound', callClass: 'international' },
-  { name: 'outbound to a toll-free number uses the deck', direction: 'outbound', callerNumber: '2125550100', dialedNumber: '18005551212', didClass: 'domestic', rule: 'deck', callClass: 'toll-free' },
-  { name: 'outbound from a toll-free caller id uses the deck', direction: 'outbound', callerNumber: '18005550100', dialedNumber: '3105550000', didClass: 'toll-free', rule: 'deck', callClass: 'domestic' },
-  { name: 'internal is free', direction: 'internal', callerNumber: '101', dialedNumber: '102', didClass: 'unknown', rule: 'internal', callClass: 'internal' },
+  {
+    name: 'inbound to an ordinary DID',
+    direction: 'inbound',
+    callerNumber: '3105550000',
+    dialedNumber: '2125550100',
+    didClass: 'domestic',
+    rule: 'inbound',
+    callClass: 'domestic',
+  },
+  {
+    name: 'inbound to a toll-free DID',
+    direction: 'inbound',
+    callerNumber: '3105550000',
+    dialedNumber: '18005550100',
+    didClass: 'toll-free',
+    rule: 'toll-free-inbound',
+    callClass: 'toll-free',
+  },
+  {
+    name: 'inbound from a toll-free caller to an ordinary DID',
+    direction: 'inbound',
+    callerNumber: '+18885550123',
+    dialedNumber: '2125550100',
+    didClass: 'domestic',
+    rule: 'inbound',
+    callClass: 'domestic',
+  },
+  {
+    name: 'inbound from a toll-free caller to a toll-free DID',
+    direction: 'inbound',
+    callerNumber: '8665550123',
+    dialedNumber: '+18775550100',
+    didClass: 'toll-free',
+    rule: 'toll-free-inbound',
+    callClass: 'toll-free',
+  },
+  {
+    name: 'missed call from a toll-free caller',
+    direction: 'missed',
+    callerNumber: '18005551212',
+    dialedNumber: '2125550100',
+    didClass: 'domestic',
+    rule: 'inbound',
+    callClass: 'domestic',
+  },
+  {
+    name: 'anonymous caller to a toll-free DID',
+    direction: 'inbound',
+    callerNumber: 'anonymous',
+    dialedNumber: '18445550100',
+    didClass: 'toll-free',
+    rule: 'toll-free-inbound',
+    callClass: 'toll-free',
+  },
+  {
+    name: 'inbound from abroad to an ordinary DID',
+    direction: 'inbound',
+    callerNumber: '+442071234567',
+    dialedNumber: '2125550100',
+    didClass: 'domestic',
+    rule: 'inbound',
+    callClass: 'international',
+  },
+  {
+    name: 'outbound to a toll-free number uses the deck',
+    direction: 'outbound',
+    callerNumber: '2125550100',
+    dialedNumber: '18005551212',
+    didClass: 'domestic',
+    rule: 'deck',
+    callClass: 'toll-free',
+  },
+  {
+    name: 'outbound from a toll-free caller id uses the deck',
+    direction: 'outbound',
+    callerNumber: '18005550100',
+    dialedNumber: '3105550000',
+    didClass: 'toll-free',
+    rule: 'deck',
+    callClass: 'domestic',
+  },
+  {
+    name: 'internal is free',
+    direction: 'internal',
+    callerNumber: '101',
+    dialedNumber: '102',
+    didClass: 'unknown',
+    rule: 'internal',
+    callClass: 'internal',
+  },
 ];

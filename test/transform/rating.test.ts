@@ -64,7 +64,9 @@ describe('rating reference (TypeScript, integers only)', () => {
   });
 
   it('connect fee is still due on a call fully covered by the pool', () => {
-    expect(rateLine(30, { perMinute: '0.5', initialIncrement: 6, subsequentIncrement: 6, minimumSeconds: 0, connectFee: '0.03' }, 2, 600).charge).toBe('0.030000');
+    expect(
+      rateLine(30, { perMinute: '0.5', initialIncrement: 6, subsequentIncrement: 6, minimumSeconds: 0, connectFee: '0.03' }, 2, 600).charge,
+    ).toBe('0.030000');
     expect(chargeMicros(0, '0.5', '0.03', 2)).toBe(30000n);
   });
 });
@@ -114,9 +116,10 @@ describe('rated_calls chooses the same rule as the TypeScript reference', () => 
     await runTransform({ dataDir, config, logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T12:00:00Z')) });
     const rows = await withDb(
       warehousePath(dataDir),
-      (db) => db.all<{ id: string; rule: string; did_class: string; call_class: string; per_minute: string | null }>(
-        `SELECT id, rate_rule AS rule, number_class(did) AS did_class, call_class, per_minute FROM rated_calls`,
-      ),
+      (db) =>
+        db.all<{ id: string; rule: string; did_class: string; call_class: string; per_minute: string | null }>(
+          `SELECT id, rate_rule AS rule, number_class(did) AS did_class, call_class, per_minute FROM rated_calls`,
+        ),
       { readOnly: true },
     );
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -40,8 +40,16 @@ function apiRecord(domain: string, c: Call): Record<string, unknown> {
 }
 
 const lakeRow = (domain: string, c: Call): FixtureCdr => ({
-  domain, id: c.id, start: c.start, direction: 'outbound', talk_s: c.seconds, duration_s: c.seconds, answer: c.start,
-  orig_user: '101', caller_number: '2125550100', dialed_number: '2125550199',
+  domain,
+  id: c.id,
+  start: c.start,
+  direction: 'outbound',
+  talk_s: c.seconds,
+  duration_s: c.seconds,
+  answer: c.start,
+  orig_user: '101',
+  caller_number: '2125550100',
+  dialed_number: '2125550199',
 });
 
 // US/Pacific October 2026 is [2026-10-01T07:00Z, 2026-11-01T07:00Z).
@@ -66,8 +74,14 @@ describe('reconciliation against the simulator', () => {
     sim = await startSimulator({ domains: 0, clock, dataFrom: new Date('2026-01-01T00:00:00Z') });
     sim.addDomain({ domain: 'la.example', timeZone: 'US/Pacific' });
     sim.addDomain({ domain: 'ny.example', timeZone: 'America/New_York' });
-    sim.setCdrs('la.example', LA.map((c) => apiRecord('la.example', c)));
-    sim.setCdrs('ny.example', NY.map((c) => apiRecord('ny.example', c)));
+    sim.setCdrs(
+      'la.example',
+      LA.map((c) => apiRecord('la.example', c)),
+    );
+    sim.setCdrs(
+      'ny.example',
+      NY.map((c) => apiRecord('ny.example', c)),
+    );
     source = NetSapiensClient.create({ baseUrl: sim.url, auth: { kind: 'api-key', apiKey: 'nsr_test' }, clock });
   });
   afterAll(async () => {
@@ -77,10 +91,24 @@ describe('reconciliation against the simulator', () => {
   it('reconciles every domain, then exits off naming the domain whose parquet file is gone', async () => {
     const dataDir = await tempDir();
     const config = await deckConfig(dataDir);
-    await writeDomains(dataDir, [{ domain: 'la.example', time_zone: 'US/Pacific' }, { domain: 'ny.example', time_zone: 'America/New_York' }]);
-    await writeLake(dataDir, LA.map((c) => lakeRow('la.example', c)));
-    await writeLake(dataDir, NY.slice(0, 2).map((c) => lakeRow('ny.example', c)), 'a.parquet');
-    await writeLake(dataDir, NY.slice(2).map((c) => lakeRow('ny.example', c)), 'b.parquet');
+    await writeDomains(dataDir, [
+      { domain: 'la.example', time_zone: 'US/Pacific' },
+      { domain: 'ny.example', time_zone: 'America/New_York' },
+    ]);
+    await writeLake(
+      dataDir,
+      LA.map((c) => lakeRow('la.example', c)),
+    );
+    await writeLake(
+      dataDir,
+      NY.slice(0, 2).map((c) => lakeRow('ny.example', c)),
+      'a.parquet',
+    );
+    await writeLake(
+      dataDir,
+      NY.slice(2).map((c) => lakeRow('ny.example', c)),
+      'b.parquet',
+    );
     await runTransform({ dataDir, config, logger: silentLogger(), clock });
 
     const ok = await runReconcile({ dataDir, config, source, month: '2026-10', logger: silentLogger(), clock });
@@ -88,8 +116,15 @@ describe('reconciliation against the simulator', () => {
     expect(ok.ok).toBe(true);
     const la = ok.rows.find((r) => r.domain === 'la.example')!;
     expect(la).toMatchObject({
-      timeZone: 'US/Pacific', windowStart: '2026-10-01T07:00:00.000Z', windowEnd: '2026-11-01T07:00:00.000Z',
-      apiTotal: 3, lakeTotal: 3, apiSeconds: 360, lakeSeconds: 360, duplicateIds: 0, status: 'ok',
+      timeZone: 'US/Pacific',
+      windowStart: '2026-10-01T07:00:00.000Z',
+      windowEnd: '2026-11-01T07:00:00.000Z',
+      apiTotal: 3,
+      lakeTotal: 3,
+      apiSeconds: 360,
+      lakeSeconds: 360,
+      duplicateIds: 0,
+      status: 'ok',
     });
     expect(la.billedCharge).not.toBeNull();
     expect(la.byClass.map((c) => c.call_class)).toEqual(['domestic']);
@@ -100,14 +135,20 @@ describe('reconciliation against the simulator', () => {
     await rm(join(partitionDir(dataDir, '2026-10', 'ny.example'), 'b.parquet'));
     const off = await runReconcile({ dataDir, config, source, month: '2026-10', logger: silentLogger(), clock });
     expect(off.ok).toBe(false);
-    expect(off.off).toEqual([{ domain: 'ny.example', detail: 'lake has 2 CDRs, API 3 (1 missing from the lake); lake seconds 123 vs API 186 (+63)' }]);
+    expect(off.off).toEqual([
+      { domain: 'ny.example', detail: 'lake has 2 CDRs, API 3 (1 missing from the lake); lake seconds 123 vs API 186 (+63)' },
+    ]);
     expect(formatReconcileTable(off)).toMatch(/do NOT reconcile: ny\.example/);
 
     expect(existsSync(off.csvPath)).toBe(true);
     const csv = await readFile(off.csvPath, 'utf8');
     expect(csv.split('\n')[0]).toMatch(/^month,domain,status,/);
     expect(csv).toMatch(/2026-10,ny\.example,off,America\/New_York/);
-    const stateRows = await withState(dataDir, (db) => db.all(`SELECT domain, status, api_total::INTEGER AS api, lake_total::INTEGER AS lake FROM reconciliations WHERE month = '2026-10' ORDER BY domain`));
+    const stateRows = await withState(dataDir, (db) =>
+      db.all(
+        `SELECT domain, status, api_total::INTEGER AS api, lake_total::INTEGER AS lake FROM reconciliations WHERE month = '2026-10' ORDER BY domain`,
+      ),
+    );
     expect(stateRows).toEqual([
       { domain: 'la.example', status: 'ok', api: 3, lake: 3 },
       { domain: 'ny.example', status: 'off', api: 3, lake: 2 },
@@ -123,7 +164,10 @@ describe('halfOpenCount', () => {
   it('takes off a record starting exactly at the window end when the server counted it (the simulator’s end is inclusive)', async () => {
     sim = await startSimulator({ domains: 0, clock, dataFrom: new Date('2026-01-01T00:00:00Z') });
     sim.addDomain({ domain: 'edge.example', timeZone: 'US/Pacific' });
-    sim.setCdrs('edge.example', LA.map((c) => apiRecord('edge.example', c)));
+    sim.setCdrs(
+      'edge.example',
+      LA.map((c) => apiRecord('edge.example', c)),
+    );
     const source = NetSapiensClient.create({ baseUrl: sim.url, auth: { kind: 'api-key', apiKey: 'nsr_test' }, clock });
     const w = { start: new Date('2026-10-01T07:00:00Z'), end: new Date('2026-11-01T07:00:00Z') };
     expect(await source.countCdrs('edge.example', w)).toMatchObject({ total: 4, seconds: 410 });
@@ -135,7 +179,16 @@ describe('halfOpenCount', () => {
 });
 
 describe('judge', () => {
-  const base = { apiTotal: 5, apiSeconds: 100, lakeTotal: 5, lakeSeconds: 100, duplicateIds: 0, rejects: 0, openAnomalies: 0, listedByApi: true };
+  const base = {
+    apiTotal: 5,
+    apiSeconds: 100,
+    lakeTotal: 5,
+    lakeSeconds: 100,
+    duplicateIds: 0,
+    rejects: 0,
+    openAnomalies: 0,
+    listedByApi: true,
+  };
   it('is ok when everything matches, noting leftovers', () => {
     expect(judge(base)).toEqual({ status: 'ok', detail: '' });
     expect(judge({ ...base, openAnomalies: 1 })).toEqual({ status: 'ok', detail: '1 open anomaly' });
@@ -153,16 +206,30 @@ describe('month to date', () => {
     const sim = await startSimulator({ domains: 0, clock: now, dataFrom: new Date('2026-01-01T00:00:00Z') });
     try {
       sim.addDomain({ domain: 'ny.example', timeZone: 'America/New_York' });
-      sim.setCdrs('ny.example', NY.map((c) => apiRecord('ny.example', c)));
+      sim.setCdrs(
+        'ny.example',
+        NY.map((c) => apiRecord('ny.example', c)),
+      );
       const source = NetSapiensClient.create({ baseUrl: sim.url, auth: { kind: 'api-key', apiKey: 'nsr_test' }, clock: now });
       const dataDir = await tempDir();
       const config = await deckConfig(dataDir);
       // Ingest has made the month durable up to the 15th; ny-2 (the 20th) is not in the lake yet.
-      await writeLake(dataDir, NY.slice(0, 1).map((c) => lakeRow('ny.example', c)));
-      await withState(dataDir, (db) => db.run(`INSERT INTO watermarks VALUES ('ny.example', '2026-10-15T00:00:00Z', '2026-10-15T00:00:00Z')`));
+      await writeLake(
+        dataDir,
+        NY.slice(0, 1).map((c) => lakeRow('ny.example', c)),
+      );
+      await withState(dataDir, (db) =>
+        db.run(`INSERT INTO watermarks VALUES ('ny.example', '2026-10-15T00:00:00Z', '2026-10-15T00:00:00Z')`),
+      );
       const r = await runReconcile({ dataDir, config, source, month: '2026-10', logger: silentLogger(), clock: now });
       expect(r.off).toEqual([]);
-      expect(r.rows[0]).toMatchObject({ monthToDate: true, windowEnd: '2026-10-15T00:00:00.000Z', apiTotal: 1, lakeTotal: 1, status: 'ok' });
+      expect(r.rows[0]).toMatchObject({
+        monthToDate: true,
+        windowEnd: '2026-10-15T00:00:00.000Z',
+        apiTotal: 1,
+        lakeTotal: 1,
+        status: 'ok',
+      });
       expect(r.rows[0]!.detail).toMatch(/^month to date, up to 2026-10-15T00:00:00.000Z/);
     } finally {
       await sim.close();

@@ -14,13 +14,33 @@ describe('cdrpipe sql', () => {
     const dataDir = await tempDir();
     await writeDomains(dataDir, [{ domain: 's.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
-      { domain: 's.example', id: 'x1', start: '2026-10-01T10:00:00Z', direction: 'outbound', talk_s: 61, caller_number: '2125550100', dialed_number: '+442071234567', orig_user: '101' },
-      { domain: 's.example', id: 'x2', start: '2026-10-02T10:00:00Z', direction: 'inbound', talk_s: 30, caller_number: '3105550000', dialed_number: '2125550100', term_user: '101' },
+      {
+        domain: 's.example',
+        id: 'x1',
+        start: '2026-10-01T10:00:00Z',
+        direction: 'outbound',
+        talk_s: 61,
+        caller_number: '2125550100',
+        dialed_number: '+442071234567',
+        orig_user: '101',
+      },
+      {
+        domain: 's.example',
+        id: 'x2',
+        start: '2026-10-02T10:00:00Z',
+        direction: 'inbound',
+        talk_s: 30,
+        caller_number: '3105550000',
+        dialed_number: '2125550100',
+        term_user: '101',
+      },
     ]);
     const lake = await runQuery({ dataDir, sql: 'SELECT count(*)::INTEGER AS n FROM cdrs' });
     expect(lake.source).toBe('lake');
     expect(lake.rows).toEqual([{ n: 2 }]);
-    expect((await runQuery({ dataDir, sql: "SELECT domain, time_zone FROM domains" })).rows).toEqual([{ domain: "s.example", time_zone: "UTC" }]);
+    expect((await runQuery({ dataDir, sql: 'SELECT domain, time_zone FROM domains' })).rows).toEqual([
+      { domain: 's.example', time_zone: 'UTC' },
+    ]);
     await expect(runQuery({ dataDir, sql: 'SELECT * FROM rated_calls' })).rejects.toThrow(/run `cdrpipe transform`/);
 
     const config = await deckConfig(dataDir);

@@ -49,7 +49,10 @@ describe('generic data tests from a model description', () => {
       ['legs_unique_domain_id', 'pass', 0],
     ]);
     expect(results.find((r) => r.name === 'legs_kind_accepted_values')?.sample).toEqual([{ kind: 'c', n: '1' }]);
-    expect(results.find((r) => r.name === 'legs_owner_relationships_owners')).toMatchObject({ severity: 'warn', description: 'Every legs.owner is a owners.name.' });
+    expect(results.find((r) => r.name === 'legs_owner_relationships_owners')).toMatchObject({
+      severity: 'warn',
+      description: 'Every legs.owner is a owners.name.',
+    });
   });
 
   it('fail when the built columns or their types drift from the description', async () => {
@@ -60,17 +63,26 @@ describe('generic data tests from a model description', () => {
   });
 
   it('take the description after a severity header, not the header', async () => {
-    const [r] = await runDataTests(db, [{ name: 'advisory', path: 'advisory.sql', sql: '-- severity: warn\n-- Legs exist,\n-- at least one.\nSELECT * FROM legs' }]);
+    const [r] = await runDataTests(db, [
+      { name: 'advisory', path: 'advisory.sql', sql: '-- severity: warn\n-- Legs exist,\n-- at least one.\nSELECT * FROM legs' },
+    ]);
     expect(r).toMatchObject({ status: 'warn', description: 'Legs exist, at least one.' });
   });
 });
 
 describe('model descriptions', () => {
   it('refuse a test on a column they do not list, and unknown test kinds', () => {
-    expect(() => schema('m', { description: 'x', grain: 'g', columns: [{ name: 'a', type: 'VARCHAR', description: 'a' }], tests: [{ test: 'unique', columns: ['b'] }] })).toThrow(
-      /m\.schema\.json: test unique names column b, which the description does not list/,
-    );
-    expect(() => schema('m', { description: 'x', grain: 'g', columns: [{ name: 'a', type: 'VARCHAR', description: 'a', tests: ['positive'] }] })).toThrow(ModelSchemaError);
+    expect(() =>
+      schema('m', {
+        description: 'x',
+        grain: 'g',
+        columns: [{ name: 'a', type: 'VARCHAR', description: 'a' }],
+        tests: [{ test: 'unique', columns: ['b'] }],
+      }),
+    ).toThrow(/m\.schema\.json: test unique names column b, which the description does not list/);
+    expect(() =>
+      schema('m', { description: 'x', grain: 'g', columns: [{ name: 'a', type: 'VARCHAR', description: 'a', tests: ['positive'] }] }),
+    ).toThrow(ModelSchemaError);
   });
 
   it('are required for every model, and a test name may be used once', async () => {
@@ -78,12 +90,21 @@ describe('model descriptions', () => {
     try {
       await mkdir(join(dir, 'tests'));
       await writeFile(join(dir, 'legs.sql'), '-- depends_on:\nSELECT 1 AS id\n');
-      await expect(loadSqlProject({ modelsDir: dir, testsDir: join(dir, 'tests') })).rejects.toThrow(/model legs has no description: add .*legs\.schema\.json/);
-      await writeFile(join(dir, 'legs.schema.json'), JSON.stringify({ description: 'x', grain: 'g', columns: [{ name: 'id', type: 'INTEGER', description: 'i', tests: ['not_null'] }] }));
+      await expect(loadSqlProject({ modelsDir: dir, testsDir: join(dir, 'tests') })).rejects.toThrow(
+        /model legs has no description: add .*legs\.schema\.json/,
+      );
+      await writeFile(
+        join(dir, 'legs.schema.json'),
+        JSON.stringify({ description: 'x', grain: 'g', columns: [{ name: 'id', type: 'INTEGER', description: 'i', tests: ['not_null'] }] }),
+      );
       await writeFile(join(dir, 'tests', 'legs_id_not_null.sql'), '-- Hand-written.\nSELECT 1 WHERE false\n');
-      await expect(loadSqlProject({ modelsDir: dir, testsDir: join(dir, 'tests') })).rejects.toThrow(/data test legs_id_not_null is defined twice/);
+      await expect(loadSqlProject({ modelsDir: dir, testsDir: join(dir, 'tests') })).rejects.toThrow(
+        /data test legs_id_not_null is defined twice/,
+      );
       await writeFile(join(dir, 'gone.schema.json'), '{}');
-      await expect(loadSqlProject({ modelsDir: dir, testsDir: join(dir, 'tests') })).rejects.toThrow(/gone\.schema\.json describes a model that does not exist/);
+      await expect(loadSqlProject({ modelsDir: dir, testsDir: join(dir, 'tests') })).rejects.toThrow(
+        /gone\.schema\.json describes a model that does not exist/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

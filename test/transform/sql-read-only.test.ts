@@ -30,7 +30,9 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
         await walk(p);
       } else {
         const s = await stat(p);
-        out[key] = `${createHash('sha256').update(await readFile(p)).digest('hex')} ${s.size} ${s.mtimeMs}`;
+        out[key] = `${createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')} ${s.size} ${s.mtimeMs}`;
       }
     }
   };
@@ -39,7 +41,12 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 /** Runs a command (not the CLI) to its end, optionally as another user. */
-function run(cmd: string, args: string[], env: Record<string, string>, ids: { uid?: number; gid?: number }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  ids: { uid?: number; gid?: number },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((ok, fail) => {
     const child = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, ...ids });
     let stdout = '';
@@ -55,11 +62,31 @@ async function makeDataDir(): Promise<string> {
   const dataDir = await tempDir('cdrpipe-sql-ro-');
   await writeDomains(dataDir, [{ domain: 'ro.example', time_zone: 'UTC' }]);
   await writeLake(dataDir, [
-    { domain: 'ro.example', id: 'r1', start: '2026-10-01T10:00:00Z', direction: 'outbound', talk_s: 61, caller_number: '2125550100', dialed_number: '+442071234567', orig_user: '101' },
-    { domain: 'ro.example', id: 'r2', start: '2026-10-02T10:00:00Z', direction: 'inbound', talk_s: 30, caller_number: '3105550000', dialed_number: '2125550100', term_user: '101' },
+    {
+      domain: 'ro.example',
+      id: 'r1',
+      start: '2026-10-01T10:00:00Z',
+      direction: 'outbound',
+      talk_s: 61,
+      caller_number: '2125550100',
+      dialed_number: '+442071234567',
+      orig_user: '101',
+    },
+    {
+      domain: 'ro.example',
+      id: 'r2',
+      start: '2026-10-02T10:00:00Z',
+      direction: 'inbound',
+      talk_s: 30,
+      caller_number: '3105550000',
+      dialed_number: '2125550100',
+      term_user: '101',
+    },
   ]);
   await withState(dataDir, async (s) => {
-    await s.run(`INSERT INTO sends (report, domain, month, recipient, status, updated_at) VALUES ('monthly-usage', 'ro.example', '2026-10', 'a@ro.example', 'sent', now())`);
+    await s.run(
+      `INSERT INTO sends (report, domain, month, recipient, status, updated_at) VALUES ('monthly-usage', 'ro.example', '2026-10', 'a@ro.example', 'sent', now())`,
+    );
   });
   await mkdir(reportsDir(dataDir, '2026-10'), { recursive: true });
   await writeFile(join(reportsDir(dataDir, '2026-10'), 'reconciliation.csv'), 'month,domain\r\n');
@@ -107,7 +134,12 @@ describe('cdrpipe sql is read-only', () => {
     const dataDir = await makeDataDir();
     for (const phase of ['lake', 'warehouse'] as const) {
       if (phase === 'warehouse') {
-        await runTransform({ dataDir, config: await deckConfig(dataDir), logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
+        await runTransform({
+          dataDir,
+          config: await deckConfig(dataDir),
+          logger: silentLogger(),
+          clock: new FixedClock(new Date('2026-11-20T00:00:00Z')),
+        });
       }
       const before = await snapshot(dataDir);
       for (const sql of attacks(dataDir)) {
@@ -116,7 +148,9 @@ describe('cdrpipe sql is read-only', () => {
           (e: unknown) => e as Error,
         );
         expect(err, `${phase}: ${sql}`).toBeInstanceOf(Error);
-        expect(err!.message, `${phase}: ${sql}`).toMatch(/read-only|reads only the lake|configuration has been locked|Cannot (enable|change)/);
+        expect(err!.message, `${phase}: ${sql}`).toMatch(
+          /read-only|reads only the lake|configuration has been locked|Cannot (enable|change)/,
+        );
       }
       expect(await snapshot(dataDir), phase).toEqual(before);
       // Reading still works, including the lake views and the catalog.
@@ -124,17 +158,33 @@ describe('cdrpipe sql is read-only', () => {
       expect(ok.source).toBe(phase);
       expect(ok.rows).toEqual([{ n: 2 }]);
       expect((await runQuery({ dataDir, sql: 'DESCRIBE cdrs' })).rows.length).toBeGreaterThan(5);
-      expect((await runQuery({ dataDir, sql: `SELECT count(*)::INTEGER AS n FROM read_parquet('${join(lakeDir(dataDir), 'cdrs', '**', '*.parquet')}')` })).rows).toEqual([{ n: 2 }]);
+      expect(
+        (
+          await runQuery({
+            dataDir,
+            sql: `SELECT count(*)::INTEGER AS n FROM read_parquet('${join(lakeDir(dataDir), 'cdrs', '**', '*.parquet')}')`,
+          })
+        ).rows,
+      ).toEqual([{ n: 2 }]);
       expect(await snapshot(dataDir), phase).toEqual(before);
     }
-    await withState(dataDir, async (s) => expect(await s.all(`SELECT domain FROM sends`)).toEqual([{ domain: 'ro.example' }]), { readOnly: true });
+    await withState(dataDir, async (s) => expect(await s.all(`SELECT domain FROM sends`)).toEqual([{ domain: 'ro.example' }]), {
+      readOnly: true,
+    });
   }, 240_000);
 
   it('names what it refused and exits 2; --out may not point into the data directory', async () => {
     const dataDir = await makeDataDir();
     await expect(runQuery({ dataDir, sql: `CREATE TABLE x AS SELECT 1` })).rejects.toThrow(ReadOnlyQueryError);
     await expect(runQuery({ dataDir, sql: `SELECT * FROM enable_logging()` })).rejects.toThrow(/does not run enable_logging\(\)/);
-    expect(tableFunctionsIn({ a: [{ type: 'TABLE_FUNCTION', function: { function_name: 'range' } }, { b: { type: 'TABLE_FUNCTION', function: { function_name: 'glob' } } }] })).toEqual(['range', 'glob']);
+    expect(
+      tableFunctionsIn({
+        a: [
+          { type: 'TABLE_FUNCTION', function: { function_name: 'range' } },
+          { b: { type: 'TABLE_FUNCTION', function: { function_name: 'glob' } } },
+        ],
+      }),
+    ).toEqual(['range', 'glob']);
 
     process.env.CDRPIPE_DATA_DIR = dataDir;
     const before = await snapshot(dataDir);
@@ -145,7 +195,9 @@ describe('cdrpipe sql is read-only', () => {
       expect(await main(['node', 'cdrpipe', 'sql', `DELETE FROM cdrs`])).toBe(2);
       expect(errs.join('')).toMatch(/read-only/);
       expect(await main(['node', 'cdrpipe', 'sql', 'SELECT 1 AS a', '--format', 'csv', '--out', join(lakeDir(dataDir), 'x.csv')])).toBe(2);
-      expect(await main(['node', 'cdrpipe', 'sql', 'SELECT 1 AS a', '--format', 'csv', '--out', join(dataDir, 'reports', '..', 'x.csv')])).toBe(2);
+      expect(
+        await main(['node', 'cdrpipe', 'sql', 'SELECT 1 AS a', '--format', 'csv', '--out', join(dataDir, 'reports', '..', 'x.csv')]),
+      ).toBe(2);
       expect(errs.join('')).toMatch(/--out .*inside the data directory/);
     } finally {
       out.mockRestore();
@@ -173,7 +225,12 @@ describe('cdrpipe sql is read-only', () => {
     try {
       await chmod(outDir, 0o777);
       await setModes(dataDir, 0o555, 0o444);
-      const probe = await run(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(join(dataDir, 'probe'))}, 'x')`], {}, ids);
+      const probe = await run(
+        process.execPath,
+        ['-e', `require('node:fs').writeFileSync(${JSON.stringify(join(dataDir, 'probe'))}, 'x')`],
+        {},
+        ids,
+      );
       if (probe.status === 0) {
         console.log('skipped: this file system lets the test user write a read-only directory');
         return;
@@ -189,7 +246,12 @@ describe('cdrpipe sql is read-only', () => {
       expect(await snapshot(dataDir)).toEqual(before);
 
       await setModes(dataDir, 0o755, 0o644);
-      await runTransform({ dataDir, config: await deckConfig(dataDir), logger: silentLogger(), clock: new FixedClock(new Date('2026-11-20T00:00:00Z')) });
+      await runTransform({
+        dataDir,
+        config: await deckConfig(dataDir),
+        logger: silentLogger(),
+        clock: new FixedClock(new Date('2026-11-20T00:00:00Z')),
+      });
       await setModes(dataDir, 0o555, 0o444);
       const after = await snapshot(dataDir);
       const wh = await cli(['SELECT id, billable_s FROM rated_calls ORDER BY id', '--format', 'json', '--out', join(outDir, 'calls.json')]);

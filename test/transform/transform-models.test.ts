@@ -16,8 +16,24 @@ import { tempDir } from '../support/temp-dir.ts';
 const NOV20 = new FixedClock(new Date('2026-11-20T12:00:00Z'));
 const q = (dataDir: string, sql: string) => withDb(warehousePath(dataDir), (db) => db.all(sql), { readOnly: true });
 
-const out = (domain: string, id: string, start: string, talk_s: number, dialed = '2125550199', extra: Partial<FixtureCdr> = {}): FixtureCdr => ({
-  domain, id, start, direction: 'outbound', talk_s, orig_user: '101', term_user: null, caller_number: '2125550100', dialed_number: dialed, ...extra,
+const out = (
+  domain: string,
+  id: string,
+  start: string,
+  talk_s: number,
+  dialed = '2125550199',
+  extra: Partial<FixtureCdr> = {},
+): FixtureCdr => ({
+  domain,
+  id,
+  start,
+  direction: 'outbound',
+  talk_s,
+  orig_user: '101',
+  term_user: null,
+  caller_number: '2125550100',
+  dialed_number: dialed,
+  ...extra,
 });
 
 describe('local time: the customer time zone decides the month, day and hour', () => {
@@ -36,7 +52,10 @@ describe('local time: the customer time zone decides the month, day and hour', (
     ]);
     const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     expect(s.failedTests).toEqual([]);
-    const rows = await q(dataDir, `SELECT id, local_month, CAST(local_date AS VARCHAR) AS local_date, local_hour, strftime(start_local, '%H:%M:%S') AS t FROM calls ORDER BY id`);
+    const rows = await q(
+      dataDir,
+      `SELECT id, local_month, CAST(local_date AS VARCHAR) AS local_date, local_hour, strftime(start_local, '%H:%M:%S') AS t FROM calls ORDER BY id`,
+    );
     expect(rows).toEqual([
       { id: 'la-first', local_month: '2026-11', local_date: '2026-11-01', local_hour: 0, t: '00:00:00' },
       { id: 'la-last', local_month: '2026-10', local_date: '2026-10-31', local_hour: 23, t: '23:59:59' },
@@ -54,7 +73,9 @@ describe('local time: the customer time zone decides the month, day and hour', (
 
   it('handles the US DST weekends (2026-03-08 spring forward, 2026-11-01 fall back)', async () => {
     const dataDir = await tempDir();
-    const config = await deckConfig(dataDir, { customers: { defaults: { plan: 'standard' }, domains: { 'dst.example': { timeZone: 'America/New_York' } } } });
+    const config = await deckConfig(dataDir, {
+      customers: { defaults: { plan: 'standard' }, domains: { 'dst.example': { timeZone: 'America/New_York' } } },
+    });
     // The PBX says UTC; the config override wins.
     await writeDomains(dataDir, [{ domain: 'dst.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
@@ -64,7 +85,10 @@ describe('local time: the customer time zone decides the month, day and hour', (
       out('dst.example', 'fall-second', '2026-11-01T06:30:00Z', 10), // 01:30 EST, an hour later
     ]);
     await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
-    const rows = await q(dataDir, `SELECT id, strftime(start_local, '%Y-%m-%d %H:%M:%S') AS local, local_hour FROM calls ORDER BY start_time`);
+    const rows = await q(
+      dataDir,
+      `SELECT id, strftime(start_local, '%Y-%m-%d %H:%M:%S') AS local, local_hour FROM calls ORDER BY start_time`,
+    );
     expect(rows).toEqual([
       { id: 'spring-before', local: '2026-03-08 01:59:59', local_hour: 1 },
       { id: 'spring-after', local: '2026-03-08 03:00:00', local_hour: 3 },
@@ -107,7 +131,9 @@ describe('numbers and classes', () => {
         const r = await db.one<{ e: string | null; c: string }>(`SELECT to_e164($1) AS e, number_class(to_e164($1)) AS c`, [input]);
         expect({ input, e: r?.e, c: r?.c }).toEqual({ input, e: e164, c: cls });
       }
-      const em = await db.one<{ a: boolean; b: boolean; c: boolean }>(`SELECT is_emergency_code('911') a, is_emergency_code('9911') b, is_emergency_code('+919111234567') c`);
+      const em = await db.one<{ a: boolean; b: boolean; c: boolean }>(
+        `SELECT is_emergency_code('911') a, is_emergency_code('9911') b, is_emergency_code('+919111234567') c`,
+      );
       expect(em).toEqual({ a: true, b: true, c: false });
     } finally {
       db.close();
@@ -119,7 +145,16 @@ describe('numbers and classes', () => {
     const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'x.example', time_zone: 'America/Chicago' }]);
     await writeLake(dataDir, [
-      { domain: 'x.example', id: 'noise', start: '2026-10-05T15:00:00Z', direction: 'inbound', talk_s: 0, duration_s: 0, term_user: '101', reason: 'Term: Reg Expired' },
+      {
+        domain: 'x.example',
+        id: 'noise',
+        start: '2026-10-05T15:00:00Z',
+        direction: 'inbound',
+        talk_s: 0,
+        duration_s: 0,
+        term_user: '101',
+        reason: 'Term: Reg Expired',
+      },
       out('x.example', 'self', '2026-10-05T15:01:00Z', 20, '101', { term_user: '101', direction: 'internal' }),
       out('x.example', 'e911', '2026-10-05T15:02:00Z', 120, '911'),
       out('x.example', 'delhi', '2026-10-05T15:03:00Z', 60, '+911123456789'),
@@ -129,14 +164,71 @@ describe('numbers and classes', () => {
     const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     expect(s.failedTests).toEqual([]);
     expect(s.warnedTests).toEqual(['unbillable_calls_none']);
-    const rows = await q(dataDir, `SELECT id, call_class, is_reg_noise, is_self_call, billable, rate_prefix, billable_s, charge FROM rated_calls ORDER BY id`);
+    const rows = await q(
+      dataDir,
+      `SELECT id, call_class, is_reg_noise, is_self_call, billable, rate_prefix, billable_s, charge FROM rated_calls ORDER BY id`,
+    );
     expect(rows).toEqual([
-      { id: 'delhi', call_class: 'international', is_reg_noise: false, is_self_call: false, billable: true, rate_prefix: '+91', billable_s: 60, charge: '0.030000' },
-      { id: 'e911', call_class: 'emergency', is_reg_noise: false, is_self_call: false, billable: true, rate_prefix: '911', billable_s: 120, charge: '0.000000' },
-      { id: 'noise', call_class: 'unknown', is_reg_noise: true, is_self_call: false, billable: false, rate_prefix: null, billable_s: 0, charge: '0.000000' },
-      { id: 'self', call_class: 'internal', is_reg_noise: false, is_self_call: true, billable: false, rate_prefix: null, billable_s: 0, charge: '0.000000' },
-      { id: 'shortcode', call_class: 'unknown', is_reg_noise: false, is_self_call: false, billable: true, rate_prefix: null, billable_s: 0, charge: '0.000000' },
-      { id: 'tf', call_class: 'toll-free', is_reg_noise: false, is_self_call: false, billable: true, rate_prefix: '+1800', billable_s: 60, charge: '0.000000' },
+      {
+        id: 'delhi',
+        call_class: 'international',
+        is_reg_noise: false,
+        is_self_call: false,
+        billable: true,
+        rate_prefix: '+91',
+        billable_s: 60,
+        charge: '0.030000',
+      },
+      {
+        id: 'e911',
+        call_class: 'emergency',
+        is_reg_noise: false,
+        is_self_call: false,
+        billable: true,
+        rate_prefix: '911',
+        billable_s: 120,
+        charge: '0.000000',
+      },
+      {
+        id: 'noise',
+        call_class: 'unknown',
+        is_reg_noise: true,
+        is_self_call: false,
+        billable: false,
+        rate_prefix: null,
+        billable_s: 0,
+        charge: '0.000000',
+      },
+      {
+        id: 'self',
+        call_class: 'internal',
+        is_reg_noise: false,
+        is_self_call: true,
+        billable: false,
+        rate_prefix: null,
+        billable_s: 0,
+        charge: '0.000000',
+      },
+      {
+        id: 'shortcode',
+        call_class: 'unknown',
+        is_reg_noise: false,
+        is_self_call: false,
+        billable: true,
+        rate_prefix: null,
+        billable_s: 0,
+        charge: '0.000000',
+      },
+      {
+        id: 'tf',
+        call_class: 'toll-free',
+        is_reg_noise: false,
+        is_self_call: false,
+        billable: true,
+        rate_prefix: '+1800',
+        billable_s: 60,
+        charge: '0.000000',
+      },
     ]);
     const m = await q(dataDir, `SELECT calls, reg_noise_legs, self_calls FROM usage_monthly`);
     expect(m).toEqual([{ calls: 4, reg_noise_legs: 1, self_calls: 1 }]);
@@ -164,15 +256,26 @@ describe('rating in the warehouse', () => {
 
   it('consumes the included pool in call order and bills only the excess of the call that exhausts it', async () => {
     const dataDir = await tempDir();
-    const deck = TEST_DECK.replace('+1,US domestic,0.012,6,6,0,0,2026-01-01', '+1,US domestic,1.20,6,6,0,0.01,2026-01-01').replace(/\+1,US domestic,0.011.*\n/, '');
-    const config = await deckConfig(dataDir, { deck, customers: { defaults: { plan: 'standard' }, domains: { 'p.example': { includedMinutes: 1 } } } });
+    const deck = TEST_DECK.replace('+1,US domestic,0.012,6,6,0,0,2026-01-01', '+1,US domestic,1.20,6,6,0,0.01,2026-01-01').replace(
+      /\+1,US domestic,0.011.*\n/,
+      '',
+    );
+    const config = await deckConfig(dataDir, {
+      deck,
+      customers: { defaults: { plan: 'standard' }, domains: { 'p.example': { includedMinutes: 1 } } },
+    });
     await writeDomains(dataDir, [{ domain: 'p.example', time_zone: 'UTC' }]);
     await writeLake(dataDir, [
       out('p.example', 'c3', '2026-10-03T10:00:00Z', 12),
       out('p.example', 'c1', '2026-10-01T10:00:00Z', 40),
       out('p.example', 'c2b', '2026-10-02T10:00:00Z', 40), // same start as c2a: id orders them
       out('p.example', 'c2a', '2026-10-02T10:00:00Z', 30, '+442071234567'), // international: not from the pool
-      out('p.example', 'in', '2026-10-02T11:00:00Z', 60, '2125550100', { direction: 'inbound', caller_number: '3105550000', orig_user: null, term_user: '101' }),
+      out('p.example', 'in', '2026-10-02T11:00:00Z', 60, '2125550100', {
+        direction: 'inbound',
+        caller_number: '3105550000',
+        orig_user: null,
+        term_user: '101',
+      }),
       out('p.example', 'nov', '2026-11-01T10:00:00Z', 40), // a new month, a new pool
     ]);
     await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
@@ -185,7 +288,10 @@ describe('rating in the warehouse', () => {
       { id: 'c3', billable_s: 12, included_s: 0, charged_s: 12, charge: '0.250000' },
       { id: 'nov', billable_s: 42, included_s: 42, charged_s: 0, charge: '0.010000' },
     ]);
-    const m = await q(dataDir, `SELECT local_month, included_s_used::INTEGER AS included_s_used, included_s_total::INTEGER AS included_s_total, charge FROM usage_monthly ORDER BY 1`);
+    const m = await q(
+      dataDir,
+      `SELECT local_month, included_s_used::INTEGER AS included_s_used, included_s_total::INTEGER AS included_s_total, charge FROM usage_monthly ORDER BY 1`,
+    );
     expect(m).toEqual([
       { local_month: '2026-10', included_s_used: 60, included_s_total: 60, charge: '0.780000' },
       { local_month: '2026-11', included_s_used: 42, included_s_total: 60, charge: '0.010000' },
@@ -195,33 +301,48 @@ describe('rating in the warehouse', () => {
   it('totals in every model add up to the same grand total', async () => {
     const dataDir = await tempDir();
     const config = await deckConfig(dataDir);
-    await writeDomains(dataDir, [{ domain: 'a.example', time_zone: 'US/Pacific' }, { domain: 'b.example', time_zone: 'Asia/Kolkata' }]);
+    await writeDomains(dataDir, [
+      { domain: 'a.example', time_zone: 'US/Pacific' },
+      { domain: 'b.example', time_zone: 'Asia/Kolkata' },
+    ]);
     const nums = ['2125550199', '+442071234567', '+447700900123', '19005550100', '+639171234567', '+919876543210', '18005551212'];
     const cdrs: FixtureCdr[] = [];
     for (let i = 0; i < 300; i++) {
       const dom = i % 3 === 0 ? 'b.example' : 'a.example';
       const dir = (['outbound', 'outbound', 'inbound', 'missed', 'internal'] as const)[i % 5]!;
       cdrs.push({
-        domain: dom, id: `t${i}`, start: new Date(Date.UTC(2026, 9, 28) + i * 3_600_000 * 1.7).toISOString(), direction: dir,
-        talk_s: dir === 'missed' ? 0 : (i * 53) % 1300, orig_user: `${100 + (i % 6)}`, term_user: `${100 + (i % 4)}`,
-        caller_number: dir === 'outbound' ? '2125550100' : '3105550000', dialed_number: dir === 'outbound' ? nums[i % nums.length]! : '2125550100',
+        domain: dom,
+        id: `t${i}`,
+        start: new Date(Date.UTC(2026, 9, 28) + i * 3_600_000 * 1.7).toISOString(),
+        direction: dir,
+        talk_s: dir === 'missed' ? 0 : (i * 53) % 1300,
+        orig_user: `${100 + (i % 6)}`,
+        term_user: `${100 + (i % 4)}`,
+        caller_number: dir === 'outbound' ? '2125550100' : '3105550000',
+        dialed_number: dir === 'outbound' ? nums[i % nums.length]! : '2125550100',
       });
     }
     await writeLake(dataDir, cdrs);
     const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     expect(s.failedTests).toEqual([]);
-    const totals = await q(dataDir, `
+    const totals = await q(
+      dataDir,
+      `
       SELECT 'rated_calls' AS m, sum(charge)::VARCHAR AS charge, sum(billable_s)::BIGINT AS s FROM rated_calls
       UNION ALL SELECT 'usage_monthly', sum(charge)::VARCHAR, sum(billable_s)::BIGINT FROM usage_monthly
       UNION ALL SELECT 'charges_by_class', sum(charge)::VARCHAR, sum(billable_s)::BIGINT FROM charges_by_class
       UNION ALL SELECT 'usage_daily', sum(charge)::VARCHAR, sum(billable_s)::BIGINT FROM usage_daily
       UNION ALL SELECT 'usage_by_user', sum(charge)::VARCHAR, sum(billable_s)::BIGINT FROM usage_by_user
-      UNION ALL SELECT 'usage_by_number', sum(charge)::VARCHAR, sum(billable_s)::BIGINT FROM usage_by_number`);
+      UNION ALL SELECT 'usage_by_number', sum(charge)::VARCHAR, sum(billable_s)::BIGINT FROM usage_by_number`,
+    );
     const first = totals[0] as JsonRow;
     expect(Number(first.s)).toBeGreaterThan(0);
     for (const t of totals) expect({ m: t.m, charge: t.charge, s: t.s }).toEqual({ m: t.m, charge: first.charge, s: first.s });
-    const calls = await q(dataDir, `SELECT (SELECT sum(calls) FROM usage_monthly)::BIGINT a, (SELECT sum(calls) FROM usage_daily)::BIGINT b,
-      (SELECT sum(calls) FROM usage_by_user)::BIGINT c, (SELECT sum(calls) FROM charges_by_class)::BIGINT d, (SELECT sum(calls) FROM call_quality)::BIGINT e`);
+    const calls = await q(
+      dataDir,
+      `SELECT (SELECT sum(calls) FROM usage_monthly)::BIGINT a, (SELECT sum(calls) FROM usage_daily)::BIGINT b,
+      (SELECT sum(calls) FROM usage_by_user)::BIGINT c, (SELECT sum(calls) FROM charges_by_class)::BIGINT d, (SELECT sum(calls) FROM call_quality)::BIGINT e`,
+    );
     expect(new Set(Object.values(calls[0]!)).size).toBe(1);
   });
 
@@ -262,12 +383,47 @@ describe('unbillable calls', () => {
     expect(s.warnedTests).toEqual(['unbillable_calls_none']);
     const warned = s.tests.find((t) => t.name === 'unbillable_calls_none')!;
     expect(warned).toMatchObject({ severity: 'warn', status: 'warn', failingRows: 4 });
-    const rows = await q(dataDir, `SELECT domain, id, strftime(start_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS start_time, local_month, dialed_number, talk_s, reason FROM unbillable_calls ORDER BY id`);
+    const rows = await q(
+      dataDir,
+      `SELECT domain, id, strftime(start_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS start_time, local_month, dialed_number, talk_s, reason FROM unbillable_calls ORDER BY id`,
+    );
     expect(rows).toEqual([
-      { domain: 'u.example', id: 'feature', start_time: '2026-10-05T15:01:00Z', local_month: '2026-10', dialed_number: '*97', talk_s: 95, reason: 'not_e164' },
-      { domain: 'u.example', id: 'typo', start_time: '2026-10-05T15:02:00Z', local_month: '2026-10', dialed_number: '212555', talk_s: 30, reason: 'not_e164' },
-      { domain: 'u.example', id: 'za', start_time: '2026-10-05T15:03:00Z', local_month: '2026-10', dialed_number: '+27115550100', talk_s: 125, reason: 'no_deck_prefix' },
-      { domain: 'u.example', id: 'za-nov', start_time: '2026-11-01T03:30:00Z', local_month: '2026-10', dialed_number: '011271155501', talk_s: 20, reason: 'no_deck_prefix' },
+      {
+        domain: 'u.example',
+        id: 'feature',
+        start_time: '2026-10-05T15:01:00Z',
+        local_month: '2026-10',
+        dialed_number: '*97',
+        talk_s: 95,
+        reason: 'not_e164',
+      },
+      {
+        domain: 'u.example',
+        id: 'typo',
+        start_time: '2026-10-05T15:02:00Z',
+        local_month: '2026-10',
+        dialed_number: '212555',
+        talk_s: 30,
+        reason: 'not_e164',
+      },
+      {
+        domain: 'u.example',
+        id: 'za',
+        start_time: '2026-10-05T15:03:00Z',
+        local_month: '2026-10',
+        dialed_number: '+27115550100',
+        talk_s: 125,
+        reason: 'no_deck_prefix',
+      },
+      {
+        domain: 'u.example',
+        id: 'za-nov',
+        start_time: '2026-11-01T03:30:00Z',
+        local_month: '2026-10',
+        dialed_number: '011271155501',
+        talk_s: 20,
+        reason: 'no_deck_prefix',
+      },
     ]);
     // Still in rated_calls at 0 s and nothing: the queue is where they are seen.
     const rated = await q(dataDir, `SELECT id, billable_s, charge FROM rated_calls WHERE id = 'za'`);
@@ -293,8 +449,16 @@ describe('data tests', () => {
     const dataDir = await tempDir();
     const config = await deckConfig(dataDir);
     await writeDomains(dataDir, [{ domain: 'd.example', time_zone: 'UTC' }]);
-    await writeLake(dataDir, [out('d.example', 'dup', '2026-10-01T10:00:00Z', 60, undefined, { ingested_at: '2026-10-01T11:00:00Z' })], 'a.parquet');
-    await writeLake(dataDir, [out('d.example', 'dup', '2026-10-01T10:00:00Z', 120, undefined, { ingested_at: '2026-10-02T11:00:00Z' })], 'b.parquet');
+    await writeLake(
+      dataDir,
+      [out('d.example', 'dup', '2026-10-01T10:00:00Z', 60, undefined, { ingested_at: '2026-10-01T11:00:00Z' })],
+      'a.parquet',
+    );
+    await writeLake(
+      dataDir,
+      [out('d.example', 'dup', '2026-10-01T10:00:00Z', 120, undefined, { ingested_at: '2026-10-02T11:00:00Z' })],
+      'b.parquet',
+    );
     const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20 });
     expect(s.status).toBe('failed');
     expect(s.failedTests).toEqual(['cdrs_unique_domain_id']);

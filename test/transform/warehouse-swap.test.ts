@@ -10,7 +10,16 @@ import { deckConfig, writeLake } from './lake-fixture.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const clock = new FixedClock(new Date('2026-11-20T00:00:00Z'));
-const call = (id: string, start: string) => ({ domain: 'w.example', id, start, direction: 'outbound', talk_s: 30, caller_number: '2125550100', dialed_number: '2125550199', orig_user: '101' });
+const call = (id: string, start: string) => ({
+  domain: 'w.example',
+  id,
+  start,
+  direction: 'outbound',
+  talk_s: 30,
+  caller_number: '2125550100',
+  dialed_number: '2125550199',
+  orig_user: '101',
+});
 
 describe('warehouse swap', () => {
   it('a reader holding the old warehouse keeps reading it while a new one is renamed into place', async () => {

@@ -35,7 +35,15 @@ describe('files written aside, then renamed', () => {
     const d = await dir();
     const outbox = join(d, 'outbox');
     const transport = createOutboxTransport(outbox, new FixedClock(new Date('2026-11-01T06:00:00Z')));
-    const mail = { from: { name: 'Reports', address: 'reports@localhost' }, to: { name: '', address: 'usage@a.example' }, subject: 's', html: '<p>t</p>', text: 't', attachments: [], headers: { 'X-Cdrpipe-Report': 'monthly-usage; 2026-10; a.example' } };
+    const mail = {
+      from: { name: 'Reports', address: 'reports@localhost' },
+      to: { name: '', address: 'usage@a.example' },
+      subject: 's',
+      html: '<p>t</p>',
+      text: 't',
+      attachments: [],
+      headers: { 'X-Cdrpipe-Report': 'monthly-usage; 2026-10; a.example' },
+    };
     const first = await transport.send(mail);
     const written = (await readdir(outbox))[0]!;
     expect(first.response).toContain(written);

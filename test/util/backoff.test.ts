@@ -5,7 +5,14 @@ describe('shared backoff (full jitter)', () => {
   const settings = { baseDelayMs: 100, maxDelayMs: 1000 };
 
   it('draws from the whole range [0, min(max, base * 2^retry)], both bounds reachable', () => {
-    for (const [retry, ceiling] of [[0, 100], [1, 200], [2, 400], [3, 800], [4, 1000], [40, 1000]] as const) {
+    for (const [retry, ceiling] of [
+      [0, 100],
+      [1, 200],
+      [2, 400],
+      [3, 800],
+      [4, 1000],
+      [40, 1000],
+    ] as const) {
       expect(fullJitterDelay(retry, settings, () => 0)).toBe(0);
       expect(fullJitterDelay(retry, settings, () => 0.9999999)).toBe(ceiling);
     }
@@ -15,7 +22,7 @@ describe('shared backoff (full jitter)', () => {
 
   it('never leaves the bounds, whatever the random source returns', () => {
     let seed = 7;
-    const lcg = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let retry = 0; retry < 50; retry++) {
       const ceiling = Math.min(1000, 100 * 2 ** retry);
       for (let i = 0; i < 50; i++) {

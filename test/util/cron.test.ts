@@ -77,22 +77,40 @@ describe('catch-up of missed ticks', () => {
   const monthly = { cron: '0 6 1 * *', timeZone: NY };
 
   it('catches up exactly one missed monthly run (the one that should have gone out yesterday)', () => {
-    const tick = missedTick({ ...monthly, lastRunAt: new Date('2026-11-01T11:00:02Z'), knownSince: new Date('2026-01-01T00:00:00Z'), now: new Date('2026-12-02T09:00:00Z') });
+    const tick = missedTick({
+      ...monthly,
+      lastRunAt: new Date('2026-11-01T11:00:02Z'),
+      knownSince: new Date('2026-01-01T00:00:00Z'),
+      now: new Date('2026-12-02T09:00:00Z'),
+    });
     expect(iso(tick)).toBe('2026-12-01T11:00:00.000Z');
   });
 
   it('collapses several missed ticks into the latest one', () => {
-    const tick = missedTick({ cron: '*/15 * * * *', timeZone: NY, lastRunAt: new Date('2026-12-01T00:00:00Z'), knownSince: undefined, now: new Date('2026-12-02T09:20:00Z') });
+    const tick = missedTick({
+      cron: '*/15 * * * *',
+      timeZone: NY,
+      lastRunAt: new Date('2026-12-01T00:00:00Z'),
+      knownSince: undefined,
+      now: new Date('2026-12-02T09:20:00Z'),
+    });
     expect(iso(tick)).toBe('2026-12-02T09:15:00.000Z');
   });
 
   it('does nothing when the last run is after the latest tick, or on the very first start', () => {
-    expect(missedTick({ ...monthly, lastRunAt: new Date('2026-12-01T11:00:01Z'), knownSince: undefined, now: new Date('2026-12-20T00:00:00Z') })).toBeUndefined();
+    expect(
+      missedTick({ ...monthly, lastRunAt: new Date('2026-12-01T11:00:01Z'), knownSince: undefined, now: new Date('2026-12-20T00:00:00Z') }),
+    ).toBeUndefined();
     expect(missedTick({ ...monthly, lastRunAt: undefined, knownSince: undefined, now: new Date('2026-12-20T00:00:00Z') })).toBeUndefined();
   });
 
   it('uses when the job became known when it never ran', () => {
-    const tick = missedTick({ ...monthly, lastRunAt: undefined, knownSince: new Date('2026-11-20T00:00:00Z'), now: new Date('2026-12-03T00:00:00Z') });
+    const tick = missedTick({
+      ...monthly,
+      lastRunAt: undefined,
+      knownSince: new Date('2026-11-20T00:00:00Z'),
+      now: new Date('2026-12-03T00:00:00Z'),
+    });
     expect(iso(tick)).toBe('2026-12-01T11:00:00.000Z');
   });
 });

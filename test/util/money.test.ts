@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
-import { formatMoney, formatMoneyText, formatScaled, parseDecimal, parseMoney, roundMoney, sumMoney, toMoney6 } from '../../pipeline/util/money.ts';
+import {
+  formatMoney,
+  formatMoneyText,
+  formatScaled,
+  parseDecimal,
+  parseMoney,
+  roundMoney,
+  sumMoney,
+  toMoney6,
+} from '../../pipeline/util/money.ts';
 
 describe('decimal money', () => {
   it('parses and rounds half away from zero at the requested scale', () => {
@@ -61,8 +70,15 @@ describe('money at one scale, one rounding rule', () => {
       const values = ['0.005000', '0.015000', '1.234567', '1.235000', '2.444999', '2.445000', '0.000500', '7.999950', '10.125000'];
       for (const decimals of [0, 1, 2, 3, 4]) {
         for (const v of values) {
-          const row = await db.one<{ r: string }>(`SELECT CAST(round($1::DECIMAL(18,6), $2::INTEGER) AS DECIMAL(18,6))::VARCHAR AS r`, [v, decimals]);
-          expect({ v, decimals, r: formatMoneyText(parseMoney(v), decimals) }).toEqual({ v, decimals, r: formatScaled(parseDecimal(row!.r, decimals), decimals) });
+          const row = await db.one<{ r: string }>(`SELECT CAST(round($1::DECIMAL(18,6), $2::INTEGER) AS DECIMAL(18,6))::VARCHAR AS r`, [
+            v,
+            decimals,
+          ]);
+          expect({ v, decimals, r: formatMoneyText(parseMoney(v), decimals) }).toEqual({
+            v,
+            decimals,
+            r: formatScaled(parseDecimal(row!.r, decimals), decimals),
+          });
         }
       }
       // One call line: 61 s at 0.0125/min plus a 0.005 connect fee, to 2 decimals.

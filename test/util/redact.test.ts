@@ -9,7 +9,10 @@ const KEY = 'nsr_abc/def+ghi== jkl"mn\\op&qé€😀';
 registerSecrets(KEY);
 
 const jsonInner = (s: string) => JSON.stringify(s).slice(1, -1);
-const phpJsonInner = (s: string) => jsonInner(s).replace(/\//g, '\\/').replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const phpJsonInner = (s: string) =>
+  jsonInner(s)
+    .replace(/\//g, '\\/')
+    .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const spellings: [string, string][] = [
   ['raw', KEY],
   ['JSON-escaped', jsonInner(KEY)],
@@ -34,7 +37,11 @@ describe('redact: a registered secret in any spelling', () => {
   });
 
   it('also inside JSON-like values, and leaves other text alone', () => {
-    expect(redactDeep({ a: [`x ${encodeURIComponent(KEY)}`], n: 3, ok: 'nothing secret' })).toEqual({ a: ['x ***'], n: 3, ok: 'nothing secret' });
+    expect(redactDeep({ a: [`x ${encodeURIComponent(KEY)}`], n: 3, ok: 'nothing secret' })).toEqual({
+      a: ['x ***'],
+      n: 3,
+      ok: 'nothing secret',
+    });
   });
 });
 
@@ -59,7 +66,9 @@ describe('redact without knowing the secret', () => {
 
   it('hides URL userinfo passwords, bearer and basic tokens, and form fields', () => {
     expect(redact('smtps://u:p4ss@mail.example.com:465')).toBe('smtps://u:***@mail.example.com:465');
-    expect(redact('authorization: Bearer abc.def-ghi; Authorization: Basic dXNlcjpwYXNz')).toBe('authorization: Bearer ***; Authorization: Basic ***');
+    expect(redact('authorization: Bearer abc.def-ghi; Authorization: Basic dXNlcjpwYXNz')).toBe(
+      'authorization: Bearer ***; Authorization: Basic ***',
+    );
     expect(redact('Basic Standards plan')).toBe('Basic Standards plan');
     expect(redact('grant_type=password&password=hunter22&x=1')).toBe('grant_type=password&password=***&x=1');
   });
@@ -67,7 +76,11 @@ describe('redact without knowing the secret', () => {
 
 describe('secrets from the environment', () => {
   it('are known to redact once read, as given and as used (trimmed), the SMTP password decoded', () => {
-    readEnv({ NS_API_URL: 'https://pbx.example.com/ns-api/v2', NS_API_KEY: 'nsr_from_file_key\n', SMTP_URL: 'smtps://mailer:m%40il%20pw@mail.example.com:465' });
+    readEnv({
+      NS_API_URL: 'https://pbx.example.com/ns-api/v2',
+      NS_API_KEY: 'nsr_from_file_key\n',
+      SMTP_URL: 'smtps://mailer:m%40il%20pw@mail.example.com:465',
+    });
     expect(redact('key nsr_from_file_key refused')).toBe('key *** refused');
     expect(redact('535 auth failed for m@il pw')).toBe('535 auth failed for ***');
     expect(redact(`AUTH PLAIN ${Buffer.from('\u0000mailer\u0000m@il pw').toString('base64')}`)).toBe('AUTH PLAIN ***');
