@@ -7,31 +7,18 @@
  * delay when the late-arrival fault picks it); its corrected version (update fault) replaces it
  * a further delay later. Injected records are visible at once unless given `visibleAt`.
  */
-import { entryJson, generateDomainDay, updatedVersion, utcDayOf, withJson, type CdrEntry } from './cdr-gen.ts';
+import { generateDomainDay, updatedVersion, utcDayOf } from './cdr-gen.ts';
+import { entryJson, type CdrEntry } from './cdr-entry.ts';
 import type { DomainProfile } from './domain-gen.ts';
 import { WeightedLru } from './lru.ts';
-import { formatCanonical, parseApiDatetime, rewriteBodyDatetimes, type DatetimeFormat } from './datetime-format.ts';
 import { DAY_MS, zonedWallTimeToUtc } from '../util/zone-time.ts';
+import { clip, compareEntries, type CdrTotals, type StartRange, type Visibility } from './cdr-query.ts';
+import { toEntry } from './injected-cdr.ts';
 
-/** Late arrival and later correction of records: the two data faults. */
-export interface DataFaults {
-  /** Share (0..1) of generated records that appear only `delayMs` after the call ended. */
-  late?: { share: number; delayMs: number };
-  /** Share (0..1) of generated records replaced by a corrected version `delayMs` after they first appeared. */
-  updates?: { share: number; delayMs: number };
-}
-
-/** What "visible" is measured against. */
-export interface Visibility extends DataFaults {
-  nowMs: number;
-}
-
-/** A range of call-start-datetime in epoch ms; `endInclusive` selects the server's `<=` end. */
-export interface StartRange {
-  fromMs: number;
-  toMs: number;
-  endInclusive: boolean;
-}
+export type { CdrTotals, DataFaults, StartRange, Visibility } from './cdr-query.ts';
+export { directionFilter } from './cdr-query.ts';
+export { renderEntries } from './render-entries.ts';
+export { toEntry } from './injected-cdr.ts';
 
 export interface CdrStoreOptions {
   seed: number;
@@ -50,33 +37,6 @@ interface DomainState {
   manualDay: Map<string, number>;
   /** Generated ids removed or replaced by an injected version. */
   removed: Set<string>;
-}
-
-/** Totals as `/cdrs/count` reports them. */
-export interface CdrTotals {
-  total: number;
-  seconds: number;
-  /** ceil(seconds / 60) of the summed seconds. */
-  minutes: number;
-}
-
-const DIRECTION_FILTERS: Record<string, readonly number[]> = {
-  outbound: [0],
-  '0': [0],
-  inbound: [1],
-  '1': [1],
-  missed: [2],
-  '2': [2],
-  'on-net': [3],
-  '3': [3],
-  'off-net': [0, 1, 2],
-  received: [1, 2],
-};
-
-/** The `type` query values the simulator understands (case-insensitive), mapped to call-direction codes. */
-export function directionFilter(type: string | undefined): readonly number[] | undefined | null {
-  if (type === undefined || type === '') return undefined;
-  return DIRECTION_FILTERS[type.toLowerCase()] ?? null;
 }
 
 export class CdrStore {
@@ -333,104 +293,4 @@ export class CdrStore {
   cacheStats(): { days: number; records: number } {
     return { days: this.cache.size, records: this.cache.weight };
   }
-}
-
-/** `[first, end)` indexes of `view` (ordered by start) whose start lies in `range`. */
-function clip(view: readonly CdrEntry[], range: StartRange): [number, number] {
-  const a = lowerBound(view, range.fromMs);
-  const b = range.endInclusive ? lowerBound(view, range.toMs + 1) : lowerBound(view, range.toMs);
-  return [a, Math.max(a, b)];
-}
-
-function lowerBound(view: readonly CdrEntry[], ms: number): number {
-  let lo = 0;
-  let hi = view.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (view[mid]!.startMs < ms) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function compareEntries(a: CdrEntry, b: CdrEntry): number {
-  return a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-const OPEN = Buffer.from('[');
-const CLOSE = Buffer.from(']');
-const COMMA = Buffer.from(',');
-
-/**
- * Serializes a page as the API sends it (UTF-8 JSON array), datetimes in the response's form.
- * Runs of records stored next to each other are copied as one slice.
- */
-export function renderEntries(entries: readonly CdrEntry[], format: DatetimeFormat): Buffer {
-  const parts: Buffer[] = [OPEN];
-  let total = 2;
-  let i = 0;
-  while (i < entries.length) {
-    const first = entries[i]!;
-    const buf = first.buf;
-    let end = first.off + first.len;
-    let j = i + 1;
-    while (j < entries.length && entries[j]!.buf === buf && entries[j]!.off === end + 1) {
-      end = entries[j]!.off + entries[j]!.len;
-      j++;
-    }
-    if (i > 0) {
-      parts.push(COMMA);
-      total++;
-    }
-    parts.push(buf.subarray(first.off, end));
-    total += end - first.off;
-    i = j;
-  }
-  parts.push(CLOSE);
-  const body = Buffer.concat(parts, total);
-  if (format.kind === 'utc-z') return body;
-  return Buffer.from(rewriteBodyDatetimes(body.toString('utf8'), format), 'utf8');
-}
-
-/**
- * Turns an injected record into a stored entry: datetimes of any accepted form are normalized
- * to the canonical `Z` form, everything else is kept exactly as given.
- */
-export function toEntry(record: Record<string, unknown>, visibleAtMs?: number): CdrEntry {
-  const rec: Record<string, unknown> = { ...record };
-  const idRaw = rec.id;
-  if ((typeof idRaw !== 'string' && typeof idRaw !== 'number') || String(idRaw) === '') {
-    throw new Error(`injected CDR needs a non-empty "id" (got ${JSON.stringify(idRaw)})`);
-  }
-  for (const [k, v] of Object.entries(rec)) {
-    if (k.endsWith('datetime') && typeof v === 'string' && v !== '') {
-      const p = parseApiDatetime(v);
-      if (!p)
-        throw new Error(
-          `injected CDR ${String(idRaw)}: ${k} ${JSON.stringify(v)} is not a datetime the API accepts (e.g. 2026-11-27T13:00:00Z)`,
-        );
-      rec[k] = formatCanonical(p.epochMs);
-    }
-  }
-  const start = rec['call-start-datetime'];
-  if (typeof start !== 'string') throw new Error(`injected CDR ${String(idRaw)} needs "call-start-datetime"`);
-  const startMs = Date.parse(start);
-  const seconds = Number(rec['call-total-duration-seconds'] ?? 0) || 0;
-  const end = rec['call-disconnect-datetime'];
-  const endMs = typeof end === 'string' ? Date.parse(end) : startMs + seconds * 1000;
-  const base: CdrEntry = {
-    id: String(idRaw),
-    startMs,
-    endMs,
-    seconds,
-    direction: Number(rec['call-direction'] ?? -1),
-    buf: Buffer.alloc(0),
-    off: 0,
-    len: 0,
-    lateU: 1,
-    updateU: 1,
-    generated: false,
-  };
-  if (visibleAtMs !== undefined) base.visibleAtMs = visibleAtMs;
-  return withJson(base, JSON.stringify(rec));
 }
