@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
 import { readLakeDomains } from './lake-views.ts';
 import type { PlanSnapshot } from './plan-registry.ts';
+import { RATE_DECK_COLUMNS } from './rate-deck.ts';
 
 export const TIME_ZONE_SOURCES = ['config', 'pbx', 'default'] as const;
 export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
@@ -131,18 +132,7 @@ export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[]): Pro
     await insertRows(
       db,
       'rates',
-      [
-        'plan_id',
-        'plan_version',
-        'prefix',
-        'description',
-        'per_minute',
-        'initial_increment',
-        'subsequent_increment',
-        'minimum_seconds',
-        'connect_fee',
-        'effective_from',
-      ],
+      ['plan_id', 'plan_version', ...RATE_DECK_COLUMNS],
       s.deckRows.map((r) => [
         s.planId,
         s.planVersion,
