@@ -11,6 +11,7 @@ import { registerStatus } from './status.ts';
 import { registerSql } from './sql.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerDemo } from './demo.ts';
+import { registerLake } from './lake.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cdrpipe')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     registerSchedule,
     registerStatus,
     registerSql,
+    registerLake,
     registerSimulate,
     registerDemo,
   ]) {

@@ -3,6 +3,10 @@
  */
 export { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from './damaged-files.ts';
 export { LAKE_COLUMNS } from './lake-columns.ts';
+export { LAKE_DDL_ENGINES, LakeDdlError, isLakeDdlEngine, lakeDdl, lakeFileColumns, parseLakeLocation } from './lake-ddl.ts';
+export type { LakeDdlEngine, LakeDdlOptions, LakeLocation } from './lake-ddl.ts';
+export { listLakePartitions } from './lake-partitions.ts';
+export type { LakePartitions } from './lake-partitions.ts';
 export type { LakeColumn } from './lake-columns.ts';
 export { LakeWriter } from './lake-writer.ts';
 export type { RejectRow } from './lake-writer.ts';
