@@ -43,5 +43,7 @@ export default defineConfig({
     'late-sweep': { task: 'late-sweep', cron: '30 2 * * *', options: { days: 3 } },
     'monthly-reports': { task: 'monthly-reports', cron: '0 6 1 * *' },
     reconcile: { task: 'reconcile', cron: '0 7 * * *' },
+    // Closed months (ended 7 days ago) into a few files sorted by domain: cheap for object-store engines.
+    'lake-compact': { task: 'lake-compact', cron: '0 4 8 * *', options: { minAgeDays: 7 } },
   },
 });

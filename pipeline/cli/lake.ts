@@ -1,11 +1,16 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readEnv } from '../config/index.ts';
+import { DEFAULT_COMPACT_MIN_AGE_DAYS, formatCompact, runCompact } from '../extract/index.ts';
 import { LAKE_DDL_ENGINES, type LakeDdlEngine, lakeDdl, lakeDir, listLakePartitions, parseLakeLocation } from '../lake/index.ts';
+import { UsageError } from '../util/errors.ts';
 
 /** `cdrpipe lake ddl --engine E [--location URL]`: the statements that expose the lake in another engine. */
 export function registerLake(program: Command): void {
-  const lake = program.command('lake').description('the lake as other engines see it: DDL for DuckDB, Athena, Trino, Spark, ClickHouse');
+  const lake = program
+    .command('lake')
+    .description('the lake as other engines see it (ddl) and its compacted shape for closed months (compact)');
+  registerLakeCompact(lake);
   lake
     .command('ddl')
     .description('print the statements that expose the lake as a table or view named `cdrs` (lake columns plus month and domain)')
@@ -41,5 +46,28 @@ Examples:
           region: opts.region,
         }),
       );
+    });
+}
+
+/** `cdrpipe lake compact [--month M]... [--min-age-days N] [--json]`: closed months into their compacted shape. */
+export function registerLakeCompact(lake: Command): void {
+  lake
+    .command('compact')
+    .description('rewrite closed months as a few files sorted by domain (at most 16 per month); atomic and idempotent')
+    .option(
+      '--month <YYYY-MM>',
+      'a month to compact (repeatable); default: every closed month not yet compacted',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--min-age-days <n>', 'a month is closed once it ended this many days ago', String(DEFAULT_COMPACT_MIN_AGE_DAYS))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { month: string[]; minAgeDays: string; json?: boolean }) => {
+      const minAgeDays = Number(opts.minAgeDays);
+      if (!Number.isInteger(minAgeDays) || minAgeDays < 0)
+        throw new UsageError(`--min-age-days ${JSON.stringify(opts.minAgeDays)}: expected a whole number of days, e.g. 7`);
+      const dataDir = resolve(readEnv().dataDir);
+      const results = await runCompact({ dataDir, months: opts.month, minAgeDays, now: new Date() });
+      process.stdout.write(opts.json ? JSON.stringify({ months: results }) + '\n' : formatCompact(results));
     });
 }

@@ -4,6 +4,7 @@
  * so a column added to the lake reaches every engine's DDL with it.
  */
 import { LAKE_COLUMNS, type LakeColumn } from './lake-columns.ts';
+import { countedRowsCondition, countedRowsSql } from './counted-rows-sql.ts';
 import { DOMAIN_NAME_COLUMN } from './layout.ts';
 import { UsageError } from '../util/errors.ts';
 
@@ -98,14 +99,20 @@ function cdrsHttpUrl(location: Extract<LakeLocation, { kind: 's3' }>, endpoint?:
   return `https://${location.bucket}.s3.${region ?? 'us-east-1'}.amazonaws.com/${prefix}cdrs`;
 }
 
-const domainExpr = (domain: string) => `coalesce(${DOMAIN_NAME_COLUMN}, ${domain}) AS domain`;
-const viewColumns = (alias = '') =>
-  [
-    ...lakeFileColumns()
-      .filter((c) => c.name !== DOMAIN_NAME_COLUMN)
-      .map((c) => `${alias}${c.name}`),
-    `${alias}month`,
-  ].join(', ');
+/** The file columns a `cdrs` view shows (domain_name is folded into domain). */
+const shownColumns = () =>
+  lakeFileColumns()
+    .filter((c) => c.name !== DOMAIN_NAME_COLUMN)
+    .map((c) => c.name);
+
+/** The view `name` over `files`: the rows that count, `domain` the full name (lake/counted-rows-sql.ts). */
+const countedView = (create: string, files: string) => `${create} AS\n${countedRowsSql(files, shownColumns())};`;
+
+const VIEW_NOTE = [
+  '-- `cdrs`: the rows that count. `domain` is the full name (domain_name where the path holds a short',
+  "-- or compacted partition); a compacted month's newest generation counts for every domain without",
+  '-- a partition of its own that month (see the lake manual: compaction).',
+];
 
 function columnList(engine: LakeDdlEngine, indent = '  '): string {
   return lakeFileColumns()
@@ -123,11 +130,13 @@ function duckdbDdl(o: LakeDdlOptions): string {
   }
   const glob = `${cdrsUrl(o.location, 's3')}/**/*.parquet`;
   lines.push(
-    '-- `domain` is the full name: the hive value, or domain_name where the path holds a short one.',
+    `CREATE OR REPLACE VIEW cdrs_files AS SELECT * FROM read_parquet(${sqlText(glob)}, hive_partitioning = true, union_by_name = true,`,
+    `  hive_types = {'month': VARCHAR, 'domain': VARCHAR});`,
+    ...VIEW_NOTE,
     'CREATE OR REPLACE VIEW cdrs AS',
     `SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain)`,
-    `FROM read_parquet(${sqlText(glob)}, hive_partitioning = true, union_by_name = true,`,
-    `  hive_types = {'month': VARCHAR, 'domain': VARCHAR});`,
+    'FROM cdrs_files',
+    `WHERE ${countedRowsCondition('cdrs_files')};`,
   );
   return lines.join('\n');
 }
@@ -166,7 +175,8 @@ function athenaDdl(o: LakeDdlOptions): string {
     `  'storage.location.template' = ${sqlText(`${root}/month=\${month}/domain=\${domain}/`)}`,
     ');',
     '',
-    `CREATE OR REPLACE VIEW cdrs AS SELECT ${viewColumns()}, ${domainExpr('domain')} FROM cdrs_files;`,
+    ...VIEW_NOTE,
+    countedView('CREATE OR REPLACE VIEW cdrs', 'cdrs_files'),
   ].join('\n');
 }
 
@@ -184,7 +194,8 @@ function trinoDdl(o: LakeDdlOptions): string {
     `WITH (external_location = ${sqlText(root)}, format = 'PARQUET', partitioned_by = ARRAY['month', 'domain']);`,
     "CALL hive.system.sync_partition_metadata('cdr', 'cdrs_files', 'ADD');",
     '',
-    `CREATE OR REPLACE VIEW hive.cdr.cdrs AS SELECT ${viewColumns()}, ${domainExpr('domain')} FROM hive.cdr.cdrs_files;`,
+    ...VIEW_NOTE,
+    countedView('CREATE OR REPLACE VIEW hive.cdr.cdrs', 'hive.cdr.cdrs_files'),
   ]
     .join('\n')
     .replace(/\n,\n/, ',\n');
@@ -199,7 +210,8 @@ function sparkDdl(o: LakeDdlOptions): string {
     'USING parquet',
     `OPTIONS (path ${sqlText(`${root}/month=*/domain=*/*.parquet`)}, basePath ${sqlText(root)}, mergeSchema 'true');`,
     '',
-    `CREATE OR REPLACE TEMPORARY VIEW cdrs AS SELECT ${viewColumns()}, ${domainExpr('domain')} FROM cdrs_files;`,
+    ...VIEW_NOTE,
+    countedView('CREATE OR REPLACE TEMPORARY VIEW cdrs', 'cdrs_files'),
   ].join('\n');
 }
 
@@ -215,10 +227,13 @@ function clickhouseDdl(o: LakeDdlOptions): string {
     '-- use_hive_partitioning adds `month` and `domain` from the path as virtual columns.',
     ...(o.location.kind === 'local' ? ["-- file() reads under the server's user_files_path: link or copy the lake there."] : []),
     ...(o.location.kind === 's3' ? ['-- Credentials: a named collection, or the access key and secret as extra arguments of s3().'] : []),
-    'CREATE OR REPLACE VIEW cdrs AS',
-    `SELECT ${viewColumns()}, ${domainExpr('_domain')}`,
-    `FROM (SELECT *, domain AS _domain FROM ${source})`,
+    'CREATE OR REPLACE VIEW cdrs_files AS',
+    `SELECT ${[...lakeFileColumns().map((c) => c.name), 'month', 'domain'].join(', ')}`,
+    `FROM ${source}`,
     'SETTINGS use_hive_partitioning = 1;',
+    '',
+    ...VIEW_NOTE,
+    countedView('CREATE OR REPLACE VIEW cdrs', 'cdrs_files'),
   ].join('\n');
 }
 

@@ -7,7 +7,8 @@ import type { TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
 import { publishFile, removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
-import { partitionDir, removedPartitionDir } from './layout.ts';
+import { newestCompactedFiles } from './compacted-partition.ts';
+import { DOMAIN_NAME_COLUMN, partitionDir, removedPartitionDir } from './layout.ts';
 import {
   compareSql,
   copyCount,
@@ -102,12 +103,15 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
   // A damaged partition file is moved aside (and its month fetched again by a later run), never merged into.
   if (existsSync(target)) await refuseDamaged(ctx.dataDir, target, w);
   const hasOld = existsSync(target);
+  // A compacted month keeps the domain's rows in its compacted files: the domain's own partition
+  // starts from them, so that it holds all of the domain's rows once it exists (the readers' rule).
+  const compactedRows = hasOld ? undefined : await compactedRowsOf(db, ctx.dataDir, w.month, w.domain);
   await mkdir(dir, { recursive: true });
   await removeStaleTemps(dir);
   const tmp = join(dir, `.${PARTITION_FILE}.${randomUUID()}.tmp`);
   let stagingFile: string | undefined;
   try {
-    if (!hasOld) {
+    if (!hasOld && !compactedRows) {
       // Fresh partition: one streaming statement from page bodies to Parquet.
       const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       if (rows === 0)
@@ -127,7 +131,7 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
     const staging = join(ctx.workDir, `staging-${randomUUID()}.parquet`);
     stagingFile = staging;
     const nNew = await copyCount(db, `COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
-    const m = mergeParts(staging, target, w.prune ?? []);
+    const m = mergeParts(staging, target, w.prune ?? [], compactedRows);
     const cmp = await db.one<{
       changed: string | number;
       not_listed: string | number;
@@ -199,6 +203,15 @@ export async function putInPlace(w: PartitionWrite, p: PendingWrite): Promise<Pa
     await removeQuietly(p.tmp);
     throw partitionWriteError(w, err);
   }
+}
+
+/** The domain's rows in its month's newest compacted generation, as a FROM item; undefined when it has none. */
+async function compactedRowsOf(db: Db, dataDir: string, month: Month, domain: string): Promise<string | undefined> {
+  const files = newestCompactedFiles(dataDir, month);
+  if (files.length === 0) return undefined;
+  const rows = `(SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true) WHERE ${DOMAIN_NAME_COLUMN} = ${sqlString(domain)})`;
+  const found = await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${rows}`);
+  return Number(found?.n ?? 0) > 0 ? rows : undefined;
 }
 
 /** Temp files a killed run left behind are never read (they do not end in .parquet); tidy them. */

@@ -4,7 +4,7 @@ import type { CdrSource } from '../source/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import { runTransform, runReconcile } from '../transform/index.ts';
-import { runIngest } from '../extract/index.ts';
+import { formatCompact, runCompact, runIngest } from '../extract/index.ts';
 import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { StageSummary, Stages } from './tasks.ts';
@@ -44,6 +44,10 @@ export function createRealStages(
           : undefined,
       });
       return { ...summary };
+    },
+    compact: async (ctx, minAgeDays) => {
+      const months = await runCompact({ dataDir: ctx.dataDir, minAgeDays, now: ctx.clock.now(), signal: ctx.signal });
+      return { rows: months.reduce((n, m) => n + m.rows, 0), months, message: formatCompact(months).trim() };
     },
     transform: async (ctx) => {
       const summary = await runTransform({

@@ -38,6 +38,8 @@ export interface Stages {
   transform(ctx: JobContext): Promise<TransformOutcome>;
   reconcile(ctx: JobContext, source: CdrSource, month: Month): Promise<ReconcileOutcome>;
   reports(ctx: JobContext, month: Month): Promise<StageSummary>;
+  /** Compacts closed months of the lake (lake-compact task); `minAgeDays` after a month's end it counts as closed. */
+  compact?(ctx: JobContext, minAgeDays: number): Promise<StageSummary>;
   /** Sends alerts to the billing team (reconciliation) and the operator (failures). */
   alerter?: Alerter;
 }
@@ -103,7 +105,8 @@ function describeDelivery(month: Month, rep: StageSummary): string {
  * - late-sweep: re-reads the previous `options.days` days (default 3);
  * - monthly-reports: re-reads the previous month (plus margin) to now, transforms, stops on failed
  *   data tests, reconciles that month (alerting billing if off), renders and sends every report;
- * - reconcile: the month to date, alerting the billing team when a domain is off (exit 3).
+ * - reconcile: the month to date, alerting the billing team when a domain is off (exit 3);
+ * - lake-compact: closed months (ended `options.minAgeDays` days ago, default 7) into their compacted shape.
  */
 export function createTaskRegistry(stages: Stages): TaskRegistry {
   return {
@@ -188,5 +191,16 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
               : `${month}: all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
       }),
+
+    'lake-compact': async (ctx) => {
+      if (!stages.compact) throw new Error('lake-compact: this runtime has no lake compaction stage');
+      const s = await stages.compact(ctx, optionNumber(ctx, 'minAgeDays', 7));
+      return {
+        status: 'ok',
+        rows: num(s.rows),
+        summary: { compact: s },
+        message: typeof s.message === 'string' ? s.message : undefined,
+      } satisfies JobOutcome;
+    },
   };
 }

@@ -6,7 +6,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { LAKE_COLUMNS, cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir, isShortPartitionValue } from '../lake/index.ts';
+import {
+  COMPACTED_PREFIX,
+  LAKE_COLUMNS,
+  cdrsDir,
+  cdrsGlob,
+  countedRowsCondition,
+  DOMAIN_NAME_COLUMN,
+  domainsDir,
+  isShortPartitionValue,
+} from '../lake/index.ts';
 
 /** The lake's columns with their types (lake/lake-columns.ts), and month: what an empty lake looks like. */
 export const EMPTY_CDRS_SELECT = `SELECT
@@ -17,13 +26,16 @@ WHERE false`;
 interface LakeScan {
   hasFiles: boolean;
   hasShortNames: boolean;
+  /** A compacted month's partition (a short name too): the readers' rule applies. */
+  hasCompacted: boolean;
 }
 
-function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames: false }): LakeScan {
+function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames: false, hasCompacted: false }): LakeScan {
   if (!existsSync(dir)) return scan;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) {
       if (entry.name.startsWith('domain=') && isShortPartitionValue(entry.name.slice('domain='.length))) scan.hasShortNames = true;
+      if (entry.name.startsWith(`domain=${COMPACTED_PREFIX}`)) scan.hasCompacted = true;
       scanLake(join(dir, entry.name), scan);
     } else if (entry.isFile() && entry.name.endsWith('.parquet')) {
       scan.hasFiles = true;
@@ -42,6 +54,12 @@ export function lakeCdrsSource(dataDir: string): string | undefined {
   if (!scan.hasFiles) return undefined;
   const files = `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
   if (!scan.hasShortNames) return files;
+  if (scan.hasCompacted) {
+    // Compacted months (lake/compacted-partition.ts): only the rows that count, by the rule every reader applies.
+    return `(WITH lake_files AS (SELECT * FROM ${files})
+      SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM lake_files
+      WHERE ${countedRowsCondition('lake_files')})`;
+  }
   return `(SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM ${files})`;
 }
 
