@@ -131,7 +131,9 @@ function duckdbDdl(o: LakeDdlOptions): string {
   const glob = `${cdrsUrl(o.location, 's3')}/**/*.parquet`;
   lines.push(
     `CREATE OR REPLACE VIEW cdrs_files AS SELECT * FROM read_parquet(${sqlText(glob)}, hive_partitioning = true, union_by_name = true,`,
-    `  hive_types = {'month': VARCHAR, 'domain': VARCHAR});`,
+    `  hive_types = {'month': VARCHAR, 'domain': VARCHAR})`,
+    // A lake without long or compacted partitions has no domain_name in any file: the column is added, empty.
+    `UNION ALL BY NAME SELECT NULL::VARCHAR AS ${DOMAIN_NAME_COLUMN} WHERE false;`,
     ...VIEW_NOTE,
     'CREATE OR REPLACE VIEW cdrs AS',
     `SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain)`,
