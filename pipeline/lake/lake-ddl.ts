@@ -106,7 +106,8 @@ const shownColumns = () =>
     .map((c) => c.name);
 
 /** The view `name` over `files`: the rows that count, `domain` the full name (lake/counted-rows-sql.ts). */
-const countedView = (create: string, files: string) => `${create} AS\n${countedRowsSql(files, shownColumns())};`;
+const countedView = (create: string, files: string, correlated = true) =>
+  `${create} AS\n${countedRowsSql(files, shownColumns(), { correlated })};`;
 
 const VIEW_NOTE = [
   '-- `cdrs`: the rows that count. `domain` is the full name (domain_name where the path holds a short',
@@ -235,7 +236,7 @@ function clickhouseDdl(o: LakeDdlOptions): string {
     'SETTINGS use_hive_partitioning = 1;',
     '',
     ...VIEW_NOTE,
-    countedView('CREATE OR REPLACE VIEW cdrs', 'cdrs_files'),
+    countedView('CREATE OR REPLACE VIEW cdrs', 'cdrs_files', false),
   ].join('\n');
 }
 

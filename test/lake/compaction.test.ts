@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { runCompact } from '../../pipeline/extract/index.ts';
-import { compactLake, domainGroups, lakeDdl, LakeWriter, monthPartitions, parseLakeLocation } from '../../pipeline/lake/index.ts';
+import {
+  compactLake,
+  countedRowsSql,
+  domainGroups,
+  lakeDdl,
+  LakeWriter,
+  monthPartitions,
+  parseLakeLocation,
+} from '../../pipeline/lake/index.ts';
 import { encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
 import { createCdrsView } from '../../pipeline/transform/lake-views.ts';
 import { lakeFigures } from '../../pipeline/transform/reconcile-lake.ts';
