@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
 import { fsyncPath } from '../util/atomic-file.ts';
 import { compactedPartitionValue, monthPartitions } from './compacted-partition.ts';
-import { countedRowsCondition } from './counted-rows-sql.ts';
+import { countedRowsFrom } from './counted-rows-sql.ts';
 import { LAKE_COLUMNS } from './lake-columns.ts';
 import { cdrsDir, DOMAIN_NAME_COLUMN } from './layout.ts';
 
@@ -71,10 +71,10 @@ export async function compactMonth(
   const present = (await db.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE month_files)`)).map((c) => c.column_name);
   const extra = present.filter((c) => !known.includes(c) && !['domain', 'month', DOMAIN_NAME_COLUMN].includes(c));
   const columns = [...known.filter((c) => present.includes(c)), ...extra];
-  const fullDomain = present.includes(DOMAIN_NAME_COLUMN) ? `coalesce(${DOMAIN_NAME_COLUMN}, domain)` : 'domain';
+  const fullDomain = present.includes(DOMAIN_NAME_COLUMN) ? `coalesce(f.${DOMAIN_NAME_COLUMN}, f.domain)` : 'f.domain';
   await db.run(
-    `CREATE OR REPLACE TEMP VIEW month_rows AS SELECT ${columns.join(', ')}, ${fullDomain} AS ${DOMAIN_NAME_COLUMN} FROM month_files WHERE ${
-      present.includes(DOMAIN_NAME_COLUMN) ? countedRowsCondition('month_files') : 'true'
+    `CREATE OR REPLACE TEMP VIEW month_rows AS SELECT ${columns.map((c) => `f.${c}`).join(', ')}, ${fullDomain} AS ${DOMAIN_NAME_COLUMN} ${
+      present.includes(DOMAIN_NAME_COLUMN) ? countedRowsFrom('month_files') : 'FROM month_files f'
     }`,
   );
   const perDomain = await db.all<{ d: string; n: number }>(

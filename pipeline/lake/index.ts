@@ -13,7 +13,8 @@ export {
   newestCompactedFiles,
 } from './compacted-partition.ts';
 export type { MonthPartitions } from './compacted-partition.ts';
-export { countedRowsCondition, countedRowsSql } from './counted-rows-sql.ts';
+export { countedRowsFrom, countedRowsSql } from './counted-rows-sql.ts';
+export type { CountedRowsOptions } from './counted-rows-sql.ts';
 export { DEFAULT_COMPACT_SHAPE, compactMonth, domainGroups } from './compact-month.ts';
 export type { CompactMonthResult, CompactShape } from './compact-month.ts';
 export { compactLake, isClosedMonth } from './compact-lake.ts';

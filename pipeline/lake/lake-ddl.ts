@@ -4,7 +4,7 @@
  * so a column added to the lake reaches every engine's DDL with it.
  */
 import { LAKE_COLUMNS, type LakeColumn } from './lake-columns.ts';
-import { countedRowsCondition, countedRowsSql } from './counted-rows-sql.ts';
+import { countedRowsFrom, countedRowsSql, type CountedRowsOptions } from './counted-rows-sql.ts';
 import { DOMAIN_NAME_COLUMN } from './layout.ts';
 import { UsageError } from '../util/errors.ts';
 
@@ -106,8 +106,8 @@ const shownColumns = () =>
     .map((c) => c.name);
 
 /** The view `name` over `files`: the rows that count, `domain` the full name (lake/counted-rows-sql.ts). */
-const countedView = (create: string, files: string, correlated = true) =>
-  `${create} AS\n${countedRowsSql(files, shownColumns(), { correlated })};`;
+const countedView = (create: string, files: string, form: CountedRowsOptions['form'] = 'joins') =>
+  `${create} AS\n${countedRowsSql(files, shownColumns(), { form })};`;
 
 const VIEW_NOTE = [
   '-- `cdrs`: the rows that count. `domain` is the full name (domain_name where the path holds a short',
@@ -137,9 +137,8 @@ function duckdbDdl(o: LakeDdlOptions): string {
     `UNION ALL BY NAME SELECT NULL::VARCHAR AS ${DOMAIN_NAME_COLUMN} WHERE false;`,
     ...VIEW_NOTE,
     'CREATE OR REPLACE VIEW cdrs AS',
-    `SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain)`,
-    'FROM cdrs_files',
-    `WHERE ${countedRowsCondition('cdrs_files')};`,
+    `SELECT f.* EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(f.${DOMAIN_NAME_COLUMN}, f.domain) AS domain)`,
+    `${countedRowsFrom('cdrs_files')};`,
   );
   return lines.join('\n');
 }
@@ -236,7 +235,7 @@ function clickhouseDdl(o: LakeDdlOptions): string {
     'SETTINGS use_hive_partitioning = 1;',
     '',
     ...VIEW_NOTE,
-    countedView('CREATE OR REPLACE VIEW cdrs', 'cdrs_files', false),
+    countedView('CREATE OR REPLACE VIEW cdrs', 'cdrs_files', 'in-lists'),
   ].join('\n');
 }
 

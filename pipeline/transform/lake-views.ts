@@ -11,7 +11,7 @@ import {
   LAKE_COLUMNS,
   cdrsDir,
   cdrsGlob,
-  countedRowsCondition,
+  countedRowsFrom,
   DOMAIN_NAME_COLUMN,
   domainsDir,
   isShortPartitionValue,
@@ -57,8 +57,8 @@ export function lakeCdrsSource(dataDir: string): string | undefined {
   if (scan.hasCompacted) {
     // Compacted months (lake/compacted-partition.ts): only the rows that count, by the rule every reader applies.
     return `(WITH lake_files AS (SELECT * FROM ${files})
-      SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM lake_files
-      WHERE ${countedRowsCondition('lake_files')})`;
+      SELECT f.* EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(f.${DOMAIN_NAME_COLUMN}, f.domain) AS domain)
+      ${countedRowsFrom('lake_files')})`;
   }
   return `(SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM ${files})`;
 }
