@@ -95,6 +95,8 @@ export class SharedRunner {
   private readonly domains: ReadonlySet<string>;
   /** Shared windows read (the halves of splits included). */
   windows = 0;
+  /** Windows in flight when the stop's grace period ran out (left for the next run). */
+  private windowsCut = 0;
 
   constructor(
     private readonly o: SharedRunnerOptions,
@@ -121,7 +123,9 @@ export class SharedRunner {
         if (!task) break;
         const p: Promise<void> = this.processWindow(task)
           .catch((err: unknown) => {
-            if (!requests.aborted) events.fail(ALL_DOMAINS, task.window, err);
+            // Cut off by the stop: left for the next run, not a failure of the window.
+            if (requests.aborted) this.windowsCut++;
+            else events.fail(ALL_DOMAINS, task.window, err);
           })
           .finally(() => active.delete(p));
         active.add(p);
@@ -129,7 +133,7 @@ export class SharedRunner {
       if (active.size === 0) break;
       await Promise.race(active);
     }
-    if (stop?.aborted && this.queue.length > 0) {
+    if (stop?.aborted && (this.queue.length > 0 || this.windowsCut > 0)) {
       events.summary.interrupted = true;
       this.queue.length = 0;
     }
