@@ -133,12 +133,17 @@ async function chooseSharedRead(
     settings,
   );
   if (!range) return undefined;
-  const no = (reason: string): SharedRead => ({ range, decision: { use: false, reason }, readAlone: 0 });
-  let decision: SharedDecision;
-  if (opts.prune) decision = no("--prune confirms each domain's own count").decision;
-  else if (opts.domains && opts.domains.length > 0) decision = no('--domain selects domains').decision;
-  else if (domains.length < 2) decision = no('one domain').decision;
-  else decision = await limit(() => decideShared(opts.source, range, settings.maxWindowDays, requests));
+  const refusal = opts.prune
+    ? "--prune confirms each domain's own count"
+    : opts.domains && opts.domains.length > 0
+      ? '--domain selects domains'
+      : domains.length < 2
+        ? 'one domain'
+        : undefined;
+  const decision: SharedDecision =
+    refusal !== undefined
+      ? { use: false, reason: refusal }
+      : await limit(() => decideShared(opts.source, range, settings.maxWindowDays, requests));
   if (decision.use) opts.logger.info({ range: formatWindow(range), domains: domains.length }, 'reading the reseller-wide /cdrs');
   else opts.logger.info({ reason: decision.reason }, 'reading per domain: reseller-wide /cdrs not used');
   return { range, decision, readAlone: 0 };
