@@ -6,6 +6,7 @@ import { memory } from './memory.ts';
 import { reports } from './reports.ts';
 import { analystQueries } from './analyst-queries.ts';
 import { lakeCompact } from './lake-compact.ts';
+import { resellerTick } from './reseller-tick.ts';
 
 /** Every scenario, in the order of the results table. */
-export const SCENARIOS: readonly Scenario[] = [loadPath, extraction, faults, memory, reports, analystQueries, lakeCompact];
+export const SCENARIOS: readonly Scenario[] = [loadPath, extraction, faults, memory, reports, analystQueries, lakeCompact, resellerTick];
