@@ -43,5 +43,16 @@ export default defineConfig({
     'late-sweep': { task: 'late-sweep', cron: '30 2 * * *', options: { days: 3 } },
     'monthly-reports': { task: 'monthly-reports', cron: '0 6 1 * *' },
     reconcile: { task: 'reconcile', cron: '0 7 * * *' },
+    // Toll-fraud and spend alerts: right after every ingest, and hourly should ingest be paused.
+    alerts: { task: 'alerts', cron: '7 * * * *', after: ['ingest', 'late-sweep'] },
+  },
+
+  alerts: {
+    delivery: {
+      // Each alert goes to reseller.operatorEmail; domainContacts: true also mails the domain's recipients.
+      email: { operator: true, domainContacts: false },
+      // A signed JSON POST per alert (secret: CDRPIPE_ALERT_WEBHOOK_SECRET); format 'slack' for a Slack webhook.
+      // webhook: { url: 'https://hooks.example.com/cdrpipe', format: 'json' },
+    },
   },
 });

@@ -11,6 +11,7 @@ import { registerStatus } from './status.ts';
 import { registerSql } from './sql.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerDemo } from './demo.ts';
+import { registerAlerts } from './alerts.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cdrpipe')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     registerRun,
     registerSchedule,
     registerStatus,
+    registerAlerts,
     registerSql,
     registerSimulate,
     registerDemo,

@@ -2,6 +2,7 @@ import { cronError } from '../util/cron.ts';
 import { z } from 'zod';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isKnownZone } from '../util/zone-time.ts';
+import { alertDeliverySchema } from './alert-delivery-schema.ts';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
 export const timeZoneSchema = z.string().refine((tz) => isKnownZone(tz), {
@@ -90,7 +91,7 @@ export const ingestSettingsSchema = z.object({
 });
 export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 
-export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile'] as const;
+export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'alerts'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Options each task understands (others are refused, so a typo does not pass silently). */
@@ -99,6 +100,7 @@ export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
   'late-sweep': ['days'],
   'monthly-reports': ['marginDays'],
   reconcile: [],
+  alerts: [],
 };
 
 export const jobSchema = z
@@ -117,6 +119,14 @@ export const jobSchema = z
     /** Default: reseller.timeZone. */
     timeZone: timeZoneSchema.optional(),
     enabled: z.boolean().default(true),
+    /**
+     * Jobs after whose every run (ok or mismatch) the scheduler runs this one at once, e.g. alerts
+     * after ingest; its own cron still applies.
+     */
+    after: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .default([]),
     /** Task options: late-sweep { days: 3 }; monthly-reports { marginDays: 1 } (days re-read before the month). */
     options: z.record(z.string(), z.unknown()).default({}),
   })
@@ -140,22 +150,46 @@ export const jobSchema = z
   });
 export type JobDefinition = z.infer<typeof jobSchema>;
 
-export const configSchema = z.object({
-  reseller: z.object({
-    name: z.string().min(1).default('Your VoIP provider'),
-    timeZone: timeZoneSchema.default('America/New_York'),
-    /** The billing team: gets the all-domains billing report and reconciliation alerts. */
-    billingEmails: z.array(mailAddressSchema).default([]),
-    /** Gets job-failure alerts from the scheduler. */
-    operatorEmail: mailAddressSchema.optional(),
-  }),
-  ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
-  plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
-  customers: z.object({
-    defaults: customerSchema.default({}),
-    domains: z.record(z.string(), customerSchema).default({}),
-  }),
-  jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
-});
+export const configSchema = z
+  .object({
+    reseller: z.object({
+      name: z.string().min(1).default('Your VoIP provider'),
+      timeZone: timeZoneSchema.default('America/New_York'),
+      /** The billing team: gets the all-domains billing report and reconciliation alerts. */
+      billingEmails: z.array(mailAddressSchema).default([]),
+      /** Gets job-failure alerts from the scheduler. */
+      operatorEmail: mailAddressSchema.optional(),
+    }),
+    ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
+    plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
+    customers: z.object({
+      defaults: customerSchema.default({}),
+      domains: z.record(z.string(), customerSchema).default({}),
+    }),
+    jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
+    alerts: z
+      .object({
+        /** Who is told about an alert, and how. */
+        delivery: alertDeliverySchema.default(alertDeliverySchema.parse({})),
+      })
+      .default({ delivery: alertDeliverySchema.parse({}) }),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, job] of Object.entries(config.jobs)) {
+      job.after.forEach((other, i) => {
+        if (!(other in config.jobs) || other === name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['jobs', name, 'after', i],
+            message: `must name another job of jobs (${
+              Object.keys(config.jobs)
+                .filter((j) => j !== name)
+                .join(', ') || 'none'
+            }), got ${JSON.stringify(other)}`,
+          });
+        }
+      });
+    }
+  });
 export type CdrpipeConfig = z.infer<typeof configSchema>;
 export type CdrpipeConfigInput = z.input<typeof configSchema>;

@@ -3,6 +3,8 @@
  */
 export { apiBaseProblem } from './api-base.ts';
 export { JOB_TASKS } from './config-schema.ts';
+export { DELIVERY_SEVERITIES, WEBHOOK_FORMATS } from './alert-delivery-schema.ts';
+export type { AlertDeliverySettings, AlertWebhookSettings } from './alert-delivery-schema.ts';
 export type { CdrpipeConfig, IngestSettings, JobDefinition, JobTask, Plan } from './config-schema.ts';
 export { readDebugFlag, readEnv, readProcessSettings, readSimulatorOAuth } from './env.ts';
 export type { AuthConfig, EnvConfig } from './env.ts';

@@ -38,6 +38,8 @@ export interface Stages {
   transform(ctx: JobContext): Promise<TransformOutcome>;
   reconcile(ctx: JobContext, source: CdrSource, month: Month): Promise<ReconcileOutcome>;
   reports(ctx: JobContext, month: Month): Promise<StageSummary>;
+  /** One live alert pass: evaluate what landed since the last, store, deliver; `message` is one line for the log. */
+  alerts(ctx: JobContext): Promise<{ summary: StageSummary; message: string }>;
   /** Sends alerts to the billing team (reconciliation) and the operator (failures). */
   alerter?: Alerter;
 }
@@ -103,7 +105,8 @@ function describeDelivery(month: Month, rep: StageSummary): string {
  * - late-sweep: re-reads the previous `options.days` days (default 3);
  * - monthly-reports: re-reads the previous month (plus margin) to now, transforms, stops on failed
  *   data tests, reconciles that month (alerting billing if off), renders and sends every report;
- * - reconcile: the month to date, alerting the billing team when a domain is off (exit 3).
+ * - reconcile: the month to date, alerting the billing team when a domain is off (exit 3);
+ * - alerts: the fraud and spend rules over the CDRs that landed since the last pass, delivering new alerts.
  */
 export function createTaskRegistry(stages: Stages): TaskRegistry {
   return {
@@ -188,5 +191,10 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
               : `${month}: all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
       }),
+
+    alerts: async (ctx) => {
+      const a = await stages.alerts(ctx);
+      return { status: 'ok', summary: { alerts: a.summary }, message: a.message } satisfies JobOutcome;
+    },
   };
 }
