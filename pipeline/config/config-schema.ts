@@ -3,17 +3,15 @@ import { z } from 'zod';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isKnownZone } from '../util/zone-time.ts';
 import { alertDeliverySchema } from './alert-delivery-schema.ts';
+import { alertRulesConfigSchema } from './alerts-schema.ts';
+import { decimalSchema } from './decimal-schema.ts';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
 export const timeZoneSchema = z.string().refine((tz) => isKnownZone(tz), {
   error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (use an IANA name such as America/New_York)`,
 });
 
-/** Money and rates as decimal text: never binary floating point. */
-export const decimalSchema = z
-  .union([z.string(), z.number().int()])
-  .transform((v) => String(v))
-  .refine((v) => /^\d+(\.\d+)?$/.test(v), { error: 'must be a non-negative decimal written as text, e.g. "0.0125"' });
+export { decimalSchema };
 
 /** Exactly one RFC 5321 address, e.g. ops@acme.example (no name, no list). */
 export const mailAddressSchema = z.string().superRefine((v, ctx) => {
@@ -150,6 +148,12 @@ export const jobSchema = z
   });
 export type JobDefinition = z.infer<typeof jobSchema>;
 
+/** `alerts`: what the rules look for (alerts-schema.ts) and who is told (alert-delivery-schema.ts). */
+const alertsConfigSchema = alertRulesConfigSchema.extend({
+  /** Who is told about an alert, and how. */
+  delivery: alertDeliverySchema.default(alertDeliverySchema.parse({})),
+});
+
 export const configSchema = z
   .object({
     reseller: z.object({
@@ -167,12 +171,8 @@ export const configSchema = z
       domains: z.record(z.string(), customerSchema).default({}),
     }),
     jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
-    alerts: z
-      .object({
-        /** Who is told about an alert, and how. */
-        delivery: alertDeliverySchema.default(alertDeliverySchema.parse({})),
-      })
-      .default({ delivery: alertDeliverySchema.parse({}) }),
+    /** Toll-fraud and spend alerts: the rules' thresholds, overrides, business hours and fallback rates, and delivery. */
+    alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     for (const [name, job] of Object.entries(config.jobs)) {

@@ -11,3 +11,5 @@ export type { AuthConfig, EnvConfig } from './env.ts';
 export { customerFor, loadConfig, resolveProjectPath } from './load-config.ts';
 export type { DroppedRecipient } from './resolve-recipients.ts';
 export type { StageContext } from './stage-context.ts';
+export { ALERT_RULE_NAMES, FALLBACK_CLASSES, alertRuleSchemas } from './alerts-schema.ts';
+export type { AlertRuleName, AlertRuleSettings, AlertRulesConfig, BusinessHours } from './alerts-schema.ts';
