@@ -42,7 +42,7 @@ export const alertRuleSchemas = {
     /** International or premium outbound calls started outside business hours, in one UTC hour: at least this many… */
     minCalls: z.number().int().min(1).default(4),
     /** …or at least this charge. */
-    minAmount: decimalSchema.default('10'),
+    minAmount: decimalSchema.default('25'),
   }),
   'new-destination-country': z.object({
     ...common,

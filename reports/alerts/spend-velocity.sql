@@ -35,7 +35,7 @@ SELECT
   printf('Outbound charge %s %s in the hour from %s UTC is above %s%s',
     CAST(CAST(h.amount AS DECIMAL(18, 2)) AS VARCHAR), h.currency, strftime(h.hour_start, '%Y-%m-%d %H:%M'),
     CASE WHEN h.amount > s.hourly_cap THEN 'the hourly cap of ' || CAST(CAST(s.hourly_cap AS DECIMAL(18, 2)) AS VARCHAR)
-         ELSE printf('%g times its usual %s for this hour of the week', s.baseline_factor, CAST(CAST(b.baseline AS DECIMAL(18, 2)) AS VARCHAR)) END,
+         ELSE printf('%s times its usual %s for this hour of the week', CAST(s.baseline_factor AS VARCHAR), CAST(CAST(b.baseline AS DECIMAL(18, 2)) AS VARCHAR)) END,
     CASE WHEN h.estimated THEN ' (estimated in part from fallback rates: the deck does not price some destinations)' ELSE '' END) AS message,
   {'top_calls': h.top_calls, 'hourly_cap': s.hourly_cap, 'baseline': CAST(b.baseline AS DECIMAL(18, 2)),
    'baseline_factor': s.baseline_factor, 'baseline_weeks': s.baseline_weeks} AS evidence
