@@ -149,8 +149,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // so `cdrpipe status` and the scheduler carry on from here.
     // Each step needs the one before: stop at the first failure and show it.
     // The alerts job is beside the chain, not in it: reports do not need it.
-    const goOn = () =>
-      !opts.signal?.aborted && runs.every((r) => r.jobName === alertsJob || r.status === 'ok' || r.status === 'mismatch');
+    const goOn = () => !opts.signal?.aborted && runs.every((r) => r.jobName === alertsJob || r.status === 'ok' || r.status === 'mismatch');
     if (ingestJob) runs.push(await runJob({ ...common, jobName: ingestJob }));
     // As the scheduler does: alerts right after the ingest.
     if (alertsJob && goOn()) {
