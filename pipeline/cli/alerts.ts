@@ -49,7 +49,9 @@ export function registerAlerts(program: Command): void {
     .argument('<id>', 'the alert id, as `cdrpipe alerts` shows it')
     .description('acknowledge an alert (it leaves the open list; an escalation re-opens it)')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
-    .action(async (id: string, opts: { config?: string }) => {
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      // --config may be read by `alerts` itself when given after the subcommand: take both.
+      const opts = cmd.optsWithGlobals<{ config?: string }>();
       const rt = await loadRuntime({ configPath: opts.config });
       const r = await ackAlert(rt.dataDir, id.trim(), rt.clock.now());
       if (!r.found) throw new UsageError(`no alert with id ${JSON.stringify(id)} in ${rt.dataDir}: list them with cdrpipe alerts`);
@@ -63,7 +65,9 @@ export function registerAlerts(program: Command): void {
     .requiredOption('--to <T>', 'end instant (exclusive)')
     .option('--json', 'one JSON object per line, as `cdrpipe alerts --json`')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
-    .action(async (opts: { from: string; to: string; json?: boolean; config?: string }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      // `alerts` has --json and --config too, and takes them when they follow the subcommand.
+      const opts = cmd.optsWithGlobals<{ from: string; to: string; json?: boolean; config?: string }>();
       const from = parseInstant('--from', opts.from);
       const to = parseInstant('--to', opts.to);
       if (to <= from) throw new UsageError(`--to (${opts.to}) must be after --from (${opts.from})`);

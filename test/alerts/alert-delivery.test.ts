@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alertChannels, deliverAlerts, listAlerts, recordEvaluation, verifyWebhook } from '../../pipeline/alerts/index.ts';
+import { alertChannels, deliverAlerts, listAlerts, recordEvaluation, signWebhook, verifyWebhook } from '../../pipeline/alerts/index.ts';
 import { claimDelivery } from '../../pipeline/alerts/deliver-log.ts';
 import { createTransportFromEnv } from '../../pipeline/deliver/index.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
@@ -46,6 +46,12 @@ function verified(r: { headers: Record<string, string | string[] | undefined>; b
 }
 
 describe('alert delivery', () => {
+  it('signs as the manual shows a receiver to check it (HMAC-SHA256 over "<timestamp>.<body>")', () => {
+    expect(signWebhook('whsec-example-0123456789abcdef', 1764421316, '{"id":"b46a75327eda"}')).toBe(
+      'sha256=b70760ea4d40a8234ad9d7494a04ee0c2d392484e5697969ade5daaec2d4440c',
+    );
+  });
+
   it('delivers a webhook once through a failure and a timeout, with one idempotency key and a valid signature on every try', async () => {
     const s = await setup((n) => (n === 1 ? 'fail' : n === 2 ? 'hang' : 'ok'));
     const first = await deliverAlerts(s);
