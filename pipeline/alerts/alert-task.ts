@@ -32,16 +32,18 @@ export async function runAlerts(opts: AlertRunOptions): Promise<AlertRunSummary>
   // Config problems (a webhook without its secret) stop the pass before anything is read.
   const channels = alertChannels(opts.config, opts.env);
   const since = await readAlertCursor(opts.dataDir, opts.signal);
-  const evaluation = await evaluateAlerts(opts, { kind: 'live', since });
-  opts.signal?.throwIfAborted();
-  const recorded = await recordEvaluation({ dataDir: opts.dataDir, now: opts.clock.now(), channels, signal: opts.signal }, evaluation);
-  const transport = opts.transport ?? createTransportFromEnv(opts.env, opts.dataDir, opts.clock);
-  let delivery: AlertDeliverySummary;
+  let evaluation;
+  let recorded;
   try {
-    delivery = await deliverAlerts({ ...opts, transport, mailRetry: opts.mailRetry, sleep: opts.sleep });
-  } finally {
-    if (!opts.transport) await transport.close();
+    evaluation = await evaluateAlerts(opts, { kind: 'live', since });
+    opts.signal?.throwIfAborted();
+    recorded = await recordEvaluation({ dataDir: opts.dataDir, now: opts.clock.now(), channels, signal: opts.signal }, evaluation);
+  } catch (err) {
+    // Alerts raised by earlier passes still go out when this pass cannot evaluate (a rule failing).
+    if (!opts.signal?.aborted) await deliverQueued(opts).catch(() => undefined);
+    throw err;
   }
+  const delivery = await deliverQueued(opts);
   const { outcomes: _outcomes, ...counts } = delivery;
   return {
     since: since?.toISOString() ?? null,
@@ -50,6 +52,15 @@ export async function runAlerts(opts: AlertRunOptions): Promise<AlertRunSummary>
     recorded,
     delivery: counts,
   };
+}
+
+async function deliverQueued(opts: AlertRunOptions): Promise<AlertDeliverySummary> {
+  const transport = opts.transport ?? createTransportFromEnv(opts.env, opts.dataDir, opts.clock);
+  try {
+    return await deliverAlerts({ ...opts, transport, mailRetry: opts.mailRetry, sleep: opts.sleep });
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
 }
 
 /** "412 calls evaluated; 2 new alerts, 1 escalated; 3 notifications sent" for the run log and the CLI. */
