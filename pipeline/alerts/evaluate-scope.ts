@@ -4,7 +4,7 @@
  * own start times, so a late page from last week is judged in last week's hours. Then only the
  * context those hours need is read, bounded: the four hours before each (calls still in progress),
  * the same hour in each baseline week, and the domain's international calls over the
- * new-country history. Everything lands in the table `cdrs`, lake-shaped, for the rating.
+ * new-country history. The view `cdrs` shows those rows, lake-shaped, to the rating.
  */
 import { sqlString, type Db } from '../db/duckdb.ts';
 import type { AlertMode } from './finding.ts';
@@ -64,40 +64,53 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
   );
   const offsets = [...Array(IN_PROGRESS_HOURS + 1).keys(), ...Array.from({ length: limits.baselineWeeks }, (_, k) => (k + 1) * 168)];
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE needed_hours AS
+    `CREATE OR REPLACE TABLE needed_hours AS
      SELECT DISTINCT t.domain, t.hour_start - to_hours(o.h) AS hour_start
      FROM alert_touched AS t CROSS JOIN (SELECT unnest($1::INTEGER[]) AS h) AS o`,
     [JSON.stringify(offsets)],
   );
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE history_ranges AS
+    `CREATE OR REPLACE TABLE history_ranges AS
      SELECT domain, min(date_trunc('day', hour_start)) - to_days($1::INTEGER) AS from_t, max(date_trunc('day', hour_start)) + INTERVAL 1 DAY AS to_t
      FROM alert_touched GROUP BY domain`,
     [limits.historyDays],
   );
+  // Literals, not parameters: a view keeps its text.
+  const ts = (d: Date) => `${sqlString(d.toISOString())}::TIMESTAMPTZ`;
+  const inList = (values: string[]) => (values.length > 0 ? values.map(sqlString).join(', ') : 'NULL');
+  const columns = `c.domain, c.id, c.start_time, c.answer_time, c.end_time, c.duration_s, c.talk_s, c.direction, c.orig_user,
+            c.term_user, c.caller_number, c.dialed_number, c.ingested_at, c.month, c.raw`;
+  const intlOutbound = `c.direction = 'outbound' AND number_class(to_e164(c.dialed_number)) IN ('international', 'premium')`;
+  if (mode.kind === 'backtest') {
+    // Every hour of the range is touched: read the range and its context as two plain time ranges.
+    // Extra rows outside the needed hours change no finding (rules bound their own context).
+    // A view, not a copy: the rating's calls model is the one pass over the lake.
+    const contextFrom = new Date(mode.from.getTime() - Math.max(IN_PROGRESS_HOURS, limits.baselineWeeks * 168) * 3_600_000);
+    const historyFrom = new Date(Math.floor(mode.from.getTime() / 86_400_000) * 86_400_000 - limits.historyDays * 86_400_000);
+    await db.run(
+      `CREATE OR REPLACE VIEW cdrs AS
+       SELECT ${columns} FROM ${source} AS c
+       WHERE c.start_time < ${ts(mode.to)}
+         AND (c.start_time >= ${ts(contextFrom)} OR (c.start_time >= ${ts(historyFrom)} AND ${intlOutbound}))`,
+    );
+    return { cursor, callsEvaluated };
+  }
   const months = await db.all<{ m: string }>(
     `SELECT DISTINCT strftime(hour_start, '%Y-%m') AS m FROM needed_hours
      UNION SELECT DISTINCT strftime(d, '%Y-%m') FROM (
        SELECT unnest(generate_series(date_trunc('month', from_t), to_t, INTERVAL 1 MONTH)) AS d FROM history_ranges)`,
   );
   const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched`);
-  const inList = (values: string[]) => (values.length > 0 ? values.map(sqlString).join(', ') : 'NULL');
   // The month and domain lists are literals so DuckDB prunes hive partitions before opening files.
   await db.run(
-    `CREATE OR REPLACE TABLE cdrs AS
-     SELECT c.domain, c.id, c.start_time, c.answer_time, c.end_time, c.duration_s, c.talk_s, c.direction, c.orig_user,
-            c.term_user, c.caller_number, c.dialed_number, c.ingested_at, c.month,
-            -- The rating reads two fields of the record; the rest of it is left in the lake.
-            json_object('call-orig-from-name', c.raw ->> 'call-orig-from-name',
-                        'call-disconnect-reason-text', c.raw ->> 'call-disconnect-reason-text') AS raw
+    `CREATE OR REPLACE VIEW cdrs AS
+     SELECT ${columns}
      FROM ${source} AS c
      LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
      LEFT JOIN history_ranges AS h ON h.domain = c.domain
      WHERE c.month IN (${inList(months.map((m) => m.m))})
        AND c.domain IN (${inList(domains.map((d) => d.domain))})
-       AND (n.domain IS NOT NULL
-         OR (c.direction = 'outbound' AND c.start_time >= h.from_t AND c.start_time < h.to_t
-             AND number_class(to_e164(c.dialed_number)) IN ('international', 'premium')))`,
+       AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND ${intlOutbound}))`,
   );
   return { cursor, callsEvaluated };
 }

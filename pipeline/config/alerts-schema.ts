@@ -101,13 +101,27 @@ const rulesSchema = z.object(
   },
 );
 
+/**
+ * A rule's fields, each optional and without its default: a domain's override holds only what it
+ * sets, so the rule's own settings (defaults or the reseller's) show through the rest.
+ */
+function overrideOf(schema: z.ZodObject): z.ZodType {
+  const shape = Object.fromEntries(
+    Object.entries(schema.shape).map(([k, f]) => [
+      k,
+      (f instanceof z.ZodDefault ? (f.unwrap() as z.ZodType) : (f as z.ZodType)).optional(),
+    ]),
+  );
+  return z.object(shape).strict();
+}
+
 /** A rule's fields, each optional: what a domain overrides. */
 type RuleOverrides = { [K in AlertRuleName]?: Partial<AlertRuleSettings[K]> };
 
 /** What a domain may override: any rule field, its business hours. */
 const domainOverrideSchema = z.object({
   rules: z
-    .object(Object.fromEntries(ALERT_RULE_NAMES.map((n) => [n, alertRuleSchemas[n].partial().optional()])))
+    .object(Object.fromEntries(ALERT_RULE_NAMES.map((n) => [n, overrideOf(alertRuleSchemas[n]).optional()])))
     .strict()
     .default({}) as unknown as z.ZodType<RuleOverrides>,
   businessHours: businessHoursSchema.optional(),

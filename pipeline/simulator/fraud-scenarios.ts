@@ -113,7 +113,15 @@ export function fraudScenario(profile: DomainProfile, spec: FraudScenarioSpec): 
     case 'wangiri': {
       const user = users[0]!;
       for (let i = 0; i < 12; i++)
-        next({ direction: 'missed', startMs: at + i * 30_000, ringS: rng.int(1, 3), talkS: 0, user, from: `+216${rng.digits(8)}`, to: did });
+        next({
+          direction: 'missed',
+          startMs: at + i * 30_000,
+          ringS: rng.int(1, 3),
+          talkS: 0,
+          user,
+          from: `+216${rng.digits(8)}`,
+          to: did,
+        });
       break;
     }
     case 'slow-drip': {

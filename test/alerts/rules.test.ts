@@ -11,7 +11,7 @@ import { fraudScenario, startSimulator, type FraudScenario, type RunningSimulato
 import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { testConfig } from '../support/test-config.ts';
+import { TEST_PLAN, testConfig } from '../support/test-config.ts';
 
 const FROM = new Date('2026-09-20T00:00:00Z');
 const TO = new Date('2026-10-30T00:00:00Z');
@@ -123,6 +123,24 @@ describe('default alert rules on the fraud scenarios', () => {
     expect(withBaseline!.fraudulentIds).toEqual([]);
     expect(backtest.filter((f) => f.domain === withBaseline!.domain)).toEqual([]);
     expect(rulesOf(backtest, without!.domain)).toEqual(['spend-velocity']);
+  });
+
+  it('keeps alerting when billing cannot: with the rate deck unreadable every charge is a fallback estimate', async () => {
+    const broken = testConfig({
+      ingest: { initialBackfillDays: 45 },
+      plans: { standard: { ...TEST_PLAN, rateDeck: 'reports/rates/no-such-deck.csv' } },
+    });
+    const domain = Object.values(scenarios).find((x) => x.scenario === 'hijacked-extension')!.domain;
+    const r = await evaluateAlerts(
+      { ...ctx(), config: broken },
+      { kind: 'backtest', from: new Date('2026-10-21T07:00:00Z'), to: new Date('2026-10-21T09:00:00Z') },
+    );
+    const velocity = r.findings.filter((f) => f.domain === domain && f.rule === 'spend-velocity');
+    expect(velocity.map((f) => f.windowStart.toISOString())).toEqual(['2026-10-21T07:00:00.000Z', '2026-10-21T08:00:00.000Z']);
+    for (const f of velocity) {
+      expect(f.estimated).toBe(true);
+      expect(f.message).toMatch(/fallback rates/);
+    }
   });
 
   it('incremental evaluation tick by tick raises exactly what the backtest raises', () => {
