@@ -101,5 +101,5 @@ describe('cdrpipe demo, end to end against a small simulator', () => {
     expect(status.alerts.open).toBe(alerts.open);
     expect(status.alerts.undelivered).toEqual({});
     expect(status.reconciliations.find((r) => r.month === '2026-10')).toMatchObject({ ok: 3, off: 0 });
-  }, 240_000);
+  }, 360_000);
 });
