@@ -42,7 +42,7 @@ function volumeFor(rows: number, seed: number): number {
 }
 
 /** The rules as one query over one Parquet file: rating, then every rule's findings in a UNION ALL. */
-async function singleQuery(file: string, ctx: Parameters<typeof buildAlertCalls>[1]): Promise<number> {
+export async function singleQueryForTest(file: string, ctx: Parameters<typeof buildAlertCalls>[1]): Promise<number> {
   const db = await Db.open(':memory:');
   try {
     for (const m of [...(await readSqlFiles(BILLING_MACROS_DIR())), ...(await readSqlFiles(ALERT_MACROS_DIR()))]) await db.exec(m.sql);
@@ -151,7 +151,7 @@ export const alerts: Scenario = {
     }
     const pairs = await repeatPairs(
       async () => (await evaluateAlerts(stage, { kind: 'backtest', from: MONTH_FROM, to: MONTH_TO })).findings,
-      () => singleQuery(single, stage),
+      () => singleQueryForTest(single, stage),
       { runs: ctx.runs, label: 'backtest vs one query', log: ctx.log },
     );
     for (const s of pairs.samples) {

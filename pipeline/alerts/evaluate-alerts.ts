@@ -8,7 +8,7 @@ import { Db } from '../db/duckdb.ts';
 import { ALERT_RULE_NAMES, type AlertRuleName, type StageContext } from '../config/index.ts';
 import { lakeCdrsSource } from '../transform/index.ts';
 import { buildAlertCalls } from './alert-rating.ts';
-import { loadScope } from './evaluate-scope.ts';
+import { loadScope, touchBacktestRange } from './evaluate-scope.ts';
 import type { AlertEvaluation, AlertFinding, AlertMode, AlertSeverity } from './finding.ts';
 import { ALERT_SEVERITIES } from './finding.ts';
 import { ALERT_MACROS_DIR, ALERT_RULES_DIR, BILLING_MACROS_DIR, readSqlFiles, type SqlText } from './rule-files.ts';
@@ -117,6 +117,8 @@ export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: E
     if (scope.callsEvaluated === 0) return { ...unchanged, cursor: scope.cursor };
     ctx.signal?.throwIfAborted();
     await buildAlertCalls(db, ctx);
+    const callsEvaluated = mode.kind === 'backtest' ? await touchBacktestRange(db, mode.from, mode.to) : scope.callsEvaluated;
+    if (callsEvaluated === 0) return unchanged;
     const domains = (await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched ORDER BY domain`)).map((d) => d.domain);
     const findings: AlertFinding[] = [];
     for (const rule of rules) {
@@ -135,7 +137,7 @@ export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: E
       await createSettings(db, rows, rows[0]!);
       findings.push(...(await runRule(db, rule)));
     }
-    return { findings, cursor: scope.cursor, callsEvaluated: scope.callsEvaluated };
+    return { findings, cursor: scope.cursor, callsEvaluated };
   } finally {
     db.close();
   }

@@ -36,45 +36,11 @@ function toDate(v: unknown): Date | null {
 }
 
 /**
- * Fills `alert_touched (domain, hour_start)` and `cdrs` (the new rows and their context) in `db`
- * from `source`, a FROM item over the lake. Billing's macros must already be loaded.
+ * Makes `cdrs` (the new rows and their context) in `db` from `source`, a FROM item over the lake,
+ * and, live, `alert_touched (domain, hour_start)`; a backtest touches its range once the calls are
+ * rated (touchBacktestRange). Billing's macros must already be loaded.
  */
 export async function loadScope(db: Db, source: string, mode: AlertMode, limits: ScopeLimits): Promise<Scope> {
-  if (mode.kind === 'live') {
-    const where =
-      mode.since !== null
-        ? `ingested_at > ${sqlString(mode.since.toISOString())}::TIMESTAMPTZ`
-        : `start_time >= ${sqlString(new Date(limits.now.getTime() - limits.initialLookbackHours * 3_600_000).toISOString())}::TIMESTAMPTZ`;
-    await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${source} WHERE ${where}`);
-  } else {
-    await db.run(
-      `CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${source}
-       WHERE start_time >= $1::TIMESTAMPTZ AND start_time < $2::TIMESTAMPTZ`,
-      [mode.from.toISOString(), mode.to.toISOString()],
-    );
-  }
-  const summary = await db.one<{ n: string | number; cursor: string | number | null }>(
-    `SELECT count(*) AS n, epoch_ms(max(ingested_at)) AS cursor FROM fresh`,
-  );
-  const callsEvaluated = Number(summary?.n ?? 0);
-  const cursor = mode.kind === 'live' ? (toDate(summary?.cursor) ?? mode.since) : null;
-  await db.run(
-    `CREATE OR REPLACE TABLE alert_touched AS
-     SELECT DISTINCT domain, date_trunc('hour', start_time) AS hour_start FROM fresh WHERE start_time IS NOT NULL AND domain IS NOT NULL`,
-  );
-  const offsets = [...Array(IN_PROGRESS_HOURS + 1).keys(), ...Array.from({ length: limits.baselineWeeks }, (_, k) => (k + 1) * 168)];
-  await db.run(
-    `CREATE OR REPLACE TABLE needed_hours AS
-     SELECT DISTINCT t.domain, t.hour_start - to_hours(o.h) AS hour_start
-     FROM alert_touched AS t CROSS JOIN (SELECT unnest($1::INTEGER[]) AS h) AS o`,
-    [JSON.stringify(offsets)],
-  );
-  await db.run(
-    `CREATE OR REPLACE TABLE history_ranges AS
-     SELECT domain, min(date_trunc('day', hour_start)) - to_days($1::INTEGER) AS from_t, max(date_trunc('day', hour_start)) + INTERVAL 1 DAY AS to_t
-     FROM alert_touched GROUP BY domain`,
-    [limits.historyDays],
-  );
   // Literals, not parameters: a view keeps its text.
   const ts = (d: Date) => `${sqlString(d.toISOString())}::TIMESTAMPTZ`;
   const inList = (values: string[]) => (values.length > 0 ? values.map(sqlString).join(', ') : 'NULL');
@@ -93,8 +59,36 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
        WHERE c.start_time < ${ts(mode.to)}
          AND (c.start_time >= ${ts(contextFrom)} OR (c.start_time >= ${ts(historyFrom)} AND ${intlOutbound}))`,
     );
-    return { cursor, callsEvaluated };
+    // The range's own calls (and the hours they touch) are counted once rated: touchBacktestRange.
+    return { cursor: null, callsEvaluated: -1 };
   }
+  const where =
+    mode.since !== null
+      ? `ingested_at > ${sqlString(mode.since.toISOString())}::TIMESTAMPTZ`
+      : `start_time >= ${sqlString(new Date(limits.now.getTime() - limits.initialLookbackHours * 3_600_000).toISOString())}::TIMESTAMPTZ`;
+  await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${source} WHERE ${where}`);
+  const summary = await db.one<{ n: string | number; cursor: string | number | null }>(
+    `SELECT count(*) AS n, epoch_ms(max(ingested_at)) AS cursor FROM fresh`,
+  );
+  const callsEvaluated = Number(summary?.n ?? 0);
+  const cursor = toDate(summary?.cursor) ?? mode.since;
+  await db.run(
+    `CREATE OR REPLACE TABLE alert_touched AS
+     SELECT DISTINCT domain, date_trunc('hour', start_time) AS hour_start FROM fresh WHERE start_time IS NOT NULL AND domain IS NOT NULL`,
+  );
+  const offsets = [...Array(IN_PROGRESS_HOURS + 1).keys(), ...Array.from({ length: limits.baselineWeeks }, (_, k) => (k + 1) * 168)];
+  await db.run(
+    `CREATE OR REPLACE TABLE needed_hours AS
+     SELECT DISTINCT t.domain, t.hour_start - to_hours(o.h) AS hour_start
+     FROM alert_touched AS t CROSS JOIN (SELECT unnest($1::INTEGER[]) AS h) AS o`,
+    [JSON.stringify(offsets)],
+  );
+  await db.run(
+    `CREATE OR REPLACE TABLE history_ranges AS
+     SELECT domain, min(date_trunc('day', hour_start)) - to_days($1::INTEGER) AS from_t, max(date_trunc('day', hour_start)) + INTERVAL 1 DAY AS to_t
+     FROM alert_touched GROUP BY domain`,
+    [limits.historyDays],
+  );
   const months = await db.all<{ m: string }>(
     `SELECT DISTINCT strftime(hour_start, '%Y-%m') AS m FROM needed_hours
      UNION SELECT DISTINCT strftime(d, '%Y-%m') FROM (
@@ -102,8 +96,9 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
   );
   const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched`);
   // The month and domain lists are literals so DuckDB prunes hive partitions before opening files.
+  // A table: the rating reads its input more than once, and a tick's context is small.
   await db.run(
-    `CREATE OR REPLACE VIEW cdrs AS
+    `CREATE OR REPLACE TABLE cdrs AS
      SELECT ${columns}
      FROM ${source} AS c
      LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
@@ -113,4 +108,22 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
        AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND ${intlOutbound}))`,
   );
   return { cursor, callsEvaluated };
+}
+
+/**
+ * Backtest: after the rating, the calls of `[from, to)` (every leg, as the `calls` model holds
+ * them) are the new calls, and their hours the touched ones. Returns how many there are.
+ */
+export async function touchBacktestRange(db: Db, from: Date, to: Date): Promise<number> {
+  await db.run(
+    `CREATE OR REPLACE TABLE alert_touched AS
+     SELECT DISTINCT domain, date_trunc('hour', start_time) AS hour_start FROM calls
+     WHERE start_time >= $1::TIMESTAMPTZ AND start_time < $2::TIMESTAMPTZ`,
+    [from.toISOString(), to.toISOString()],
+  );
+  const n = await db.one<{ n: string | number }>(
+    `SELECT count(*) AS n FROM calls WHERE start_time >= $1::TIMESTAMPTZ AND start_time < $2::TIMESTAMPTZ`,
+    [from.toISOString(), to.toISOString()],
+  );
+  return Number(n?.n ?? 0);
 }

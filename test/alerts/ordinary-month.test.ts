@@ -34,5 +34,5 @@ describe('default alert rules on ordinary traffic', () => {
     const r = await evaluateAlerts(ctx, { kind: 'backtest', from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z') });
     expect(r.callsEvaluated).toBeGreaterThan(20_000);
     expect(r.findings.map((f) => `${f.rule} ${f.domain} ${f.key} ${f.windowStart.toISOString()}: ${f.message}`)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
