@@ -7,6 +7,17 @@ import { reports } from './reports.ts';
 import { analystQueries } from './analyst-queries.ts';
 import { lakeCompact } from './lake-compact.ts';
 import { resellerTick } from './reseller-tick.ts';
+import { alerts } from './alerts.ts';
 
 /** Every scenario, in the order of the results table. */
-export const SCENARIOS: readonly Scenario[] = [loadPath, extraction, faults, memory, reports, analystQueries, lakeCompact, resellerTick];
+export const SCENARIOS: readonly Scenario[] = [
+  loadPath,
+  extraction,
+  faults,
+  memory,
+  reports,
+  analystQueries,
+  lakeCompact,
+  resellerTick,
+  alerts,
+];

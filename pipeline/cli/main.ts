@@ -12,6 +12,7 @@ import { registerSql } from './sql.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerDemo } from './demo.ts';
 import { registerLake } from './lake.ts';
+import { registerAlerts } from './alerts.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cdrpipe')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     registerRun,
     registerSchedule,
     registerStatus,
+    registerAlerts,
     registerSql,
     registerLake,
     registerSimulate,

@@ -2,17 +2,16 @@ import { cronError } from '../util/cron.ts';
 import { z } from 'zod';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isKnownZone } from '../util/zone-time.ts';
+import { alertDeliverySchema } from './alert-delivery-schema.ts';
+import { alertRulesConfigSchema } from './alerts-schema.ts';
+import { decimalSchema } from './decimal-schema.ts';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
 export const timeZoneSchema = z.string().refine((tz) => isKnownZone(tz), {
   error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (use an IANA name such as America/New_York)`,
 });
 
-/** Money and rates as decimal text: never binary floating point. */
-export const decimalSchema = z
-  .union([z.string(), z.number().int()])
-  .transform((v) => String(v))
-  .refine((v) => /^\d+(\.\d+)?$/.test(v), { error: 'must be a non-negative decimal written as text, e.g. "0.0125"' });
+export { decimalSchema };
 
 /** Exactly one RFC 5321 address, e.g. ops@acme.example (no name, no list). */
 export const mailAddressSchema = z.string().superRefine((v, ctx) => {
@@ -90,7 +89,7 @@ export const ingestSettingsSchema = z.object({
 });
 export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 
-export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'lake-compact'] as const;
+export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'lake-compact', 'alerts'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Options each task understands (others are refused, so a typo does not pass silently). */
@@ -100,6 +99,7 @@ export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
   'monthly-reports': ['marginDays'],
   reconcile: [],
   'lake-compact': ['minAgeDays'],
+  alerts: [],
 };
 
 export const jobSchema = z
@@ -118,6 +118,14 @@ export const jobSchema = z
     /** Default: reseller.timeZone. */
     timeZone: timeZoneSchema.optional(),
     enabled: z.boolean().default(true),
+    /**
+     * Jobs after whose every run (ok or mismatch) the scheduler runs this one at once, e.g. alerts
+     * after ingest; its own cron still applies.
+     */
+    after: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .default([]),
     /** Task options: late-sweep { days: 3 }; monthly-reports { marginDays: 1 } (days re-read before the month). */
     options: z.record(z.string(), z.unknown()).default({}),
   })
@@ -141,22 +149,48 @@ export const jobSchema = z
   });
 export type JobDefinition = z.infer<typeof jobSchema>;
 
-export const configSchema = z.object({
-  reseller: z.object({
-    name: z.string().min(1).default('Your VoIP provider'),
-    timeZone: timeZoneSchema.default('America/New_York'),
-    /** The billing team: gets the all-domains billing report and reconciliation alerts. */
-    billingEmails: z.array(mailAddressSchema).default([]),
-    /** Gets job-failure alerts from the scheduler. */
-    operatorEmail: mailAddressSchema.optional(),
-  }),
-  ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
-  plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
-  customers: z.object({
-    defaults: customerSchema.default({}),
-    domains: z.record(z.string(), customerSchema).default({}),
-  }),
-  jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
+/** `alerts`: what the rules look for (alerts-schema.ts) and who is told (alert-delivery-schema.ts). */
+const alertsConfigSchema = alertRulesConfigSchema.extend({
+  /** Who is told about an alert, and how. */
+  delivery: alertDeliverySchema.default(alertDeliverySchema.parse({})),
 });
+
+export const configSchema = z
+  .object({
+    reseller: z.object({
+      name: z.string().min(1).default('Your VoIP provider'),
+      timeZone: timeZoneSchema.default('America/New_York'),
+      /** The billing team: gets the all-domains billing report and reconciliation alerts. */
+      billingEmails: z.array(mailAddressSchema).default([]),
+      /** Gets job-failure alerts from the scheduler. */
+      operatorEmail: mailAddressSchema.optional(),
+    }),
+    ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
+    plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
+    customers: z.object({
+      defaults: customerSchema.default({}),
+      domains: z.record(z.string(), customerSchema).default({}),
+    }),
+    jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
+    /** Toll-fraud and spend alerts: the rules' thresholds, overrides, business hours and fallback rates, and delivery. */
+    alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, job] of Object.entries(config.jobs)) {
+      job.after.forEach((other, i) => {
+        if (!(other in config.jobs) || other === name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['jobs', name, 'after', i],
+            message: `must name another job of jobs (${
+              Object.keys(config.jobs)
+                .filter((j) => j !== name)
+                .join(', ') || 'none'
+            }), got ${JSON.stringify(other)}`,
+          });
+        }
+      });
+    }
+  });
 export type CdrpipeConfig = z.infer<typeof configSchema>;
 export type CdrpipeConfigInput = z.input<typeof configSchema>;

@@ -17,6 +17,8 @@ export interface EnvConfig {
   mailFrom: string;
   /** NS_API_ALLOW_INSECURE: the operator accepts sending credentials over plain http:// to another host. */
   allowInsecureHttp?: boolean;
+  /** CDRPIPE_ALERT_WEBHOOK_SECRET: the key alert webhooks are signed with (HMAC-SHA256); never logged. */
+  alertWebhookSecret?: string;
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -39,12 +41,14 @@ const envSchema = z.object({
     })
     .optional(),
   NS_API_ALLOW_INSECURE: z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { error: 'must be 1 or 0' }).optional(),
+  CDRPIPE_ALERT_WEBHOOK_SECRET: z.string().trim().min(16, { error: 'must be at least 16 characters (a random string)' }).optional(),
 });
 
 /** Every credential in the environment, and the spellings they travel in, for `redact`. */
 function registerEnvSecrets(v: Record<string, string>): void {
   // As given and as used (the schema trims, e.g. the newline of a value read from a file).
-  for (const key of ['NS_API_KEY', 'NS_CLIENT_SECRET', 'NS_PASSWORD']) registerSecrets(v[key], v[key]?.trim());
+  for (const key of ['NS_API_KEY', 'NS_CLIENT_SECRET', 'NS_PASSWORD', 'CDRPIPE_ALERT_WEBHOOK_SECRET'])
+    registerSecrets(v[key], v[key]?.trim());
   if (v.NS_CLIENT_ID && v.NS_CLIENT_SECRET) registerSecrets(...basicAuthForms(v.NS_CLIENT_ID.trim(), v.NS_CLIENT_SECRET.trim()));
   for (const key of ['NS_API_URL', 'SMTP_URL']) {
     const url = URL.canParse(v[key] ?? '') ? new URL(v[key]!) : undefined;
@@ -115,6 +119,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? 'reports@localhost',
     allowInsecureHttp,
+    alertWebhookSecret: e.CDRPIPE_ALERT_WEBHOOK_SECRET,
   };
 }
 

@@ -3,9 +3,13 @@
  */
 export { apiBaseProblem } from './api-base.ts';
 export { JOB_TASKS } from './config-schema.ts';
+export { DELIVERY_SEVERITIES, WEBHOOK_FORMATS } from './alert-delivery-schema.ts';
+export type { AlertDeliverySettings, AlertWebhookSettings } from './alert-delivery-schema.ts';
 export type { CdrpipeConfig, IngestSettings, JobDefinition, JobTask, Plan } from './config-schema.ts';
 export { readDebugFlag, readEnv, readProcessSettings, readSimulatorOAuth } from './env.ts';
 export type { AuthConfig, EnvConfig } from './env.ts';
 export { customerFor, loadConfig, resolveProjectPath } from './load-config.ts';
 export type { DroppedRecipient } from './resolve-recipients.ts';
 export type { StageContext } from './stage-context.ts';
+export { ALERT_RULE_NAMES, FALLBACK_CLASSES, alertRuleSchemas } from './alerts-schema.ts';
+export type { AlertRuleName, AlertRuleSettings, AlertRulesConfig, BusinessHours } from './alerts-schema.ts';

@@ -9,6 +9,7 @@ import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { StageSummary, Stages } from './tasks.ts';
 import { runReports } from '../report/index.ts';
+import { describeAlertRun, runAlerts } from '../alerts/index.ts';
 
 /**
  * Binds the jobs to the real stage modules. `source` overrides the env-built source (the demo
@@ -77,6 +78,17 @@ export function createRealStages(
         // The run log keeps the verdicts; the per-domain figures are in state (reconciliations) and the CSV.
         summary: { month: r.month, domains: r.domains, ok: r.ok, off: r.off, csvPath: r.csvPath, requests: r.requests },
       };
+    },
+    alerts: async (ctx) => {
+      const summary = await runAlerts({
+        dataDir: ctx.dataDir,
+        config: ctx.config,
+        env: ctx.env,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        signal: ctx.signal,
+      });
+      return { summary: { ...summary }, message: describeAlertRun(summary) };
     },
     reports: async (ctx, month) => {
       const summary = await runReports({

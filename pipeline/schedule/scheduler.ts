@@ -84,6 +84,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     const trigger: RunningScheduler['trigger'] = (jobName, how, scheduledFor) => {
       if (stopping) return Promise.resolve({ skipped: 'stopping' as const });
       if (pending.has(jobName)) {
+        // A follow-up of a job already queued is that same run: nothing is missed.
+        if (how === 'after') return Promise.resolve({ skipped: 'overlap' as const });
         logger.warn(
           { job: jobName, trigger: how, scheduledFor: scheduledFor?.toISOString() },
           'job still queued or running: this tick is skipped',
@@ -94,7 +96,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       const run = chain.then(async (): Promise<JobRunResult | { skipped: SkipReason }> => {
         try {
           if (stopping) return { skipped: 'stopping' };
-          return await runJob({
+          const result = await runJob({
             jobName,
             registry: opts.registry,
             trigger: how,
@@ -107,6 +109,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
             signal: abort.signal,
             alerter: opts.alerter,
           });
+          // Jobs that follow this one (alerts after ingest) are queued now, right behind it.
+          // Not after an interrupted run: the scheduler is stopping.
+          if (result.status !== 'interrupted') {
+            for (const f of jobs.filter((j) => j.job.after.includes(jobName))) void trigger(f.name, 'after');
+          }
+          return result;
         } catch (err) {
           // A failure around the job (lock, state database) must not kill the scheduler.
           const message = redact(err instanceof Error ? err.message : String(err));

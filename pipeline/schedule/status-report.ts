@@ -13,6 +13,7 @@ import { jobTimeZone } from './job-types.ts';
 import { lockHolder, pidIsAlive, type LockOwner } from '../util/lock.ts';
 import { schedulerLockPath } from './run-job.ts';
 import { ABANDONED_RUN_ERROR, runIsAbandoned } from './run-log.ts';
+import { alertJson, countUndelivered, listAlerts, windowLabel, type AlertJson } from '../alerts/index.ts';
 
 /** Everything `cdrpipe status` shows; `--json` prints exactly this. */
 export interface StatusReport {
@@ -43,7 +44,12 @@ export interface StatusReport {
     recent: { report: string; domain: string; month: string; recipient: string; status: string; error: string | null }[];
   };
   reconciliations: { month: string; ok: number; off: number; offDomains: string[] }[];
+  /** Toll-fraud and spend alerts not acknowledged: how many, the newest few, and notifications not delivered. */
+  alerts: { open: number; recent: AlertJson[]; undelivered: Record<string, number> };
 }
+
+/** How many open alerts `status` lists. */
+const STATUS_ALERTS = 5;
 
 export interface JobStatus {
   job: string;
@@ -243,6 +249,8 @@ export async function gatherStatus(args: {
     .map((r) => ({ command: String(r.job), lastRun: lastRunOf(r) }))
     .sort((a, b) => a.command.localeCompare(b.command));
   const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]);
+  const openAlerts = await listAlerts(args.dataDir, { open: true, limit: STATUS_ALERTS });
+  const undeliveredAlerts = await countUndelivered(args.dataDir);
   const byStatus: Record<string, number> = {};
   for (const r of state.unsentBy) byStatus[String(r.status)] = Number(r.n);
   return {
@@ -288,6 +296,7 @@ export async function gatherStatus(args: {
       off: Number(r.off),
       offDomains: Array.isArray(r.offDomains) ? r.offDomains.map(String) : [],
     })),
+    alerts: { open: openAlerts.open, recent: openAlerts.alerts.map(alertJson), undelivered: undeliveredAlerts },
   };
 }
 
@@ -399,6 +408,16 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
       `reconciliation ${r.month}: ${r.ok} ok, ${r.off} off${r.off > 0 ? ` (${r.offDomains.slice(0, 5).join(', ')}${r.offDomains.length > 5 ? ', …' : ''})` : ''}`,
     );
   }
+  const undelivered = Object.entries(s.alerts.undelivered)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  lines.push(`alerts: ${s.alerts.open} open${undelivered ? `; notifications not delivered: ${undelivered}` : ''}`);
+  for (const a of s.alerts.recent) {
+    lines.push(
+      `  ${a.id} ${a.severity} ${a.domain} ${a.rule} ${windowLabel(new Date(a.window_start), new Date(a.window_end))}: ${redact(a.message)}`,
+    );
+  }
+  if (s.alerts.open > s.alerts.recent.length) lines.push(`  … ${s.alerts.open - s.alerts.recent.length} more: cdrpipe alerts --open`);
   return lines.join('\n') + '\n';
 }
 

@@ -40,6 +40,8 @@ export interface Stages {
   reports(ctx: JobContext, month: Month): Promise<StageSummary>;
   /** Compacts closed months of the lake (lake-compact task); `minAgeDays` after a month's end it counts as closed. */
   compact?(ctx: JobContext, minAgeDays: number): Promise<StageSummary>;
+  /** One live alert pass: evaluate what landed since the last, store, deliver; `message` is one line for the log. */
+  alerts(ctx: JobContext): Promise<{ summary: StageSummary; message: string }>;
   /** Sends alerts to the billing team (reconciliation) and the operator (failures). */
   alerter?: Alerter;
 }
@@ -107,6 +109,7 @@ function describeDelivery(month: Month, rep: StageSummary): string {
  *   data tests, reconciles that month (alerting billing if off), renders and sends every report;
  * - reconcile: the month to date, alerting the billing team when a domain is off (exit 3);
  * - lake-compact: closed months (ended `options.minAgeDays` days ago, default 7) into their compacted shape.
+ * - alerts: the fraud and spend rules over the CDRs that landed since the last pass, delivering new alerts.
  */
 export function createTaskRegistry(stages: Stages): TaskRegistry {
   return {
@@ -201,6 +204,11 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
         summary: { compact: s },
         message: typeof s.message === 'string' ? s.message : undefined,
       } satisfies JobOutcome;
+    },
+
+    alerts: async (ctx) => {
+      const a = await stages.alerts(ctx);
+      return { status: 'ok', summary: { alerts: a.summary }, message: a.message } satisfies JobOutcome;
     },
   };
 }

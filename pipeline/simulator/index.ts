@@ -26,6 +26,8 @@ export type { AddDomainSpec, DomainProfile, SimUser } from './domain-gen.ts';
 export type { SimulatorStats } from './http-server.ts';
 export type { CdrTotals } from './cdr-store.ts';
 export { BASE_PATH, MAX_LIMIT, DEFAULT_LIMIT } from './http-server.ts';
+export { FRAUD_SCENARIOS, fraudScenario } from './fraud-scenarios.ts';
+export type { FraudScenario, FraudScenarioName, FraudScenarioSpec } from './fraud-scenarios.ts';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. The server listens on 127.0.0.1 only. */

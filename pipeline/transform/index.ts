@@ -8,3 +8,6 @@ export type { TransformSummary } from './run-transform.ts';
 export { SQL_FORMATS, formatArrow, formatCsv, formatJson, formatTable } from './sql-output.ts';
 export type { SqlFormat } from './sql-output.ts';
 export { runQuery } from './sql-query.ts';
+export { rateCalls } from './rate-calls.ts';
+export type { RateCallsOptions, RateCallsResult } from './rate-calls.ts';
+export { lakeCdrsSource } from './lake-views.ts';
