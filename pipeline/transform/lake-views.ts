@@ -40,8 +40,25 @@ function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames
 export function lakeCdrsSource(dataDir: string): string | undefined {
   const scan = scanLake(cdrsDir(dataDir));
   if (!scan.hasFiles) return undefined;
-  const files = `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
-  if (!scan.hasShortNames) return files;
+  return cdrsSourceOver(sqlString(cdrsGlob(dataDir)), scan.hasShortNames);
+}
+
+/**
+ * The same rows as {@link lakeCdrsSource}, from these lake files only (absolute paths under
+ * lake/cdrs, keeping the month=/domain= layout): the incremental transform's slice of the lake.
+ */
+export function lakeCdrsSliceSource(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const segment = (p: string) => /[\\/]domain=([^\\/]+)[\\/][^\\/]+$/.exec(p)?.[1] ?? '';
+  return cdrsSourceOver(
+    `[${paths.map(sqlString).join(', ')}]`,
+    paths.some((p) => isShortPartitionValue(segment(p))),
+  );
+}
+
+function cdrsSourceOver(filesSql: string, hasShortNames: boolean): string {
+  const files = `read_parquet(${filesSql}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
+  if (!hasShortNames) return files;
   return `(SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM ${files})`;
 }
 
