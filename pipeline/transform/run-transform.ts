@@ -197,6 +197,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   let rows = 0;
   let domainCount = 0;
   // An incremental build patches a copy of the published warehouse; the published file is not touched.
+  const started = Date.now();
   if (fullReason === undefined) await copyFile(finalPath, tmpPath);
   const db = await Db.open(tmpPath);
   try {
@@ -207,6 +208,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     await loadPlans(db, snapshots);
     await loadRatingInputs(db, config, domains, frozen, builtAt);
 
+    logger.debug({ ms: Date.now() - started }, 'inputs loaded');
     // What each domain-month is built from, and what changed since the previous build.
     const stamps = await lakeFileStamps(dataDir);
     const unmapped = await loadLakeStamps(db, stamps.files);
@@ -229,7 +231,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     const changed = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
     const planned = planModels(models, { fullReason, previous: previousModels, changedDomainMonths: changed });
+    logger.debug({ ms: Date.now() - started, changes }, 'changes found');
     const built = await buildModels(db, models, planned, { slice, signal });
+    logger.debug({ ms: Date.now() - started }, 'models built');
     builds.push(...built.builds);
     for (const b of built.builds) logger.debug({ model: b.name, rows: b.rows }, 'model built');
     // A model that no longer exists leaves no table behind (as in a build from scratch).
@@ -259,6 +263,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     signal?.throwIfAborted();
     results = await runDataTests(db, tests);
+    logger.debug({ ms: Date.now() - started }, 'data tests run');
     await storeDataTestResults(db, results, builtAt);
     rows = builds.find((b) => b.name === 'rated_calls')?.rows ?? 0;
     if (builds.some((b) => b.name === 'rating_plans')) {
