@@ -8,6 +8,7 @@ import { analystQueries } from './analyst-queries.ts';
 import { lakeCompact } from './lake-compact.ts';
 import { resellerTick } from './reseller-tick.ts';
 import { alerts } from './alerts.ts';
+import { incrementalTransform } from './incremental-transform.ts';
 
 /** Every scenario, in the order of the results table. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   memory,
   reports,
   analystQueries,
+  incrementalTransform,
   lakeCompact,
   resellerTick,
   alerts,

@@ -52,9 +52,27 @@ function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames
 export function lakeCdrsSource(dataDir: string): string | undefined {
   const scan = scanLake(cdrsDir(dataDir));
   if (!scan.hasFiles) return undefined;
-  const files = `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
-  if (!scan.hasShortNames) return files;
-  if (scan.hasCompacted) {
+  return cdrsSourceOver(sqlString(cdrsGlob(dataDir)), scan.hasShortNames, scan.hasCompacted);
+}
+
+/**
+ * The same rows as {@link lakeCdrsSource}, from these lake files only (absolute paths under
+ * lake/cdrs, keeping the month=/domain= layout): the incremental transform's slice of the lake.
+ */
+export function lakeCdrsSliceSource(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const segment = (p: string) => /[\\/]domain=([^\\/]+)[\\/][^\\/]+$/.exec(p)?.[1] ?? '';
+  return cdrsSourceOver(
+    `[${paths.map(sqlString).join(', ')}]`,
+    paths.some((p) => isShortPartitionValue(segment(p))),
+    paths.some((p) => segment(p).startsWith(COMPACTED_PREFIX)),
+  );
+}
+
+function cdrsSourceOver(filesSql: string, hasShortNames: boolean, hasCompacted: boolean): string {
+  const files = `read_parquet(${filesSql}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
+  if (!hasShortNames) return files;
+  if (hasCompacted) {
     // Compacted months (lake/compacted-partition.ts): only the rows that count, by the rule every reader applies.
     return `(WITH lake_files AS (SELECT * FROM ${files})
       SELECT f.* EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(f.${DOMAIN_NAME_COLUMN}, f.domain) AS domain)
