@@ -115,7 +115,7 @@ describe('report output for a fixed seed', () => {
     const s = await runReports({
       dataDir,
       config,
-      env: { mailFrom: 'reports@reseller.example' },
+      env: { smtpUrl: undefined, mailFrom: 'reports@reseller.example' },
       month: '2026-10',
       send: false,
       logger: silentLogger(),
