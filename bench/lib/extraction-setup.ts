@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FaultOptions } from '../../pipeline/simulator/index.ts';
-import type { IngestParams, IngestResult, PullerParams, PullerResult } from '../workers/ingest.ts';
+import type { FloorParams, FloorResult, IngestParams, IngestResult, PullerParams, PullerResult } from '../workers/ingest.ts';
+import type { PlannedRequest } from './request-bound.ts';
 import type { SimStartParams, SimTotals } from '../workers/simulator.ts';
 import type { BenchContext } from './types.ts';
 import { startWorker, type WorkerHandle } from './worker.ts';
@@ -87,6 +88,20 @@ export async function ingestOnce(
       ...(p.domains ? { domains: p.domains } : {}),
     };
     return await worker.call<IngestResult>('ingest', params);
+  } finally {
+    await worker.close();
+  }
+}
+
+/** The extraction floor (the minimum requests, bodies read and discarded), in a fresh process. */
+export async function floorOnce(
+  ctx: BenchContext,
+  p: { url: string; plan: PlannedRequest[]; concurrency: number; pageSize: number },
+): Promise<FloorResult> {
+  const worker = await startWorker('ingest', { signal: ctx.signal });
+  try {
+    const params: FloorParams = { url: p.url, plan: p.plan, concurrency: p.concurrency, pageSize: p.pageSize };
+    return await worker.call<FloorResult>('floor', params);
   } finally {
     await worker.close();
   }

@@ -4,7 +4,9 @@
  */
 import { loadConfig } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
-import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
+import pLimit from 'p-limit';
+import { domainPath, NetSapiensClient, windowQuery } from '../../pipeline/source/netsapiens-client.ts';
+import type { PlannedRequest } from '../lib/request-bound.ts';
 import type { IngestSummary } from '../../pipeline/extract/ingest-summary.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
@@ -31,6 +33,19 @@ export interface PullerParams {
   from: Date;
   to: Date;
   domains: string[];
+}
+
+export interface FloorParams {
+  url: string;
+  plan: PlannedRequest[];
+  concurrency: number;
+  pageSize: number;
+}
+
+export interface FloorResult {
+  wallMs: number;
+  requests: number;
+  bytes: number;
 }
 
 export interface PullerResult {
@@ -85,6 +100,35 @@ serveWorker({
       }
     }
     return { wallMs: performance.now() - t0, rows, requests: source.stats().requests - before };
+  },
+  /**
+   * The floor any client pays against this server on this machine: exactly the minimum set of
+   * requests, `concurrency` in flight, each body read whole and thrown away (no parsing, no
+   * spool, no lake). Plain fetch with keep-alive, as the pipeline's client uses.
+   */
+  floor: async (p: FloorParams): Promise<FloorResult> => {
+    const limit = pLimit(p.concurrency);
+    const base = p.url.replace(/\/$/, '');
+    let bytes = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      p.plan.map((r) =>
+        limit(async () => {
+          const window = { start: new Date(r.start), end: new Date(r.end) };
+          const query = new URLSearchParams(
+            r.kind === 'count' ? windowQuery(window) : { ...windowQuery(window), start: String(r.offset ?? 0), limit: String(p.pageSize) },
+          );
+          const path = `${domainPath(r.domain)}/cdrs${r.kind === 'count' ? '/count' : ''}`;
+          const res = await fetch(`${base}${path}?${query}`, {
+            headers: { accept: 'application/json', authorization: 'Bearer bench-key' },
+          });
+          const body = await res.arrayBuffer();
+          if (!res.ok) throw new Error(`floor request ${path} answered ${res.status}`);
+          bytes += body.byteLength;
+        }),
+      ),
+    );
+    return { wallMs: performance.now() - t0, requests: p.plan.length, bytes };
   },
   peakRss: async () => peakRssBytes(),
 });
