@@ -4,6 +4,9 @@
  */
 import { loadConfig } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
+import { runReports } from '../../pipeline/report/run-reports.ts';
+import { runReconcile } from '../../pipeline/transform/reconcile.ts';
+import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import pLimit from 'p-limit';
 import { domainPath, NetSapiensClient, windowQuery } from '../../pipeline/source/netsapiens-client.ts';
 import type { PlannedRequest } from '../lib/request-bound.ts';
@@ -33,6 +36,20 @@ export interface PullerParams {
   from: Date;
   to: Date;
   domains: string[];
+}
+
+export interface StageParams {
+  stage: 'transform' | 'report' | 'reconcile';
+  dataDir: string;
+  month: string;
+  now: Date;
+  /** reconcile: the API to count against. */
+  url?: string;
+}
+
+export interface StageResult {
+  wallMs: number;
+  peakRssBytes: number;
 }
 
 export interface FloorParams {
@@ -129,6 +146,23 @@ serveWorker({
       ),
     );
     return { wallMs: performance.now() - t0, requests: p.plan.length, bytes };
+  },
+  /** One later stage over an existing lake, alone in this process (its peak RSS is the stage's). */
+  stage: async (p: StageParams): Promise<StageResult> => {
+    const config = await loadConfig();
+    const ctx = { dataDir: p.dataDir, config, clock: new FixedClock(p.now), logger: silentLogger() };
+    const t0 = performance.now();
+    if (p.stage === 'transform') await runTransform(ctx);
+    else if (p.stage === 'report')
+      await runReports({
+        ...ctx,
+        env: { smtpUrl: undefined, mailFrom: 'reports@bench.example' },
+        month: p.month,
+        send: false,
+        dryRun: true,
+      });
+    else await runReconcile({ ...ctx, source: client(p.url!, 4), month: p.month });
+    return { wallMs: performance.now() - t0, peakRssBytes: await peakRssBytes() };
   },
   peakRss: async () => peakRssBytes(),
 });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
-import { resolveProjectPath } from '../config/index.ts';
+import { duckdbSettings, resolveProjectPath } from '../config/index.ts';
 import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles, warehousePath } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
 import { isMonth } from '../util/month.ts';
@@ -156,7 +156,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   let lakeEmpty = true;
   let rows = 0;
   let domainCount = 0;
-  const db = await Db.open(tmpPath);
+  // The memory budget's share, spilling under the data directory beyond it.
+  const db = await Db.open(tmpPath, { settings: duckdbSettings(config, dataDir) });
   try {
     lakeEmpty = !(await createCdrsView(db, dataDir));
     for (const m of macros) await db.exec(m.sql);
