@@ -6,7 +6,7 @@
 import { startSimulator, type FaultOptions, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { utcMonthOf } from '../../pipeline/util/month.ts';
-import { addTallies, minimumRequests, type RequestTally, type SplitRule } from '../lib/request-bound.ts';
+import { addTallies, minimumRequests, type PlannedRequest, type RequestTally, type SplitRule } from '../lib/request-bound.ts';
 import { serveWorker } from '../lib/worker.ts';
 
 export interface SimStartParams {
@@ -91,8 +91,11 @@ serveWorker({
     rowBudget: number;
     pageSize: number;
     minWindowMinutes: number;
+    /** Also return the requests themselves (for the extraction floor). */
+    plan?: boolean;
   }) => {
     const s = running();
+    const plan: PlannedRequest[] = [];
     if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('minimumRequests expects one UTC month');
     let tally: RequestTally = { counts: 0, lists: 0, windows: 0, rows: 0 };
     const names = p.domains ?? s.domains().map((d) => String(d.domain));
@@ -106,10 +109,11 @@ serveWorker({
         minWindowMs: 2 * p.minWindowMinutes * MINUTE_MS,
         split: bisectMinute,
         count: async (d, w) => s.groundTruth(d, w).length,
+        ...(p.plan ? { onRequest: (r: PlannedRequest) => void plan.push(r) } : {}),
       });
       tally = addTallies(tally, t);
     }
-    return tally;
+    return p.plan ? { ...tally, plan } : tally;
   },
   /**
    * The minimum request count for one reseller-wide read of [from, to) (inside one UTC month):

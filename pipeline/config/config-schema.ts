@@ -89,6 +89,29 @@ export const ingestSettingsSchema = z.object({
 });
 export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 
+/** Mail delivery: how hard the SMTP server is driven. */
+export const deliverySettingsSchema = z.object({
+  /** SMTP connections kept open at once; also the messages in flight. */
+  smtpConnections: z.number().int().min(1).max(32).default(4),
+  /**
+   * Messages per second across the connections. Default: no limit for a relay on loopback
+   * (a local MTA queues), 5 per second for any other server (providers throttle or block bursts).
+   */
+  messagesPerSecond: z.number().positive().optional(),
+});
+export type DeliverySettings = z.infer<typeof deliverySettingsSchema>;
+
+/** What one cdrpipe process may use of the machine (pipeline/config/resource-budget.ts derives the rest). */
+export const resourcesSchema = z.object({
+  /**
+   * The memory budget of one cdrpipe process, in MiB: DuckDB's memory_limit for every database
+   * the process opens, the lake writer's lanes and the requests in flight are derived from it.
+   * DuckDB spills to `<data dir>/tmp/duckdb` beyond its share.
+   */
+  memoryMiB: z.number().int().min(192).max(1_048_576).default(512),
+});
+export type ResourceSettings = z.infer<typeof resourcesSchema>;
+
 export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'lake-compact', 'alerts'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
@@ -166,6 +189,8 @@ export const configSchema = z
       operatorEmail: mailAddressSchema.optional(),
     }),
     ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
+    delivery: deliverySettingsSchema.default(deliverySettingsSchema.parse({})),
+    resources: resourcesSchema.default(resourcesSchema.parse({})),
     plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
     customers: z.object({
       defaults: customerSchema.default({}),

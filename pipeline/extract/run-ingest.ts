@@ -19,7 +19,7 @@ import { PageSpool } from './spool.ts';
 import { formatWindow } from './windows.ts';
 import { WindowRunner } from './window-runner.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
-import type { StageContext } from '../config/index.ts';
+import { resourceBudget, type StageContext } from '../config/index.ts';
 
 export interface IngestOptions extends StageContext {
   source: CdrSource;
@@ -41,7 +41,7 @@ export interface IngestOptions extends StageContext {
   runId?: string;
   /** Rows spooled for a partition before a completed prefix of it is merged early (bounds disk use). */
   flushRows?: number;
-  /** DuckDB memory cap of the lake writer (it spills beyond it). Default 256MB. */
+  /** DuckDB memory cap of the lake writer (it spills beyond it). Default: from `resources.memoryMiB`. */
   writerMemoryLimit?: string;
   /**
    * Remove stored rows the API no longer lists, in windows whose answer matched its count and a
@@ -62,7 +62,16 @@ const DEFAULT_FLUSH_ROWS = 500_000;
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const { dataDir, source, clock, logger } = opts;
   const settings = opts.config.ingest;
-  const concurrency = checkConcurrency(opts.concurrency ?? settings.concurrency);
+  const budget = resourceBudget(opts.config.resources.memoryMiB);
+  const wanted = checkConcurrency(opts.concurrency ?? settings.concurrency);
+  // Each request in flight holds a page body and its parse: the memory budget caps them.
+  const concurrency = Math.min(wanted, budget.maxRequestsInFlight);
+  if (concurrency < wanted) {
+    logger.warn(
+      { concurrency: wanted, memoryMiB: budget.memoryMiB, maxRequestsInFlight: budget.maxRequestsInFlight },
+      'requests in flight capped by the memory budget (raise resources.memoryMiB for more)',
+    );
+  }
   const now = clock.now();
   const range = planRange({ from: opts.from, to: opts.to, now, settleMinutes: settings.settleMinutes });
   if (range.clampedFrom && range.to) {
@@ -157,7 +166,12 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   const settings = opts.config.ingest;
   await cleanStaleWorkDirs(dataDir);
   const workDir = await createWorkDir(dataDir, r.runId);
-  const writer = await LakeWriter.open(dataDir, { workDir: join(workDir, 'writer'), memoryLimit: opts.writerMemoryLimit });
+  const budget = resourceBudget(opts.config.resources.memoryMiB);
+  const writer = await LakeWriter.open(dataDir, {
+    workDir: join(workDir, 'writer'),
+    memoryLimit: opts.writerMemoryLimit ?? `${budget.writerDuckdbMiB}MiB`,
+    lanes: budget.writerLanes,
+  });
   const spool = await PageSpool.create(join(workDir, 'spool'));
   const limit = pLimit(r.concurrency);
   const rejects: RejectRow[] = [];

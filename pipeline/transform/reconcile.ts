@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db } from '../db/duckdb.ts';
-import { customerFor } from '../config/index.ts';
+import { customerFor, duckdbSettings } from '../config/index.ts';
 import { COMPLETENESS_SQL, withState } from '../state/index.ts';
 import { DamagedLakeError, lakeFiles, setAsideDamagedLakeFiles, cdrsDir, reportsDir } from '../lake/index.ts';
 import { isMonth } from '../util/month.ts';
@@ -52,7 +52,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
     : [...new Set([...apiByName.keys(), ...(await lakeDomainsFor(dataDir, month))])];
   names.sort();
 
-  const db = await Db.open(':memory:');
+  const db = await Db.open(':memory:', { settings: duckdbSettings(config, dataDir) });
   const rows: ReconcileRow[] = [];
   try {
     const { anomalies, watermarks } = await withState(

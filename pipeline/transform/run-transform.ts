@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
-import { resolveProjectPath } from '../config/index.ts';
+import { duckdbSettings, resolveProjectPath } from '../config/index.ts';
 import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles, warehousePath } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
 import { isMonth } from '../util/month.ts';
@@ -199,8 +199,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   // An incremental build patches a copy of the published warehouse; the published file is not touched.
   const started = Date.now();
   if (fullReason === undefined) await copyFile(finalPath, tmpPath);
-  // The lake's footers are read once per build, not once per query over the cdrs view.
-  const db = await Db.open(tmpPath);
+  // The memory budget's share, spilling under the data directory beyond it.
+  const db = await Db.open(tmpPath, { settings: duckdbSettings(config, dataDir) });
   try {
     await db.run(`SET parquet_metadata_cache = true`);
     lakeEmpty = !(await createCdrsView(db, dataDir));
