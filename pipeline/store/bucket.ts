@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -82,14 +83,16 @@ export class LakeBucket {
   /** One cheap request that fails (exit 2) on wrong credentials, a missing bucket or an unreachable endpoint. */
   async check(signal?: AbortSignal): Promise<void> {
     await withStoreRetry(
-      this.op('listing'),
-      () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.location.prefix, MaxKeys: 1 }), {
-          abortSignal: signal,
-        }),
+      this.op('opening'),
+      () => this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }), { abortSignal: signal }),
       this.retry,
       signal,
     );
+  }
+
+  /** Closes the client's connections (a command's last step: open sockets would keep the process alive). */
+  close(): void {
+    this.client.destroy();
   }
 
   /** Every object whose relative key starts with `relPrefix`. */

@@ -6,7 +6,7 @@ export { LakeBucket, MULTIPART_MIN_BYTES, md5ETagOf } from './bucket.ts';
 export type { ObjectInfo, WriteCondition } from './bucket.ts';
 export { CONTROL_PREFIX, LakeStore } from './lake-store.ts';
 export type { LakeScope, PublishMode, PullStats } from './lake-store.ts';
-export { createLakeStore, lakeStoreFor, prepareLakeForReading, useLakeStore } from './registry.ts';
+export { closeLakeStores, createLakeStore, lakeStoreFor, prepareLakeForReading, useLakeStore } from './registry.ts';
 export { createS3Client } from './s3-client.ts';
 export { StoreConfigError, StoreConflictError, StoreError, isRetryable, storeErrorOf } from './store-errors.ts';
 export { DEFAULT_STORE_RETRY, withStoreRetry } from './with-retry.ts';

@@ -223,6 +223,11 @@ export class LakeStore {
     return { files: objects.length, bytes: objects.reduce((a, o) => a + o.size, 0) };
   }
 
+  /** Closes the bucket's connections. */
+  close(): void {
+    this.bucket.close();
+  }
+
   /** True when a download was needed. */
   private async ensureCopy(o: ObjectInfo, signal?: AbortSignal): Promise<boolean> {
     const file = this.localPathOf(o.rel);

@@ -29,6 +29,11 @@ export function useLakeStore(dataDir: string, store: LakeStore | undefined): voi
   else stores.delete(resolve(dataDir));
 }
 
+/** Closes every registered store's connections (the CLI's last step). */
+export function closeLakeStores(): void {
+  for (const s of stores.values()) s.close();
+}
+
 /** The store `dataDir`'s lake lives in, or undefined for a local lake. */
 export function lakeStoreFor(dataDir: string): LakeStore | undefined {
   return stores.get(resolve(dataDir));

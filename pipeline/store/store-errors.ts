@@ -95,7 +95,8 @@ export function storeErrorOf(err: unknown, op: StoreOp): Error {
   if (err instanceof CdrpipeError) return err;
   const e = shape(err);
   const status = e.$metadata?.httpStatusCode;
-  const name = e.name ?? '';
+  // A HEAD answer has no body, so the SDK knows no error code for it.
+  const name = e.name && e.name !== 'Unknown' ? e.name : '';
   if (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 409) {
     return new StoreConflictError(
       `${op.verb} ${where(op)}: another writer changed the object first (${name || status}); nothing was overwritten. Run the command again.`,
