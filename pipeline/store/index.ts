@@ -13,3 +13,5 @@ export { DEFAULT_STORE_RETRY, withStoreRetry } from './with-retry.ts';
 export type { StoreRetrySettings } from './with-retry.ts';
 export { startLoopbackS3 } from './loopback-s3.ts';
 export type { FrontAction, FrontRequest, LoopbackS3, LoopbackS3Options } from './loopback-s3.ts';
+export { BucketLease, LeaseHeldError } from './lease.ts';
+export type { LeaseBody, LeaseOptions } from './lease.ts';
