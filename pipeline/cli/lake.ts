@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { readEnv } from '../config/index.ts';
+import { readEnv, readStoreEnv } from '../config/index.ts';
 import { DEFAULT_COMPACT_MIN_AGE_DAYS, formatCompact, runCompact } from '../extract/index.ts';
 import { LAKE_DDL_ENGINES, type LakeDdlEngine, lakeDdl, lakeDir, listLakePartitions, parseLakeLocation } from '../lake/index.ts';
 import { UsageError } from '../util/errors.ts';
@@ -32,10 +32,15 @@ Examples:
     )
     .action((opts: { engine: LakeDdlEngine; location?: string; endpoint?: string; region: string }) => {
       const dataDir = resolve(readEnv().dataDir);
-      const location = parseLakeLocation(opts.location ?? lakeDir(dataDir));
+      // The configured lake: the bucket of CDRPIPE_LAKE_URL (with its endpoint and region), else data/lake.
+      const store = opts.location === undefined ? readStoreEnv() : undefined;
+      const location = parseLakeLocation(opts.location ?? store?.lake.url ?? lakeDir(dataDir));
+      opts.endpoint ??= store?.endpoint;
+      if (store) opts.region = store.region;
       const local = location.kind === 'local' ? { ...location, path: resolve(location.path) } : location;
-      // Partition values feed Athena's projection; they are read from the local lake when that is the one described.
-      const partitions = local.kind === 'local' || opts.location === undefined ? listLakePartitions(dataDir) : undefined;
+      // Partition values feed Athena's projection: from the lake described, or the bucket's local copy.
+      const listed = local.kind === 'local' ? local.path : store ? lakeDir(dataDir) : undefined;
+      const partitions = listed ? listLakePartitions(listed) : undefined;
       process.stdout.write(
         lakeDdl({
           engine: opts.engine,

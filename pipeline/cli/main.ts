@@ -13,12 +13,18 @@ import { registerSimulate } from './simulate.ts';
 import { registerDemo } from './demo.ts';
 import { registerLake } from './lake.ts';
 import { registerAlerts } from './alerts.ts';
+import { registerLakeLocation } from './lake-location.ts';
+import { closeLakeStores } from '../store/index.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cdrpipe')
     .description('NetSapiens v2 CDRs into a Parquet lake, rated, reconciled and reported per customer')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Every command but the simulator reads or writes the lake; --help never gets here.
+    .hook('preAction', (_program, command) => {
+      if (command.name() !== 'simulate') registerLakeLocation();
+    });
   for (const register of [
     registerIngest,
     registerTransform,
@@ -52,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cdrpipe: ${redact(message)}\n`);
     if (readDebugFlag() && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
     return exitCodeOf(err);
+  } finally {
+    closeLakeStores();
   }
 }
 

@@ -172,6 +172,18 @@ export const jobSchema = z
   });
 export type JobDefinition = z.infer<typeof jobSchema>;
 
+/** Settings that apply only when the lake is in a bucket (CDRPIPE_LAKE_URL). */
+export const storageSettingsSchema = z.object({
+  /**
+   * The local copy of the bucket's objects (data/lake/) is trimmed to this many MiB after a
+   * command, least recently used first; what a command needs is always fetched, even past it.
+   */
+  cacheMaxMiB: z.number().int().min(16).default(4096),
+  /** How long a scheduler's lease in the bucket lasts unless renewed; a standby takes over after it. */
+  leaseSeconds: z.number().int().min(10).max(3600).default(60),
+});
+export type StorageSettings = z.infer<typeof storageSettingsSchema>;
+
 /** `alerts`: what the rules look for (alerts-schema.ts) and who is told (alert-delivery-schema.ts). */
 const alertsConfigSchema = alertRulesConfigSchema.extend({
   /** Who is told about an alert, and how. */
@@ -191,6 +203,7 @@ export const configSchema = z
     ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
     delivery: deliverySettingsSchema.default(deliverySettingsSchema.parse({})),
     resources: resourcesSchema.default(resourcesSchema.parse({})),
+    storage: storageSettingsSchema.default(storageSettingsSchema.parse({})),
     plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
     customers: z.object({
       defaults: customerSchema.default({}),

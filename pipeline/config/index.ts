@@ -5,11 +5,22 @@ export { apiBaseProblem } from './api-base.ts';
 export { JOB_TASKS } from './config-schema.ts';
 export { DELIVERY_SEVERITIES, WEBHOOK_FORMATS } from './alert-delivery-schema.ts';
 export type { AlertDeliverySettings, AlertWebhookSettings } from './alert-delivery-schema.ts';
-export type { CdrpipeConfig, DeliverySettings, IngestSettings, JobDefinition, JobTask, Plan, ResourceSettings } from './config-schema.ts';
+export type {
+  CdrpipeConfig,
+  DeliverySettings,
+  IngestSettings,
+  JobDefinition,
+  JobTask,
+  Plan,
+  ResourceSettings,
+  StorageSettings,
+} from './config-schema.ts';
 export { BASE_PROCESS_MIB, duckdbSettings, duckdbSpillDir, resourceBudget } from './resource-budget.ts';
 export type { ResourceBudget } from './resource-budget.ts';
-export { readDebugFlag, readEnv, readProcessSettings, readSimulatorOAuth } from './env.ts';
-export type { AuthConfig, EnvConfig } from './env.ts';
+export { readDebugFlag, readEnv, readProcessSettings, readSimulatorOAuth, readStoreEnv, withEnvVariableSync } from './env.ts';
+export type { AuthConfig, EnvConfig, StoreEnv } from './env.ts';
+export { lakeUrlProblem, parseLakeUrl } from './lake-url.ts';
+export type { LakeLocation } from './lake-url.ts';
 export { customerFor, loadConfig, resolveProjectPath } from './load-config.ts';
 export type { DroppedRecipient } from './resolve-recipients.ts';
 export type { StageContext } from './stage-context.ts';

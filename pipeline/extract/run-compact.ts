@@ -1,6 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compactLake, type CompactMonthResult } from '../lake/index.ts';
+import { lakeStoreFor } from '../store/index.ts';
+import { UsageError } from '../util/errors.ts';
 import { acquireIngestLock, workRoot } from './work-dir.ts';
 
 /** Default age (days after its end) at which a month counts as closed: past the late sweep's reach. */
@@ -18,6 +20,11 @@ export async function runCompact(opts: {
   now: Date;
   signal?: AbortSignal;
 }): Promise<CompactMonthResult[]> {
+  if (lakeStoreFor(opts.dataDir)) {
+    throw new UsageError(
+      'lake compact works on a lake on local disk; with CDRPIPE_LAKE_URL set the compacted shape is not written yet (unset it to compact a local lake)',
+    );
+  }
   const release = await acquireIngestLock(opts.dataDir);
   const workDir = join(workRoot(opts.dataDir), `compact-${process.pid}`);
   try {

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { cdrsDir } from './layout.ts';
+import { join } from 'node:path';
 
 /** The hive partition values of a local lake now: months oldest first, domains (as in the path) sorted. */
 export interface LakePartitions {
@@ -18,9 +18,9 @@ function subdirs(dir: string, key: string): string[] {
   }
 }
 
-/** Lists `month=` and `domain=` directories under lake/cdrs (an absent lake has none). */
-export function listLakePartitions(dataDir: string): LakePartitions {
-  const root = cdrsDir(dataDir);
+/** Lists `month=` and `domain=` directories under `<lake root>/cdrs` (an absent lake has none). */
+export function listLakePartitions(lakeRoot: string): LakePartitions {
+  const root = join(lakeRoot, 'cdrs');
   const months = subdirs(root, 'month')
     .filter((m) => /^\d{4}-\d{2}$/.test(m))
     .sort();

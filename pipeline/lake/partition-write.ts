@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
 import type { TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
-import { publishFile, removeQuietly } from '../util/atomic-file.ts';
+import { removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
 import { newestCompactedFiles } from './compacted-partition.ts';
+import { dropLakeFile, publishLakeFile, refreshLakeFile } from './lake-publish.ts';
 import { DOMAIN_NAME_COLUMN, partitionDir, removedPartitionDir } from './layout.ts';
 import {
   compareSql,
@@ -21,6 +22,7 @@ import {
 } from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { isSpoolFile } from './spool-format.ts';
+import { StoreConflictError } from '../store/index.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
 export const PARTITION_FILE = 'data.parquet';
@@ -100,6 +102,8 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
     );
   const files = w.files.length > 0 ? [...w.files] : [ctx.emptyPage];
   const selectNew = selectFetchedRows({ files, domain: w.domain, range: w.range, ingestedAt: w.ingestedAt, duplicateIds: w.duplicateIds });
+  // With the lake in a bucket, the merge reads the object's current version (and later writes on it).
+  await refreshLakeFile(ctx.dataDir, target);
   // A damaged partition file is moved aside (and its month fetched again by a later run), never merged into.
   if (existsSync(target)) await refuseDamaged(ctx.dataDir, target, w);
   const hasOld = existsSync(target);
@@ -159,7 +163,7 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
           `COPY (${removedRowsSql(m, w.ingestedAt)})
              TO ${sqlString(removedTmp)} (${PARQUET_OPTIONS})`,
         );
-        await publishFile(removedTmp, removedPath);
+        await publishLakeFile(ctx.dataDir, removedTmp, removedPath, 'create');
       } finally {
         await removeQuietly(removedTmp);
       }
@@ -190,17 +194,23 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
 }
 
 /** The file-system part: fsync and rename the new file over data.parquet, or remove what is not needed. */
-export async function putInPlace(w: PartitionWrite, p: PendingWrite): Promise<PartitionWriteResult> {
+export async function putInPlace(
+  ctx: Pick<PartitionWriteContext, 'dataDir'>,
+  w: PartitionWrite,
+  p: PendingWrite,
+): Promise<PartitionWriteResult> {
   try {
     if (p.step === 'publish') {
-      await publishFile(p.tmp, p.result.path);
+      await publishLakeFile(ctx.dataDir, p.tmp, p.result.path, 'merge');
     } else {
       await removeQuietly(p.tmp);
-      if (p.step === 'drop') await rm(p.result.path, { force: true });
+      if (p.step === 'drop') await dropLakeFile(ctx.dataDir, p.result.path);
     }
     return p.result;
   } catch (err) {
     await removeQuietly(p.tmp);
+    // A refused conditional write keeps its own class: the caller tells "lost to another writer" apart.
+    if (err instanceof StoreConflictError) throw err;
     throw partitionWriteError(w, err);
   }
 }

@@ -1,3 +1,4 @@
+import { lakeStoreFor } from '../store/index.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,21 @@ async function parquetFiles(dir: string): Promise<{ path: string; bytes: number 
 }
 
 /** Files, rows (from Parquet footers, no data read) and bytes under a lake directory. */
+/**
+ * With the lake in a bucket: files and bytes as the bucket lists them (status reads the bucket,
+ * and writes nothing, not even the local copy); rows as of the local copy.
+ */
+async function bucketSizes(dataDir: string, local: [LakeSize, LakeSize]): Promise<[LakeSize, LakeSize]> {
+  const store = lakeStoreFor(dataDir);
+  if (!store) return local;
+  const remote = await Promise.all([store.size('cdrs/'), store.size('rejects/')]);
+  const withRows = (r: { files: number; bytes: number }, l: LakeSize): LakeSize => ({
+    ...r,
+    rows: r.files === l.files ? l.rows : Number.NaN,
+  });
+  return [withRows(remote[0], local[0]), withRows(remote[1], local[1])];
+}
+
 export async function lakeSize(dir: string): Promise<LakeSize> {
   const files = await parquetFiles(dir);
   if (files.length === 0) return { files: 0, rows: 0, bytes: 0 };
@@ -248,7 +264,9 @@ export async function gatherStatus(args: {
     .filter((r) => !(String(r.job) in args.config.jobs))
     .map((r) => ({ command: String(r.job), lastRun: lastRunOf(r) }))
     .sort((a, b) => a.command.localeCompare(b.command));
-  const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]);
+  const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]).then((local) =>
+    bucketSizes(args.dataDir, local),
+  );
   const openAlerts = await listAlerts(args.dataDir, { open: true, limit: STATUS_ALERTS });
   const undeliveredAlerts = await countUndelivered(args.dataDir);
   const byStatus: Record<string, number> = {};

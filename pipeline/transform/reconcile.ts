@@ -8,6 +8,7 @@
  * `halfOpenCount` removes the records that start exactly at `end` when, and only when, the
  * server counted them (see there).
  */
+import { prepareLakeForReading } from '../store/index.ts';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db } from '../db/duckdb.ts';
@@ -40,6 +41,8 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const { dataDir, config, source, month, logger, clock, signal } = opts;
   if (!isMonth(month)) throw new UsageError(`--month ${JSON.stringify(month)}: expected YYYY-MM, e.g. 2026-10`);
   const checkedAt = clock.now();
+  // With the lake in a bucket, the local copy of the months read is brought up to date first.
+  await prepareLakeForReading(opts, { months: lakeMonths(month) });
   // A damaged lake file of the months read is moved aside first; this run stops and says how to rebuild it.
   const monthFiles = (await Promise.all(lakeMonths(month).map((m) => lakeFiles(join(cdrsDir(dataDir), `month=${m}`))))).flat();
   const damaged = await setAsideDamagedLakeFiles(dataDir, checkedAt, { files: monthFiles });

@@ -5,6 +5,7 @@
  * (which open it READ_ONLY) see the previous build or the new one, never half of one. state.duckdb
  * is opened only for short reads and writes before and after the build.
  */
+import { prepareLakeForReading } from '../store/index.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
@@ -121,6 +122,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     throw new UsageError(`--rerate ${JSON.stringify(opts.rerate.month)}: expected a month YYYY-MM, e.g. 2026-10`);
   }
 
+  // With the lake in a bucket, the local copy of the whole lake is brought up to date first.
+  await prepareLakeForReading(opts);
   // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
   const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt);
   if (damaged.length > 0) throw new DamagedLakeError(damaged);
