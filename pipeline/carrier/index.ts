@@ -1,0 +1,8 @@
+/**
+ * The carrier stage's public surface (the cost side: carrier CDR files in, matched against the
+ * PBX's calls): other stages import from here, never from its files.
+ */
+export { CARRIER_FORMATS, requiredHeaders } from './carrier-formats.ts';
+export type { CarrierColumnMap, CarrierFormat } from './carrier-formats.ts';
+export { carrierNames, resolveCarrier } from './carrier-settings.ts';
+export type { ResolvedCarrier } from './carrier-settings.ts';
