@@ -6,3 +6,5 @@ export { CARRIER_FORMATS, requiredHeaders } from './carrier-formats.ts';
 export type { CarrierColumnMap, CarrierFormat } from './carrier-formats.ts';
 export { carrierNames, resolveCarrier } from './carrier-settings.ts';
 export type { ResolvedCarrier } from './carrier-settings.ts';
+export { CARRIER_REJECT_REASONS, REJECTS_SHOWN, importCarrierFile } from './carrier-import.ts';
+export type { CarrierImportOptions, CarrierImportResult } from './carrier-import.ts';
