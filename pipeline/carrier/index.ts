@@ -8,3 +8,6 @@ export { carrierNames, resolveCarrier } from './carrier-settings.ts';
 export type { ResolvedCarrier } from './carrier-settings.ts';
 export { CARRIER_REJECT_REASONS, REJECTS_SHOWN, importCarrierFile } from './carrier-import.ts';
 export type { CarrierImportOptions, CarrierImportResult } from './carrier-import.ts';
+export { formatNumberVariant, toE164 } from './carrier-numbers.ts';
+export { EXPORT_FORMATS, carrierPriceList, exportCarrierFile } from './carrier-sim-export.ts';
+export type { CarrierDiscrepancies, CarrierExportOptions, CarrierExportResult, CarrierStatus, CarrierTruth } from './carrier-sim-export.ts';
