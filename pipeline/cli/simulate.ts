@@ -120,5 +120,6 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
       });
       await sim.close();
     });
+  simulate.enablePositionalOptions();
   registerSimulateCarrierFile(simulate);
 }
