@@ -9,6 +9,7 @@ import { lakeCompact } from './lake-compact.ts';
 import { resellerTick } from './reseller-tick.ts';
 import { alerts } from './alerts.ts';
 import { incrementalTransform } from './incremental-transform.ts';
+import { carrierImport } from './carrier-import.ts';
 
 /** Every scenario, in the order of the results table. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -22,4 +23,5 @@ export const SCENARIOS: readonly Scenario[] = [
   lakeCompact,
   resellerTick,
   alerts,
+  carrierImport,
 ];

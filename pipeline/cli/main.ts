@@ -15,15 +15,19 @@ import { registerLake } from './lake.ts';
 import { registerAlerts } from './alerts.ts';
 import { registerLakeLocation } from './lake-location.ts';
 import { closeLakeStores } from '../store/index.ts';
+import { registerCarrier } from './carrier.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cdrpipe')
     .description('NetSapiens v2 CDRs into a Parquet lake, rated, reconciled and reported per customer')
     .showHelpAfterError()
+    // A command's options stop at its subcommand, so `simulate carrier-file --seed 9` gives the
+    // seed to carrier-file, not to simulate (the program itself has no options of its own).
+    .enablePositionalOptions()
     .exitOverride()
     // Every command but the simulator reads or writes the lake; --help never gets here.
     .hook('preAction', (_program, command) => {
-      if (command.name() !== 'simulate') registerLakeLocation();
+      if (command.name() !== 'simulate' && command.parent?.name() !== 'simulate') registerLakeLocation();
     });
   for (const register of [
     registerIngest,
@@ -37,6 +41,7 @@ export function buildProgram(): Command {
     registerSql,
     registerLake,
     registerSimulate,
+    registerCarrier,
     registerDemo,
   ]) {
     register(program);

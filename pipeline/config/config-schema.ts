@@ -172,6 +172,81 @@ export const jobSchema = z
   });
 export type JobDefinition = z.infer<typeof jobSchema>;
 
+/** Carrier file formats built in: `generic` (the contract's) and real carriers' own exports. */
+export const CARRIER_PRESETS = ['generic', 'didww', 'sinch'] as const;
+export type CarrierPreset = (typeof CARRIER_PRESETS)[number];
+
+/** Which header names in a carrier's file hold each field (exactly one of billedSeconds / billedMinutes). */
+export const carrierColumnsSchema = z
+  .object({
+    /** The carrier's record id; without one, a record is known by its file and line. */
+    callId: z.string().min(1).optional(),
+    /** The moment the call was answered (the carrier's billing start). */
+    startTime: z.string().min(1),
+    from: z.string().min(1),
+    to: z.string().min(1),
+    billedSeconds: z.string().min(1).optional(),
+    billedMinutes: z.string().min(1).optional(),
+    cost: z.string().min(1),
+    currency: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.billedSeconds === undefined) === (c.billedMinutes === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['billedSeconds'], message: 'map exactly one of billedSeconds or billedMinutes' });
+    }
+  });
+export type CarrierColumns = z.infer<typeof carrierColumnsSchema>;
+
+/** Carrier names are partition values and file names: lower-case letters, digits, '-' and '_'. */
+export const CARRIER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+export const carrierSchema = z
+  .object({
+    /** A built-in format; leave out (with no `columns`) for `generic`. */
+    preset: z.enum(CARRIER_PRESETS).optional(),
+    /** A custom mapping of this carrier's header names, instead of a preset. */
+    columns: carrierColumnsSchema.optional(),
+    /** Field separator; by default sniffed from the header line among , TAB ; | */
+    delimiter: z.enum([',', '\t', ';', '|']).optional(),
+    /** IANA zone of timestamps written without an offset (default: the preset's, else UTC). */
+    timeZone: timeZoneSchema.optional(),
+    /** ISO 4217 code of costs when the file has no currency column (default USD). */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' })
+      .optional(),
+    /** The carrier's billing increments in seconds (default 6/6). */
+    increments: z.object({ initial: z.number().int().min(1), subsequent: z.number().int().min(1) }).optional(),
+    /** Buy-side rate deck CSV, the same format as a plan's rateDeck (path relative to the project). */
+    buyDeck: z.string().min(1).optional(),
+    tolerances: z
+      .object({
+        /** Carrier start vs the PBX answer time, either way (default 5). */
+        timeSeconds: z.number().min(0).optional(),
+        /** Carrier seconds over our seconds billed at the carrier's increments (default one subsequent increment). */
+        durationSeconds: z.number().min(0).optional(),
+        /** Carrier cost vs the buy deck's (default "0.01"). */
+        cost: decimalSchema.optional(),
+      })
+      .optional(),
+    /** `carrier reconcile` exits 3 when any of these is exceeded (defaults 0, 0, "0.00"). */
+    disputeThresholds: z
+      .object({
+        disputes: z.number().int().min(0).optional(),
+        phantoms: z.number().int().min(0).optional(),
+        amount: decimalSchema.optional(),
+      })
+      .optional(),
+    /** Folder the carrier-reconcile task watches for new files (path relative to the project). */
+    inbox: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.preset !== undefined && c.columns !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'give a preset or a column mapping, not both' });
+    }
+  });
+export type CarrierSettings = z.infer<typeof carrierSchema>;
+
 /** Settings that apply only when the lake is in a bucket (CDRPIPE_LAKE_URL). */
 export const storageSettingsSchema = z.object({
   /**
@@ -209,6 +284,10 @@ export const configSchema = z
       defaults: customerSchema.default({}),
       domains: z.record(z.string(), customerSchema).default({}),
     }),
+    /** Carriers whose CDR files are imported and reconciled (`generic` and the presets work unconfigured). */
+    carriers: z
+      .record(z.string().regex(CARRIER_NAME_PATTERN, { error: 'carrier names are lower-case letters, digits, "-" and "_"' }), carrierSchema)
+      .default({}),
     jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
     /** Toll-fraud and spend alerts: the rules' thresholds, overrides, business hours and fallback rates, and delivery. */
     alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),

@@ -2,10 +2,13 @@
  * The config stage's public surface: other stages import from here, never from its files.
  */
 export { apiBaseProblem } from './api-base.ts';
-export { JOB_TASKS } from './config-schema.ts';
+export { CARRIER_NAME_PATTERN, CARRIER_PRESETS, JOB_TASKS } from './config-schema.ts';
 export { DELIVERY_SEVERITIES, WEBHOOK_FORMATS } from './alert-delivery-schema.ts';
 export type { AlertDeliverySettings, AlertWebhookSettings } from './alert-delivery-schema.ts';
 export type {
+  CarrierColumns,
+  CarrierPreset,
+  CarrierSettings,
   CdrpipeConfig,
   DeliverySettings,
   IngestSettings,

@@ -28,6 +28,13 @@ export { LakeWriter } from './lake-writer.ts';
 export type { RejectRow } from './lake-writer.ts';
 export {
   DOMAIN_NAME_COLUMN,
+  UNKNOWN_MONTH,
+  carrierCdrsDir,
+  carrierCdrsGlob,
+  carrierPartitionDir,
+  carrierRejectsDir,
+  carrierRejectsGlob,
+  carrierRejectsPartitionDir,
   cdrsDir,
   cdrsGlob,
   domainsDir,

@@ -38,3 +38,29 @@ export function removedPartitionDir(dataDir: string, month: string, domain: stri
 
 /** A glob an analyst (or the transform) reads the whole lake with. */
 export const cdrsGlob = (dataDir: string) => join(cdrsDir(dataDir), '**', '*.parquet');
+
+/** Carrier CDR files as imported: lake/carrier_cdrs/carrier=<name>/month=YYYY-MM/<file>.parquet. */
+export const carrierCdrsDir = (dataDir: string) => join(dataDir, 'lake', 'carrier_cdrs');
+/** Carrier file lines that failed validation: lake/carrier_rejects/carrier=<name>/month=YYYY-MM|unknown/<sha>.parquet. */
+export const carrierRejectsDir = (dataDir: string) => join(dataDir, 'lake', 'carrier_rejects');
+/** The month partition of rejected lines whose start time could not be read. */
+export const UNKNOWN_MONTH = 'unknown';
+
+/** lake/carrier_cdrs/carrier=<name>/month=YYYY-MM */
+export function carrierPartitionDir(dataDir: string, carrier: string, month: string): string {
+  if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`bad partition month ${JSON.stringify(month)}: expected YYYY-MM`);
+  return join(carrierCdrsDir(dataDir), `carrier=${encodePartitionValue(carrier)}`, `month=${month}`);
+}
+
+/** lake/carrier_rejects/carrier=<name>/month=YYYY-MM (or month=unknown) */
+export function carrierRejectsPartitionDir(dataDir: string, carrier: string, month: string): string {
+  if (month !== UNKNOWN_MONTH && !/^\d{4}-\d{2}$/.test(month)) {
+    throw new Error(`bad partition month ${JSON.stringify(month)}: expected YYYY-MM or ${UNKNOWN_MONTH}`);
+  }
+  return join(carrierRejectsDir(dataDir), `carrier=${encodePartitionValue(carrier)}`, `month=${month}`);
+}
+
+/** Every imported carrier record (read with hive_partitioning for `carrier` and `month`). */
+export const carrierCdrsGlob = (dataDir: string) => join(carrierCdrsDir(dataDir), '**', '*.parquet');
+/** Every rejected carrier line. */
+export const carrierRejectsGlob = (dataDir: string) => join(carrierRejectsDir(dataDir), '**', '*.parquet');

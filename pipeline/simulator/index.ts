@@ -28,6 +28,9 @@ export type { CdrTotals } from './cdr-store.ts';
 export { BASE_PATH, MAX_LIMIT, DEFAULT_LIMIT } from './http-server.ts';
 export { FRAUD_SCENARIOS, fraudScenario } from './fraud-scenarios.ts';
 export type { FraudScenario, FraudScenarioName, FraudScenarioSpec } from './fraud-scenarios.ts';
+export { simulatedMonthRecords } from './month-records.ts';
+export type { SimulatedMonthOptions } from './month-records.ts';
+export { Prng } from './prng.ts';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. The server listens on 127.0.0.1 only. */

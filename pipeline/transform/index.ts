@@ -11,3 +11,5 @@ export { runQuery } from './sql-query.ts';
 export { rateCalls } from './rate-calls.ts';
 export type { RateCallsOptions, RateCallsResult } from './rate-calls.ts';
 export { lakeCdrsSource } from './lake-views.ts';
+export { RATE_DECK_COLUMNS, parseRateDeck, readRateDeck } from './rate-deck.ts';
+export type { RateRow } from './rate-deck.ts';

@@ -1,0 +1,69 @@
+import { CARRIER_NAME_PATTERN, CARRIER_PRESETS, resolveProjectPath, type CarrierPreset, type CdrpipeConfig } from '../config/index.ts';
+import { UsageError } from '../util/errors.ts';
+import { CARRIER_FORMATS, type CarrierFormat } from './carrier-formats.ts';
+
+/** One carrier with every default filled in: what import and reconcile work from. */
+export interface ResolvedCarrier {
+  name: string;
+  format: CarrierFormat;
+  /** Undefined: sniffed from the header line. */
+  delimiter?: string;
+  /** Zone of timestamps written without an offset. */
+  timeZone: string;
+  /** Currency of costs when the file has no currency column. */
+  currency: string;
+  increments: { initial: number; subsequent: number };
+  /** Absolute path of the buy-side deck, when one is configured. */
+  buyDeck?: string;
+  tolerances: { timeSeconds: number; durationSeconds: number; cost: string };
+  disputeThresholds: { disputes: number; phantoms: number; amount: string };
+  /** Absolute path of the watched folder, when one is configured. */
+  inbox?: string;
+}
+
+const isPreset = (name: string): name is CarrierPreset => (CARRIER_PRESETS as readonly string[]).includes(name);
+
+/** Every carrier the config knows: the configured ones plus the presets, which work unconfigured. */
+export function carrierNames(config: CdrpipeConfig): string[] {
+  return [...new Set([...Object.keys(config.carriers), ...CARRIER_PRESETS])].sort();
+}
+
+/**
+ * The settings of carrier `name`: its `carriers.<name>` entry over its format's defaults. A preset's
+ * name works without an entry (e.g. `generic`). Unknown names are a usage error (exit 2).
+ */
+export function resolveCarrier(config: CdrpipeConfig, name: string): ResolvedCarrier {
+  if (!CARRIER_NAME_PATTERN.test(name)) {
+    throw new UsageError(`bad carrier name ${JSON.stringify(name)}: use lower-case letters, digits, "-" and "_"`);
+  }
+  const entry = config.carriers[name];
+  if (entry === undefined && !isPreset(name)) {
+    throw new UsageError(
+      `unknown carrier ${JSON.stringify(name)}: configure carriers.${name} in jobs.config.ts (known: ${carrierNames(config).join(', ')})`,
+    );
+  }
+  const format: CarrierFormat = entry?.columns
+    ? { name: 'custom', columns: entry.columns }
+    : CARRIER_FORMATS[entry?.preset ?? (isPreset(name) ? name : 'generic')];
+  const increments = entry?.increments ?? { initial: 6, subsequent: 6 };
+  return {
+    name,
+    format,
+    delimiter: entry?.delimiter,
+    timeZone: entry?.timeZone ?? format.timeZone ?? 'UTC',
+    currency: entry?.currency ?? 'USD',
+    increments,
+    buyDeck: entry?.buyDeck === undefined ? undefined : resolveProjectPath(entry.buyDeck),
+    tolerances: {
+      timeSeconds: entry?.tolerances?.timeSeconds ?? 5,
+      durationSeconds: entry?.tolerances?.durationSeconds ?? increments.subsequent,
+      cost: entry?.tolerances?.cost ?? '0.01',
+    },
+    disputeThresholds: {
+      disputes: entry?.disputeThresholds?.disputes ?? 0,
+      phantoms: entry?.disputeThresholds?.phantoms ?? 0,
+      amount: entry?.disputeThresholds?.amount ?? '0.00',
+    },
+    inbox: entry?.inbox === undefined ? undefined : resolveProjectPath(entry.inbox),
+  };
+}
