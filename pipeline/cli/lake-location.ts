@@ -8,7 +8,7 @@ import { createLogger } from '../util/logger.ts';
  * every command's writer and readers find it by data directory (store/registry.ts). A bad URL or
  * a missing key is exit 2 here, before the command does anything. No request is made yet.
  */
-export function registerLakeLocation(env: NodeJS.ProcessEnv = process.env): void {
+export function registerLakeLocation(env?: NodeJS.ProcessEnv): void {
   const storeEnv = readStoreEnv(env);
   if (!storeEnv) return;
   const dataDir = resolve(readEnv(env).dataDir);
