@@ -16,6 +16,7 @@ import { isMonth } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { publishFile } from '../util/atomic-file.ts';
 import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
+import { createCarrierCdrsView, loadCarrierInputs } from './carrier-inputs.ts';
 import { createCdrsView } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
@@ -160,6 +161,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   try {
     lakeEmpty = !(await createCdrsView(db, dataDir));
     for (const m of macros) await db.exec(m.sql);
+    // The carrier side: an empty view and no terms beyond the defaults when no carrier file was imported.
+    await createCarrierCdrsView(db, dataDir);
+    await loadCarrierInputs(db, config);
     const domains = await loadDomains(db, dataDir, config, logger);
     domainCount = domains.length;
     await loadPlans(db, snapshots);
