@@ -6,3 +6,8 @@ export { CARRIER_FORMATS, requiredHeaders } from './carrier-formats.ts';
 export type { CarrierColumnMap, CarrierFormat } from './carrier-formats.ts';
 export { carrierNames, resolveCarrier } from './carrier-settings.ts';
 export type { ResolvedCarrier } from './carrier-settings.ts';
+export { CarrierDisputeError, runCarrierReconcile } from './reconcile-run.ts';
+export type { CarrierReconcileOptions } from './reconcile-run.ts';
+export { carrierReconcileJson, formatCarrierReconcile } from './reconcile-output.ts';
+export { DISPUTE_COLUMNS, disputeFilePath } from './reconcile-disputes.ts';
+export type { CarrierReconcileJson, CarrierReconcileLine, CarrierReconcileResult } from './reconcile-types.ts';
