@@ -17,6 +17,8 @@ import { ConfigError, UsageError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isMonth } from '../util/month.ts';
 import { buildBillingCsv, buildBillingSummaryView, type ReconciliationRow } from './billing-summary-view.ts';
+import { queryCostSection, type CostSectionRows } from './cost-queries.ts';
+import { buildCostSectionView } from './cost-section-view.ts';
 import { buildCallsCsv } from './calls-csv.ts';
 import { buildMonthlyUsageView } from './monthly-usage-view.ts';
 import { GMAIL_CLIP_BYTES, ReportRenderer, type RenderedEmail } from './render.ts';
@@ -147,6 +149,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   const data = new Map<string, CustomerMonthData>();
   let billingRows: BillingSummaryRow[];
   let unbillableRows: UnbillableRow[];
+  let costRows: CostSectionRows | undefined;
   const renderFailures: { domain: string; error: string }[] = [];
   try {
     domainRows = await queryDomains(db);
@@ -169,6 +172,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     }
     billingRows = await queryBillingSummary(db, month);
     unbillableRows = await queryUnbillableCalls(db, month);
+    costRows = await queryCostSection(db, month);
   } finally {
     db.close();
   }
@@ -239,8 +243,11 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     customer: customerInfo,
     unbillable: unbillableRows,
   });
+  // The cost side, only when some carrier has records for the month.
+  const costView = costRows ? buildCostSectionView(costRows) : undefined;
   const billingEmail = renderer.render('billing-summary', {
     ...billingView,
+    ...(costView ? { cost: costView } : {}),
     footer: `${config.reseller.name} · billing summary ${month} · generated ${generatedAt}`,
   });
   const billingCsv = buildBillingCsv(month, billingRows, reconciliations, customerInfo);
