@@ -20,7 +20,7 @@ export interface CarrierFormat {
   /** The preset's name, or `custom` for a mapping in jobs.config.ts. */
   name: string;
   columns: CarrierColumnMap;
-  /** Undefined: sniffed from the header line. */
+  /** The separator the carrier's export uses (import sniffs it from the header anyway; the simulator writes it). */
   delimiter?: string;
   /** Zone of timestamps written without an offset, when the export fixes one. */
   timeZone?: string;

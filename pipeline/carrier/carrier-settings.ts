@@ -49,7 +49,7 @@ export function resolveCarrier(config: CdrpipeConfig, name: string): ResolvedCar
   return {
     name,
     format,
-    delimiter: entry?.delimiter ?? format.delimiter,
+    delimiter: entry?.delimiter,
     timeZone: entry?.timeZone ?? format.timeZone ?? 'UTC',
     currency: entry?.currency ?? 'USD',
     increments,

@@ -11,3 +11,5 @@ export type { CarrierReconcileOptions } from './reconcile-run.ts';
 export { carrierReconcileJson, formatCarrierReconcile } from './reconcile-output.ts';
 export { DISPUTE_COLUMNS, disputeFilePath } from './reconcile-disputes.ts';
 export type { CarrierReconcileJson, CarrierReconcileLine, CarrierReconcileResult } from './reconcile-types.ts';
+export { CARRIER_REJECT_REASONS, REJECTS_SHOWN, importCarrierFile } from './carrier-import.ts';
+export type { CarrierImportOptions, CarrierImportResult } from './carrier-import.ts';

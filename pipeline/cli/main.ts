@@ -11,6 +11,7 @@ import { registerStatus } from './status.ts';
 import { registerSql } from './sql.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerDemo } from './demo.ts';
+import { registerCarrier } from './carrier.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cdrpipe')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     registerStatus,
     registerSql,
     registerSimulate,
+    registerCarrier,
     registerDemo,
   ]) {
     register(program);

@@ -15,7 +15,7 @@ describe('carrier settings', () => {
       disputeThresholds: { disputes: 0, phantoms: 0, amount: '0.00' },
     });
     expect(generic.buyDeck).toBeUndefined();
-    expect(resolveCarrier(testConfig(), 'sinch').delimiter).toBe(';');
+    expect(resolveCarrier(testConfig(), 'sinch').format.columns.cost).toBe('Amount');
   });
 
   it('a configured carrier takes its preset and overrides; duration tolerance follows its increment', () => {

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+/** What one streaming pass over a carrier file learns before DuckDB reads it. */
+export interface FileScan {
+  /** SHA-256 of the file's bytes as given (compressed or not). */
+  sha256: string;
+  gzip: boolean;
+  /** The first line, undefined for an empty file. */
+  headerLine?: string;
+  /**
+   * Blank lines, numbered as DuckDB numbers lines (a quoted line break does not start a new line);
+   * DuckDB skips them, so they shift the line numbers of the records after them.
+   */
+  blankLines: number[];
+  /** Records that span several physical lines (quoted line breaks): their line and the lines they add. */
+  multiLine: { line: number; extra: number }[];
+}
+
+/** More irregular lines than this and the file is not a CDR export worth importing line by line. */
+const MAX_IRREGULAR = 1_000_000;
+const MAX_HEADER_BYTES = 1 << 20;
+
+/**
+ * Tracks physical lines, quotes and blank lines over a byte stream, chunk by chunk, in constant
+ * memory (apart from the rare irregular lines it lists). Line ends are found with the native
+ * Buffer.indexOf, so the pass costs little next to DuckDB's parse.
+ */
+export class LineScanner {
+  private duck = 1;
+  private inQuote = false;
+  private lineLen = 0;
+  private recordLine = 1;
+  private recordExtra = 0;
+  private headerParts: Buffer[] | undefined = [];
+  private headerBytes = 0;
+  private sawBytes = false;
+  readonly blankLines: number[] = [];
+  readonly multiLine: { line: number; extra: number }[] = [];
+  headerLine: string | undefined;
+
+  push(buf: Buffer): void {
+    if (buf.length > 0) this.sawBytes = true;
+    let pos = 0;
+    while (pos < buf.length) {
+      const nl = buf.indexOf(10, pos);
+      const end = nl === -1 ? buf.length : nl;
+      for (let q = buf.indexOf(34, pos); q !== -1 && q < end; q = buf.indexOf(34, q + 1)) this.inQuote = !this.inQuote;
+      this.lineLen += end - pos - (end > pos && buf[end - 1] === 13 ? 1 : 0);
+      if (this.headerParts && this.headerBytes < MAX_HEADER_BYTES) {
+        this.headerParts.push(buf.subarray(pos, end));
+        this.headerBytes += end - pos;
+      }
+      if (nl === -1) break;
+      this.endLine();
+      pos = nl + 1;
+    }
+  }
+
+  private endLine(): void {
+    if (this.headerParts) {
+      this.headerLine = Buffer.concat(this.headerParts).toString('utf8');
+      this.headerParts = undefined;
+      this.inQuote = false;
+    }
+    if (this.inQuote) {
+      this.recordExtra++;
+    } else {
+      if (this.lineLen === 0 && this.recordExtra === 0) this.blankLines.push(this.duck);
+      if (this.recordExtra > 0) this.multiLine.push({ line: this.recordLine, extra: this.recordExtra });
+      if (this.blankLines.length + this.multiLine.length > MAX_IRREGULAR) {
+        throw new Error(`more than ${MAX_IRREGULAR} blank or multi-line records`);
+      }
+      this.duck++;
+      this.recordLine = this.duck;
+      this.recordExtra = 0;
+    }
+    this.lineLen = 0;
+  }
+
+  end(): void {
+    if (this.headerParts && this.sawBytes) this.headerLine = Buffer.concat(this.headerParts).toString('utf8');
+    this.headerParts = undefined;
+    if (this.recordExtra > 0) this.multiLine.push({ line: this.recordLine, extra: this.recordExtra });
+  }
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** One streaming pass: the hash of the bytes, and the header and line irregularities of the text. */
+export async function scanFile(path: string, signal?: AbortSignal): Promise<FileScan> {
+  const gzip = await isGzip(path);
+  const hash = createHash('sha256');
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const raw = createReadStream(path, { highWaterMark: 1 << 20, signal });
+  const text: Readable = gzip ? raw.pipe(tap).pipe(createGunzip()) : raw.pipe(tap);
+  raw.on('error', (err) => text.destroy(err));
+  tap.on('error', (err) => text.destroy(err));
+  const scanner = new LineScanner();
+  for await (const chunk of text) scanner.push(chunk as Buffer);
+  scanner.end();
+  return {
+    sha256: hash.digest('hex'),
+    gzip,
+    ...(scanner.headerLine !== undefined ? { headerLine: scanner.headerLine } : {}),
+    blankLines: scanner.blankLines,
+    multiLine: scanner.multiLine,
+  };
+}

@@ -1,0 +1,147 @@
+import { sqlString } from '../db/duckdb.ts';
+import type { CarrierColumnMap } from './carrier-formats.ts';
+
+/**
+ * Why a line of a carrier file is not imported: a short code (a partition value while the file is
+ * split, so one scan writes records and rejects at once) and the reason stored with the line.
+ */
+export const REJECT_REASONS = {
+  call_id_empty: 'call id is empty',
+  start_time_empty: 'start time is empty',
+  start_time_unreadable: 'start time is not a timestamp (ISO 8601, with or without an offset)',
+  to_empty: 'destination number is empty',
+  seconds_empty: 'billed duration is empty',
+  seconds_negative: 'billed duration is negative',
+  seconds_not_whole: 'billed duration is not a number of seconds (or minutes, as mapped)',
+  cost_empty: 'cost is empty',
+  cost_unreadable: 'cost is not a decimal number',
+  cost_negative: 'cost is negative',
+  currency_invalid: 'currency is not an ISO 4217 code',
+  other_month: 'start time is outside the month being imported',
+} as const;
+export type RejectCode = keyof typeof REJECT_REASONS;
+/** Partition values of the rows that are kept, and of unanswered attempts (no start, nothing billed). */
+export const OK_KIND = 'ok';
+export const SKIP_KIND = 'skip';
+
+export interface CarrierSelectInput {
+  file: string;
+  gzip: boolean;
+  delimiter: string;
+  /** Number of columns in the file's header. */
+  columnCount: number;
+  /** Column index of each mapped field. */
+  index: Partial<Record<keyof CarrierColumnMap, number>>;
+  timeZone: string;
+  currency: string;
+  sha256: string;
+  fileName: string;
+  importedAt: Date;
+  /** Lines outside this UTC month are rejected. */
+  month?: string;
+  /** Names DuckDB keeps the parse errors under (a scan of their own per import). */
+  rejectsTable: string;
+  rejectsScan: string;
+}
+
+const col = (i: number) => `c${i}`;
+
+/** A field of a record as written back into CSV: quoted when it holds the delimiter, a quote or a line break. */
+function rawField(i: number, delimiter: string): string {
+  const c = col(i);
+  return `CASE WHEN ${c} IS NULL THEN '' WHEN regexp_matches(${c}, ${sqlString(`["\\r\\n${delimiter === '|' ? '\\|' : delimiter}]`)}) THEN '"' || replace(${c}, '"', '""') || '"' ELSE ${c} END`;
+}
+
+/** The read_csv call: every column as text, the dialect fixed (no sniffing), parse errors kept aside. */
+export function readCsvSql(input: CarrierSelectInput): string {
+  const columns = Array.from({ length: input.columnCount }, (_, i) => `${sqlString(col(i))}: 'VARCHAR'`).join(', ');
+  return `read_csv(${sqlString(input.file)}, columns = {${columns}}, auto_detect = false, header = true, delim = ${sqlString(input.delimiter)},
+    quote = '"', escape = '"', compression = ${sqlString(input.gzip ? 'gzip' : 'none')}, encoding = 'utf-8',
+    store_rejects = true, rejects_table = ${sqlString(input.rejectsTable)}, rejects_scan = ${sqlString(input.rejectsScan)}, rejects_limit = 0)`;
+}
+
+/**
+ * One SELECT over the file: typed lake columns, plus `kind` (ok, skip or a reject code) and
+ * `month` (UTC month of the start, or 'unknown'). `line_number` is the record's position + 1 here;
+ * the importer corrects it when the file has blank lines, multi-line records or parse errors.
+ */
+export function carrierSelectSql(input: CarrierSelectInput): string {
+  const { index } = input;
+  const field = (name: keyof CarrierColumnMap) => (index[name] === undefined ? 'NULL' : `nullif(trim(${col(index[name])}), '')`);
+  const raw = Array.from({ length: input.columnCount }, (_, i) => rawField(i, input.delimiter)).join(
+    ` || ${sqlString(input.delimiter)} || `,
+  );
+  const minutes = index.billedMinutes !== undefined;
+  const secsText = minutes ? field('billedMinutes') : field('billedSeconds');
+  const secsPattern = minutes ? `'\\+?[0-9]{1,7}(\\.[0-9]+)?'` : `'\\+?[0-9]{1,9}(\\.0*)?'`;
+  const secsValue = minutes
+    ? `CAST(ceil(CAST(ltrim(secs_text, '+') AS DECIMAL(18,6)) * 60) AS INTEGER)`
+    : `CAST(CAST(ltrim(secs_text, '+') AS DECIMAL(18,3)) AS INTEGER)`;
+  // A decimal comma only where it cannot be a thousands separator of a comma-separated file.
+  const costNormal =
+    input.delimiter === ','
+      ? `regexp_replace(cost_text, '^[$€£]\\s*', '')`
+      : `regexp_replace(regexp_replace(cost_text, '^[$€£]\\s*', ''), '^(-?[0-9]+),([0-9]+)$', '\\1.\\2')`;
+  const offsetPattern = `'[0-9]:[0-9]{2}(\\.[0-9]+)?\\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'`;
+  const monthCheck = input.month ? `WHEN strftime(start_time, '%Y-%m') <> ${sqlString(input.month)} THEN 'other_month'` : '';
+  const callIdCheck = index.callId !== undefined ? `WHEN call_id IS NULL THEN 'call_id_empty'` : '';
+  return `
+WITH src AS (
+  SELECT * FROM ${readCsvSql(input)} WITH ORDINALITY
+), f AS (
+  SELECT ordinality AS rec,
+    ${field('callId')} AS call_id,
+    ${field('startTime')} AS start_text,
+    ${index.from === undefined ? 'NULL' : col(index.from)} AS from_number,
+    ${field('to')} AS to_number,
+    ${secsText} AS secs_text,
+    ${field('cost')} AS cost_text,
+    upper(${field('currency')}) AS currency_text,
+    ${raw} AS raw
+  FROM src
+), t AS (
+  SELECT *,
+    CASE WHEN start_text IS NULL THEN NULL
+         WHEN regexp_matches(start_text, ${offsetPattern}) THEN try_cast(start_text AS TIMESTAMPTZ)
+         ELSE timezone(${sqlString(input.timeZone)}, try_cast(start_text AS TIMESTAMP)) END AS start_time,
+    CASE WHEN regexp_full_match(secs_text, ${secsPattern}) THEN ${secsValue} END AS billed_seconds,
+    try_cast(${costNormal} AS DECIMAL(18,6)) AS cost,
+    coalesce(currency_text, ${sqlString(input.currency)}) AS currency
+  FROM f
+), v AS (
+  SELECT *, CASE
+    WHEN start_text IS NULL AND coalesce(billed_seconds, 0) = 0 AND coalesce(cost, 0) = 0
+         AND (secs_text IS NULL OR billed_seconds IS NOT NULL) AND (cost_text IS NULL OR cost IS NOT NULL) THEN '${SKIP_KIND}'
+    ${callIdCheck}
+    WHEN start_text IS NULL THEN 'start_time_empty'
+    WHEN start_time IS NULL THEN 'start_time_unreadable'
+    WHEN to_number IS NULL THEN 'to_empty'
+    WHEN secs_text IS NULL THEN 'seconds_empty'
+    WHEN billed_seconds IS NULL AND regexp_matches(secs_text, '^-[0-9.]+$') THEN 'seconds_negative'
+    WHEN billed_seconds IS NULL THEN 'seconds_not_whole'
+    WHEN cost_text IS NULL THEN 'cost_empty'
+    WHEN cost IS NULL THEN 'cost_unreadable'
+    WHEN cost < 0 THEN 'cost_negative'
+    WHEN NOT regexp_full_match(currency, '[A-Z]{3}') THEN 'currency_invalid'
+    ${monthCheck}
+    ELSE '${OK_KIND}' END AS kind
+  FROM t
+)
+SELECT
+  coalesce(call_id, ${sqlString(input.sha256.slice(0, 12) + ':')} || CAST(rec + 1 AS VARCHAR)) AS call_id,
+  start_time,
+  from_number,
+  to_number,
+  to_e164(to_number) AS to_e164,
+  billed_seconds,
+  cost,
+  currency,
+  raw,
+  ${sqlString(input.sha256)} AS file_sha256,
+  ${sqlString(input.fileName)} AS file_name,
+  CAST(rec + 1 AS BIGINT) AS line_number,
+  TIMESTAMPTZ ${sqlString(input.importedAt.toISOString())} AS imported_at,
+  kind,
+  coalesce(strftime(start_time, '%Y-%m'), 'unknown') AS month
+FROM v`;
+}
