@@ -13,3 +13,5 @@ export { DISPUTE_COLUMNS, disputeFilePath } from './reconcile-disputes.ts';
 export type { CarrierReconcileJson, CarrierReconcileLine, CarrierReconcileResult } from './reconcile-types.ts';
 export { CARRIER_REJECT_REASONS, REJECTS_SHOWN, importCarrierFile } from './carrier-import.ts';
 export type { CarrierImportOptions, CarrierImportResult } from './carrier-import.ts';
+export { runCarrierInbox } from './reconcile-inbox.ts';
+export type { CarrierInboxOptions, CarrierInboxResult } from './reconcile-inbox.ts';

@@ -32,6 +32,8 @@ export interface CarrierReconcileOptions extends StageContext {
   month: string;
   /** Only this carrier (it must be configured or built in). */
   carrier?: string;
+  /** Rebuild the warehouse first (default true); false when the caller has just rebuilt it. */
+  transform?: boolean;
 }
 
 type SummaryRow = {
@@ -110,6 +112,17 @@ function overThreshold(row: SummaryRow, t: { disputes: number; phantoms: number;
 }
 
 /**
+ * Rebuilds the warehouse; throws DataTestFailedError when a data test of the carrier models
+ * failed (the matching cannot be trusted then), whatever else failed.
+ */
+export async function rebuildWarehouse(ctx: StageContext): Promise<void> {
+  const { dataDir, config, logger, clock, signal } = ctx;
+  const built = await runTransform({ dataDir, config, logger, clock, ...(signal ? { signal } : {}) });
+  const broken = built.tests.filter((t) => (t.status === 'fail' || t.status === 'error') && CARRIER_TEST.test(t.name));
+  if (broken.length > 0) throw new DataTestFailedError(broken);
+}
+
+/**
  * Reconciles one UTC month of every carrier with records in it (or of `carrier` only) and writes
  * reports/YYYY-MM/carriers/<name>/disputes.csv for each. Never throws for disputes: the result's
  * `ok` and `over` say whether any carrier is beyond its thresholds (the CLI exits 3 then).
@@ -119,9 +132,7 @@ export async function runCarrierReconcile(opts: CarrierReconcileOptions): Promis
   if (!isMonth(month)) throw new UsageError(`--month ${JSON.stringify(month)}: expected YYYY-MM, e.g. 2026-10`);
   if (opts.carrier !== undefined) resolveCarrier(config, opts.carrier);
 
-  const built = await runTransform({ dataDir, config, logger, clock: opts.clock, ...(opts.signal ? { signal: opts.signal } : {}) });
-  const broken = built.tests.filter((t) => (t.status === 'fail' || t.status === 'error') && CARRIER_TEST.test(t.name));
-  if (broken.length > 0) throw new DataTestFailedError(broken);
+  if (opts.transform !== false) await rebuildWarehouse(opts);
 
   const { rows, disputes } = await withDb(
     warehousePath(dataDir),

@@ -90,7 +90,7 @@ export const ingestSettingsSchema = z.object({
 });
 export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 
-export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile'] as const;
+export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'carrier-reconcile'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Options each task understands (others are refused, so a typo does not pass silently). */
@@ -99,6 +99,8 @@ export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
   'late-sweep': ['days'],
   'monthly-reports': ['marginDays'],
   reconcile: [],
+  // carrier: only this carrier's inbox; previousMonth: also reconcile the previous UTC month (the monthly run).
+  'carrier-reconcile': ['carrier', 'previousMonth'],
 };
 
 export const jobSchema = z
