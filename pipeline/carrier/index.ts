@@ -15,3 +15,6 @@ export { CARRIER_REJECT_REASONS, REJECTS_SHOWN, importCarrierFile } from './carr
 export type { CarrierImportOptions, CarrierImportResult } from './carrier-import.ts';
 export { runCarrierInbox } from './reconcile-inbox.ts';
 export type { CarrierInboxOptions, CarrierInboxResult } from './reconcile-inbox.ts';
+export { formatNumberVariant, toE164 } from './carrier-numbers.ts';
+export { EXPORT_FORMATS, carrierPriceList, exportCarrierFile } from './carrier-sim-export.ts';
+export type { CarrierDiscrepancies, CarrierExportOptions, CarrierExportResult, CarrierStatus, CarrierTruth } from './carrier-sim-export.ts';

@@ -17,6 +17,9 @@ export function buildProgram(): Command {
   const program = new Command('cdrpipe')
     .description('NetSapiens v2 CDRs into a Parquet lake, rated, reconciled and reported per customer')
     .showHelpAfterError()
+    // A command's options stop at its subcommand, so `simulate carrier-file --seed 9` gives the
+    // seed to carrier-file, not to simulate (the program itself has no options of its own).
+    .enablePositionalOptions()
     .exitOverride();
   for (const register of [
     registerIngest,

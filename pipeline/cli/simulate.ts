@@ -3,6 +3,7 @@ import { startSimulator, type FaultOptions } from '../simulator/index.ts';
 import { UsageError } from '../util/errors.ts';
 import { createLogger } from '../util/logger.ts';
 import { readProcessSettings, readSimulatorOAuth } from '../config/index.ts';
+import { registerSimulateCarrierFile } from './simulate-carrier-file.ts';
 
 function num(flag: string, min: number, max = Infinity, integer = false): (v: string) => number {
   return (v: string) => {
@@ -42,7 +43,7 @@ interface SimulateFlags {
 
 /** `cdrpipe simulate`: serve the NetSapiens v2 simulator until SIGINT/SIGTERM. */
 export function registerSimulate(program: Command): void {
-  program
+  const simulate = program
     .command('simulate')
     .description('serve the NetSapiens v2 simulator on 127.0.0.1 (prints the base URL; stop with Ctrl-C)')
     .option('--port <P>', 'port to listen on (0 = any free port)', num('--port', 0, 65535, true), 8089)
@@ -119,4 +120,6 @@ NS_CLIENT_ID, NS_CLIENT_SECRET, NS_USERNAME and NS_PASSWORD are set, then only t
       });
       await sim.close();
     });
+  simulate.enablePositionalOptions();
+  registerSimulateCarrierFile(simulate);
 }

@@ -25,6 +25,9 @@ export type { AddDomainSpec, DomainProfile, SimUser } from './domain-gen.ts';
 export type { SimulatorStats } from './http-server.ts';
 export type { CdrTotals } from './cdr-store.ts';
 export { BASE_PATH, MAX_LIMIT, DEFAULT_LIMIT } from './http-server.ts';
+export { simulatedMonthRecords } from './month-records.ts';
+export type { SimulatedMonthOptions } from './month-records.ts';
+export { Prng } from './prng.ts';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. The server listens on 127.0.0.1 only. */

@@ -10,3 +10,5 @@ export type { TransformSummary } from './run-transform.ts';
 export { SQL_FORMATS, formatArrow, formatCsv, formatJson, formatTable } from './sql-output.ts';
 export type { SqlFormat } from './sql-output.ts';
 export { runQuery } from './sql-query.ts';
+export { RATE_DECK_COLUMNS, parseRateDeck, readRateDeck } from './rate-deck.ts';
+export type { RateRow } from './rate-deck.ts';
