@@ -131,6 +131,16 @@ export const jobSchema = z
           path: ['options', key],
           message: `unknown option for task ${job.task} (known: ${known.join(', ') || 'none'})`,
         });
+      } else if (job.task === 'carrier-reconcile') {
+        // carrier: a carrier name; previousMonth: true or false.
+        const ok = key === 'carrier' ? typeof value === 'string' && CARRIER_NAME_PATTERN.test(value) : typeof value === 'boolean';
+        if (!ok) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['options', key],
+            message: `${key === 'carrier' ? 'must be a carrier name' : 'must be true or false'}, got ${JSON.stringify(value)}`,
+          });
+        }
       } else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 366) {
         ctx.addIssue({
           code: 'custom',
