@@ -190,9 +190,11 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
   // Memory stays flat at any file size: DuckDB streams the CSV into the partitioned Parquet
   // writer, spilling to the work folder when it must.
   const db = await Db.open(':memory:', {
-    settings: { memory_limit: '512MB', preserve_insertion_order: 'false', temp_directory: join(work, 'spill') },
+    settings: { memory_limit: '256MB', preserve_insertion_order: 'false', temp_directory: join(work, 'spill') },
   });
   try {
+    // Timestamps without an offset are read in the carrier's zone: the session's, for this import.
+    await db.run(`SET TimeZone = ${sqlString(carrier.timeZone)}`);
     await db.exec(numbersMacros());
     const input = {
       file: opts.file,

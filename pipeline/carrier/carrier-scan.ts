@@ -45,10 +45,17 @@ export class LineScanner {
   push(buf: Buffer): void {
     if (buf.length > 0) this.sawBytes = true;
     let pos = 0;
+    let nextQuote = buf.indexOf(34);
     while (pos < buf.length) {
       const nl = buf.indexOf(10, pos);
       const end = nl === -1 ? buf.length : nl;
-      for (let q = buf.indexOf(34, pos); q !== -1 && q < end; q = buf.indexOf(34, q + 1)) this.inQuote = !this.inQuote;
+      // The next quote is looked up once and reused until the scan passes it (searching from
+      // every line start would rescan the rest of the chunk for each line of a quote-free file).
+      if (nextQuote !== -1 && nextQuote < pos) nextQuote = buf.indexOf(34, pos);
+      while (nextQuote !== -1 && nextQuote < end) {
+        this.inQuote = !this.inQuote;
+        nextQuote = buf.indexOf(34, nextQuote + 1);
+      }
       this.lineLen += end - pos - (end > pos && buf[end - 1] === 13 ? 1 : 0);
       if (this.headerParts && this.headerBytes < MAX_HEADER_BYTES) {
         this.headerParts.push(buf.subarray(pos, end));
