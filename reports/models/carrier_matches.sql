@@ -11,9 +11,9 @@
 -- is the greedy "nearest pair first" rule, computed in rounds: a pair that is the best remaining
 -- pair of both its carrier record and its PBX call is accepted (the greedy rule would accept it
 -- too), pairs touching an accepted side are dropped, and the rest go to the next round. Nearly
--- every pair settles in the first round. Ties are broken by content (start, call id, seconds,
--- cost, then file line; PBX start, domain, id), so the order of lines in a file never changes
--- the outcome.
+-- every pair settles in the first round, and a pair alone on both sides skips the rounds. Ties
+-- are broken by content (start, call id, seconds, cost, then file line; PBX start, domain, id),
+-- so the order of lines in a file never changes the outcome.
 --
 -- Status, in this order: carrier_only (no PBX call: a phantom), pbx_only (expected, in a UTC month
 -- the carrier has records for, and not on its file), duration_dispute (carrier seconds exceed our
@@ -49,11 +49,12 @@ records AS (
   SELECT
     r.*,
     epoch_ms(r.start_time) AS start_ms,
-    row_number() OVER (ORDER BY r.carrier, r.record_key) AS rid
+    -- Numbered in content order: the number breaks ties, and the file's line order never does.
+    row_number() OVER (ORDER BY r.carrier, r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key) AS rid
   FROM carrier_calls AS r
 ),
 pbx AS (
-  SELECT e.*, epoch_ms(e.answer_time) AS answer_ms, row_number() OVER (ORDER BY e.domain, e.id) AS pid
+  SELECT e.*, epoch_ms(e.answer_time) AS answer_ms, row_number() OVER (ORDER BY e.start_time, e.domain, e.id) AS pid
   FROM expected AS e
 ),
 record_buckets AS (
@@ -72,19 +73,25 @@ pbx_buckets AS (
   WHERE t.carrier IN (SELECT DISTINCT carrier FROM carrier_calls)
 ),
 candidates AS (
+  -- ord: distance first, then the record's and the call's content order, as one number.
   SELECT
     r.carrier,
     r.rid,
     p.pid,
-    row_number() OVER (ORDER BY abs(r.start_ms - p.answer_ms), r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key,
-                                p.start_time, p.domain, p.id) AS ord
+    CAST(abs(r.start_ms - p.answer_ms) AS HUGEINT) * CAST(18446744073709551616 AS HUGEINT)
+      + CAST(r.rid AS HUGEINT) * CAST(4294967296 AS HUGEINT) + CAST(p.pid AS HUGEINT) AS ord
   FROM record_buckets AS r
   JOIN pbx_buckets AS p
     ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.bucket = r.bucket
   WHERE abs(r.start_ms - p.answer_ms) <= r.tol_ms
 ),
+degrees AS (
+  SELECT *, count(*) OVER (PARTITION BY rid) AS record_degree, count(*) OVER (PARTITION BY carrier, pid) AS call_degree
+  FROM candidates
+),
 rounds(carrier, rid, pid, ord, state) AS (
-  SELECT carrier, rid, pid, ord, 'open' FROM candidates
+  -- A pair alone on both sides needs no rounds: only contested pairs go through them.
+  SELECT carrier, rid, pid, ord, 'open' FROM degrees WHERE record_degree > 1 OR call_degree > 1
   UNION ALL
   SELECT carrier, rid, pid, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
   FROM (
@@ -103,6 +110,8 @@ rounds(carrier, rid, pid, ord, state) AS (
   WHERE best OR NOT (rid_taken OR pid_taken)
 ),
 pairs AS (
+  SELECT carrier, rid, pid FROM degrees WHERE record_degree = 1 AND call_degree = 1
+  UNION ALL
   SELECT carrier, rid, pid FROM rounds WHERE state = 'accepted'
 ),
 sides AS (

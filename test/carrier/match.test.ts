@@ -100,7 +100,7 @@ describe('carrier matching against known discrepancies', () => {
       counts: { ...want.counts, matched: 33, pbx_only: 5 },
     };
     for (const v of variants.slice(1)) expect({ carrier: v.name, ...got.by[v.name] }).toEqual({ carrier: v.name, ...wantSkewed });
-  });
+  }, 180_000);
 
   it('matches nearest first and leaves a record beyond the time tolerance unmatched, unless the tolerance is wider', async () => {
     const at = Date.parse('2026-10-20T10:00:00Z');
@@ -126,7 +126,7 @@ describe('carrier matching against known discrepancies', () => {
       counts: { matched: 1, carrier_only: 1, pbx_only: 1 },
     });
     expect(got.by['wide']!.byCall).toEqual({ 'r-near': 'matched:near', 'r-off': 'matched:far' });
-  });
+  }, 180_000);
 
   it('fails the one-to-one data tests when the matcher lets a record take two calls', async () => {
     const dataDir = await tempDir();
@@ -148,5 +148,5 @@ describe('carrier matching against known discrepancies', () => {
       testsDir: resolveProjectPath('reports/models/tests'),
     });
     expect(built.failedTests).toContain('carrier_matches_one_row_per_record');
-  });
+  }, 180_000);
 });
