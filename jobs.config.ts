@@ -48,5 +48,18 @@ export default defineConfig({
     'carrier-reconcile': { task: 'carrier-reconcile', cron: '*/5 * * * *' },
     // The month's cost side once its files are in: every carrier's previous UTC month.
     'carrier-monthly': { task: 'carrier-reconcile', cron: '0 8 3 * *', options: { previousMonth: true } },
+    // Closed months (ended 7 days ago) into a few files sorted by domain: cheap for object-store engines.
+    'lake-compact': { task: 'lake-compact', cron: '0 4 8 * *', options: { minAgeDays: 7 } },
+    // Toll-fraud and spend alerts: right after every ingest, and hourly should ingest be paused.
+    alerts: { task: 'alerts', cron: '7 * * * *', after: ['ingest', 'late-sweep'] },
+  },
+
+  alerts: {
+    delivery: {
+      // Each alert goes to reseller.operatorEmail; domainContacts: true also mails the domain's recipients.
+      email: { operator: true, domainContacts: false },
+      // A signed JSON POST per alert (secret: CDRPIPE_ALERT_WEBHOOK_SECRET); format 'slack' for a Slack webhook.
+      // webhook: { url: 'https://hooks.example.com/cdrpipe', format: 'json' },
+    },
   },
 });

@@ -1,7 +1,17 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FaultOptions } from '../../pipeline/simulator/index.ts';
-import type { IngestParams, IngestResult, PullerParams, PullerResult } from '../workers/ingest.ts';
+import type {
+  FloorParams,
+  FloorResult,
+  IngestParams,
+  IngestResult,
+  PullerParams,
+  PullerResult,
+  StageParams,
+  StageResult,
+} from '../workers/ingest.ts';
+import type { PlannedRequest } from './request-bound.ts';
 import type { SimStartParams, SimTotals } from '../workers/simulator.ts';
 import type { BenchContext } from './types.ts';
 import { startWorker, type WorkerHandle } from './worker.ts';
@@ -72,21 +82,45 @@ export async function startExtractionSim(
 /** One backfill of BENCH_MONTH into a fresh data directory, in a fresh process. */
 export async function ingestOnce(
   ctx: BenchContext,
-  p: { url: string; dataDir: string; concurrency: number; domains?: string[] },
+  p: { url: string; dataDir: string; concurrency: number; domains?: string[]; window?: { from: Date; to: Date }; keepLake?: boolean },
 ): Promise<IngestResult> {
-  await rm(p.dataDir, { recursive: true, force: true });
+  if (!p.keepLake) await rm(p.dataDir, { recursive: true, force: true });
   const worker = await startWorker('ingest', { signal: ctx.signal });
   try {
     const params: IngestParams = {
       url: p.url,
       dataDir: p.dataDir,
-      from: MONTH_FROM,
-      to: MONTH_TO,
+      from: p.window?.from ?? MONTH_FROM,
+      to: p.window?.to ?? MONTH_TO,
       now: BENCH_NOW,
       concurrency: p.concurrency,
       ...(p.domains ? { domains: p.domains } : {}),
     };
     return await worker.call<IngestResult>('ingest', params);
+  } finally {
+    await worker.close();
+  }
+}
+
+/** One later stage (transform, report --dry-run, reconcile) over an existing lake, in a fresh process. */
+export async function stageOnce(ctx: BenchContext, p: Omit<StageParams, 'now' | 'month'>): Promise<StageResult> {
+  const worker = await startWorker('ingest', { signal: ctx.signal });
+  try {
+    return await worker.call<StageResult>('stage', { ...p, now: BENCH_NOW, month: BENCH_MONTH });
+  } finally {
+    await worker.close();
+  }
+}
+
+/** The extraction floor (the minimum requests, bodies read and discarded), in a fresh process. */
+export async function floorOnce(
+  ctx: BenchContext,
+  p: { url: string; plan: PlannedRequest[]; concurrency: number; pageSize: number },
+): Promise<FloorResult> {
+  const worker = await startWorker('ingest', { signal: ctx.signal });
+  try {
+    const params: FloorParams = { url: p.url, plan: p.plan, concurrency: p.concurrency, pageSize: p.pageSize };
+    return await worker.call<FloorResult>('floor', params);
   } finally {
     await worker.close();
   }

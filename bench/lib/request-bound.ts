@@ -25,6 +25,19 @@ export interface BoundInput {
   minWindowMs: number;
   split: SplitRule;
   count: CountOracle;
+  /** Called with each request of the minimum set, in the order a client would need them. */
+  onRequest?: (r: PlannedRequest) => void;
+}
+
+/** One request of the minimum set: a count of a window, or one page of a final window's list. */
+export interface PlannedRequest {
+  kind: 'count' | 'list';
+  domain: string;
+  /** ISO 8601 instants (the plan crosses process boundaries as JSON). */
+  start: string;
+  end: string;
+  /** list: the page's offset. */
+  offset?: number;
 }
 
 export interface RequestTally {
@@ -44,6 +57,8 @@ export async function minimumRequests(input: BoundInput): Promise<RequestTally> 
   const visit = async (w: TimeWindow): Promise<void> => {
     const n = await input.count(input.domain, w);
     tally.counts += 1;
+    const at = { domain: input.domain, start: w.start.toISOString(), end: w.end.toISOString() };
+    input.onRequest?.({ kind: 'count', ...at });
     const width = w.end.getTime() - w.start.getTime();
     if (n > input.rowBudget && width > input.minWindowMs) {
       for (const part of input.split(w, n)) await visit(part);
@@ -52,6 +67,7 @@ export async function minimumRequests(input: BoundInput): Promise<RequestTally> 
     tally.windows += 1;
     tally.rows += n;
     tally.lists += Math.ceil(n / input.pageSize);
+    for (let offset = 0; offset < n; offset += input.pageSize) input.onRequest?.({ kind: 'list', ...at, offset });
   };
   await visit(input.window);
   return tally;

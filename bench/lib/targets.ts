@@ -52,6 +52,20 @@ export function limitRow(
   };
 }
 
+/** An absolute figure that must reach a floor (a throughput): ratio = floor / value, so <= 1 passes. */
+export function floorRow(scenario: string, name: string, value: number, unit: string, floor: number, note?: string): BenchRow {
+  return {
+    scenario,
+    name,
+    value: round(value),
+    unit,
+    ratio: round(floor / value),
+    target: `>= ${floor} ${unit}`,
+    pass: value >= floor,
+    ...(note ? { note } : {}),
+  };
+}
+
 /** A pass/fail check that is not a number (e.g. lake rows equal ground truth). */
 export function checkRow(scenario: string, name: string, ok: boolean, note: string): BenchRow {
   return { scenario, name, value: ok ? 1 : 0, unit: 'bool', ratio: null, target: '= 1', pass: ok, note };

@@ -1,4 +1,4 @@
-import { dataDirFor, ingestOnce, startExtractionSim } from '../lib/extraction-setup.ts';
+import { dataDirFor, ingestOnce, MONTH_TO, stageOnce, startExtractionSim } from '../lib/extraction-setup.ts';
 import { lakeCensus } from '../lib/lake-check.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { median } from '../lib/stats.ts';
@@ -19,10 +19,18 @@ interface SizeResult {
   truth: number;
   peaks: number[];
   walls: number[];
+  /** What `after` measured on the last run's lake. */
+  after?: Record<string, number[]>;
 }
 
 /** Backfills one simulated month of `targetRows` CDRs, each run in a fresh process; returns peak RSS per run. */
-async function measureSize(ctx: BenchContext, targetRows: number, domains: number, label: string): Promise<SizeResult> {
+async function measureSize(
+  ctx: BenchContext,
+  targetRows: number,
+  domains: number,
+  label: string,
+  after?: (url: string, dataDir: string) => Promise<Record<string, number[]>>,
+): Promise<SizeResult> {
   const sim = await startExtractionSim(ctx, { domains, targetRows });
   try {
     const dataDir = dataDirFor(ctx, `lake-memory-${label}`);
@@ -39,42 +47,124 @@ async function measureSize(ctx: BenchContext, targetRows: number, domains: numbe
     }
     const census = await lakeCensus(dataDir);
     if (census.rows !== sim.totals.total) ctx.log(`${label}: lake holds ${census.rows} rows, ground truth ${sim.totals.total}`);
-    return { rows: census.rows, truth: sim.totals.total, peaks, walls };
+    return { rows: census.rows, truth: sim.totals.total, peaks, walls, ...(after ? { after: await after(sim.url, dataDir) } : {}) };
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** An incremental tick: the last 15 minutes of the month for every domain, on a lake that holds the month. */
+export const MEMORY_TICK_DOMAINS: SizeSpec = { full: 1000, reduced: 100 };
+const TICK_ROWS_PER_DOMAIN = 100;
+const TICK_MS = 15 * 60_000;
+/** Memory targets (MiB): the default budget (resources.memoryMiB = 512) must keep each below these. */
+export const MEMORY_TARGETS = { tick: 256, backfill: 512, stage: 1024 } as const;
+const STAGES = ['transform', 'report', 'reconcile'] as const;
+
+/** The base: an ingest of about 100 CDRs (one domain), what any cdrpipe process pays before its work. */
+async function measureBase(ctx: BenchContext): Promise<number[]> {
+  const sim = await startExtractionSim(ctx, { domains: 1, targetRows: 100 });
+  try {
+    const dataDir = dataDirFor(ctx, 'lake-memory-base');
+    const peaks: number[] = [];
+    for (let run = 0; run < ctx.runs; run++) {
+      const r = await ingestOnce(ctx, { url: sim.url, dataDir, concurrency: MEMORY_DEFAULTS.concurrency });
+      ctx.log(`base run ${run + 1}/${ctx.runs}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.summary.rowsFetched} rows`);
+      peaks.push(r.peakRssBytes);
+    }
+    return peaks;
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** A 15-minute tick over `domains` domains whose month is already in the lake (the backfill is not measured). */
+async function measureTick(ctx: BenchContext, domains: number): Promise<{ peaks: number[]; requests: number; backfillPeak: number }> {
+  const sim = await startExtractionSim(ctx, { domains, targetRows: domains * TICK_ROWS_PER_DOMAIN });
+  try {
+    const dataDir = dataDirFor(ctx, 'lake-memory-tick');
+    const backfill = await ingestOnce(ctx, { url: sim.url, dataDir, concurrency: MEMORY_DEFAULTS.concurrency });
+    const window = { from: new Date(MONTH_TO.getTime() - TICK_MS), to: MONTH_TO };
+    const peaks: number[] = [];
+    let requests = 0;
+    for (let run = 0; run < ctx.runs; run++) {
+      const r = await ingestOnce(ctx, { url: sim.url, dataDir, concurrency: MEMORY_DEFAULTS.concurrency, window, keepLake: true });
+      ctx.log(`tick run ${run + 1}/${ctx.runs}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.summary.requests} requests`);
+      peaks.push(r.peakRssBytes);
+      requests = r.summary.requests;
+    }
+    return { peaks, requests, backfillPeak: backfill.peakRssBytes };
   } finally {
     await sim.stop();
   }
 }
 
 /**
- * Memory: peak RSS (VmHWM) of a whole ingest process, the simulator in another process, at two
- * backfill sizes. Flat means the larger backfill needs at most 1.2x the smaller's peak.
+ * Memory under the default budget (resources.memoryMiB = 512): peak RSS (VmHWM) of whole
+ * processes, the simulator in another process. The base (an ingest of ~100 CDRs); an incremental
+ * tick over many domains; backfills at two sizes (flat means the larger needs at most 1.2x the
+ * smaller's peak); then transform, report --dry-run and reconcile over the larger backfill's lake.
  */
 export const memory: Scenario = {
   name: NAME,
-  title: 'peak RSS of an ingest process at two backfill sizes',
+  title: 'peak RSS: base, incremental tick, backfills at two sizes, transform/report/reconcile',
   async run(ctx) {
     requireFiles(['pipeline/simulator/index.ts', 'pipeline/extract/run-ingest.ts', 'pipeline/source/netsapiens-client.ts']);
+    const base = await measureBase(ctx);
+    const tickDomains = sizeOf(ctx, MEMORY_TICK_DOMAINS);
+    const tick = await measureTick(ctx, tickDomains);
     const domains = domainsFor(sizeOf(ctx, MEMORY_SMALL));
     const small = await measureSize(ctx, sizeOf(ctx, MEMORY_SMALL), domains, 'small');
-    const large = await measureSize(ctx, sizeOf(ctx, MEMORY_LARGE), domains, 'large');
+    const large = await measureSize(ctx, sizeOf(ctx, MEMORY_LARGE), domains, 'large', async (url, dataDir) => {
+      const out: Record<string, number[]> = {};
+      // Peak RSS of a stage moves little between runs; at the reduced default one run each keeps `npm run bench` short.
+      const stageRuns = ctx.full ? ctx.runs : 1;
+      for (const stage of STAGES) {
+        for (let run = 0; run < stageRuns; run++) {
+          const r = await stageOnce(ctx, { stage, dataDir, url });
+          ctx.log(`${stage} run ${run + 1}/${stageRuns}: peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB in ${r.wallMs.toFixed(0)} ms`);
+          (out[stage] ??= []).push(r.peakRssBytes);
+        }
+      }
+      return out;
+    });
     // Pair by run index: both sizes measured in this process run, ratio per pair.
     const ratios = large.peaks.map((p, i) => p / small.peaks[i]!);
     const rows: BenchRow[] = [
+      info(
+        NAME,
+        'base: peak RSS of an ingest of ~100 CDRs',
+        median(base) / MiB,
+        'MiB',
+        'node ~40 + tsx loader ~35 + DuckDB library and instance ~45 + pipeline modules ~35 MiB, then state.duckdb and the writer',
+      ),
       limitRow(
         NAME,
-        `peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`,
+        `incremental tick of ${tickDomains.toLocaleString('en-US')} domains: peak RSS`,
+        median(tick.peaks) / MiB,
+        'MiB',
+        MEMORY_TARGETS.tick,
+        true,
+        notes(
+          `last 15 minutes of the month over a lake holding it, ${tick.requests} requests; the backfill before it peaked at ${(tick.backfillPeak / MiB).toFixed(0)} MiB`,
+          reducedNote(ctx, MEMORY_TICK_DOMAINS, 'domains'),
+        ),
+      ),
+      limitRow(
+        NAME,
+        `backfill peak RSS at ${small.rows.toLocaleString('en-US')} CDRs`,
         median(small.peaks) / MiB,
         'MiB',
-        1024,
+        MEMORY_TARGETS.backfill,
         true,
         `ingest wall ${(median(small.walls) / 1000).toFixed(1)} s`,
       ),
       limitRow(
         NAME,
-        `peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`,
+        `backfill peak RSS at ${large.rows.toLocaleString('en-US')} CDRs`,
         median(large.peaks) / MiB,
         'MiB',
-        1024,
+        MEMORY_TARGETS.backfill,
         true,
         `ingest wall ${(median(large.walls) / 1000).toFixed(1)} s`,
       ),
@@ -84,6 +174,17 @@ export const memory: Scenario = {
         median(ratios),
         { limit: 1.2 },
         notes(`${domains} domains, 1 month`, reducedNote(ctx, MEMORY_LARGE)),
+      ),
+      ...STAGES.map((stage) =>
+        limitRow(
+          NAME,
+          `${stage === 'report' ? 'report --dry-run' : stage} peak RSS on the ${large.rows.toLocaleString('en-US')}-CDR lake`,
+          median(large.after?.[stage] ?? [NaN]) / MiB,
+          'MiB',
+          MEMORY_TARGETS.stage,
+          true,
+          notes('a fresh process; DuckDB spills to <data dir>/tmp/duckdb beyond the budget', !ctx.full && 'one run at the reduced default'),
+        ),
       ),
       info(NAME, 'ingest throughput at the larger size', large.rows / (median(large.walls) / 1000), 'rows/s'),
       checkRow(

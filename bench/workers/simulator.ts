@@ -6,7 +6,7 @@
 import { startSimulator, type FaultOptions, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { utcMonthOf } from '../../pipeline/util/month.ts';
-import { addTallies, minimumRequests, type RequestTally, type SplitRule } from '../lib/request-bound.ts';
+import { addTallies, minimumRequests, type PlannedRequest, type RequestTally, type SplitRule } from '../lib/request-bound.ts';
 import { serveWorker } from '../lib/worker.ts';
 
 export interface SimStartParams {
@@ -18,6 +18,8 @@ export interface SimStartParams {
   /** The simulator's fixed "now": after dataTo, so every call has ended and is visible. */
   now: Date;
   faults?: FaultOptions;
+  /** Domain-scoped keys and their domains (the simulator's `domainKeys`). */
+  domainKeys?: Record<string, string>;
 }
 
 export interface SimTotals {
@@ -59,6 +61,7 @@ serveWorker({
       strict: true,
       // Enough cache for a month of every domain, so serving is not dominated by regeneration.
       maxCachedRecords: 3_000_000,
+      ...(p.domainKeys ? { domainKeys: p.domainKeys } : {}),
       ...(p.faults ? { faults: p.faults } : {}),
     });
     return { url: sim.url, domains: sim.domains().map((d) => String(d.domain)) };
@@ -88,8 +91,11 @@ serveWorker({
     rowBudget: number;
     pageSize: number;
     minWindowMinutes: number;
+    /** Also return the requests themselves (for the extraction floor). */
+    plan?: boolean;
   }) => {
     const s = running();
+    const plan: PlannedRequest[] = [];
     if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('minimumRequests expects one UTC month');
     let tally: RequestTally = { counts: 0, lists: 0, windows: 0, rows: 0 };
     const names = p.domains ?? s.domains().map((d) => String(d.domain));
@@ -103,10 +109,30 @@ serveWorker({
         minWindowMs: 2 * p.minWindowMinutes * MINUTE_MS,
         split: bisectMinute,
         count: async (d, w) => s.groundTruth(d, w).length,
+        ...(p.plan ? { onRequest: (r: PlannedRequest) => void plan.push(r) } : {}),
       });
       tally = addTallies(tally, t);
     }
-    return tally;
+    return p.plan ? { ...tally, plan } : tally;
+  },
+  /**
+   * The minimum request count for one reseller-wide read of [from, to) (inside one UTC month):
+   * the count calls a bisecting planner needs over every domain's records at once, and
+   * ceil(rows / pageSize) pages per final window.
+   */
+  resellerMinimum: async (p: { from: Date; to: Date; rowBudget: number; pageSize: number; minWindowMinutes: number }) => {
+    const s = running();
+    if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('resellerMinimum expects one UTC month');
+    const names = s.domains().map((d) => String(d.domain));
+    return minimumRequests({
+      domain: '*',
+      window: { start: p.from, end: p.to },
+      rowBudget: p.rowBudget,
+      pageSize: p.pageSize,
+      minWindowMs: 2 * p.minWindowMinutes * MINUTE_MS,
+      split: bisectMinute,
+      count: async (_d, w) => names.reduce((n, d) => n + s.groundTruthCount(d, w).total, 0),
+    });
   },
   stats: async () => running().stats(),
   stop: async () => {

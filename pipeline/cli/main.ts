@@ -11,6 +11,10 @@ import { registerStatus } from './status.ts';
 import { registerSql } from './sql.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerDemo } from './demo.ts';
+import { registerLake } from './lake.ts';
+import { registerAlerts } from './alerts.ts';
+import { registerLakeLocation } from './lake-location.ts';
+import { closeLakeStores } from '../store/index.ts';
 import { registerCarrier } from './carrier.ts';
 
 export function buildProgram(): Command {
@@ -20,7 +24,11 @@ export function buildProgram(): Command {
     // A command's options stop at its subcommand, so `simulate carrier-file --seed 9` gives the
     // seed to carrier-file, not to simulate (the program itself has no options of its own).
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // Every command but the simulator reads or writes the lake; --help never gets here.
+    .hook('preAction', (_program, command) => {
+      if (command.name() !== 'simulate' && command.parent?.name() !== 'simulate') registerLakeLocation();
+    });
   for (const register of [
     registerIngest,
     registerTransform,
@@ -29,7 +37,9 @@ export function buildProgram(): Command {
     registerRun,
     registerSchedule,
     registerStatus,
+    registerAlerts,
     registerSql,
+    registerLake,
     registerSimulate,
     registerCarrier,
     registerDemo,
@@ -53,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cdrpipe: ${redact(message)}\n`);
     if (readDebugFlag() && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
     return exitCodeOf(err);
+  } finally {
+    closeLakeStores();
   }
 }
 

@@ -8,7 +8,7 @@ import { EXIT, UsageError } from '../util/errors.ts';
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .argument('<job>', 'a job name from jobs.config.ts, e.g. ingest, late-sweep, monthly-reports, reconcile')
+    .argument('<job>', 'a job name from jobs.config.ts, e.g. ingest, late-sweep, monthly-reports, reconcile, alerts')
     .description('run one job of jobs.config.ts now (recorded in the run log; exit 3 when reconciliation finds a domain off)')
     .option('--json', 'print the run result as JSON')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
@@ -19,8 +19,9 @@ export function registerRun(program: Command): void {
           `no job named ${JSON.stringify(jobName)} in jobs.config.ts; jobs: ${Object.keys(rt.config.jobs).join(', ')} (tasks: ${JOB_TASKS.join(', ')})`,
         );
       }
-      // Fail fast (exit 2) when NS_API_URL or credentials are missing, rather than failing every run.
-      createSourceFromEnv(rt.env);
+      // Fail fast (exit 2) when NS_API_URL or credentials are missing, rather than failing every run
+      // (alerts read only the lake).
+      if (rt.config.jobs[jobName]!.task !== 'alerts') createSourceFromEnv(rt.env);
       const stages = createRealStages(rt);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {

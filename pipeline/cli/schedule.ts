@@ -10,7 +10,8 @@ export function registerSchedule(program: Command): void {
     .description('run every enabled job of jobs.config.ts on its cron schedule until SIGTERM/SIGINT (one scheduler per data directory)')
     .option('--no-catch-up', 'do not run ticks missed while the scheduler was down')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
-    .action(async (opts: { catchUp: boolean; config?: string }) => {
+    .option('--standby', 'with the lake in a bucket: wait for the scheduler lease and take over when its holder stops renewing it')
+    .action(async (opts: { catchUp: boolean; config?: string; standby?: boolean }) => {
       const rt = await loadRuntime({ configPath: opts.config });
       // Fail fast (exit 2) when NS_API_URL or credentials are missing, rather than failing every run.
       createSourceFromEnv(rt.env);
@@ -25,6 +26,7 @@ export function registerSchedule(program: Command): void {
         logger: rt.logger,
         alerter: stages.alerter,
         catchUp: opts.catchUp,
+        standby: opts.standby ?? false,
       });
       let stopping = false;
       const onSignal = (sig: NodeJS.Signals) => {

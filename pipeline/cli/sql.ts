@@ -5,6 +5,7 @@ import { type Command, Option } from 'commander';
 import { readEnv } from '../config/index.ts';
 import { formatArrow, formatCsv, formatJson, formatTable, SQL_FORMATS, type SqlFormat, runQuery } from '../transform/index.ts';
 import { UsageError } from '../util/errors.ts';
+import { prepareLakeForReading } from '../store/index.ts';
 
 /** The path with symlinks resolved as far as it exists (the file itself may not exist yet). */
 function realPathOf(path: string): string {
@@ -20,6 +21,21 @@ function realPathOf(path: string): string {
 export function isInside(path: string, dir: string): boolean {
   const rel = relative(realPathOf(resolve(dir)), realPathOf(resolve(path)));
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * With the lake in a bucket, the local copy is brought up to date before the query: the copy is
+ * the one thing under the data directory `sql` may write. On a read-only data directory it reads
+ * the copy as it is, and says so.
+ */
+async function refreshLakeCopy(dataDir: string): Promise<void> {
+  try {
+    await prepareLakeForReading({ dataDir });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
+    process.stderr.write(`cdrpipe: the data directory is read-only: querying the lake copy as last refreshed (${code})\n`);
+  }
 }
 
 /** `cdrpipe sql "<query>" [--format table|csv|json|arrow] [--raw] [--out FILE]`: read-only SQL over the warehouse (or the lake). */
@@ -56,6 +72,7 @@ Examples:
           `--out ${JSON.stringify(opts.out)}: is inside the data directory ${dataDir}, which cdrpipe sql never changes; write the file elsewhere`,
         );
       }
+      await refreshLakeCopy(dataDir);
       const result = await runQuery({ dataDir, sql: query });
       const body: string | Uint8Array =
         opts.format === 'arrow'

@@ -2,17 +2,16 @@ import { cronError } from '../util/cron.ts';
 import { z } from 'zod';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isKnownZone } from '../util/zone-time.ts';
+import { alertDeliverySchema } from './alert-delivery-schema.ts';
+import { alertRulesConfigSchema } from './alerts-schema.ts';
+import { decimalSchema } from './decimal-schema.ts';
 
 /** A time zone name the runtime's ICU knows (IANA names and their aliases, e.g. US/Pacific). */
 export const timeZoneSchema = z.string().refine((tz) => isKnownZone(tz), {
   error: (iss) => `unknown time zone ${JSON.stringify(iss.input)} (use an IANA name such as America/New_York)`,
 });
 
-/** Money and rates as decimal text: never binary floating point. */
-export const decimalSchema = z
-  .union([z.string(), z.number().int()])
-  .transform((v) => String(v))
-  .refine((v) => /^\d+(\.\d+)?$/.test(v), { error: 'must be a non-negative decimal written as text, e.g. "0.0125"' });
+export { decimalSchema };
 
 /** Exactly one RFC 5321 address, e.g. ops@acme.example (no name, no list). */
 export const mailAddressSchema = z.string().superRefine((v, ctx) => {
@@ -90,7 +89,30 @@ export const ingestSettingsSchema = z.object({
 });
 export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 
-export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'carrier-reconcile'] as const;
+/** Mail delivery: how hard the SMTP server is driven. */
+export const deliverySettingsSchema = z.object({
+  /** SMTP connections kept open at once; also the messages in flight. */
+  smtpConnections: z.number().int().min(1).max(32).default(4),
+  /**
+   * Messages per second across the connections. Default: no limit for a relay on loopback
+   * (a local MTA queues), 5 per second for any other server (providers throttle or block bursts).
+   */
+  messagesPerSecond: z.number().positive().optional(),
+});
+export type DeliverySettings = z.infer<typeof deliverySettingsSchema>;
+
+/** What one cdrpipe process may use of the machine (pipeline/config/resource-budget.ts derives the rest). */
+export const resourcesSchema = z.object({
+  /**
+   * The memory budget of one cdrpipe process, in MiB: DuckDB's memory_limit for every database
+   * the process opens, the lake writer's lanes and the requests in flight are derived from it.
+   * DuckDB spills to `<data dir>/tmp/duckdb` beyond its share.
+   */
+  memoryMiB: z.number().int().min(192).max(1_048_576).default(512),
+});
+export type ResourceSettings = z.infer<typeof resourcesSchema>;
+
+export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'lake-compact', 'alerts', 'carrier-reconcile'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Options each task understands (others are refused, so a typo does not pass silently). */
@@ -101,6 +123,8 @@ export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
   reconcile: [],
   // carrier: only this carrier's inbox; previousMonth: also reconcile the previous UTC month (the monthly run).
   'carrier-reconcile': ['carrier', 'previousMonth'],
+  'lake-compact': ['minAgeDays'],
+  alerts: [],
 };
 
 export const jobSchema = z
@@ -119,6 +143,14 @@ export const jobSchema = z
     /** Default: reseller.timeZone. */
     timeZone: timeZoneSchema.optional(),
     enabled: z.boolean().default(true),
+    /**
+     * Jobs after whose every run (ok or mismatch) the scheduler runs this one at once, e.g. alerts
+     * after ingest; its own cron still applies.
+     */
+    after: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .default([]),
     /** Task options: late-sweep { days: 3 }; monthly-reports { marginDays: 1 } (days re-read before the month). */
     options: z.record(z.string(), z.unknown()).default({}),
   })
@@ -227,26 +259,67 @@ export const carrierSchema = z
   });
 export type CarrierSettings = z.infer<typeof carrierSchema>;
 
-export const configSchema = z.object({
-  reseller: z.object({
-    name: z.string().min(1).default('Your VoIP provider'),
-    timeZone: timeZoneSchema.default('America/New_York'),
-    /** The billing team: gets the all-domains billing report and reconciliation alerts. */
-    billingEmails: z.array(mailAddressSchema).default([]),
-    /** Gets job-failure alerts from the scheduler. */
-    operatorEmail: mailAddressSchema.optional(),
-  }),
-  ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
-  plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
-  customers: z.object({
-    defaults: customerSchema.default({}),
-    domains: z.record(z.string(), customerSchema).default({}),
-  }),
-  /** Carriers whose CDR files are imported and reconciled (`generic` and the presets work unconfigured). */
-  carriers: z
-    .record(z.string().regex(CARRIER_NAME_PATTERN, { error: 'carrier names are lower-case letters, digits, "-" and "_"' }), carrierSchema)
-    .default({}),
-  jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
+/** Settings that apply only when the lake is in a bucket (CDRPIPE_LAKE_URL). */
+export const storageSettingsSchema = z.object({
+  /**
+   * The local copy of the bucket's objects (data/lake/) is trimmed to this many MiB after a
+   * command, least recently used first; what a command needs is always fetched, even past it.
+   */
+  cacheMaxMiB: z.number().int().min(16).default(4096),
+  /** How long a scheduler's lease in the bucket lasts unless renewed; a standby takes over after it. */
+  leaseSeconds: z.number().int().min(10).max(3600).default(60),
 });
+export type StorageSettings = z.infer<typeof storageSettingsSchema>;
+
+/** `alerts`: what the rules look for (alerts-schema.ts) and who is told (alert-delivery-schema.ts). */
+const alertsConfigSchema = alertRulesConfigSchema.extend({
+  /** Who is told about an alert, and how. */
+  delivery: alertDeliverySchema.default(alertDeliverySchema.parse({})),
+});
+
+export const configSchema = z
+  .object({
+    reseller: z.object({
+      name: z.string().min(1).default('Your VoIP provider'),
+      timeZone: timeZoneSchema.default('America/New_York'),
+      /** The billing team: gets the all-domains billing report and reconciliation alerts. */
+      billingEmails: z.array(mailAddressSchema).default([]),
+      /** Gets job-failure alerts from the scheduler. */
+      operatorEmail: mailAddressSchema.optional(),
+    }),
+    ingest: ingestSettingsSchema.default(ingestSettingsSchema.parse({})),
+    delivery: deliverySettingsSchema.default(deliverySettingsSchema.parse({})),
+    resources: resourcesSchema.default(resourcesSchema.parse({})),
+    storage: storageSettingsSchema.default(storageSettingsSchema.parse({})),
+    plans: z.record(z.string(), planSchema).refine((p) => Object.keys(p).length > 0, { error: 'at least one plan is needed' }),
+    customers: z.object({
+      defaults: customerSchema.default({}),
+      domains: z.record(z.string(), customerSchema).default({}),
+    }),
+    /** Carriers whose CDR files are imported and reconciled (`generic` and the presets work unconfigured). */
+    carriers: z
+      .record(z.string().regex(CARRIER_NAME_PATTERN, { error: 'carrier names are lower-case letters, digits, "-" and "_"' }), carrierSchema)
+      .default({}),
+    jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, { error: 'job names are lower-case words joined by "-"' }), jobSchema),
+    /** Toll-fraud and spend alerts: the rules' thresholds, overrides, business hours and fallback rates, and delivery. */
+    alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, job] of Object.entries(config.jobs)) {
+      job.after.forEach((other, i) => {
+        if (!(other in config.jobs) || other === name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['jobs', name, 'after', i],
+            message: `must name another job of jobs (${
+              Object.keys(config.jobs)
+                .filter((j) => j !== name)
+                .join(', ') || 'none'
+            }), got ${JSON.stringify(other)}`,
+          });
+        }
+      });
+    }
+  });
 export type CdrpipeConfig = z.infer<typeof configSchema>;
 export type CdrpipeConfigInput = z.input<typeof configSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiBaseProblem } from './api-base.ts';
+import { lakeUrlProblem, parseLakeUrl, type LakeLocation } from './lake-url.ts';
 import { ConfigError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { basicAuthForms, registerSecrets, smtpAuthForms } from '../util/secrets.ts';
@@ -17,6 +18,8 @@ export interface EnvConfig {
   mailFrom: string;
   /** NS_API_ALLOW_INSECURE: the operator accepts sending credentials over plain http:// to another host. */
   allowInsecureHttp?: boolean;
+  /** CDRPIPE_ALERT_WEBHOOK_SECRET: the key alert webhooks are signed with (HMAC-SHA256); never logged. */
+  alertWebhookSecret?: string;
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -39,12 +42,14 @@ const envSchema = z.object({
     })
     .optional(),
   NS_API_ALLOW_INSECURE: z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { error: 'must be 1 or 0' }).optional(),
+  CDRPIPE_ALERT_WEBHOOK_SECRET: z.string().trim().min(16, { error: 'must be at least 16 characters (a random string)' }).optional(),
 });
 
 /** Every credential in the environment, and the spellings they travel in, for `redact`. */
 function registerEnvSecrets(v: Record<string, string>): void {
   // As given and as used (the schema trims, e.g. the newline of a value read from a file).
-  for (const key of ['NS_API_KEY', 'NS_CLIENT_SECRET', 'NS_PASSWORD']) registerSecrets(v[key], v[key]?.trim());
+  for (const key of ['NS_API_KEY', 'NS_CLIENT_SECRET', 'NS_PASSWORD', 'CDRPIPE_ALERT_WEBHOOK_SECRET'])
+    registerSecrets(v[key], v[key]?.trim());
   if (v.NS_CLIENT_ID && v.NS_CLIENT_SECRET) registerSecrets(...basicAuthForms(v.NS_CLIENT_ID.trim(), v.NS_CLIENT_SECRET.trim()));
   for (const key of ['NS_API_URL', 'SMTP_URL']) {
     const url = URL.canParse(v[key] ?? '') ? new URL(v[key]!) : undefined;
@@ -115,6 +120,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? 'reports@localhost',
     allowInsecureHttp,
+    alertWebhookSecret: e.CDRPIPE_ALERT_WEBHOOK_SECRET,
   };
 }
 
@@ -201,6 +207,77 @@ export async function withEnvVariable<T>(name: string, value: string | undefined
   process.env[name] = value;
   try {
     return await fn();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
+
+/** Where the lake's bucket is and how to reach it: CDRPIPE_LAKE_URL and the standard AWS variables. */
+export interface StoreEnv {
+  lake: LakeLocation;
+  /** AWS_REGION (or AWS_DEFAULT_REGION); us-east-1 when neither is set, which S3-compatible stores accept. */
+  region: string;
+  /** AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL; set means an S3-compatible store, addressed path-style. */
+  endpoint: string | undefined;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+const storeSchema = z.object({
+  CDRPIPE_LAKE_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = lakeUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  AWS_ACCESS_KEY_ID: nonEmpty.optional(),
+  AWS_SECRET_ACCESS_KEY: nonEmpty.optional(),
+  AWS_SESSION_TOKEN: nonEmpty.optional(),
+  AWS_REGION: nonEmpty.optional(),
+  AWS_DEFAULT_REGION: nonEmpty.optional(),
+  AWS_ENDPOINT_URL_S3: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://s3.example.com' }).optional(),
+  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://s3.example.com' }).optional(),
+});
+
+/**
+ * Reads CDRPIPE_LAKE_URL and, when it is set, the AWS variables the bucket needs; undefined when
+ * the lake is the data directory's own lake/. Keys are required: the SDK's other credential
+ * sources (profiles, instance metadata) are not consulted, so a missing key is a clear error here
+ * rather than a network call somewhere else. A bad value is a ConfigError naming the variable.
+ */
+export function readStoreEnv(env: NodeJS.ProcessEnv = process.env): StoreEnv | undefined {
+  const cleaned = pick(env, Object.keys(storeSchema.shape));
+  registerSecrets(cleaned.AWS_SECRET_ACCESS_KEY, cleaned.AWS_SECRET_ACCESS_KEY?.trim(), cleaned.AWS_SESSION_TOKEN?.trim());
+  const parsed = storeSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? '');
+    throw new ConfigError(`environment variable ${field} ${issue.message}`, field);
+  }
+  const e = parsed.data;
+  if (!e.CDRPIPE_LAKE_URL) return undefined;
+  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const) {
+    if (!e[key]) throw new ConfigError(`CDRPIPE_LAKE_URL is set but ${key} is not: the bucket's access key and secret are needed`, key);
+  }
+  return {
+    lake: parseLakeUrl(e.CDRPIPE_LAKE_URL),
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    endpoint: (e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL)?.replace(/\/+$/, ''),
+    credentials: {
+      accessKeyId: e.AWS_ACCESS_KEY_ID!.trim(),
+      secretAccessKey: e.AWS_SECRET_ACCESS_KEY!.trim(),
+      ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN.trim() } : {}),
+    },
+  };
+}
+
+/** {@link withEnvVariable} for synchronous work (a library that reads the variable in its constructor). */
+export function withEnvVariableSync<T>(name: string, value: string, fn: () => T): T {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    return fn();
   } finally {
     if (saved === undefined) delete process.env[name];
     else process.env[name] = saved;

@@ -9,12 +9,12 @@ import { mailAddressProblem } from '../util/mail-address.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
 import {
-  claimSend,
+  claimSends,
   decideSend,
   keyOf,
-  markDelivered,
-  markFailed,
   readSends,
+  recordAnswers,
+  type SendAnswer,
   type SendDecision,
   type SendKey,
   type SendRow,
@@ -51,6 +51,8 @@ export interface DeliverOptions extends Omit<StageContext, 'config'> {
   retry?: Partial<RetryOptions>;
   /** Messages in flight at once (the SMTP pool also limits connections). */
   concurrency?: number;
+  /** Messages claimed and recorded per open of state.duckdb (default DELIVERY_BATCH). */
+  batchSize?: number;
 }
 
 function errorText(err: unknown): string {
@@ -69,101 +71,50 @@ function recipientProblem(item: DeliveryItem): string | undefined {
   return undefined;
 }
 
+/** Messages claimed, sent and recorded together: two opens of state.duckdb per batch, not two per message. */
+export const DELIVERY_BATCH = 100;
+
+type Claim = { decision: SendDecision; row: SendRow | undefined };
+
+function settled(key: SendKey, claim: Claim): DeliveryOutcome | undefined {
+  const { decision, row } = claim;
+  if (decision === 'skip') return { ...key, outcome: 'skipped', messageId: row?.message_id ?? undefined, reason: `already ${row?.status}` };
+  if (decision === 'maybe-sent') {
+    return {
+      ...key,
+      outcome: 'maybe-sent',
+      reason: `left pending by an earlier run (${row?.updated_at}): it may have been delivered; use --force to send again`,
+    };
+  }
+  return undefined;
+}
+
 /**
  * Delivers each item once per (report, domain, month, recipient); an item whose recipient is not
  * exactly one valid address fails without being sent or logged as sent.
+ *
+ * Items go in batches: the batch's sendable messages are claimed (marked pending) in one open of
+ * the state database, handed to the transport (`concurrency` at a time), and their answers
+ * recorded in one more open. A crash mid-batch leaves the batch's claimed messages pending, which
+ * the next run reports as maybe sent (never sends twice); a message not yet handed over when the
+ * run is interrupted is recorded as failed, so the next run sends it.
  */
 export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptions): Promise<DeliverySummary> {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...opts.retry };
-  const force = opts.force ?? false;
+  const rules = { force: opts.force ?? false, transportKind: opts.transport.kind };
   // One read of the log settles what was already sent (a re-run then costs one open of
-  // state.duckdb, not one per message); what is left is claimed one by one, re-checked at claim.
+  // state.duckdb, not one per message); what is left is claimed, re-checked at claim.
   const snapshot = new Map<string, SendRow>();
   for (const group of new Set(items.map((i) => JSON.stringify([i.report, i.month])))) {
     const [report, month] = JSON.parse(group) as [string, string];
     for (const [k, v] of await readSends(opts.dataDir, report, month)) snapshot.set(k, v);
   }
   const limit = pLimit(Math.max(1, opts.concurrency ?? 2));
-  const outcomes = await Promise.all(
-    items.map((item) =>
-      limit(async (): Promise<DeliveryOutcome> => {
-        const key: SendKey = { report: item.report, domain: item.domain, month: item.month, recipient: item.recipient };
-        if (opts.signal?.aborted) return { ...key, outcome: 'failed', reason: 'interrupted before sending' };
-        const unfit = recipientProblem(item);
-        if (unfit) {
-          // Nothing is claimed or handed over: a message without exactly one valid recipient is never sent.
-          opts.logger.error({ ...key, err: unfit }, 'mail not sent');
-          return { ...key, outcome: 'failed', reason: unfit };
-        }
-        const rules = { force, transportKind: opts.transport.kind };
-        const seen = snapshot.get(keyOf(key));
-        let claim: { decision: SendDecision; row: SendRow | undefined } = { decision: decideSend(seen, rules), row: seen };
-        if (claim.decision === 'send') {
-          try {
-            claim = await claimSend(opts.dataDir, key, rules, opts.clock, opts.signal);
-          } catch (err) {
-            return { ...key, outcome: 'failed', reason: `could not record the send in state.duckdb, nothing sent: ${errorText(err)}` };
-          }
-        }
-        const { decision, row } = claim;
-        if (decision === 'skip')
-          return { ...key, outcome: 'skipped', messageId: row?.message_id ?? undefined, reason: `already ${row?.status}` };
-        if (decision === 'maybe-sent') {
-          return {
-            ...key,
-            outcome: 'maybe-sent',
-            reason: `left pending by an earlier run (${row?.updated_at}): it may have been delivered; use --force to send again`,
-          };
-        }
-        let result;
-        try {
-          result = await withRetry(() => opts.transport.send(item.mail, opts.signal), retry, {
-            signal: opts.signal,
-            onRetry: (err, attempt, delayMs) =>
-              opts.logger.warn(
-                { report: key.report, domain: key.domain, recipient: key.recipient, attempt, delayMs, err: errorText(err) },
-                'transient mail failure, retrying',
-              ),
-          });
-        } catch (err) {
-          const reason = errorText(err);
-          const attempts = (err as { attempts?: number }).attempts;
-          opts.logger.error({ ...key, attempts, err: reason }, 'mail not sent');
-          try {
-            await markFailed(opts.dataDir, key, reason, opts.clock);
-          } catch (markErr) {
-            return {
-              ...key,
-              outcome: 'maybe-sent',
-              attempts,
-              reason: `${reason}; and the failure could not be recorded: ${errorText(markErr)}`,
-            };
-          }
-          return { ...key, outcome: 'failed', attempts, reason };
-        }
-        const { value, attempts } = result;
-        try {
-          await markDelivered(
-            opts.dataDir,
-            key,
-            { status: value.confirmed ? 'confirmed' : 'sent', messageId: value.messageId, response: value.response },
-            opts.clock,
-          );
-        } catch (err) {
-          // Delivered but not recorded: the row stays pending, so the next run reports maybe-sent.
-          return {
-            ...key,
-            outcome: 'maybe-sent',
-            messageId: value.messageId,
-            attempts,
-            reason: `delivered but not recorded: ${errorText(err)}`,
-          };
-        }
-        opts.logger.info({ ...key, messageId: value.messageId, attempts }, 'mail sent');
-        return { ...key, outcome: 'sent', messageId: value.messageId, attempts };
-      }),
-    ),
-  );
+  const batchSize = Math.max(1, opts.batchSize ?? DELIVERY_BATCH);
+  const outcomes: DeliveryOutcome[] = [];
+  for (let i = 0; i < items.length; i += batchSize) {
+    outcomes.push(...(await deliverBatch(items.slice(i, i + batchSize), snapshot, rules, retry, limit, opts)));
+  }
   const count = (k: DeliveryOutcomeKind) => outcomes.filter((o) => o.outcome === k).length;
   return {
     transport: opts.transport.description,
@@ -173,4 +124,106 @@ export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptio
     failed: count('failed'),
     outcomes,
   };
+}
+
+async function deliverBatch(
+  batch: readonly DeliveryItem[],
+  snapshot: ReadonlyMap<string, SendRow>,
+  rules: { force: boolean; transportKind: string },
+  retry: RetryOptions,
+  limit: ReturnType<typeof pLimit>,
+  opts: DeliverOptions,
+): Promise<DeliveryOutcome[]> {
+  const keyOfItem = (item: DeliveryItem): SendKey => ({
+    report: item.report,
+    domain: item.domain,
+    month: item.month,
+    recipient: item.recipient,
+  });
+  const outcomes: (DeliveryOutcome | undefined)[] = batch.map((item) => {
+    const key = keyOfItem(item);
+    if (opts.signal?.aborted) return { ...key, outcome: 'failed', reason: 'interrupted before sending' };
+    const unfit = recipientProblem(item);
+    if (unfit) {
+      // Nothing is claimed or handed over: a message without exactly one valid recipient is never sent.
+      opts.logger.error({ ...key, err: unfit }, 'mail not sent');
+      return { ...key, outcome: 'failed', reason: unfit };
+    }
+    const seen = snapshot.get(keyOf(key));
+    return settled(key, { decision: decideSend(seen, rules), row: seen });
+  });
+  const toClaim = batch.map((_, i) => i).filter((i) => outcomes[i] === undefined);
+  let claims: Claim[];
+  try {
+    claims = await claimSends(
+      opts.dataDir,
+      toClaim.map((i) => keyOfItem(batch[i]!)),
+      rules,
+      opts.clock,
+      opts.signal,
+    );
+  } catch (err) {
+    const reason = `could not record the send in state.duckdb, nothing sent: ${errorText(err)}`;
+    for (const i of toClaim) outcomes[i] = { ...keyOfItem(batch[i]!), outcome: 'failed', reason };
+    return outcomes as DeliveryOutcome[];
+  }
+  const toSend: number[] = [];
+  toClaim.forEach((i, j) => {
+    const done = settled(keyOfItem(batch[i]!), claims[j]!);
+    if (done) outcomes[i] = done;
+    else toSend.push(i);
+  });
+
+  // Each claimed message, handed over; its answer waits for the batch's one write to the log.
+  const answers = await Promise.all(
+    toSend.map((i) =>
+      limit(async (): Promise<{ answer: SendAnswer; outcome: DeliveryOutcome }> => {
+        const item = batch[i]!;
+        const key = keyOfItem(item);
+        if (opts.signal?.aborted) {
+          const reason = 'interrupted before sending';
+          return { answer: { key, status: 'failed', error: reason }, outcome: { ...key, outcome: 'failed', reason } };
+        }
+        try {
+          const { value, attempts } = await withRetry(() => opts.transport.send(item.mail, opts.signal), retry, {
+            signal: opts.signal,
+            onRetry: (err, attempt, delayMs) =>
+              opts.logger.warn(
+                { report: key.report, domain: key.domain, recipient: key.recipient, attempt, delayMs, err: errorText(err) },
+                'transient mail failure, retrying',
+              ),
+          });
+          opts.logger.info({ ...key, messageId: value.messageId, attempts }, 'mail sent');
+          return {
+            answer: { key, status: value.confirmed ? 'confirmed' : 'sent', messageId: value.messageId, response: value.response },
+            outcome: { ...key, outcome: 'sent', messageId: value.messageId, attempts },
+          };
+        } catch (err) {
+          const reason = errorText(err);
+          const attempts = (err as { attempts?: number }).attempts;
+          opts.logger.error({ ...key, attempts, err: reason }, 'mail not sent');
+          return { answer: { key, status: 'failed', error: reason }, outcome: { ...key, outcome: 'failed', attempts, reason } };
+        }
+      }),
+    ),
+  );
+  try {
+    await recordAnswers(
+      opts.dataDir,
+      answers.map((a) => a.answer),
+      opts.clock,
+    );
+    toSend.forEach((i, j) => (outcomes[i] = answers[j]!.outcome));
+  } catch (err) {
+    // Not recorded: the rows stay pending, so the next run reports them as maybe sent.
+    const why = errorText(err);
+    toSend.forEach((i, j) => {
+      const o = answers[j]!.outcome;
+      outcomes[i] =
+        o.outcome === 'sent'
+          ? { ...o, outcome: 'maybe-sent', reason: `delivered but not recorded: ${why}` }
+          : { ...o, outcome: 'maybe-sent', reason: `${o.reason}; and the failure could not be recorded: ${why}` };
+    });
+  }
+  return outcomes as DeliveryOutcome[];
 }

@@ -4,6 +4,7 @@
 export { createTransportFromEnv } from './create-transport.ts';
 export { deliver } from './deliver.ts';
 export type { DeliveryItem, DeliverySummary } from './deliver.ts';
-export type { MailTransport } from './mail-transport.ts';
+export type { MailTransport, OutgoingMail } from './mail-transport.ts';
 export { noteDroppedRecipients } from './recipient-anomalies.ts';
+export { DEFAULT_RETRY, withRetry } from './retry.ts';
 export type { RetryOptions } from './retry.ts';

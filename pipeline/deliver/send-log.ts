@@ -1,7 +1,9 @@
 /**
  * The send log in state.duckdb (`sends`, keyed by report, domain, month, recipient). Every state
  * change opens, writes and closes the database (withState), so it is never held open across an
- * SMTP conversation; writes from this process are queued one at a time.
+ * SMTP conversation; writes from this process are queued one at a time. Claims and answers come
+ * in batches (one open for many messages): an open with its checkpoint costs far more than the
+ * rows it writes.
  */
 import type { Clock } from '../util/clock.ts';
 import { withState } from '../state/index.ts';
@@ -64,11 +66,55 @@ export function decideSend(row: SendRow | undefined, opts: { force: boolean; tra
   return 'send';
 }
 
+const SELECT_ROW = `SELECT report, domain, month, recipient, status, message_id, attempts, error, transport, response, CAST(updated_at AS VARCHAR) AS updated_at
+         FROM sends WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`;
+
 /**
- * Claims a message for sending: re-reads its row and marks it pending in one open of the state
- * database (which no other process can hold meanwhile), so two runs at once cannot both send it.
- * Returns the decision that stood at claim time; only 'send' means the row is now pending.
+ * Claims messages for sending: re-reads each row and marks it pending, all in one open of the
+ * state database (which no other process can hold meanwhile), so two runs at once cannot both
+ * send one. Returns, per key in order, the decision that stood at claim time; only 'send' means
+ * the row is now pending.
  */
+export async function claimSends(
+  dataDir: string,
+  keys: readonly SendKey[],
+  opts: { force: boolean; transportKind: string },
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<{ decision: SendDecision; row: SendRow | undefined }[]> {
+  if (keys.length === 0) return [];
+  return state(
+    dataDir,
+    async (db) => {
+      const now = clock.now().toISOString();
+      const out: { decision: SendDecision; row: SendRow | undefined }[] = [];
+      await db.run('BEGIN TRANSACTION');
+      try {
+        for (const key of keys) {
+          const row = (await db.one(SELECT_ROW, { ...key })) as SendRow | undefined;
+          const decision = decideSend(row, opts);
+          out.push({ decision, row });
+          if (decision !== 'send') continue;
+          await db.run(
+            `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)
+             VALUES ($report, $domain, $month, $recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ)
+             ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
+               status = 'pending', attempts = sends.attempts + 1, error = NULL, transport = excluded.transport, updated_at = excluded.updated_at`,
+            { ...key, transport: opts.transportKind, now },
+          );
+        }
+        await db.run('COMMIT');
+      } catch (err) {
+        await db.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      return out;
+    },
+    signal,
+  );
+}
+
+/** Claims one message for sending (claimSends for one key). */
 export async function claimSend(
   dataDir: string,
   key: SendKey,
@@ -76,27 +122,45 @@ export async function claimSend(
   clock: Clock,
   signal?: AbortSignal,
 ): Promise<{ decision: SendDecision; row: SendRow | undefined }> {
-  return state(
-    dataDir,
-    async (db) => {
-      const row = (await db.one(
-        `SELECT report, domain, month, recipient, status, message_id, attempts, error, transport, response, CAST(updated_at AS VARCHAR) AS updated_at
-         FROM sends WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
-        { ...key },
-      )) as SendRow | undefined;
-      const decision = decideSend(row, opts);
-      if (decision !== 'send') return { decision, row };
-      await db.run(
-        `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)
-         VALUES ($report, $domain, $month, $recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ)
-         ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
-           status = 'pending', attempts = sends.attempts + 1, error = NULL, transport = excluded.transport, updated_at = excluded.updated_at`,
-        { ...key, transport: opts.transportKind, now: clock.now().toISOString() },
-      );
-      return { decision, row };
-    },
-    signal,
-  );
+  const [claim] = await claimSends(dataDir, [key], opts, clock, signal);
+  return claim!;
+}
+
+/**
+ * A transport's answer for a claimed message: delivered (sent to the outbox, or confirmed by a
+ * server's 250 and message id), or failed with the error the server or network reported.
+ */
+export type SendAnswer =
+  { key: SendKey; status: 'sent' | 'confirmed'; messageId: string; response: string } | { key: SendKey; status: 'failed'; error: string };
+
+/** Records the answers of claimed messages, in one open of the state database. */
+export async function recordAnswers(dataDir: string, answers: readonly SendAnswer[], clock: Clock): Promise<void> {
+  if (answers.length === 0) return;
+  await state(dataDir, async (db) => {
+    const now = clock.now().toISOString();
+    await db.run('BEGIN TRANSACTION');
+    try {
+      for (const a of answers) {
+        if (a.status === 'failed') {
+          await db.run(
+            `UPDATE sends SET status = 'failed', error = $error, updated_at = $now::TIMESTAMPTZ
+             WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
+            { ...a.key, error: a.error.slice(0, 1000), now },
+          );
+        } else {
+          await db.run(
+            `UPDATE sends SET status = $status, message_id = $message_id, response = $response, error = NULL, updated_at = $now::TIMESTAMPTZ
+             WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
+            { ...a.key, status: a.status, message_id: a.messageId, response: a.response.slice(0, 500), now },
+          );
+        }
+      }
+      await db.run('COMMIT');
+    } catch (err) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 /** Records the transport's answer: sent (outbox) or confirmed (a server's 250 and message id). */
@@ -106,28 +170,10 @@ export async function markDelivered(
   result: { status: 'sent' | 'confirmed'; messageId: string; response: string },
   clock: Clock,
 ): Promise<void> {
-  await state(dataDir, (db) =>
-    db.run(
-      `UPDATE sends SET status = $status, message_id = $message_id, response = $response, error = NULL, updated_at = $now::TIMESTAMPTZ
-       WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
-      {
-        ...key,
-        status: result.status,
-        message_id: result.messageId,
-        response: result.response.slice(0, 500),
-        now: clock.now().toISOString(),
-      },
-    ),
-  );
+  await recordAnswers(dataDir, [{ key, ...result }], clock);
 }
 
 /** Records a failure the server or network reported: safe to retry on the next run. */
 export async function markFailed(dataDir: string, key: SendKey, error: string, clock: Clock): Promise<void> {
-  await state(dataDir, (db) =>
-    db.run(
-      `UPDATE sends SET status = 'failed', error = $error, updated_at = $now::TIMESTAMPTZ
-       WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
-      { ...key, error: error.slice(0, 1000), now: clock.now().toISOString() },
-    ),
-  );
+  await recordAnswers(dataDir, [{ key, status: 'failed', error }], clock);
 }

@@ -3,6 +3,9 @@ import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { toNodemailerMessage, type MailTransport, type OutgoingMail, type SendResult } from './mail-transport.ts';
 
+/** The rate toward a mail server that is not on loopback, unless configured (providers throttle bursts). */
+export const DEFAULT_MESSAGES_PER_SECOND = 5;
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopbackHost(host: string): boolean {
@@ -12,7 +15,10 @@ export function isLoopbackHost(host: string): boolean {
 export interface SmtpTransportOptions {
   /** Parallel connections in the pool. */
   maxConnections?: number;
-  /** Messages per second across the pool (nodemailer rateLimit per rateDelta=1 s). */
+  /**
+   * Messages per second across the pool (nodemailer rateLimit per rateDelta=1 s). Default: none
+   * on loopback (a local relay queues what it accepts), DEFAULT_MESSAGES_PER_SECOND elsewhere.
+   */
   messagesPerSecond?: number;
   connectionTimeoutMs?: number;
   socketTimeoutMs?: number;
@@ -34,6 +40,7 @@ export function smtpOptionsFromUrl(smtpUrl: string, opts: SmtpTransportOptions =
   if (!secure && url.protocol !== 'smtp:') throw new Error(`SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//`);
   const host = url.hostname;
   const loopback = isLoopbackHost(host);
+  const rate = opts.messagesPerSecond ?? (loopback ? undefined : DEFAULT_MESSAGES_PER_SECOND);
   return {
     pool: true,
     host: host.replace(/^\[|\]$/g, ''),
@@ -44,8 +51,7 @@ export function smtpOptionsFromUrl(smtpUrl: string, opts: SmtpTransportOptions =
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     maxConnections: opts.maxConnections ?? 2,
     maxMessages: 100,
-    rateDelta: 1000,
-    rateLimit: opts.messagesPerSecond ?? 5,
+    ...(rate === undefined ? {} : { rateDelta: 1000, rateLimit: rate }),
     connectionTimeout: opts.connectionTimeoutMs ?? 30_000,
     greetingTimeout: opts.connectionTimeoutMs ?? 30_000,
     socketTimeout: opts.socketTimeoutMs ?? 60_000,

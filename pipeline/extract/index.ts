@@ -5,3 +5,4 @@ export { DEFAULT_ABORT_GRACE_MS } from './abort-grace.ts';
 export { IngestIncompleteError, formatIngestSummary } from './ingest-summary.ts';
 export type { IngestProgress, IngestSummary } from './ingest-summary.ts';
 export { runIngest } from './run-ingest.ts';
+export { DEFAULT_COMPACT_MIN_AGE_DAYS, formatCompact, runCompact } from './run-compact.ts';

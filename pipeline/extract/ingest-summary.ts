@@ -46,6 +46,11 @@ export interface IngestSummary {
   skippedDomains: { domain: string; reason: string }[];
   /** True when the run was aborted before every window was taken. */
   interrupted: boolean;
+  /**
+   * Incremental runs: whether the shared range was read through the reseller-wide `/cdrs` (and
+   * how many of its windows, and how many domains also read an older part alone), or why not.
+   */
+  resellerWide?: { used: boolean; reason?: string; windows: number; domainsReadAlone: number };
   /** Watermarks after the run, by domain (ISO). */
   watermarks: Record<string, string>;
   elapsedMs: number;
@@ -109,12 +114,19 @@ export class IngestIncompleteError extends CdrpipeError {
   }
 }
 
+function readPathLine(r: NonNullable<IngestSummary['resellerWide']>): string {
+  if (!r.used) return `per domain (reseller-wide /cdrs not used: ${r.reason ?? 'unknown reason'})`;
+  const alone = r.domainsReadAlone > 0 ? `; ${r.domainsReadAlone} domain(s) also read an older range alone` : '';
+  return `reseller-wide /cdrs, ${r.windows} window(s), records routed by their domain${alone}`;
+}
+
 /** The summary as lines for a terminal. */
 export function formatIngestSummary(s: IngestSummary): string {
   const lines = [
     `ingest ${s.mode}${s.range ? ` [${s.range.from}, ${s.range.to})` : ''}${s.prune ? ' (prune)' : ''}${s.interrupted ? ' (interrupted)' : ''}`,
     ...(s.clampedFrom ? [`  clamped     --to ${s.clampedFrom} is past now minus the settle time: read up to ${s.range?.to ?? '?'}`] : []),
     `  domains     ${s.domains}`,
+    ...(s.resellerWide ? [`  read        ${readPathLine(s.resellerWide)}`] : []),
     `  windows     ${s.windows} (${s.windowsEmpty} empty, ${s.windowsSplit} split, ${s.refetches} re-fetched)`,
     `  requests    ${s.requests} (${s.retries} retries${
       Object.keys(s.retriesByReason).length

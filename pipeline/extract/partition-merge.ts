@@ -73,13 +73,16 @@ export class PartitionMerger {
     this.partitions.push(...parts);
   }
 
-  /** Takes a finished window; merges what of its partition is due. */
-  complete(part: PartitionState, done: DoneWindow): void {
+  /**
+   * Takes a finished window; merges what of its partition is due. `countWindow: false` for one
+   * domain's share of a reseller-wide window (the window is counted once, by its reader).
+   */
+  complete(part: PartitionState, done: DoneWindow, opts: { countWindow?: boolean } = {}): void {
     const { events, flushRows } = this.o;
     part.done.set(done.window.start.getTime(), done);
     part.spooledRows += done.rows;
     this.spooledTotal += done.rows;
-    events.summary.windows++;
+    if (opts.countWindow !== false) events.summary.windows++;
     events.summary.rowsFetched += done.rows;
     events.progress('windows');
     this.maybeFlush(part, part.spooledRows >= flushRows);

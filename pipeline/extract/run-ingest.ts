@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { LakeWriter, type RejectRow, encodePartitionValue } from '../lake/index.ts';
-import type { CdrSource } from '../source/index.ts';
+import type { CdrSource, TimeWindow } from '../source/index.ts';
+import type { Month } from '../util/month.ts';
 import { openAnomalyDomainsOf, withState, pullBackWatermarks, readWatermarks } from '../state/index.ts';
 import { redact } from '../util/errors.ts';
 import { abortAfterGrace, DEFAULT_ABORT_GRACE_MS } from './abort-grace.ts';
 import { FairQueue } from './fair-queue.ts';
 import { IngestEvents } from './ingest-events.ts';
-import { checkConcurrency, emptySummary, planDomain, planRange, requestsSince, type IngestRange } from './ingest-plan.ts';
-import type { DomainState, WindowTask } from './ingest-state.ts';
+import { checkConcurrency, emptySummary, planDomain, planRange, requestsSince, type DomainPlan, type IngestRange } from './ingest-plan.ts';
+import type { DomainState, PartitionState, WindowTask } from './ingest-state.ts';
 import { IngestIncompleteError, type IngestProgress, type IngestSummary } from './ingest-summary.ts';
 import { PartitionMerger } from './partition-merge.ts';
+import { planSharedDomain, sharedRange } from './reseller-plan.ts';
+import { decideShared, SharedRunner, type SharedDecision } from './reseller-runner.ts';
 import { PageSpool } from './spool.ts';
+import { formatWindow } from './windows.ts';
 import { WindowRunner } from './window-runner.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
-import type { StageContext } from '../config/index.ts';
+import { resourceBudget, type StageContext } from '../config/index.ts';
 
 export interface IngestOptions extends StageContext {
   source: CdrSource;
@@ -37,7 +41,7 @@ export interface IngestOptions extends StageContext {
   runId?: string;
   /** Rows spooled for a partition before a completed prefix of it is merged early (bounds disk use). */
   flushRows?: number;
-  /** DuckDB memory cap of the lake writer (it spills beyond it). Default 256MB. */
+  /** DuckDB memory cap of the lake writer (it spills beyond it). Default: from `resources.memoryMiB`. */
   writerMemoryLimit?: string;
   /**
    * Remove stored rows the API no longer lists, in windows whose answer matched its count and a
@@ -58,7 +62,16 @@ const DEFAULT_FLUSH_ROWS = 500_000;
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const { dataDir, source, clock, logger } = opts;
   const settings = opts.config.ingest;
-  const concurrency = checkConcurrency(opts.concurrency ?? settings.concurrency);
+  const budget = resourceBudget(opts.config.resources.memoryMiB);
+  const wanted = checkConcurrency(opts.concurrency ?? settings.concurrency);
+  // Each request in flight holds a page body and its parse: the memory budget caps them.
+  const concurrency = Math.min(wanted, budget.maxRequestsInFlight);
+  if (concurrency < wanted) {
+    logger.warn(
+      { concurrency: wanted, memoryMiB: budget.memoryMiB, maxRequestsInFlight: budget.maxRequestsInFlight },
+      'requests in flight capped by the memory budget (raise resources.memoryMiB for more)',
+    );
+  }
   const now = clock.now();
   const range = planRange({ from: opts.from, to: opts.to, now, settleMinutes: settings.settleMinutes });
   if (range.clampedFrom && range.to) {
@@ -103,6 +116,48 @@ interface LockedRun {
   requests: AbortSignal;
 }
 
+interface SharedRead {
+  range: TimeWindow;
+  decision: SharedDecision;
+  /** Domains that read an older part of their range alone. */
+  readAlone: number;
+}
+
+/**
+ * Whether an incremental run reads its shared range through the reseller-wide `/cdrs` (decided
+ * once per run; a probe count when the key's prefix does not already say no). Undefined when
+ * there is nothing to read.
+ */
+async function chooseSharedRead(
+  r: LockedRun,
+  domains: readonly string[],
+  watermarks: ReadonlyMap<string, Date>,
+  limit: LimitFunction,
+): Promise<SharedRead | undefined> {
+  const { opts, now, requests } = r;
+  const settings = opts.config.ingest;
+  const range = sharedRange(
+    domains.map((d) => watermarks.get(d)),
+    now,
+    settings,
+  );
+  if (!range) return undefined;
+  const refusal = opts.prune
+    ? "--prune confirms each domain's own count"
+    : opts.domains && opts.domains.length > 0
+      ? '--domain selects domains'
+      : domains.length < 2
+        ? 'one domain'
+        : undefined;
+  const decision: SharedDecision =
+    refusal !== undefined
+      ? { use: false, reason: refusal }
+      : await limit(() => decideShared(opts.source, range, settings.maxWindowDays, requests));
+  if (decision.use) opts.logger.info({ range: formatWindow(range), domains: domains.length }, 'reading the reseller-wide /cdrs');
+  else opts.logger.info({ reason: decision.reason }, 'reading per domain: reseller-wide /cdrs not used');
+  return { range, decision, readAlone: 0 };
+}
+
 /** Everything that runs under the ingest lock: work dir, domains, windows, merges, rejects. */
 async function ingestLocked(r: LockedRun): Promise<void> {
   const { opts, range, events, requests } = r;
@@ -111,7 +166,12 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   const settings = opts.config.ingest;
   await cleanStaleWorkDirs(dataDir);
   const workDir = await createWorkDir(dataDir, r.runId);
-  const writer = await LakeWriter.open(dataDir, { workDir: join(workDir, 'writer'), memoryLimit: opts.writerMemoryLimit });
+  const budget = resourceBudget(opts.config.resources.memoryMiB);
+  const writer = await LakeWriter.open(dataDir, {
+    workDir: join(workDir, 'writer'),
+    memoryLimit: opts.writerMemoryLimit ?? `${budget.writerDuckdbMiB}MiB`,
+    lanes: budget.writerLanes,
+  });
   const spool = await PageSpool.create(join(workDir, 'spool'));
   const limit = pLimit(r.concurrency);
   const rejects: RejectRow[] = [];
@@ -142,17 +202,29 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     if (pulledBack.length > 0)
       logger.warn({ domains: pulledBack, to: range.settledEnd.toISOString() }, 'watermarks past now minus the settle time pulled back');
 
+    const usable: string[] = [];
     for (const domain of names) {
       try {
         encodePartitionValue(domain);
+        usable.push(domain);
       } catch (err) {
         // "." and ".." cannot name a partition: reported, but not a failure of every run.
         const reason = redact(err instanceof Error ? err.message : String(err));
         summary.skippedDomains.push({ domain, reason });
         logger.warn({ domain, reason }, 'domain skipped');
-        continue;
       }
-      const plan = planDomain(domain, watermarks.get(domain), range, r.now, settings);
+    }
+
+    const shared = range.backfill ? undefined : await chooseSharedRead(r, usable, watermarks, limit);
+    const sharedParts = new Map<string, Map<Month, PartitionState>>();
+    for (const domain of usable) {
+      let plan: DomainPlan;
+      if (shared?.decision.use) {
+        const own = planSharedDomain(domain, watermarks.get(domain), r.now, settings, shared.range);
+        sharedParts.set(domain, own.sharedParts);
+        if (own.ownPrefix) shared.readAlone++;
+        plan = own;
+      } else plan = planDomain(domain, watermarks.get(domain), range, r.now, settings);
       domainStates.push(plan.dom);
       summary.domains++;
       merger.track(plan.partitions);
@@ -180,7 +252,37 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       },
       queue,
     );
-    await runner.run();
+    const sharedRunner = shared?.decision.use
+      ? new SharedRunner(
+          {
+            dataDir,
+            source: shared.decision.source,
+            settings,
+            limit,
+            spool,
+            merger,
+            events,
+            clock,
+            logger,
+            stop: opts.signal,
+            requests,
+            parts: sharedParts,
+            openAnomalyDomains,
+            rejects,
+          },
+          shared.range,
+          shared.decision.first,
+        )
+      : undefined;
+    await Promise.all([runner.run(), sharedRunner?.run()]);
+    if (shared) {
+      summary.resellerWide = {
+        used: shared.decision.use,
+        ...(shared.decision.use ? {} : { reason: shared.decision.reason }),
+        windows: sharedRunner?.windows ?? 0,
+        domainsReadAlone: shared.readAlone,
+      };
+    }
   } finally {
     // Whatever completed contiguously is merged, also after a failure or an abort.
     await merger.finish();

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { isPlainRecord, byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/index.ts';
 import type { CdrPage } from '../source/index.ts';
 
+const RS = Buffer.from([0x1e]);
+
 /**
  * Fetched records on their way to the lake: one file per page (lake/spool-format.ts), named by a
  * run-wide sequence number (the lake writer keeps the copy with the highest number when an id
@@ -29,6 +31,22 @@ export class PageSpool {
     if (page.records.length === 0) return undefined;
     const path = join(this.dir, spoolFileName(++this.seq, page.records.every(isPlainRecord)));
     await writeFile(path, encodePage(page));
+    return path;
+  }
+
+  /**
+   * Writes records already cut out of their bodies (each its bytes as sent) to one spool file,
+   * RS between them; `plain` when every record is (lake/plain-record.ts).
+   */
+  async writeRecords(records: readonly Buffer[], plain: boolean): Promise<string | undefined> {
+    if (records.length === 0) return undefined;
+    const path = join(this.dir, spoolFileName(++this.seq, plain));
+    const parts: Buffer[] = [];
+    for (const r of records) {
+      if (parts.length > 0) parts.push(RS);
+      parts.push(r);
+    }
+    await writeFile(path, Buffer.concat(parts));
     return path;
   }
 

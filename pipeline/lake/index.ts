@@ -3,6 +3,26 @@
  */
 export { DamagedLakeError, damagedLakeErrorOr, lakeFiles, setAsideDamagedLakeFiles } from './damaged-files.ts';
 export { LAKE_COLUMNS } from './lake-columns.ts';
+export {
+  COMPACTED_PREFIX,
+  compactedGeneration,
+  compactedPartitionValue,
+  domainMonthFiles,
+  lakeHasCompactedMonths,
+  monthPartitions,
+  newestCompactedFiles,
+} from './compacted-partition.ts';
+export type { MonthPartitions } from './compacted-partition.ts';
+export { countedRowsFrom, countedRowsSql } from './counted-rows-sql.ts';
+export type { CountedRowsOptions } from './counted-rows-sql.ts';
+export { DEFAULT_COMPACT_SHAPE, compactMonth, domainGroups } from './compact-month.ts';
+export type { CompactMonthResult, CompactShape } from './compact-month.ts';
+export { compactLake, isClosedMonth } from './compact-lake.ts';
+export type { CompactLakeOptions } from './compact-lake.ts';
+export { LAKE_DDL_ENGINES, LakeDdlError, isLakeDdlEngine, lakeDdl, lakeFileColumns, parseLakeLocation } from './lake-ddl.ts';
+export type { LakeDdlEngine, LakeDdlOptions, LakeLocation } from './lake-ddl.ts';
+export { listLakePartitions } from './lake-partitions.ts';
+export type { LakePartitions } from './lake-partitions.ts';
 export type { LakeColumn } from './lake-columns.ts';
 export { LakeWriter } from './lake-writer.ts';
 export type { RejectRow } from './lake-writer.ts';

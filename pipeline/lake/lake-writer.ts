@@ -3,7 +3,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Db, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/index.ts';
-import { publishFile, removeQuietly } from '../util/atomic-file.ts';
+import { removeQuietly } from '../util/atomic-file.ts';
+import type { PublishMode } from '../store/index.ts';
+import { publishLakeFile, refreshLakeSideFiles } from './lake-publish.ts';
 import { domainsDir, rejectsDir } from './layout.ts';
 import { KeyedLanes } from './keyed-lanes.ts';
 import { copyCount, macrosSql } from './merge-sql.ts';
@@ -98,7 +100,7 @@ export class LakeWriter {
       `cdrs\u0000${w.month}\u0000${w.domain}`,
       (db) => writeAside(this.context, db, w),
       // Bigger writes (more pages) first when several wait for a lane.
-      { then: (pending) => putInPlace(w, pending), weight: w.files.length },
+      { then: (pending) => putInPlace(this.context, w, pending), weight: w.files.length },
     );
   }
 
@@ -126,6 +128,7 @@ export class LakeWriter {
           rows,
         ) => `SELECT domain, reseller, description, time_zone, raw::JSON AS raw, ${sqlString(fetchedAt.toISOString())}::TIMESTAMPTZ AS fetched_at
             FROM ${rows} ORDER BY domain`,
+        'replace',
       );
       return target;
     });
@@ -141,6 +144,8 @@ export class LakeWriter {
     if (rejects.length === 0) return Promise.resolve({ path: undefined, added: 0 });
     return this.lanes.run('rejects', async (db) => {
       const dir = rejectsDir(this.dataDir);
+      // The stored rejects decide what is new: with the lake in a bucket, read its current ones.
+      await refreshLakeSideFiles(this.dataDir);
       await mkdir(dir, { recursive: true });
       const lines = rejects.map((r) =>
         JSON.stringify({
@@ -166,6 +171,7 @@ export class LakeWriter {
         (rows) => `SELECT domain, window_start::TIMESTAMPTZ AS window_start, window_end::TIMESTAMPTZ AS window_end, reason, raw_text,
                    ${sqlString(at.toISOString())}::TIMESTAMPTZ AS rejected_at, ${sqlString(runId)} AS run_id
             FROM (SELECT DISTINCT ON (domain, raw_text) * FROM ${rows}) n ${notStored}`,
+        'create',
       );
       return { path: added > 0 ? target : undefined, added };
     });
@@ -188,6 +194,8 @@ export class LakeWriter {
     target: string,
     columns: string,
     select: (rows: string) => string,
+    /** domains.parquet is replaced whole; a rejects file is new under its unique name. */
+    mode: PublishMode,
   ): Promise<number> {
     const spool = join(this.workDir, `side-${randomUUID()}.ndjson`);
     const tmp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
@@ -196,7 +204,7 @@ export class LakeWriter {
       const rows = `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
       const n = await copyCount(db, `COPY (${select(rows)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
       // Nothing selected (rejects all stored before): no empty file in the lake.
-      if (n > 0) await publishFile(tmp, target);
+      if (n > 0) await publishLakeFile(this.dataDir, tmp, target, mode);
       return n;
     } finally {
       await removeQuietly(tmp);

@@ -86,12 +86,13 @@ export interface MergeParts {
   pruned: string;
 }
 
-/** Relations and conditions of a merge of staged rows (a parquet file) into a stored partition file. */
-export function mergeParts(staging: string, target: string, prune: readonly TimeWindow[]): MergeParts {
+/** Relations and conditions of a merge of staged rows (a parquet file) into a stored partition file (or the stored rows `oldRows`). */
+export function mergeParts(staging: string, target: string, prune: readonly TimeWindow[], oldRows?: string): MergeParts {
   const fresh = `read_parquet(${sqlString(staging)})`;
   return {
     fresh,
-    old: `read_parquet(${sqlString(target)}, hive_partitioning = false)`,
+    // oldRows: the domain's rows of a compacted month (lake/compacted-partition.ts), when it has no file of its own yet.
+    old: oldRows ?? `read_parquet(${sqlString(target)}, hive_partitioning = false)`,
     // coalesce: a stored row without a start time (or id) is never in a pruned range, and is kept.
     notFresh: `coalesce(o.id NOT IN (SELECT id FROM ${fresh}), true)`,
     pruned: `coalesce(${pruneCondition(prune, 'o.start_time')}, false)`,

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
 import type { TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
-import { publishFile, removeQuietly } from '../util/atomic-file.ts';
+import { removeQuietly } from '../util/atomic-file.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
-import { partitionDir, removedPartitionDir } from './layout.ts';
+import { newestCompactedFiles } from './compacted-partition.ts';
+import { dropLakeFile, publishLakeFile, refreshLakeFile } from './lake-publish.ts';
+import { DOMAIN_NAME_COLUMN, partitionDir, removedPartitionDir } from './layout.ts';
 import {
   compareSql,
   copyCount,
@@ -20,6 +22,7 @@ import {
 } from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { isSpoolFile } from './spool-format.ts';
+import { StoreConflictError } from '../store/index.ts';
 
 /** The one file of a partition: always this name, replaced by rename(2), so a reader never sees two. */
 export const PARTITION_FILE = 'data.parquet';
@@ -99,15 +102,20 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
     );
   const files = w.files.length > 0 ? [...w.files] : [ctx.emptyPage];
   const selectNew = selectFetchedRows({ files, domain: w.domain, range: w.range, ingestedAt: w.ingestedAt, duplicateIds: w.duplicateIds });
+  // With the lake in a bucket, the merge reads the object's current version (and later writes on it).
+  await refreshLakeFile(ctx.dataDir, target);
   // A damaged partition file is moved aside (and its month fetched again by a later run), never merged into.
   if (existsSync(target)) await refuseDamaged(ctx.dataDir, target, w);
   const hasOld = existsSync(target);
+  // A compacted month keeps the domain's rows in its compacted files: the domain's own partition
+  // starts from them, so that it holds all of the domain's rows once it exists (the readers' rule).
+  const compactedRows = hasOld ? undefined : await compactedRowsOf(db, ctx.dataDir, w.month, w.domain);
   await mkdir(dir, { recursive: true });
   await removeStaleTemps(dir);
   const tmp = join(dir, `.${PARTITION_FILE}.${randomUUID()}.tmp`);
   let stagingFile: string | undefined;
   try {
-    if (!hasOld) {
+    if (!hasOld && !compactedRows) {
       // Fresh partition: one streaming statement from page bodies to Parquet.
       const rows = await copyCount(db, `COPY (${withoutPartitionColumns(selectNew, w.domain)}) TO ${sqlString(tmp)} (${PARQUET_OPTIONS})`);
       if (rows === 0)
@@ -127,7 +135,7 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
     const staging = join(ctx.workDir, `staging-${randomUUID()}.parquet`);
     stagingFile = staging;
     const nNew = await copyCount(db, `COPY (${selectNew}) TO ${sqlString(staging)} (${PARQUET_OPTIONS})`);
-    const m = mergeParts(staging, target, w.prune ?? []);
+    const m = mergeParts(staging, target, w.prune ?? [], compactedRows);
     const cmp = await db.one<{
       changed: string | number;
       not_listed: string | number;
@@ -155,7 +163,7 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
           `COPY (${removedRowsSql(m, w.ingestedAt)})
              TO ${sqlString(removedTmp)} (${PARQUET_OPTIONS})`,
         );
-        await publishFile(removedTmp, removedPath);
+        await publishLakeFile(ctx.dataDir, removedTmp, removedPath, 'create');
       } finally {
         await removeQuietly(removedTmp);
       }
@@ -186,19 +194,34 @@ export async function writeAside(ctx: PartitionWriteContext, db: Db, w: Partitio
 }
 
 /** The file-system part: fsync and rename the new file over data.parquet, or remove what is not needed. */
-export async function putInPlace(w: PartitionWrite, p: PendingWrite): Promise<PartitionWriteResult> {
+export async function putInPlace(
+  ctx: Pick<PartitionWriteContext, 'dataDir'>,
+  w: PartitionWrite,
+  p: PendingWrite,
+): Promise<PartitionWriteResult> {
   try {
     if (p.step === 'publish') {
-      await publishFile(p.tmp, p.result.path);
+      await publishLakeFile(ctx.dataDir, p.tmp, p.result.path, 'merge');
     } else {
       await removeQuietly(p.tmp);
-      if (p.step === 'drop') await rm(p.result.path, { force: true });
+      if (p.step === 'drop') await dropLakeFile(ctx.dataDir, p.result.path);
     }
     return p.result;
   } catch (err) {
     await removeQuietly(p.tmp);
+    // A refused conditional write keeps its own class: the caller tells "lost to another writer" apart.
+    if (err instanceof StoreConflictError) throw err;
     throw partitionWriteError(w, err);
   }
+}
+
+/** The domain's rows in its month's newest compacted generation, as a FROM item; undefined when it has none. */
+async function compactedRowsOf(db: Db, dataDir: string, month: Month, domain: string): Promise<string | undefined> {
+  const files = newestCompactedFiles(dataDir, month);
+  if (files.length === 0) return undefined;
+  const rows = `(SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true) WHERE ${DOMAIN_NAME_COLUMN} = ${sqlString(domain)})`;
+  const found = await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${rows}`);
+  return Number(found?.n ?? 0) > 0 ? rows : undefined;
 }
 
 /** Temp files a killed run left behind are never read (they do not end in .parquet); tidy them. */

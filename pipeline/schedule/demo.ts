@@ -4,7 +4,8 @@ import { join, relative, resolve } from 'node:path';
 import type { CdrpipeConfig, EnvConfig, StageContext } from '../config/index.ts';
 import { cdrsDir, outboxDir, reportsDir } from '../lake/index.ts';
 import { NetSapiensClient } from '../source/index.ts';
-import { startSimulator, type FaultOptions } from '../simulator/index.ts';
+import { fraudScenario, startSimulator, type FaultOptions, type RunningSimulator } from '../simulator/index.ts';
+import { alertJson, listAlerts, type AlertJson } from '../alerts/index.ts';
 import type { Month } from '../util/month.ts';
 import type { JobProgress } from './job-types.ts';
 import { createRealStages } from './real-stages.ts';
@@ -58,7 +59,22 @@ export interface DemoSummary {
   outboxFiles: number;
   /** The cost side: one simulated carrier's file for the month, reconciled. */
   cost: DemoCostSide | undefined;
+  /** With an alerts job: the fraud the simulator was given, and the open alerts after the run. */
+  alerts?: { injected: { domain: string; scenario: string; at: string; calls: number }; open: number; newest: AlertJson[] };
   elapsedMs: number;
+}
+
+/**
+ * Gives the first domain a hijacked extension the night before `dataTo` (07:00 UTC is night on
+ * every US zone): the alerts job has something real to find, in the outbox and in status.
+ * Same day, same calls: a re-run raises the same alerts, and sends nothing again.
+ */
+function injectDemoFraud(sim: RunningSimulator, dataTo: Date): NonNullable<DemoSummary['alerts']>['injected'] {
+  const profile = sim.profiles()[0]!;
+  const at = new Date(dataTo.getTime() - 17 * 3600_000);
+  const s = fraudScenario(profile, { scenario: 'hijacked-extension', at, seed: 1 });
+  sim.addCdrs(s.domain, s.records);
+  return { domain: s.domain, scenario: s.scenario, at: at.toISOString(), calls: s.records.length };
 }
 
 async function countFiles(dir: string, suffix: string): Promise<number> {
@@ -140,11 +156,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const monthlyJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'monthly-reports')?.[0];
     const reconcileJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'reconcile')?.[0];
     const ingestJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'ingest')?.[0];
+    const alertsJob = Object.entries(opts.config.jobs).find(([, j]) => j.task === 'alerts')?.[0];
+    const injected = alertsJob ? injectDemoFraud(sim, dataTo) : undefined;
     if (!monthlyJob) throw new Error('jobs.config.ts has no job with task "monthly-reports": the demo runs that job');
     // The incremental ingest first: it sets each domain's watermark (a backfill leaves them alone),
     // so `cdrpipe status` and the scheduler carry on from here.
     // Each step needs the one before: stop at the first failure and show it.
-    const goOn = () => !opts.signal?.aborted && runs.every((r) => r.status === 'ok' || r.status === 'mismatch');
+    // The alerts job is beside the chain, not in it: reports do not need it.
+    const goOn = () => !opts.signal?.aborted && runs.every((r) => r.jobName === alertsJob || r.status === 'ok' || r.status === 'mismatch');
     if (ingestJob) runs.push(await runJob({ ...common, jobName: ingestJob }));
     // The carrier's file goes into the lake before the monthly job builds the warehouse, so the
     // billing report has its cost section. A cost-side failure is shown, and the rest goes on.
@@ -155,6 +174,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       await importDemoCarrierFile(ctx, settings, month).catch((err: unknown) => {
         costError = err instanceof Error ? err.message : String(err);
       });
+    }
+    // As the scheduler does: alerts right after the ingest.
+    if (alertsJob && goOn()) {
+      opts.onProgress?.({ phase: 'alerts' });
+      runs.push(await runJob({ ...common, jobName: alertsJob }));
     }
     if (goOn()) runs.push(await runJob({ ...common, jobName: monthlyJob }));
     if (reconcileJob && goOn()) {
@@ -175,6 +199,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       cost = { carrier: 'generic', month, ...carrierFiles, margins: [], error: costError };
     }
     const stats = sim.stats();
+    const open = injected ? await listAlerts(opts.dataDir, { open: true, limit: 3 }) : undefined;
     return {
       dataDir: opts.dataDir,
       month,
@@ -186,6 +211,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       outbox: outboxDir(opts.dataDir),
       outboxFiles: await countFiles(outboxDir(opts.dataDir), '.eml'),
       cost,
+      ...(injected && open ? { alerts: { injected, open: open.open, newest: open.alerts.map(alertJson) } } : {}),
       elapsedMs: Date.now() - started,
     };
   } finally {
@@ -248,6 +274,11 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   }
   lines.push(`  lake       ${s.lake.files} parquet files, ${s.lake.rows} CDRs, ${(s.lake.bytes / 1024 / 1024).toFixed(1)} MiB`);
   lines.push(...formatDemoCost(s.cost));
+  if (s.alerts) {
+    const i = s.alerts.injected;
+    lines.push(`  alerts     ${s.alerts.open} open, after a hijacked extension was simulated in ${i.domain} at ${i.at} (${i.calls} calls)`);
+    for (const a of s.alerts.newest) lines.push(`             ${a.id} ${a.severity} ${a.rule}: ${a.message}`);
+  }
   lines.push('', 'Open:');
   if (s.exampleReport) lines.push(`  a customer's report    ${shown(s.exampleReport)}`);
   lines.push(`  all reports for ${s.month}  ${shown(s.reportsDir)}/`);
@@ -256,6 +287,7 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   lines.push('', 'Try:');
   lines.push(`  ${envPrefix}npx cdrpipe status`);
   if (s.cost?.line) lines.push(`  ${envPrefix}npx cdrpipe carrier reconcile --month ${s.cost.month}`);
+  if (s.alerts) lines.push(`  ${envPrefix}npx cdrpipe alerts --open`);
   lines.push(
     `  ${envPrefix}npx cdrpipe sql "SELECT domain, calls, round(talk_s / 60) AS talk_min, charge FROM usage_monthly WHERE local_month = '${s.month}' ORDER BY charge DESC LIMIT 10"`,
   );

@@ -4,12 +4,13 @@ import type { CdrSource } from '../source/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import { runTransform, runReconcile } from '../transform/index.ts';
-import { runIngest } from '../extract/index.ts';
+import { formatCompact, runCompact, runIngest } from '../extract/index.ts';
 import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { StageSummary, Stages } from './tasks.ts';
 import { runReports } from '../report/index.ts';
 import { runCarrierInbox } from '../carrier/index.ts';
+import { describeAlertRun, runAlerts } from '../alerts/index.ts';
 
 /**
  * Binds the jobs to the real stage modules. `source` overrides the env-built source (the demo
@@ -45,6 +46,10 @@ export function createRealStages(
           : undefined,
       });
       return { ...summary };
+    },
+    compact: async (ctx, minAgeDays) => {
+      const months = await runCompact({ dataDir: ctx.dataDir, minAgeDays, now: ctx.clock.now(), signal: ctx.signal });
+      return { rows: months.reduce((n, m) => n + m.rows, 0), months, message: formatCompact(months).trim() };
     },
     transform: async (ctx) => {
       const summary = await runTransform({
@@ -92,6 +97,17 @@ export function createRealStages(
         // The run log keeps the verdicts; the per-domain figures are in state (reconciliations) and the CSV.
         summary: { month: r.month, domains: r.domains, ok: r.ok, off: r.off, csvPath: r.csvPath, requests: r.requests },
       };
+    },
+    alerts: async (ctx) => {
+      const summary = await runAlerts({
+        dataDir: ctx.dataDir,
+        config: ctx.config,
+        env: ctx.env,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        signal: ctx.signal,
+      });
+      return { summary: { ...summary }, message: describeAlertRun(summary) };
     },
     reports: async (ctx, month) => {
       const summary = await runReports({

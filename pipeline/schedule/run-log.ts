@@ -4,8 +4,8 @@ import { pidIsAlive } from '../util/lock.ts';
 import { withState } from '../state/index.ts';
 import { redact, redactDeep } from '../util/errors.ts';
 
-/** How a run came about. */
-export const RUN_TRIGGERS = ['cron', 'manual', 'catch-up'] as const;
+/** How a run came about; `after`: right after a job named in its `after` (alerts after ingest). */
+export const RUN_TRIGGERS = ['cron', 'manual', 'catch-up', 'after'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /** Final states of a run ('running' while it goes; a crash leaves it so until the next start). */

@@ -4,6 +4,7 @@ import { missedTick } from './catch-up.ts';
 import { nextTick, scheduleTicks, type LiveSchedule } from '../util/cron.ts';
 import { jobTimeZone, type Alerter, type TaskRegistry } from './job-types.ts';
 import { acquireLock, LockHeldError, type HeldLock } from '../util/lock.ts';
+import { BucketLease, lakeStoreFor } from '../store/index.ts';
 import { markAbandonedRuns, registerJobs, type RunTrigger } from './run-log.ts';
 import { runJob, schedulerLockPath, type JobRunResult } from './run-job.ts';
 
@@ -15,6 +16,13 @@ export interface SchedulerOptions extends Omit<StageContext, 'signal'> {
   catchUp?: boolean;
   /** Arm the cron timers (default true); tests drive `trigger` directly instead. */
   timers?: boolean;
+  /**
+   * With the lake in a bucket: wait for the bucket's scheduler lease instead of giving up when
+   * another machine's scheduler holds it (a standby that takes over once that lease expires).
+   */
+  standby?: boolean;
+  /** Aborts a standby's wait. */
+  signal?: AbortSignal;
 }
 
 /** Why a trigger did not run its job. */
@@ -59,6 +67,28 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     clock: opts.clock,
     onStale: (o) => logger.warn({ stale: o }, 'took over a scheduler lock left by a process that is gone'),
   });
+  // Across machines: the lake's bucket holds the lease; renewed every third of its length.
+  let lease: BucketLease | undefined;
+  let renewal: NodeJS.Timeout | undefined;
+  const store = lakeStoreFor(opts.dataDir);
+  if (store) {
+    const leaseOpts = { name: 'scheduler', ttlMs: opts.config.storage.leaseSeconds * 1000, clock: opts.clock };
+    try {
+      lease = opts.standby
+        ? await BucketLease.standBy(store, {
+            ...leaseOpts,
+            pollMs: leaseOpts.ttlMs / 3,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            onWait: (e) =>
+              logger.info({ holder: e.current?.holder, until: e.current?.expiresAt }, 'standing by: another scheduler holds the lease'),
+          })
+        : await BucketLease.acquire(store, leaseOpts);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    logger.info({ lease: `${store.url}${lease.key}`, until: lease.body.expiresAt }, 'holding the scheduler lease');
+  }
   const abort = new AbortController();
   const tasks: LiveSchedule[] = [];
   const pending = new Set<string>();
@@ -84,6 +114,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     const trigger: RunningScheduler['trigger'] = (jobName, how, scheduledFor) => {
       if (stopping) return Promise.resolve({ skipped: 'stopping' as const });
       if (pending.has(jobName)) {
+        // A follow-up of a job already queued is that same run: nothing is missed.
+        if (how === 'after') return Promise.resolve({ skipped: 'overlap' as const });
         logger.warn(
           { job: jobName, trigger: how, scheduledFor: scheduledFor?.toISOString() },
           'job still queued or running: this tick is skipped',
@@ -94,7 +126,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       const run = chain.then(async (): Promise<JobRunResult | { skipped: SkipReason }> => {
         try {
           if (stopping) return { skipped: 'stopping' };
-          return await runJob({
+          const result = await runJob({
             jobName,
             registry: opts.registry,
             trigger: how,
@@ -107,6 +139,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
             signal: abort.signal,
             alerter: opts.alerter,
           });
+          // Jobs that follow this one (alerts after ingest) are queued now, right behind it.
+          // Not after an interrupted run: the scheduler is stopping.
+          if (result.status !== 'interrupted') {
+            for (const f of jobs.filter((j) => j.job.after.includes(jobName))) void trigger(f.name, 'after');
+          }
+          return result;
         } catch (err) {
           // A failure around the job (lock, state database) must not kill the scheduler.
           const message = redact(err instanceof Error ? err.message : String(err));
@@ -134,6 +172,23 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       void trigger(c.job, 'catch-up', c.tick);
     }
     logger.info({ jobs: jobs.map((j) => `${j.name} "${j.cron}" ${j.timeZone}`), lock: lock.path }, 'scheduler started');
+    if (lease) {
+      const held = lease;
+      renewal = setInterval(
+        () =>
+          void held.renew().then(
+            (ok) => {
+              if (ok) return;
+              // Another scheduler took over after this one's lease expired: stop at once, so two never run.
+              logger.error('lost the scheduler lease to another scheduler: stopping');
+              void stop('scheduler lease lost');
+            },
+            (err: unknown) => logger.warn({ err: redact(String(err)) }, 'could not renew the scheduler lease; trying again'),
+          ),
+        Math.max(1000, (opts.config.storage.leaseSeconds * 1000) / 3),
+      );
+      renewal.unref();
+    }
 
     const stop = async (reason = 'stop requested') => {
       if (stopping) return stopped;
@@ -141,7 +196,11 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       logger.info({ reason }, 'scheduler stopping: no new runs; the running job finishes its current unit');
       for (const t of tasks) t.stop();
       abort.abort(new Error(`scheduler stopping: ${reason}`));
+      clearInterval(renewal);
       await chain.catch(() => undefined);
+      await lease
+        ?.release()
+        .catch((err: unknown) => logger.warn({ err: redact(String(err)) }, 'could not release the scheduler lease: it expires by itself'));
       await lock.release();
       logger.info('scheduler stopped, lock released');
       resolveStopped();
@@ -166,6 +225,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
     };
   } catch (err) {
     for (const t of tasks) t.stop();
+    clearInterval(renewal);
+    await lease?.release().catch(() => undefined);
     await lock.release();
     throw err;
   }

@@ -1,3 +1,4 @@
+import { lakeStoreFor } from '../store/index.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { jobTimeZone } from './job-types.ts';
 import { lockHolder, pidIsAlive, type LockOwner } from '../util/lock.ts';
 import { schedulerLockPath } from './run-job.ts';
 import { ABANDONED_RUN_ERROR, runIsAbandoned } from './run-log.ts';
+import { alertJson, countUndelivered, listAlerts, windowLabel, type AlertJson } from '../alerts/index.ts';
 
 /** Everything `cdrpipe status` shows; `--json` prints exactly this. */
 export interface StatusReport {
@@ -43,7 +45,12 @@ export interface StatusReport {
     recent: { report: string; domain: string; month: string; recipient: string; status: string; error: string | null }[];
   };
   reconciliations: { month: string; ok: number; off: number; offDomains: string[] }[];
+  /** Toll-fraud and spend alerts not acknowledged: how many, the newest few, and notifications not delivered. */
+  alerts: { open: number; recent: AlertJson[]; undelivered: Record<string, number> };
 }
+
+/** How many open alerts `status` lists. */
+const STATUS_ALERTS = 5;
 
 export interface JobStatus {
   job: string;
@@ -92,6 +99,21 @@ async function parquetFiles(dir: string): Promise<{ path: string; bytes: number 
 }
 
 /** Files, rows (from Parquet footers, no data read) and bytes under a lake directory. */
+/**
+ * With the lake in a bucket: files and bytes as the bucket lists them (status reads the bucket,
+ * and writes nothing, not even the local copy); rows as of the local copy.
+ */
+async function bucketSizes(dataDir: string, local: [LakeSize, LakeSize]): Promise<[LakeSize, LakeSize]> {
+  const store = lakeStoreFor(dataDir);
+  if (!store) return local;
+  const remote = await Promise.all([store.size('cdrs/'), store.size('rejects/')]);
+  const withRows = (r: { files: number; bytes: number }, l: LakeSize): LakeSize => ({
+    ...r,
+    rows: r.files === l.files ? l.rows : Number.NaN,
+  });
+  return [withRows(remote[0], local[0]), withRows(remote[1], local[1])];
+}
+
 export async function lakeSize(dir: string): Promise<LakeSize> {
   const files = await parquetFiles(dir);
   if (files.length === 0) return { files: 0, rows: 0, bytes: 0 };
@@ -242,7 +264,11 @@ export async function gatherStatus(args: {
     .filter((r) => !(String(r.job) in args.config.jobs))
     .map((r) => ({ command: String(r.job), lastRun: lastRunOf(r) }))
     .sort((a, b) => a.command.localeCompare(b.command));
-  const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]);
+  const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]).then((local) =>
+    bucketSizes(args.dataDir, local),
+  );
+  const openAlerts = await listAlerts(args.dataDir, { open: true, limit: STATUS_ALERTS });
+  const undeliveredAlerts = await countUndelivered(args.dataDir);
   const byStatus: Record<string, number> = {};
   for (const r of state.unsentBy) byStatus[String(r.status)] = Number(r.n);
   return {
@@ -288,6 +314,7 @@ export async function gatherStatus(args: {
       off: Number(r.off),
       offDomains: Array.isArray(r.offDomains) ? r.offDomains.map(String) : [],
     })),
+    alerts: { open: openAlerts.open, recent: openAlerts.alerts.map(alertJson), undelivered: undeliveredAlerts },
   };
 }
 
@@ -399,6 +426,16 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
       `reconciliation ${r.month}: ${r.ok} ok, ${r.off} off${r.off > 0 ? ` (${r.offDomains.slice(0, 5).join(', ')}${r.offDomains.length > 5 ? ', …' : ''})` : ''}`,
     );
   }
+  const undelivered = Object.entries(s.alerts.undelivered)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  lines.push(`alerts: ${s.alerts.open} open${undelivered ? `; notifications not delivered: ${undelivered}` : ''}`);
+  for (const a of s.alerts.recent) {
+    lines.push(
+      `  ${a.id} ${a.severity} ${a.domain} ${a.rule} ${windowLabel(new Date(a.window_start), new Date(a.window_end))}: ${redact(a.message)}`,
+    );
+  }
+  if (s.alerts.open > s.alerts.recent.length) lines.push(`  … ${s.alerts.open - s.alerts.recent.length} more: cdrpipe alerts --open`);
   return lines.join('\n') + '\n';
 }
 

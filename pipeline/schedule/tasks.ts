@@ -51,6 +51,10 @@ export interface Stages {
   reports(ctx: JobContext, month: Month): Promise<StageSummary>;
   /** Imports the carriers' inbox files and reconciles what they touched (the carrier-reconcile job). */
   carrierReconcile?(ctx: JobContext, opts: { carrier?: string; previousMonth: boolean }): Promise<CarrierJobOutcome>;
+  /** Compacts closed months of the lake (lake-compact task); `minAgeDays` after a month's end it counts as closed. */
+  compact?(ctx: JobContext, minAgeDays: number): Promise<StageSummary>;
+  /** One live alert pass: evaluate what landed since the last, store, deliver; `message` is one line for the log. */
+  alerts(ctx: JobContext): Promise<{ summary: StageSummary; message: string }>;
   /** Sends alerts to the billing team (reconciliation) and the operator (failures). */
   alerter?: Alerter;
 }
@@ -121,6 +125,8 @@ function describeDelivery(month: Month, rep: StageSummary): string {
  *   reconciles the months they touched (mismatch when disputes exceed the thresholds); with
  *   `options.previousMonth` also the previous UTC month (the monthly run). Run it every few
  *   minutes to pick files up soon after they land.
+ * - lake-compact: closed months (ended `options.minAgeDays` days ago, default 7) into their compacted shape.
+ * - alerts: the fraud and spend rules over the CDRs that landed since the last pass, delivering new alerts.
  */
 export function createTaskRegistry(stages: Stages): TaskRegistry {
   return {
@@ -223,5 +229,21 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
               : `${month}: all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
       }),
+
+    'lake-compact': async (ctx) => {
+      if (!stages.compact) throw new Error('lake-compact: this runtime has no lake compaction stage');
+      const s = await stages.compact(ctx, optionNumber(ctx, 'minAgeDays', 7));
+      return {
+        status: 'ok',
+        rows: num(s.rows),
+        summary: { compact: s },
+        message: typeof s.message === 'string' ? s.message : undefined,
+      } satisfies JobOutcome;
+    },
+
+    alerts: async (ctx) => {
+      const a = await stages.alerts(ctx);
+      return { status: 'ok', summary: { alerts: a.summary }, message: a.message } satisfies JobOutcome;
+    },
   };
 }

@@ -15,7 +15,39 @@ export interface OAuthConfig {
   tokenTtlSeconds?: number;
 }
 
-export type AuthResult = { ok: true; kind: 'api-key' | 'oauth' } | { ok: false; status: number; message: string };
+/**
+ * What a credential may read. The key prefix says it on live servers (`nsr_` reseller, `nss_`
+ * system, `nsd_` domain); OAuth tokens here are reseller tokens. `unscoped` is the simulator's
+ * own kind for keys without a prefix (such as `x`): every domain's endpoints, as before scopes
+ * existed, but not the reseller-wide ones. `domain` set on a domain key limits it to that domain.
+ */
+export interface CredentialScope {
+  kind: 'reseller' | 'system' | 'domain' | 'unscoped';
+  domain?: string;
+}
+
+export type AuthResult = { ok: true; kind: 'api-key' | 'oauth'; scope: CredentialScope } | { ok: false; status: number; message: string };
+
+/** The scope a static key's prefix gives it; `domainKeys` binds domain keys to their domain. */
+export function keyScope(key: string, domainKeys?: Readonly<Record<string, string>>): CredentialScope {
+  if (key.startsWith('nsr_')) return { kind: 'reseller' };
+  if (key.startsWith('nss_')) return { kind: 'system' };
+  if (key.startsWith('nsd_')) {
+    const domain = domainKeys?.[key];
+    return domain === undefined ? { kind: 'domain' } : { kind: 'domain', domain };
+  }
+  return { kind: 'unscoped' };
+}
+
+/** Whether a scope may read the reseller-wide `/cdrs` and `/cdrs/count`. */
+export function seesResellerWide(scope: CredentialScope): boolean {
+  return scope.kind === 'reseller' || scope.kind === 'system';
+}
+
+/** Whether a scope may read one domain's endpoints. */
+export function seesDomain(scope: CredentialScope, domain: string): boolean {
+  return scope.kind !== 'domain' || scope.domain === undefined || scope.domain === domain;
+}
 
 interface IssuedToken {
   expiresAtMs: number;
@@ -32,7 +64,14 @@ export class AuthService {
   private counter = 0;
 
   constructor(
-    private readonly opts: { apiKeys?: readonly string[]; oauth?: OAuthConfig; tokenTtlSeconds?: number; clock: Clock; seed: number },
+    private readonly opts: {
+      apiKeys?: readonly string[];
+      domainKeys?: Readonly<Record<string, string>>;
+      oauth?: OAuthConfig;
+      tokenTtlSeconds?: number;
+      clock: Clock;
+      seed: number;
+    },
   ) {
     this.rng = new Prng(hashSeed('auth', opts.seed));
   }
@@ -45,11 +84,12 @@ export class AuthService {
     const issued = this.tokens.get(token);
     if (issued) {
       if (this.opts.clock.now().getTime() >= issued.expiresAtMs) return { ok: false, status: 401, message: 'Access token expired' };
-      return { ok: true, kind: 'oauth' };
+      return { ok: true, kind: 'oauth', scope: { kind: 'reseller' } };
     }
     if (isOurJwt(token)) return { ok: false, status: 401, message: 'Access token expired or revoked' };
     const keys = this.opts.apiKeys;
-    if (keys === undefined || keys.includes(token)) return { ok: true, kind: 'api-key' };
+    if (keys === undefined || keys.includes(token) || this.opts.domainKeys?.[token] !== undefined)
+      return { ok: true, kind: 'api-key', scope: keyScope(token, this.opts.domainKeys) };
     return { ok: false, status: 401, message: 'Invalid API key or access token' };
   }
 

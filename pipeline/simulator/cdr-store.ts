@@ -44,6 +44,8 @@ export class CdrStore {
   private readonly cache: WeightedLru<string, CdrEntry[]>;
   private readonly updated = new WeakMap<CdrEntry, CdrEntry>();
   generatedRecords = 0;
+  /** Bumped by every change of domains or records (cached cross-domain views compare it). */
+  version = 0;
   /** Times a record was held back (late arrival) or served in its corrected version (update). */
   readonly dataFaultHits = { late: 0, update: 0 };
 
@@ -55,6 +57,7 @@ export class CdrStore {
     if (this.states.has(profile.domain))
       throw new Error(`domain ${JSON.stringify(profile.domain)} already exists in the simulator; pick another name`);
     this.states.set(profile.domain, { profile, manual: new Map(), manualDay: new Map(), removed: new Set() });
+    this.version++;
   }
 
   profiles(): DomainProfile[] {
@@ -92,6 +95,7 @@ export class CdrStore {
   addCdrs(domain: string, records: readonly Record<string, unknown>[], opts: { visibleAt?: Date } = {}): void {
     const s = this.state(domain);
     for (const r of records) this.putManual(s, toEntry(r, opts.visibleAt?.getTime()));
+    this.version++;
   }
 
   /** Replaces all of a domain's records (generated ones included) with exactly these. */
@@ -109,6 +113,7 @@ export class CdrStore {
     const s = this.state(domain);
     const found = this.findEntry(s, id);
     if (!found) return false;
+    this.version++;
     const merged = { ...(JSON.parse(entryJson(found)) as Record<string, unknown>), ...patch, id };
     this.removeEntry(s, found);
     this.putManual(s, toEntry(merged, found.visibleAtMs));
@@ -120,6 +125,7 @@ export class CdrStore {
     const s = this.state(domain);
     const found = this.findEntry(s, id);
     if (!found) return false;
+    this.version++;
     this.removeEntry(s, found);
     return true;
   }

@@ -13,6 +13,8 @@ export const ENDPOINT_NAMES = [
   'domain',
   'cdrs',
   'cdrs-count',
+  'reseller-cdrs',
+  'reseller-cdrs-count',
   'users',
   'users-count',
   'phonenumbers',

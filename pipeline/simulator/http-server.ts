@@ -7,11 +7,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import { realSleep } from '../util/sleep.ts';
-import type { AuthService } from './auth.ts';
+import { seesDomain, seesResellerWide, type AuthService, type CredentialScope } from './auth.ts';
 import { directionFilter, renderEntries, type CdrStore, type StartRange } from './cdr-store.ts';
 import { domainObject, phoneNumberObjects, userObjects } from './domain-gen.ts';
 import { parseApiDatetime, type DatetimeFormat } from './datetime-format.ts';
 import type { EndpointName, FaultDecision, FaultEngine, FaultKind } from './faults.ts';
+import type { ResellerView } from './reseller-view.ts';
 
 export const BASE_PATH = '/ns-api/v2';
 export const MAX_LIMIT = 1000;
@@ -27,6 +28,10 @@ export interface SimulatorStats {
 
 export interface ServerContext {
   store: CdrStore;
+  /** The reseller-wide `/cdrs` and `/cdrs/count`. */
+  reseller: ResellerView;
+  /** False answers 404 on the reseller-wide endpoints, as servers without them do. */
+  resellerEndpoints: boolean;
   auth: AuthService;
   faults: FaultEngine;
   clock: Clock;
@@ -86,6 +91,8 @@ function route(method: string, rawPath: string): Route | HttpError {
   }
   const [a, b, c, d] = segs;
   if (a === 'tokens' && segs.length === 1) return { endpoint: 'tokens', method: 'POST' };
+  if (a === 'cdrs' && segs.length === 1) return { endpoint: 'reseller-cdrs', method: 'GET' };
+  if (a === 'cdrs' && b === 'count' && segs.length === 2) return { endpoint: 'reseller-cdrs-count', method: 'GET' };
   if (a !== 'domains') return new HttpError(404, `no such endpoint ${rawPath}`);
   if (segs.length === 1) return { endpoint: 'domains', method: 'GET' };
   if (segs.length === 2 && b === 'count') return { endpoint: 'domains-count', method: 'GET' };
@@ -156,30 +163,43 @@ function cdrQuery(
   return { range, format, directions };
 }
 
-function handle(ctx: ServerContext, r: Route, q: URLSearchParams, body: Record<string, unknown> | undefined): Reply {
+function handle(
+  ctx: ServerContext,
+  r: Route,
+  q: URLSearchParams,
+  body: Record<string, unknown> | undefined,
+  scope: CredentialScope | undefined,
+): Reply {
   if (r.endpoint === 'tokens') {
     const g = ctx.auth.grant(body ?? {});
     return json(g.status, g.body);
   }
   const vis = { nowMs: ctx.clock.now().getTime(), ...ctx.faults.dataFaults() };
+  // A domain key sees its own domain only (when the simulator knows which one it is).
+  const visible = ctx.store.profiles().filter((p) => scope === undefined || seesDomain(scope, p.domain));
   switch (r.endpoint) {
     case 'domains': {
       const { start, limit } = paging(q);
-      return json(
-        200,
-        ctx.store
-          .profiles()
-          .slice(start, start + limit)
-          .map(domainObject),
-      );
+      return json(200, visible.slice(start, start + limit).map(domainObject));
     }
     case 'domains-count':
-      return json(200, { total: ctx.store.profiles().length });
+      return json(200, { total: visible.length });
+    case 'reseller-cdrs':
+    case 'reseller-cdrs-count': {
+      if (!ctx.resellerEndpoints) throw new HttpError(404, `no such endpoint /${r.endpoint === 'reseller-cdrs' ? 'cdrs' : 'cdrs/count'}`);
+      if (scope !== undefined && !seesResellerWide(scope))
+        throw new HttpError(403, 'Reseller scope required; this credential is not permitted');
+      const { range, format, directions } = cdrQuery(ctx, q);
+      if (r.endpoint === 'reseller-cdrs-count') return json(200, ctx.reseller.totals(range, vis, directions, ctx.faults));
+      const { start, limit } = paging(q);
+      return { status: 200, body: renderEntries(ctx.reseller.select(range, vis, start, limit, directions, ctx.faults), format) };
+    }
     default:
       break;
   }
   const profile = r.domain === undefined ? undefined : ctx.store.profile(r.domain);
-  if (!profile) throw new HttpError(403, 'Domain not found or access denied');
+  if (!profile || (scope !== undefined && !seesDomain(scope, profile.domain)))
+    throw new HttpError(403, 'Domain not found or access denied');
   switch (r.endpoint) {
     case 'domain':
       return json(200, domainObject(profile));
@@ -304,13 +324,15 @@ async function serve(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     return finish(errorReply(fault.status, fault.status === 503 ? 'Service temporarily unavailable' : 'Internal server error'), {
       kind: 'none',
     });
+  let scope: CredentialScope | undefined;
   if (routed.endpoint !== 'tokens') {
     const auth = ctx.auth.check(req.headers.authorization);
     if (!auth.ok) return finish(errorReply(auth.status, auth.message, { 'www-authenticate': 'Bearer' }), { kind: 'none' });
+    scope = auth.scope;
   }
   let reply: Reply;
   try {
-    reply = handle(ctx, routed, query, body);
+    reply = handle(ctx, routed, query, body, scope);
   } catch (e) {
     if (!(e instanceof HttpError)) throw e;
     reply = errorReply(e.status, e.message);

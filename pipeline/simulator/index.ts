@@ -13,18 +13,21 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { AuthService, type OAuthConfig } from './auth.ts';
 import { CdrStore, type CdrTotals } from './cdr-store.ts';
+import { ResellerView } from './reseller-view.ts';
 import { domainObject, generateDomains, profileForAddedDomain, type AddDomainSpec, type DomainProfile } from './domain-gen.ts';
 import { FaultEngine, type FaultKind, type FaultOptions } from './faults.ts';
 import { BASE_PATH, createRequestListener, type ServerContext, type SimulatorStats } from './http-server.ts';
 import type { DatetimeFormat } from './datetime-format.ts';
 
 export type { FaultOptions, FaultKind, EndpointName } from './faults.ts';
-export type { OAuthConfig } from './auth.ts';
+export type { OAuthConfig, CredentialScope } from './auth.ts';
 export type { DatetimeFormat } from './datetime-format.ts';
 export type { AddDomainSpec, DomainProfile, SimUser } from './domain-gen.ts';
 export type { SimulatorStats } from './http-server.ts';
 export type { CdrTotals } from './cdr-store.ts';
 export { BASE_PATH, MAX_LIMIT, DEFAULT_LIMIT } from './http-server.ts';
+export { FRAUD_SCENARIOS, fraudScenario } from './fraud-scenarios.ts';
+export type { FraudScenario, FraudScenarioName, FraudScenarioSpec } from './fraud-scenarios.ts';
 export { simulatedMonthRecords } from './month-records.ts';
 export type { SimulatedMonthOptions } from './month-records.ts';
 export { Prng } from './prng.ts';
@@ -50,6 +53,14 @@ export interface SimulatorOptions {
   strict?: boolean;
   /** Accepted static keys. Undefined: any non-empty bearer is accepted. []: none (OAuth only). */
   apiKeys?: string[];
+  /**
+   * Domain-scoped keys (`nsd_…`) and the one domain each may read: such a key lists only that
+   * domain, gets 403 on every other, and on the reseller-wide `/cdrs` like every domain key.
+   * Accepted in addition to `apiKeys`.
+   */
+  domainKeys?: Record<string, string>;
+  /** Serve the reseller-wide `/cdrs` and `/cdrs/count`; default true (false answers 404, as older servers do). */
+  resellerEndpoints?: boolean;
   /** The OAuth client and user `POST /tokens` accepts; undefined accepts any non-empty credentials. */
   oauth?: OAuthConfig;
   /** Access-token lifetime when `oauth` does not set one; default 3600. */
@@ -125,6 +136,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const faults = new FaultEngine(opts.faults ?? {});
   const auth = new AuthService({
     ...(opts.apiKeys ? { apiKeys: opts.apiKeys } : {}),
+    ...(opts.domainKeys ? { domainKeys: opts.domainKeys } : {}),
     ...(opts.oauth ? { oauth: opts.oauth } : {}),
     ...(opts.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}),
     clock,
@@ -132,6 +144,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   });
   const ctx: ServerContext = {
     store,
+    reseller: new ResellerView(store),
+    resellerEndpoints: opts.resellerEndpoints ?? true,
     auth,
     faults,
     clock,

@@ -5,4 +5,6 @@ export { normalizeCdrId } from './cdr-id.ts';
 export { createSourceFromEnv } from './from-env.ts';
 export { splitJsonArray } from './json-array-split.ts';
 export { NetSapiensClient } from './netsapiens-client.ts';
-export type { CdrCount, CdrPage, CdrSource, DomainInfo, RejectedRecord, SourceStats, TimeWindow } from './types.ts';
+export { NetSapiensHttpError } from './source-errors.ts';
+export { ALL_DOMAINS } from './types.ts';
+export type { CdrCount, CdrPage, CdrSource, CredentialScope, DomainInfo, RejectedRecord, SourceStats, TimeWindow } from './types.ts';

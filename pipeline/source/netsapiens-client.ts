@@ -9,7 +9,17 @@ import { DEFAULT_RETRY, HttpTransport, type RetrySettings } from './http-transpo
 import { formatNsDatetime, parseNsDatetime } from './ns-datetime.ts';
 import { realSleep, type SleepFn } from '../util/sleep.ts';
 import { BodyShapeError, NetSapiensBodyError } from './source-errors.ts';
-import type { CallOptions, CdrCount, CdrPage, CdrSource, DomainInfo, SourceStats, TimeWindow } from './types.ts';
+import {
+  ALL_DOMAINS,
+  type CallOptions,
+  type CdrCount,
+  type CdrPage,
+  type CdrSource,
+  type CredentialScope,
+  type DomainInfo,
+  type SourceStats,
+  type TimeWindow,
+} from './types.ts';
 
 /** The API's documented maximum for `limit`. */
 export const MAX_PAGE_SIZE = 1000;
@@ -58,8 +68,10 @@ export class NetSapiensClient implements CdrSource {
   private readonly logger: Logger;
   private readonly bareZone: string | undefined;
   private readonly clientSignal: AbortSignal | undefined;
+  private readonly scope: CredentialScope;
 
   private constructor(opts: NetSapiensClientOptions) {
+    this.scope = opts.auth.kind === 'api-key' ? scopeOfKey(opts.auth.apiKey) : 'unknown';
     const clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? silentLogger();
     this.clientSignal = opts.signal;
@@ -141,11 +153,24 @@ export class NetSapiensClient implements CdrSource {
     });
   }
 
+  credentialScope(): CredentialScope {
+    return this.scope;
+  }
+
   /** The server's own count of the window (its datetime-end may be inclusive; see docs/client.md). */
   async countCdrs(domain: string, window: TimeWindow, opts?: CallOptions): Promise<CdrCount> {
+    return this.count(`${domainPath(domain)}/cdrs/count`, window, opts);
+  }
+
+  /** The reseller-wide count of the window: every domain the credentials see. */
+  async countAllCdrs(window: TimeWindow, opts?: CallOptions): Promise<CdrCount> {
+    return this.count('/cdrs/count', window, opts);
+  }
+
+  private async count(path: string, window: TimeWindow, opts?: CallOptions): Promise<CdrCount> {
     return this.transport.request({
       method: 'GET',
-      path: `${domainPath(domain)}/cdrs/count`,
+      path,
       query: windowQuery(window),
       auth: this.authProvider,
       parse: (body) => {
@@ -161,11 +186,26 @@ export class NetSapiensClient implements CdrSource {
   }
 
   async fetchCdrPage(domain: string, window: TimeWindow, offset: number, limit: number, opts?: CallOptions): Promise<CdrPage> {
+    return this.page(`${domainPath(domain)}/cdrs`, domain, window, offset, limit, opts);
+  }
+
+  /** One page of the reseller-wide `/cdrs`: `page.domain` is ALL_DOMAINS, each record names its own `domain`. */
+  async fetchAllCdrPage(window: TimeWindow, offset: number, limit: number, opts?: CallOptions): Promise<CdrPage> {
+    return this.page('/cdrs', ALL_DOMAINS, window, offset, limit, opts);
+  }
+
+  private async page(
+    path: string,
+    domain: string,
+    window: TimeWindow,
+    offset: number,
+    limit: number,
+    opts?: CallOptions,
+  ): Promise<CdrPage> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new UsageError(`CDR page offset must be a non-negative integer, got ${offset}`);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new UsageError(`CDR page size must be 1..${MAX_PAGE_SIZE} (the API's maximum), got ${limit}`);
     }
-    const path = `${domainPath(domain)}/cdrs`;
     const page = await this.transport.request({
       method: 'GET',
       path,
@@ -204,6 +244,14 @@ export class NetSapiensClient implements CdrSource {
       '',
     );
   }
+}
+
+/** A static key's scope from its prefix (`nsr_`, `nss_`, `nsd_`); `unknown` without one. */
+export function scopeOfKey(key: string): CredentialScope {
+  if (key.startsWith('nsr_')) return 'reseller';
+  if (key.startsWith('nss_')) return 'system';
+  if (key.startsWith('nsd_')) return 'domain';
+  return 'unknown';
 }
 
 /** `/domains/{domain}` with the name path-encoded; refuses names that would change the path. */

@@ -112,6 +112,16 @@ export interface SourceStats {
   retriesByReason: Record<string, number>;
 }
 
+/**
+ * What a credential may read, as far as the client can tell before asking: a static key's prefix
+ * says it (`nsr_` reseller, `nss_` system, `nsd_` domain); anything else is `unknown` (OAuth
+ * tokens, keys without a prefix) and only a request tells.
+ */
+export type CredentialScope = 'reseller' | 'system' | 'domain' | 'unknown';
+
+/** The domain that `CdrPage.domain` names on a page of the reseller-wide `/cdrs` (its records name their own). */
+export const ALL_DOMAINS = '*';
+
 /** What the pipeline needs from a NetSapiens v2 server (the real one or the simulator). */
 export interface CdrSource {
   listDomains(opts?: CallOptions): Promise<DomainInfo[]>;
@@ -121,5 +131,11 @@ export interface CdrSource {
   fetchCdrPage(domain: string, window: TimeWindow, offset: number, limit: number, opts?: CallOptions): Promise<CdrPage>;
   /** Pages in order from offset 0 until a short page. */
   listCdrs(domain: string, window: TimeWindow, opts?: CallOptions & { pageSize?: number }): AsyncIterable<CdrPage>;
+  /** The reseller-wide `/cdrs/count`: every domain the credentials see, in one count. */
+  countAllCdrs?(window: TimeWindow, opts?: CallOptions): Promise<CdrCount>;
+  /** One page of the reseller-wide `/cdrs` (same paging and order as a domain's; each record carries its `domain`). */
+  fetchAllCdrPage?(window: TimeWindow, offset: number, limit: number, opts?: CallOptions): Promise<CdrPage>;
+  /** The credentials' scope as far as it is known without a request. */
+  credentialScope?(): CredentialScope;
   stats(): SourceStats;
 }

@@ -10,8 +10,12 @@ import { redact } from '../util/errors.ts';
  * removes them once the API confirms).
  */
 export const COMPLETENESS_KINDS = ['count-mismatch', 'write-mismatch', 'implausible-count', 'not-listed'] as const;
-/** `recipient-dropped`: a configured report recipient gave a domain no address (e.g. its name is not a DNS host name). */
-export const ANOMALY_KINDS = [...COMPLETENESS_KINDS, 'recipient-dropped'] as const;
+/**
+ * `recipient-dropped`: a configured report recipient gave a domain no address (e.g. its name is
+ * not a DNS host name). `unknown-domain`: the reseller-wide CDR list sent records whose `domain`
+ * names no domain of the run; they were quarantined to lake/rejects, not stored.
+ */
+export const ANOMALY_KINDS = [...COMPLETENESS_KINDS, 'recipient-dropped', 'unknown-domain'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 /** SQL list of the completeness kinds, for `kind IN (...)`: only these speak to whether the lake is complete. */

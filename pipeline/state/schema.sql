@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS watermarks (
 CREATE TABLE IF NOT EXISTS runs (
   run_id      VARCHAR PRIMARY KEY,
   job         VARCHAR NOT NULL,
-  trigger     VARCHAR NOT NULL,          -- cron | manual | catch-up | cli
+  trigger     VARCHAR NOT NULL,          -- cron | manual | catch-up | after | cli
   scheduled_for TIMESTAMPTZ,             -- the cron tick this run stands for, if any
   started_at  TIMESTAMPTZ NOT NULL,
   ended_at    TIMESTAMPTZ,
@@ -119,4 +119,54 @@ CREATE TABLE IF NOT EXISTS reconciliations (
   currency     VARCHAR,
   by_class     JSON,
   PRIMARY KEY (month, domain)
+);
+
+-- Alerts raised by the rules (reports/alerts/*.sql): one row per (rule, domain, key, window), so
+-- the same finding from overlapping evaluations is one alert. `level` counts notifications: 0 is
+-- the first, each doubling of the amount (of the calls for findings not about money) since the
+-- last notified one adds 1 and notifies again.
+CREATE TABLE IF NOT EXISTS alerts (
+  alert_id     VARCHAR PRIMARY KEY,      -- short hash of (rule, domain, key, window_start, window_end)
+  rule         VARCHAR NOT NULL,
+  domain       VARCHAR NOT NULL,
+  key          VARCHAR NOT NULL,         -- extension, destination country code, '' for domain-wide
+  window_start TIMESTAMPTZ NOT NULL,
+  window_end   TIMESTAMPTZ NOT NULL,
+  severity     VARCHAR NOT NULL,
+  calls        BIGINT NOT NULL,
+  amount       DECIMAL(18, 6),           -- the domain's currency; NULL when the finding is not about money
+  estimated    BOOLEAN NOT NULL,
+  message      VARCHAR NOT NULL,
+  evidence     JSON,
+  raised_at    TIMESTAMPTZ NOT NULL,
+  updated_at   TIMESTAMPTZ NOT NULL,
+  level        INTEGER NOT NULL,
+  notified_measure DECIMAL(18, 6) NOT NULL, -- amount (or calls) when `level` was reached
+  acked_at     TIMESTAMPTZ
+);
+
+-- Alert delivery, one row per (alert, level, channel), with the send log's discipline:
+-- queued -> pending (claimed, handed to the channel) -> sent; failed (retried on the next run);
+-- a crash leaves a row pending: mail is then not resent (it may have gone), a webhook is resent
+-- with the same idempotency key.
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+  alert_id    VARCHAR NOT NULL,
+  level       INTEGER NOT NULL,
+  channel     VARCHAR NOT NULL,          -- email:<address> | webhook
+  status      VARCHAR NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  response    VARCHAR,
+  error       VARCHAR,
+  queued_at   TIMESTAMPTZ NOT NULL,
+  updated_at  TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (alert_id, level, channel)
+);
+
+-- How far live alert evaluation has read the lake (its rows' ingested_at), written in the same
+-- transaction as the alerts it raised.
+CREATE TABLE IF NOT EXISTS alert_cursor (
+  name        VARCHAR PRIMARY KEY,       -- live
+  ingested_to TIMESTAMPTZ NOT NULL,
+  evaluated_at TIMESTAMPTZ NOT NULL,
+  calls       BIGINT NOT NULL
 );

@@ -82,7 +82,8 @@ export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize
     try {
       const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
       const failingRows = Number(count?.n ?? 0);
-      const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) LIMIT ${sampleSize}`) : [];
+      // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
+      const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) ORDER BY ALL LIMIT ${sampleSize}`) : [];
       results.push({ ...base, status: failingRows === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail', failingRows, sample });
     } catch (err) {
       results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });

@@ -10,5 +10,8 @@ export type { TransformSummary } from './run-transform.ts';
 export { SQL_FORMATS, formatArrow, formatCsv, formatJson, formatTable } from './sql-output.ts';
 export type { SqlFormat } from './sql-output.ts';
 export { runQuery } from './sql-query.ts';
+export { rateCalls } from './rate-calls.ts';
+export type { RateCallsOptions, RateCallsResult } from './rate-calls.ts';
+export { lakeCdrsSource } from './lake-views.ts';
 export { RATE_DECK_COLUMNS, parseRateDeck, readRateDeck } from './rate-deck.ts';
 export type { RateRow } from './rate-deck.ts';

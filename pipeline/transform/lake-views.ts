@@ -6,7 +6,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { LAKE_COLUMNS, cdrsDir, cdrsGlob, DOMAIN_NAME_COLUMN, domainsDir, isShortPartitionValue } from '../lake/index.ts';
+import {
+  COMPACTED_PREFIX,
+  LAKE_COLUMNS,
+  cdrsDir,
+  cdrsGlob,
+  countedRowsFrom,
+  DOMAIN_NAME_COLUMN,
+  domainsDir,
+  isShortPartitionValue,
+} from '../lake/index.ts';
 
 /** The lake's columns with their types (lake/lake-columns.ts), and month: what an empty lake looks like. */
 export const EMPTY_CDRS_SELECT = `SELECT
@@ -17,13 +26,16 @@ WHERE false`;
 interface LakeScan {
   hasFiles: boolean;
   hasShortNames: boolean;
+  /** A compacted month's partition (a short name too): the readers' rule applies. */
+  hasCompacted: boolean;
 }
 
-function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames: false }): LakeScan {
+function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames: false, hasCompacted: false }): LakeScan {
   if (!existsSync(dir)) return scan;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) {
       if (entry.name.startsWith('domain=') && isShortPartitionValue(entry.name.slice('domain='.length))) scan.hasShortNames = true;
+      if (entry.name.startsWith(`domain=${COMPACTED_PREFIX}`)) scan.hasCompacted = true;
       scanLake(join(dir, entry.name), scan);
     } else if (entry.isFile() && entry.name.endsWith('.parquet')) {
       scan.hasFiles = true;
@@ -40,8 +52,32 @@ function scanLake(dir: string, scan: LakeScan = { hasFiles: false, hasShortNames
 export function lakeCdrsSource(dataDir: string): string | undefined {
   const scan = scanLake(cdrsDir(dataDir));
   if (!scan.hasFiles) return undefined;
-  const files = `read_parquet(${sqlString(cdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
-  if (!scan.hasShortNames) return files;
+  return cdrsSourceOver(sqlString(cdrsGlob(dataDir)), scan.hasShortNames, scan.hasCompacted);
+}
+
+/**
+ * The same rows as {@link lakeCdrsSource}, from these lake files only (absolute paths under
+ * lake/cdrs, keeping the month=/domain= layout): the incremental transform's slice of the lake.
+ */
+export function lakeCdrsSliceSource(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const segment = (p: string) => /[\\/]domain=([^\\/]+)[\\/][^\\/]+$/.exec(p)?.[1] ?? '';
+  return cdrsSourceOver(
+    `[${paths.map(sqlString).join(', ')}]`,
+    paths.some((p) => isShortPartitionValue(segment(p))),
+    paths.some((p) => segment(p).startsWith(COMPACTED_PREFIX)),
+  );
+}
+
+function cdrsSourceOver(filesSql: string, hasShortNames: boolean, hasCompacted: boolean): string {
+  const files = `read_parquet(${filesSql}, hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'domain': VARCHAR})`;
+  if (!hasShortNames) return files;
+  if (hasCompacted) {
+    // Compacted months (lake/compacted-partition.ts): only the rows that count, by the rule every reader applies.
+    return `(WITH lake_files AS (SELECT * FROM ${files})
+      SELECT f.* EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(f.${DOMAIN_NAME_COLUMN}, f.domain) AS domain)
+      ${countedRowsFrom('lake_files')})`;
+  }
   return `(SELECT * EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(${DOMAIN_NAME_COLUMN}, domain) AS domain) FROM ${files})`;
 }
 

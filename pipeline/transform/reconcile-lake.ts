@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Db, sqlString, withDb } from '../db/duckdb.ts';
-import { damagedLakeErrorOr, cdrsDir, DOMAIN_NAME_COLUMN, partitionDir, rejectsDir, decodePartitionValue } from '../lake/index.ts';
+import { damagedLakeErrorOr, cdrsDir, DOMAIN_NAME_COLUMN, domainMonthFiles, rejectsDir, decodePartitionValue } from '../lake/index.ts';
 import { addMonths, type Month } from '../util/month.ts';
 
 /** Local month bounds as UTC instants, computed by DuckDB ICU exactly as the models compute local_month. */
@@ -58,21 +58,36 @@ export async function lakeDomainsFor(dataDir: string, month: Month): Promise<str
 
 /** The lake's rows, distinct ids, seconds and duplicate ids for one domain's window; a damaged file is set aside and reported. */
 export async function lakeFigures(db: Db, dataDir: string, domain: string, month: Month, start: Date, end: Date, at: Date) {
-  const files = lakeMonths(month).flatMap((m) => parquetFiles(partitionDir(dataDir, m, domain)));
-  if (files.length === 0) return { lakeRows: 0, lakeTotal: 0, lakeSeconds: 0, duplicateIds: 0 };
+  // A domain's rows of a compacted month are in the month's compacted files (lake/compacted-partition.ts).
+  const where = lakeMonths(month).map((m) => domainMonthFiles(dataDir, m, domain));
+  const own = where.filter((w) => !w.compacted).flatMap((w) => w.files);
+  const compacted = where.filter((w) => w.compacted).flatMap((w) => w.files);
+  if (own.length === 0 && compacted.length === 0) return { lakeRows: 0, lakeTotal: 0, lakeSeconds: 0, duplicateIds: 0 };
   try {
-    return await lakeFiguresOf(db, files, start, end);
+    return await lakeFiguresOf(db, { own, compacted, domain }, start, end);
   } catch (err) {
     // A footer only DuckDB can find fault with: find the file and set it aside too.
-    throw await damagedLakeErrorOr(err, dataDir, at, files);
+    throw await damagedLakeErrorOr(err, dataDir, at, [...own, ...compacted]);
   }
 }
 
-async function lakeFiguresOf(db: Db, files: readonly string[], start: Date, end: Date) {
-  const list = `[${files.map(sqlString).join(', ')}]`;
+async function lakeFiguresOf(
+  db: Db,
+  src: { own: readonly string[]; compacted: readonly string[]; domain: string },
+  start: Date,
+  end: Date,
+) {
+  const list = (files: readonly string[]) => `[${files.map(sqlString).join(', ')}]`;
+  const cols = 'id, duration_s, ingested_at, start_time';
+  const parts = [
+    ...(src.own.length > 0 ? [`SELECT ${cols} FROM read_parquet(${list(src.own)}, union_by_name = true)`] : []),
+    ...(src.compacted.length > 0
+      ? [`SELECT ${cols} FROM read_parquet(${list(src.compacted)}, union_by_name = true) WHERE ${DOMAIN_NAME_COLUMN} = $3`]
+      : []),
+  ];
   const row = await db.one<{ rows: number; ids: number; secs: string | null; dups: number }>(
     `WITH w AS (
-       SELECT id, duration_s, ingested_at FROM read_parquet(${list}, union_by_name = true)
+       SELECT id, duration_s, ingested_at FROM (${parts.join(' UNION ALL ')})
        WHERE start_time >= $1::TIMESTAMPTZ AND start_time < $2::TIMESTAMPTZ
      ), latest AS (
        SELECT * FROM w QUALIFY row_number() OVER (PARTITION BY id ORDER BY ingested_at DESC NULLS LAST) = 1
@@ -81,7 +96,7 @@ async function lakeFiguresOf(db: Db, files: readonly string[], start: Date, end:
             (SELECT count(*) FROM latest)::INTEGER AS ids,
             (SELECT coalesce(sum(duration_s), 0) FROM latest)::VARCHAR AS secs,
             (SELECT count(*) FROM (SELECT id FROM w GROUP BY id HAVING count(*) > 1))::INTEGER AS dups`,
-    [start.toISOString(), end.toISOString()],
+    src.compacted.length > 0 ? [start.toISOString(), end.toISOString(), src.domain] : [start.toISOString(), end.toISOString()],
   );
   return {
     lakeRows: Number(row?.rows ?? 0),

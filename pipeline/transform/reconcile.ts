@@ -8,10 +8,11 @@
  * `halfOpenCount` removes the records that start exactly at `end` when, and only when, the
  * server counted them (see there).
  */
+import { prepareLakeForReading } from '../store/index.ts';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Db } from '../db/duckdb.ts';
-import { customerFor } from '../config/index.ts';
+import { customerFor, duckdbSettings } from '../config/index.ts';
 import { COMPLETENESS_SQL, withState } from '../state/index.ts';
 import { DamagedLakeError, lakeFiles, setAsideDamagedLakeFiles, cdrsDir, reportsDir } from '../lake/index.ts';
 import { isMonth } from '../util/month.ts';
@@ -40,6 +41,8 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
   const { dataDir, config, source, month, logger, clock, signal } = opts;
   if (!isMonth(month)) throw new UsageError(`--month ${JSON.stringify(month)}: expected YYYY-MM, e.g. 2026-10`);
   const checkedAt = clock.now();
+  // With the lake in a bucket, the local copy of the months read is brought up to date first.
+  await prepareLakeForReading(opts, { months: lakeMonths(month) });
   // A damaged lake file of the months read is moved aside first; this run stops and says how to rebuild it.
   const monthFiles = (await Promise.all(lakeMonths(month).map((m) => lakeFiles(join(cdrsDir(dataDir), `month=${m}`))))).flat();
   const damaged = await setAsideDamagedLakeFiles(dataDir, checkedAt, { files: monthFiles });
@@ -52,7 +55,7 @@ export async function runReconcile(opts: ReconcileOptions): Promise<ReconcileRes
     : [...new Set([...apiByName.keys(), ...(await lakeDomainsFor(dataDir, month))])];
   names.sort();
 
-  const db = await Db.open(':memory:');
+  const db = await Db.open(':memory:', { settings: duckdbSettings(config, dataDir) });
   const rows: ReconcileRow[] = [];
   try {
     const { anomalies, watermarks } = await withState(

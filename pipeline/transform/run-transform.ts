@@ -5,11 +5,13 @@
  * (which open it READ_ONLY) see the previous build or the new one, never half of one. state.duckdb
  * is opened only for short reads and writes before and after the build.
  */
+import { prepareLakeForReading } from '../store/index.ts';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
-import { resolveProjectPath } from '../config/index.ts';
+import { duckdbSettings, resolveProjectPath } from '../config/index.ts';
 import { DamagedLakeError, damagedLakeErrorOr, setAsideDamagedLakeFiles, warehousePath } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
 import { isMonth } from '../util/month.ts';
@@ -18,6 +20,23 @@ import { publishFile } from '../util/atomic-file.ts';
 import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
 import { createCarrierCdrsView, loadCarrierInputs } from './carrier-inputs.ts';
 import { createCdrsView } from './lake-views.ts';
+import {
+  changeCounts,
+  changedFiles,
+  computeMonthFingerprints,
+  diffMonths,
+  domainsWithIdsElsewhere,
+  loadLakeStamps,
+  MANIFEST_FORMAT,
+  markDomainsChanged,
+  readManifest,
+  writeManifest,
+  type ChangeReason,
+} from './build-manifest.ts';
+import { buildModels } from './build-models.ts';
+import { isIncrementalModel, planModels, sqlSha256, type ModelPlan, type PreviousModel } from './incremental-plan.ts';
+import { lakeFileStamps } from './lake-stamps.ts';
+import { lakeCdrsSliceSource } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
 import { loadSqlProject } from './sql-project.ts';
@@ -27,6 +46,8 @@ import type { StageContext } from '../config/index.ts';
 export interface TransformOptions extends StageContext {
   /** Release frozen prices of a local month (YYYY-MM), for all domains or these, and rate it with the current plan. */
   rerate?: { month: string; domains?: string[] };
+  /** Rebuild every model from the whole lake, whatever the previous build recorded. */
+  full?: boolean;
   /** Where the SQL lives; defaults to the project's reports/ folders. */
   modelsDir?: string;
   macrosDir?: string;
@@ -48,6 +69,21 @@ export interface RatedMonth {
   frozen: boolean;
 }
 
+/** How the warehouse was built: in full, or by recomputing the domain-months whose inputs changed. */
+export interface BuildReport {
+  mode: 'full' | 'incremental';
+  /** Why the build was full (`--full`, no previous warehouse, macros changed, ...). */
+  fullReason?: string;
+  /** Domain-months the lake feeds. */
+  domainMonths: number;
+  /** Domain-months recomputed (all of them in a full build); the rest were kept. */
+  recomputed: number;
+  /** Changed domain-months by reason (incremental builds): new, gone, lake, domain, plan, closed, duplicate_id. */
+  changes: Partial<Record<ChangeReason, number>>;
+  /** What happened to each model: full (with why), incremental, or keep. */
+  models: ModelPlan[];
+}
+
 export interface TransformSummary {
   /** failed: a blocking data test failed (the warehouse is still replaced, so the failure can be inspected). */
   status: 'ok' | 'failed';
@@ -67,6 +103,7 @@ export interface TransformSummary {
   /** Months frozen by this run (closed months rated for the first time, or re-rated). */
   newlyFrozen: number;
   rerated: { month: string; domains: string[] | 'all'; released: number } | undefined;
+  build: BuildReport;
 }
 
 /** Throws DataTestFailedError when the summary's blocking tests failed (the report stage calls this). */
@@ -87,6 +124,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     throw new UsageError(`--rerate ${JSON.stringify(opts.rerate.month)}: expected a month YYYY-MM, e.g. 2026-10`);
   }
 
+  // With the lake in a bucket, the local copy of the whole lake is brought up to date first.
+  await prepareLakeForReading(opts);
   // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
   const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt);
   if (damaged.length > 0) throw new DamagedLakeError(damaged);
@@ -151,14 +190,24 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
 
   const finalPath = warehousePath(dataDir);
   const tmpPath = join(dataDir, `.warehouse-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
+  const macrosSha = sqlSha256(macros.map((m) => `${m.name}\n${m.sql}`).join('\n'));
+  const prior = await previousBuild(finalPath, { full: opts.full === true, macrosSha });
+  let fullReason = prior.fullReason;
+  const previousModels: ReadonlyMap<string, PreviousModel> = prior.models ?? new Map();
+  let report: BuildReport | undefined;
   const builds: ModelBuild[] = [];
   let results: DataTestResult[] = [];
   let ratedMonths: (RatedMonth & { closed: boolean; includedMinutes: number; wasFrozen: boolean })[] = [];
   let lakeEmpty = true;
   let rows = 0;
   let domainCount = 0;
-  const db = await Db.open(tmpPath);
+  // An incremental build patches a copy of the published warehouse; the published file is not touched.
+  const started = Date.now();
+  if (fullReason === undefined) await copyFile(finalPath, tmpPath);
+  // The memory budget's share, spilling under the data directory beyond it.
+  const db = await Db.open(tmpPath, { settings: duckdbSettings(config, dataDir) });
   try {
+    await db.run(`SET parquet_metadata_cache = true`);
     lakeEmpty = !(await createCdrsView(db, dataDir));
     for (const m of macros) await db.exec(m.sql);
     // The carrier side: an empty view and no terms beyond the defaults when no carrier file was imported.
@@ -168,17 +217,51 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     domainCount = domains.length;
     await loadPlans(db, snapshots);
     await loadRatingInputs(db, config, domains, frozen, builtAt);
-    for (const m of models) {
-      signal?.throwIfAborted();
-      try {
-        await db.run(`CREATE OR REPLACE TABLE ${m.name} AS\n${m.sql.replace(/;\s*$/, '')}\n`);
-      } catch (err) {
-        throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+
+    logger.debug({ ms: Date.now() - started }, 'inputs loaded');
+    // What each domain-month is built from, and what changed since the previous build.
+    const stamps = await lakeFileStamps(dataDir);
+    const unmapped = await loadLakeStamps(db, stamps.files);
+    await computeMonthFingerprints(db);
+    if (fullReason === undefined && stamps.stray.length > 0)
+      fullReason = `lake file outside the month=/domain= layout: ${stamps.stray[0]!.file}`;
+    if (fullReason === undefined && unmapped.length > 0) fullReason = `lake partition of no known domain: domain=${unmapped[0]}`;
+    let changes: Partial<Record<ChangeReason, number>> = {};
+    let slice: string | undefined;
+    if (fullReason === undefined) {
+      await diffMonths(db);
+      let read = await changedFiles(db);
+      const duplicated = await domainsWithIdsElsewhere(db, read);
+      if (duplicated.length > 0) {
+        await markDomainsChanged(db, duplicated);
+        read = await changedFiles(db);
       }
-      const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${m.name}`);
-      builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
-      logger.debug({ model: m.name, rows: Number(n?.n ?? 0) }, 'model built');
+      changes = await changeCounts(db);
+      slice = lakeCdrsSliceSource(read.map((r) => r.path));
     }
+    const changed = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
+    const planned = planModels(models, { fullReason, previous: previousModels, changedDomainMonths: changed });
+    logger.debug({ ms: Date.now() - started, changes }, 'changes found');
+    const built = await buildModels(db, models, planned, { slice, signal });
+    logger.debug({ ms: Date.now() - started }, 'models built');
+    builds.push(...built.builds);
+    for (const b of built.builds) logger.debug({ model: b.name, rows: b.rows }, 'model built');
+    // A model that no longer exists leaves no table behind (as in a build from scratch).
+    for (const name of previousModels.keys()) if (!models.some((m) => m.name === name)) await db.run(`DROP TABLE IF EXISTS main.${name}`);
+    await writeManifest(
+      db,
+      { format: MANIFEST_FORMAT, duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)), macros: macrosSha },
+      models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
+    );
+    const domainMonths = Number((await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM incr_months`))?.n ?? 0);
+    report = {
+      mode: fullReason === undefined ? 'incremental' : 'full',
+      ...(fullReason !== undefined ? { fullReason } : {}),
+      domainMonths,
+      recomputed: fullReason === undefined ? changed : domainMonths,
+      changes,
+      models: built.plans,
+    };
     await db.run(`CREATE OR REPLACE TABLE model_builds (name VARCHAR, rows BIGINT, depends_on VARCHAR[], built_at TIMESTAMPTZ)`);
     for (const b of builds) {
       await db.run(`INSERT INTO model_builds VALUES ($1, $2, from_json($3::JSON, '["VARCHAR"]'), $4::TIMESTAMPTZ)`, [
@@ -190,6 +273,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     }
     signal?.throwIfAborted();
     results = await runDataTests(db, tests);
+    logger.debug({ ms: Date.now() - started }, 'data tests run');
     await storeDataTestResults(db, results, builtAt);
     rows = builds.find((b) => b.name === 'rated_calls')?.rows ?? 0;
     if (builds.some((b) => b.name === 'rating_plans')) {
@@ -218,6 +302,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     await db.run('CHECKPOINT');
     db.close();
     await publishFile(tmpPath, finalPath);
+    logger.debug({ ms: Date.now() - started }, 'warehouse published');
   } catch (err) {
     try {
       db.close();
@@ -237,13 +322,26 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     await withState(
       dataDir,
       async (state) => {
-        for (const m of toRecord) {
-          await state.run(
-            `INSERT OR REPLACE INTO rating_runs (month, domain, plan_id, plan_version, rated_at, included_minutes, frozen)
-             VALUES ($1, $2, $3, $4, $5::TIMESTAMPTZ, $6, $7)`,
-            [m.localMonth, m.domain, m.planId, m.planVersion, builtAt.toISOString(), m.includedMinutes, m.closed],
-          );
-        }
+        // One statement for all months: a statement per domain-month made this the slowest step of a build.
+        await state.run(
+          `INSERT OR REPLACE INTO rating_runs (month, domain, plan_id, plan_version, rated_at, included_minutes, frozen)
+           SELECT r.month, r.domain, r.plan_id, r.plan_version, $1::TIMESTAMPTZ, r.included_minutes, r.frozen
+           FROM (SELECT unnest(from_json($2::JSON, '[{"month":"VARCHAR","domain":"VARCHAR","plan_id":"VARCHAR","plan_version":"VARCHAR","included_minutes":"INTEGER","frozen":"BOOLEAN"}]'), recursive := true)) AS r`,
+          [
+            builtAt.toISOString(),
+            JSON.stringify(
+              toRecord.map((m) => ({
+                month: m.localMonth,
+                domain: m.domain,
+                plan_id: m.planId,
+                plan_version: m.planVersion,
+                included_minutes: m.includedMinutes,
+                frozen: m.closed,
+              })),
+            ),
+          ],
+        );
+        logger.debug({ ms: Date.now() - started, months: toRecord.length }, 'rating runs recorded');
       },
       { signal },
     );
@@ -270,8 +368,48 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     })),
     newlyFrozen,
     rerated: opts.rerate ? { month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released } : undefined,
+    build: report!,
   };
   if (failed.length > 0) logger.error({ failedTests: summary.failedTests }, 'data tests failed: reports will refuse to send');
   else logger.info({ rows, models: builds.length, warnedTests: summary.warnedTests }, 'warehouse built');
   return summary;
+}
+
+async function duckdbVersion(db: Db): Promise<string> {
+  return String((await db.one<{ v: string }>(`SELECT version() AS v`))?.v ?? '');
+}
+
+/**
+ * What the published warehouse says about how it was built: a reason to build in full (none when
+ * an incremental build can patch it), its models and the DuckDB version running now.
+ */
+async function previousBuild(
+  finalPath: string,
+  opts: { full: boolean; macrosSha: string },
+): Promise<{ fullReason?: string; models?: Map<string, PreviousModel>; duckdbVersion?: string }> {
+  if (opts.full) return { fullReason: '--full' };
+  if (!existsSync(finalPath)) return { fullReason: 'no previous warehouse' };
+  let db: Db;
+  try {
+    db = await Db.open(finalPath, { readOnly: true });
+  } catch {
+    return { fullReason: 'the previous warehouse cannot be opened' };
+  }
+  try {
+    const version = await duckdbVersion(db);
+    const manifest = await readManifest(db);
+    if (!manifest) return { fullReason: 'the previous warehouse has no build manifest', duckdbVersion: version };
+    const g = manifest.global;
+    const why =
+      g.format !== MANIFEST_FORMAT
+        ? `build manifest format ${g.format ?? '?'} (now ${MANIFEST_FORMAT})`
+        : g.duckdb !== version
+          ? `DuckDB version changed (${g.duckdb ?? '?'} -> ${version})`
+          : g.macros !== opts.macrosSha
+            ? 'macros changed'
+            : undefined;
+    return { ...(why ? { fullReason: why } : {}), models: manifest.models, duckdbVersion: version };
+  } finally {
+    db.close();
+  }
 }

@@ -1,4 +1,5 @@
 -- depends_on: calls
+-- incremental: domain_month
 -- call_quality: per domain and local month, over billable legs.
 --   asr             answered / calls (answer-seizure ratio, 0..1, 6 decimals, half-up)
 --   acd_s           talk seconds of answered calls / answered calls (average call duration, half-up)

@@ -1,4 +1,5 @@
 -- depends_on:
+-- incremental: domain_month
 -- calls: one row per call leg (the latest version of each (domain, id) in the lake), in the
 -- customer's local time, with E.164 numbers and a call class. Registration noise and self-calls
 -- are flagged (is_reg_noise, is_self_call) and kept; `billable` is false for them.

@@ -1,4 +1,5 @@
 -- depends_on: rated_calls
+-- incremental: domain_month
 -- charges_by_class: billed totals per domain, local month and call class.
 SELECT
   domain,

@@ -1,4 +1,5 @@
 -- depends_on: calls, rating_plans
+-- incremental: domain_month
 -- rated_calls: every call leg of `calls` with its price under the plan in force for its local
 -- month (rating_plans) and the deck rate in force on its local date.
 --   rate_rule   deck (outbound, longest-prefix match on rating_key), inbound, toll-free-inbound

@@ -1,4 +1,5 @@
 -- depends_on: calls
+-- incremental: domain_month
 -- rating_plans: the plan (and plan version) that rates each domain's local month, with its
 -- included-minutes pool. A closed month that was rated before is frozen: it keeps the plan
 -- version recorded in state.duckdb (loaded here as frozen_ratings) until

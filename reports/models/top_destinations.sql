@@ -1,4 +1,5 @@
 -- depends_on: rated_calls
+-- incremental: domain_month
 -- top_destinations: the 100 outbound destinations per domain and local month that cost the most
 -- (then the most called), with `rank` 1 = top.
 WITH per_destination AS (

@@ -1,4 +1,5 @@
 -- depends_on: rated_calls
+-- incremental: domain_month
 -- unbillable_calls: answered outbound calls that no deck row prices. rated_calls bills them 0 s
 -- and nothing, so this is the billing team's queue of revenue not invoiced: fix the rate deck (or
 -- the number plan) under a new plan version and run the transform again. reason:

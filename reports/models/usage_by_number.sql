@@ -1,4 +1,5 @@
 -- depends_on: rated_calls
+-- incremental: domain_month
 -- usage_by_number: per domain, local month and the customer's own number on the call (the DID
 -- called for inbound, the caller id presented for outbound); '(none)' when there is none.
 SELECT

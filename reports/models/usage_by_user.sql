@@ -1,4 +1,5 @@
 -- depends_on: rated_calls
+-- incremental: domain_month
 -- usage_by_user: per domain, local month and the customer's own user on the call: the caller for
 -- outbound and internal calls, the answering (or ringing) user for inbound calls. Each leg counts
 -- for one user only, so the totals add up to usage_monthly.

@@ -1,4 +1,5 @@
 -- depends_on: rated_calls
+-- incremental: domain_month
 -- usage_daily: per domain and local calendar day.
 SELECT
   domain,

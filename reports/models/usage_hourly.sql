@@ -1,4 +1,5 @@
 -- depends_on: calls
+-- incremental: domain_month
 -- usage_hourly: per domain, local month and local hour of day (0-23), for busy-hour charts.
 SELECT
   domain,

@@ -1,4 +1,5 @@
 -- depends_on: rated_calls, rating_plans
+-- incremental: domain_month
 -- usage_monthly: one row per domain and local month. Counts are of billable legs (registration
 -- noise and self-calls are counted apart); seconds are talk seconds unless named otherwise.
 SELECT

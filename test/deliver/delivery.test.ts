@@ -241,6 +241,10 @@ describe('SMTP_URL', () => {
       rateDelta: 1000,
       auth: { pass: 'p@ss' },
     });
+    // A remote server gets the cautious default rate; a relay on loopback none unless configured.
+    expect(smtpOptionsFromUrl('smtp://u:p@mail.example.com:587')).toMatchObject({ rateLimit: 5, rateDelta: 1000 });
+    expect(smtpOptionsFromUrl('smtp://127.0.0.1:2525').rateLimit).toBeUndefined();
+    expect(smtpOptionsFromUrl('smtp://127.0.0.1:2525', { messagesPerSecond: 20 }).rateLimit).toBe(20);
     expect(() => smtpOptionsFromUrl('http://u:secret@x')).toThrow(/smtp:\/\/ or smtps:\/\//);
     expect(() => smtpOptionsFromUrl('not a url :secret@')).not.toThrow(/secret/);
   });

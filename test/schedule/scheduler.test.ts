@@ -9,7 +9,7 @@ import { LockHeldError } from '../../pipeline/util/lock.ts';
 import type { JobContext } from '../../pipeline/schedule/job-types.ts';
 import { gate, RecordingAlerter, standInRegistry, testEnv } from './helpers.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { testConfig } from '../support/test-config.ts';
+import { TEST_JOBS, testConfig } from '../support/test-config.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -199,5 +199,27 @@ describe('scheduler', () => {
       logger: silentLogger(),
     });
     expect(r).toMatchObject({ status: 'mismatch', exitCode: 3 });
+  });
+});
+
+describe('scheduler: jobs that follow another', () => {
+  it('runs a job right after each run of the job it follows, not after an unrelated one', async () => {
+    const dataDir = await tempDir();
+    const clock = new FixedClock(new Date('2026-12-10T12:00:00Z'));
+    const order: string[] = [];
+    const step = (name: string) => async () => {
+      order.push(name);
+      return { status: 'ok' as const, summary: {} };
+    };
+    const registry = standInRegistry({ ingest: step('ingest'), alerts: step('alerts'), reconcile: step('reconcile') });
+    const config = testConfig({ jobs: { ...TEST_JOBS, alerts: { task: 'alerts', cron: '7 * * * *', after: 'ingest' } } });
+    const s = await startScheduler({ ...base(dataDir, clock), config, registry });
+    cleanups.push(() => s.stop());
+    await s.trigger('ingest', 'cron', new Date('2026-12-10T12:00:00Z'));
+    await s.trigger('reconcile', 'cron');
+    await s.idle();
+    expect(order).toEqual(['ingest', 'alerts', 'reconcile']);
+    const runs = await recentRuns(dataDir);
+    expect(runs.find((r) => r.job === 'alerts')?.trigger).toBe('after');
   });
 });

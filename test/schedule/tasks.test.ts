@@ -57,6 +57,10 @@ function recordingStages(over: Partial<Stages> = {}) {
       calls.push(`reports ${month}`);
       return { sent: 3 };
     },
+    alerts: async () => {
+      calls.push('alerts');
+      return { summary: {}, message: '0 calls evaluated' };
+    },
     ...over,
   };
   return { stages, calls };

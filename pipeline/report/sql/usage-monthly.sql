@@ -1,5 +1,5 @@
--- One customer's totals for the report month and the month before ($month, $previous_month).
-SELECT local_month, time_zone,
+-- Each customer's totals in $domains for the report month and the month before ($month, $previous_month).
+SELECT domain, local_month, time_zone,
        CAST(calls AS BIGINT) AS calls, CAST(answered AS BIGINT) AS answered, CAST(missed AS BIGINT) AS missed,
        CAST(inbound_calls AS BIGINT) AS inbound_calls, CAST(outbound_calls AS BIGINT) AS outbound_calls,
        CAST(internal_calls AS BIGINT) AS internal_calls,
@@ -9,4 +9,5 @@ SELECT local_month, time_zone,
        CAST(included_s_used AS BIGINT) AS included_s_used, CAST(included_s_total AS BIGINT) AS included_s_total,
        CAST(charge AS VARCHAR) AS charge, currency
 FROM usage_monthly
-WHERE domain = $domain AND local_month IN ($month, $previous_month);
+WHERE list_contains($domains, domain) AND local_month IN ($month, $previous_month)
+ORDER BY domain, local_month;

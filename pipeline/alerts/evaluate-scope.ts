@@ -1,0 +1,129 @@
+/**
+ * Which lake rows an evaluation reads. The new calls (live: rows ingested after the cursor;
+ * backtest: calls started in the range) decide the touched hours, per domain and by the calls'
+ * own start times, so a late page from last week is judged in last week's hours. Then only the
+ * context those hours need is read, bounded: the four hours before each (calls still in progress),
+ * the same hour in each baseline week, and the domain's international calls over the
+ * new-country history. The view `cdrs` shows those rows, lake-shaped, to the rating.
+ */
+import { sqlString, type Db } from '../db/duckdb.ts';
+import type { AlertMode } from './finding.ts';
+
+/** Calls that started this many hours before a touched hour can still be in progress in it (concurrency). */
+export const IN_PROGRESS_HOURS = 4;
+
+export interface ScopeLimits {
+  /** Baseline weeks the spend-velocity rule looks back (the largest of any domain). */
+  baselineWeeks: number;
+  /** Days of history the new-country rule looks back (the largest of any domain). */
+  historyDays: number;
+  /** Live without a cursor: calls started within this many hours of now. */
+  initialLookbackHours: number;
+  now: Date;
+}
+
+export interface Scope {
+  /** Greatest ingested_at of the new rows (live), or null when there were none. */
+  cursor: Date | null;
+  /** New rows (live) or calls in the range (backtest). */
+  callsEvaluated: number;
+}
+
+function toDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  const ms = Number(v);
+  return Number.isFinite(ms) ? new Date(ms) : null;
+}
+
+/**
+ * Makes `cdrs` (the new rows and their context) in `db` from `source`, a FROM item over the lake,
+ * and, live, `alert_touched (domain, hour_start)`; a backtest touches its range once the calls are
+ * rated (touchBacktestRange). Billing's macros must already be loaded.
+ */
+export async function loadScope(db: Db, source: string, mode: AlertMode, limits: ScopeLimits): Promise<Scope> {
+  // Literals, not parameters: a view keeps its text.
+  const ts = (d: Date) => `${sqlString(d.toISOString())}::TIMESTAMPTZ`;
+  const inList = (values: string[]) => (values.length > 0 ? values.map(sqlString).join(', ') : 'NULL');
+  const columns = `c.domain, c.id, c.start_time, c.answer_time, c.end_time, c.duration_s, c.talk_s, c.direction, c.orig_user,
+            c.term_user, c.caller_number, c.dialed_number, c.ingested_at, c.month, c.raw`;
+  const intlOutbound = `c.direction = 'outbound' AND number_class(to_e164(c.dialed_number)) IN ('international', 'premium')`;
+  if (mode.kind === 'backtest') {
+    // Every hour of the range is touched: read the range and its context as two plain time ranges.
+    // Extra rows outside the needed hours change no finding (rules bound their own context).
+    // A view, not a copy: the rating's calls model is the one pass over the lake.
+    const contextFrom = new Date(mode.from.getTime() - Math.max(IN_PROGRESS_HOURS, limits.baselineWeeks * 168) * 3_600_000);
+    const historyFrom = new Date(Math.floor(mode.from.getTime() / 86_400_000) * 86_400_000 - limits.historyDays * 86_400_000);
+    await db.run(
+      `CREATE OR REPLACE VIEW cdrs AS
+       SELECT ${columns} FROM ${source} AS c
+       WHERE c.start_time < ${ts(mode.to)}
+         AND (c.start_time >= ${ts(contextFrom)} OR (c.start_time >= ${ts(historyFrom)} AND ${intlOutbound}))`,
+    );
+    // The range's own calls (and the hours they touch) are counted once rated: touchBacktestRange.
+    return { cursor: null, callsEvaluated: -1 };
+  }
+  const where =
+    mode.since !== null
+      ? `ingested_at > ${sqlString(mode.since.toISOString())}::TIMESTAMPTZ`
+      : `start_time >= ${sqlString(new Date(limits.now.getTime() - limits.initialLookbackHours * 3_600_000).toISOString())}::TIMESTAMPTZ`;
+  await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${source} WHERE ${where}`);
+  const summary = await db.one<{ n: string | number; cursor: string | number | null }>(
+    `SELECT count(*) AS n, epoch_ms(max(ingested_at)) AS cursor FROM fresh`,
+  );
+  const callsEvaluated = Number(summary?.n ?? 0);
+  const cursor = toDate(summary?.cursor) ?? mode.since;
+  await db.run(
+    `CREATE OR REPLACE TABLE alert_touched AS
+     SELECT DISTINCT domain, date_trunc('hour', start_time) AS hour_start FROM fresh WHERE start_time IS NOT NULL AND domain IS NOT NULL`,
+  );
+  const offsets = [...Array(IN_PROGRESS_HOURS + 1).keys(), ...Array.from({ length: limits.baselineWeeks }, (_, k) => (k + 1) * 168)];
+  await db.run(
+    `CREATE OR REPLACE TABLE needed_hours AS
+     SELECT DISTINCT t.domain, t.hour_start - to_hours(o.h) AS hour_start
+     FROM alert_touched AS t CROSS JOIN (SELECT unnest($1::INTEGER[]) AS h) AS o`,
+    [JSON.stringify(offsets)],
+  );
+  await db.run(
+    `CREATE OR REPLACE TABLE history_ranges AS
+     SELECT domain, min(date_trunc('day', hour_start)) - to_days($1::INTEGER) AS from_t, max(date_trunc('day', hour_start)) + INTERVAL 1 DAY AS to_t
+     FROM alert_touched GROUP BY domain`,
+    [limits.historyDays],
+  );
+  const months = await db.all<{ m: string }>(
+    `SELECT DISTINCT strftime(hour_start, '%Y-%m') AS m FROM needed_hours
+     UNION SELECT DISTINCT strftime(d, '%Y-%m') FROM (
+       SELECT unnest(generate_series(date_trunc('month', from_t), to_t, INTERVAL 1 MONTH)) AS d FROM history_ranges)`,
+  );
+  const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched`);
+  // The month and domain lists are literals so DuckDB prunes hive partitions before opening files.
+  // A table: the rating reads its input more than once, and a tick's context is small.
+  await db.run(
+    `CREATE OR REPLACE TABLE cdrs AS
+     SELECT ${columns}
+     FROM ${source} AS c
+     LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
+     LEFT JOIN history_ranges AS h ON h.domain = c.domain
+     WHERE c.month IN (${inList(months.map((m) => m.m))})
+       AND c.domain IN (${inList(domains.map((d) => d.domain))})
+       AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND ${intlOutbound}))`,
+  );
+  return { cursor, callsEvaluated };
+}
+
+/**
+ * Backtest: after the rating, the calls of `[from, to)` (every leg, as the `calls` model holds
+ * them) are the new calls, and their hours the touched ones. Returns how many there are.
+ */
+export async function touchBacktestRange(db: Db, from: Date, to: Date): Promise<number> {
+  await db.run(
+    `CREATE OR REPLACE TABLE alert_touched AS
+     SELECT DISTINCT domain, date_trunc('hour', start_time) AS hour_start FROM calls
+     WHERE start_time >= $1::TIMESTAMPTZ AND start_time < $2::TIMESTAMPTZ`,
+    [from.toISOString(), to.toISOString()],
+  );
+  const n = await db.one<{ n: string | number }>(
+    `SELECT count(*) AS n FROM calls WHERE start_time >= $1::TIMESTAMPTZ AND start_time < $2::TIMESTAMPTZ`,
+    [from.toISOString(), to.toISOString()],
+  );
+  return Number(n?.n ?? 0);
+}

@@ -1,0 +1,297 @@
+import type { LimitFunction } from 'p-limit';
+import type { IngestSettings, StageContext } from '../config/index.ts';
+import type { RejectRow } from '../lake/index.ts';
+import { ALL_DOMAINS, NetSapiensHttpError, type CdrSource, type TimeWindow } from '../source/index.ts';
+import { resolveAnomaliesWithin, withState } from '../state/index.ts';
+import { redact } from '../util/errors.ts';
+import type { Month } from '../util/month.ts';
+import { idHashesOf } from './id-hashes.ts';
+import type { IngestEvents } from './ingest-events.ts';
+import type { PartitionState } from './ingest-state.ts';
+import type { PartitionMerger } from './partition-merge.ts';
+import { emptyRouted, routePage, type RoutedWindow } from './reseller-route.ts';
+import type { PageSpool } from './spool.ts';
+import { DEFAULT_MAX_WAVE } from './window-fetch.ts';
+import { countsPlausible, cutWindows, decideWindow, formatWindow, nextWave, promisedPages, windowMonth } from './windows.ts';
+
+/** The reseller-wide endpoints of a source that has them. */
+type SharedSource = Required<Pick<CdrSource, 'countAllCdrs' | 'fetchAllCdrPage'>> & CdrSource;
+
+/** Whether the run reads reseller-wide, and why not when it does not. */
+export type SharedDecision =
+  { use: true; source: SharedSource; first: { window: TimeWindow; total: number } } | { use: false; reason: string };
+
+/**
+ * Decides once per run whether the reseller-wide endpoints can be used: the source must have
+ * them, the key must not be domain-scoped, and a count of the first shared window (the probe,
+ * whose answer the run then uses) must not be refused. 403 and 404 mean "not for these
+ * credentials / not on this server"; any other failure of the probe is taken the same way: the
+ * run reads per domain instead, and says so.
+ */
+export async function decideShared(
+  source: CdrSource,
+  shared: TimeWindow,
+  maxWindowDays: number,
+  signal: AbortSignal,
+): Promise<SharedDecision> {
+  if (!source.countAllCdrs || !source.fetchAllCdrPage) return { use: false, reason: 'the source has no reseller-wide endpoints' };
+  if (source.credentialScope?.() === 'domain') return { use: false, reason: 'the API key is domain-scoped (nsd_)' };
+  const window = cutWindows(shared, maxWindowDays)[0]!;
+  try {
+    const total = (await source.countAllCdrs(window, { signal })).total;
+    return { use: true, source: source as SharedSource, first: { window, total } };
+  } catch (err) {
+    if (signal.aborted) throw err;
+    if (err instanceof NetSapiensHttpError)
+      return { use: false, reason: `GET /cdrs/count answered HTTP ${err.status}${err.serverMessage ? ` (${err.serverMessage})` : ''}` };
+    // Anything else (the endpoint timing out on a large reseller, say): the domains' own endpoints may still answer.
+    return { use: false, reason: `GET /cdrs/count failed: ${redact(err instanceof Error ? err.message : String(err))}` };
+  }
+}
+
+export interface SharedRunnerOptions extends Pick<StageContext, 'dataDir' | 'clock' | 'logger'> {
+  source: SharedSource;
+  settings: IngestSettings;
+  /** The run's global limit on requests in flight. */
+  limit: LimitFunction;
+  spool: PageSpool;
+  merger: PartitionMerger;
+  events: IngestEvents;
+  stop?: AbortSignal;
+  requests: AbortSignal;
+  /** Every domain of the run: its partition of each month the shared range touches. */
+  parts: ReadonlyMap<string, ReadonlyMap<Month, PartitionState>>;
+  /** Domains with open completeness anomalies (ALL_DOMAINS for reseller-wide ones): a clean window resolves them. */
+  openAnomalyDomains: ReadonlySet<string>;
+  rejects: RejectRow[];
+}
+
+interface SharedTask {
+  window: TimeWindow;
+  count?: number;
+}
+
+interface SharedFetch {
+  routed: RoutedWindow;
+  /** Every element the list answered (valid, repeated, rejected, quarantined, outside the window). */
+  received: number;
+  outOfWindow: number;
+  rejects: { reason: string; rawText: string }[];
+  pages: number;
+}
+
+/** Shared windows in flight: their pages wait in memory until the window is complete. */
+const MAX_ACTIVE_WINDOWS = 3;
+
+/**
+ * Reads the shared range through the reseller-wide `/cdrs`: windows counted and split by the
+ * reseller-wide count exactly as a domain's are by its own, pages fetched in waves under the
+ * run's request limit, every record routed to its domain's partition by its `domain` field. A
+ * window whose answer disagrees with its count is re-fetched once, then is an anomaly of every
+ * domain (ALL_DOMAINS): what came is upserted, nothing is deleted, and no watermark passes it.
+ */
+export class SharedRunner {
+  private readonly queue: SharedTask[];
+  private readonly domains: ReadonlySet<string>;
+  /** Shared windows read (the halves of splits included). */
+  windows = 0;
+  /** Windows in flight when the stop's grace period ran out (left for the next run). */
+  private windowsCut = 0;
+
+  constructor(
+    private readonly o: SharedRunnerOptions,
+    shared: TimeWindow,
+    first: { window: TimeWindow; total: number },
+  ) {
+    this.domains = new Set(o.parts.keys());
+    this.queue = cutWindows(shared, o.settings.maxWindowDays).map((window) => ({
+      window,
+      ...(window.start.getTime() === first.window.start.getTime() && window.end.getTime() === first.window.end.getTime()
+        ? { count: first.total }
+        : {}),
+    }));
+    o.events.windowsKnown += this.queue.length;
+  }
+
+  async run(): Promise<void> {
+    const { stop, requests, merger, events } = this.o;
+    const active = new Set<Promise<void>>();
+    for (;;) {
+      await merger.waitForRoom();
+      while (!stop?.aborted && active.size < MAX_ACTIVE_WINDOWS) {
+        const task = this.queue.shift();
+        if (!task) break;
+        const p: Promise<void> = this.processWindow(task)
+          .catch((err: unknown) => {
+            // Cut off by the stop: left for the next run, not a failure of the window.
+            if (requests.aborted) this.windowsCut++;
+            else events.fail(ALL_DOMAINS, task.window, err);
+          })
+          .finally(() => active.delete(p));
+        active.add(p);
+      }
+      if (active.size === 0) break;
+      await Promise.race(active);
+    }
+    if (stop?.aborted && (this.queue.length > 0 || this.windowsCut > 0)) {
+      events.summary.interrupted = true;
+      this.queue.length = 0;
+    }
+  }
+
+  private async countOf(window: TimeWindow): Promise<number> {
+    const { limit, source, requests } = this.o;
+    return (await limit(() => source.countAllCdrs(window, { signal: requests }))).total;
+  }
+
+  private async processWindow({ window, count: known }: SharedTask): Promise<void> {
+    const { settings, events, logger } = this.o;
+    const { summary } = events;
+    const total = known ?? (await this.countOf(window));
+    if (!countsPlausible(total)) return this.fetchUntrusted(window, total, `count ${total} is not a whole number of CDRs`);
+    const decision = decideWindow(window, total, settings);
+    if (decision.kind === 'split') {
+      const [a, b] = decision.halves;
+      const [ca, cb] = await Promise.all([this.countOf(a), this.countOf(b)]);
+      if (!countsPlausible(total, [ca, cb]))
+        return this.fetchUntrusted(window, total, `its halves count ${ca} + ${cb}, more than its own ${total}`);
+      summary.windowsSplit++;
+      events.windowsKnown += 1;
+      this.queue.unshift({ window: a, count: ca }, { window: b, count: cb });
+      return;
+    }
+    if (decision.kind === 'empty') {
+      summary.windowsEmpty++;
+      return this.keep(window, { routed: emptyRouted(), received: 0, outOfWindow: 0, rejects: [], pages: 0 }, true);
+    }
+    let fetched = await this.fetch(window, total);
+    let expected = total;
+    if (fetched.received !== expected) {
+      logger.info(
+        { domain: ALL_DOMAINS, window: formatWindow(window), expected, got: fetched.received },
+        'reseller-wide rows differ from the count; re-fetching the window once',
+      );
+      summary.refetches++;
+      expected = await this.countOf(window);
+      fetched = await this.fetch(window, expected);
+      if (fetched.received !== expected) {
+        await events.anomaly({
+          domain: ALL_DOMAINS,
+          windowStart: window.start,
+          windowEnd: window.end,
+          kind: 'count-mismatch',
+          expected: Number.isSafeInteger(expected) ? expected : null,
+          got: fetched.received,
+          detail: `reseller-wide list after one re-fetch: ${fetched.received} record(s) for a count of ${expected}; rows kept, no watermark passes this window`,
+        });
+      }
+    }
+    await this.keep(window, fetched, fetched.received === expected);
+  }
+
+  /** A count that cannot be believed: read the list (up to a short page), upsert it, and say so. */
+  private async fetchUntrusted(window: TimeWindow, count: number, why: string): Promise<void> {
+    const fetched = await this.fetch(window, this.o.settings.rowBudget);
+    await this.o.events.anomaly({
+      domain: ALL_DOMAINS,
+      windowStart: window.start,
+      windowEnd: window.end,
+      kind: 'implausible-count',
+      expected: Number.isSafeInteger(count) ? count : null,
+      got: fetched.received,
+      detail: `${why}; read the reseller-wide list instead (${fetched.pages} page(s)), stored rows kept`,
+    });
+    await this.keep(window, fetched, false);
+  }
+
+  /** Pages of one window in waves (as a domain's window is read), routed by domain as they arrive. */
+  private async fetch(window: TimeWindow, total: number): Promise<SharedFetch> {
+    const { source, settings, limit, requests } = this.o;
+    const pageSize = settings.pageSize;
+    const out: SharedFetch = { routed: emptyRouted(), received: 0, outOfWindow: 0, rejects: [], pages: 0 };
+    const fetchOne = async (offset: number): Promise<boolean> => {
+      const page = await limit(() => source.fetchAllCdrPage(window, offset, pageSize, { signal: requests }));
+      out.pages++;
+      out.received += page.received;
+      out.outOfWindow += page.outOfWindow;
+      out.rejects.push(...page.rejects);
+      routePage(page, this.domains, out.routed);
+      return page.received >= pageSize;
+    };
+    const promised = promisedPages(total, pageSize);
+    let pagesDone = 0;
+    let wave = 0;
+    for (;;) {
+      wave = nextWave(pagesDone, wave, promised, DEFAULT_MAX_WAVE);
+      const offsets = Array.from({ length: wave }, (_, i) => (pagesDone + i) * pageSize);
+      const settled = await Promise.allSettled(offsets.map(fetchOne));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      pagesDone += wave;
+      if (!settled.every((r) => r.status === 'fulfilled' && r.value)) break;
+    }
+    return out;
+  }
+
+  /** Spools each domain's share of a finished window and hands it to that domain's partition. */
+  private async keep(window: TimeWindow, fetched: SharedFetch, clean: boolean): Promise<void> {
+    const { spool, merger, events, rejects, parts } = this.o;
+    const { summary } = events;
+    const month = windowMonth(window);
+    this.windows++;
+    summary.windows++;
+    for (const r of fetched.rejects) rejects.push({ domain: ALL_DOMAINS, window, reason: r.reason, rawText: r.rawText });
+    for (const r of fetched.routed.quarantined) rejects.push({ domain: ALL_DOMAINS, window, reason: r.reason, rawText: r.rawText });
+    summary.rejects += fetched.rejects.length + fetched.routed.quarantined.length;
+    summary.outOfWindow += fetched.outOfWindow;
+    if (fetched.routed.quarantined.length > 0) {
+      await events.anomaly({
+        domain: ALL_DOMAINS,
+        windowStart: window.start,
+        windowEnd: window.end,
+        kind: 'unknown-domain',
+        expected: null,
+        got: fetched.routed.quarantined.length,
+        detail: `${fetched.routed.quarantined.length} reseller-wide record(s) named no domain of this run (first: ${redact(fetched.routed.quarantined[0]!.reason)}); quarantined to lake/rejects`,
+      });
+    }
+    if (clean) await this.resolveAnomalies(window);
+    await Promise.all(
+      [...parts].map(async ([domain, byMonth]) => {
+        const part = byMonth.get(month);
+        if (!part) return;
+        const share = fetched.routed.shares.get(domain);
+        const ids = share ? [...share.records.keys()] : [];
+        const file = share
+          ? await spool.writeRecords(
+              [...share.records.values()].map((r) => r.bytes),
+              share.plain,
+            )
+          : undefined;
+        merger.complete(
+          part,
+          {
+            window,
+            clean,
+            prunable: false,
+            files: file ? [file] : [],
+            rows: ids.length,
+            idHashes: idHashesOf(ids, ids.length),
+            // Repeats were resolved while routing (the later page's copy is kept): the file holds each id once.
+            duplicateIds: [],
+          },
+          { countWindow: false },
+        );
+      }),
+    );
+  }
+
+  private async resolveAnomalies(window: TimeWindow): Promise<void> {
+    const { openAnomalyDomains, dataDir, clock } = this.o;
+    const open = [...openAnomalyDomains].filter((d) => d === ALL_DOMAINS || this.domains.has(d));
+    if (open.length === 0) return;
+    await withState(dataDir, async (db) => {
+      for (const d of open) await resolveAnomaliesWithin(db, d, window.start, window.end, clock.now());
+    });
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Runs the models of one build as planned (transform/incremental-plan.ts):
+ * - full: `CREATE OR REPLACE TABLE` from the whole of its inputs;
+ * - incremental: the model's own SQL, evaluated in a scratch schema where `cdrs` is the slice of
+ *   the lake that feeds the changed domain-months and every incremental model upstream is already
+ *   cut to those domain-months; its rows for the changed domain-months (the temp table
+ *   `incr_changed`) are then deleted from the warehouse table and replaced by the new ones;
+ * - keep: nothing to do.
+ * The scratch schema is found first for unqualified names (search_path), so a model's SQL runs
+ * unchanged in both modes.
+ */
+import type { Db } from '../db/duckdb.ts';
+import type { Model } from './model-graph.ts';
+import type { ModelPlan } from './incremental-plan.ts';
+import { EMPTY_CDRS_SELECT } from './lake-views.ts';
+
+const DELTA = 'incr_delta';
+
+export interface BuiltModel {
+  name: string;
+  rows: number;
+  dependsOn: string[];
+}
+
+function body(m: Model): string {
+  return m.sql.replace(/;\s*$/, '');
+}
+
+async function columnsOf(db: Db, table: string): Promise<string[]> {
+  const rows = await db.all<{ c: string }>(
+    `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1`,
+    [table],
+  );
+  return rows.map((r) => r.c);
+}
+
+/**
+ * Builds every model; `slice` is the FROM item of the changed lake files (undefined: none).
+ * Returns row counts per model, and plans adjusted where a model turned out not to be sliceable.
+ */
+export async function buildModels(
+  db: Db,
+  models: readonly Model[],
+  plans: readonly ModelPlan[],
+  opts: { slice: string | undefined; signal?: AbortSignal },
+): Promise<{ builds: BuiltModel[]; plans: ModelPlan[] }> {
+  const planned = new Map(plans.map((p) => [p.name, { ...p }]));
+  const anyIncremental = plans.some((p) => p.action === 'incremental');
+  if (anyIncremental) {
+    await db.run(`DROP SCHEMA IF EXISTS ${DELTA} CASCADE`);
+    await db.run(`CREATE SCHEMA ${DELTA}`);
+    await db.run(`CREATE VIEW ${DELTA}.cdrs AS ${opts.slice ? `SELECT * FROM ${opts.slice}` : EMPTY_CDRS_SELECT}`);
+  }
+  const builds: BuiltModel[] = [];
+  try {
+    for (const m of models) {
+      opts.signal?.throwIfAborted();
+      const plan = planned.get(m.name)!;
+      if (plan.action === 'incremental') {
+        const cols = await columnsOf(db, m.name);
+        if (!cols.includes('domain') || !cols.includes('local_month')) {
+          plan.action = 'full';
+          plan.reason = 'declared incremental but has no domain and local_month columns';
+        } else if (m.dependsOn.some((d) => planned.get(d)?.action === 'full')) {
+          plan.action = 'full';
+          plan.reason = `reads ${m.dependsOn.find((d) => planned.get(d)?.action === 'full')}, rebuilt in full`;
+        }
+      }
+      try {
+        if (plan.action === 'full') {
+          await db.run(`RESET search_path`);
+          await db.run(`CREATE OR REPLACE TABLE main.${m.name} AS\n${body(m)}\n`);
+        } else if (plan.action === 'incremental') {
+          await db.run(`SET search_path = '${DELTA},main'`);
+          await db.run(
+            `CREATE TABLE ${DELTA}.${m.name} AS SELECT x.* FROM (\n${body(m)}\n) AS x SEMI JOIN temp.main.incr_changed AS k ON k.domain = x.domain AND k.local_month = x.local_month`,
+          );
+          await db.run(`RESET search_path`);
+          await db.run(
+            `DELETE FROM main.${m.name} AS t WHERE EXISTS (SELECT 1 FROM temp.main.incr_changed AS k WHERE k.domain = t.domain AND k.local_month = t.local_month)`,
+          );
+          await db.run(`INSERT INTO main.${m.name} SELECT * FROM ${DELTA}.${m.name}`);
+        }
+      } catch (err) {
+        throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM main.${m.name}`);
+      builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
+    }
+  } finally {
+    await db.run(`RESET search_path`);
+    if (anyIncremental) await db.run(`DROP SCHEMA IF EXISTS ${DELTA} CASCADE`);
+  }
+  return { builds, plans: models.map((m) => planned.get(m.name)!) };
+}

@@ -1,0 +1,58 @@
+/**
+ * What the lake holds, file by file, without reading a byte of data: every Parquet file under
+ * lake/cdrs with its partition (UTC month, domain segment) and a stamp (size, modification time
+ * in nanoseconds, inode). The lake writer replaces a partition file by writing it aside and renaming
+ * it into place, so any change to a partition changes its stamp; the incremental transform
+ * compares stamps with those the last build recorded.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { cdrsDir } from '../lake/index.ts';
+
+export interface LakeFileStamp {
+  /** Path under lake/cdrs, with `/` separators (the data directory may move). */
+  file: string;
+  /** Absolute path, for reading. */
+  path: string;
+  /** The partition's UTC month, YYYY-MM. */
+  utcMonth: string;
+  /** The partition's `domain=` segment as on disk (percent-encoded or a short name). */
+  domainSegment: string;
+  /** size:mtime-ns:inode */
+  stamp: string;
+}
+
+/** A lake file outside the month=/domain= layout: the transform cannot tell which domain-months it feeds. */
+export interface StrayLakeFile {
+  file: string;
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile() && e.name.endsWith('.parquet')) out.push(p);
+  }
+}
+
+/** Every Parquet file of lake/cdrs with its stamp, sorted by path; files outside the layout are listed apart. */
+export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFileStamp[]; stray: StrayLakeFile[] }> {
+  const root = cdrsDir(dataDir);
+  const paths: string[] = [];
+  if (existsSync(root)) await walk(root, paths);
+  paths.sort();
+  const files: LakeFileStamp[] = [];
+  const stray: StrayLakeFile[] = [];
+  for (const path of paths) {
+    const file = relative(root, path).split(sep).join('/');
+    const m = /^month=(\d{4}-\d{2})\/domain=([^/]+)\/[^/]+$/.exec(file);
+    if (!m) {
+      stray.push({ file });
+      continue;
+    }
+    const s = await stat(path, { bigint: true });
+    files.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]!, stamp: `${s.size}:${s.mtimeNs}:${s.ino}` });
+  }
+  return { files, stray };
+}

@@ -1,0 +1,59 @@
+/** The memory budget: validated, and turned into DuckDB limits, lanes and requests that grow with it. */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { duckdbSettings, resourceBudget } from '../../pipeline/config/resource-budget.ts';
+import { Db } from '../../pipeline/db/duckdb.ts';
+import { ConfigError, exitCodeOf } from '../../pipeline/util/errors.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { testConfig } from '../support/test-config.ts';
+
+describe('resources.memoryMiB', () => {
+  it('defaults to 512 and refuses a budget below what a process needs to start (exit 2, naming the field)', () => {
+    expect(testConfig().resources.memoryMiB).toBe(512);
+    let err: unknown;
+    try {
+      testConfig({ resources: { memoryMiB: 64 } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(exitCodeOf(err)).toBe(2);
+    expect(String((err as Error).message)).toMatch(/resources\.memoryMiB/);
+    expect(() => testConfig({ resources: { memoryMiB: 512.5 } })).toThrow(/resources\.memoryMiB/);
+  });
+
+  it('derives DuckDB limits, writer lanes and requests in flight that never shrink as the budget grows', () => {
+    const budgets = [192, 256, 384, 512, 1024, 4096].map(resourceBudget);
+    for (const [a, b] of budgets.slice(1).map((b, i) => [budgets[i]!, b] as const)) {
+      expect(b.queryDuckdbMiB).toBeGreaterThanOrEqual(a.queryDuckdbMiB);
+      expect(b.writerDuckdbMiB).toBeGreaterThanOrEqual(a.writerDuckdbMiB);
+      expect(b.writerLanes).toBeGreaterThanOrEqual(a.writerLanes);
+      expect(b.maxRequestsInFlight).toBeGreaterThanOrEqual(a.maxRequestsInFlight);
+    }
+    for (const b of budgets) {
+      expect(b.queryDuckdbMiB).toBeLessThan(b.memoryMiB);
+      expect(b.writerDuckdbMiB).toBeLessThan(b.memoryMiB);
+      expect(b.maxRequestsInFlight).toBeGreaterThanOrEqual(1);
+    }
+    // The shipped default keeps two writer lanes and the documented concurrency of 8.
+    expect(resourceBudget(512).writerLanes).toBe(2);
+    expect(resourceBudget(512).maxRequestsInFlight).toBeGreaterThanOrEqual(8);
+  });
+
+  it("applies the query share to DuckDB, which spills under the data directory's tmp/duckdb", async () => {
+    const dataDir = await tempDir('cdrpipe-budget-');
+    const settings = duckdbSettings(testConfig({ resources: { memoryMiB: 256 } }), dataDir);
+    expect(settings.temp_directory).toBe(join(dataDir, 'tmp', 'duckdb'));
+    const db = await Db.open(':memory:', { settings });
+    try {
+      const row = await db.one<{ limit: string; temp: string }>(
+        `SELECT current_setting('memory_limit') AS "limit", current_setting('temp_directory') AS temp`,
+      );
+      expect(row?.temp).toBe(join(dataDir, 'tmp', 'duckdb'));
+      // DuckDB reports the limit in its own units (e.g. "63.0 MiB"): the budget's share, not 80% of RAM.
+      expect(row?.limit).toMatch(new RegExp(`^${resourceBudget(256).queryDuckdbMiB}(\\.0)? ?MiB$`));
+    } finally {
+      db.close();
+    }
+  });
+});

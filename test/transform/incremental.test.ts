@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { copyFile, cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withDb, type Db, type JsonRow } from '../../pipeline/db/duckdb.ts';
+import { warehousePath } from '../../pipeline/lake/layout.ts';
+import { runTransform, type TransformSummary } from '../../pipeline/transform/run-transform.ts';
+import type { CdrpipeConfig } from '../../pipeline/config/config-schema.ts';
+import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { silentLogger } from '../../pipeline/util/logger.ts';
+import { deckConfig, TEST_DECK, writeDomains, writeLake, type FixtureCdr } from './lake-fixture.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const NOV20 = new FixedClock(new Date('2026-11-20T12:00:00Z'));
+const DEC02 = new FixedClock(new Date('2026-12-02T12:00:00Z'));
+// UTC, behind UTC and ahead of it: the Auckland month starts in the previous UTC month.
+const DOMAINS = [
+  { domain: 'utc.example', time_zone: 'UTC' },
+  { domain: 'ny.example', time_zone: 'America/New_York' },
+  { domain: 'akl.example', time_zone: 'Pacific/Auckland' },
+];
+const NUMBERS = ['2125550199', '+442071234567', '+447700900123', '18005550100', '19005550100', '+919812345678', '411'];
+
+/** n calls of a domain spread over a UTC month, including the first and last hours (which local month they fall in depends on the zone). */
+function monthOfCalls(domain: string, month: string, n: number, tag = ''): FixtureCdr[] {
+  const out: FixtureCdr[] = [];
+  const start = Date.parse(`${month}-01T00:30:00Z`);
+  const span = 29 * 86_400_000;
+  for (let i = 0; i < n; i++) {
+    const at = new Date(i === n - 1 ? Date.parse(`${month}-01T00:00:00Z`) + 30 * 86_400_000 - 3_600_000 : start + (span * i) / n);
+    const dir = i % 4 === 0 ? 'inbound' : i % 7 === 0 ? 'internal' : 'outbound';
+    out.push({
+      domain,
+      id: `${domain}-${month}-${tag}${i}`,
+      start: at.toISOString(),
+      direction: dir,
+      talk_s: i % 5 === 0 ? 0 : 20 + ((i * 37) % 400),
+      orig_user: dir === 'inbound' ? null : `1${i % 3}`,
+      term_user: dir === 'inbound' ? `1${i % 3}` : dir === 'internal' ? '19' : null,
+      caller_number: dir === 'inbound' ? NUMBERS[i % NUMBERS.length]! : '2125550100',
+      dialed_number: dir === 'inbound' ? '2125550100' : NUMBERS[i % NUMBERS.length]!,
+    });
+  }
+  return out;
+}
+
+/** The lake: 3 domains x Sep-Nov, one partition file each (rewriting a domain replaces only its partitions). */
+function lakeOf(domain: string, extra: FixtureCdr[] = []): FixtureCdr[] {
+  return [...['2026-09', '2026-10', '2026-11'].flatMap((m) => monthOfCalls(domain, m, 24)), ...extra];
+}
+
+const transform = (dataDir: string, config: CdrpipeConfig, clock: FixedClock, full = false) =>
+  runTransform({ dataDir, config, logger: silentLogger(), clock, full });
+
+async function tableRows(db: Db): Promise<Record<string, JsonRow[]>> {
+  const tables = await db.all<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
+  );
+  const out: Record<string, JsonRow[]> = {};
+  for (const { name } of tables) {
+    out[`${name} columns`] = await db.all(
+      `SELECT column_name, data_type, table_type FROM information_schema.columns JOIN information_schema.tables USING (table_schema, table_name)
+       WHERE table_schema = 'main' AND table_name = $1 ORDER BY ordinal_position`,
+      [name],
+    );
+    out[name] = await db.all(`SELECT * FROM main."${name}" ORDER BY ALL`);
+  }
+  return out;
+}
+
+/** Every table of the warehouse just built incrementally, ordered, against a --full rebuild of the same inputs. */
+async function expectSameAsFullRebuild(dataDir: string, config: CdrpipeConfig, clock: FixedClock): Promise<TransformSummary> {
+  const incremental = join(dataDir, 'incremental.duckdb');
+  await copyFile(warehousePath(dataDir), incremental);
+  const full = await transform(dataDir, config, clock, true);
+  expect(full.build.mode).toBe('full');
+  const [a, b] = await Promise.all([
+    withDb(incremental, tableRows, { readOnly: true }),
+    withDb(warehousePath(dataDir), tableRows, { readOnly: true }),
+  ]);
+  expect(Object.keys(a)).toEqual(Object.keys(b));
+  for (const name of Object.keys(b)) expect({ table: name, rows: a[name] }).toEqual({ table: name, rows: b[name] });
+  return full;
+}
+
+describe('incremental transform', () => {
+  it('after ticks (new calls, a late CDR, an id in two months, a new deck, a month closing) equals a full rebuild, table by table', async () => {
+    const dataDir = await tempDir();
+    let config = await deckConfig(dataDir, {
+      customers: { defaults: { plan: 'standard' }, domains: { 'ny.example': { includedMinutes: 10 } } },
+    });
+    await writeDomains(dataDir, DOMAINS);
+    await writeLake(
+      dataDir,
+      DOMAINS.flatMap((d) => lakeOf(d.domain)),
+    );
+
+    const first = await transform(dataDir, config, NOV20);
+    expect(first.build).toMatchObject({ mode: 'full', fullReason: 'no previous warehouse' });
+    // Closed months were frozen after that build: their frozen rating is a new input once.
+    const settle = await transform(dataDir, config, NOV20);
+    expect(settle.build.mode).toBe('incremental');
+    expect(Object.keys(settle.build.changes)).toEqual(['plan']);
+
+    // Nothing changed: nothing recomputed, every model kept.
+    const idle = await transform(dataDir, config, NOV20);
+    expect(idle.build).toMatchObject({ mode: 'incremental', recomputed: 0, changes: {} });
+    expect(idle.build.models.every((m) => m.action === 'keep')).toBe(true);
+    expect(idle.rows).toBe(first.rows);
+
+    // A tick: new November calls for one domain, a late October CDR (a frozen month) for another, and for
+    // the third an id stored again in another month's partition (its start corrected): billed once, in its latest version.
+    await writeLake(dataDir, [...monthOfCalls('utc.example', '2026-11', 24), ...monthOfCalls('utc.example', '2026-11', 3, 'new')]);
+    await writeLake(dataDir, [
+      ...monthOfCalls('ny.example', '2026-10', 24),
+      { ...monthOfCalls('ny.example', '2026-10', 1, 'late')[0]!, talk_s: 900 },
+    ]);
+    const moved = { ...monthOfCalls('akl.example', '2026-09', 1)[0]!, start: '2026-11-05T10:00:00Z', ingested_at: '2026-11-19T00:00:00Z' };
+    await writeLake(dataDir, [...monthOfCalls('akl.example', '2026-11', 24), moved]);
+    const tick = await transform(dataDir, config, NOV20);
+    expect(tick.build.mode).toBe('incremental');
+    // utc: Nov. ny (UTC-4): its October partition feeds local September and October. akl (UTC+13): its
+    // November partition feeds local November and December, and the moved id brings its September and October.
+    expect(tick.build.changes).toEqual({ lake: 5, duplicate_id: 2 });
+    expect(tick.build.recomputed).toBeLessThan(tick.build.domainMonths);
+    expect(tick.build.models.filter((m) => m.action !== 'incremental')).toEqual([]);
+
+    // A new deck under a new plan version: open months take it, frozen months keep theirs.
+    const deck2 = TEST_DECK.replace('+1,US domestic,0.011,6,6,0,0,2026-10-15', '+1,US domestic,0.020,6,6,0,0,2026-10-15');
+    await writeFile(join(dataDir, 'deck.csv'), deck2);
+    config = await deckConfig(dataDir, {
+      deck: deck2,
+      plan: { version: 'v2' },
+      customers: { defaults: { plan: 'standard' }, domains: { 'ny.example': { includedMinutes: 10 } } },
+    });
+    const replan = await transform(dataDir, config, NOV20);
+    const open = replan.ratedMonths.filter((m) => !m.frozen).length;
+    // (The moved id is still in two partitions: touching that domain recomputes it whole.)
+    expect(replan.build.changes).toEqual({ plan: open, duplicate_id: 2 });
+    expect(replan.ratedMonths.filter((m) => m.planVersion === 'v2').length).toBe(open);
+
+    await expectSameAsFullRebuild(dataDir, config, NOV20);
+
+    // November closes: those months are recomputed (month_closed), and still equal a full rebuild.
+    const closing = await transform(dataDir, config, DEC02);
+    expect(closing.build.changes.closed).toBeGreaterThan(0);
+    // The build froze them; the next one takes the frozen ratings in (the same inputs a full rebuild now sees).
+    const frozen = await transform(dataDir, config, DEC02);
+    expect(frozen.build.changes.plan).toBe(closing.build.changes.closed);
+    await expectSameAsFullRebuild(dataDir, config, DEC02);
+  }, 400_000);
+
+  it('a changed model SQL rebuilds that model and what reads it in full, the rest stays incremental', async () => {
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
+    await writeDomains(dataDir, DOMAINS.slice(0, 1));
+    await writeLake(dataDir, lakeOf('utc.example'));
+    const modelsDir = join(dataDir, 'models');
+    await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
+    await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20, modelsDir });
+    const sqlPath = join(modelsDir, 'rating_plans.sql');
+    await writeFile(sqlPath, (await readFile(sqlPath, 'utf8')) + '\n-- a comment is an edit too\n');
+    const s = await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20, modelsDir });
+    const full = s.build.models
+      .filter((m) => m.action === 'full')
+      .map((m) => m.name)
+      .sort();
+    expect(full).toEqual([
+      'charges_by_class',
+      'rated_calls',
+      'rating_plans',
+      'top_destinations',
+      'unbillable_calls',
+      'usage_by_number',
+      'usage_by_user',
+      'usage_daily',
+      'usage_monthly',
+    ]);
+    expect(s.build.models.find((m) => m.name === 'rating_plans')?.reason).toBe('SQL changed');
+    expect(s.build.models.find((m) => m.name === 'usage_monthly')?.reason).toMatch(/rebuilt in full/);
+    expect(s.build.models.find((m) => m.name === 'calls')?.action).not.toBe('full');
+  }, 200_000);
+});
