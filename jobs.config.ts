@@ -43,6 +43,11 @@ export default defineConfig({
     'late-sweep': { task: 'late-sweep', cron: '30 2 * * *', options: { days: 3 } },
     'monthly-reports': { task: 'monthly-reports', cron: '0 6 1 * *' },
     reconcile: { task: 'reconcile', cron: '0 7 * * *' },
+    // Carrier files: every 5 minutes, imports what landed in each carriers.<name>.inbox (then moves
+    // it to processed/ or failed/) and reconciles the months it touched (docs/carrier.md).
+    'carrier-reconcile': { task: 'carrier-reconcile', cron: '*/5 * * * *' },
+    // The month's cost side once its files are in: every carrier's previous UTC month.
+    'carrier-monthly': { task: 'carrier-reconcile', cron: '0 8 3 * *', options: { previousMonth: true } },
     // Closed months (ended 7 days ago) into a few files sorted by domain: cheap for object-store engines.
     'lake-compact': { task: 'lake-compact', cron: '0 4 8 * *', options: { minAgeDays: 7 } },
     // Toll-fraud and spend alerts: right after every ingest, and hourly should ingest be paused.

@@ -10,6 +10,7 @@ import { resellerTick } from './reseller-tick.ts';
 import { alerts } from './alerts.ts';
 import { incrementalTransform } from './incremental-transform.ts';
 import { carrierImport } from './carrier-import.ts';
+import { carrierMatch } from './carrier-match.ts';
 
 /** Every scenario, in the order of the results table. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -24,4 +25,5 @@ export const SCENARIOS: readonly Scenario[] = [
   resellerTick,
   alerts,
   carrierImport,
+  carrierMatch,
 ];

@@ -112,7 +112,7 @@ export const resourcesSchema = z.object({
 });
 export type ResourceSettings = z.infer<typeof resourcesSchema>;
 
-export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'lake-compact', 'alerts'] as const;
+export const JOB_TASKS = ['ingest', 'late-sweep', 'monthly-reports', 'reconcile', 'lake-compact', 'alerts', 'carrier-reconcile'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Options each task understands (others are refused, so a typo does not pass silently). */
@@ -121,6 +121,8 @@ export const JOB_TASK_OPTIONS: Record<JobTask, readonly string[]> = {
   'late-sweep': ['days'],
   'monthly-reports': ['marginDays'],
   reconcile: [],
+  // carrier: only this carrier's inbox; previousMonth: also reconcile the previous UTC month (the monthly run).
+  'carrier-reconcile': ['carrier', 'previousMonth'],
   'lake-compact': ['minAgeDays'],
   alerts: [],
 };
@@ -161,6 +163,16 @@ export const jobSchema = z
           path: ['options', key],
           message: `unknown option for task ${job.task} (known: ${known.join(', ') || 'none'})`,
         });
+      } else if (job.task === 'carrier-reconcile') {
+        // carrier: a carrier name; previousMonth: true or false.
+        const ok = key === 'carrier' ? typeof value === 'string' && CARRIER_NAME_PATTERN.test(value) : typeof value === 'boolean';
+        if (!ok) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['options', key],
+            message: `${key === 'carrier' ? 'must be a carrier name' : 'must be true or false'}, got ${JSON.stringify(value)}`,
+          });
+        }
       } else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 366) {
         ctx.addIssue({
           code: 'custom',

@@ -8,6 +8,8 @@ import { customerFor } from '../config/index.ts';
 import type { DeliveryItem } from '../deliver/index.ts';
 import { encodePartitionValue } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
+import type { CostSectionRows } from './cost-queries.ts';
+import { buildCostSectionView } from './cost-section-view.ts';
 import { buildBillingCsv, buildBillingSummaryView, type ReconciliationRow } from './billing-summary-view.ts';
 import { buildCallsCsv } from './calls-csv.ts';
 import { buildMonthlyUsageView } from './monthly-usage-view.ts';
@@ -116,9 +118,11 @@ export function renderCustomer(d: DomainRow, rows: CustomerMonthData, ctx: Rende
 export async function renderBilling(
   billingRows: BillingSummaryRow[],
   unbillableRows: UnbillableRow[],
-  ctx: RenderContext & { dataDir: string },
+  ctx: RenderContext & { dataDir: string; costRows?: CostSectionRows },
 ): Promise<Pending> {
   const { config, month, generatedAt, renderer, outDir } = ctx;
+  // The cost side, only when some carrier has records for the month.
+  const costView = ctx.costRows ? buildCostSectionView(ctx.costRows) : undefined;
   const reconciliations = await readReconciliations(ctx.dataDir, month);
   const byDomain = new Map(billingRows.map((r) => [r.domain, r]));
   const customerInfo = (domain: string) => {
@@ -134,6 +138,7 @@ export async function renderBilling(
   });
   const billingEmail = renderer.render('billing-summary', {
     ...billingView,
+    ...(costView ? { cost: costView } : {}),
     footer: `${config.reseller.name} · billing summary ${month} · generated ${generatedAt}`,
   });
   const billingCsv = buildBillingCsv(month, billingRows, reconciliations, customerInfo);

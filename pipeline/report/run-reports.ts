@@ -20,6 +20,7 @@ import { ConfigError, UsageError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isMonth } from '../util/month.ts';
 import { ReportRenderer, type RenderedEmail } from './render.ts';
+import { queryCostSection, type CostSectionRows } from './cost-queries.ts';
 import { deliveryItem, renderBilling, renderCustomer, smtpSettings, type Pending, type RenderedReport } from './render-reports.ts';
 import {
   queryBillingSummary,
@@ -178,6 +179,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
 
   let billingRows: BillingSummaryRow[];
   let unbillableRows: UnbillableRow[];
+  let costRows: CostSectionRows | undefined;
   try {
     const db = await Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) });
     try {
@@ -193,6 +195,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       domainRows = domainRows.filter((d) => (wanted ? wanted.has(d.domain) : customerFor(config, d.domain).reports !== false));
       billingRows = await queryBillingSummary(db, month);
       unbillableRows = await queryUnbillableCalls(db, month);
+      costRows = await queryCostSection(db, month);
       const callsOf = new Map(billingRows.map((r) => [r.domain, Number(r.calls)]));
 
       for (const chunk of chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0)) {
@@ -239,7 +242,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     }
 
     // The billing team's summary covers every domain, whatever --domain selected.
-    const billing = await renderBilling(billingRows, unbillableRows, { config, month, generatedAt, renderer, outDir, dataDir });
+    const billing = await renderBilling(billingRows, unbillableRows, { config, month, generatedAt, renderer, outDir, dataDir, costRows });
     await writeReportFiles(billing.rendered.files, billing.email, billing.csv);
     rendered.push(billing.rendered);
     await send([billing]);

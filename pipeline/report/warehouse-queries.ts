@@ -21,6 +21,10 @@ export const QUERY_NAMES = [
   'billed-calls',
   'billing-summary',
   'unbillable-calls',
+  'cost-carriers',
+  'cost-margin-customers',
+  'cost-negative-destinations',
+  'cost-leakage',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 

@@ -13,6 +13,7 @@ import { runJob, type JobRunResult } from './run-job.ts';
 import { lakeSize, type LakeSize } from './status-report.ts';
 import { monthlyReportPlan } from './task-ranges.ts';
 import { createTaskRegistry, type Stages } from './tasks.ts';
+import { demoCarrierFiles, importDemoCarrierFile, reconcileDemoCarrier, withDemoCarrier, type DemoCostSide } from './demo-cost.ts';
 
 /** The demo's simulated PBX: a few dozen customers, realistic volume, some faults on. */
 export interface DemoSimulatorSettings {
@@ -56,6 +57,8 @@ export interface DemoSummary {
   exampleReport: string | undefined;
   outbox: string;
   outboxFiles: number;
+  /** The cost side: one simulated carrier's file for the month, reconciled. */
+  cost: DemoCostSide | undefined;
   /** With an alerts job: the fraud the simulator was given, and the open alerts after the run. */
   alerts?: { injected: { domain: string; scenario: string; at: string; calls: number }; open: number; newest: AlertJson[] };
   elapsedMs: number;
@@ -126,7 +129,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // complete month, not a few stray days. Later runs go on from the watermarks it sets.
     const backfillFrom = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1) - 86_400_000;
     const initialBackfillDays = Math.max(opts.config.ingest.initialBackfillDays, Math.ceil((now.getTime() - backfillFrom) / 86_400_000));
-    const config: CdrpipeConfig = { ...opts.config, ingest: { ...opts.config.ingest, initialBackfillDays } };
+    const month = monthlyReportPlan({
+      tick: now,
+      now,
+      timeZone: Object.values(opts.config.jobs).find((j) => j.task === 'monthly-reports')?.timeZone ?? opts.config.reseller.timeZone,
+      settleMinutes: 0,
+    }).month;
+    // The cost side's carrier bills on the simulator's price list (its buy deck).
+    const carrierFiles = demoCarrierFiles(opts.dataDir, month);
+    const config: CdrpipeConfig = withDemoCarrier(
+      { ...opts.config, ingest: { ...opts.config.ingest, initialBackfillDays } },
+      carrierFiles.priceList,
+    );
     const common = {
       registry,
       trigger: 'manual' as const,
@@ -151,6 +165,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // The alerts job is beside the chain, not in it: reports do not need it.
     const goOn = () => !opts.signal?.aborted && runs.every((r) => r.jobName === alertsJob || r.status === 'ok' || r.status === 'mismatch');
     if (ingestJob) runs.push(await runJob({ ...common, jobName: ingestJob }));
+    // The carrier's file goes into the lake before the monthly job builds the warehouse, so the
+    // billing report has its cost section. A cost-side failure is shown, and the rest goes on.
+    const ctx = { dataDir: opts.dataDir, config, clock: opts.clock, logger: opts.logger, ...(opts.signal ? { signal: opts.signal } : {}) };
+    let costError: string | undefined;
+    if (goOn()) {
+      opts.onProgress?.({ phase: 'carrier file' });
+      await importDemoCarrierFile(ctx, settings, month).catch((err: unknown) => {
+        costError = err instanceof Error ? err.message : String(err);
+      });
+    }
     // As the scheduler does: alerts right after the ingest.
     if (alertsJob && goOn()) {
       opts.onProgress?.({ phase: 'alerts' });
@@ -161,12 +185,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       opts.onProgress?.({ phase: 'reconcile month to date' });
       runs.push(await runJob({ ...common, jobName: reconcileJob }));
     }
-    const month = monthlyReportPlan({
-      tick: now,
-      now,
-      timeZone: opts.config.jobs[monthlyJob]!.timeZone ?? opts.config.reseller.timeZone,
-      settleMinutes: 0,
-    }).month;
+    let cost: DemoCostSide | undefined;
+    if (costError === undefined && goOn()) {
+      opts.onProgress?.({ phase: 'carrier reconcile' });
+      cost = await reconcileDemoCarrier(ctx, month, carrierFiles).catch((err: unknown) => ({
+        carrier: 'generic',
+        month,
+        ...carrierFiles,
+        margins: [],
+        error: err instanceof Error ? err.message : String(err),
+      }));
+    } else if (costError !== undefined) {
+      cost = { carrier: 'generic', month, ...carrierFiles, margins: [], error: costError };
+    }
     const stats = sim.stats();
     const open = injected ? await listAlerts(opts.dataDir, { open: true, limit: 3 }) : undefined;
     return {
@@ -179,6 +210,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       exampleReport: await firstReport(reportsDir(opts.dataDir, month)),
       outbox: outboxDir(opts.dataDir),
       outboxFiles: await countFiles(outboxDir(opts.dataDir), '.eml'),
+      cost,
       ...(injected && open ? { alerts: { injected, open: open.open, newest: open.alerts.map(alertJson) } } : {}),
       elapsedMs: Date.now() - started,
     };
@@ -191,6 +223,30 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 function shown(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : resolve(p);
+}
+
+/** The cost side's lines: the carrier file reconciled, the lowest margins, the dispute file. */
+function formatDemoCost(c: DemoCostSide | undefined): string[] {
+  if (!c) return [];
+  if (c.error !== undefined)
+    return [`  cost side  carrier ${c.carrier} ${c.month}: not finished — ${c.error.split('\n')[0]!.slice(0, 300)}`];
+  const l = c.line;
+  if (!l) return [`  cost side  carrier ${c.carrier} ${c.month}: no records`];
+  const out = [
+    `  cost side  carrier ${c.carrier}, UTC month ${c.month}: ${l.records} records from ${shown(c.file)} — ${l.matched} matched, ` +
+      `${l.duration_dispute} duration and ${l.cost_dispute} cost disputes, ${l.carrier_only} phantoms, ${l.pbx_only} of our calls missing; ` +
+      `charged ${l.carrier_cost}, expected ${l.expected_cost}, disputed ${l.disputed_amount}`,
+  ];
+  if (c.margins.length > 0) {
+    out.push('  margin     lowest first (revenue - carrier cost, the month):');
+    const w = Math.max(...c.margins.map((m) => m.domain.length));
+    for (const m of c.margins)
+      out.push(
+        `             ${m.domain.padEnd(w)}  revenue ${m.revenue.padStart(9)}  cost ${m.cost.padStart(8)}  margin ${m.margin.padStart(9)}  ${m.margin_pct === null ? '' : `${m.margin_pct} %`}`,
+      );
+  }
+  if (c.disputeFile) out.push(`  disputes   ${shown(c.disputeFile)}`);
+  return out;
 }
 
 /** The closing summary: what happened, what to open, what to try. */
@@ -217,6 +273,7 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
     );
   }
   lines.push(`  lake       ${s.lake.files} parquet files, ${s.lake.rows} CDRs, ${(s.lake.bytes / 1024 / 1024).toFixed(1)} MiB`);
+  lines.push(...formatDemoCost(s.cost));
   if (s.alerts) {
     const i = s.alerts.injected;
     lines.push(`  alerts     ${s.alerts.open} open, after a hijacked extension was simulated in ${i.domain} at ${i.at} (${i.calls} calls)`);
@@ -229,6 +286,7 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   lines.push(`  the lake               ${shown(cdrsDir(s.dataDir))}/`);
   lines.push('', 'Try:');
   lines.push(`  ${envPrefix}npx cdrpipe status`);
+  if (s.cost?.line) lines.push(`  ${envPrefix}npx cdrpipe carrier reconcile --month ${s.cost.month}`);
   if (s.alerts) lines.push(`  ${envPrefix}npx cdrpipe alerts --open`);
   lines.push(
     `  ${envPrefix}npx cdrpipe sql "SELECT domain, calls, round(talk_s / 60) AS talk_min, charge FROM usage_monthly WHERE local_month = '${s.month}' ORDER BY charge DESC LIMIT 10"`,

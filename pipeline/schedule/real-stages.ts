@@ -9,6 +9,7 @@ import { createMailAlerter } from './mail-alerter.ts';
 import type { Alerter } from './job-types.ts';
 import type { StageSummary, Stages } from './tasks.ts';
 import { runReports } from '../report/index.ts';
+import { runCarrierInbox } from '../carrier/index.ts';
 import { describeAlertRun, runAlerts } from '../alerts/index.ts';
 
 /**
@@ -59,6 +60,24 @@ export function createRealStages(
         signal: ctx.signal,
       });
       return { failedTests: summary.status === 'failed' ? summary.failedTests : [], summary };
+    },
+    carrierReconcile: async (ctx, opts) => {
+      const r = await runCarrierInbox({
+        dataDir: ctx.dataDir,
+        config: ctx.config,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        signal: ctx.signal,
+        ...(opts.carrier !== undefined ? { carrier: opts.carrier } : {}),
+        previousMonth: opts.previousMonth,
+      });
+      return {
+        imported: r.imported.length,
+        failed: r.failed.length,
+        reconciled: r.reconciled.flatMap((x) => x.lines.map((l) => `${l.carrier} ${x.month}`)),
+        over: r.reconciled.flatMap((x) => x.over),
+        summary: { imported: r.imported, failed: r.failed, reconciled: r.reconciled.map((x) => ({ month: x.month, carriers: x.lines })) },
+      };
     },
     reconcile: async (ctx, source, month) => {
       const r = await runReconcile({

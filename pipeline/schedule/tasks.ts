@@ -21,6 +21,17 @@ export interface ReconcileOutcome {
   summary: unknown;
 }
 
+/** The carrier-reconcile job's result reduced to what the job reports. */
+export interface CarrierJobOutcome {
+  imported: number;
+  failed: number;
+  /** "carrier month" per reconciliation run. */
+  reconciled: string[];
+  /** Carriers beyond their dispute thresholds, with why. */
+  over: { carrier: string; detail: string }[];
+  summary: unknown;
+}
+
 /** Transform result reduced to what the jobs act on. */
 export interface TransformOutcome {
   /** Data tests that failed with error severity: reports are not sent on top of them. */
@@ -38,6 +49,8 @@ export interface Stages {
   transform(ctx: JobContext): Promise<TransformOutcome>;
   reconcile(ctx: JobContext, source: CdrSource, month: Month): Promise<ReconcileOutcome>;
   reports(ctx: JobContext, month: Month): Promise<StageSummary>;
+  /** Imports the carriers' inbox files and reconciles what they touched (the carrier-reconcile job). */
+  carrierReconcile?(ctx: JobContext, opts: { carrier?: string; previousMonth: boolean }): Promise<CarrierJobOutcome>;
   /** Compacts closed months of the lake (lake-compact task); `minAgeDays` after a month's end it counts as closed. */
   compact?(ctx: JobContext, minAgeDays: number): Promise<StageSummary>;
   /** One live alert pass: evaluate what landed since the last, store, deliver; `message` is one line for the log. */
@@ -108,6 +121,10 @@ function describeDelivery(month: Month, rep: StageSummary): string {
  * - monthly-reports: re-reads the previous month (plus margin) to now, transforms, stops on failed
  *   data tests, reconciles that month (alerting billing if off), renders and sends every report;
  * - reconcile: the month to date, alerting the billing team when a domain is off (exit 3);
+ * - carrier-reconcile: imports the files waiting in each carrier's inbox, moves them aside, and
+ *   reconciles the months they touched (mismatch when disputes exceed the thresholds); with
+ *   `options.previousMonth` also the previous UTC month (the monthly run). Run it every few
+ *   minutes to pick files up soon after they land.
  * - lake-compact: closed months (ended `options.minAgeDays` days ago, default 7) into their compacted shape.
  * - alerts: the fraud and spend rules over the CDRs that landed since the last pass, delivering new alerts.
  */
@@ -177,6 +194,24 @@ export function createTaskRegistry(stages: Stages): TaskRegistry {
               : `${sent}; all ${rec.domains} domains reconcile`,
         } satisfies JobOutcome;
       }),
+
+    'carrier-reconcile': async (ctx) => {
+      if (!stages.carrierReconcile) throw new Error('carrier-reconcile: this scheduler was started without the carrier stage');
+      const carrier = ctx.job.options['carrier'];
+      if (carrier !== undefined && typeof carrier !== 'string')
+        throw new Error(`jobs.${ctx.jobName}.options.carrier must be a carrier name, got ${JSON.stringify(carrier)}`);
+      const previousMonth = ctx.job.options['previousMonth'];
+      if (previousMonth !== undefined && typeof previousMonth !== 'boolean')
+        throw new Error(`jobs.${ctx.jobName}.options.previousMonth must be true or false, got ${JSON.stringify(previousMonth)}`);
+      const r = await stages.carrierReconcile(ctx, {
+        ...(carrier !== undefined ? { carrier } : {}),
+        previousMonth: previousMonth === true,
+      });
+      const parts = [`${r.imported} file(s) imported`, ...(r.failed ? [`${r.failed} refused (moved to failed/)`] : [])];
+      parts.push(r.reconciled.length ? `reconciled ${r.reconciled.join(', ')}` : 'nothing to reconcile');
+      if (r.over.length) parts.push(`over the dispute thresholds: ${r.over.map((o) => `${o.carrier} (${o.detail})`).join('; ')}`);
+      return { status: r.over.length > 0 ? 'mismatch' : 'ok', summary: r.summary, message: parts.join('; ') } satisfies JobOutcome;
+    },
 
     reconcile: (ctx) =>
       withSource(stages, ctx, async (source) => {

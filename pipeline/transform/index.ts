@@ -1,6 +1,8 @@
 /**
  * The transform stage's public surface: other stages import from here, never from its files.
  */
+export { carrierTerms, createCarrierCdrsView } from './carrier-inputs.ts';
+export type { CarrierTerms } from './carrier-inputs.ts';
 export { DataTestFailedError, assertWarehouseTestsPass } from './data-tests.ts';
 export { formatReconcileTable, runReconcile } from './reconcile.ts';
 export { runTransform } from './run-transform.ts';

@@ -18,6 +18,8 @@ import { isMonth } from '../util/month.ts';
 import { UsageError } from '../util/errors.ts';
 import { publishFile } from '../util/atomic-file.ts';
 import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
+import { createCarrierCdrsView, loadCarrierInputs } from './carrier-inputs.ts';
+import { createCdrsView } from './lake-views.ts';
 import {
   changeCounts,
   changedFiles,
@@ -34,7 +36,7 @@ import {
 import { buildModels } from './build-models.ts';
 import { isIncrementalModel, planModels, sqlSha256, type ModelPlan, type PreviousModel } from './incremental-plan.ts';
 import { lakeFileStamps } from './lake-stamps.ts';
-import { createCdrsView, lakeCdrsSliceSource } from './lake-views.ts';
+import { lakeCdrsSliceSource } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
 import { loadSqlProject } from './sql-project.ts';
@@ -208,6 +210,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     await db.run(`SET parquet_metadata_cache = true`);
     lakeEmpty = !(await createCdrsView(db, dataDir));
     for (const m of macros) await db.exec(m.sql);
+    // The carrier side: an empty view and no terms beyond the defaults when no carrier file was imported.
+    await createCarrierCdrsView(db, dataDir);
+    await loadCarrierInputs(db, config);
     const domains = await loadDomains(db, dataDir, config, logger);
     domainCount = domains.length;
     await loadPlans(db, snapshots);

@@ -101,5 +101,10 @@ describe('cdrpipe demo, end to end against a small simulator', () => {
     expect(status.alerts.open).toBe(alerts.open);
     expect(status.alerts.undelivered).toEqual({});
     expect(status.reconciliations.find((r) => r.month === '2026-10')).toMatchObject({ ok: 3, off: 0 });
+    // The cost side: the simulated carrier's month reconciled, with its planted discrepancies.
+    expect(first.cost?.error).toBeUndefined();
+    expect(first.cost?.line).toMatchObject({ carrier: 'generic', duration_dispute: 3, cost_dispute: 2, carrier_only: 2, pbx_only: 3 });
+    expect(first.cost?.disputeFile).toMatch(/reports\/2026-10\/carriers\/generic\/disputes\.csv$/);
+    expect(formatDemoSummary(first, { defaultDataDir: dataDir })).toContain('cost side  carrier generic, UTC month 2026-10');
   }, 360_000);
 });

@@ -8,7 +8,16 @@ export function testEnv(dataDir: string): EnvConfig {
 /** A registry where every task resolves ok (override per task). */
 export function standInRegistry(overrides: Partial<TaskRegistry> = {}): TaskRegistry {
   const ok: JobTaskFn = async (): Promise<JobOutcome> => ({ status: 'ok', rows: 1, requests: 2, summary: { standIn: true } });
-  return { ingest: ok, 'late-sweep': ok, 'monthly-reports': ok, reconcile: ok, 'lake-compact': ok, alerts: ok, ...overrides };
+  return {
+    ingest: ok,
+    'late-sweep': ok,
+    'monthly-reports': ok,
+    reconcile: ok,
+    'lake-compact': ok,
+    alerts: ok,
+    'carrier-reconcile': ok,
+    ...overrides,
+  };
 }
 
 export class RecordingAlerter implements Alerter {

@@ -1,0 +1,192 @@
+/**
+ * The carrier side's inputs to the warehouse: the `carrier_cdrs` view over the carriers' files in
+ * the lake, `carrier_terms` (each carrier's increments, tolerances and dispute thresholds with
+ * their defaults filled in) and `carrier_rates` (each carrier's buy-side deck, parsed by the same
+ * rules as a plan's sell-side deck). The carrier models read only these, so a data directory with
+ * no carrier files still builds them (empty).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sqlString, type Db } from '../db/duckdb.ts';
+import { CARRIER_PRESETS, resolveProjectPath, type CdrpipeConfig } from '../config/index.ts';
+import { carrierCdrsDir, carrierCdrsGlob } from '../lake/index.ts';
+import { ConfigError } from '../util/errors.ts';
+import { toMoney6 } from '../util/money.ts';
+import { insertRows, type Cell } from './insert-rows.ts';
+import { RATE_DECK_COLUMNS, readRateDeck } from './rate-deck.ts';
+
+/** One carrier's reconciliation terms, defaults applied. */
+export interface CarrierTerms {
+  carrier: string;
+  currency: string;
+  initialIncrement: number;
+  subsequentIncrement: number;
+  /** Carrier start vs our answer time, either way. */
+  timeToleranceS: number;
+  /** Carrier seconds over our talk time at the carrier's increments. */
+  durationToleranceS: number;
+  /** DECIMAL(18,6) text. */
+  costTolerance: string;
+  /** Absolute path of the buy-side deck, when the carrier has one. */
+  buyDeck: string | undefined;
+  /** `carrier reconcile` exits 3 above any of these. */
+  maxDisputes: number;
+  maxPhantoms: number;
+  /** DECIMAL(18,6) text. */
+  maxDisputedAmount: string;
+  /** Absolute path of the folder the carrier-reconcile task watches, when set. */
+  inbox: string | undefined;
+}
+
+/**
+ * The terms of `carrier`: its `carriers.<name>` settings over the contract's defaults (6/6, ±5 s,
+ * one increment, 0.01; thresholds 0, 0, 0.00). The same defaults as the carrier stage's
+ * resolveCarrier, which sits above the transform and so cannot be called from here.
+ */
+export function carrierTerms(config: CdrpipeConfig, carrier: string): CarrierTerms {
+  const c = config.carriers[carrier] ?? {};
+  const initial = c.increments?.initial ?? 6;
+  const subsequent = c.increments?.subsequent ?? 6;
+  return {
+    carrier,
+    currency: c.currency ?? 'USD',
+    initialIncrement: initial,
+    subsequentIncrement: subsequent,
+    timeToleranceS: c.tolerances?.timeSeconds ?? 5,
+    durationToleranceS: c.tolerances?.durationSeconds ?? subsequent,
+    costTolerance: toMoney6(c.tolerances?.cost ?? '0.01'),
+    buyDeck: c.buyDeck === undefined ? undefined : resolveProjectPath(c.buyDeck),
+    maxDisputes: c.disputeThresholds?.disputes ?? 0,
+    maxPhantoms: c.disputeThresholds?.phantoms ?? 0,
+    maxDisputedAmount: toMoney6(c.disputeThresholds?.amount ?? '0.00'),
+    inbox: c.inbox === undefined ? undefined : resolveProjectPath(c.inbox),
+  };
+}
+
+/** The lake's carrier columns (as imported) with their types: what an empty carrier lake looks like. */
+const CARRIER_CDR_COLUMNS: readonly [string, string][] = [
+  ['call_id', 'VARCHAR'],
+  ['start_time', 'TIMESTAMPTZ'],
+  ['from_number', 'VARCHAR'],
+  ['to_number', 'VARCHAR'],
+  ['to_e164', 'VARCHAR'],
+  ['billed_seconds', 'INTEGER'],
+  ['cost', 'DECIMAL(18,6)'],
+  ['currency', 'VARCHAR'],
+  ['raw', 'VARCHAR'],
+  ['file_sha256', 'VARCHAR'],
+  ['file_name', 'VARCHAR'],
+  ['line_number', 'BIGINT'],
+  ['imported_at', 'TIMESTAMPTZ'],
+  ['carrier', 'VARCHAR'],
+  ['month', 'VARCHAR'],
+];
+
+function hasParquet(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
+    if (entry.isDirectory() && hasParquet(join(dir, entry.name))) return true;
+  }
+  return false;
+}
+
+/**
+ * Creates (or replaces) the view `carrier_cdrs` over lake/carrier_cdrs, or an empty view with the
+ * same columns when no carrier file was imported. Returns whether the lake has carrier files.
+ */
+export async function createCarrierCdrsView(db: Db, dataDir: string, name = 'carrier_cdrs'): Promise<boolean> {
+  if (!hasParquet(carrierCdrsDir(dataDir))) {
+    await db.run(
+      `CREATE OR REPLACE VIEW ${name} AS SELECT ${CARRIER_CDR_COLUMNS.map(([c, t]) => `NULL::${t} AS ${c}`).join(', ')} WHERE false`,
+    );
+    return false;
+  }
+  const cols = CARRIER_CDR_COLUMNS.map(([c, t]) => `CAST(${c} AS ${t}) AS ${c}`).join(', ');
+  await db.run(
+    `CREATE OR REPLACE VIEW ${name} AS SELECT ${cols} FROM read_parquet(${sqlString(carrierCdrsGlob(dataDir))}, hive_partitioning = true, union_by_name = true, hive_types = {'carrier': VARCHAR, 'month': VARCHAR})`,
+  );
+  return true;
+}
+
+/** Every carrier the warehouse knows: configured ones, the presets (they work unconfigured), and any with files in the lake. */
+async function knownCarriers(db: Db, config: CdrpipeConfig): Promise<string[]> {
+  const inLake = await db.all<{ carrier: string }>(`SELECT DISTINCT carrier FROM carrier_cdrs WHERE carrier IS NOT NULL`);
+  return [...new Set([...CARRIER_PRESETS, ...Object.keys(config.carriers), ...inLake.map((r) => r.carrier)])].sort();
+}
+
+/**
+ * Builds `carrier_terms` and `carrier_rates` (needs the `carrier_cdrs` view). A buy deck that
+ * cannot be read or parsed is a ConfigError naming `carriers.<name>.buyDeck`.
+ */
+export async function loadCarrierInputs(db: Db, config: CdrpipeConfig): Promise<CarrierTerms[]> {
+  const terms = (await knownCarriers(db, config)).map((c) => carrierTerms(config, c));
+  await db.run(`CREATE OR REPLACE TABLE carrier_terms (
+    carrier VARCHAR PRIMARY KEY, currency VARCHAR, initial_increment INTEGER, subsequent_increment INTEGER,
+    time_tolerance_s DOUBLE, duration_tolerance_s DOUBLE, cost_tolerance DECIMAL(18,6), has_deck BOOLEAN,
+    max_disputes INTEGER, max_phantoms INTEGER, max_disputed_amount DECIMAL(18,6))`);
+  await db.run(`CREATE OR REPLACE TABLE carrier_rates (
+    carrier VARCHAR, prefix VARCHAR, description VARCHAR, per_minute DECIMAL(18,6), initial_increment INTEGER,
+    subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6), effective_from DATE,
+    PRIMARY KEY (carrier, prefix, effective_from))`);
+  const termRows: Cell[][] = [];
+  for (const t of terms) {
+    termRows.push([
+      t.carrier,
+      t.currency,
+      t.initialIncrement,
+      t.subsequentIncrement,
+      t.timeToleranceS,
+      t.durationToleranceS,
+      t.costTolerance,
+      t.buyDeck !== undefined,
+      t.maxDisputes,
+      t.maxPhantoms,
+      t.maxDisputedAmount,
+    ]);
+    if (t.buyDeck === undefined) continue;
+    let rows;
+    try {
+      rows = (await readRateDeck(t.buyDeck)).rows;
+    } catch (err) {
+      const field = `carriers.${t.carrier}.buyDeck`;
+      throw new ConfigError(`${field}: ${err instanceof Error ? err.message : String(err)}`, field, { cause: err });
+    }
+    await insertRows(
+      db,
+      'carrier_rates',
+      ['carrier', ...RATE_DECK_COLUMNS],
+      rows.map((r) => [
+        t.carrier,
+        r.prefix,
+        r.description,
+        r.perMinute,
+        r.initialIncrement,
+        r.subsequentIncrement,
+        r.minimumSeconds,
+        r.connectFee,
+        r.effectiveFrom,
+      ]),
+      500,
+    );
+  }
+  await insertRows(
+    db,
+    'carrier_terms',
+    [
+      'carrier',
+      'currency',
+      'initial_increment',
+      'subsequent_increment',
+      'time_tolerance_s',
+      'duration_tolerance_s',
+      'cost_tolerance',
+      'has_deck',
+      'max_disputes',
+      'max_phantoms',
+      'max_disputed_amount',
+    ],
+    termRows,
+  );
+  return terms;
+}
