@@ -10,7 +10,7 @@ import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 import { startWorker } from '../lib/worker.ts';
 import type { TimedResult } from '../workers/carrier-import.ts';
 
-/** Full size: 1M and 5M carrier records (the sizes); reduced: 100k and 500k. */
+/** Full size: 1M and 5M carrier records (the target's sizes); reduced: 100k and 500k. */
 export const CARRIER_SMALL: SizeSpec = { full: 1_000_000, reduced: 100_000 };
 export const CARRIER_LARGE: SizeSpec = { full: 5_000_000, reduced: 500_000 };
 
