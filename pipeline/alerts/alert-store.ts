@@ -9,20 +9,9 @@ import { formatScaled, MONEY_SCALE } from '../util/money.ts';
 import type { AlertEvaluation, AlertFinding, AlertSeverity } from './finding.ts';
 import { alertIdOf, measureOf, mergeFinding, normalizeAmount, type MergeAction } from './alert-identity.ts';
 
-/** An alert as stored and listed. */
-export interface StoredAlert {
+/** An alert as stored and listed: its id and lifecycle beside what the rule found. */
+export interface StoredAlert extends AlertFinding {
   id: string;
-  rule: string;
-  domain: string;
-  key: string;
-  windowStart: Date;
-  windowEnd: Date;
-  severity: AlertSeverity;
-  calls: number;
-  amount: string | null;
-  estimated: boolean;
-  message: string;
-  evidence: Record<string, unknown>;
   raisedAt: Date;
   updatedAt: Date;
   level: number;

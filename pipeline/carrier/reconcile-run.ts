@@ -36,18 +36,8 @@ export interface CarrierReconcileOptions extends StageContext {
   transform?: boolean;
 }
 
-type SummaryRow = {
-  carrier: string;
-  records: number;
-  matched: number;
-  duration_dispute: number;
-  cost_dispute: number;
-  carrier_only: number;
-  pbx_only: number;
-  carrier_cost: string;
-  expected_cost: string;
-  disputed_amount: string;
-};
+/** A row of the summary query: the contract's line, as DuckDB returns it. */
+type SummaryRow = { [K in keyof CarrierReconcileLine]: CarrierReconcileLine[K] };
 
 const SUMMARY_SQL = `
 SELECT
