@@ -13,7 +13,7 @@ import { carrierCdrsDir, carrierCdrsGlob } from '../lake/index.ts';
 import { ConfigError } from '../util/errors.ts';
 import { toMoney6 } from '../util/money.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
-import { RATE_DECK_COLUMNS, readRateDeck } from './rate-deck.ts';
+import { RATE_DECK_COLUMNS, rateRowCells, readRateDeck } from './rate-deck.ts';
 
 /** One carrier's reconciliation terms, defaults applied. */
 export interface CarrierTerms {
@@ -156,17 +156,7 @@ export async function loadCarrierInputs(db: Db, config: CdrpipeConfig): Promise<
       db,
       'carrier_rates',
       ['carrier', ...RATE_DECK_COLUMNS],
-      rows.map((r) => [
-        t.carrier,
-        r.prefix,
-        r.description,
-        r.perMinute,
-        r.initialIncrement,
-        r.subsequentIncrement,
-        r.minimumSeconds,
-        r.connectFee,
-        r.effectiveFrom,
-      ]),
+      rows.map((r) => [t.carrier, ...rateRowCells(r)]),
       500,
     );
   }

@@ -35,6 +35,11 @@ export const RATE_DECK_COLUMNS = [
   'effective_from',
 ] as const;
 
+/** A deck row's values in the order of {@link RATE_DECK_COLUMNS}, for inserting into a table with those columns. */
+export function rateRowCells(r: RateRow): (string | number)[] {
+  return [r.prefix, r.description, r.perMinute, r.initialIncrement, r.subsequentIncrement, r.minimumSeconds, r.connectFee, r.effectiveFrom];
+}
+
 /** One CSV record and the file line it starts on. */
 interface DeckRecord {
   fields: string[];

@@ -10,7 +10,7 @@ import type { Logger } from '../util/logger.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
 import { readLakeDomains } from './lake-views.ts';
 import type { PlanSnapshot } from './plan-registry.ts';
-import { RATE_DECK_COLUMNS } from './rate-deck.ts';
+import { RATE_DECK_COLUMNS, rateRowCells } from './rate-deck.ts';
 
 export const TIME_ZONE_SOURCES = ['config', 'pbx', 'default'] as const;
 export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
@@ -133,18 +133,7 @@ export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[]): Pro
       db,
       'rates',
       ['plan_id', 'plan_version', ...RATE_DECK_COLUMNS],
-      s.deckRows.map((r) => [
-        s.planId,
-        s.planVersion,
-        r.prefix,
-        r.description,
-        r.perMinute,
-        r.initialIncrement,
-        r.subsequentIncrement,
-        r.minimumSeconds,
-        r.connectFee,
-        r.effectiveFrom,
-      ]),
+      s.deckRows.map((r) => [s.planId, s.planVersion, ...rateRowCells(r)]),
     );
   }
 }
