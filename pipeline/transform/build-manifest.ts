@@ -12,6 +12,9 @@
  *   else the domain's current plan, with the plan version's content hash), and whether the month had
  *   closed when the build ran.
  * - `build_manifest_models` (name, sql_sha256, incremental).
+ * - `build_manifest_tests` (name, sql_sha256): the data tests the build ran; with the build's
+ *   `data_test_results`, what lets the next build run a test on the changed slice only
+ *   (transform/test-scope.ts).
  *
  * A domain-month whose row differs from the previous build's, or that appears or disappears, is
  * recomputed; the rest are kept.
@@ -20,11 +23,18 @@ import { sqlString, type Db } from '../db/duckdb.ts';
 import { encodePartitionValue } from '../lake/index.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
 import type { LakeFileStamp } from './lake-stamps.ts';
+import type { PreviousTest } from './test-scope.ts';
 
 /** Bump when the manifest's meaning changes: the next transform is then a full build. */
-export const MANIFEST_FORMAT = '1';
+export const MANIFEST_FORMAT = '2';
 
-export const MANIFEST_TABLES = ['build_manifest', 'build_manifest_files', 'build_manifest_months', 'build_manifest_models'] as const;
+export const MANIFEST_TABLES = [
+  'build_manifest',
+  'build_manifest_files',
+  'build_manifest_months',
+  'build_manifest_models',
+  'build_manifest_tests',
+] as const;
 
 /** Why a domain-month is recomputed. */
 export const CHANGE_REASONS = ['new', 'gone', 'lake', 'domain', 'plan', 'closed', 'duplicate_id'] as const;
@@ -188,6 +198,7 @@ export async function writeManifest(
   db: Db,
   global: Record<string, string>,
   models: readonly { name: string; sqlSha256: string; incremental: boolean }[],
+  tests: readonly { name: string; sqlSha256: string }[],
 ): Promise<void> {
   await db.run(`CREATE OR REPLACE TABLE main.build_manifest (key VARCHAR PRIMARY KEY, value VARCHAR)`);
   await insertRows(
@@ -206,6 +217,28 @@ export async function writeManifest(
     ['name', 'sql_sha256', 'incremental'],
     models.map((m) => [m.name, m.sqlSha256, m.incremental]),
   );
+  await db.run(`CREATE OR REPLACE TABLE main.build_manifest_tests (name VARCHAR PRIMARY KEY, sql_sha256 VARCHAR)`);
+  await insertRows(
+    db,
+    'build_manifest_tests',
+    ['name', 'sql_sha256'],
+    [...tests].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((t) => [t.name, t.sqlSha256]),
+  );
+}
+
+/**
+ * What the build being patched recorded of each data test: its SQL's hash and its status. Read
+ * before this build replaces the manifest and the results; empty when either table is missing.
+ */
+export async function readPreviousTests(db: Db): Promise<Map<string, PreviousTest>> {
+  const have = await db.all<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN ('build_manifest_tests', 'data_test_results')`,
+  );
+  if (have.length < 2) return new Map();
+  const rows = await db.all<{ name: string; sql_sha256: string; status: PreviousTest['status'] }>(
+    `SELECT t.name, t.sql_sha256, r.status FROM main.build_manifest_tests AS t JOIN main.data_test_results AS r USING (name)`,
+  );
+  return new Map(rows.map((r) => [r.name, { sqlSha256: r.sql_sha256, status: r.status }]));
 }
 
 /** The previous build's global manifest and models, or undefined when it has none (built before manifests). */
@@ -215,7 +248,8 @@ export async function readManifest(
   const have = await db.all<{ name: string }>(
     `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_name LIKE 'build_manifest%'`,
   );
-  if (!MANIFEST_TABLES.every((t) => have.some((h) => h.name === t))) return undefined;
+  // A manifest of an older format may lack later tables: its format then makes the build full.
+  if (!['build_manifest', 'build_manifest_models'].every((t) => have.some((h) => h.name === t))) return undefined;
   const global = Object.fromEntries(
     (await db.all<{ key: string; value: string }>(`SELECT key, value FROM main.build_manifest`)).map((r) => [r.key, r.value]),
   );

@@ -8,6 +8,7 @@ import { withDb, type Db, type JsonRow } from '../db/duckdb.ts';
 import { CdrpipeError } from '../util/errors.ts';
 import { warehousePath } from '../lake/index.ts';
 import { headerValue, type SqlFile } from './model-graph.ts';
+import { insertRows } from './insert-rows.ts';
 
 export const SEVERITIES = ['error', 'warn'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -51,7 +52,7 @@ export function describeTest(file: SqlFile): string {
       continue;
     }
     const text = m[1]!.trim();
-    if (/^(severity|depends_on)[ \t]*:/.test(text)) continue;
+    if (/^(severity|depends_on|incremental)[ \t]*:/.test(text)) continue;
     if (text === '') {
       if (lines.length > 0) break;
       continue;
@@ -61,9 +62,19 @@ export function describeTest(file: SqlFile): string {
   return lines.length > 0 ? lines.join(' ') : file.name;
 }
 
-export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize = 5): Promise<DataTestResult[]> {
+/**
+ * Runs each test and collects its result. Tests named in `onSlice` run with `sliceSchema` first on
+ * the search path (transform/test-slice.ts), the others on the whole warehouse.
+ */
+export async function runDataTests(
+  db: Db,
+  tests: readonly SqlFile[],
+  opts: { sampleSize?: number; onSlice?: ReadonlySet<string>; sliceSchema?: string } = {},
+): Promise<DataTestResult[]> {
+  const sampleSize = opts.sampleSize ?? 5;
   const results: DataTestResult[] = [];
   for (const t of tests) {
+    const sliced = opts.sliceSchema !== undefined && opts.onSlice?.has(t.name) === true;
     const sev = headerValue(t.sql, 'severity');
     const severity: Severity = sev === 'warn' ? 'warn' : 'error';
     const query = t.sql.replace(/;\s*$/, '');
@@ -80,6 +91,7 @@ export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize
       continue;
     }
     try {
+      await db.run(sliced ? `SET search_path = '${opts.sliceSchema},main'` : `RESET search_path`);
       const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
       const failingRows = Number(count?.n ?? 0);
       // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
@@ -89,6 +101,7 @@ export async function runDataTests(db: Db, tests: readonly SqlFile[], sampleSize
       results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });
     }
   }
+  await db.run(`RESET search_path`);
   return results;
 }
 
@@ -97,8 +110,12 @@ export async function storeDataTestResults(db: Db, results: readonly DataTestRes
   await db.run(`CREATE OR REPLACE TABLE data_test_results (
     name VARCHAR, description VARCHAR, severity VARCHAR, status VARCHAR, failing_rows BIGINT,
     sample JSON, error VARCHAR, checked_at TIMESTAMPTZ)`);
-  for (const r of results) {
-    await db.run(`INSERT INTO data_test_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8::TIMESTAMPTZ)`, [
+  // One statement per few hundred results: a statement per test cost more than most tests.
+  await insertRows(
+    db,
+    'data_test_results',
+    ['name', 'description', 'severity', 'status', 'failing_rows', 'sample', 'error', 'checked_at'],
+    results.map((r) => [
       r.name,
       r.description,
       r.severity,
@@ -107,8 +124,8 @@ export async function storeDataTestResults(db: Db, results: readonly DataTestRes
       JSON.stringify(r.sample),
       r.error ?? null,
       checkedAt.toISOString(),
-    ]);
-  }
+    ]),
+  );
 }
 
 /** The blocking failures among results: severity error that failed or could not run. */

@@ -7,11 +7,24 @@
 import { sqlIdent, sqlString } from '../db/duckdb.ts';
 import type { SqlFile } from './model-graph.ts';
 import type { ColumnTest, ModelSchema, ModelTest } from './model-schema.ts';
+import { INCREMENTAL_GRAIN } from './incremental-plan.ts';
 
 const id = sqlIdent;
 
-function file(schema: ModelSchema, name: string, description: string, severity: 'error' | 'warn' | undefined, query: string): SqlFile {
-  const header = severity === 'warn' ? '-- severity: warn\n' : '';
+/**
+ * `sliceable`: each row the test selects comes from one row of the model, or from a group whose key
+ * holds domain and local_month, so an incremental build may run it on the changed domain-months
+ * (transform/test-scope.ts decides; a model rebuilt in full is tested whole).
+ */
+function file(
+  schema: ModelSchema,
+  name: string,
+  description: string,
+  severity: 'error' | 'warn' | undefined,
+  query: string,
+  sliceable = false,
+): SqlFile {
+  const header = (sliceable ? `-- incremental: ${INCREMENTAL_GRAIN}\n` : '') + (severity === 'warn' ? '-- severity: warn\n' : '');
   return { name, path: schema.path, sql: `${header}-- ${description}\n${query}\n` };
 }
 
@@ -27,6 +40,7 @@ function columnTests(schema: ModelSchema, column: string, test: ColumnTest): Sql
         `${m}.${column} is never NULL.`,
         severity,
         `SELECT * FROM ${id(m)} WHERE ${id(column)} IS NULL`,
+        true,
       );
     case 'unique':
       return file(
@@ -43,6 +57,8 @@ function columnTests(schema: ModelSchema, column: string, test: ColumnTest): Sql
         `${m}.${column} is one of ${t.values.join(', ')} (or NULL).`,
         severity,
         `SELECT ${id(column)}, count(*) AS n FROM ${id(m)} WHERE ${id(column)} NOT IN (${t.values.map(sqlString).join(', ')}) GROUP BY ${id(column)}`,
+        // Grouped across domain-months, but only rows with a value outside the list form a group.
+        true,
       );
     case 'relationships':
       return file(
@@ -65,6 +81,7 @@ function modelTests(schema: ModelSchema, test: ModelTest): SqlFile {
       `${m} has one row per (${test.columns.join(', ')}).`,
       test.severity,
       `SELECT ${cols}, count(*) AS n FROM ${id(m)} GROUP BY ${cols} HAVING count(*) > 1`,
+      test.columns.includes('domain') && test.columns.includes('local_month'),
     );
   }
   const match = test.columns.map((c) => `p.${id(c)} = c.${id(c)}`).join(' AND ');

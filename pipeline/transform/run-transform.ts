@@ -30,6 +30,7 @@ import {
   MANIFEST_FORMAT,
   markDomainsChanged,
   readManifest,
+  readPreviousTests,
   writeManifest,
   type ChangeReason,
 } from './build-manifest.ts';
@@ -40,6 +41,8 @@ import { lakeCdrsSliceSource } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
 import { loadSqlProject } from './sql-project.ts';
+import { planTestScopes, type PreviousTest } from './test-scope.ts';
+import { createTestSlice, dropTestSlice, TEST_SLICE_SCHEMA } from './test-slice.ts';
 import { loadDomains, loadPlans, loadRatingInputs, type FrozenRating } from './warehouse-inputs.ts';
 import type { StageContext } from '../config/index.ts';
 
@@ -82,6 +85,8 @@ export interface BuildReport {
   changes: Partial<Record<ChangeReason, number>>;
   /** What happened to each model: full (with why), incremental, or keep. */
   models: ModelPlan[];
+  /** Data tests run on the changed domain-months only, and on the whole warehouse (transform/test-scope.ts). */
+  tests: { slice: number; whole: number };
 }
 
 export interface TransformSummary {
@@ -246,13 +251,18 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     logger.debug({ ms: Date.now() - started }, 'models built');
     builds.push(...built.builds);
     for (const b of built.builds) logger.debug({ model: b.name, rows: b.rows }, 'model built');
+    // What the build being patched recorded of its tests, read before this build replaces it.
+    const previousTests: ReadonlyMap<string, PreviousTest> = fullReason === undefined ? await readPreviousTests(db) : new Map();
     // A model that no longer exists leaves no table behind (as in a build from scratch).
     for (const name of previousModels.keys()) if (!models.some((m) => m.name === name)) await db.run(`DROP TABLE IF EXISTS main.${name}`);
     await writeManifest(
       db,
       { format: MANIFEST_FORMAT, duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)), macros: macrosSha },
       models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
+      tests.map((t) => ({ name: t.name, sqlSha256: sqlSha256(t.sql) })),
     );
+    const scopes = planTestScopes(tests, { models: fullReason === undefined ? built.plans : undefined, previous: previousTests });
+    const onSlice = new Set(scopes.filter((t) => t.scope === 'slice').map((t) => t.name));
     const domainMonths = Number((await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM incr_months`))?.n ?? 0);
     report = {
       mode: fullReason === undefined ? 'incremental' : 'full',
@@ -261,6 +271,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       recomputed: fullReason === undefined ? changed : domainMonths,
       changes,
       models: built.plans,
+      tests: { slice: onSlice.size, whole: scopes.length - onSlice.size },
     };
     await db.run(`CREATE OR REPLACE TABLE model_builds (name VARCHAR, rows BIGINT, depends_on VARCHAR[], built_at TIMESTAMPTZ)`);
     for (const b of builds) {
@@ -272,7 +283,12 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       ]);
     }
     signal?.throwIfAborted();
-    results = await runDataTests(db, tests);
+    if (onSlice.size > 0) await createTestSlice(db, { slice, models: built.plans });
+    try {
+      results = await runDataTests(db, tests, { onSlice, sliceSchema: TEST_SLICE_SCHEMA });
+    } finally {
+      if (onSlice.size > 0) await dropTestSlice(db);
+    }
     logger.debug({ ms: Date.now() - started }, 'data tests run');
     await storeDataTestResults(db, results, builtAt);
     rows = builds.find((b) => b.name === 'rated_calls')?.rows ?? 0;

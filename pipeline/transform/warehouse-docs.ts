@@ -53,9 +53,9 @@ Loaded or written by the transform, not models:
   in_reports (customers.*.reports).
 - \`plans\`, \`plan_rules\`, \`rates\`, \`domain_plans\`, \`frozen_ratings\`, \`build_info\`: the rating inputs.
 - \`model_builds\`: name, rows, depends_on, built_at of each model of the build.
-- \`build_manifest\`, \`build_manifest_files\`, \`build_manifest_months\`, \`build_manifest_models\`: what
-  the build was made from (lake file stamps, per domain-month fingerprints, model SQL hashes), so the
-  next transform recomputes only what changed ([incremental-transform.md](incremental-transform.md)).
+- \`build_manifest\`, \`build_manifest_files\`, \`build_manifest_months\`, \`build_manifest_models\`,
+  \`build_manifest_tests\`: what the build was made from (lake file stamps, per domain-month
+  fingerprints, model and data test SQL hashes), so the next transform recomputes only what changed ([incremental-transform.md](incremental-transform.md)).
 - \`data_test_results\`: one row per data test (name, description, severity, status, failing_rows,
   sample, error, checked_at). The report stage refuses to send when a row has status \`fail\` or
   \`error\` (\`assertWarehouseTestsPass(dataDir)\` in pipeline/transform/data-tests.ts).

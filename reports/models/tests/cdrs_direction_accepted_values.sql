@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- direction is one of outbound, inbound, missed, internal.
 SELECT domain, id, direction
 FROM cdrs

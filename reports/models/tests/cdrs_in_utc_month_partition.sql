@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- Each CDR sits in the partition of the UTC month of its start time (the lake contract).
 SELECT domain, id, month, start_time
 FROM cdrs

@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- Every CDR has a start time (it decides the partition, the local month and the price).
 SELECT domain, id, month
 FROM cdrs

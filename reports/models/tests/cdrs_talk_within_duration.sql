@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- 0 <= talk_s <= duration_s.
 SELECT domain, id, talk_s, duration_s
 FROM cdrs

@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- sum(charge) and sum(billable_s) agree across rated_calls, usage_monthly, charges_by_class,
 -- usage_daily, usage_by_user and usage_by_number for every (domain, local_month).
 WITH per_model AS (

@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- charge >= 0, 0 <= included_s <= billable_s, billable_s >= talk_s when billed, nothing billed unanswered.
 SELECT domain, id, talk_s, billable_s, included_s, charged_s, charge
 FROM rated_calls

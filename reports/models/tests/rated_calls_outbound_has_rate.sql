@@ -1,3 +1,4 @@
+-- incremental: domain_month
 -- Every billable, answered outbound call found a price in the deck or is listed in unbillable_calls,
 -- and every one was rated under a loaded plan version: no call is given away unseen.
 SELECT r.domain, r.id, r.local_date, r.dialed_number, r.rating_key, r.call_class, r.plan_id, r.plan_version
