@@ -155,6 +155,35 @@ describe('incremental transform', () => {
     await expectSameAsFullRebuild(dataDir, config, DEC02);
   }, 400_000);
 
+  it('data tests run on the changed slice give the results of a whole run, failures included', async () => {
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
+    await writeDomains(dataDir, DOMAINS.slice(0, 1));
+    await writeLake(dataDir, lakeOf('utc.example'));
+    await transform(dataDir, config, NOV20);
+    const settle = await transform(dataDir, config, NOV20);
+    expect(settle.build.tests.slice).toBeGreaterThan(10);
+    expect(settle.status).toBe('ok');
+
+    // A tick brings a CDR that talks longer than it lasts: found on the slice, with the sample a whole run gives.
+    const november = monthOfCalls('utc.example', '2026-11', 24);
+    await writeLake(dataDir, [...november, { ...monthOfCalls('utc.example', '2026-11', 1, 'bad')[0]!, talk_s: 100, duration_s: 50 }]);
+    const tick = await transform(dataDir, config, NOV20);
+    expect(tick.build).toMatchObject({ mode: 'incremental', tests: { slice: settle.build.tests.slice } });
+    const failed = tick.tests.find((t) => t.name === 'cdrs_talk_within_duration');
+    expect(failed).toMatchObject({ status: 'fail', failingRows: 1, sample: [{ talk_s: 100, duration_s: 50 }] });
+    expect(tick.status).toBe('failed');
+    await expectSameAsFullRebuild(dataDir, config, NOV20);
+
+    // Fixed: the test failed in the build being patched, so it runs on the whole warehouse once more.
+    await writeLake(dataDir, november);
+    const fixed = await transform(dataDir, config, NOV20);
+    expect(fixed.build.tests.slice).toBe(tick.build.tests.slice - 1);
+    expect(fixed.tests.find((t) => t.name === 'cdrs_talk_within_duration')?.status).toBe('pass');
+    expect(fixed.status).toBe('ok');
+    await expectSameAsFullRebuild(dataDir, config, NOV20);
+  }, 200_000);
+
   it('a changed model SQL rebuilds that model and what reads it in full, the rest stays incremental', async () => {
     const dataDir = await tempDir();
     const config = await deckConfig(dataDir);
