@@ -21,7 +21,7 @@
  */
 import { sqlString, type Db } from '../db/duckdb.ts';
 import { encodePartitionValue } from '../lake/index.ts';
-import { insertRows, type Cell } from './insert-rows.ts';
+import { insertRows } from './insert-rows.ts';
 import type { LakeFileStamp } from './lake-stamps.ts';
 import type { PreviousTest } from './test-scope.ts';
 
@@ -62,10 +62,9 @@ export async function loadLakeStamps(db: Db, files: readonly LakeFileStamp[]): P
       // A name no partition can have (empty, "."): it feeds no file.
     }
   }
-  await db.run(`CREATE OR REPLACE TEMP TABLE incr_files (
-    domain VARCHAR, utc_month VARCHAR, file VARCHAR, path VARCHAR, stamp VARCHAR, month_start TIMESTAMPTZ, next_start TIMESTAMPTZ)`);
   const unknown = new Set<string>();
-  const rows: Cell[][] = [];
+  const rows: { domain: string; utc_month: string; file: string; path: string; stamp: string; month_start: string; next_start: string }[] =
+    [];
   for (const f of files) {
     const domain = bySegment.get(f.domainSegment);
     if (domain === undefined) {
@@ -73,9 +72,15 @@ export async function loadLakeStamps(db: Db, files: readonly LakeFileStamp[]): P
       continue;
     }
     const b = utcMonthBounds(f.utcMonth);
-    rows.push([domain, f.utcMonth, f.file, f.path, f.stamp, b.start, b.next]);
+    rows.push({ domain, utc_month: f.utcMonth, file: f.file, path: f.path, stamp: f.stamp, month_start: b.start, next_start: b.next });
   }
-  await insertRows(db, 'incr_files', ['domain', 'utc_month', 'file', 'path', 'stamp', 'month_start', 'next_start'], rows, 500);
+  // One JSON parameter: thousands of bound parameters cost more than the rest of the manifest.
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE incr_files AS
+     SELECT domain, utc_month, file, path, stamp, month_start::TIMESTAMPTZ AS month_start, next_start::TIMESTAMPTZ AS next_start
+     FROM (SELECT unnest(from_json($1::JSON, '[{"domain":"VARCHAR","utc_month":"VARCHAR","file":"VARCHAR","path":"VARCHAR","stamp":"VARCHAR","month_start":"VARCHAR","next_start":"VARCHAR"}]'), recursive := true))`,
+    [JSON.stringify(rows)],
+  );
   return [...unknown].sort();
 }
 
@@ -239,6 +244,12 @@ export async function readPreviousTests(db: Db): Promise<Map<string, PreviousTes
     `SELECT t.name, t.sql_sha256, r.status FROM main.build_manifest_tests AS t JOIN main.data_test_results AS r USING (name)`,
   );
   return new Map(rows.map((r) => [r.name, { sqlSha256: r.sql_sha256, status: r.status }]));
+}
+
+/** The lake files the build recorded, each with its stamp (keyed by the path under lake/cdrs). */
+export async function readManifestFiles(db: Db): Promise<Map<string, string>> {
+  const rows = await db.all<{ file: string; stamp: string }>(`SELECT file, stamp FROM main.build_manifest_files`);
+  return new Map(rows.map((r) => [r.file, r.stamp]));
 }
 
 /** The previous build's global manifest and models, or undefined when it has none (built before manifests). */

@@ -28,6 +28,8 @@ export interface StrayLakeFile {
   file: string;
 }
 
+const STATS_IN_FLIGHT = 32;
+
 async function walk(dir: string, out: string[]): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
@@ -44,15 +46,18 @@ export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFile
   paths.sort();
   const files: LakeFileStamp[] = [];
   const stray: StrayLakeFile[] = [];
+  const laid: { file: string; path: string; utcMonth: string; domainSegment: string }[] = [];
   for (const path of paths) {
     const file = relative(root, path).split(sep).join('/');
     const m = /^month=(\d{4}-\d{2})\/domain=([^/]+)\/[^/]+$/.exec(file);
-    if (!m) {
-      stray.push({ file });
-      continue;
-    }
-    const s = await stat(path, { bigint: true });
-    files.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]!, stamp: `${s.size}:${s.mtimeNs}:${s.ino}` });
+    if (m) laid.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]! });
+    else stray.push({ file });
+  }
+  // A few dozen stats in flight: one at a time, a lake of thousands of files waits on each in turn.
+  for (let i = 0; i < laid.length; i += STATS_IN_FLIGHT) {
+    const part = laid.slice(i, i + STATS_IN_FLIGHT);
+    const stats = await Promise.all(part.map((f) => stat(f.path, { bigint: true })));
+    part.forEach((f, k) => files.push({ ...f, stamp: `${stats[k]!.size}:${stats[k]!.mtimeNs}:${stats[k]!.ino}` }));
   }
   return { files, stray };
 }

@@ -7,7 +7,7 @@
  */
 import { prepareLakeForReading } from '../store/index.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { constants as fsConstants, existsSync } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db } from '../db/duckdb.ts';
@@ -30,6 +30,7 @@ import {
   MANIFEST_FORMAT,
   markDomainsChanged,
   readManifest,
+  readManifestFiles,
   readPreviousTests,
   writeManifest,
   type ChangeReason,
@@ -131,12 +132,17 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
 
   // With the lake in a bucket, the local copy of the whole lake is brought up to date first.
   await prepareLakeForReading(opts);
-  // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
-  const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt);
-  if (damaged.length > 0) throw new DamagedLakeError(damaged);
-
   const { models, tests } = await loadSqlProject({ modelsDir, testsDir });
   const macros = await loadSqlDir(macrosDir);
+  const finalPath = warehousePath(dataDir);
+  const macrosSha = sqlSha256(macros.map((m) => `${m.name}\n${m.sql}`).join('\n'));
+  const prior = await previousBuild(finalPath, { full: opts.full === true, macrosSha });
+  const stamps = await lakeFileStamps(dataDir);
+  // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
+  // A file the build being patched recorded with the same stamp was checked then, and is not read again now.
+  const toCheck = prior.files ? stamps.files.filter((f) => prior.files!.get(f.file) !== f.stamp).map((f) => f.path) : undefined;
+  const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt, toCheck ? { files: toCheck } : {});
+  if (damaged.length > 0) throw new DamagedLakeError(damaged);
   const current = await currentPlanSnapshots(config);
 
   // State: release re-rated months, register plan versions, read frozen months.
@@ -193,10 +199,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   if (opts.rerate)
     logger.info({ month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released }, 'released frozen prices for re-rating');
 
-  const finalPath = warehousePath(dataDir);
   const tmpPath = join(dataDir, `.warehouse-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
-  const macrosSha = sqlSha256(macros.map((m) => `${m.name}\n${m.sql}`).join('\n'));
-  const prior = await previousBuild(finalPath, { full: opts.full === true, macrosSha });
   let fullReason = prior.fullReason;
   const previousModels: ReadonlyMap<string, PreviousModel> = prior.models ?? new Map();
   let report: BuildReport | undefined;
@@ -208,7 +211,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   let domainCount = 0;
   // An incremental build patches a copy of the published warehouse; the published file is not touched.
   const started = Date.now();
-  if (fullReason === undefined) await copyFile(finalPath, tmpPath);
+  // A clone where the filesystem can share blocks (btrfs, XFS, APFS), a full copy elsewhere.
+  if (fullReason === undefined) await copyFile(finalPath, tmpPath, fsConstants.COPYFILE_FICLONE);
   // The memory budget's share, spilling under the data directory beyond it.
   const db = await Db.open(tmpPath, { settings: duckdbSettings(config, dataDir) });
   try {
@@ -225,7 +229,6 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
 
     logger.debug({ ms: Date.now() - started }, 'inputs loaded');
     // What each domain-month is built from, and what changed since the previous build.
-    const stamps = await lakeFileStamps(dataDir);
     const unmapped = await loadLakeStamps(db, stamps.files);
     await computeMonthFingerprints(db);
     if (fullReason === undefined && stamps.stray.length > 0)
@@ -402,7 +405,7 @@ async function duckdbVersion(db: Db): Promise<string> {
 async function previousBuild(
   finalPath: string,
   opts: { full: boolean; macrosSha: string },
-): Promise<{ fullReason?: string; models?: Map<string, PreviousModel>; duckdbVersion?: string }> {
+): Promise<{ fullReason?: string; models?: Map<string, PreviousModel>; duckdbVersion?: string; files?: Map<string, string> }> {
   if (opts.full) return { fullReason: '--full' };
   if (!existsSync(finalPath)) return { fullReason: 'no previous warehouse' };
   let db: Db;
@@ -424,7 +427,8 @@ async function previousBuild(
           : g.macros !== opts.macrosSha
             ? 'macros changed'
             : undefined;
-    return { ...(why ? { fullReason: why } : {}), models: manifest.models, duckdbVersion: version };
+    if (why) return { fullReason: why, models: manifest.models, duckdbVersion: version };
+    return { models: manifest.models, duckdbVersion: version, files: await readManifestFiles(db) };
   } finally {
     db.close();
   }
