@@ -7,7 +7,7 @@
  * each row carries its domain in `domain_name`. The hash is of the month and generation, never of
  * a domain, so no domain's own partition can share the name.
  *
- * Which rows count (the rule every reader applies; lake/lake-source-sql.ts writes it as SQL):
+ * Which rows count (the rule every reader applies; lake/counted-rows-sql.ts writes it as SQL):
  * - a domain's own partition, where one exists, holds all of that domain's rows for the month;
  * - otherwise its rows in the newest compacted generation of the month count;
  * - older generations never count.

@@ -4,7 +4,7 @@
  * so a column added to the lake reaches every engine's DDL with it.
  */
 import { LAKE_COLUMNS, type LakeColumn } from './lake-columns.ts';
-import { countedRowsFrom, countedRowsSql, type CountedRowsOptions } from './counted-rows-sql.ts';
+import { countedRowsDuckdbSql, countedRowsSql, type CountedRowsOptions } from './counted-rows-sql.ts';
 import { DOMAIN_NAME_COLUMN } from './layout.ts';
 import { UsageError } from '../util/errors.ts';
 
@@ -137,8 +137,7 @@ function duckdbDdl(o: LakeDdlOptions): string {
     `UNION ALL BY NAME SELECT NULL::VARCHAR AS ${DOMAIN_NAME_COLUMN} WHERE false;`,
     ...VIEW_NOTE,
     'CREATE OR REPLACE VIEW cdrs AS',
-    `SELECT f.* EXCLUDE (${DOMAIN_NAME_COLUMN}) REPLACE (coalesce(f.${DOMAIN_NAME_COLUMN}, f.domain) AS domain)`,
-    `${countedRowsFrom('cdrs_files')};`,
+    `${countedRowsDuckdbSql('cdrs_files', cdrsUrl(o.location, 's3'))};`,
   );
   return lines.join('\n');
 }

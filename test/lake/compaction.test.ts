@@ -192,6 +192,20 @@ describe('lake compact', () => {
     await rm(backup, { recursive: true, force: true });
   });
 
+  it('takes a late CDR for a long domain name (a short partition name): every view counts its rows once', async () => {
+    const expected = await countedRows(h.dir);
+    await writeOctober(h.dir, LONG, [
+      { id: 'long-late', 'call-start-datetime': '2026-10-04T00:10:00Z', 'call-direction': 0, 'call-total-duration-seconds': 12 },
+    ]);
+    const own = monthPartitions(h.dir, '2026-10').domains;
+    expect(own).toHaveLength(1);
+    expect(own[0]).toContain('~');
+    const after = await countedRows(h.dir);
+    expect(after.length).toBe(expected.length + 1);
+    expect(after.filter((r) => r.startsWith(`${LONG}|2026-10|long-1|`))).toHaveLength(1);
+    expect(await ddlRows(h.dir)).toEqual(after);
+  });
+
   it('refuses a month that is not closed, with a usage error', async () => {
     await expect(compactLake({ dataDir: h.dir, workDir: join(h.dir, 'w'), now: NOW, minAgeDays: 7, months: ['2026-11'] })).rejects.toThrow(
       UsageError,
