@@ -21,7 +21,8 @@ import pLimit from 'p-limit';
 import { removeQuietly } from '../util/atomic-file.ts';
 import { ConfigError } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
-import { md5ETagOf, type LakeBucket, type ObjectInfo, type WriteCondition } from './bucket.ts';
+import type { LakeBucket, ObjectInfo, WriteCondition } from './bucket.ts';
+import { md5ETagOf } from './etag.ts';
 import { StoreError } from './store-errors.ts';
 
 /** What a command reads: the whole lake, the cdrs of some months (plus domains and rejects), or some lake-relative prefixes. */
