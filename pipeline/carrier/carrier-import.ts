@@ -10,10 +10,13 @@ import {
   carrierPartitionDir,
   carrierRejectsDir,
   carrierRejectsPartitionDir,
+  dropLakeFile,
   encodePartitionValue,
   lakeDir,
+  publishLakeFile,
 } from '../lake/index.ts';
-import { publishFile, removeQuietly } from '../util/atomic-file.ts';
+import { prepareLakeForReading } from '../store/index.ts';
+import { removeQuietly } from '../util/atomic-file.ts';
 import { UsageError } from '../util/errors.ts';
 import { acquireLock } from '../util/lock.ts';
 import { isMonth } from '../util/month.ts';
@@ -80,7 +83,7 @@ async function monthDirs(area: string, carrier: string): Promise<string[]> {
 /** Removes every lake file of import `sha` of `carrier` (records and rejects), then its manifest. */
 async function removeImport(dataDir: string, carrier: string, sha: string): Promise<void> {
   for (const area of [carrierCdrsDir(dataDir), carrierRejectsDir(dataDir)]) {
-    for (const dir of await monthDirs(area, carrier)) for (const f of await filesOf(dir, sha)) await removeQuietly(f);
+    for (const dir of await monthDirs(area, carrier)) for (const f of await filesOf(dir, sha)) await dropLakeFile(dataDir, f);
   }
   await removeManifest(dataDir, carrier, sha);
 }
@@ -147,6 +150,10 @@ export async function importCarrierFile(opts: CarrierImportOptions): Promise<Car
     clock: opts.clock,
   });
   try {
+    // With the lake in a bucket: this carrier's imports as the bucket has them (another machine may have imported).
+    await prepareLakeForReading(opts, {
+      prefixes: ['carrier_imports/', 'carrier_cdrs/', 'carrier_rejects/'].map((a) => `${a}carrier=${encodePartitionValue(carrier.name)}/`),
+    });
     const manifests = await readManifests(opts.dataDir, carrier.name);
     const known = manifests.find((m) => m.sha256 === scan.sha256);
     if (known) {
@@ -301,10 +308,12 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
     if (opts.signal?.aborted) throw opts.signal.reason;
     // Publish: the new files first, then the manifest that makes them "imported", then the
     // files they replace (a re-run finishes that last step if this one is killed before it).
+    // Files are named by the source file's hash: a re-run after a killed import writes the same
+    // rows again, so a plain replace is safe (a create would refuse the object the killed run left).
     for (const a of aside) {
       await mkdir(join(a.to, '..'), { recursive: true });
       await rename(a.from, `${a.to}.tmp`);
-      await publishFile(`${a.to}.tmp`, a.to);
+      await publishLakeFile(opts.dataDir, `${a.to}.tmp`, a.to, 'replace', opts.signal);
     }
     const manifest: ImportManifest = {
       carrier: carrier.name,

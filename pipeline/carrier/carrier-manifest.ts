@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodePartitionValue, lakeDir } from '../lake/index.ts';
-import { removeQuietly, writeFileAtomic } from '../util/atomic-file.ts';
+import { dropLakeFile, encodePartitionValue, lakeDir, publishLakeFile } from '../lake/index.ts';
+import { asidePath } from '../util/atomic-file.ts';
 
 /**
  * What one imported carrier file left in the lake, written last (after its Parquet files are in
@@ -40,10 +40,15 @@ export async function readManifests(dataDir: string, carrier: string): Promise<I
   return out;
 }
 
+/** Written aside, then published like any lake file (with the lake in a bucket, as an object too). */
 export async function writeManifest(dataDir: string, m: ImportManifest): Promise<void> {
-  await writeFileAtomic(join(manifestDir(dataDir, m.carrier), `${m.sha256}.json`), JSON.stringify(m, null, 2) + '\n');
+  const target = join(manifestDir(dataDir, m.carrier), `${m.sha256}.json`);
+  await mkdir(manifestDir(dataDir, m.carrier), { recursive: true });
+  const tmp = asidePath(target);
+  await writeFile(tmp, JSON.stringify(m, null, 2) + '\n');
+  await publishLakeFile(dataDir, tmp, target, 'replace');
 }
 
 export async function removeManifest(dataDir: string, carrier: string, sha256: string): Promise<void> {
-  await removeQuietly(join(manifestDir(dataDir, carrier), `${sha256}.json`));
+  await dropLakeFile(dataDir, join(manifestDir(dataDir, carrier), `${sha256}.json`));
 }

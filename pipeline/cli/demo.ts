@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { formatDemoSummary, runDemo, loadRuntime } from '../schedule/index.ts';
+import { formatDemoSummary, runDemo, runDemoInBucket, loadRuntime } from '../schedule/index.ts';
 import type { JobProgress } from '../schedule/index.ts';
 import { createLogger } from '../util/logger.ts';
 import { readProcessSettings } from '../config/index.ts';
@@ -71,9 +71,13 @@ export function registerDemo(program: Command): void {
     .option('--fresh', 'start over in a new data directory (<data dir>/demo-<UTC timestamp>) instead of reusing the data directory')
     .option('--domains <n>', 'customer domains in the simulator', '36')
     .option('--seed <n>', 'simulator seed (same seed, same calls)', '2026')
+    .option(
+      '--s3',
+      'keep the lake in a bucket: starts a local S3 server (s3rver, a development dependency) for the run; data directory <data dir>/s3-demo',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')
-    .action(async (opts: { fresh?: boolean; domains: string; seed: string; json?: boolean; config?: string }) => {
+    .action(async (opts: { fresh?: boolean; s3?: boolean; domains: string; seed: string; json?: boolean; config?: string }) => {
       const domains = Number(opts.domains);
       const seed = Number(opts.seed);
       if (!Number.isInteger(domains) || domains < 1 || domains > 2000)
@@ -81,7 +85,12 @@ export function registerDemo(program: Command): void {
       if (!Number.isInteger(seed)) throw new UsageError(`--seed ${JSON.stringify(opts.seed)}: expected a whole number`);
       const logger = createLogger({ level: readProcessSettings().logLevel ?? 'warn' });
       const rt = await loadRuntime({ configPath: opts.config, logger });
-      const dataDir = opts.fresh ? resolve(join(rt.dataDir, `demo-${stamp(rt.clock.now())}`)) : rt.dataDir;
+      // A bucket's local copy may not share a data directory with a local lake: the bucket demo has its own.
+      const dataDir = opts.fresh
+        ? resolve(join(rt.dataDir, `demo-${opts.s3 ? 's3-' : ''}${stamp(rt.clock.now())}`))
+        : opts.s3
+          ? resolve(join(rt.dataDir, 's3-demo'))
+          : rt.dataDir;
       process.stderr.write(`cdrpipe demo: data directory ${dataDir}\n`);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
@@ -93,7 +102,7 @@ export function registerDemo(program: Command): void {
       process.on('SIGTERM', onSignal);
       const display = progressDisplay();
       try {
-        const summary = await runDemo({
+        const summary = await (opts.s3 ? runDemoInBucket : runDemo)({
           dataDir,
           config: rt.config,
           // The demo's customers are simulated: mail always goes to the outbox, even with SMTP_URL set.

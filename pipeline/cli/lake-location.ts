@@ -6,12 +6,13 @@ import { createLogger } from '../util/logger.ts';
 /**
  * With CDRPIPE_LAKE_URL set, the data directory's lake lives in that bucket for this process:
  * every command's writer and readers find it by data directory (store/registry.ts). A bad URL or
- * a missing key is exit 2 here, before the command does anything. No request is made yet.
+ * a missing key is exit 2 here, before the command does anything. No request is made yet; the AWS
+ * SDK is loaded only here, so a local lake never loads it.
  */
-export function registerLakeLocation(env?: NodeJS.ProcessEnv): void {
+export async function registerLakeLocation(env?: NodeJS.ProcessEnv): Promise<void> {
   const storeEnv = readStoreEnv(env);
   if (!storeEnv) return;
   const dataDir = resolve(readEnv(env).dataDir);
   const logger = createLogger({ level: readProcessSettings(env).logLevel ?? 'warn' });
-  useLakeStore(dataDir, createLakeStore(storeEnv, dataDir, { logger }));
+  useLakeStore(dataDir, await createLakeStore(storeEnv, dataDir, { logger }));
 }

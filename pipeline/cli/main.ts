@@ -26,8 +26,8 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride()
     // Every command but the simulator reads or writes the lake; --help never gets here.
-    .hook('preAction', (_program, command) => {
-      if (command.name() !== 'simulate' && command.parent?.name() !== 'simulate') registerLakeLocation();
+    .hook('preAction', async (_program, command) => {
+      if (command.name() !== 'simulate' && command.parent?.name() !== 'simulate') await registerLakeLocation();
     });
   for (const register of [
     registerIngest,

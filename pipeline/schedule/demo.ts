@@ -46,6 +46,25 @@ export interface DemoOptions extends StageContext {
   stages?: (source: () => NetSapiensClient) => Stages;
 }
 
+/** With the lake in a bucket (`demo --s3`): where the bucket's objects were, for the summary. */
+export interface DemoBucket {
+  /** s3://cdrpipe-demo/lake/ */
+  url: string;
+  /** The server's address while it ran. */
+  endpoint: string;
+  /** The folder the server keeps the bucket's objects in. */
+  serverDir: string;
+  /** Objects and bytes under the prefix, from the bucket's listing at the end. */
+  objects: number;
+  bytes: number;
+  /** Partition files (cdrs/) among them. */
+  cdrObjects: number;
+  /** PUTs made and uploads skipped (identical bytes), downloads into the local copy. */
+  uploads: number;
+  skippedUploads: number;
+  downloads: number;
+}
+
 export interface DemoSummary {
   dataDir: string;
   month: Month;
@@ -61,6 +80,8 @@ export interface DemoSummary {
   cost: DemoCostSide | undefined;
   /** With an alerts job: the fraud the simulator was given, and the open alerts after the run. */
   alerts?: { injected: { domain: string; scenario: string; at: string; calls: number }; open: number; newest: AlertJson[] };
+  /** With the lake in a bucket (`demo --s3`). */
+  bucket?: DemoBucket;
   elapsedMs: number;
 }
 
@@ -273,6 +294,14 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
     );
   }
   lines.push(`  lake       ${s.lake.files} parquet files, ${s.lake.rows} CDRs, ${(s.lake.bytes / 1024 / 1024).toFixed(1)} MiB`);
+  if (s.bucket) {
+    const b = s.bucket;
+    lines.push(
+      `  bucket     ${b.url} on the local S3 server at ${b.endpoint} (stopped now): ${b.objects} objects (${b.cdrObjects} partitions), ` +
+        `${(b.bytes / 1024 / 1024).toFixed(1)} MiB; this run uploaded ${b.uploads}, skipped ${b.skippedUploads} unchanged, downloaded ${b.downloads}`,
+    );
+    lines.push(`             the server keeps the objects in ${shown(b.serverDir)}/; ${shown(cdrsDir(s.dataDir))}/ is the local copy`);
+  }
   lines.push(...formatDemoCost(s.cost));
   if (s.alerts) {
     const i = s.alerts.injected;
@@ -283,7 +312,7 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   if (s.exampleReport) lines.push(`  a customer's report    ${shown(s.exampleReport)}`);
   lines.push(`  all reports for ${s.month}  ${shown(s.reportsDir)}/`);
   lines.push(`  the outbox (${s.outboxFiles} .eml)   ${shown(s.outbox)}/`);
-  lines.push(`  the lake               ${shown(cdrsDir(s.dataDir))}/`);
+  lines.push(`  the lake${s.bucket ? ' (local copy) ' : '              '} ${shown(cdrsDir(s.dataDir))}/`);
   lines.push('', 'Try:');
   lines.push(`  ${envPrefix}npx cdrpipe status`);
   if (s.cost?.line) lines.push(`  ${envPrefix}npx cdrpipe carrier reconcile --month ${s.cost.month}`);
@@ -305,7 +334,10 @@ export function formatDemoSummary(s: DemoSummary, opts: { defaultDataDir: string
   }
   lines.push(
     '',
-    'Run it again: nothing is re-sent and unchanged partitions are not rewritten. `npm start -- --fresh` starts over in a new data directory.',
+    s.bucket
+      ? 'Run it again: the server serves the same bucket again, nothing is re-sent and unchanged partitions are not uploaded again. ' +
+          'The commands above read the local copy; with the server stopped they do not see the bucket.'
+      : 'Run it again: nothing is re-sent and unchanged partitions are not rewritten. `npm start -- --fresh` starts over in a new data directory.',
   );
   return lines.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CdrpipeConfig } from '../config/index.ts';
 import { withDb, sqlString } from '../db/duckdb.ts';
+import { detectHttpfs } from '../db/httpfs.ts';
 import { existsSync } from 'node:fs';
 import { cdrsDir, rejectsDir, statePath } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
@@ -26,6 +27,12 @@ export interface StatusReport {
   commandRuns: { command: string; lastRun: NonNullable<JobStatus['lastRun']> }[];
   watermarks: { domain: string; watermark: string; lagMinutes: number }[];
   lake: LakeSize;
+  /**
+   * With the lake in a bucket: where, and how readers reach it. `reads` is `local copy` unless
+   * DuckDB's httpfs extension loads here (checked without installing), when s3:// objects can
+   * also be read directly.
+   */
+  bucket?: { url: string; httpfs: boolean; httpfsReason?: string };
   rejects: LakeSize;
   anomalies: {
     open: number;
@@ -267,6 +274,8 @@ export async function gatherStatus(args: {
   const [lake, rejects] = await Promise.all([lakeSize(cdrsDir(args.dataDir)), lakeSize(rejectsDir(args.dataDir))]).then((local) =>
     bucketSizes(args.dataDir, local),
   );
+  const store = lakeStoreFor(args.dataDir);
+  const httpfs = store ? await detectHttpfs() : undefined;
   const openAlerts = await listAlerts(args.dataDir, { open: true, limit: STATUS_ALERTS });
   const undeliveredAlerts = await countUndelivered(args.dataDir);
   const byStatus: Record<string, number> = {};
@@ -283,6 +292,9 @@ export async function gatherStatus(args: {
       lagMinutes: Math.round((now.getTime() - Number(w.watermark)) / 60_000),
     })),
     lake,
+    ...(store && httpfs
+      ? { bucket: { url: store.url, httpfs: httpfs.available, ...(httpfs.reason ? { httpfsReason: httpfs.reason } : {}) } }
+      : {}),
     rejects,
     anomalies: {
       open: Number(state.openAnomalies?.n ?? 0),
@@ -407,6 +419,15 @@ export function formatStatus(s: StatusReport, opts: { maxDomains?: number } = {}
   lines.push(
     '',
     `lake:      ${s.lake.files} files, ${Number.isNaN(s.lake.rows) ? '?' : s.lake.rows} rows, ${fmtBytes(s.lake.bytes)}`,
+    ...(s.bucket
+      ? [
+          `bucket:    ${s.bucket.url}, read through the local copy; ${
+            s.bucket.httpfs
+              ? "DuckDB's httpfs loads here: s3:// objects can also be read directly"
+              : "DuckDB's httpfs is not loadable here (not installed), so the copy is the only way"
+          }`,
+        ]
+      : []),
     `rejects:   ${Number.isNaN(s.rejects.rows) ? '?' : s.rejects.rows} records in ${s.rejects.files} files`,
     `anomalies: ${s.anomalies.open} open`,
   );

@@ -21,6 +21,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { LakeLocation } from '../config/index.ts';
 import { asidePath, publishFile, removeQuietly } from '../util/atomic-file.ts';
+import { md5ETagOf } from './etag.ts';
 import { StoreError, statusOf, type StoreOp } from './store-errors.ts';
 import { DEFAULT_STORE_RETRY, withStoreRetry, type StoreRetrySettings } from './with-retry.ts';
 
@@ -41,12 +42,6 @@ export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' } | 'none'
 /** Files at least this large go up as a multipart upload (lib-storage), in parts of MULTIPART_PART_BYTES. */
 export const MULTIPART_MIN_BYTES = 32 * 1024 * 1024;
 const MULTIPART_PART_BYTES = 16 * 1024 * 1024;
-
-/** A single-part ETag is the body's MD5 in hex; a multipart one has a "-<parts>" suffix and is not. */
-export function md5ETagOf(etag: string): string | undefined {
-  const bare = etag.replace(/^W\//, '').replace(/"/g, '');
-  return /^[0-9a-f]{32}$/i.test(bare) ? bare.toLowerCase() : undefined;
-}
 
 export interface LakeBucketOptions {
   /** Shown in messages when set (an S3-compatible store). */

@@ -21,12 +21,15 @@ import pLimit from 'p-limit';
 import { removeQuietly } from '../util/atomic-file.ts';
 import { ConfigError } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
-import { md5ETagOf, type LakeBucket, type ObjectInfo, type WriteCondition } from './bucket.ts';
+import type { LakeBucket, ObjectInfo, WriteCondition } from './bucket.ts';
+import { md5ETagOf } from './etag.ts';
 import { StoreError } from './store-errors.ts';
 
-/** What a command reads: the whole lake, or the cdrs of some months (plus domains and rejects). */
+/** What a command reads: the whole lake, the cdrs of some months (plus domains and rejects), or some lake-relative prefixes. */
 export interface LakeScope {
   months?: readonly string[];
+  /** Prefixes ending in "/" (e.g. "carrier_imports/carrier=x/"); with `months`, read as well as theirs. */
+  prefixes?: readonly string[];
 }
 
 /** What a pull did, for a log line. */
@@ -54,7 +57,8 @@ interface Sidecar {
 }
 
 const sidecarOf = (file: string) => join(dirname(file), `.${basename(file)}.etag`);
-const isLakeFile = (name: string) => name.endsWith('.parquet') && !name.startsWith('.');
+// Parquet files, and the carrier imports' JSON manifests.
+const isLakeFile = (name: string) => (name.endsWith('.parquet') || name.endsWith('.json')) && !name.startsWith('.');
 
 export interface LakeStoreOptions {
   logger?: Logger;
@@ -140,7 +144,11 @@ export class LakeStore {
   async pull(scope: LakeScope, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<PullStats> {
     await this.ready(opts.signal);
     await this.bind();
-    const prefixes = scope.months ? [...scope.months.map((m) => `cdrs/month=${m}/`), 'domains/', 'rejects/'] : [''];
+    const prefixes = [
+      ...(scope.months ? [...scope.months.map((m) => `cdrs/month=${m}/`), 'domains/', 'rejects/'] : []),
+      ...(scope.prefixes ?? []),
+    ];
+    if (!scope.months && !scope.prefixes) prefixes.push('');
     const objects = (await Promise.all(prefixes.map((p) => this.bucket.list(p, opts.signal))))
       .flat()
       .filter((o) => !o.rel.startsWith(CONTROL_PREFIX) && !o.rel.endsWith('/'));

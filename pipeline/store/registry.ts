@@ -7,15 +7,23 @@
 import { resolve } from 'node:path';
 import type { StageContext, StoreEnv } from '../config/index.ts';
 import type { Logger } from '../util/logger.ts';
-import { LakeBucket } from './bucket.ts';
 import { LakeStore, type LakeScope, type PullStats } from './lake-store.ts';
-import { createS3Client } from './s3-client.ts';
 import type { StoreRetrySettings } from './with-retry.ts';
 
 const stores = new Map<string, LakeStore>();
+let resolver: ((dataDir: string) => LakeStore | undefined) | undefined;
 
-/** Builds the store for `dataDir` from the environment's settings (no request is made yet). */
-export function createLakeStore(env: StoreEnv, dataDir: string, opts: { logger?: Logger; retry?: StoreRetrySettings } = {}): LakeStore {
+/**
+ * Builds the store for `dataDir` from the environment's settings (no request is made yet). The
+ * AWS SDK is loaded here, on first use: a process with a local lake never loads it (it is most
+ * of a command's start-up time).
+ */
+export async function createLakeStore(
+  env: StoreEnv,
+  dataDir: string,
+  opts: { logger?: Logger; retry?: StoreRetrySettings } = {},
+): Promise<LakeStore> {
+  const [{ LakeBucket }, { createS3Client }] = await Promise.all([import('./bucket.ts'), import('./s3-client.ts')]);
   const bucket = new LakeBucket(createS3Client(env), env.lake, {
     ...(env.endpoint ? { endpoint: env.endpoint } : {}),
     ...(opts.retry ? { retry: opts.retry } : {}),
@@ -34,9 +42,23 @@ export function closeLakeStores(): void {
   for (const s of stores.values()) s.close();
 }
 
+/**
+ * For a process that works on many data directories it does not know in advance (a test run that
+ * keeps every lake in a bucket): `resolve` is asked for each data directory without a registered
+ * store, once; what it answers is kept. Undefined removes it.
+ */
+export function useLakeStoreResolver(resolveStore: ((dataDir: string) => LakeStore | undefined) | undefined): void {
+  resolver = resolveStore;
+}
+
 /** The store `dataDir`'s lake lives in, or undefined for a local lake. */
 export function lakeStoreFor(dataDir: string): LakeStore | undefined {
-  return stores.get(resolve(dataDir));
+  const key = resolve(dataDir);
+  const known = stores.get(key);
+  if (known || !resolver) return known;
+  const found = resolver(key);
+  if (found) stores.set(key, found);
+  return found;
 }
 
 /**

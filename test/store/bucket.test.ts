@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readStoreEnv } from '../../pipeline/config/index.ts';
 import { ConfigError, EXIT, exitCodeOf } from '../../pipeline/util/errors.ts';
-import { LakeBucket, StoreConfigError, StoreConflictError, createS3Client } from '../../pipeline/store/index.ts';
+import { StoreConfigError, StoreConflictError } from '../../pipeline/store/index.ts';
+import { LakeBucket } from '../../pipeline/store/bucket.ts';
+import { createS3Client } from '../../pipeline/store/s3-client.ts';
 import { startTestS3 } from '../support/s3-server.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

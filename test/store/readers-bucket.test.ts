@@ -34,14 +34,14 @@ const source = () =>
   });
 
 async function inBucket(dataDir: string): Promise<void> {
-  useLakeStore(dataDir, createLakeStore(readStoreEnv(s3.env('readers'))!, dataDir));
+  useLakeStore(dataDir, await createLakeStore(readStoreEnv(s3.env('readers'))!, dataDir));
 }
 
 const ctx = (dataDir: string) => ({ dataDir, config, clock, logger });
 const query = async (dataDir: string, sql: string) => (await runQuery({ dataDir, sql })).rows;
 
 describe('readers off the bucket', () => {
-  it('transform, reconcile, sql and status give what they give on a local lake', async () => {
+  it('transform, reconcile, sql and status give what they give on a local lake', { timeout: 180_000 }, async () => {
     const root = await tempDir();
     const [local, writer, reader] = ['local', 'writer', 'reader'].map((d) => join(root, d)) as [string, string, string];
     await inBucket(writer);

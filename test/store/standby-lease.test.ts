@@ -18,7 +18,7 @@ const s3 = await startTestS3();
 
 async function host(prefix: string): Promise<{ dataDir: string; store: LakeStore }> {
   const dataDir = await tempDir();
-  const store = createLakeStore(readStoreEnv(s3.env(prefix))!, dataDir);
+  const store = await createLakeStore(readStoreEnv(s3.env(prefix))!, dataDir);
   useLakeStore(dataDir, store);
   return { dataDir, store };
 }

@@ -3,6 +3,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../pipeline/config/load-config.ts';
+import { lakeEnvFor } from './test-lake.ts';
 
 /** The package's `bin` entry. */
 export const CLI_ENTRY = join(projectRoot, 'bin', 'cdrpipe.js');
@@ -50,7 +51,9 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
     if (/^NS_/.test(k) || ['SMTP_URL', 'MAIL_FROM', 'CDRPIPE_CONFIG', 'CDRPIPE_DATA_DIR', 'CDRPIPE_LAKE_URL'].includes(k)) continue;
     env[k] = v;
   }
-  return { ...env, ...extra };
+  // Under `npm run test:s3` the child's lake is in the bucket, like the in-process stages' (unless the test chose one).
+  const lake = extra.CDRPIPE_LAKE_URL === undefined ? lakeEnvFor(extra.CDRPIPE_DATA_DIR) : {};
+  return { ...env, ...lake, ...extra };
 }
 
 /** Starts `cdrpipe <args>` and returns at once; see runCli to wait for the end. */

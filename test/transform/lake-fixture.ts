@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { domainsDir, partitionDir } from '../../pipeline/lake/layout.ts';
+import { publishLakeFile } from '../../pipeline/lake/lake-publish.ts';
 import type { CdrpipeConfig, CdrpipeConfigInput } from '../../pipeline/config/config-schema.ts';
 import { insertRows } from '../../pipeline/transform/insert-rows.ts';
 import { testConfig } from '../support/test-config.ts';
@@ -96,10 +97,13 @@ export async function writeLake(dataDir: string, cdrs: readonly FixtureCdr[], fi
     for (const p of parts) {
       const dir = partitionDir(dataDir, p.month, p.domain);
       await mkdir(dir, { recursive: true });
+      const tmp = join(dir, `.${file}.tmp`);
       await db.run(
-        `COPY (SELECT * EXCLUDE (month) FROM f WHERE month = $1 AND domain = $2 ORDER BY start_time, id) TO ${sqlString(join(dir, file))} (FORMAT parquet)`,
+        `COPY (SELECT * EXCLUDE (month) FROM f WHERE month = $1 AND domain = $2 ORDER BY start_time, id) TO ${sqlString(tmp)} (FORMAT parquet)`,
         [p.month, p.domain],
       );
+      // As the lake writer publishes: a rename, or (with the lake in a bucket) an upload too.
+      await publishLakeFile(dataDir, tmp, join(dir, file), 'replace');
     }
   } finally {
     db.close();
@@ -127,7 +131,9 @@ export async function writeDomains(dataDir: string, domains: { domain: string; t
         '2026-11-02T00:00:00Z',
       ]),
     );
-    await db.run(`COPY d TO ${sqlString(join(domainsDir(dataDir), 'domains.parquet'))} (FORMAT parquet)`);
+    const tmp = join(domainsDir(dataDir), '.domains.parquet.tmp');
+    await db.run(`COPY d TO ${sqlString(tmp)} (FORMAT parquet)`);
+    await publishLakeFile(dataDir, tmp, join(domainsDir(dataDir), 'domains.parquet'), 'replace');
   } finally {
     db.close();
   }
