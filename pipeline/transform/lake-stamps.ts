@@ -28,12 +28,18 @@ export interface StrayLakeFile {
   file: string;
 }
 
+/** stat calls in flight at once while stamping the lake. */
+const STAT_CONCURRENCY = 32;
+
 async function walk(dir: string, out: string[]): Promise<void> {
+  const subdirs: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
+    if (e.isDirectory()) subdirs.push(p);
     else if (e.isFile() && e.name.endsWith('.parquet')) out.push(p);
   }
+  // A month's domain folders side by side (the caller sorts the paths).
+  await Promise.all(subdirs.map((d) => walk(d, out)));
 }
 
 /** Every Parquet file of lake/cdrs with its stamp, sorted by path; files outside the layout are listed apart. */
@@ -42,17 +48,26 @@ export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFile
   const paths: string[] = [];
   if (existsSync(root)) await walk(root, paths);
   paths.sort();
-  const files: LakeFileStamp[] = [];
   const stray: StrayLakeFile[] = [];
+  const laidOut: { file: string; path: string; utcMonth: string; domainSegment: string }[] = [];
   for (const path of paths) {
     const file = relative(root, path).split(sep).join('/');
     const m = /^month=(\d{4}-\d{2})\/domain=([^/]+)\/[^/]+$/.exec(file);
-    if (!m) {
-      stray.push({ file });
-      continue;
-    }
-    const s = await stat(path, { bigint: true });
-    files.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]!, stamp: `${s.size}:${s.mtimeNs}:${s.ino}` });
+    if (m) laidOut.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]! });
+    else stray.push({ file });
   }
+  // stat(2) side by side, a bounded number at a time: one by one, a lake of thousands of files
+  // waits a thread-pool round trip per file.
+  const files: LakeFileStamp[] = new Array(laidOut.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < laidOut.length) {
+      const i = next++;
+      const f = laidOut[i]!;
+      const s = await stat(f.path, { bigint: true });
+      files[i] = { ...f, stamp: `${s.size}:${s.mtimeNs}:${s.ino}` };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, laidOut.length) }, worker));
   return { files, stray };
 }

@@ -34,9 +34,19 @@ async function duckdbKnowsZone(db: Db, tz: string): Promise<boolean> {
   }
 }
 
-/** Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone. */
-export async function loadDomains(db: Db, dataDir: string, config: CdrpipeConfig, logger: Logger): Promise<string[]> {
-  const lakeDomains = await readLakeDomains(db, dataDir);
+/**
+ * Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone;
+ * with `onlyCdrDomains`, only the domains of the CDRs (a rating of a few domains' calls need not
+ * load a reseller's thousand).
+ */
+export async function loadDomains(
+  db: Db,
+  dataDir: string,
+  config: CdrpipeConfig,
+  logger: Logger,
+  opts: { onlyCdrDomains?: boolean } = {},
+): Promise<string[]> {
+  const lakeDomains = await readLakeDomains(db, dataDir, opts.onlyCdrDomains ? 'cdrs' : undefined);
   const cdrDomains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
   for (const { domain } of cdrDomains)
