@@ -98,16 +98,12 @@ export interface LakeDomain {
   time_zone: string | null;
 }
 
-/**
- * Domain objects from lake/domains/domains.parquet (empty when ingest has not written it yet);
- * with `onlyOf`, only the domains that occur in that table's `domain` column.
- */
-export async function readLakeDomains(db: Db, dataDir: string, onlyOf?: string): Promise<LakeDomain[]> {
+/** Domain objects from lake/domains/domains.parquet (empty when ingest has not written it yet). */
+export async function readLakeDomains(db: Db, dataDir: string): Promise<LakeDomain[]> {
   const file = join(domainsDir(dataDir), 'domains.parquet');
   if (!existsSync(file)) return [];
-  const only = onlyOf ? ` AND domain IN (SELECT domain FROM ${onlyOf})` : '';
   // SELECT * and pick in TS: an older domains.parquet may lack a column; that is no reason to fail.
-  const rows = await db.all(`SELECT * FROM read_parquet(${sqlString(file)}) WHERE domain IS NOT NULL${only}`);
+  const rows = await db.all(`SELECT * FROM read_parquet(${sqlString(file)}) WHERE domain IS NOT NULL`);
   const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
   return rows.map((r) => ({
     domain: String(r.domain),

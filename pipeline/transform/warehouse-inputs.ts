@@ -46,8 +46,9 @@ export async function loadDomains(
   logger: Logger,
   opts: { onlyCdrDomains?: boolean } = {},
 ): Promise<string[]> {
-  const lakeDomains = await readLakeDomains(db, dataDir, opts.onlyCdrDomains ? 'cdrs' : undefined);
   const cdrDomains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
+  const inCdrs = new Set(cdrDomains.map((d) => d.domain));
+  const lakeDomains = (await readLakeDomains(db, dataDir)).filter((d) => !opts.onlyCdrDomains || inCdrs.has(d.domain));
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
   for (const { domain } of cdrDomains)
     if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
