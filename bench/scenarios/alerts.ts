@@ -7,6 +7,7 @@ import { generateDomainDay, utcDayOf } from '../../pipeline/simulator/cdr-gen.ts
 import { generateDomains } from '../../pipeline/simulator/domain-gen.ts';
 import { startSimulator } from '../../pipeline/simulator/index.ts';
 import { NetSapiensClient } from '../../pipeline/source/index.ts';
+import { lakeFileStamps } from '../../pipeline/transform/lake-stamps.ts';
 import { lakeCdrsSource } from '../../pipeline/transform/lake-views.ts';
 import { buildAlertCalls } from '../../pipeline/alerts/alert-rating.ts';
 import { ALERT_MACROS_DIR, ALERT_RULES_DIR, BILLING_MACROS_DIR, readSqlFiles } from '../../pipeline/alerts/rule-files.ts';
@@ -116,6 +117,10 @@ export const alerts: Scenario = {
     const clock = new FixedClock(new Date(TICK_TO.getTime() + 20 * 60_000));
     const stage = { dataDir, config, clock, logger: silentLogger() };
 
+    // What the pass after the previous tick recorded beside its cursor: the lake's files as they were.
+    const before = await lakeFileStamps(dataDir);
+    const seen = new Map(before.files.map((f) => [f.file, f.stamp]));
+
     const volume = volumeFor(targetRows, BENCH_SEED);
     const sim = await startSimulator({ seed: BENCH_SEED, domains: DOMAINS, volume, clock, dataFrom: MONTH_FROM, dataTo: TICK_TO });
     let ingestMs: number;
@@ -130,7 +135,7 @@ export const alerts: Scenario = {
       await sim.close();
     }
     const since = corpus.to;
-    const live = await repeat(() => evaluateAlerts(stage, { kind: 'live', since }), {
+    const live = await repeat(() => evaluateAlerts(stage, { kind: 'live', since, seen }), {
       runs: ctx.runs,
       label: 'tick evaluation',
       log: ctx.log,

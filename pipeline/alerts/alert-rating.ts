@@ -20,7 +20,7 @@ export interface AlertRatingResult {
  * make a call's price depend on the whole month before it).
  */
 export async function buildAlertCalls(db: Db, ctx: StageContext): Promise<AlertRatingResult> {
-  const { deckProblem } = await rateCalls(db, { ...ctx, ignoreIncludedMinutes: true });
+  const { deckProblem } = await rateCalls(db, { ...ctx, ignoreIncludedMinutes: true, onlyCdrDomains: true });
   for (const m of await readSqlFiles(ALERT_MACROS_DIR())) await db.exec(m.sql);
   if (deckProblem)
     ctx.logger.warn({ problem: deckProblem }, 'alerts: rate deck unreadable; deck-rated calls are estimated from fallback rates');

@@ -78,6 +78,31 @@ export async function readAlertCursor(dataDir: string, signal?: AbortSignal): Pr
   );
 }
 
+/** Where the next live evaluation starts: the cursor, and the lake files the pass that set it listed. */
+export interface AlertPosition {
+  since: Date | null;
+  /** Path under lake/cdrs → stamp; undefined when no pass recorded any (read every file). */
+  seen: ReadonlyMap<string, string> | undefined;
+}
+
+/** The cursor and the recorded lake files, in one open of state.duckdb. */
+export async function readAlertPosition(dataDir: string, signal?: AbortSignal): Promise<AlertPosition> {
+  return withState(
+    dataDir,
+    async (db) => {
+      const row = await db.one<{ ms: unknown }>(`SELECT epoch_ms(ingested_to) AS ms FROM alert_cursor WHERE name = $name`, {
+        name: LIVE_CURSOR,
+      });
+      const files = await db.all<{ file: string; stamp: string }>(`SELECT file, stamp FROM alert_lake_files`);
+      return {
+        since: row ? new Date(Number(row.ms)) : null,
+        seen: files.length > 0 ? new Map(files.map((f) => [f.file, f.stamp])) : undefined,
+      };
+    },
+    { signal },
+  );
+}
+
 async function inTransaction<T>(db: Db, fn: () => Promise<T>): Promise<T> {
   await db.run('BEGIN TRANSACTION');
   try {
@@ -93,7 +118,7 @@ async function inTransaction<T>(db: Db, fn: () => Promise<T>): Promise<T> {
 /**
  * Records one live evaluation in a single transaction: every finding merged into its alert (see
  * mergeFinding), a delivery row queued per channel for each new or escalated alert, and the cursor
- * moved to the evaluation's. A crash before the commit leaves all three as they were, so the next
+ * moved to the evaluation's, with the lake files it listed. A crash before the commit leaves all three as they were, so the next
  * run evaluates the same rows again and raises the same alerts (same ids), never half of them.
  */
 export async function recordEvaluation(
@@ -138,6 +163,7 @@ export async function recordEvaluation(
           }
         }
         const cursor = await advanceCursor(db, evaluation, now);
+        if (evaluation.lakeFiles) await replaceLakeFiles(db, evaluation.lakeFiles);
         return { findings: evaluation.findings.length, ...counts, queued, cursor };
       }),
     { signal: opts.signal },
@@ -197,6 +223,17 @@ async function advanceCursor(db: Db, evaluation: AlertEvaluation, now: string): 
     name: LIVE_CURSOR,
   });
   return row ? new Date(Number(row.ms)) : null;
+}
+
+async function replaceLakeFiles(db: Db, files: ReadonlyMap<string, string>): Promise<void> {
+  await db.run(`DELETE FROM alert_lake_files`);
+  if (files.size === 0) return;
+  // One statement for the whole list: a lake has thousands of files.
+  await db.run(
+    `INSERT INTO alert_lake_files (file, stamp)
+     SELECT unnest(from_json($1::JSON, '[{"file":"VARCHAR","stamp":"VARCHAR"}]'), recursive := true)`,
+    [JSON.stringify([...files].map(([file, stamp]) => ({ file, stamp })))],
+  );
 }
 
 async function hasAlertsTable(db: Db): Promise<boolean> {

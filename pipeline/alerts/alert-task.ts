@@ -6,7 +6,7 @@
 import type { EnvConfig, StageContext } from '../config/index.ts';
 import { createTransportFromEnv, type MailTransport, type RetryOptions } from '../deliver/index.ts';
 import type { SleepFn } from '../util/sleep.ts';
-import { readAlertCursor, recordEvaluation, type RecordSummary } from './alert-store.ts';
+import { readAlertPosition, recordEvaluation, type RecordSummary } from './alert-store.ts';
 import { alertChannels, deliverAlerts, type AlertDeliverySummary } from './deliver-alerts.ts';
 import { evaluateAlerts } from './evaluate-alerts.ts';
 
@@ -31,11 +31,11 @@ export interface AlertRunSummary {
 export async function runAlerts(opts: AlertRunOptions): Promise<AlertRunSummary> {
   // Config problems (a webhook without its secret) stop the pass before anything is read.
   const channels = alertChannels(opts.config, opts.env);
-  const since = await readAlertCursor(opts.dataDir, opts.signal);
+  const { since, seen } = await readAlertPosition(opts.dataDir, opts.signal);
   let evaluation;
   let recorded;
   try {
-    evaluation = await evaluateAlerts(opts, { kind: 'live', since });
+    evaluation = await evaluateAlerts(opts, { kind: 'live', since, seen });
     opts.signal?.throwIfAborted();
     recorded = await recordEvaluation({ dataDir: opts.dataDir, now: opts.clock.now(), channels, signal: opts.signal }, evaluation);
   } catch (err) {

@@ -6,9 +6,9 @@
  */
 import { Db } from '../db/duckdb.ts';
 import { ALERT_RULE_NAMES, type AlertRuleName, type StageContext } from '../config/index.ts';
-import { lakeCdrsSource } from '../transform/index.ts';
+import { lakeCdrsSource, lakeFileStamps } from '../transform/index.ts';
 import { buildAlertCalls } from './alert-rating.ts';
-import { loadScope, touchBacktestRange } from './evaluate-scope.ts';
+import { loadScope, touchBacktestRange, type ScopeLake } from './evaluate-scope.ts';
 import type { AlertEvaluation, AlertFinding, AlertMode, AlertSeverity } from './finding.ts';
 import { ALERT_SEVERITIES } from './finding.ts';
 import { ALERT_MACROS_DIR, ALERT_RULES_DIR, BILLING_MACROS_DIR, readSqlFiles, type SqlText } from './rule-files.ts';
@@ -93,9 +93,23 @@ async function runRule(db: Db, rule: SqlText): Promise<AlertFinding[]> {
  */
 export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: EvaluateOptions = {}): Promise<AlertEvaluation> {
   const alerts = ctx.config.alerts;
-  const unchanged: AlertEvaluation = { findings: [], cursor: mode.kind === 'live' ? mode.since : null, callsEvaluated: 0 };
-  const source = lakeCdrsSource(ctx.dataDir);
-  if (!alerts.enabled || !source) return unchanged;
+  const started = performance.now();
+  const step = (what: string, extra: Record<string, unknown> = {}) =>
+    ctx.logger.debug({ ms: Math.round(performance.now() - started), ...extra }, `alerts: ${what}`);
+  if (!alerts.enabled) return { findings: [], cursor: mode.kind === 'live' ? mode.since : null, callsEvaluated: 0 };
+  // Live: list the lake's files before reading any, so a file rewritten meanwhile differs from what is recorded.
+  const listing = mode.kind === 'live' ? await lakeFileStamps(ctx.dataDir) : undefined;
+  const lakeFiles = listing && new Map(listing.files.map((f) => [f.file, f.stamp]));
+  const unchanged: AlertEvaluation = { findings: [], cursor: mode.kind === 'live' ? mode.since : null, callsEvaluated: 0, lakeFiles };
+  let lake: ScopeLake | undefined;
+  if (listing && listing.stray.length === 0) {
+    lake = listing.files.length > 0 ? { files: listing.files } : undefined;
+  } else {
+    const source = lakeCdrsSource(ctx.dataDir);
+    lake = source ? { source } : undefined;
+  }
+  if (!lake) return unchanged;
+  step('lake listed', { files: listing?.files.length });
   const overrides = Object.values(alerts.domains);
   const limits = {
     baselineWeeks: Math.max(
@@ -113,10 +127,12 @@ export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: E
   const db = await Db.open(':memory:');
   try {
     for (const m of [...(await readSqlFiles(BILLING_MACROS_DIR())), ...(await readSqlFiles(ALERT_MACROS_DIR()))]) await db.exec(m.sql);
-    const scope = await loadScope(db, source, mode, limits);
+    const scope = await loadScope(db, lake, mode, limits);
+    step('scope read', { newCalls: scope.callsEvaluated });
     if (scope.callsEvaluated === 0) return { ...unchanged, cursor: scope.cursor };
     ctx.signal?.throwIfAborted();
     await buildAlertCalls(db, ctx);
+    step('calls rated');
     const callsEvaluated = mode.kind === 'backtest' ? await touchBacktestRange(db, mode.from, mode.to) : scope.callsEvaluated;
     if (callsEvaluated === 0) return unchanged;
     const domains = (await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched ORDER BY domain`)).map((d) => d.domain);
@@ -136,8 +152,9 @@ export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: E
       if (rows.length === 0) continue;
       await createSettings(db, rows, rows[0]!);
       findings.push(...(await runRule(db, rule)));
+      step('rule run', { rule: rule.name });
     }
-    return { findings, cursor: scope.cursor, callsEvaluated };
+    return { findings, cursor: scope.cursor, callsEvaluated, lakeFiles };
   } finally {
     db.close();
   }

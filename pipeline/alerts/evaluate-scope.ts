@@ -5,8 +5,15 @@
  * context those hours need is read, bounded: the four hours before each (calls still in progress),
  * the same hour in each baseline week, and the domain's international calls over the
  * new-country history. The view `cdrs` shows those rows, lake-shaped, to the rating.
+ *
+ * Live, the lake is read file by file: the new rows can only be in files whose stamp (size,
+ * mtime, inode) differs from the one the previous pass listed, and the context only in the
+ * touched domains' partitions of the months it spans. A tick that rewrote a few partitions
+ * opens those and their domains' other months, not the whole lake.
  */
 import { sqlString, type Db } from '../db/duckdb.ts';
+import { COMPACTED_PREFIX, encodePartitionValue } from '../lake/index.ts';
+import { lakeCdrsSliceSource, type LakeFileStamp } from '../transform/index.ts';
 import type { AlertMode } from './finding.ts';
 
 /** Calls that started this many hours before a touched hour can still be in progress in it (concurrency). */
@@ -21,6 +28,13 @@ export interface ScopeLimits {
   initialLookbackHours: number;
   now: Date;
 }
+
+/**
+ * What a scope reads: a FROM item over the whole lake (a backtest; or a lake with files outside
+ * the month=/domain= layout, whose partitions cannot be told from the path), or (live) every lake
+ * file with its stamp, listed before reading, to open only those that matter.
+ */
+export type ScopeLake = { source: string } | { files: readonly LakeFileStamp[] };
 
 export interface Scope {
   /** Greatest ingested_at of the new rows (live), or null when there were none. */
@@ -40,7 +54,10 @@ function toDate(v: unknown): Date | null {
  * and, live, `alert_touched (domain, hour_start)`; a backtest touches its range once the calls are
  * rated (touchBacktestRange). Billing's macros must already be loaded.
  */
-export async function loadScope(db: Db, source: string, mode: AlertMode, limits: ScopeLimits): Promise<Scope> {
+export async function loadScope(db: Db, lake: ScopeLake, mode: AlertMode, limits: ScopeLimits): Promise<Scope> {
+  const files = 'files' in lake ? lake.files : undefined;
+  const whole = 'source' in lake ? lake.source : undefined;
+  const slice = (chosen: readonly LakeFileStamp[]) => lakeCdrsSliceSource(chosen.map((f) => f.path));
   // Literals, not parameters: a view keeps its text.
   const ts = (d: Date) => `${sqlString(d.toISOString())}::TIMESTAMPTZ`;
   const inList = (values: string[]) => (values.length > 0 ? values.map(sqlString).join(', ') : 'NULL');
@@ -48,6 +65,8 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
             c.term_user, c.caller_number, c.dialed_number, c.ingested_at, c.month, c.raw`;
   const intlOutbound = `c.direction = 'outbound' AND number_class(to_e164(c.dialed_number)) IN ('international', 'premium')`;
   if (mode.kind === 'backtest') {
+    if (!whole) throw new Error('alerts: a backtest reads the whole lake; pass its source');
+    const source = whole;
     // Every hour of the range is touched: read the range and its context as two plain time ranges.
     // Extra rows outside the needed hours change no finding (rules bound their own context).
     // A view, not a copy: the rating's calls model is the one pass over the lake.
@@ -62,11 +81,14 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
     // The range's own calls (and the hours they touch) are counted once rated: touchBacktestRange.
     return { cursor: null, callsEvaluated: -1 };
   }
+  const lookbackFrom = new Date(limits.now.getTime() - limits.initialLookbackHours * 3_600_000);
   const where =
     mode.since !== null
       ? `ingested_at > ${sqlString(mode.since.toISOString())}::TIMESTAMPTZ`
-      : `start_time >= ${sqlString(new Date(limits.now.getTime() - limits.initialLookbackHours * 3_600_000).toISOString())}::TIMESTAMPTZ`;
-  await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${source} WHERE ${where}`);
+      : `start_time >= ${sqlString(lookbackFrom.toISOString())}::TIMESTAMPTZ`;
+  const freshSource = files ? slice(freshFiles(files, mode, lookbackFrom)) : whole;
+  if (!freshSource) return { cursor: mode.since, callsEvaluated: 0 };
+  await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${freshSource} WHERE ${where}`);
   const summary = await db.one<{ n: string | number; cursor: string | number | null }>(
     `SELECT count(*) AS n, epoch_ms(max(ingested_at)) AS cursor FROM fresh`,
   );
@@ -95,12 +117,22 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
        SELECT unnest(generate_series(date_trunc('month', from_t), to_t, INTERVAL 1 MONTH)) AS d FROM history_ranges)`,
   );
   const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched`);
+  const contextSource = files
+    ? slice(
+        contextFiles(
+          files,
+          months.map((m) => m.m),
+          domains.map((d) => d.domain),
+        ),
+      )
+    : whole;
+  if (!contextSource) throw new Error('alerts: the lake partitions of the new calls vanished while reading them; run the pass again');
   // The month and domain lists are literals so DuckDB prunes hive partitions before opening files.
   // A table: the rating reads its input more than once, and a tick's context is small.
   await db.run(
     `CREATE OR REPLACE TABLE cdrs AS
      SELECT ${columns}
-     FROM ${source} AS c
+     FROM ${contextSource} AS c
      LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
      LEFT JOIN history_ranges AS h ON h.domain = c.domain
      WHERE c.month IN (${inList(months.map((m) => m.m))})
@@ -108,6 +140,37 @@ export async function loadScope(db: Db, source: string, mode: AlertMode, limits:
        AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND ${intlOutbound}))`,
   );
   return { cursor, callsEvaluated };
+}
+
+/**
+ * The files that can hold rows newer than the cursor: those whose stamp differs from the one the
+ * previous pass listed (all, when it listed none). Without a cursor: the months the lookback spans.
+ */
+export function freshFiles(files: readonly LakeFileStamp[], mode: AlertMode & { kind: 'live' }, lookbackFrom: Date): LakeFileStamp[] {
+  if (mode.since === null) {
+    const first = lookbackFrom.toISOString().slice(0, 7);
+    return files.filter((f) => f.utcMonth >= first);
+  }
+  const seen = mode.seen;
+  return seen ? files.filter((f) => seen.get(f.file) !== f.stamp) : [...files];
+}
+
+/**
+ * The files holding the context of these domains in these months: each domain's own partitions,
+ * and every compacted partition of those months (they mix domains; the counting rule needs them
+ * all, and the rows are then narrowed to the domains by value).
+ */
+export function contextFiles(files: readonly LakeFileStamp[], months: readonly string[], domains: readonly string[]): LakeFileStamp[] {
+  const inMonths = new Set(months);
+  const segments = new Set<string>();
+  for (const d of domains) {
+    try {
+      segments.add(encodePartitionValue(d));
+    } catch {
+      // A value no partition can have ('', '.', '..') has no files of its own.
+    }
+  }
+  return files.filter((f) => inMonths.has(f.utcMonth) && (segments.has(f.domainSegment) || f.domainSegment.startsWith(COMPACTED_PREFIX)));
 }
 
 /**

@@ -33,11 +33,20 @@ export interface AlertEvaluation {
   cursor: Date | null;
   /** Calls the rules looked at as new (live: newly ingested rows; backtest: calls in the range). */
   callsEvaluated: number;
+  /**
+   * Live: the lake's files (path under lake/cdrs → stamp) as this pass listed them before reading,
+   * to record with the cursor; the next pass skips the files whose stamp is still the same.
+   * Undefined: keep what is recorded.
+   */
+  lakeFiles?: ReadonlyMap<string, string>;
 }
 
 /**
  * Which calls an evaluation covers. `live`: rows with `ingested_at > since` (null = everything in
- * the lookback), each judged in the window of its own call time. `backtest`: calls started in
- * `[from, to)`, judged exactly as live evaluation would have judged them.
+ * the lookback), each judged in the window of its own call time; `seen`, the lake files the pass
+ * that set `since` listed (its `lakeFiles`): a file with the same stamp holds no newer row and is
+ * not opened. `backtest`: calls started in `[from, to)`, judged exactly as live evaluation would
+ * have judged them.
  */
-export type AlertMode = { kind: 'live'; since: Date | null } | { kind: 'backtest'; from: Date; to: Date };
+export type AlertMode =
+  { kind: 'live'; since: Date | null; seen?: ReadonlyMap<string, string> } | { kind: 'backtest'; from: Date; to: Date };

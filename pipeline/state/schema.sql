@@ -170,3 +170,11 @@ CREATE TABLE IF NOT EXISTS alert_cursor (
   evaluated_at TIMESTAMPTZ NOT NULL,
   calls       BIGINT NOT NULL
 );
+
+-- The lake files as the live alert evaluation listed them before reading (path under lake/cdrs,
+-- stamp size:mtime-ns:inode), replaced with the cursor: a file whose stamp is still the same holds
+-- no row newer than the cursor, so the next evaluation does not open it.
+CREATE TABLE IF NOT EXISTS alert_lake_files (
+  file        VARCHAR NOT NULL,
+  stamp       VARCHAR NOT NULL
+);

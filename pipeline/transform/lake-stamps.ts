@@ -28,14 +28,18 @@ export interface StrayLakeFile {
   file: string;
 }
 
-const STATS_IN_FLIGHT = 32;
+/** stat calls in flight at once while stamping the lake. */
+const STAT_CONCURRENCY = 32;
 
 async function walk(dir: string, out: string[]): Promise<void> {
+  const subdirs: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
+    if (e.isDirectory()) subdirs.push(p);
     else if (e.isFile() && e.name.endsWith('.parquet')) out.push(p);
   }
+  // A month's domain folders side by side (the caller sorts the paths).
+  await Promise.all(subdirs.map((d) => walk(d, out)));
 }
 
 /** Every Parquet file of lake/cdrs with its stamp, sorted by path; files outside the layout are listed apart. */
@@ -44,20 +48,26 @@ export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFile
   const paths: string[] = [];
   if (existsSync(root)) await walk(root, paths);
   paths.sort();
-  const files: LakeFileStamp[] = [];
   const stray: StrayLakeFile[] = [];
-  const laid: { file: string; path: string; utcMonth: string; domainSegment: string }[] = [];
+  const laidOut: { file: string; path: string; utcMonth: string; domainSegment: string }[] = [];
   for (const path of paths) {
     const file = relative(root, path).split(sep).join('/');
     const m = /^month=(\d{4}-\d{2})\/domain=([^/]+)\/[^/]+$/.exec(file);
-    if (m) laid.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]! });
+    if (m) laidOut.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]! });
     else stray.push({ file });
   }
-  // A few dozen stats in flight: one at a time, a lake of thousands of files waits on each in turn.
-  for (let i = 0; i < laid.length; i += STATS_IN_FLIGHT) {
-    const part = laid.slice(i, i + STATS_IN_FLIGHT);
-    const stats = await Promise.all(part.map((f) => stat(f.path, { bigint: true })));
-    part.forEach((f, k) => files.push({ ...f, stamp: `${stats[k]!.size}:${stats[k]!.mtimeNs}:${stats[k]!.ino}` }));
-  }
+  // stat(2) side by side, a bounded number at a time: one by one, a lake of thousands of files
+  // waits a thread-pool round trip per file.
+  const files: LakeFileStamp[] = new Array(laidOut.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < laidOut.length) {
+      const i = next++;
+      const f = laidOut[i]!;
+      const s = await stat(f.path, { bigint: true });
+      files[i] = { ...f, stamp: `${s.size}:${s.mtimeNs}:${s.ino}` };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, laidOut.length) }, worker));
   return { files, stray };
 }

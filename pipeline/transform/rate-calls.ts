@@ -23,6 +23,8 @@ export interface RateCallsOptions extends Pick<StageContext, 'dataDir' | 'config
    * depends on that call alone, not on every call before it in the month.
    */
   ignoreIncludedMinutes?: boolean;
+  /** Load only the domains the `cdrs` rows belong to (their time zones and plans), not every domain of the lake. */
+  onlyCdrDomains?: boolean;
 }
 
 export interface RateCallsResult {
@@ -54,7 +56,7 @@ export async function rateCalls(db: Db, opts: RateCallsOptions): Promise<RateCal
       contentSha256: '',
     }));
   }
-  const domains = await loadDomains(db, opts.dataDir, opts.config, opts.logger);
+  const domains = await loadDomains(db, opts.dataDir, opts.config, opts.logger, { onlyCdrDomains: opts.onlyCdrDomains });
   await loadPlans(db, snapshots);
   await loadRatingInputs(db, opts.config, domains, [], opts.clock.now());
   if (opts.ignoreIncludedMinutes) await db.run(`UPDATE domain_plans SET included_minutes = 0`);

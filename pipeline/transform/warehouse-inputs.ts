@@ -34,10 +34,21 @@ async function duckdbKnowsZone(db: Db, tz: string): Promise<boolean> {
   }
 }
 
-/** Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone. */
-export async function loadDomains(db: Db, dataDir: string, config: CdrpipeConfig, logger: Logger): Promise<string[]> {
-  const lakeDomains = await readLakeDomains(db, dataDir);
+/**
+ * Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone;
+ * with `onlyCdrDomains`, only the domains of the CDRs (a rating of a few domains' calls need not
+ * load a reseller's thousand).
+ */
+export async function loadDomains(
+  db: Db,
+  dataDir: string,
+  config: CdrpipeConfig,
+  logger: Logger,
+  opts: { onlyCdrDomains?: boolean } = {},
+): Promise<string[]> {
   const cdrDomains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
+  const inCdrs = new Set(cdrDomains.map((d) => d.domain));
+  const lakeDomains = (await readLakeDomains(db, dataDir)).filter((d) => !opts.onlyCdrDomains || inCdrs.has(d.domain));
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
   for (const { domain } of cdrDomains)
     if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ackAlert, listAlerts, readAlertCursor, recordEvaluation } from '../../pipeline/alerts/index.ts';
+import { ackAlert, listAlerts, readAlertCursor, readAlertPosition, recordEvaluation } from '../../pipeline/alerts/index.ts';
 import { withState } from '../../pipeline/state/index.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { finding } from './helpers.ts';
@@ -74,6 +74,36 @@ describe('alert store', () => {
     const open = await listAlerts(dataDir, { open: true });
     expect(open.alerts.map((x) => [x.id, x.level, x.amount, x.ackedAt])).toEqual([[a!.id, 1, '39.00', null]]);
     expect(await ackAlert(dataDir, 'feedfeedfeed', new Date())).toEqual({ found: false, alreadyAcked: false });
+  });
+
+  it('records the lake files a pass listed with its cursor, replacing the previous list', async () => {
+    const dataDir = await tempDir();
+    expect(await readAlertPosition(dataDir)).toEqual({ since: null, seen: undefined });
+    const lakeFiles = (entries: [string, string][]) => new Map(entries);
+    await recordEvaluation(
+      { dataDir, now: new Date('2026-11-28T03:20:00Z'), channels },
+      {
+        findings: [],
+        cursor: new Date('2026-11-28T03:15:00Z'),
+        callsEvaluated: 3,
+        lakeFiles: lakeFiles([
+          ['month=2026-11/domain=a.example/data.parquet', '10:1:7'],
+          ['month=2026-11/domain=b.example/data.parquet', '20:2:8'],
+        ]),
+      },
+    );
+    await recordEvaluation(
+      { dataDir, now: new Date('2026-11-28T03:35:00Z'), channels },
+      {
+        findings: [],
+        cursor: new Date('2026-11-28T03:30:00Z'),
+        callsEvaluated: 1,
+        lakeFiles: lakeFiles([['month=2026-11/domain=a.example/data.parquet', '11:3:9']]),
+      },
+    );
+    const position = await readAlertPosition(dataDir);
+    expect(position.since?.toISOString()).toBe('2026-11-28T03:30:00.000Z');
+    expect([...(position.seen ?? [])]).toEqual([['month=2026-11/domain=a.example/data.parquet', '11:3:9']]);
   });
 
   it('writes the findings and the cursor together or not at all', async () => {
