@@ -25,7 +25,7 @@ export { listLakePartitions } from './lake-partitions.ts';
 export type { LakePartitions } from './lake-partitions.ts';
 export type { LakeColumn } from './lake-columns.ts';
 export { LakeWriter } from './lake-writer.ts';
-export type { RejectRow } from './lake-writer.ts';
+export type { PartitionWrite, PartitionWriteResult, RejectRow } from './lake-writer.ts';
 export {
   DOMAIN_NAME_COLUMN,
   UNKNOWN_MONTH,
