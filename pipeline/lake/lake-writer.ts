@@ -69,6 +69,9 @@ export class LakeWriter {
         threads: '1',
         temp_directory: spill,
         preserve_insertion_order: 'false',
+        // A batch's COPY ... PARTITION_BY gets its rows sorted by partition (lake/batch-write.ts):
+        // one open file at a time is all it needs, and each open file holds buffers the memory cap counts.
+        partitioned_write_max_open_files: '4',
       },
     });
     const laneDbs: Db[] = [main];
