@@ -42,9 +42,12 @@ const PART = '__part';
 /** Spool bytes above which a write goes alone: its own statement costs little beside its rows, and it streams without the batch's sort. */
 export const BATCH_MAX_WRITE_BYTES = 4 * 1024 * 1024;
 /** At most this many partitions per batch: the PARTITION_BY statement's sort and the staging folder stay bounded. */
-export const BATCH_MAX_WRITES = 2_000;
-/** At most this many spool bytes per batch (the rows the batch's sort may spill). */
-export const BATCH_MAX_BYTES = 64 * 1024 * 1024;
+export const BATCH_MAX_WRITES = 1_000;
+/**
+ * At most this many spool bytes per batch: the batch's sort and Parquet buffers stay inside the
+ * writer's memory cap (a 1,000-partition batch of ~55 MiB ran out of a 126 MiB cap shared by two lanes).
+ */
+export const BATCH_MAX_BYTES = 16 * 1024 * 1024;
 /** Stored files refreshed (lake in a bucket) or checked side by side. */
 const PREPARE_CONCURRENCY = 16;
 
