@@ -236,9 +236,13 @@ async function writeShared(ctx: PartitionWriteContext, db: Db, parts: readonly P
         SELECT * EXCLUDE (range_start__, range_end__) FROM ${oldRows} o
         WHERE ${inRewrite} AND NOT EXISTS (SELECT 1 FROM ${fresh} f WHERE f.${PART} = o.${PART} AND f.id = o.id)`;
     }
-    // Sorted by partition, each partition's rows reach PARTITION_BY together: one file each.
+    // Each partition's rows must reach PARTITION_BY together (one file each). New partitions'
+    // rows already do: the files are read in order (one thread), grouped by partition; a sort
+    // would hold the batch's rows against the memory cap. A merge's stored rows come after the
+    // fetched ones, and de-duplication regroups rows, so those sort.
+    const order = olds.length === 0 && !dedup ? '' : ` ORDER BY ${PART}`;
     const stats = await db.all<{ filename: string; count: string | number }>(
-      `COPY (SELECT COLUMNS(c -> c NOT IN ('domain', 'domain_name')) FROM (${written}) ORDER BY ${PART})
+      `COPY (SELECT COLUMNS(c -> c NOT IN ('domain', 'domain_name')) FROM (${written})${order})
          TO ${sqlString(staging)} (${PARQUET_OPTIONS}, PARTITION_BY (${PART}), RETURN_STATS)`,
     );
     const staged = new Map<number, { file: string; rows: number }[]>();
