@@ -1,6 +1,6 @@
-import type { LakeWriter } from '../lake/index.ts';
+import type { LakeWriter, PartitionWriteResult } from '../lake/index.ts';
 import type { TimeWindow } from '../source/index.ts';
-import { withState, advanceWatermarkRow } from '../state/index.ts';
+import { withState, advanceWatermarkRows } from '../state/index.ts';
 import { duplicateIdsAcross } from './id-hashes.ts';
 import type { IngestEvents } from './ingest-events.ts';
 import type { DomainState, DoneWindow, PartitionState } from './ingest-state.ts';
@@ -8,8 +8,10 @@ import type { PageSpool } from './spool.ts';
 import { advanceWatermark, contiguousPrefix, formatWindow } from './windows.ts';
 import type { StageContext } from '../config/index.ts';
 
-/** Merges handed to the writer and not finished beyond which fetching waits. */
-const MAX_PENDING_FLUSHES = 4;
+/** Batches of writes handed to the writer at once (its lanes); more due ranges wait for the next batch, and fetching waits with them. */
+const MAX_BATCHES_IN_FLIGHT = 2;
+/** Partitions handed to the writer in one call (it splits them into bounded statements). */
+const MAX_BATCH_PARTITIONS = 10_000;
 
 export interface PartitionMergeOptions extends Pick<StageContext, 'dataDir' | 'clock' | 'logger'> {
   writer: LakeWriter;
@@ -55,15 +57,30 @@ export function nextWatermark(dom: DomainState, settledEnd: Date): Date | undefi
   return next && (!dom.watermark || next > dom.watermark) ? next : undefined;
 }
 
+/** A partition's completed range, waiting for the next batch of writes. */
+interface QueuedFlush {
+  part: PartitionState;
+  range: TimeWindow;
+  windows: DoneWindow[];
+}
+
 /**
  * Hands finished windows to the lake writer, one contiguous range of a partition at a time, and
- * moves each domain's watermark once its rows are in the lake.
+ * moves each domain's watermark once its rows are in the lake. Ranges that become due while the
+ * writer is busy wait and then go to it together (LakeWriter.writePartitions shares statements
+ * among small writes), and their watermarks move in one state transaction: a tick that completes
+ * thousands of partitions at once costs a few statements, not thousands. A partition never has
+ * two writes in flight.
  */
 export class PartitionMerger {
   private readonly partitions: PartitionState[] = [];
-  private readonly flushes: Promise<void>[] = [];
-  /** Flushes handed to the writer and not finished: fetching waits when too many pile up. */
-  private readonly pending = new Set<Promise<void>>();
+  /** Due ranges not yet handed to the writer, in the order they became due. */
+  private queued: QueuedFlush[] = [];
+  /** Partitions with a write in flight. */
+  private readonly writing = new Set<PartitionState>();
+  /** Batches handed to the writer and not finished: fetching waits when the writer is saturated. */
+  private readonly batches = new Set<Promise<void>>();
+  private drainScheduled = false;
   private spooledTotal = 0;
 
   constructor(private readonly o: PartitionMergeOptions) {}
@@ -94,15 +111,19 @@ export class PartitionMerger {
     }
   }
 
-  /** Back-pressure: when the lake writer falls behind, fetching waits here so spooled pages stay bounded. */
+  /** Back-pressure: while the writer is saturated and more ranges wait, fetching waits here so spooled pages stay bounded. */
   async waitForRoom(): Promise<void> {
-    while (this.pending.size >= MAX_PENDING_FLUSHES) await Promise.race(this.pending);
+    while (this.batches.size >= MAX_BATCHES_IN_FLIGHT && this.queued.length > 0) await Promise.race(this.batches);
   }
 
   /** Merges whatever completed contiguously (also after a failure or an abort) and waits for every merge. */
   async finish(): Promise<void> {
     for (const part of this.partitions) this.maybeFlush(part, true);
-    await Promise.allSettled(this.flushes);
+    for (;;) {
+      this.drain();
+      if (this.batches.size === 0) break;
+      await Promise.allSettled([...this.batches]);
+    }
   }
 
   private maybeFlush(part: PartitionState, force: boolean): void {
@@ -112,83 +133,154 @@ export class PartitionMerger {
     part.spooledRows -= due.rows;
     this.spooledTotal -= due.rows;
     part.flushedTo = due.range.end;
-    const p: Promise<void> = this.flush(part, due.range, due.windows).finally(() => this.pending.delete(p));
-    this.pending.add(p);
-    this.flushes.push(p);
+    this.queued.push({ part, range: due.range, windows: due.windows });
+    // After the current turn: the other partitions a window completes join the same batch.
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => {
+        this.drainScheduled = false;
+        this.drain();
+      });
+    }
   }
 
-  private async flush(part: PartitionState, range: TimeWindow, windows: DoneWindow[]): Promise<void> {
-    const { writer, spool, events, clock, logger, dataDir } = this.o;
-    const { summary } = events;
-    const { domain } = part.dom;
-    const files = windows.flatMap((w) => w.files);
-    const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
-    const prune = windows.filter((w) => w.prunable).map((w) => w.window);
-    try {
-      const res = await writer.writePartition({
-        domain,
-        month: part.month,
-        range,
-        ...(prune.length > 0 ? { prune } : {}),
-        files,
-        ingestedAt: clock.now(),
-        duplicateIds: duplicateIdsAcross(windows),
+  /** Starts batches of the queued ranges while the writer has room: at most one range per partition, none of a partition being written. */
+  private drain(): void {
+    while (this.batches.size < MAX_BATCHES_IN_FLIGHT && this.queued.length > 0) {
+      const take: QueuedFlush[] = [];
+      const rest: QueuedFlush[] = [];
+      const taken = new Set<PartitionState>();
+      for (const q of this.queued) {
+        if (this.writing.has(q.part) || taken.has(q.part) || take.length >= MAX_BATCH_PARTITIONS) rest.push(q);
+        else {
+          take.push(q);
+          taken.add(q.part);
+        }
+      }
+      if (take.length === 0) return;
+      this.queued = rest;
+      for (const q of take) this.writing.add(q.part);
+      const p: Promise<void> = this.flushBatch(take).finally(() => {
+        this.batches.delete(p);
+        for (const q of take) this.writing.delete(q.part);
+        this.drain();
       });
-      if (res.changed) {
-        summary.partitionsWritten++;
-        summary.rowsWritten += res.rowsTotal;
-      } else {
-        summary.partitionsUnchanged++;
-      }
-      if (res.rowsInRange !== expectedRows) {
-        await events.anomaly({
-          domain,
-          windowStart: range.start,
-          windowEnd: range.end,
-          kind: 'write-mismatch',
-          expected: expectedRows,
-          got: res.rowsInRange,
-          detail: 'distinct ids fetched vs rows the lake holds for the range (datetime the lake could not read?)',
-        });
-      }
-      if (res.rowsRemoved > 0) {
-        summary.rowsRemoved += res.rowsRemoved;
-        if (res.removedPath) summary.removedFiles.push(res.removedPath);
-        logger.warn(
-          { domain, range: formatWindow(range), rows: res.rowsRemoved, keptIn: res.removedPath },
-          'pruned rows the API no longer lists',
+      this.batches.add(p);
+    }
+  }
+
+  private async flushBatch(items: readonly QueuedFlush[]): Promise<void> {
+    const { writer, spool, events, clock, dataDir } = this.o;
+    const files = items.flatMap((q) => q.windows.flatMap((w) => w.files));
+    try {
+      let results: PromiseSettledResult<PartitionWriteResult>[];
+      try {
+        results = await writer.writePartitions(
+          items.map(({ part, range, windows }) => {
+            const prune = windows.filter((w) => w.prunable).map((w) => w.window);
+            return {
+              domain: part.dom.domain,
+              month: part.month,
+              range,
+              ...(prune.length > 0 ? { prune } : {}),
+              files: windows.flatMap((w) => w.files),
+              ingestedAt: clock.now(),
+              duplicateIds: duplicateIdsAcross(windows),
+            };
+          }),
         );
+      } catch (err) {
+        results = items.map(() => ({ status: 'rejected', reason: err }));
       }
-      if (res.rowsNotListed > 0) {
-        summary.rowsNotListed += res.rowsNotListed;
-        await events.anomaly({
-          domain,
-          windowStart: range.start,
-          windowEnd: range.end,
-          kind: 'not-listed',
-          expected: null,
-          got: res.rowsNotListed,
-          detail:
-            `the lake holds ${res.rowsNotListed} row(s) here that the API did not list; they are kept. ` +
-            `If the PBX really deleted them: cdrpipe ingest --prune --from ${range.start.toISOString()} --to ${range.end.toISOString()} --domain ${domain}`,
-        });
+      const moved = new Set<DomainState>();
+      for (const [k, q] of items.entries()) {
+        const r = results[k]!;
+        if (r.status === 'rejected') {
+          events.fail(q.part.dom.domain, q.range, r.reason);
+          continue;
+        }
+        try {
+          await this.record(q, r.value);
+          moved.add(q.part.dom);
+        } catch (err) {
+          events.fail(q.part.dom.domain, q.range, err);
+        }
       }
-      // A window whose answer disagreed with its count holds the watermark back: the next run reads it again.
-      part.dom.flushed.push(...windows.filter((w) => w.clean).map((w) => w.window));
-      const next = nextWatermark(part.dom, this.o.settledEnd);
-      if (next) {
-        await withState(dataDir, (db) => advanceWatermarkRow(db, domain, next, clock.now()));
-        part.dom.watermark = next;
+      // Every watermark the batch moves, in one state transaction.
+      const moves = [...moved]
+        .map((dom) => ({ dom, next: nextWatermark(dom, this.o.settledEnd) }))
+        .filter((m): m is { dom: DomainState; next: Date } => m.next !== undefined);
+      if (moves.length > 0) {
+        try {
+          await withState(dataDir, (db) =>
+            advanceWatermarkRows(
+              db,
+              moves.map((m) => ({ domain: m.dom.domain, watermark: m.next })),
+              clock.now(),
+            ),
+          );
+          for (const m of moves) m.dom.watermark = m.next;
+        } catch (err) {
+          for (const q of items) if (moves.some((m) => m.dom === q.part.dom)) events.fail(q.part.dom.domain, q.range, err);
+        }
       }
-      logger.debug(
-        { domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed },
-        'partition range flushed',
-      );
-    } catch (err) {
-      events.fail(domain, range, err);
     } finally {
       await spool.remove(files);
-      events.progress('windows');
+      for (let i = 0; i < items.length; i++) events.progress('windows');
     }
+  }
+
+  /** A written range's figures in the summary, its anomalies, and its clean windows as flushed. */
+  private async record(q: QueuedFlush, res: PartitionWriteResult): Promise<void> {
+    const { events, logger } = this.o;
+    const { summary } = events;
+    const { part, range, windows } = q;
+    const { domain } = part.dom;
+    const expectedRows = windows.reduce((n, w) => n + w.rows, 0);
+    if (res.changed) {
+      summary.partitionsWritten++;
+      summary.rowsWritten += res.rowsTotal;
+    } else {
+      summary.partitionsUnchanged++;
+    }
+    if (res.rowsInRange !== expectedRows) {
+      await events.anomaly({
+        domain,
+        windowStart: range.start,
+        windowEnd: range.end,
+        kind: 'write-mismatch',
+        expected: expectedRows,
+        got: res.rowsInRange,
+        detail: 'distinct ids fetched vs rows the lake holds for the range (datetime the lake could not read?)',
+      });
+    }
+    if (res.rowsRemoved > 0) {
+      summary.rowsRemoved += res.rowsRemoved;
+      if (res.removedPath) summary.removedFiles.push(res.removedPath);
+      logger.warn(
+        { domain, range: formatWindow(range), rows: res.rowsRemoved, keptIn: res.removedPath },
+        'pruned rows the API no longer lists',
+      );
+    }
+    if (res.rowsNotListed > 0) {
+      summary.rowsNotListed += res.rowsNotListed;
+      await events.anomaly({
+        domain,
+        windowStart: range.start,
+        windowEnd: range.end,
+        kind: 'not-listed',
+        expected: null,
+        got: res.rowsNotListed,
+        detail:
+          `the lake holds ${res.rowsNotListed} row(s) here that the API did not list; they are kept. ` +
+          `If the PBX really deleted them: cdrpipe ingest --prune --from ${range.start.toISOString()} --to ${range.end.toISOString()} --domain ${domain}`,
+      });
+    }
+    // A window whose answer disagreed with its count holds the watermark back: the next run reads it again.
+    part.dom.flushed.push(...windows.filter((w) => w.clean).map((w) => w.window));
+    logger.debug(
+      { domain, month: part.month, range: formatWindow(range), rows: res.rowsInRange, changed: res.changed },
+      'partition range flushed',
+    );
   }
 }

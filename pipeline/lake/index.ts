@@ -26,7 +26,7 @@ export type { LakePartitions } from './lake-partitions.ts';
 export type { LakeColumn } from './lake-columns.ts';
 export { LakeWriter } from './lake-writer.ts';
 export { dropLakeFile, publishLakeFile } from './lake-publish.ts';
-export type { RejectRow } from './lake-writer.ts';
+export type { PartitionWrite, PartitionWriteResult, RejectRow } from './lake-writer.ts';
 export {
   DOMAIN_NAME_COLUMN,
   UNKNOWN_MONTH,

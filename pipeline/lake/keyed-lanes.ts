@@ -38,13 +38,16 @@ export class KeyedLanes<R> {
 
   /**
    * Runs `fn` on a free resource once every earlier task with the same `key` has settled
-   * (undefined: no ordering constraint). A task waiting for its key holds no resource.
+   * (undefined: no ordering constraint). Several keys (a batch of partitions): the task waits for
+   * the earlier tasks of each, and later tasks of any of them wait for it. A task waiting for its
+   * key holds no resource.
    */
-  run<T, U = T>(key: string | undefined, fn: (resource: R) => Promise<T>, opts: RunOptions<T, U> = {}): Promise<U> {
+  run<T, U = T>(key: string | readonly string[] | undefined, fn: (resource: R) => Promise<T>, opts: RunOptions<T, U> = {}): Promise<U> {
     const { then, weight = 0 } = opts;
-    const before = key === undefined ? undefined : this.tails.get(key);
+    const keys = key === undefined ? [] : typeof key === 'string' ? [key] : [...new Set(key)];
+    const before = keys.map((k) => this.tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
     const task = (async () => {
-      if (before) await before;
+      if (before.length > 0) await Promise.all(before);
       const resource = await this.acquire(weight);
       let value: T;
       try {
@@ -58,10 +61,10 @@ export class KeyedLanes<R> {
       () => undefined,
       () => undefined,
     );
-    if (key !== undefined) {
-      this.tails.set(key, settled);
+    for (const k of keys) {
+      this.tails.set(k, settled);
       void settled.then(() => {
-        if (this.tails.get(key) === settled) this.tails.delete(key);
+        if (this.tails.get(k) === settled) this.tails.delete(k);
       });
     }
     this.inFlight.add(settled);

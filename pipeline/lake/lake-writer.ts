@@ -11,6 +11,7 @@ import { KeyedLanes } from './keyed-lanes.ts';
 import { copyCount, macrosSql } from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { putInPlace, writeAside, type PartitionWrite, type PartitionWriteContext, type PartitionWriteResult } from './partition-write.ts';
+import { batchable, batchesOf, writeBatchAside, writeBytes, type BatchOutcome } from './batch-write.ts';
 import { spoolFileName } from './spool-format.ts';
 
 export { PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from './partition-write.ts';
@@ -68,6 +69,9 @@ export class LakeWriter {
         threads: '1',
         temp_directory: spill,
         preserve_insertion_order: 'false',
+        // A batch's COPY ... PARTITION_BY gets its rows sorted by partition (lake/batch-write.ts):
+        // one open file at a time is all it needs, and each open file holds buffers the memory cap counts.
+        partitioned_write_max_open_files: '4',
       },
     });
     const laneDbs: Db[] = [main];
@@ -97,11 +101,47 @@ export class LakeWriter {
     // The fsyncs and the rename run after the lane is handed back (still before the next write
     // of this partition starts): the lane's connection goes on to another partition meanwhile.
     return this.lanes.run(
-      `cdrs\u0000${w.month}\u0000${w.domain}`,
+      partitionKey(w),
       (db) => writeAside(this.context, db, w),
       // Bigger writes (more pages) first when several wait for a lane.
       { then: (pending) => putInPlace(this.context, w, pending), weight: w.files.length },
     );
+  }
+
+  /**
+   * Several partition writes (distinct partitions or not), each with writePartition's meaning
+   * and result, or its error: small upserts share a few statements (lake/batch-write.ts), the
+   * rest are written one by one. A tick over thousands of domains is then a few statements, not
+   * thousands. Writes of one partition still run in call order, also against writePartition.
+   */
+  async writePartitions(ws: readonly PartitionWrite[]): Promise<PromiseSettledResult<PartitionWriteResult>[]> {
+    const keyOf = partitionKey;
+    const sizes = await Promise.all(ws.map(writeBytes));
+    const seen = new Set<string>();
+    const shared: { item: number; bytes: number }[] = [];
+    const results: Promise<PartitionWriteResult>[] = new Array(ws.length);
+    ws.forEach((w, i) => {
+      const key = keyOf(w);
+      // A second write of a partition in the same call goes after the first (its own task, same key).
+      if (!seen.has(key) && batchable(w, sizes[i]!)) shared.push({ item: i, bytes: sizes[i]! });
+      seen.add(key);
+    });
+    // A lone small write gains nothing from a batch: it keeps its one streaming statement.
+    const inBatch = new Set(shared.length > 1 ? shared.map((s) => s.item) : []);
+    for (const batch of batchesOf(shared.length > 1 ? shared : [])) {
+      const writes = batch.map((i) => ws[i]!);
+      const done = this.lanes.run(writes.map(keyOf), (db) => writeBatchAside(this.context, db, writes), {
+        then: (outcomes) => publishBatch(this.context, writes, outcomes),
+        weight: writes.reduce((n, w) => n + w.files.length, 0),
+      });
+      batch.forEach(
+        (i, k) => (results[i] = done.then((r) => r[k]!).then((r) => (r.status === 'fulfilled' ? r.value : Promise.reject(r.reason)))),
+      );
+    }
+    ws.forEach((w, i) => {
+      if (!inBatch.has(i)) results[i] = this.writePartition(w);
+    });
+    return Promise.allSettled(results);
   }
 
   /** lake/domains/domains.parquet, replaced as a whole (aside + rename). */
@@ -211,4 +251,37 @@ export class LakeWriter {
       await removeQuietly(spool);
     }
   }
+}
+
+/** The lanes' key of a partition: its writes run one after another. */
+const partitionKey = (w: PartitionWrite) => `cdrs\u0000${w.month}\u0000${w.domain}`;
+
+/** Files published side by side after a batch (fsyncs on one filesystem overlap; a bucket takes parallel PUTs). */
+const PUBLISH_CONCURRENCY = 16;
+
+/** The file-system part of a batch: each pending write put in place (partition-write.ts putInPlace), each result settled on its own. */
+async function publishBatch(
+  ctx: PartitionWriteContext,
+  writes: readonly PartitionWrite[],
+  outcomes: readonly BatchOutcome[],
+): Promise<PromiseSettledResult<PartitionWriteResult>[]> {
+  const out: PromiseSettledResult<PartitionWriteResult>[] = new Array(writes.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < writes.length) {
+      const i = next++;
+      const o = outcomes[i]!;
+      if (!o.ok) {
+        out[i] = { status: 'rejected', reason: o.error };
+        continue;
+      }
+      try {
+        out[i] = { status: 'fulfilled', value: await putInPlace(ctx, writes[i]!, o.pending) };
+      } catch (err) {
+        out[i] = { status: 'rejected', reason: err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, writes.length) }, worker));
+  return out;
 }

@@ -53,6 +53,8 @@ export function selectFetchedRows(f: FetchedRowsInput): string {
         range_end: sqlString(f.range.end.toISOString()),
         dedup: (filter ? `  AND ${filter}\n` : '') + (dedup ? DEDUP_CLAUSE : ''),
         fetch_seq: dedup ? FETCH_SEQ : 'NULL::BIGINT',
+        join: '',
+        part: '',
       }),
     );
   const dups = f.duplicateIds;
@@ -61,6 +63,37 @@ export function selectFetchedRows(f: FetchedRowsInput): string {
   // Only the few ids that came twice pay for the window function.
   const dupList = `[${dups.map(sqlString).join(', ')}]`;
   return `${rowsWith(`NOT list_contains(${dupList}, ${ROW_ID})`, false)} UNION ALL BY NAME ${rowsWith(`list_contains(${dupList}, ${ROW_ID})`, true)}`;
+}
+
+/** What the rows of a batch of partitions' spool files are selected by (lake/batch-write.ts). */
+export interface BatchRowsInput {
+  /** Every spool file of the batch (a file without a row in `filesTable` is read and dropped). */
+  files: readonly string[];
+  /** Temp table (part, file, domain, range_start, range_end, ingested_at): each file's partition. */
+  filesTable: string;
+  /** The partition number's column, in the table and in the rows selected. */
+  part: string;
+  /** De-duplicate every partition's rows by id (false: no id came twice). */
+  dedup: boolean;
+}
+
+/** SELECT of the lake rows of a batch's spool files, each with its partition's number, one row per (partition, id). */
+export function batchRowsSql(b: BatchRowsInput): string {
+  const sql = b.files.every(isPlainSpoolFile) ? plainRowsSql : rowsSql;
+  return withoutSeq(
+    fillSql(sql, {
+      files: `[${b.files.map(sqlString).join(', ')}]`,
+      domain: 'm.domain',
+      ingested_at: 'm.ingested_at',
+      range_start: 'm.range_start',
+      range_end: 'm.range_end',
+      dedup: b.dedup ? `QUALIFY row_number() OVER (PARTITION BY m.${b.part}, ${ROW_ID} ORDER BY fetch_seq DESC) = 1` : '',
+      fetch_seq: b.dedup ? FETCH_SEQ : 'NULL::BIGINT',
+      join: ` b JOIN ${b.filesTable} m ON m.file = b.filename`,
+      part: `m.${b.part} AS ${b.part},
+  `,
+    }),
+  );
 }
 
 /** SQL true for a row whose `column` lies in `range`. */

@@ -216,7 +216,7 @@ export async function putInPlace(
 }
 
 /** The domain's rows in its month's newest compacted generation, as a FROM item; undefined when it has none. */
-async function compactedRowsOf(db: Db, dataDir: string, month: Month, domain: string): Promise<string | undefined> {
+export async function compactedRowsOf(db: Db, dataDir: string, month: Month, domain: string): Promise<string | undefined> {
   const files = newestCompactedFiles(dataDir, month);
   if (files.length === 0) return undefined;
   const rows = `(SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true) WHERE ${DOMAIN_NAME_COLUMN} = ${sqlString(domain)})`;
@@ -225,7 +225,7 @@ async function compactedRowsOf(db: Db, dataDir: string, month: Month, domain: st
 }
 
 /** Temp files a killed run left behind are never read (they do not end in .parquet); tidy them. */
-async function removeStaleTemps(dir: string): Promise<void> {
+export async function removeStaleTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
     if (name.startsWith('.') && name.endsWith('.tmp')) await removeQuietly(join(dir, name));
   }
@@ -236,7 +236,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
  * partition file is not a whole Parquet file. This write fails; the next one finds no file and
  * starts the partition afresh, and the moved-back watermark has the lost rows fetched again.
  */
-async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite, db?: Db): Promise<void> {
+export async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite, db?: Db): Promise<void> {
   const reason = await lakeFileFault(target, db);
   if (!reason) return;
   throw new DamagedLakeError([
@@ -244,7 +244,8 @@ async function refuseDamaged(dataDir: string, target: string, w: PartitionWrite,
   ]);
 }
 
-function partitionWriteError(w: PartitionWrite, err: unknown): Error {
+/** The error of one partition's failed write: which partition, why, and that it is unchanged. */
+export function partitionWriteError(w: PartitionWrite, err: unknown): Error {
   return new Error(
     `writing lake partition month=${w.month} domain=${encodePartitionValue(w.domain)} failed: ${err instanceof Error ? err.message : String(err)}. ` +
       'The partition is unchanged; re-run ingest for this range.',

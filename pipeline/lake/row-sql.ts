@@ -82,7 +82,9 @@ const HEADER: Record<RowSqlForm, string> = {
 
 /**
  * The row SQL of a form. Placeholders in double braces (files, domain, ingested_at, range_start,
- * range_end, fetch_seq, dedup) are filled in by lake-writer.ts.
+ * range_end, fetch_seq, dedup) are filled in by lake-writer.ts; `join` and `part` stay empty for
+ * one partition, and a batch of partitions (lake/batch-write.ts) joins each spool file to its
+ * partition there and takes domain, range and ingested_at from that row.
  */
 export function cdrRowsSql(form: RowSqlForm): string {
   const lines: string[] = [];
@@ -94,7 +96,8 @@ export function cdrRowsSql(form: RowSqlForm): string {
     }
     lines.push(`  ${lakeColumnSql(c, form).padEnd(52)} AS ${c.name},`);
   }
-  lines.push('  fetch_seq');
+  // {{part}}: a batch write's partition number (lake/batch-write.ts), empty for one partition.
+  lines.push('  {{part}}fetch_seq');
   const id = lakeColumnSql(lakeColumn('id'), form);
   const start = lakeColumnSql(lakeColumn('start_time'), form);
   return `${HEADER[form]}SELECT
@@ -105,10 +108,11 @@ FROM (
     -- unnest() is a barrier: without it DuckDB pushes the WHERE below this projection and
     -- substitutes from_json into it, parsing every record once more per filter term.
     unnest([from_json(json, '${fromJsonSchema(form)}')]) AS r,
-    {{fetch_seq}} AS fetch_seq
+    {{fetch_seq}} AS fetch_seq,
+    filename
   -- Spool files hold records separated by RS (lake/spool-format.ts); the cast marks raw as JSON.
   FROM (SELECT unnest(string_split(content, chr(30))) AS json, filename FROM read_text({{files}}))
-)
+){{join}}
 -- Filter and QUALIFY repeat the column expressions on purpose: on DuckDB 1.5 filtering the
 -- derived columns from an outer query around a window function fails with an internal cast error.
 WHERE ${id} IS NOT NULL

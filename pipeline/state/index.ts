@@ -5,4 +5,4 @@ export { COMPLETENESS_SQL, openAnomalyDomainsOf, recordAnomaly, resolveAnomalies
 export type { Anomaly } from './anomalies.ts';
 export { withState } from './state-db.ts';
 export { statePath } from './state-path.ts';
-export { advanceWatermarkRow, pullBackWatermarks, readWatermarks, rewindWatermarkRow } from './watermarks.ts';
+export { advanceWatermarkRow, advanceWatermarkRows, pullBackWatermarks, readWatermarks, rewindWatermarkRow } from './watermarks.ts';

@@ -1,0 +1,197 @@
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.ts';
+import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
+import { cdrsGlob, partitionDir } from '../../pipeline/lake/layout.ts';
+import { LakeWriter, PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from '../../pipeline/lake/lake-writer.ts';
+import { encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
+
+/**
+ * writePartitions shares statements among small writes; every write must end exactly as the
+ * same write through writePartition does: same results, same rows, same files left alone.
+ */
+
+interface Lake {
+  dir: string;
+  writer: LakeWriter;
+  seq: number;
+}
+
+let lone: Lake;
+let batched: Lake;
+
+async function openLake(): Promise<Lake> {
+  const dir = await tempDir('cdrpipe-batch-');
+  return { dir, writer: await LakeWriter.open(dir, { workDir: join(dir, 'work') }), seq: 0 };
+}
+
+beforeEach(async () => {
+  [lone, batched] = [await openLake(), await openLake()];
+});
+afterEach(async () => {
+  await lone.writer.close();
+  await batched.writer.close();
+});
+
+function cdr(id: string, start: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    domain: 'ignored.example',
+    'call-start-datetime': start,
+    'call-disconnect-datetime': start,
+    'call-total-duration-seconds': 60,
+    'call-direction': 0,
+    'call-orig-user': 1001,
+    ...extra,
+  };
+}
+
+/** One spool file per lake, same records. */
+async function spoolBoth(records: unknown[], plain = false): Promise<[string, string]> {
+  const out: string[] = [];
+  for (const l of [lone, batched]) {
+    const p = join(l.dir, 'work', spoolFileName(++l.seq, plain));
+    await writeFile(p, encodeValues(records));
+    out.push(p);
+  }
+  return [out[0]!, out[1]!];
+}
+
+type Spec = Omit<PartitionWrite, 'files'> & { files: [string, string][] };
+
+/** The same writes: one by one in the first lake, as one call in the second; both results. */
+async function writeBoth(specs: Spec[]): Promise<[PartitionWriteResult[], PartitionWriteResult[]]> {
+  const writes = (k: 0 | 1) => specs.map((s) => ({ ...s, files: s.files.map((f) => f[k]) }));
+  const a: PartitionWriteResult[] = [];
+  for (const w of writes(0)) a.push(await lone.writer.writePartition(w));
+  const settled = await batched.writer.writePartitions(writes(1));
+  const b = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  const rel = (r: PartitionWriteResult, dir: string) => ({ ...r, path: r.path.slice(dir.length) });
+  return [a.map((r) => rel(r, lone.dir)), b.map((r) => rel(r, batched.dir))];
+}
+
+async function rows(l: Lake): Promise<Record<string, unknown>[]> {
+  const db = await Db.open(':memory:');
+  try {
+    return await db.all(
+      `SELECT * EXCLUDE (raw), raw::VARCHAR AS raw FROM read_parquet(${sqlString(cdrsGlob(l.dir))}, hive_partitioning = true, union_by_name = true)
+       ORDER BY domain, month, id`,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+async function columnsOf(l: Lake, domain: string): Promise<string[]> {
+  const db = await Db.open(':memory:');
+  try {
+    const file = join(partitionDir(l.dir, '2026-10', domain), PARTITION_FILE);
+    return (await db.all<{ name: string }>(`SELECT name FROM parquet_schema(${sqlString(file)}) WHERE num_children IS NULL`)).map(
+      (r) => r.name,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+const win = (a: string, b: string) => ({ start: new Date(a), end: new Date(b) });
+const at = new Date('2026-11-02T00:00:00Z');
+const month = { month: '2026-10', range: win('2026-10-01', '2026-11-01'), ingestedAt: at } as const;
+
+describe('LakeWriter.writePartitions', () => {
+  it('ends every partition as the same writes one by one do: upserts, repeats, empty answers, unchanged files left alone', async () => {
+    // First tick: new partitions (one with an id fetched twice, one with nothing, one plain).
+    const [r1a, r1b] = await writeBoth([
+      { ...month, domain: 'a.example', files: [await spoolBoth([cdr('1', '2026-10-01T01:00:00Z'), cdr('2', '2026-10-10T01:00:00Z')])] },
+      {
+        ...month,
+        domain: 'b.example',
+        files: [
+          await spoolBoth([cdr('7', '2026-10-05T00:00:00Z', { 'call-total-duration-seconds': 1 })]),
+          await spoolBoth([cdr('7', '2026-10-05T00:00:00Z', { 'call-total-duration-seconds': 2 }), cdr('8', '2026-11-05T00:00:00Z')]),
+        ],
+        duplicateIds: ['7'],
+      },
+      { ...month, domain: 'empty.example', files: [] },
+      { ...month, domain: 'c.example', files: [await spoolBoth([cdr('5', '2026-10-03T00:00:00Z')], true)] },
+      { ...month, domain: 'untouched.example', files: [await spoolBoth([cdr('9', '2026-10-03T00:00:00Z')])] },
+    ]);
+    expect(r1b).toEqual(r1a);
+    expect(r1b.map((r) => [r.rowsInRange, r.rowsTotal, r.changed])).toEqual([
+      [2, 2, true],
+      [1, 1, true],
+      [0, 0, false],
+      [1, 1, true],
+      [1, 1, true],
+    ]);
+    expect(await rows(batched)).toEqual(await rows(lone));
+    expect(await columnsOf(batched, 'a.example')).toEqual(await columnsOf(lone, 'a.example'));
+    const untouched = join(partitionDir(batched.dir, '2026-10', 'untouched.example'), PARTITION_FILE);
+    const before = await stat(untouched);
+
+    // Next tick over [10th, 15th): a changed row and a new one, an identical answer, an empty
+    // answer over stored rows (kept, counted), a new domain.
+    const range = win('2026-10-10', '2026-10-15');
+    const tick = { month: '2026-10', range, ingestedAt: new Date('2026-11-03T00:00:00Z') } as const;
+    const [r2a, r2b] = await writeBoth([
+      {
+        ...tick,
+        domain: 'a.example',
+        files: [
+          await spoolBoth([cdr('2', '2026-10-10T01:00:00Z', { 'call-total-duration-seconds': 9 }), cdr('3', '2026-10-11T00:00:00Z')]),
+        ],
+        duplicateIds: [],
+      },
+      {
+        ...tick,
+        domain: 'untouched.example',
+        range: month.range,
+        files: [await spoolBoth([cdr('9', '2026-10-03T00:00:00Z')])],
+        ingestedAt: at,
+      },
+      { ...tick, domain: 'c.example', range: win('2026-10-01', '2026-10-15'), files: [], duplicateIds: [] },
+      { ...tick, domain: 'd.example', files: [await spoolBoth([cdr('4', '2026-10-12T00:00:00Z')])], duplicateIds: [] },
+    ]);
+    expect(r2b).toEqual(r2a);
+    expect(r2b.map((r) => [r.rowsInRange, r.rowsNotListed, r.rowsTotal, r.changed])).toEqual([
+      [2, 0, 3, true],
+      [1, 0, 1, false],
+      [0, 1, 1, false],
+      [1, 0, 1, true],
+    ]);
+    expect(await rows(batched)).toEqual(await rows(lone));
+    expect((await rows(batched)).filter((r) => r.domain === 'a.example').map((r) => [r.id, r.duration_s])).toEqual([
+      ['1', 60],
+      ['2', 9],
+      ['3', 60],
+    ]);
+    // An unchanged partition is not rewritten.
+    const after = await stat(untouched);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('fails only the write whose stored file is damaged; the others of the batch are written', async () => {
+    const first = [
+      { ...month, domain: 'ok.example', files: [await spoolBoth([cdr('1', '2026-10-01T01:00:00Z')])] },
+      { ...month, domain: 'bad.example', files: [await spoolBoth([cdr('2', '2026-10-01T01:00:00Z')])] },
+    ];
+    await writeBoth(first);
+    await writeFile(join(partitionDir(batched.dir, '2026-10', 'bad.example'), PARTITION_FILE), 'PAR1 cut short');
+    const settled = await batched.writer.writePartitions([
+      { ...month, domain: 'ok.example', files: [(await spoolBoth([cdr('3', '2026-10-02T01:00:00Z')]))[1]] },
+      { ...month, domain: 'bad.example', files: [(await spoolBoth([cdr('4', '2026-10-02T01:00:00Z')]))[1]] },
+      { ...month, domain: 'new.example', files: [(await spoolBoth([cdr('5', '2026-10-02T01:00:00Z')]))[1]] },
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/damaged/);
+    expect((await rows(batched)).map((r) => [r.domain, r.id])).toEqual([
+      ['new.example', '5'],
+      ['ok.example', '1'],
+      ['ok.example', '3'],
+    ]);
+  });
+});
