@@ -36,27 +36,36 @@ WITH RECURSIVE terms AS (
   FROM carrier_terms AS t
   LEFT JOIN (SELECT carrier, list(DISTINCT month) AS months FROM carrier_calls GROUP BY carrier) AS m ON m.carrier = t.carrier
 ),
+calls_answered AS (
+  -- The expected PBX calls, each once. The UTC month comes from the instant's epoch (no time
+  -- zone lookup per call); an infinite stamp keeps the zone-aware spelling.
+  SELECT
+    domain,
+    id,
+    start_time,
+    answer_time,
+    epoch_ms(answer_time) AS answer_ms,
+    CASE WHEN isfinite(answer_time) THEN strftime(make_timestamp(epoch_us(answer_time)), '%Y-%m')
+         ELSE strftime(answer_time AT TIME ZONE 'UTC', '%Y-%m') END AS month,
+    caller_number,
+    dialed_number,
+    dialed_e164,
+    talk_s
+  FROM (SELECT * REPLACE (coalesce(answer_time, start_time) AS answer_time) FROM calls)
+  WHERE direction = 'outbound' AND talk_s > 0 AND dialed_e164 IS NOT NULL
+),
 expected AS (
   -- Each expected PBX call once per carrier with records, with the first and last time bucket
   -- its tolerance window touches.
   SELECT
     t.carrier,
-    c.domain,
-    c.id,
-    c.start_time,
-    coalesce(c.answer_time, c.start_time) AS answer_time,
-    epoch_ms(coalesce(c.answer_time, c.start_time)) AS answer_ms,
-    strftime(coalesce(c.answer_time, c.start_time) AT TIME ZONE 'UTC', '%Y-%m') AS month,
-    c.caller_number,
-    c.dialed_number,
-    c.dialed_e164,
-    c.talk_s,
-    (epoch_ms(coalesce(c.answer_time, c.start_time)) - t.tol_ms) // t.bucket_ms AS first_bucket,
-    (epoch_ms(coalesce(c.answer_time, c.start_time)) + t.tol_ms) // t.bucket_ms AS last_bucket,
-    list_contains(t.months, strftime(coalesce(c.answer_time, c.start_time) AT TIME ZONE 'UTC', '%Y-%m')) AS in_carrier_month
-  FROM calls AS c
+    c.*,
+    (c.answer_ms - t.tol_ms) // t.bucket_ms AS first_bucket,
+    (c.answer_ms + t.tol_ms) // t.bucket_ms AS last_bucket,
+    list_contains(t.months, c.month) AS in_carrier_month
+  FROM calls_answered AS c
   CROSS JOIN terms AS t
-  WHERE c.direction = 'outbound' AND c.talk_s > 0 AND c.dialed_e164 IS NOT NULL AND t.months IS NOT NULL
+  WHERE t.months IS NOT NULL
 ),
 record_keys AS (
   -- Only what matching needs of a record: narrow rows join and hash fast.
