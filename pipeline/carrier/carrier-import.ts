@@ -197,7 +197,12 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
   // Memory stays flat at any file size: DuckDB streams the CSV into the partitioned Parquet
   // writer, spilling to the work folder when it must.
   const db = await Db.open(':memory:', {
-    settings: { memory_limit: '256MB', preserve_insertion_order: 'false', temp_directory: join(work, 'spill') },
+    settings: {
+      memory_limit: '256MB',
+      preserve_insertion_order: 'false',
+      temp_directory: join(work, 'spill'),
+      partitioned_write_flush_threshold: '65536',
+    },
   });
   try {
     // Timestamps without an offset are read in the carrier's zone: the session's, for this import.

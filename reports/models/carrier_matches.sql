@@ -5,15 +5,17 @@
 --
 -- Matching, per carrier: same E.164 destination, carrier start within ±time_tolerance_s of the
 -- PBX answer time, nearest first, each side used at most once. Candidate pairs come from an
--- equality join on (carrier, destination, time bucket): a bucket is at least four tolerances
--- wide, so a PBX call's window [answer - tol, answer + tol] spans one bucket or two and the join
--- never degenerates into destination x destination on a busy number. The one-to-one resolution
--- is the greedy "nearest pair first" rule, computed in rounds: a pair that is the best remaining
--- pair of both its carrier record and its PBX call is accepted (the greedy rule would accept it
--- too), pairs touching an accepted side are dropped, and the rest go to the next round. Nearly
--- every pair settles in the first round, and a pair alone on both sides skips the rounds. Ties
--- are broken by content (start, call id, seconds, cost, then file line; PBX start, domain, id),
--- so the order of lines in a file never changes the outcome.
+-- equality join on (carrier, destination, time bucket) over narrow key columns: a bucket is at
+-- least four tolerances wide, so a PBX call's window [answer - tol, answer + tol] spans one
+-- bucket or two (two equality joins, the second only for windows across a bucket edge) and the
+-- join never degenerates into destination x destination on a busy number. A pair alone on both
+-- sides (nearly all of them) is accepted as is. The contested rest is resolved by the greedy
+-- "nearest pair first" rule, computed in rounds: a pair that is the best remaining pair of both
+-- its carrier record and its PBX call is accepted (the greedy rule would accept it too), pairs
+-- touching an accepted side are dropped, and the rest go to the next round. Ties are broken by
+-- content (start, call id, seconds, cost, then file line; PBX start, domain, id), ranked among
+-- the contested pairs only, so the order of lines in a file never changes the outcome and the
+-- whole file is never sorted. Records and calls are fetched once, when the rows are assembled.
 --
 -- Status, in this order: carrier_only (no PBX call: a phantom), pbx_only (expected, in a UTC month
 -- the carrier has records for, and not on its file), duration_dispute (carrier seconds exceed our
@@ -24,116 +26,128 @@
 -- seconds (or the carrier's cost pro rata to our seconds without a deck) on a duration dispute,
 -- the deck price of the carrier's seconds on a cost dispute, nothing for a phantom.
 -- disputed_amount = carrier_cost - expected_cost on a carrier record, 0 on pbx_only rows.
-WITH RECURSIVE expected AS (
+WITH RECURSIVE terms AS (
+  -- The terms of every carrier, with the UTC months it has records for.
+  SELECT
+    t.*,
+    CAST(round(t.time_tolerance_s * 1000) AS BIGINT) AS tol_ms,
+    greatest(60000, 4 * CAST(round(t.time_tolerance_s * 1000) AS BIGINT)) AS bucket_ms,
+    m.months
+  FROM carrier_terms AS t
+  LEFT JOIN (SELECT carrier, list(DISTINCT month) AS months FROM carrier_calls GROUP BY carrier) AS m ON m.carrier = t.carrier
+),
+calls_answered AS (
+  -- The expected PBX calls, each once. The UTC month comes from the instant's epoch (no time
+  -- zone lookup per call); an infinite stamp keeps the zone-aware spelling.
   SELECT
     domain,
     id,
     start_time,
-    coalesce(answer_time, start_time) AS answer_time,
-    strftime(coalesce(answer_time, start_time) AT TIME ZONE 'UTC', '%Y-%m') AS month,
+    answer_time,
+    epoch_ms(answer_time) AS answer_ms,
+    CASE WHEN isfinite(answer_time) THEN strftime(make_timestamp(epoch_us(answer_time)), '%Y-%m')
+         ELSE strftime(answer_time AT TIME ZONE 'UTC', '%Y-%m') END AS month,
     caller_number,
     dialed_number,
     dialed_e164,
     talk_s
-  FROM calls
+  FROM (SELECT * REPLACE (coalesce(answer_time, start_time) AS answer_time) FROM calls)
   WHERE direction = 'outbound' AND talk_s > 0 AND dialed_e164 IS NOT NULL
 ),
-terms AS (
+expected AS (
+  -- Each expected PBX call once per carrier with records, with the first and last time bucket
+  -- its tolerance window touches.
   SELECT
-    *,
-    CAST(round(time_tolerance_s * 1000) AS BIGINT) AS tol_ms,
-    greatest(60000, 4 * CAST(round(time_tolerance_s * 1000) AS BIGINT)) AS bucket_ms
-  FROM carrier_terms
+    t.carrier,
+    c.*,
+    (c.answer_ms - t.tol_ms) // t.bucket_ms AS first_bucket,
+    (c.answer_ms + t.tol_ms) // t.bucket_ms AS last_bucket,
+    list_contains(t.months, c.month) AS in_carrier_month
+  FROM calls_answered AS c
+  CROSS JOIN terms AS t
+  WHERE t.months IS NOT NULL
 ),
-records AS (
-  SELECT
-    r.*,
-    epoch_ms(r.start_time) AS start_ms,
-    -- Numbered in content order: the number breaks ties, and the file's line order never does.
-    row_number() OVER (ORDER BY r.carrier, r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key) AS rid
+record_keys AS (
+  -- Only what matching needs of a record: narrow rows join and hash fast.
+  SELECT r.carrier, r.record_key, r.to_e164, epoch_ms(r.start_time) AS start_ms, epoch_ms(r.start_time) // t.bucket_ms AS bucket, t.tol_ms
   FROM carrier_calls AS r
-),
-pbx AS (
-  SELECT e.*, epoch_ms(e.answer_time) AS answer_ms, row_number() OVER (ORDER BY e.start_time, e.domain, e.id) AS pid
-  FROM expected AS e
-),
-record_buckets AS (
-  SELECT r.rid, r.carrier, r.to_e164, r.start_ms, r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key,
-         r.start_ms // t.bucket_ms AS bucket, t.tol_ms
-  FROM records AS r
   JOIN terms AS t ON t.carrier = r.carrier
   WHERE r.to_e164 IS NOT NULL
 ),
-pbx_buckets AS (
-  -- Each PBX call once per carrier with records, in every bucket its tolerance window touches.
-  SELECT p.pid, p.dialed_e164, p.answer_ms, p.start_time, p.domain, p.id, t.carrier, unnest(list_distinct([
-    (p.answer_ms - t.tol_ms) // t.bucket_ms, (p.answer_ms + t.tol_ms) // t.bucket_ms])) AS bucket
-  FROM pbx AS p
-  CROSS JOIN terms AS t
-  WHERE t.carrier IN (SELECT DISTINCT carrier FROM carrier_calls)
-),
 candidates AS (
-  -- ord: distance first, then the record's and the call's content order, as one number.
-  SELECT
-    r.carrier,
-    r.rid,
-    p.pid,
-    CAST(abs(r.start_ms - p.answer_ms) AS HUGEINT) * CAST(18446744073709551616 AS HUGEINT)
-      + CAST(r.rid AS HUGEINT) * CAST(4294967296 AS HUGEINT) + CAST(p.pid AS HUGEINT) AS ord
-  FROM record_buckets AS r
-  JOIN pbx_buckets AS p
-    ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.bucket = r.bucket
+  -- Two equality joins, one per bucket of the window, rather than one join on a list of buckets.
+  SELECT r.carrier, r.record_key, p.domain, p.id, abs(r.start_ms - p.answer_ms) AS distance_ms
+  FROM record_keys AS r
+  JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.first_bucket = r.bucket
   WHERE abs(r.start_ms - p.answer_ms) <= r.tol_ms
-),
-degrees AS (
-  SELECT *, count(*) OVER (PARTITION BY rid) AS record_degree, count(*) OVER (PARTITION BY carrier, pid) AS call_degree
-  FROM candidates
-),
-rounds(carrier, rid, pid, ord, state) AS (
-  -- A pair alone on both sides needs no rounds: only contested pairs go through them.
-  SELECT carrier, rid, pid, ord, 'open' FROM degrees WHERE record_degree > 1 OR call_degree > 1
   UNION ALL
-  SELECT carrier, rid, pid, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
+  SELECT r.carrier, r.record_key, p.domain, p.id, abs(r.start_ms - p.answer_ms) AS distance_ms
+  FROM record_keys AS r
+  JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.last_bucket = r.bucket
+  WHERE p.last_bucket <> p.first_bucket AND abs(r.start_ms - p.answer_ms) <= r.tol_ms
+),
+shared_records AS (
+  SELECT record_key FROM candidates GROUP BY record_key HAVING count(*) > 1
+),
+shared_calls AS (
+  SELECT carrier, domain, id FROM candidates GROUP BY carrier, domain, id HAVING count(*) > 1
+),
+contested AS (
+  -- Pairs sharing a side with another pair; every other pair is alone on both sides and accepted.
+  SELECT c.* FROM candidates AS c SEMI JOIN shared_records AS s ON s.record_key = c.record_key
+  UNION
+  SELECT c.* FROM candidates AS c SEMI JOIN shared_calls AS s ON s.carrier = c.carrier AND s.domain = c.domain AND s.id = c.id
+),
+ranked AS (
+  -- ord: distance first, then the record's and the call's content order, as one number. Ranks
+  -- taken among the contested pairs alone order them as ranks over every record and call would.
+  SELECT
+    c.carrier,
+    c.record_key,
+    c.domain,
+    c.id,
+    CAST(c.distance_ms AS HUGEINT) * CAST(18446744073709551616 AS HUGEINT)
+      + CAST(dense_rank() OVER (ORDER BY r.carrier, r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key) AS HUGEINT)
+        * CAST(4294967296 AS HUGEINT)
+      + CAST(dense_rank() OVER (ORDER BY p.start_time, p.domain, p.id) AS HUGEINT) AS ord
+  FROM contested AS c
+  JOIN carrier_calls AS r ON r.record_key = c.record_key
+  JOIN expected AS p ON p.carrier = c.carrier AND p.domain = c.domain AND p.id = c.id
+),
+rounds(carrier, record_key, domain, id, ord, state) AS (
+  SELECT carrier, record_key, domain, id, ord, 'open' FROM ranked
+  UNION ALL
+  SELECT carrier, record_key, domain, id, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
   FROM (
     SELECT
       *,
-      bool_or(best) OVER (PARTITION BY rid) AS rid_taken,
-      bool_or(best) OVER (PARTITION BY carrier, pid) AS pid_taken
+      bool_or(best) OVER (PARTITION BY record_key) AS record_taken,
+      bool_or(best) OVER (PARTITION BY carrier, domain, id) AS call_taken
     FROM (
       SELECT
-        carrier, rid, pid, ord,
-        min(ord) OVER (PARTITION BY rid) = ord AND min(ord) OVER (PARTITION BY carrier, pid) = ord AS best
+        carrier, record_key, domain, id, ord,
+        min(ord) OVER (PARTITION BY record_key) = ord AND min(ord) OVER (PARTITION BY carrier, domain, id) = ord AS best
       FROM rounds
       WHERE state = 'open'
     )
   )
-  WHERE best OR NOT (rid_taken OR pid_taken)
+  WHERE best OR NOT (record_taken OR call_taken)
 ),
 pairs AS (
-  SELECT carrier, rid, pid FROM degrees WHERE record_degree = 1 AND call_degree = 1
+  SELECT c.carrier, c.record_key, c.domain, c.id
+  FROM candidates AS c
+  ANTI JOIN shared_records AS s ON s.record_key = c.record_key
+  ANTI JOIN shared_calls AS x ON x.carrier = c.carrier AND x.domain = c.domain AND x.id = c.id
   UNION ALL
-  SELECT carrier, rid, pid FROM rounds WHERE state = 'accepted'
-),
-sides AS (
-  -- Every carrier record, with its PBX call when it has one.
-  SELECT r.carrier, r.month, r.rid, pr.pid, r.record_key
-  FROM records AS r
-  LEFT JOIN pairs AS pr ON pr.rid = r.rid
-  UNION ALL
-  -- Every expected PBX call of a month the carrier has records for, not matched by it.
-  SELECT cm.carrier, p.month, NULL, p.pid, NULL
-  FROM pbx AS p
-  JOIN (SELECT DISTINCT carrier, month FROM carrier_calls) AS cm ON cm.month = p.month
-  WHERE NOT EXISTS (SELECT 1 FROM pairs AS pr WHERE pr.carrier = cm.carrier AND pr.pid = p.pid)
+  SELECT carrier, record_key, domain, id FROM rounds WHERE state = 'accepted'
 ),
 joined AS (
+  -- Every carrier record, with its PBX call when it has one ...
   SELECT
-    s.carrier,
-    s.month,
-    s.rid,
-    s.pid,
-    -- One key per row of a carrier: the record, or (for pbx_only) the PBX call.
-    coalesce(s.rid, -s.pid) AS sid,
+    r.carrier,
+    r.month,
+    true AS has_record,
+    p.id IS NOT NULL AS has_call,
     r.record_key,
     r.file_name,
     r.line_number,
@@ -151,34 +165,70 @@ joined AS (
     p.caller_number AS pbx_from,
     p.dialed_number AS pbx_to,
     p.talk_s,
-    CASE WHEN p.pid IS NOT NULL
+    CASE WHEN p.id IS NOT NULL
          THEN billable_seconds(p.talk_s, t.initial_increment, t.subsequent_increment, 0) END AS our_seconds,
-    CASE WHEN r.rid IS NOT NULL AND p.pid IS NOT NULL
-         THEN CAST((r.start_ms - p.answer_ms) / 1000.0 AS DOUBLE) END AS offset_s,
-    CASE WHEN r.rid IS NOT NULL THEN r.start_time ELSE p.answer_time END AS rated_at,
+    CASE WHEN p.id IS NOT NULL THEN CAST((epoch_ms(r.start_time) - p.answer_ms) / 1000.0 AS DOUBLE) END AS offset_s,
+    r.start_time AS rated_at,
     t.has_deck,
     t.time_tolerance_s,
     t.duration_tolerance_s,
     t.cost_tolerance
-  FROM sides AS s
-  JOIN terms AS t ON t.carrier = s.carrier
-  LEFT JOIN records AS r ON r.rid = s.rid
-  LEFT JOIN pbx AS p ON p.pid = s.pid
+  FROM carrier_calls AS r
+  JOIN terms AS t ON t.carrier = r.carrier
+  LEFT JOIN pairs AS pr ON pr.record_key = r.record_key
+  LEFT JOIN expected AS p ON p.carrier = pr.carrier AND p.domain = pr.domain AND p.id = pr.id
+  UNION ALL
+  -- ... and every expected PBX call of a month the carrier has records for, not matched by it.
+  SELECT
+    p.carrier,
+    p.month,
+    false,
+    true,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    p.dialed_e164,
+    NULL,
+    NULL,
+    t.currency,
+    p.domain,
+    p.id,
+    p.answer_time,
+    p.caller_number,
+    p.dialed_number,
+    p.talk_s,
+    billable_seconds(p.talk_s, t.initial_increment, t.subsequent_increment, 0),
+    NULL,
+    p.answer_time,
+    t.has_deck,
+    t.time_tolerance_s,
+    t.duration_tolerance_s,
+    t.cost_tolerance
+  FROM expected AS p
+  JOIN terms AS t ON t.carrier = p.carrier
+  ANTI JOIN pairs AS pr ON pr.carrier = p.carrier AND pr.domain = p.domain AND pr.id = p.id
+  WHERE p.in_carrier_month
+),
+rate_keys AS (
+  -- The deck is looked up once per destination and day, not once per row.
+  SELECT DISTINCT carrier, to_e164, CAST(rated_at AS DATE) AS rated_date
+  FROM joined
+  WHERE has_deck AND to_e164 IS NOT NULL
 ),
 key_prefixes AS (
-  SELECT carrier, sid, to_e164, CAST(rated_at AS DATE) AS rated_date, substr(to_e164, 1, len) AS candidate
-  FROM (
-    SELECT *, unnest(generate_series(2, length(to_e164))) AS len
-    FROM joined
-    WHERE has_deck AND to_e164 IS NOT NULL
-  )
+  SELECT carrier, to_e164, rated_date, substr(to_e164, 1, len) AS candidate
+  FROM (SELECT *, unnest(generate_series(2, length(to_e164))) AS len FROM rate_keys)
 ),
 deck AS (
   -- The buy rate: longest prefix, latest version in force on the UTC date.
-  SELECT k.carrier, k.sid, d.prefix, d.per_minute, d.initial_increment, d.subsequent_increment, d.minimum_seconds, d.connect_fee
+  SELECT k.carrier, k.to_e164, k.rated_date, d.prefix, d.per_minute, d.initial_increment, d.subsequent_increment, d.minimum_seconds, d.connect_fee
   FROM key_prefixes AS k
   JOIN carrier_rates AS d ON d.carrier = k.carrier AND d.prefix = k.candidate AND d.effective_from <= k.rated_date
-  QUALIFY row_number() OVER (PARTITION BY k.carrier, k.sid ORDER BY length(d.prefix) DESC, d.effective_from DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY k.carrier, k.to_e164, k.rated_date ORDER BY length(d.prefix) DESC, d.effective_from DESC) = 1
 ),
 priced AS (
   SELECT
@@ -186,7 +236,7 @@ priced AS (
     d.prefix AS deck_prefix,
     CASE
       WHEN d.prefix IS NULL THEN NULL
-      WHEN j.rid IS NOT NULL THEN line_charge(
+      WHEN j.has_record THEN line_charge(
         billable_seconds(j.carrier_seconds, d.initial_increment, d.subsequent_increment, d.minimum_seconds), d.per_minute, d.connect_fee, 6)
       ELSE line_charge(billable_seconds(j.our_seconds, d.initial_increment, d.subsequent_increment, d.minimum_seconds), d.per_minute, d.connect_fee, 6)
     END AS deck_cost,
@@ -194,14 +244,14 @@ priced AS (
          ELSE line_charge(billable_seconds(j.our_seconds, d.initial_increment, d.subsequent_increment, d.minimum_seconds), d.per_minute, d.connect_fee, 6)
     END AS deck_cost_ours
   FROM joined AS j
-  LEFT JOIN deck AS d ON d.carrier = j.carrier AND d.sid = j.sid
+  LEFT JOIN deck AS d ON d.carrier = j.carrier AND d.to_e164 = j.to_e164 AND d.rated_date = CAST(j.rated_at AS DATE)
 ),
 judged AS (
   SELECT
     *,
     CASE
-      WHEN pid IS NULL THEN 'carrier_only'
-      WHEN rid IS NULL THEN 'pbx_only'
+      WHEN NOT has_call THEN 'carrier_only'
+      WHEN NOT has_record THEN 'pbx_only'
       WHEN carrier_seconds - our_seconds > duration_tolerance_s THEN 'duration_dispute'
       WHEN has_deck AND (deck_cost IS NULL OR abs(carrier_cost - deck_cost) > cost_tolerance) THEN 'cost_dispute'
       ELSE 'matched'
