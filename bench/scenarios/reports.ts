@@ -4,7 +4,7 @@ import { Db } from '../../pipeline/db/duckdb.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
 import { deliver } from '../../pipeline/deliver/deliver.ts';
 import { encodePartitionValue } from '../../pipeline/lake/partition-path.ts';
-import { writeFileAtomic } from '../../pipeline/util/atomic-file.ts';
+import { writeFilesAtomic } from '../../pipeline/util/atomic-file.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { buildCallsCsv } from '../../pipeline/report/calls-csv.ts';
 import { buildMonthlyUsageView } from '../../pipeline/report/monthly-usage-view.ts';
@@ -60,9 +60,11 @@ async function timeOneReport(
   const email = renderer.render('monthly-usage', { ...view, footer: `bench ${d.domain}` });
   const csv = buildCallsCsv(rows.billedCalls, { currency: view.currency, decimals: c.planDef.decimals });
   const dir = join(outDir, encodePartitionValue(d.domain));
-  await writeFileAtomic(join(dir, 'report.html'), email.html);
-  await writeFileAtomic(join(dir, 'report.txt'), email.text);
-  await writeFileAtomic(join(dir, 'calls.csv'), csv);
+  await writeFilesAtomic(dir, [
+    { name: 'report.html', content: email.html },
+    { name: 'report.txt', content: email.text },
+    { name: 'calls.csv', content: csv },
+  ]);
   await send({
     domain: d.domain,
     to: c.recipients[0] ?? `usage@${d.domain}`,

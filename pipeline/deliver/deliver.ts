@@ -8,17 +8,7 @@ import { redact } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
-import {
-  claimSends,
-  decideSend,
-  keyOf,
-  readSends,
-  recordAnswers,
-  type SendAnswer,
-  type SendDecision,
-  type SendKey,
-  type SendRow,
-} from './send-log.ts';
+import { claimSends, recordAnswers, type SendAnswer, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
 import type { StageContext } from '../config/index.ts';
 
 export interface DeliveryItem extends SendKey {
@@ -93,8 +83,8 @@ function settled(key: SendKey, claim: Claim): DeliveryOutcome | undefined {
  * Delivers each item once per (report, domain, month, recipient); an item whose recipient is not
  * exactly one valid address fails without being sent or logged as sent.
  *
- * Items go in batches: the batch's sendable messages are claimed (marked pending) in one open of
- * the state database, handed to the transport (`concurrency` at a time), and their answers
+ * Items go in batches: the batch's messages are looked up and the sendable ones claimed (marked
+ * pending) in one open of the state database (a re-run of what was sent costs one open per batch), handed to the transport (`concurrency` at a time), and their answers
  * recorded in one more open. A crash mid-batch leaves the batch's claimed messages pending, which
  * the next run reports as maybe sent (never sends twice); a message not yet handed over when the
  * run is interrupted is recorded as failed, so the next run sends it.
@@ -102,18 +92,11 @@ function settled(key: SendKey, claim: Claim): DeliveryOutcome | undefined {
 export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptions): Promise<DeliverySummary> {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...opts.retry };
   const rules = { force: opts.force ?? false, transportKind: opts.transport.kind };
-  // One read of the log settles what was already sent (a re-run then costs one open of
-  // state.duckdb, not one per message); what is left is claimed, re-checked at claim.
-  const snapshot = new Map<string, SendRow>();
-  for (const group of new Set(items.map((i) => JSON.stringify([i.report, i.month])))) {
-    const [report, month] = JSON.parse(group) as [string, string];
-    for (const [k, v] of await readSends(opts.dataDir, report, month)) snapshot.set(k, v);
-  }
   const limit = pLimit(Math.max(1, opts.concurrency ?? 2));
   const batchSize = Math.max(1, opts.batchSize ?? DELIVERY_BATCH);
   const outcomes: DeliveryOutcome[] = [];
   for (let i = 0; i < items.length; i += batchSize) {
-    outcomes.push(...(await deliverBatch(items.slice(i, i + batchSize), snapshot, rules, retry, limit, opts)));
+    outcomes.push(...(await deliverBatch(items.slice(i, i + batchSize), rules, retry, limit, opts)));
   }
   const count = (k: DeliveryOutcomeKind) => outcomes.filter((o) => o.outcome === k).length;
   return {
@@ -128,7 +111,6 @@ export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptio
 
 async function deliverBatch(
   batch: readonly DeliveryItem[],
-  snapshot: ReadonlyMap<string, SendRow>,
   rules: { force: boolean; transportKind: string },
   retry: RetryOptions,
   limit: ReturnType<typeof pLimit>,
@@ -149,8 +131,8 @@ async function deliverBatch(
       opts.logger.error({ ...key, err: unfit }, 'mail not sent');
       return { ...key, outcome: 'failed', reason: unfit };
     }
-    const seen = snapshot.get(keyOf(key));
-    return settled(key, { decision: decideSend(seen, rules), row: seen });
+    // What the log already says (sent, or left pending) is settled by the claim, in the same read.
+    return undefined;
   });
   const toClaim = batch.map((_, i) => i).filter((i) => outcomes[i] === undefined);
   let claims: Claim[];

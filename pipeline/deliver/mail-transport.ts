@@ -52,6 +52,8 @@ export function toNodemailerMessage(mail: OutgoingMail) {
   const to = toMailbox(mail.to.address, 'recipient');
   return {
     ...mail,
+    html: textPart(mail.html),
+    text: textPart(mail.text),
     from: { name: mail.from.name, address: from.address },
     to: [{ name: mail.to.name, address: to.address }],
     envelope: { from: from.address, to: [to.address] },
@@ -64,4 +66,33 @@ export function assertSingleRecipient(envelope: { to?: unknown } | undefined, ma
   if (!Array.isArray(to) || to.length !== 1 || to[0] !== mail.to.address) {
     throw new Error(`the message to ${JSON.stringify(mail.to.address)} was built for ${JSON.stringify(to ?? [])}: not delivered`);
   }
+}
+
+/** A line longer than 76 characters (nodemailer's reason to leave 7bit). */
+const LONG_LINE = /^.{77,}/m;
+
+/**
+ * The transfer encoding nodemailer would choose for a text part, decided in one pass: a part
+ * with no control or non-ASCII character and no long line goes as 7bit (left to nodemailer);
+ * otherwise quoted-printable when Latin letters outnumber control and non-ASCII characters, else
+ * base64. nodemailer makes the same count with two regex matches that build an array of every
+ * letter, which cost more than the rest of sending a 60 KB report.
+ */
+export function textTransferEncoding(content: string): 'quoted-printable' | 'base64' | undefined {
+  if (content === '') return undefined;
+  let latin = 0;
+  let nonLatin = 0;
+  for (let i = 0; i < content.length; i++) {
+    const c = content.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)) latin++;
+    else if (c <= 0x08 || c === 0x0b || c === 0x0c || (c >= 0x0e && c <= 0x1f) || c >= 0x80) nonLatin++;
+  }
+  // nodemailer treats a part over 128 KB as having long lines without looking.
+  if (nonLatin === 0 && content.length <= 128 * 1024 && !LONG_LINE.test(content)) return undefined;
+  return nonLatin < latin ? 'quoted-printable' : 'base64';
+}
+
+function textPart(content: string): string | { content: string; contentTransferEncoding: string } {
+  const encoding = textTransferEncoding(content);
+  return encoding ? { content, contentTransferEncoding: encoding } : content;
 }

@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../util/clock.ts';
 import { withState } from '../state/index.ts';
+import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../db/duckdb.ts';
 
 export const SEND_STATUSES = ['pending', 'sent', 'confirmed', 'failed'] as const;
@@ -87,31 +88,96 @@ export async function claimSends(
     dataDir,
     async (db) => {
       const now = clock.now().toISOString();
-      const out: { decision: SendDecision; row: SendRow | undefined }[] = [];
       await db.run('BEGIN TRANSACTION');
       try {
-        for (const key of keys) {
-          const row = (await db.one(SELECT_ROW, { ...key })) as SendRow | undefined;
-          const decision = decideSend(row, opts);
-          out.push({ decision, row });
-          if (decision !== 'send') continue;
-          await db.run(
-            `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)
-             VALUES ($report, $domain, $month, $recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ)
-             ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
-               status = 'pending', attempts = sends.attempts + 1, error = NULL, transport = excluded.transport, updated_at = excluded.updated_at`,
-            { ...key, transport: opts.transportKind, now },
-          );
-        }
+        const out = hasRepeats(keys) ? await claimOneByOne(db, keys, opts, now) : await claimTogether(db, keys, opts, now);
         await db.run('COMMIT');
+        return out;
       } catch (err) {
         await db.run('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      return out;
     },
     signal,
   );
+}
+
+type Claimed = { decision: SendDecision; row: SendRow | undefined };
+
+const CLAIM_ROW = `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)`;
+const CLAIM_CONFLICT = `ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
+               status = 'pending', attempts = sends.attempts + 1, error = NULL, transport = excluded.transport, updated_at = excluded.updated_at`;
+
+/** True when a key occurs twice: each occurrence must then see what the one before it wrote. */
+function hasRepeats(keys: readonly SendKey[]): boolean {
+  return new Set(keys.map(keyOf)).size !== keys.length;
+}
+
+/** The keys as four parallel lists, for `unnest` (one statement for many keys). */
+function keyLists(keys: readonly SendKey[]): Record<string, DuckDBValue> {
+  return {
+    reports: listValue(keys.map((k) => k.report)),
+    domains: listValue(keys.map((k) => k.domain)),
+    months: listValue(keys.map((k) => k.month)),
+    recipients: listValue(keys.map((k) => k.recipient)),
+  };
+}
+const KEYS_TABLE = `SELECT unnest($reports) AS report, unnest($domains) AS domain, unnest($months) AS month, unnest($recipients) AS recipient`;
+
+/** Distinct keys: one read of their rows, then one insert-or-update marking the sendable ones pending. */
+async function claimTogether(
+  db: Db,
+  keys: readonly SendKey[],
+  opts: { force: boolean; transportKind: string },
+  now: string,
+): Promise<Claimed[]> {
+  const rows = (await db.all(
+    `SELECT s.report, s.domain, s.month, s.recipient, s.status, s.message_id, s.attempts, s.error, s.transport, s.response,
+            CAST(s.updated_at AS VARCHAR) AS updated_at
+       FROM sends s JOIN (${KEYS_TABLE}) k USING (report, domain, month, recipient)`,
+    keyLists(keys),
+  )) as unknown as SendRow[];
+  const byKey = new Map(rows.map((r) => [keyOf(r), r]));
+  const out = keys.map((key) => {
+    const row = byKey.get(keyOf(key));
+    return { decision: decideSend(row, opts), row };
+  });
+  const toSend = keys.filter((_, i) => out[i]!.decision === 'send');
+  if (toSend.length > 0) {
+    await db.run(
+      `${CLAIM_ROW} SELECT report, domain, month, recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ FROM (${KEYS_TABLE}) ${CLAIM_CONFLICT}`,
+      {
+        ...keyLists(toSend),
+        transport: opts.transportKind,
+        now,
+      },
+    );
+  }
+  return out;
+}
+
+async function claimOneByOne(
+  db: Db,
+  keys: readonly SendKey[],
+  opts: { force: boolean; transportKind: string },
+  now: string,
+): Promise<Claimed[]> {
+  const out: Claimed[] = [];
+  for (const key of keys) {
+    const row = (await db.one(SELECT_ROW, { ...key })) as SendRow | undefined;
+    const decision = decideSend(row, opts);
+    out.push({ decision, row });
+    if (decision !== 'send') continue;
+    await db.run(
+      `${CLAIM_ROW} VALUES ($report, $domain, $month, $recipient, 'pending', 1, $transport, $now::TIMESTAMPTZ) ${CLAIM_CONFLICT}`,
+      {
+        ...key,
+        transport: opts.transportKind,
+        now,
+      },
+    );
+  }
+  return out;
 }
 
 /** Claims one message for sending (claimSends for one key). */
@@ -133,25 +199,59 @@ export async function claimSend(
 export type SendAnswer =
   { key: SendKey; status: 'sent' | 'confirmed'; messageId: string; response: string } | { key: SendKey; status: 'failed'; error: string };
 
-/** Records the answers of claimed messages, in one open of the state database. */
+const SET_FAILED = `status = 'failed', error = $error, updated_at = $now::TIMESTAMPTZ`;
+const SET_DELIVERED = `status = $status, message_id = $message_id, response = $response, error = NULL, updated_at = $now::TIMESTAMPTZ`;
+const KEY_MATCH = `report = $report AND domain = $domain AND month = $month AND recipient = $recipient`;
+
+/**
+ * Records the answers of claimed messages, in one open of the state database: one update for the
+ * failures and one for the deliveries (per answer only when a key repeats, so the last answer wins).
+ */
 export async function recordAnswers(dataDir: string, answers: readonly SendAnswer[], clock: Clock): Promise<void> {
   if (answers.length === 0) return;
   await state(dataDir, async (db) => {
     const now = clock.now().toISOString();
     await db.run('BEGIN TRANSACTION');
     try {
-      for (const a of answers) {
-        if (a.status === 'failed') {
+      if (hasRepeats(answers.map((a) => a.key))) {
+        for (const a of answers) {
+          if (a.status === 'failed')
+            await db.run(`UPDATE sends SET ${SET_FAILED} WHERE ${KEY_MATCH}`, { ...a.key, error: a.error.slice(0, 1000), now });
+          else {
+            await db.run(`UPDATE sends SET ${SET_DELIVERED} WHERE ${KEY_MATCH}`, {
+              ...a.key,
+              status: a.status,
+              message_id: a.messageId,
+              response: a.response.slice(0, 500),
+              now,
+            });
+          }
+        }
+      } else {
+        const failed = answers.filter((a) => a.status === 'failed');
+        const delivered = answers.filter((a) => a.status !== 'failed');
+        if (failed.length > 0) {
           await db.run(
-            `UPDATE sends SET status = 'failed', error = $error, updated_at = $now::TIMESTAMPTZ
-             WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
-            { ...a.key, error: a.error.slice(0, 1000), now },
+            `UPDATE sends SET status = 'failed', error = v.error, updated_at = $now::TIMESTAMPTZ
+               FROM (SELECT unnest($reports) AS report, unnest($domains) AS domain, unnest($months) AS month, unnest($recipients) AS recipient,
+                            unnest($errors) AS error) v
+              WHERE sends.report = v.report AND sends.domain = v.domain AND sends.month = v.month AND sends.recipient = v.recipient`,
+            { ...keyLists(failed.map((a) => a.key)), errors: listValue(failed.map((a) => a.error.slice(0, 1000))), now },
           );
-        } else {
+        }
+        if (delivered.length > 0) {
           await db.run(
-            `UPDATE sends SET status = $status, message_id = $message_id, response = $response, error = NULL, updated_at = $now::TIMESTAMPTZ
-             WHERE report = $report AND domain = $domain AND month = $month AND recipient = $recipient`,
-            { ...a.key, status: a.status, message_id: a.messageId, response: a.response.slice(0, 500), now },
+            `UPDATE sends SET status = v.status, message_id = v.message_id, response = v.response, error = NULL, updated_at = $now::TIMESTAMPTZ
+               FROM (SELECT unnest($reports) AS report, unnest($domains) AS domain, unnest($months) AS month, unnest($recipients) AS recipient,
+                            unnest($statuses) AS status, unnest($message_ids) AS message_id, unnest($responses) AS response) v
+              WHERE sends.report = v.report AND sends.domain = v.domain AND sends.month = v.month AND sends.recipient = v.recipient`,
+            {
+              ...keyLists(delivered.map((a) => a.key)),
+              statuses: listValue(delivered.map((a) => a.status)),
+              message_ids: listValue(delivered.map((a) => a.messageId)),
+              responses: listValue(delivered.map((a) => a.response.slice(0, 500))),
+              now,
+            },
           );
         }
       }

@@ -1,15 +1,15 @@
 /**
  * Renders report view models through templates/: one isolated Handlebars instance, layouts and
  * partials registered on it, per-report subject/html/text templates. HTML is escaped everywhere
- * (no triple-stash on data); the CSS block is inlined by juice and then dropped, because Gmail and
- * Outlook ignore <style>. Subject and text parts are not HTML, so they are compiled without HTML
+ * (no triple-stash on data); the CSS block is inlined (juice's output, each distinct tag inlined
+ * once per renderer: ./inline-css.ts) and then dropped, because Gmail and Outlook ignore <style>. Subject and text parts are not HTML, so they are compiled without HTML
  * escaping (escaping would turn "AT&T" into "AT&amp;T" in a plain-text mail).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import juice from 'juice';
+import { CssInliner } from './inline-css.ts';
 
 export const REPORT_NAMES = ['monthly-usage', 'billing-summary'] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];
@@ -52,10 +52,16 @@ function oneLine(text: string): string {
 
 /** The templates of every report, compiled once. */
 export class ReportRenderer {
-  private constructor(private readonly templates: ReadonlyMap<ReportName, { subject: Compiled; html: Compiled; text: Compiled }>) {}
+  private constructor(
+    private readonly templates: ReadonlyMap<ReportName, { subject: Compiled; html: Compiled; text: Compiled }>,
+    private readonly inline: (html: string) => string,
+  ) {}
 
-  /** Loads templates/ (layouts/, partials/, one folder per report). Throws naming a missing file. */
-  static load(dir: string = defaultTemplatesDir): ReportRenderer {
+  /**
+   * Loads templates/ (layouts/, partials/, one folder per report). Throws naming a missing file.
+   * `inline` replaces the CSS inliner (default: juice's output, each distinct tag inlined once).
+   */
+  static load(dir: string = defaultTemplatesDir, opts: { inline?: (html: string) => string } = {}): ReportRenderer {
     const hb = Handlebars.create();
     registerHelpers(hb);
     hb.registerPartial('email-css', readFileSync(join(dir, 'layouts', 'email.css'), 'utf8'));
@@ -82,7 +88,8 @@ export class ReportRenderer {
         text: hb.compile(read('text'), { noEscape: true, strict: true }),
       });
     }
-    return new ReportRenderer(templates);
+    const inliner = new CssInliner();
+    return new ReportRenderer(templates, opts.inline ?? ((html) => inliner.inline(html)));
   }
 
   /** Renders one report. `view` must hold every field its templates name (strict mode). */
@@ -92,12 +99,7 @@ export class ReportRenderer {
     const subject = oneLine(t.subject(view));
     const context = { ...view, subject, rule: TEXT_RULE };
     const rawHtml = t.html(context);
-    const html = juice(rawHtml, {
-      removeStyleTags: true,
-      preserveMediaQueries: false,
-      preserveFontFaces: false,
-      applyWidthAttributes: false,
-    });
+    const html = this.inline(rawHtml);
     const text = t
       .text(context)
       .replace(/[ \t]+$/gm, '')

@@ -7,6 +7,7 @@
  * chunk, never the month.
  */
 import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import pLimit from 'p-limit';
 import type { DroppedRecipient, EnvConfig, StageContext } from '../config/index.ts';
 import { customerFor, duckdbSettings } from '../config/index.ts';
@@ -15,7 +16,7 @@ import { createTransportFromEnv, deliver, type DeliveryItem, type DeliverySummar
 import type { MailTransport, RetryOptions } from '../deliver/index.ts';
 import { reportsDir, warehousePath } from '../lake/index.ts';
 import { assertWarehouseTestsPass, DataTestFailedError } from '../transform/index.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeFileAtomic, writeFilesAtomic } from '../util/atomic-file.ts';
 import { ConfigError, UsageError } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isMonth } from '../util/month.ts';
@@ -123,7 +124,16 @@ function addDelivery(total: DeliverySummary | undefined, part: DeliverySummary):
 }
 
 async function writeReportFiles(files: RenderedReport['files'], email: RenderedEmail, csv: string): Promise<void> {
-  await Promise.all([writeFileAtomic(files.html, email.html), writeFileAtomic(files.text, email.text), writeFileAtomic(files.csv, csv)]);
+  const dir = dirname(files.html);
+  if (dirname(files.text) === dir && dirname(files.csv) === dir) {
+    await writeFilesAtomic(dir, [
+      { name: basename(files.html), content: email.html },
+      { name: basename(files.text), content: email.text },
+      { name: basename(files.csv), content: csv },
+    ]);
+  } else {
+    await Promise.all([writeFileAtomic(files.html, email.html), writeFileAtomic(files.text, email.text), writeFileAtomic(files.csv, csv)]);
+  }
 }
 
 export async function runReports(opts: RunReportsOptions): Promise<ReportRunSummary> {
@@ -180,6 +190,8 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   let billingRows: BillingSummaryRow[];
   let unbillableRows: UnbillableRow[];
   let costRows: CostSectionRows | undefined;
+  let billing: Pending;
+  let billingSent = false;
   try {
     const db = await Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) });
     try {
@@ -197,8 +209,14 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       unbillableRows = await queryUnbillableCalls(db, month);
       costRows = await queryCostSection(db, month);
       const callsOf = new Map(billingRows.map((r) => [r.domain, Number(r.calls)]));
+      // The billing team's summary covers every domain, whatever --domain selected. It is ready
+      // before the customers' reports and goes out with the last of them (one delivery, one pair
+      // of send-log writes, fewer than on its own).
+      billing = await renderBilling(billingRows, unbillableRows, { config, month, generatedAt, renderer, outDir, dataDir, costRows });
+      await writeReportFiles(billing.rendered.files, billing.email, billing.csv);
 
-      for (const chunk of chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0)) {
+      const chunks = chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0);
+      for (const [i, chunk] of chunks.entries()) {
         opts.signal?.throwIfAborted();
         let data: Map<string, CustomerMonthData>;
         try {
@@ -235,17 +253,15 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
         const order = new Map(chunk.map((d, i) => [d.domain, i]));
         pending.sort((a, b) => order.get(a.rendered.domain)! - order.get(b.rendered.domain)!);
         rendered.push(...pending.map((p) => p.rendered));
-        await send(pending);
+        const last = i === chunks.length - 1;
+        await send(last ? [...pending, billing] : pending);
+        billingSent ||= last;
       }
     } finally {
       db.close();
     }
-
-    // The billing team's summary covers every domain, whatever --domain selected.
-    const billing = await renderBilling(billingRows, unbillableRows, { config, month, generatedAt, renderer, outDir, dataDir, costRows });
-    await writeReportFiles(billing.rendered.files, billing.email, billing.csv);
     rendered.push(billing.rendered);
-    await send([billing]);
+    if (!billingSent) await send([billing]);
   } finally {
     if (transport && !opts.transport) await transport.close();
   }

@@ -95,3 +95,48 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   }
   await publishFile(aside, path);
 }
+
+/**
+ * Writes several files of one folder the way writeFileAtomic writes one (each appears whole or not
+ * at all), flushing the folder once for all of them instead of once per file: a report's three
+ * files cost three file flushes and one folder flush. When any cannot be written, none is
+ * published; a rename that fails leaves that file (and the ones after it) as they were.
+ */
+export async function writeFilesAtomic(dir: string, files: readonly { name: string; content: string | Uint8Array }[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const written = await Promise.allSettled(
+    files.map(async (f) => {
+      const path = join(dir, f.name);
+      await removeStaleAsides(path);
+      const aside = asidePath(path);
+      try {
+        await writeFile(aside, f.content);
+        await fsyncPath(aside);
+      } catch (err) {
+        await removeQuietly(aside).catch(() => undefined);
+        throw err;
+      }
+      return { aside, path };
+    }),
+  );
+  const failed = written.find((w) => w.status === 'rejected');
+  if (failed) {
+    // Nothing of a group that could not be written whole is published.
+    for (const w of written) if (w.status === 'fulfilled') await removeQuietly(w.value.aside).catch(() => undefined);
+    throw failed.reason;
+  }
+  for (const w of written) {
+    const { aside, path } = (w as PromiseFulfilledResult<{ aside: string; path: string }>).value;
+    try {
+      await rename(aside, path);
+    } catch (err) {
+      await removeQuietly(aside).catch(() => undefined);
+      throw err;
+    }
+  }
+  try {
+    await fsyncPath(dir);
+  } catch {
+    // Some filesystems refuse fsync on folders; the renames are still atomic.
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../pipeline/util/atomic-file.ts';
+import { writeFileAtomic, writeFilesAtomic } from '../../pipeline/util/atomic-file.ts';
 import { writeReconcileCsv } from '../../pipeline/transform/reconcile.ts';
 import { createOutboxTransport } from '../../pipeline/deliver/outbox-transport.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
@@ -52,5 +52,28 @@ describe('files written aside, then renamed', () => {
     await mkdir(join(outbox, written, 'blocker'), { recursive: true });
     await expect(transport.send(mail)).rejects.toThrow();
     expect(await readdir(outbox)).toEqual([written]);
+  });
+
+  it('a group of files in one folder: all written whole, or (one cannot be) none published and no temp file left', async () => {
+    const d = join(await dir(), 'r');
+    await writeFilesAtomic(d, [
+      { name: 'report.html', content: '<p>1</p>' },
+      { name: 'calls.csv', content: 'a\r\n' },
+    ]);
+    expect(await readFile(join(d, 'report.html'), 'utf8')).toBe('<p>1</p>');
+    expect(await readFile(join(d, 'calls.csv'), 'utf8')).toBe('a\r\n');
+    // A file whose folder does not exist cannot be written: the others of the group are not published.
+    const blockedDir = join(d, 'sub');
+    await mkdir(blockedDir);
+    await expect(
+      writeFilesAtomic(d, [
+        { name: 'report.html', content: '<p>2</p>' },
+        { name: 'sub/x.txt', content: 'x' },
+        { name: 'missing/y.txt', content: 'y' },
+      ]),
+    ).rejects.toThrow();
+    expect(await readFile(join(d, 'report.html'), 'utf8')).toBe('<p>1</p>');
+    expect((await readdir(d)).sort()).toEqual(['calls.csv', 'report.html', 'sub']);
+    expect(await readdir(blockedDir)).toEqual([]);
   });
 });
