@@ -68,6 +68,8 @@ const fill = (sql: string, files: readonly string[], extra: Record<string, strin
     range_end: sqlString(corpus.to.toISOString()),
     dedup: '',
     fetch_seq: 'NULL::BIGINT',
+    join: '',
+    part: '',
     ...extra,
   })})`;
 // One part number per file, so a PARTITION_BY write can put each domain's rows in its own file.

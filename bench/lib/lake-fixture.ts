@@ -32,6 +32,8 @@ export async function buildLakeFixture(corpus: PageCorpus, dataDir: string, seed
     // so no fetch sequence and no file names either.
     dedup: '',
     fetch_seq: 'NULL::BIGINT',
+    join: '',
+    part: '',
   });
   const db = await Db.open(':memory:', { settings: { preserve_insertion_order: 'false' } });
   try {
