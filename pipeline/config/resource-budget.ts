@@ -7,7 +7,8 @@
  * (~40 MiB), the tsx loader with esbuild (~35 MiB), DuckDB's library and first instance (~45 MiB)
  * and the pipeline's modules (~35 MiB): about 150 MiB. The shares below are of what is left.
  */
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CdrpipeConfig } from './config-schema.ts';
 
 /** What a cdrpipe process costs before it does any work (measured: `memory` bench scenario, "base" row). */
@@ -51,5 +52,13 @@ export const duckdbSpillDir = (dataDir: string) => join(dataDir, 'tmp', 'duckdb'
  */
 export function duckdbSettings(config: Pick<CdrpipeConfig, 'resources'>, dataDir: string): Record<string, string> {
   const b = resourceBudget(config.resources.memoryMiB);
-  return { memory_limit: `${b.queryDuckdbMiB}MiB`, temp_directory: duckdbSpillDir(dataDir) };
+  const spill = duckdbSpillDir(dataDir);
+  // DuckDB creates the spill folder itself but not its parent: a data directory that never ran an
+  // ingest (a lake copied in, a bucket's local copy) has no tmp/ and its first spill would fail the query.
+  try {
+    mkdirSync(dirname(spill), { recursive: true });
+  } catch {
+    // A read-only data directory: queries that fit in memory still run; DuckDB names the folder if one must spill.
+  }
+  return { memory_limit: `${b.queryDuckdbMiB}MiB`, temp_directory: spill };
 }

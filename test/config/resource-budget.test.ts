@@ -56,4 +56,20 @@ describe('resources.memoryMiB', () => {
       db.close();
     }
   });
+
+  it('spills in a data directory that has no tmp/ yet (a lake copied in, never ingested into)', async () => {
+    const dataDir = await tempDir('cdrpipe-budget-');
+    const db = await Db.open(':memory:', {
+      settings: { ...duckdbSettings(testConfig({ resources: { memoryMiB: 256 } }), dataDir), memory_limit: '48MiB', threads: '1' },
+    });
+    try {
+      // A sort several times the memory limit must spill to tmp/duckdb.
+      const row = await db.one<{ n: number }>(
+        `SELECT count(*)::INTEGER AS n FROM (SELECT i, repeat('x', 40) || i AS pad FROM range(3000000) t(i) ORDER BY hash(i), pad)`,
+      );
+      expect(row?.n).toBe(3_000_000);
+    } finally {
+      db.close();
+    }
+  });
 });
