@@ -21,6 +21,12 @@ export interface RunOptions<T, U> {
    * not end with one long task running while the other resources idle. Default 0.
    */
   weight?: number;
+  /**
+   * An error after which `fn` runs once more with every resource held (no task beside it): the
+   * writer's DuckDB memory cap is shared by its lanes, so a write that ran out of memory next to
+   * another fits when it runs alone. Default: no retry.
+   */
+  retryAlone?: (err: unknown) => boolean;
 }
 
 export class KeyedLanes<R> {
@@ -30,10 +36,14 @@ export class KeyedLanes<R> {
   /** Per key, the settling of the last task submitted with it. */
   private readonly tails = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly size: number;
+  /** The settling of the last task that gathers every resource (see `alone`). */
+  private aloneTail: Promise<void> = Promise.resolve();
 
   constructor(resources: readonly R[]) {
     if (resources.length === 0) throw new Error('KeyedLanes needs at least one resource to run tasks on');
     this.free = [...resources];
+    this.size = resources.length;
   }
 
   /**
@@ -43,7 +53,7 @@ export class KeyedLanes<R> {
    * key holds no resource.
    */
   run<T, U = T>(key: string | readonly string[] | undefined, fn: (resource: R) => Promise<T>, opts: RunOptions<T, U> = {}): Promise<U> {
-    const { then, weight = 0 } = opts;
+    const { then, weight = 0, retryAlone } = opts;
     const keys = key === undefined ? [] : typeof key === 'string' ? [key] : [...new Set(key)];
     const before = keys.map((k) => this.tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
     const task = (async () => {
@@ -52,9 +62,13 @@ export class KeyedLanes<R> {
       let value: T;
       try {
         value = await fn(resource);
-      } finally {
+      } catch (err) {
         this.release(resource);
+        if (!retryAlone?.(err)) throw err;
+        value = await this.alone(fn);
+        return then ? await then(value) : (value as unknown as U);
       }
+      this.release(resource);
       return then ? await then(value) : (value as unknown as U);
     })();
     const settled = task.then(
@@ -75,6 +89,28 @@ export class KeyedLanes<R> {
   /** Resolves when every task submitted so far (and any they submit) has settled. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /**
+   * Runs `fn` on the first resource while holding all of them. One such task gathers at a time
+   * (two gathering at once could each hold some and wait for the other forever); it goes ahead of
+   * every waiting task, and the tasks running meanwhile finish first.
+   */
+  private alone<T>(fn: (resource: R) => Promise<T>): Promise<T> {
+    const turn = this.aloneTail.then(async () => {
+      const held: R[] = [];
+      for (let i = 0; i < this.size; i++) held.push(await this.acquire(Number.POSITIVE_INFINITY));
+      try {
+        return await fn(held[0]!);
+      } finally {
+        for (const r of held) this.release(r);
+      }
+    });
+    this.aloneTail = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
   }
 
   private acquire(weight: number): Promise<R> {

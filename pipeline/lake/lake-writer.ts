@@ -104,7 +104,7 @@ export class LakeWriter {
       partitionKey(w),
       (db) => writeAside(this.context, db, w),
       // Bigger writes (more pages) first when several wait for a lane.
-      { then: (pending) => putInPlace(this.context, w, pending), weight: w.files.length },
+      { then: (pending) => putInPlace(this.context, w, pending), weight: w.files.length, retryAlone: isOutOfMemory },
     );
   }
 
@@ -252,6 +252,9 @@ export class LakeWriter {
     }
   }
 }
+
+/** DuckDB's answer when the writer's shared memory cap is exhausted (the write left the partition unchanged). */
+const isOutOfMemory = (err: unknown) => err instanceof Error && err.message.includes('Out of Memory Error');
 
 /** The lanes' key of a partition: its writes run one after another. */
 const partitionKey = (w: PartitionWrite) => `cdrs\u0000${w.month}\u0000${w.domain}`;

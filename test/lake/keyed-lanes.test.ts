@@ -137,4 +137,66 @@ describe('KeyedLanes', () => {
   it('refuses an empty resource list', () => {
     expect(() => new KeyedLanes([])).toThrow(/at least one resource/);
   });
+  it('runs a task once more with every resource held after an error it may retry alone, once the others finish', async () => {
+    const lanes = new KeyedLanes(['a', 'b']);
+    let running = 0;
+    let aloneWithOthers = false;
+    const other = gate();
+    const log: string[] = [];
+    let attempts = 0;
+    const retried = lanes.run(
+      'k1',
+      async () => {
+        attempts++;
+        if (attempts === 1) {
+          log.push('k1 out of memory');
+          throw new Error('Out of Memory Error: failed to allocate');
+        }
+        if (running > 0) aloneWithOthers = true;
+        log.push('k1 alone');
+        return 'k1';
+      },
+      { retryAlone: (err) => err instanceof Error && err.message.startsWith('Out of Memory') },
+    );
+    const busy = lanes.run('k2', async () => {
+      running++;
+      log.push('k2 start');
+      await other.promise;
+      log.push('k2 end');
+      running--;
+      return 'k2';
+    });
+    await tick();
+    await tick();
+    // The retry waits for the task beside it: nothing has run alone yet.
+    expect(log).not.toContain('k1 alone');
+    // A task submitted now waits behind the retry.
+    const later = lanes.run('k3', async () => {
+      running++;
+      log.push('k3');
+      running--;
+      return 'k3';
+    });
+    other.open();
+    expect(await Promise.all([retried, busy, later])).toEqual(['k1', 'k2', 'k3']);
+    expect(aloneWithOthers).toBe(false);
+    expect(log.indexOf('k1 alone')).toBeGreaterThan(log.indexOf('k2 end'));
+    expect(log.indexOf('k3')).toBeGreaterThan(log.indexOf('k1 alone'));
+    expect(attempts).toBe(2);
+  });
+
+  it('passes on an error it may not retry', async () => {
+    const lanes = new KeyedLanes(['a', 'b']);
+    let attempts = 0;
+    const failing = lanes.run(
+      'k',
+      async () => {
+        attempts++;
+        throw new Error('disk full');
+      },
+      { retryAlone: (err) => err instanceof Error && err.message.startsWith('Out of Memory') },
+    );
+    await expect(failing).rejects.toThrow('disk full');
+    expect(attempts).toBe(1);
+  });
 });
