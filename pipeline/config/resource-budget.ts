@@ -8,6 +8,7 @@
  * and the pipeline's modules (~35 MiB): about 150 MiB. The shares below are of what is left.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CdrpipeConfig } from './config-schema.ts';
 
@@ -43,6 +44,18 @@ export function resourceBudget(memoryMiB: number): ResourceBudget {
   };
 }
 
+/**
+ * Working memory one DuckDB thread needs on the lake: a lake row group with its raw JSON, and the
+ * window and hash state of a model over it. Measured: a month of 200k CDRs (40 domains) ran out of
+ * a 217 MiB limit with 2 threads (no operator could spill the rest) and ran in it with 1.
+ */
+const MIB_PER_QUERY_THREAD = 160;
+
+/** DuckDB threads of a query process: as many as its memory share feeds, at least 1, at most the cores. */
+export function queryThreads(queryDuckdbMiB: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.floor(queryDuckdbMiB / MIB_PER_QUERY_THREAD)));
+}
+
 /** Where DuckDB spills beyond its memory_limit: on the data directory's filesystem, never /tmp. */
 export const duckdbSpillDir = (dataDir: string) => join(dataDir, 'tmp', 'duckdb');
 
@@ -60,5 +73,5 @@ export function duckdbSettings(config: Pick<CdrpipeConfig, 'resources'>, dataDir
   } catch {
     // A read-only data directory: queries that fit in memory still run; DuckDB names the folder if one must spill.
   }
-  return { memory_limit: `${b.queryDuckdbMiB}MiB`, temp_directory: spill };
+  return { memory_limit: `${b.queryDuckdbMiB}MiB`, temp_directory: spill, threads: String(queryThreads(b.queryDuckdbMiB)) };
 }

@@ -1,7 +1,7 @@
 /** The memory budget: validated, and turned into DuckDB limits, lanes and requests that grow with it. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { duckdbSettings, resourceBudget } from '../../pipeline/config/resource-budget.ts';
+import { duckdbSettings, queryThreads, resourceBudget } from '../../pipeline/config/resource-budget.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { ConfigError, exitCodeOf } from '../../pipeline/util/errors.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -55,6 +55,15 @@ describe('resources.memoryMiB', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('gives a query process as many DuckDB threads as its memory share feeds, at least one, at most the cores', () => {
+    expect(queryThreads(resourceBudget(512).queryDuckdbMiB, 2)).toBe(1);
+    expect(queryThreads(resourceBudget(1024).queryDuckdbMiB, 2)).toBe(2);
+    expect(queryThreads(resourceBudget(4096).queryDuckdbMiB, 2)).toBe(2);
+    expect(queryThreads(resourceBudget(4096).queryDuckdbMiB, 16)).toBe(14);
+    expect(queryThreads(48, 8)).toBe(1);
+    expect(duckdbSettings(testConfig({ resources: { memoryMiB: 512 } }), '/nonexistent-cdrpipe-test').threads).toBe('1');
   });
 
   it('spills in a data directory that has no tmp/ yet (a lake copied in, never ingested into)', async () => {
