@@ -232,47 +232,24 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       events.windowsKnown += plan.tasks.length;
     }
 
-    const runner = new WindowRunner(
-      {
-        dataDir,
-        source,
-        settings,
-        concurrency: r.concurrency,
-        limit,
-        spool,
-        merger,
-        events,
-        clock,
-        logger,
-        stop: opts.signal,
-        requests,
-        prune: opts.prune === true,
-        openAnomalyDomains,
-        rejects,
-      },
-      queue,
-    );
+    // What both runners share: the same spool, merger, limits and request counter.
+    const common = {
+      dataDir,
+      settings,
+      limit,
+      spool,
+      merger,
+      events,
+      clock,
+      logger,
+      stop: opts.signal,
+      requests,
+      openAnomalyDomains,
+      rejects,
+    };
+    const runner = new WindowRunner({ ...common, source, concurrency: r.concurrency, prune: opts.prune === true }, queue);
     const sharedRunner = shared?.decision.use
-      ? new SharedRunner(
-          {
-            dataDir,
-            source: shared.decision.source,
-            settings,
-            limit,
-            spool,
-            merger,
-            events,
-            clock,
-            logger,
-            stop: opts.signal,
-            requests,
-            parts: sharedParts,
-            openAnomalyDomains,
-            rejects,
-          },
-          shared.range,
-          shared.decision.first,
-        )
+      ? new SharedRunner({ ...common, source: shared.decision.source, parts: sharedParts }, shared.range, shared.decision.first)
       : undefined;
     await Promise.all([runner.run(), sharedRunner?.run()]);
     if (shared) {
