@@ -3,23 +3,21 @@
  * exported from the same calls with planted discrepancies and ground truth, imported, reconciled,
  * and the billing report's cost section. Exact status counts and per-line statuses against the truth.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp-dir.ts';
 import { testConfig } from '../support/test-config.ts';
 import { runCli } from '../support/cli.ts';
 import { parseCsv } from '../support/parse-csv.ts';
+import { ingestFromSimulator } from '../support/simulator-lake.ts';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import type { CdrpipeConfig } from '../../pipeline/config/config-schema.ts';
 import { withDb } from '../../pipeline/db/duckdb.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
-import { runIngest } from '../../pipeline/extract/run-ingest.ts';
-import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
-import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { exportCarrierFile, importCarrierFile, runCarrierReconcile, type CarrierTruth } from '../../pipeline/carrier/index.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
-import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 
 const clock = new FixedClock(new Date('2026-11-05T12:00:00Z'));
@@ -28,26 +26,11 @@ const DOMAINS = 2;
 
 describe('carrier reconcile on the simulator, against its ground truth', () => {
   let dataDir: string;
-  let sim: RunningSimulator;
   let truth: CarrierTruth;
   let config: CdrpipeConfig;
 
   beforeAll(async () => {
     dataDir = await tempDir('cdrpipe-carrier-e2e-');
-    sim = await startSimulator({
-      seed: SEED,
-      domains: DOMAINS,
-      clock,
-      dataFrom: new Date('2026-09-28T00:00:00Z'),
-      dataTo: new Date('2026-11-02T00:00:00Z'),
-    });
-    const source = NetSapiensClient.create({
-      baseUrl: sim.url,
-      auth: { kind: 'api-key', apiKey: 'test-key' },
-      clock: systemClock,
-      retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
-      timeoutMs: 10_000,
-    });
     const file = join(dataDir, 'generic-2026-10.csv');
     const priceList = join(dataDir, 'price-list.csv');
     config = testConfig({
@@ -63,12 +46,11 @@ describe('carrier reconcile on the simulator, against its ground truth', () => {
       carriers: { generic: { buyDeck: priceList } },
       jobs: {},
     });
-    await runIngest({
+    await ingestFromSimulator({
       dataDir,
       config,
-      source,
       clock,
-      logger: silentLogger(),
+      simulator: { seed: SEED, domains: DOMAINS, dataFrom: new Date('2026-09-28T00:00:00Z'), dataTo: new Date('2026-11-02T00:00:00Z') },
       from: new Date('2026-09-30T00:00:00Z'),
       to: new Date('2026-11-02T00:00:00Z'),
     });
@@ -89,9 +71,6 @@ describe('carrier reconcile on the simulator, against its ground truth', () => {
     truth = JSON.parse(await readFile(`${file}.truth.json`, 'utf8')) as CarrierTruth;
     await importCarrierFile({ dataDir, config, clock, logger: silentLogger(), file, carrier: 'generic' });
   }, 180_000);
-  afterAll(async () => {
-    await sim?.close();
-  });
 
   it('finds exactly the planted discrepancies, line by line, with the buy deck', async () => {
     const result = await runCarrierReconcile({ dataDir, config, clock, logger: silentLogger(), month: '2026-10' });

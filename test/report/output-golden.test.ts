@@ -9,15 +9,12 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
-import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { reportsDir } from '../../pipeline/lake/layout.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
-import { startSimulator } from '../../pipeline/simulator/index.ts';
-import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
-import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
+import { ingestFromSimulator, standardPlan } from '../support/simulator-lake.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { testConfig } from '../support/test-config.ts';
 
@@ -66,47 +63,20 @@ describe('report output for a fixed seed', () => {
   const clock = new FixedClock(NOW);
   const config = testConfig({
     reseller: { name: 'Example Voice Co. <& "partners">', billingEmails: ['billing@reseller.example'] },
-    plans: {
-      standard: {
-        version: '2026-01',
-        rateDeck: resolveProjectPath('reports/rates/standard.csv'),
-        inbound: { perMinute: '0.0090', initialIncrement: 6, subsequentIncrement: 6 },
-        tollFreeInbound: { perMinute: '0.0250', initialIncrement: 6, subsequentIncrement: 6 },
-        includedMinutes: 100,
-      },
-    },
+    plans: { standard: standardPlan(100) },
     customers: { defaults: { plan: 'standard', recipients: ['usage@{domain}'] } },
   });
 
   beforeAll(async () => {
     dataDir = await tempDir('cdrpipe-report-golden-');
-    const sim = await startSimulator({
-      seed: 11,
-      domains: 6,
+    await ingestFromSimulator({
+      dataDir,
+      config,
       clock,
-      dataFrom: new Date('2026-09-01T00:00:00Z'),
-      dataTo: new Date('2026-11-02T00:00:00Z'),
+      simulator: { seed: 11, domains: 6, dataFrom: new Date('2026-09-01T00:00:00Z'), dataTo: new Date('2026-11-02T00:00:00Z') },
+      from: new Date('2026-08-30T00:00:00Z'),
+      to: new Date('2026-11-03T00:00:00Z'),
     });
-    try {
-      const source = NetSapiensClient.create({
-        baseUrl: sim.url,
-        auth: { kind: 'api-key', apiKey: 'test-key' },
-        clock: systemClock,
-        retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
-        timeoutMs: 10_000,
-      });
-      await runIngest({
-        dataDir,
-        config,
-        source,
-        clock,
-        logger: silentLogger(),
-        from: new Date('2026-08-30T00:00:00Z'),
-        to: new Date('2026-11-03T00:00:00Z'),
-      });
-    } finally {
-      await sim.close();
-    }
     const t = await runTransform({ dataDir, config, logger: silentLogger(), clock });
     expect(t.failedTests).toEqual([]);
   });

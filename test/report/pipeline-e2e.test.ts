@@ -5,19 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.ts';
 import { testConfig } from '../support/test-config.ts';
-import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { startSimulator, type RunningSimulator } from '../../pipeline/simulator/index.ts';
 import { HOSTILE_CALLER_NAMES } from '../../pipeline/simulator/cdr-gen.ts';
-import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
 import { parseDecimal as toScaled } from '../../pipeline/util/money.ts';
-import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { parseCsv } from '../support/parse-csv.ts';
+import { simulatorClient, standardPlan } from '../support/simulator-lake.ts';
 
 const NOW = new Date('2026-11-05T12:00:00Z');
 
@@ -28,15 +27,7 @@ describe('simulator -> ingest -> transform -> report --send', () => {
   const clock = new FixedClock(NOW);
   const config = testConfig({
     reseller: { name: 'Example Voice Co.', billingEmails: ['billing@reseller.example'], operatorEmail: undefined },
-    plans: {
-      standard: {
-        version: '2026-01',
-        rateDeck: resolveProjectPath('reports/rates/standard.csv'),
-        inbound: { perMinute: '0.0090', initialIncrement: 6, subsequentIncrement: 6 },
-        tollFreeInbound: { perMinute: '0.0250', initialIncrement: 6, subsequentIncrement: 6 },
-        includedMinutes: 100,
-      },
-    },
+    plans: { standard: standardPlan(100) },
     customers: { defaults: { plan: 'standard', recipients: ['usage@{domain}', 'boss@{domain}'] } },
     jobs: {},
   });
@@ -51,13 +42,7 @@ describe('simulator -> ingest -> transform -> report --send', () => {
       dataTo: new Date('2026-11-02T00:00:00Z'),
     });
     sink = await startSmtpSink();
-    const source = NetSapiensClient.create({
-      baseUrl: sim.url,
-      auth: { kind: 'api-key', apiKey: 'test-key' },
-      clock: systemClock,
-      retry: { baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 5, maxAttempts: 10 },
-      timeoutMs: 10_000,
-    });
+    const source = simulatorClient(sim.url);
     await runIngest({
       dataDir,
       config,
