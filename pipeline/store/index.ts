@@ -6,7 +6,7 @@
 // never from here: a command on a local lake does not load the AWS SDK at all.
 export type { LakeBucket, ObjectInfo, WriteCondition } from './bucket.ts';
 export { md5ETagOf } from './etag.ts';
-export { CONTROL_PREFIX, LakeStore } from './lake-store.ts';
+export { CONTROL_PREFIX, LakeStore, lakeCopyBinding } from './lake-store.ts';
 export type { LakeScope, PublishMode, PullStats } from './lake-store.ts';
 export { closeLakeStores, createLakeStore, lakeStoreFor, prepareLakeForReading, useLakeStore, useLakeStoreResolver } from './registry.ts';
 export { StoreConfigError, StoreConflictError, StoreError, isRetryable, storeErrorOf } from './store-errors.ts';

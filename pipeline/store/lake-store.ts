@@ -50,6 +50,16 @@ export const CONTROL_PREFIX = '_cdrpipe/';
 const BINDING_FILE = '.bucket';
 const PARALLEL_DOWNLOADS = 8;
 
+/**
+ * The bucket URL whose local copy `lakeDir` is, or undefined for a lake of its own. A copy is
+ * not a lake (it may be partial, trimmed to its size bound), so a process without
+ * CDRPIPE_LAKE_URL must refuse it rather than read or write it as one.
+ */
+export async function lakeCopyBinding(lakeDir: string): Promise<string | undefined> {
+  const text = await readFile(join(lakeDir, BINDING_FILE), 'utf8').catch(() => undefined);
+  return text?.trim() || undefined;
+}
+
 interface Sidecar {
   etag: string;
   size: number;

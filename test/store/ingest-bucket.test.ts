@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStoreEnv } from '../../pipeline/config/index.ts';
@@ -29,6 +30,15 @@ const env = (dataDir: string, extra: Record<string, string> = {}) => ({
 const partitions = async (): Promise<ObjectInfo[]> => (await bucket().list('cdrs/')).sort((a, b) => a.rel.localeCompare(b.rel));
 const cdrPuts = () => s3.requests.filter((r) => r.startsWith(`PUT ${PREFIX}/cdrs/`)).length;
 
+/** Every file under `dir` with its bytes, by relative path. */
+async function treeOf(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out[join(e.parentPath, e.name).slice(dir.length + 1)] = (await readFile(join(e.parentPath, e.name))).toString('base64');
+  }
+  return out;
+}
+
 /** Rows of one object, read back from the bucket. */
 async function rowsOf(rel: string): Promise<number> {
   const dir = await tempDir();
@@ -55,6 +65,25 @@ describe('cdrpipe ingest with the lake in a bucket', () => {
     expect((await bucket().list('domains/')).map((o) => o.rel)).toEqual(['domains/domains.parquet']);
     expect(await rowsOf(first[0]!.rel)).toBeGreaterThan(0);
   });
+
+  it(
+    'a data directory holding the local copy of a bucket is refused without CDRPIPE_LAKE_URL (exit 2), and left as it was',
+    { timeout: 180_000 },
+    async () => {
+      const dataDir = join(await tempDir(), 'data');
+      const made = await runCli(['ingest', '--from', '2026-10-01', '--to', '2026-10-02'], { env: env(dataDir) });
+      expect(made.code, made.output).toBe(0);
+      const before = await treeOf(join(dataDir, 'lake'));
+      expect(Object.keys(before)).toContain('.bucket');
+      for (const args of [['status'], ['ingest', '--from', '2026-10-01', '--to', '2026-10-03']]) {
+        const r = await runCli(args, { env: { CDRPIPE_DATA_DIR: dataDir, NS_API_URL: sim.url, NS_API_KEY: 'k' } });
+        expect(r.code, r.output).toBe(2);
+        expect(r.stderr).toContain(`local copy of the lake in s3://`);
+        expect(r.stderr).toContain('CDRPIPE_LAKE_URL=');
+      }
+      expect(await treeOf(join(dataDir, 'lake'))).toEqual(before);
+    },
+  );
 
   it('re-ingest of unchanged partitions, from another machine (an empty data directory), rewrites nothing', async () => {
     const dataDir = join(await tempDir(), 'data');
