@@ -27,7 +27,9 @@ export function buildProgram(): Command {
     .exitOverride()
     // Every command but the simulator reads or writes the lake; --help never gets here.
     .hook('preAction', async (_program, command) => {
-      if (command.name() !== 'simulate' && command.parent?.name() !== 'simulate') await registerLakeLocation();
+      if (command.name() === 'simulate' || command.parent?.name() === 'simulate') return;
+      const parent = command.parent && command.parent.parent ? `${command.parent.name()} ` : '';
+      await registerLakeLocation(parent + command.name());
     });
   for (const register of [
     registerIngest,
