@@ -124,7 +124,7 @@ export const lakeCompact: Scenario = {
             'calls and talk seconds only: compacted lake / one sorted file',
             narrow.medianRatio,
             'x',
-            `${Math.round(narrow.medianAMs)} ms vs ${Math.round(narrow.medianBMs)} ms: DuckDB reads two columns, so the view's fixed cost (binding its file listing) weighs most`,
+            `${Math.round(narrow.medianAMs)} ms vs ${Math.round(narrow.medianBMs)} ms: DuckDB reads two columns, so the view's fixed cost (binding its listing and scans) weighs most`,
           ),
           info(NAME, 'lake compact of the month', compaction.ms, 'ms'),
         ],
