@@ -136,7 +136,7 @@ export const memory: Scenario = {
         'base: peak RSS of an ingest of ~100 CDRs',
         median(base) / MiB,
         'MiB',
-        'node ~40 + tsx loader ~35 + DuckDB library and instance ~45 + pipeline modules ~35 MiB, then state.duckdb and the writer',
+        'fixed: node ~39 + tsx loader ~39 + DuckDB library and instance ~37 MiB; ours: modules ~65 MiB (ingest ~28, report with handlebars/juice/nodemailer ~38), then state.duckdb and the writer',
       ),
       limitRow(
         NAME,

@@ -3,7 +3,7 @@
  * and the process's peak RSS is the ingest's alone (the simulator lives in another process).
  */
 import { loadConfig } from '../../pipeline/config/load-config.ts';
-import { runIngest } from '../../pipeline/extract/run-ingest.ts';
+import { runIngest, type IngestOptions } from '../../pipeline/extract/run-ingest.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
 import { runReconcile } from '../../pipeline/transform/reconcile.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
@@ -95,53 +95,64 @@ function client(url: string, concurrency: number, apiKey = 'bench-key'): NetSapi
   });
 }
 
+/** What one timed run of the ingest needs besides its options: where, against which API, when, how wide. */
+interface TimedRun {
+  url: string;
+  dataDir: string;
+  now: Date;
+  concurrency: number;
+  apiKey?: string;
+}
+
+/**
+ * One runIngest in this process, timed without module loading, with the bench's config
+ * (`ingest.concurrency` = the run's) and a silent logger. `extra` adds the backfill range or
+ * domains; `onProgress` sees the client, so a tick can note when its last request was answered
+ * (against the returned `t0`, when the timing started).
+ */
+async function timedIngest(
+  p: TimedRun,
+  extra: Pick<IngestOptions, 'from' | 'to' | 'domains'>,
+  onProgress?: (source: NetSapiensClient) => void,
+): Promise<{ result: IngestResult; t0: number }> {
+  const base = await loadConfig();
+  const config = { ...base, ingest: { ...base.ingest, concurrency: p.concurrency } };
+  const source = client(p.url, p.concurrency, p.apiKey);
+  const t0 = performance.now();
+  const summary = await runIngest({
+    dataDir: p.dataDir,
+    config,
+    source,
+    clock: new FixedClock(p.now),
+    logger: silentLogger(),
+    concurrency: p.concurrency,
+    ...extra,
+    ...(onProgress ? { onProgress: () => onProgress(source) } : {}),
+  });
+  const wallMs = performance.now() - t0;
+  return { t0, result: { wallMs, summary, peakRssBytes: await peakRssBytes() } };
+}
+
 serveWorker({
   ingest: async (p: IngestParams): Promise<IngestResult> => {
-    const base = await loadConfig();
-    const config = { ...base, ingest: { ...base.ingest, concurrency: p.concurrency } };
-    const source = client(p.url, p.concurrency);
-    const t0 = performance.now();
-    const summary = await runIngest({
-      dataDir: p.dataDir,
-      config,
-      source,
-      clock: new FixedClock(p.now),
-      logger: silentLogger(),
-      from: p.from,
-      to: p.to,
-      concurrency: p.concurrency,
-      ...(p.domains ? { domains: p.domains } : {}),
-    });
-    const wallMs = performance.now() - t0;
-    return { wallMs, summary, peakRssBytes: await peakRssBytes() };
+    const { result } = await timedIngest(p, { from: p.from, to: p.to, ...(p.domains ? { domains: p.domains } : {}) });
+    return result;
   },
   /** Seeds every domain's watermark (not timed), then runs one incremental tick (timed). */
   tick: async (p: TickParams): Promise<IngestResult> => {
     await withState(p.dataDir, async (db) => {
       for (const d of p.domains) await advanceWatermarkRow(db, d, p.watermark, p.now);
     });
-    const base = await loadConfig();
-    const config = { ...base, ingest: { ...base.ingest, concurrency: p.concurrency } };
-    const source = client(p.url, p.concurrency, p.apiKey);
     // When the request count last grew: the end of the API part of the tick (the lake writes go on after it).
     let lastRequestAt = 0;
     let requests = 0;
-    const t0 = performance.now();
-    const summary = await runIngest({
-      dataDir: p.dataDir,
-      config,
-      source,
-      clock: new FixedClock(p.now),
-      logger: silentLogger(),
-      onProgress: () => {
-        if (source.stats().requests > requests) {
-          requests = source.stats().requests;
-          lastRequestAt = performance.now();
-        }
-      },
+    const { t0, result } = await timedIngest(p, {}, (source) => {
+      if (source.stats().requests > requests) {
+        requests = source.stats().requests;
+        lastRequestAt = performance.now();
+      }
     });
-    const wallMs = performance.now() - t0;
-    return { wallMs, fetchMs: lastRequestAt - t0, summary, peakRssBytes: await peakRssBytes() };
+    return { ...result, fetchMs: lastRequestAt - t0 };
   },
   /**
    * How public NetSapiens pullers read CDRs: one request at a time, fixed daily windows, pages

@@ -1,7 +1,8 @@
 /**
  * The memory budget (`resources.memoryMiB`) turned into the knobs that decide a process's peak:
- * DuckDB's memory_limit (the only large allocator besides V8), the lake writer's lanes and the
- * HTTP requests in flight (each holds a page body and its parse until the spool has it).
+ * DuckDB's memory_limit (the only large allocator besides V8), the lake writer's lanes, the
+ * HTTP requests in flight (each holds a page body and its parse until the spool has it) and how
+ * much page garbage V8 may hold before a full collection.
  *
  * What is not in any knob is the base every cdrpipe process pays before it does anything: Node
  * (~40 MiB), the tsx loader with esbuild (~35 MiB), DuckDB's library and first instance (~45 MiB)
@@ -25,6 +26,12 @@ export interface ResourceBudget {
   writerLanes: number;
   /** The most API requests in flight an ingest may run, whatever `ingest.concurrency` says. */
   maxRequestsInFlight: number;
+  /**
+   * Page bytes (bodies and their spool encodings) an ingest reads between two full V8
+   * collections, in MiB: the garbage they leave (large strings V8 frees only in a full
+   * collection) stays about this size, whatever the size of the run.
+   */
+  ingestGarbageMiB: number;
 }
 
 /** A request in flight: a page body of up to ~1.6 MiB, its parse and the spool encoding. */
@@ -41,6 +48,8 @@ export function resourceBudget(memoryMiB: number): ResourceBudget {
     writerDuckdbMiB: Math.max(48, Math.floor(free * 0.35)),
     writerLanes: free >= 256 ? 2 : 1,
     maxRequestsInFlight: Math.max(1, Math.floor((free * 0.35) / MIB_PER_REQUEST)),
+    // A full collection of the ingest's small live heap costs milliseconds: every ~6 pages at the default.
+    ingestGarbageMiB: Math.max(8, Math.floor(free * 0.05)),
   };
 }
 

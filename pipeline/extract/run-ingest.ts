@@ -16,6 +16,7 @@ import { PartitionMerger } from './partition-merge.ts';
 import { planSharedDomain, sharedRange } from './reseller-plan.ts';
 import { decideShared, SharedRunner, type SharedDecision } from './reseller-runner.ts';
 import { PageSpool } from './spool.ts';
+import { HeapGarbage } from '../util/heap-garbage.ts';
 import { formatWindow } from './windows.ts';
 import { WindowRunner } from './window-runner.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
@@ -172,7 +173,9 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     memoryLimit: opts.writerMemoryLimit ?? `${budget.writerDuckdbMiB}MiB`,
     lanes: budget.writerLanes,
   });
-  const spool = await PageSpool.create(join(workDir, 'spool'));
+  // Page bodies are garbage once spooled; V8 would let them pile up in step with the run's size.
+  const garbage = new HeapGarbage(budget.ingestGarbageMiB * 2 ** 20);
+  const spool = await PageSpool.create(join(workDir, 'spool'), { garbage });
   const limit = pLimit(r.concurrency);
   const rejects: RejectRow[] = [];
   const merger = new PartitionMerger({
@@ -272,6 +275,7 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     }
     await writer.close();
     await removeWorkDir(workDir);
+    logger.debug({ collections: garbage.collections, cpuMs: Math.round(garbage.collectCpuMs) }, 'full heap collections after page garbage');
   }
   for (const d of domainStates) if (d.watermark) summary.watermarks[d.domain] = d.watermark.toISOString();
 }

@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPlainRecord, byteSpansByParsing, encodeRecords, encodeValues, recordBoundaries, spoolFileName } from '../lake/index.ts';
 import type { CdrPage } from '../source/index.ts';
+import type { HeapGarbage } from '../util/heap-garbage.ts';
 
 const RS = Buffer.from([0x1e]);
 
@@ -14,11 +15,15 @@ const RS = Buffer.from([0x1e]);
 export class PageSpool {
   private seq = 0;
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly garbage: HeapGarbage | undefined,
+  ) {}
 
-  static async create(dir: string): Promise<PageSpool> {
+  /** `garbage`: told the size of every body spooled (a body and its parse are garbage once their file is written). */
+  static async create(dir: string, opts: { garbage?: HeapGarbage } = {}): Promise<PageSpool> {
     await mkdir(dir, { recursive: true });
-    return new PageSpool(dir);
+    return new PageSpool(dir, opts.garbage);
   }
 
   /**
@@ -30,7 +35,9 @@ export class PageSpool {
   async writePage(page: CdrPage): Promise<string | undefined> {
     if (page.records.length === 0) return undefined;
     const path = join(this.dir, spoolFileName(++this.seq, page.records.every(isPlainRecord)));
-    await writeFile(path, encodePage(page));
+    const bytes = encodePage(page);
+    this.garbage?.add(page.body.length + bytes.length);
+    await writeFile(path, bytes);
     return path;
   }
 
@@ -46,7 +53,9 @@ export class PageSpool {
       if (parts.length > 0) parts.push(RS);
       parts.push(r);
     }
-    await writeFile(path, Buffer.concat(parts));
+    const bytes = Buffer.concat(parts);
+    this.garbage?.add(bytes.length * 2);
+    await writeFile(path, bytes);
     return path;
   }
 

@@ -1,7 +1,7 @@
 /** The memory budget: validated, and turned into DuckDB limits, lanes and requests that grow with it. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { duckdbSettings, queryThreads, resourceBudget } from '../../pipeline/config/resource-budget.ts';
+import { BASE_PROCESS_MIB, duckdbSettings, queryThreads, resourceBudget } from '../../pipeline/config/resource-budget.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { ConfigError, exitCodeOf } from '../../pipeline/util/errors.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -38,6 +38,15 @@ describe('resources.memoryMiB', () => {
     // The shipped default keeps two writer lanes and the documented concurrency of 8.
     expect(resourceBudget(512).writerLanes).toBe(2);
     expect(resourceBudget(512).maxRequestsInFlight).toBeGreaterThanOrEqual(8);
+  });
+
+  it("derives the ingest's page garbage between full heap collections from the budget: a fixed share, never the run's size", () => {
+    const at = (mib: number) => resourceBudget(mib).ingestGarbageMiB;
+    expect(at(512)).toBe(Math.floor((512 - BASE_PROCESS_MIB) * 0.05));
+    expect(at(4096)).toBe(Math.floor((4096 - BASE_PROCESS_MIB) * 0.05));
+    // A tight budget still reads several pages (~1.6 MiB each) between collections.
+    expect(at(192)).toBe(8);
+    for (const mib of [192, 256, 512, 1024, 4096]) expect(at(mib)).toBeLessThan(mib - BASE_PROCESS_MIB);
   });
 
   it("applies the query share to DuckDB, which spills under the data directory's tmp/duckdb", async () => {
