@@ -35,6 +35,8 @@ export async function buildAlertCalls(db: Db, ctx: StageContext): Promise<AlertR
       r.direction,
       CASE WHEN r.direction = 'outbound' THEN r.orig_user ELSE r.term_user END AS extension,
       r.caller_e164, r.dialed_e164, r.remote_number, r.call_class,
+      -- What the toll-fraud rules watch, decided once here rather than repeated in each rule.
+      (r.direction = 'outbound' AND r.call_class IN ('international', 'premium')) AS high_cost,
       country_code(CASE WHEN r.direction = 'outbound' THEN r.dialed_e164 ELSE r.caller_e164 END) AS country_code,
       r.answered, r.talk_s, r.duration_s, r.billable,
       r.rate_rule, r.rate_description,

@@ -61,8 +61,12 @@ export async function loadScope(db: Db, lake: ScopeLake, mode: AlertMode, limits
   // Literals, not parameters: a view keeps its text.
   const ts = (d: Date) => `${sqlString(d.toISOString())}::TIMESTAMPTZ`;
   const inList = (values: string[]) => (values.length > 0 ? values.map(sqlString).join(', ') : 'NULL');
+  // `raw` holds only the two fields the rating reads, from the lake's typed columns that hold them
+  // (the lake writer has always written both): the whole API record is most of a lake file's bytes,
+  // and reading and parsing it was most of a pass.
   const columns = `c.domain, c.id, c.start_time, c.answer_time, c.end_time, c.duration_s, c.talk_s, c.direction, c.orig_user,
-            c.term_user, c.caller_number, c.dialed_number, c.ingested_at, c.month, c.raw`;
+            c.term_user, c.caller_number, c.dialed_number, c.ingested_at, c.month,
+            json_object('call-orig-from-name', c.caller_name, 'call-disconnect-reason-text', c.disconnect_reason) AS raw`;
   const intlOutbound = `c.direction = 'outbound' AND number_class(to_e164(c.dialed_number)) IN ('international', 'premium')`;
   if (mode.kind === 'backtest') {
     if (!whole) throw new Error('alerts: a backtest reads the whole lake; pass its source');
@@ -129,15 +133,28 @@ export async function loadScope(db: Db, lake: ScopeLake, mode: AlertMode, limits
   if (!contextSource) throw new Error('alerts: the lake partitions of the new calls vanished while reading them; run the pass again');
   // The month and domain lists are literals so DuckDB prunes hive partitions before opening files.
   // A table: the rating reads its input more than once, and a tick's context is small.
+  // The history rows are first narrowed by the cheap tests (outbound, in range) and their number
+  // cleaned once, in a materialized step: written inline, number_class(to_e164(...)) expands into
+  // the same regular expressions repeated for every branch, on every row of the partitions.
   await db.run(
     `CREATE OR REPLACE TABLE cdrs AS
-     SELECT ${columns}
-     FROM ${contextSource} AS c
-     LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
-     LEFT JOIN history_ranges AS h ON h.domain = c.domain
-     WHERE c.month IN (${inList(months.map((m) => m.m))})
-       AND c.domain IN (${inList(domains.map((d) => d.domain))})
-       AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND ${intlOutbound}))`,
+     WITH candidates AS MATERIALIZED (
+       SELECT ${columns}, n.domain IS NOT NULL AS needed
+       FROM ${contextSource} AS c
+       LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
+       LEFT JOIN history_ranges AS h ON h.domain = c.domain
+       WHERE c.month IN (${inList(months.map((m) => m.m))})
+         AND c.domain IN (${inList(domains.map((d) => d.domain))})
+         AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND c.direction = 'outbound'))
+     ),
+     cleaned AS MATERIALIZED (
+       SELECT *, CASE WHEN NOT needed THEN dial_digits(dialed_number) END AS dialed_digits FROM candidates
+     ),
+     numbered AS MATERIALIZED (
+       SELECT *, CASE WHEN NOT needed THEN e164_from_digits(dialed_digits) END AS dialed_e164 FROM cleaned
+     )
+     SELECT * EXCLUDE (needed, dialed_digits, dialed_e164) FROM numbered
+     WHERE needed OR number_class(dialed_e164) IN ('international', 'premium')`,
   );
   return { cursor, callsEvaluated };
 }

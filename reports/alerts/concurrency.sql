@@ -7,7 +7,7 @@
 WITH intl AS (
   SELECT domain, id, extension, start_time, coalesce(end_time, start_time + to_seconds(duration_s)) AS end_time, charge, estimated, currency
   FROM alert_calls
-  WHERE direction = 'outbound' AND call_class IN ('international', 'premium')
+  WHERE high_cost
 ),
 at_start AS (
   -- For each call: how many calls (itself included) were in progress when it started.

@@ -6,7 +6,7 @@
 WITH intl AS (
   SELECT domain, id, start_time, country_code, dialed_e164, extension, charge, estimated, currency
   FROM alert_calls
-  WHERE direction = 'outbound' AND call_class IN ('international', 'premium') AND country_code IS NOT NULL AND country_code <> '1'
+  WHERE high_cost AND country_code IS NOT NULL AND country_code <> '1'
 ),
 daily AS (
   SELECT domain, country_code, date_trunc('day', start_time) AS day_start, count(*) AS calls, sum(charge) AS amount,

@@ -6,8 +6,7 @@
 WITH out_of_hours AS (
   SELECT c.*
   FROM alert_calls AS c JOIN settings AS s USING (domain)
-  WHERE c.direction = 'outbound'
-    AND c.call_class IN ('international', 'premium')
+  WHERE c.high_cost
     AND NOT (list_contains(s.business_days, c.local_dow) AND c.local_hhmm >= s.business_start AND c.local_hhmm < s.business_end)
 ),
 hourly AS (

@@ -4,7 +4,7 @@
 WITH big AS (
   SELECT c.*, s.severity, s.max_amount, s.max_minutes
   FROM alert_calls AS c JOIN settings AS s USING (domain)
-  WHERE c.direction = 'outbound' AND c.call_class IN ('international', 'premium')
+  WHERE c.high_cost
     AND (c.charge > s.max_amount OR c.talk_s > s.max_minutes * 60)
 )
 SELECT
