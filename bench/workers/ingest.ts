@@ -17,7 +17,7 @@ import type { PlannedRequest } from '../lib/request-bound.ts';
 import type { IngestSummary } from '../../pipeline/extract/ingest-summary.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { advanceWatermarkRow, withState } from '../../pipeline/state/index.ts';
+import { advanceWatermarkRow, withState, writeDomainList } from '../../pipeline/state/index.ts';
 import { peakRssBytes, serveWorker } from '../lib/worker.ts';
 
 export interface IngestParams {
@@ -135,10 +135,14 @@ serveWorker({
     const wallMs = performance.now() - t0;
     return { wallMs, summary, peakRssBytes: await peakRssBytes() };
   },
-  /** Seeds every domain's watermark (not timed), then runs one incremental tick (timed). */
+  /**
+   * Seeds what the previous tick left (not timed): every domain's watermark, and the domain list
+   * it stored, fetched a tick ago. Then runs one incremental tick (timed).
+   */
   tick: async (p: TickParams): Promise<IngestResult> => {
     await withState(p.dataDir, async (db) => {
       for (const d of p.domains) await advanceWatermarkRow(db, d, p.watermark, p.now);
+      await writeDomainList(db, p.domains, new Date(p.now.getTime() - 15 * 60_000));
     });
     const base = await loadConfig();
     const config = { ...base, ingest: { ...base.ingest, concurrency: p.concurrency } };
