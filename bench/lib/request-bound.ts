@@ -81,3 +81,44 @@ export function addTallies(a: RequestTally, b: RequestTally): RequestTally {
 export function lowerBoundMs(minimum: number, concurrency: number, latencyMs: number): number {
   return (minimum / concurrency) * latencyMs;
 }
+
+/**
+ * Round trips the minimum set of requests needs when counts must come back before what they
+ * decide is known (a window's pages follow its count; a split's halves are counted after the
+ * whole), `concurrency` in flight: counts first in every round (they unlock the rest), then
+ * pages. `plan` is minimumRequests' `onRequest` order (each count before its halves and pages).
+ * Without splits this is 1 + ceil(pages / concurrency).
+ */
+export function patternRounds(plan: readonly PlannedRequest[], concurrency: number): number {
+  const ms = (iso: string) => Date.parse(iso);
+  const counts = plan.filter((r) => r.kind === 'count');
+  const key = (r: PlannedRequest) => `${r.start}/${r.end}`;
+  // A count's parent: the narrowest earlier count whose window holds it (the window it halves).
+  const children = new Map<string, PlannedRequest[]>();
+  const roots: PlannedRequest[] = [];
+  counts.forEach((c, i) => {
+    let parent: PlannedRequest | undefined;
+    for (let j = i - 1; j >= 0 && !parent; j--) {
+      const p = counts[j]!;
+      if (ms(p.start) <= ms(c.start) && ms(c.end) <= ms(p.end) && key(p) !== key(c)) parent = p;
+    }
+    if (parent) children.set(key(parent), [...(children.get(key(parent)) ?? []), c]);
+    else roots.push(c);
+  });
+  const pages = new Map<string, number>();
+  for (const r of plan) if (r.kind === 'list') pages.set(key(r), (pages.get(key(r)) ?? 0) + 1);
+  let readyCounts = [...roots];
+  let readyPages = 0;
+  let rounds = 0;
+  while (readyCounts.length > 0 || readyPages > 0) {
+    rounds++;
+    const takeCounts = readyCounts.slice(0, concurrency);
+    readyCounts = readyCounts.slice(takeCounts.length);
+    readyPages -= Math.min(readyPages, concurrency - takeCounts.length);
+    for (const c of takeCounts) {
+      readyCounts.push(...(children.get(key(c)) ?? []));
+      if (!children.has(key(c))) readyPages += pages.get(key(c)) ?? 0;
+    }
+  }
+  return rounds;
+}

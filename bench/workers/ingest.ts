@@ -8,12 +8,16 @@ import { runReports } from '../../pipeline/report/run-reports.ts';
 import { runReconcile } from '../../pipeline/transform/reconcile.ts';
 import { runTransform } from '../../pipeline/transform/run-transform.ts';
 import pLimit from 'p-limit';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sqlString, withDb } from '../../pipeline/db/duckdb.ts';
+import { cdrsGlob } from '../../pipeline/lake/layout.ts';
 import { domainPath, NetSapiensClient, windowQuery } from '../../pipeline/source/netsapiens-client.ts';
 import type { PlannedRequest } from '../lib/request-bound.ts';
 import type { IngestSummary } from '../../pipeline/extract/ingest-summary.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { advanceWatermarkRow, withState } from '../../pipeline/state/index.ts';
+import { advanceWatermarkRow, withState, writeDomainList } from '../../pipeline/state/index.ts';
 import { peakRssBytes, serveWorker } from '../lib/worker.ts';
 
 export interface IngestParams {
@@ -72,6 +76,22 @@ export interface PullerResult {
   wallMs: number;
   rows: number;
   requests: number;
+}
+
+/** The bare write of a tick's partitions: the same rows, one DuckDB COPY ... PARTITION_BY, each file fsynced and renamed. */
+export interface BareWriteParams {
+  /** A data directory whose lake holds the tick's rows. */
+  dataDir: string;
+  /** Where to write (emptied first). */
+  outDir: string;
+}
+
+export interface BareWriteResult {
+  /** COPY to staging plus every file's fsync and rename. */
+  wallMs: number;
+  copyMs: number;
+  partitions: number;
+  rows: number;
 }
 
 /** One incremental tick over a data directory whose watermarks are all at `watermark`. */
@@ -138,10 +158,14 @@ serveWorker({
     const { result } = await timedIngest(p, { from: p.from, to: p.to, ...(p.domains ? { domains: p.domains } : {}) });
     return result;
   },
-  /** Seeds every domain's watermark (not timed), then runs one incremental tick (timed). */
+  /**
+   * Seeds what the previous tick left (not timed): every domain's watermark, and the domain list
+   * it stored, fetched a tick ago. Then runs one incremental tick (timed).
+   */
   tick: async (p: TickParams): Promise<IngestResult> => {
     await withState(p.dataDir, async (db) => {
       for (const d of p.domains) await advanceWatermarkRow(db, d, p.watermark, p.now);
+      await writeDomainList(db, p.domains, new Date(p.now.getTime() - 15 * 60_000));
     });
     // When the request count last grew: the end of the API part of the tick (the lake writes go on after it).
     let lastRequestAt = 0;
@@ -200,6 +224,46 @@ serveWorker({
       ),
     );
     return { wallMs: performance.now() - t0, requests: p.plan.length, bytes };
+  },
+  /**
+   * What writing a tick's partitions costs on this machine without the pipeline: the tick's rows
+   * (read from its lake beforehand, not timed) written by one COPY ... PARTITION_BY (domain) to a
+   * staging folder, then every file fsynced and renamed into its own folder, 16 at a time, as
+   * the lake publishes. No de-duplication, no comparison with stored files, no watermarks.
+   */
+  bareWrite: async (p: BareWriteParams): Promise<BareWriteResult> => {
+    await rm(p.outDir, { recursive: true, force: true });
+    const staging = join(p.outDir, 'staging');
+    const published = join(p.outDir, 'published');
+    await mkdir(published, { recursive: true });
+    return withDb(':memory:', async (db) => {
+      await db.run(`CREATE TABLE t AS SELECT * FROM read_parquet(${sqlString(cdrsGlob(p.dataDir))}, hive_partitioning = true)`);
+      const rows = Number((await db.all<{ n: string }>(`SELECT count(*)::BIGINT AS n FROM t`))[0]!.n);
+      const t0 = performance.now();
+      await db.run(
+        `COPY (SELECT * EXCLUDE (month) FROM t ORDER BY domain) TO ${sqlString(staging)} (FORMAT parquet, PARTITION_BY (domain), COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
+      );
+      const copyMs = performance.now() - t0;
+      const files = (await readdir(staging, { recursive: true })).filter((f) => f.endsWith('.parquet'));
+      const limit = pLimit(16);
+      await Promise.all(
+        files.map((f, i) =>
+          limit(async () => {
+            const from = join(staging, f);
+            const handle = await open(from, 'r');
+            await handle.sync();
+            await handle.close();
+            const dir = join(published, String(i));
+            await mkdir(dir);
+            await rename(from, join(dir, 'data.parquet'));
+            const d = await open(dir, 'r');
+            await d.sync();
+            await d.close();
+          }),
+        ),
+      );
+      return { wallMs: performance.now() - t0, copyMs, partitions: files.length, rows };
+    });
   },
   /** One later stage over an existing lake, alone in this process (its peak RSS is the stage's). */
   stage: async (p: StageParams): Promise<StageResult> => {

@@ -120,11 +120,12 @@ serveWorker({
    * the count calls a bisecting planner needs over every domain's records at once, and
    * ceil(rows / pageSize) pages per final window.
    */
-  resellerMinimum: async (p: { from: Date; to: Date; rowBudget: number; pageSize: number; minWindowMinutes: number }) => {
+  resellerMinimum: async (p: { from: Date; to: Date; rowBudget: number; pageSize: number; minWindowMinutes: number; plan?: boolean }) => {
     const s = running();
     if (utcMonthOf(p.from) !== utcMonthOf(new Date(p.to.getTime() - 1))) throw new Error('resellerMinimum expects one UTC month');
     const names = s.domains().map((d) => String(d.domain));
-    return minimumRequests({
+    const plan: PlannedRequest[] = [];
+    const tally = await minimumRequests({
       domain: '*',
       window: { start: p.from, end: p.to },
       rowBudget: p.rowBudget,
@@ -132,7 +133,9 @@ serveWorker({
       minWindowMs: 2 * p.minWindowMinutes * MINUTE_MS,
       split: bisectMinute,
       count: async (_d, w) => names.reduce((n, d) => n + s.groundTruthCount(d, w).total, 0),
+      ...(p.plan ? { onRequest: (r: PlannedRequest) => void plan.push(r) } : {}),
     });
+    return p.plan ? { ...tally, plan } : tally;
   },
   stats: async () => running().stats(),
   stop: async () => {

@@ -86,6 +86,12 @@ export const ingestSettingsSchema = z.object({
   pageSize: z.number().int().min(1).max(1000).default(1000),
   /** Where the first incremental run starts for a domain without a watermark. */
   initialBackfillDays: z.number().int().min(0).default(35),
+  /**
+   * How old the stored domain list may be before an incremental run pages `GET /domains` again
+   * (a backfill always asks; so does a reseller-wide run that meets a record of an unlisted
+   * domain). 0 asks every run.
+   */
+  domainListMaxAgeMinutes: z.number().min(0).default(60),
 });
 export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 

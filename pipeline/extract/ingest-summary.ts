@@ -1,4 +1,5 @@
 import { CdrpipeError } from '../util/errors.ts';
+import type { DomainListUse } from './domain-list.ts';
 
 /** What `runIngest` reports: JSON-serialisable, stored with the run by the scheduler. */
 export interface IngestSummary {
@@ -51,6 +52,8 @@ export interface IngestSummary {
    * how many of its windows, and how many domains also read an older part alone), or why not.
    */
   resellerWide?: { used: boolean; reason?: string; windows: number; domainsReadAlone: number };
+  /** Where the run's domain list came from: the list a recent run stored, or `GET /domains` (and why). */
+  domainList?: DomainListUse;
   /** Watermarks after the run, by domain (ISO). */
   watermarks: Record<string, string>;
   elapsedMs: number;
@@ -126,6 +129,11 @@ export function formatIngestSummary(s: IngestSummary): string {
     `ingest ${s.mode}${s.range ? ` [${s.range.from}, ${s.range.to})` : ''}${s.prune ? ' (prune)' : ''}${s.interrupted ? ' (interrupted)' : ''}`,
     ...(s.clampedFrom ? [`  clamped     --to ${s.clampedFrom} is past now minus the settle time: read up to ${s.range?.to ?? '?'}`] : []),
     `  domains     ${s.domains}`,
+    ...(s.domainList
+      ? [
+          `  domain list ${s.domainList.source === 'stored' ? `stored, fetched ${s.domainList.fetchedAt}` : `GET /domains (${s.domainList.reason ?? 'asked'})`}`,
+        ]
+      : []),
     ...(s.resellerWide ? [`  read        ${readPathLine(s.resellerWide)}`] : []),
     `  windows     ${s.windows} (${s.windowsEmpty} empty, ${s.windowsSplit} split, ${s.refetches} re-fetched)`,
     `  requests    ${s.requests} (${s.retries} retries${

@@ -20,12 +20,18 @@ export interface DomainShare {
 /** What a window's pages held, routed. */
 export interface RoutedWindow {
   shares: Map<string, DomainShare>;
+  /**
+   * Records whose `domain` is text but not a domain of the run, by that text: a domain created
+   * since the run's domain list was fetched, or a name to quarantine (the reader decides, once it
+   * has asked the API's list again). Never used as a path before that.
+   */
+  unlisted: Map<string, DomainShare>;
   /** Records naming no domain of the run (missing, not text, unknown, or not selected). */
   quarantined: RejectedRecord[];
 }
 
 export function emptyRouted(): RoutedWindow {
-  return { shares: new Map(), quarantined: [] };
+  return { shares: new Map(), unlisted: new Map(), quarantined: [] };
 }
 
 /** Why a record's `domain` does not route it, or undefined when it names one of `domains`. */
@@ -36,7 +42,8 @@ export function unroutableReason(value: unknown, domains: ReadonlySet<string>): 
 }
 
 /**
- * Adds a page's valid in-window records to the shares of their domains (or to the quarantine).
+ * Adds a page's valid in-window records to the shares of their domains (to `unlisted` when the
+ * run does not know the domain, to the quarantine when the record names none).
  * The bytes are cut out of the body as received, so the lake keeps each record exactly as sent.
  */
 export function routePage(page: CdrPage, domains: ReadonlySet<string>, into: RoutedWindow): void {
@@ -47,16 +54,20 @@ export function routePage(page: CdrPage, domains: ReadonlySet<string>, into: Rou
     const record = page.records[k]!;
     const index = page.recordIndexes[k]!;
     const recordBytes = spans ? bytes.subarray(spans[2 * index], spans[2 * index + 1]) : Buffer.from(JSON.stringify(record), 'utf8');
-    const reason = unroutableReason(record.domain, domains);
-    if (reason !== undefined) {
-      into.quarantined.push({ domain: page.domain, reason, rawText: recordBytes.toString('utf8') });
+    if (typeof record.domain !== 'string') {
+      into.quarantined.push({
+        domain: page.domain,
+        reason: unroutableReason(record.domain, domains)!,
+        rawText: recordBytes.toString('utf8'),
+      });
       continue;
     }
-    const domain = record.domain as string;
-    let share = into.shares.get(domain);
+    const domain = record.domain;
+    const target = domains.has(domain) ? into.shares : into.unlisted;
+    let share = target.get(domain);
     if (!share) {
       share = { records: new Map(), repeats: 0, plain: true };
-      into.shares.set(domain, share);
+      target.set(domain, share);
     }
     const id = page.cdrs[k]!.id;
     const prior = share.records.get(id);

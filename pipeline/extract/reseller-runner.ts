@@ -7,9 +7,9 @@ import { redact } from '../util/errors.ts';
 import type { Month } from '../util/month.ts';
 import { idHashesOf } from './id-hashes.ts';
 import type { IngestEvents } from './ingest-events.ts';
-import type { PartitionState } from './ingest-state.ts';
+import type { DoneWindow, PartitionState } from './ingest-state.ts';
 import type { PartitionMerger } from './partition-merge.ts';
-import { emptyRouted, routePage, type RoutedWindow } from './reseller-route.ts';
+import { emptyRouted, routePage, unroutableReason, type RoutedWindow } from './reseller-route.ts';
 import type { PageSpool } from './spool.ts';
 import { DEFAULT_MAX_WAVE } from './window-fetch.ts';
 import { countsPlausible, cutWindows, decideWindow, formatWindow, nextWave, promisedPages, windowMonth } from './windows.ts';
@@ -61,6 +61,12 @@ export interface SharedRunnerOptions extends Pick<StageContext, 'dataDir' | 'clo
   requests: AbortSignal;
   /** Every domain of the run: its partition of each month the shared range touches. */
   parts: ReadonlyMap<string, ReadonlyMap<Month, PartitionState>>;
+  /**
+   * Asked when records name domains the run does not read (its domain list may predate them):
+   * the run reads the API's domain list again (once) and takes on those it now lists. Returns the
+   * partitions (as in `parts`) of every asked name the run reads; the others are quarantined.
+   */
+  discover?: (names: readonly string[]) => Promise<ReadonlyMap<string, ReadonlyMap<Month, PartitionState>>>;
   /** Domains with open completeness anomalies (ALL_DOMAINS for reseller-wide ones): a clean window resolves them. */
   openAnomalyDomains: ReadonlySet<string>;
   rejects: RejectRow[];
@@ -92,7 +98,10 @@ const MAX_ACTIVE_WINDOWS = 3;
  */
 export class SharedRunner {
   private readonly queue: SharedTask[];
-  private readonly domains: ReadonlySet<string>;
+  private readonly domains: Set<string>;
+  private readonly parts: Map<string, ReadonlyMap<Month, PartitionState>>;
+  /** Windows already handed to every domain's partition (a domain taken on later gets them empty). */
+  private readonly handed: { window: TimeWindow; clean: boolean }[] = [];
   /** Shared windows read (the halves of splits included). */
   windows = 0;
   /** Windows in flight when the stop's grace period ran out (left for the next run). */
@@ -103,6 +112,7 @@ export class SharedRunner {
     shared: TimeWindow,
     first: { window: TimeWindow; total: number },
   ) {
+    this.parts = new Map(o.parts);
     this.domains = new Set(o.parts.keys());
     this.queue = cutWindows(shared, o.settings.maxWindowDays).map((window) => ({
       window,
@@ -191,7 +201,7 @@ export class SharedRunner {
 
   /** A count that cannot be believed: read the list (up to a short page), upsert it, and say so. */
   private async fetchUntrusted(window: TimeWindow, count: number, why: string): Promise<void> {
-    const fetched = await this.fetch(window, this.o.settings.rowBudget);
+    const fetched = await this.fetch(window, this.o.settings.rowBudget, false);
     await this.o.events.anomaly({
       domain: ALL_DOMAINS,
       windowStart: window.start,
@@ -204,8 +214,15 @@ export class SharedRunner {
     await this.keep(window, fetched, false);
   }
 
-  /** Pages of one window in waves (as a domain's window is read), routed by domain as they arrive. */
-  private async fetch(window: TimeWindow, total: number): Promise<SharedFetch> {
+  /**
+   * Pages of one window in waves, routed by domain as they arrive. A counted window asks for every
+   * page its count promises at once (at most DEFAULT_MAX_WAVE): the few windows of a reseller-wide
+   * read are the whole tick, so a first page alone would cost the tick a round trip per window;
+   * an inflated count costs at most that wave. Then, and for a count not trusted
+   * (`counted: false`), waves follow what the list returns: one page, doubling while pages come
+   * back full.
+   */
+  private async fetch(window: TimeWindow, total: number, counted = true): Promise<SharedFetch> {
     const { source, settings, limit, requests } = this.o;
     const pageSize = settings.pageSize;
     const out: SharedFetch = { routed: emptyRouted(), received: 0, outOfWindow: 0, rejects: [], pages: 0 };
@@ -222,7 +239,10 @@ export class SharedRunner {
     let pagesDone = 0;
     let wave = 0;
     for (;;) {
-      wave = nextWave(pagesDone, wave, promised, DEFAULT_MAX_WAVE);
+      wave =
+        counted && pagesDone === 0
+          ? Math.max(1, Math.min(promised, DEFAULT_MAX_WAVE))
+          : nextWave(pagesDone, wave, promised, DEFAULT_MAX_WAVE);
       const offsets = Array.from({ length: wave }, (_, i) => (pagesDone + i) * pageSize);
       const settled = await Promise.allSettled(offsets.map(fetchOne));
       const failed = settled.find((r) => r.status === 'rejected');
@@ -235,11 +255,12 @@ export class SharedRunner {
 
   /** Spools each domain's share of a finished window and hands it to that domain's partition. */
   private async keep(window: TimeWindow, fetched: SharedFetch, clean: boolean): Promise<void> {
-    const { spool, merger, events, rejects, parts } = this.o;
+    const { spool, merger, events, rejects } = this.o;
     const { summary } = events;
     const month = windowMonth(window);
     this.windows++;
     summary.windows++;
+    if (fetched.routed.unlisted.size > 0) await this.adopt(fetched.routed);
     for (const r of fetched.rejects) rejects.push({ domain: ALL_DOMAINS, window, reason: r.reason, rawText: r.rawText });
     for (const r of fetched.routed.quarantined) rejects.push({ domain: ALL_DOMAINS, window, reason: r.reason, rawText: r.rawText });
     summary.rejects += fetched.rejects.length + fetched.routed.quarantined.length;
@@ -256,8 +277,11 @@ export class SharedRunner {
       });
     }
     if (clean) await this.resolveAnomalies(window);
+    // The partitions this window goes to, and the record that it went (in the same step).
+    const targets = [...this.parts];
+    this.handed.push({ window, clean });
     await Promise.all(
-      [...parts].map(async ([domain, byMonth]) => {
+      targets.map(async ([domain, byMonth]) => {
         const part = byMonth.get(month);
         if (!part) return;
         const share = fetched.routed.shares.get(domain);
@@ -286,6 +310,36 @@ export class SharedRunner {
     );
   }
 
+  /**
+   * Records of domains the run did not know: the run's domain list is read again (once per run)
+   * and the domains it now lists join the run (their partitions get the windows handed out before
+   * as empty ones: they had no records there, or those windows would have asked); what is still
+   * unknown is quarantined.
+   */
+  private async adopt(routed: RoutedWindow): Promise<void> {
+    const { merger } = this.o;
+    const names = [...routed.unlisted.keys()];
+    const found = this.o.discover ? await this.o.discover(names) : new Map<string, ReadonlyMap<Month, PartitionState>>();
+    for (const [name, share] of routed.unlisted) {
+      const byMonth = found.get(name);
+      if (byMonth && !this.parts.has(name)) {
+        this.parts.set(name, byMonth);
+        this.domains.add(name);
+        for (const { window, clean } of this.handed) {
+          const part = byMonth.get(windowMonth(window));
+          if (part) merger.complete(part, emptyDone(window, clean), { countWindow: false });
+        }
+      }
+      if (this.parts.has(name)) {
+        routed.shares.set(name, share);
+        continue;
+      }
+      const reason = unroutableReason(name, this.domains)!;
+      for (const r of share.records.values()) routed.quarantined.push({ domain: ALL_DOMAINS, reason, rawText: r.bytes.toString('utf8') });
+    }
+    routed.unlisted.clear();
+  }
+
   private async resolveAnomalies(window: TimeWindow): Promise<void> {
     const { openAnomalyDomains, dataDir, clock } = this.o;
     const open = [...openAnomalyDomains].filter((d) => d === ALL_DOMAINS || this.domains.has(d));
@@ -294,4 +348,9 @@ export class SharedRunner {
       for (const d of open) await resolveAnomaliesWithin(db, d, window.start, window.end, clock.now());
     });
   }
+}
+
+/** A window with no records for one domain (its partition is complete through it all the same). */
+function emptyDone(window: TimeWindow, clean: boolean): DoneWindow {
+  return { window, clean, prunable: false, files: [], rows: 0, idHashes: new Float64Array(0), duplicateIds: [] };
 }

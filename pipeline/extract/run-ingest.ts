@@ -4,7 +4,8 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { LakeWriter, type RejectRow, encodePartitionValue } from '../lake/index.ts';
 import type { CdrSource, TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
-import { openAnomalyDomainsOf, withState, pullBackWatermarks, readWatermarks } from '../state/index.ts';
+import { dropDomainList, openAnomalyDomainsOf, pullBackWatermarks, readDomainList, readWatermarks, withState } from '../state/index.ts';
+import type { Logger } from '../util/logger.ts';
 import { redact } from '../util/errors.ts';
 import { abortAfterGrace, DEFAULT_ABORT_GRACE_MS } from './abort-grace.ts';
 import { FairQueue } from './fair-queue.ts';
@@ -17,6 +18,7 @@ import { planSharedDomain, sharedRange } from './reseller-plan.ts';
 import { decideShared, SharedRunner, type SharedDecision } from './reseller-runner.ts';
 import { PageSpool } from './spool.ts';
 import { HeapGarbage } from '../util/heap-garbage.ts';
+import { DomainLists, domainListRefreshReason } from './domain-list.ts';
 import { formatWindow } from './windows.ts';
 import { WindowRunner } from './window-runner.ts';
 import { acquireIngestLock, cleanStaleWorkDirs, createWorkDir, removeWorkDir } from './work-dir.ts';
@@ -159,6 +161,19 @@ async function chooseSharedRead(
   return { range, decision, readAlone: 0 };
 }
 
+/** Whether a domain can name a lake partition; "." and ".." cannot: reported, but not a failure of every run. */
+function usableDomain(domain: string, summary: IngestSummary, logger: Logger): boolean {
+  try {
+    encodePartitionValue(domain);
+    return true;
+  } catch (err) {
+    const reason = redact(err instanceof Error ? err.message : String(err));
+    summary.skippedDomains.push({ domain, reason });
+    logger.warn({ domain, reason }, 'domain skipped');
+    return false;
+  }
+}
+
 /** Everything that runs under the ingest lock: work dir, domains, windows, merges, rejects. */
 async function ingestLocked(r: LockedRun): Promise<void> {
   const { opts, range, events, requests } = r;
@@ -168,72 +183,101 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   await cleanStaleWorkDirs(dataDir);
   const workDir = await createWorkDir(dataDir, r.runId);
   const budget = resourceBudget(opts.config.resources.memoryMiB);
-  const writer = await LakeWriter.open(dataDir, {
+  // The writer's database opens while the run reads state and asks its first questions: nothing
+  // is written before the first window completes.
+  const opening = LakeWriter.open(dataDir, {
     workDir: join(workDir, 'writer'),
     memoryLimit: opts.writerMemoryLimit ?? `${budget.writerDuckdbMiB}MiB`,
     lanes: budget.writerLanes,
   });
+  opening.catch(() => undefined);
+  let writer: LakeWriter | undefined;
+  let merger: PartitionMerger | undefined;
   // Page bodies are garbage once spooled; V8 would let them pile up in step with the run's size.
   const garbage = new HeapGarbage(budget.ingestGarbageMiB * 2 ** 20);
-  const spool = await PageSpool.create(join(workDir, 'spool'), { garbage });
   const limit = pLimit(r.concurrency);
   const rejects: RejectRow[] = [];
-  const merger = new PartitionMerger({
-    dataDir,
-    writer,
-    spool,
-    events,
-    clock,
-    logger,
-    settledEnd: range.settledEnd,
-    flushRows: opts.flushRows ?? DEFAULT_FLUSH_ROWS,
-  });
   const queue = new FairQueue<WindowTask>();
   const domainStates: DomainState[] = [];
   try {
+    const spool = await PageSpool.create(join(workDir, 'spool'), { garbage });
     events.progress('domains');
-    const listed = await limit(() => source.listDomains({ signal: requests }));
-    await writer.writeDomains(listed, clock.now());
-    const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
-    const known = new Set(listed.map((d) => d.domain));
-    for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
-    const [pulledBack, watermarks, openAnomalyDomains] = await withState(
+    const [stored, pulledBack, watermarks, openAnomalyDomains] = await withState(
       dataDir,
       async (db) =>
-        [await pullBackWatermarks(db, range.settledEnd, clock.now()), await readWatermarks(db), await openAnomalyDomainsOf(db)] as const,
+        [
+          await readDomainList(db),
+          await pullBackWatermarks(db, range.settledEnd, clock.now()),
+          await readWatermarks(db),
+          await openAnomalyDomainsOf(db),
+        ] as const,
     );
     if (pulledBack.length > 0)
       logger.warn({ domains: pulledBack, to: range.settledEnd.toISOString() }, 'watermarks past now minus the settle time pulled back');
+    const refresh = domainListRefreshReason(stored, clock.now(), {
+      maxAgeMinutes: settings.domainListMaxAgeMinutes,
+      backfill: range.backfill,
+    });
+    const list = new DomainLists(opts, limit, requests, refresh === undefined ? stored : undefined);
+    const listedNames = await list.names();
+    summary.domainList =
+      refresh === undefined ? { source: 'stored', fetchedAt: stored!.fetchedAt.toISOString() } : { ...list.use!, reason: refresh };
+    const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listedNames)];
+    const known = new Set(listedNames);
+    for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
 
-    const usable: string[] = [];
-    for (const domain of names) {
-      try {
-        encodePartitionValue(domain);
-        usable.push(domain);
-      } catch (err) {
-        // "." and ".." cannot name a partition: reported, but not a failure of every run.
-        const reason = redact(err instanceof Error ? err.message : String(err));
-        summary.skippedDomains.push({ domain, reason });
-        logger.warn({ domain, reason }, 'domain skipped');
-      }
-    }
-
+    const usable = names.filter((d) => usableDomain(d, summary, logger));
     const shared = range.backfill ? undefined : await chooseSharedRead(r, usable, watermarks, limit);
+    writer = await opening;
+    await list.store(writer);
+    const m = new PartitionMerger({
+      dataDir,
+      writer,
+      spool,
+      events,
+      clock,
+      logger,
+      settledEnd: range.settledEnd,
+      flushRows: opts.flushRows ?? DEFAULT_FLUSH_ROWS,
+    });
+    merger = m;
     const sharedParts = new Map<string, Map<Month, PartitionState>>();
-    for (const domain of usable) {
-      let plan: DomainPlan;
+    /** Plans one domain into the run; its own windows go to `into`. */
+    const plan = (domain: string, into: FairQueue<WindowTask>): DomainPlan => {
+      let p: DomainPlan;
       if (shared?.decision.use) {
         const own = planSharedDomain(domain, watermarks.get(domain), r.now, settings, shared.range);
         sharedParts.set(domain, own.sharedParts);
         if (own.ownPrefix) shared.readAlone++;
-        plan = own;
-      } else plan = planDomain(domain, watermarks.get(domain), range, r.now, settings);
-      domainStates.push(plan.dom);
+        p = own;
+      } else p = planDomain(domain, watermarks.get(domain), range, r.now, settings);
+      domainStates.push(p.dom);
       summary.domains++;
-      merger.track(plan.partitions);
-      for (const task of plan.tasks) queue.push(domain, task);
-      events.windowsKnown += plan.tasks.length;
-    }
+      m.track(p.partitions);
+      for (const task of p.tasks) into.push(domain, task);
+      events.windowsKnown += p.tasks.length;
+      return p;
+    };
+    for (const domain of usable) plan(domain, queue);
+
+    // Domains a reseller-wide record names that the run's list lacked: read the list again (once),
+    // and take on those it now lists. Their older range is read per domain after the shared read.
+    const late = new FairQueue<WindowTask>();
+    const discover = async (asked: readonly string[]): Promise<Map<string, Map<Month, PartitionState>>> => {
+      const fresh = new Set(await list.refreshed(writer!));
+      if (summary.domainList?.source === 'stored' && list.use)
+        summary.domainList = { ...list.use, reason: 'a reseller-wide record named a domain the stored list lacks' };
+      const out = new Map<string, Map<Month, PartitionState>>();
+      for (const name of asked) {
+        if (!sharedParts.has(name) && fresh.has(name) && usableDomain(name, summary, logger)) {
+          logger.info({ domain: name }, 'a reseller-wide record names a domain the stored list lacked; reading it from now on');
+          plan(name, late);
+        }
+        const parts = sharedParts.get(name);
+        if (parts) out.set(name, parts);
+      }
+      return out;
+    };
 
     // What both runners share: the same spool, merger, limits and request counter.
     const common = {
@@ -250,11 +294,13 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       openAnomalyDomains,
       rejects,
     };
-    const runner = new WindowRunner({ ...common, source, concurrency: r.concurrency, prune: opts.prune === true }, queue);
+    const own = { ...common, source, concurrency: r.concurrency, prune: opts.prune === true };
+    const runner = new WindowRunner(own, queue);
     const sharedRunner = shared?.decision.use
-      ? new SharedRunner({ ...common, source: shared.decision.source, parts: sharedParts }, shared.range, shared.decision.first)
+      ? new SharedRunner({ ...common, source: shared.decision.source, parts: sharedParts, discover }, shared.range, shared.decision.first)
       : undefined;
     await Promise.all([runner.run(), sharedRunner?.run()]);
+    if (late.size > 0) await new WindowRunner(own, late).run();
     if (shared) {
       summary.resellerWide = {
         used: shared.decision.use,
@@ -265,17 +311,22 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     }
   } finally {
     // Whatever completed contiguously is merged, also after a failure or an abort.
-    await merger.finish();
-    try {
-      const stored = await writer.writeRejects(rejects, r.runId, clock.now());
-      if (stored.path) summary.rejectsFile = stored.path;
-      summary.rejectsNew = stored.added;
-    } catch (err) {
-      events.fail('(rejects)', undefined, err);
+    await merger?.finish();
+    writer ??= await opening.catch(() => undefined);
+    if (writer) {
+      try {
+        const stored = await writer.writeRejects(rejects, r.runId, clock.now());
+        if (stored.path) summary.rejectsFile = stored.path;
+        summary.rejectsNew = stored.added;
+      } catch (err) {
+        events.fail('(rejects)', undefined, err);
+      }
+      await writer.close();
     }
-    await writer.close();
     await removeWorkDir(workDir);
     logger.debug({ collections: garbage.collections, cpuMs: Math.round(garbage.collectCpuMs) }, 'full heap collections after page garbage');
   }
+  // A domain that no longer answers as listed (removed, renamed) makes the next run ask for the list.
+  if (summary.failures.length > 0 && summary.domainList?.source === 'stored') await withState(dataDir, dropDomainList);
   for (const d of domainStates) if (d.watermark) summary.watermarks[d.domain] = d.watermark.toISOString();
 }

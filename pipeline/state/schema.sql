@@ -8,6 +8,16 @@ CREATE TABLE IF NOT EXISTS watermarks (
   updated_at  TIMESTAMPTZ NOT NULL
 );
 
+-- The API's domain list as last fetched (one row, list = 'api'): incremental ticks read their
+-- domains from here and ask GET /domains again only when it is older than
+-- ingest.domainListMaxAgeMinutes, on a backfill, or when a reseller-wide record names a domain
+-- missing from it.
+CREATE TABLE IF NOT EXISTS domain_list (
+  list        VARCHAR PRIMARY KEY,
+  domains     JSON NOT NULL,             -- the names, in the API's order
+  fetched_at  TIMESTAMPTZ NOT NULL
+);
+
 -- One row per job run (scheduler, `cdrpipe run`, and the stage commands themselves).
 CREATE TABLE IF NOT EXISTS runs (
   run_id      VARCHAR PRIMARY KEY,

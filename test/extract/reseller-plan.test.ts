@@ -41,7 +41,7 @@ describe('reseller-wide planning', () => {
     ]);
   });
 
-  it('routes records by domain, keeps the later copy of a repeated id, and quarantines the rest', () => {
+  it('routes records by domain, keeps the later copy of a repeated id, sets aside unlisted names and quarantines the rest', () => {
     const rec = (id: string, domain: unknown, extra = '') =>
       `{"id":"${id}",${domain === undefined ? '' : `"domain":${JSON.stringify(domain)},`}"call-start-datetime":"2026-11-01T10:00:00Z","call-direction":0,"call-total-duration-seconds":5${extra}}`;
     const window = { start: at('2026-11-01T00:00:00Z'), end: at('2026-11-02T00:00:00Z') };
@@ -57,12 +57,10 @@ describe('reseller-wide planning', () => {
     expect(routed.shares.get('a.example')!.repeats).toBe(1);
     expect(routed.shares.get('a.example')!.records.get('1')!.bytes.toString()).toContain('"v":2');
     expect([...routed.shares.keys()].sort()).toEqual(['a.example', 'b.example']);
-    expect(routed.quarantined.map((q) => q.reason)).toEqual([
-      expect.stringContaining('"../x"'),
-      expect.stringContaining('no domain'),
-      expect.stringContaining('a number'),
-      expect.stringContaining('"c.example"'),
-    ]);
+    // Text naming no domain of the run waits for the reader (it asks the domain list again) and never names a path here.
+    expect([...routed.unlisted.keys()]).toEqual(['../x', 'c.example']);
+    expect(routed.unlisted.get('c.example')!.records.get('6')!.bytes.toString()).toContain('"c.example"');
+    expect(routed.quarantined.map((q) => q.reason)).toEqual([expect.stringContaining('no domain'), expect.stringContaining('a number')]);
     expect(routed.quarantined.every((q) => q.domain === '*')).toBe(true);
   });
 });
