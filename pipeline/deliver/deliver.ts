@@ -44,7 +44,7 @@ export interface DeliverOptions extends Omit<StageContext, 'config'> {
   concurrency?: number;
   /** Messages claimed and recorded per open of state.duckdb (default DELIVERY_BATCH). */
   batchSize?: number;
-  /** Wall time of the send-log claims, the hand-overs and the send-log records is added here. */
+  /** Wall and CPU time of the send-log claims, the hand-overs and the send-log records are added here. */
   times?: PhaseTimes;
 }
 

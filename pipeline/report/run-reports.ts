@@ -52,7 +52,7 @@ export interface RunReportsOptions extends StageContext {
   transport?: MailTransport;
   retry?: Partial<RetryOptions>;
   templatesDir?: string;
-  /** Wall time per phase of the run is added here (where a run's time goes; the bench's breakdown). */
+  /** Wall and CPU time per phase of the run are added here (where a run's time goes: bench/report-breakdown.ts). */
   times?: PhaseTimes;
 }
 
