@@ -1,166 +1,80 @@
 /**
- * Where a customer report's time goes, step by step, on the bench's reports lake: the warehouse
- * queries (one set per domain, as the report stage ran them, against one batched set per month),
- * the view model, Handlebars, CSS inlining, the CSV, the three files, the send log (claim and
- * record, one open of state.duckdb each) and one SMTP round trip to a loopback server.
+ * Where the report stage's time goes: `runReports --send --force` on the `reports` scenario's
+ * warehouse into a loopback SMTP server (as the scenario runs it), with the stage's own timer on
+ * each phase (templates, data tests, queries, render, files, send-log claim, SMTP, send-log
+ * record, ...). Prints, per phase, the median over the measured runs of its wall time, its share
+ * of the run, and the process's CPU time meanwhile (every thread: DuckDB's and the libuv pool's
+ * too), then reports per second.
  *
- *   npx tsx bench/report-breakdown.ts [--domains 100]
+ *   npx tsx bench/report-breakdown.ts [--domains 100] [--runs 3]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import juice from 'juice';
-import { customerFor, loadConfig } from '../pipeline/config/load-config.ts';
-import { Db } from '../pipeline/db/duckdb.ts';
-import { claimSend, claimSends, markDelivered, recordAnswers } from '../pipeline/deliver/send-log.ts';
-import { createSmtpTransport } from '../pipeline/deliver/smtp-transport.ts';
-import { encodePartitionValue } from '../pipeline/lake/partition-path.ts';
-import { warehousePath } from '../pipeline/lake/layout.ts';
-import { buildCallsCsv } from '../pipeline/report/calls-csv.ts';
-import { buildMonthlyUsageView } from '../pipeline/report/monthly-usage-view.ts';
-import { ReportRenderer } from '../pipeline/report/render.ts';
-import { queryCustomerMonth, queryCustomerMonths, queryDomains } from '../pipeline/report/warehouse-queries.ts';
-import { runTransform } from '../pipeline/transform/run-transform.ts';
-import { writeFileAtomic } from '../pipeline/util/atomic-file.ts';
-import { FixedClock } from '../pipeline/util/clock.ts';
+import { runReports } from '../pipeline/report/run-reports.ts';
 import { silentLogger } from '../pipeline/util/logger.ts';
-import { BENCH_MONTH, BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
-import { buildLakeFixture } from './lib/lake-fixture.ts';
-import { ensurePageCorpus } from './lib/page-corpus.ts';
+import { PhaseTimes } from '../pipeline/util/phase-times.ts';
+import { BENCH_MONTH } from './lib/extraction-setup.ts';
+import { buildReportsWarehouse } from './lib/reports-setup.ts';
 import { startCountingSmtp } from './lib/smtp-sink.ts';
-import { percentile } from './lib/stats.ts';
-import { REPORTS_DEFAULTS } from './scenarios/reports.ts';
+import { median } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { domains: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { domains: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' } } });
 const domains = Number(values.domains);
-
-const steps = new Map<string, number[]>();
-async function step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-  const t0 = performance.now();
-  const out = await fn();
-  (steps.get(name) ?? steps.set(name, []).get(name)!).push(performance.now() - t0);
-  return out;
-}
+const runs = Math.max(1, Number(values.runs));
 
 const work = await mkdtemp(join(os.tmpdir(), 'cdrpipe-report-breakdown-'));
+const smtp = await startCountingSmtp();
 try {
-  const corpus = await ensurePageCorpus(
-    {
-      cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'),
-      seed: BENCH_SEED,
-      domains,
-      targetRows: domains * REPORTS_DEFAULTS.rowsPerDomain,
-      from: MONTH_FROM,
-      to: MONTH_TO,
-      month: BENCH_MONTH,
-    },
-    (l) => console.error(l),
+  const { dataDir, config, clock } = await buildReportsWarehouse({
+    cacheDir: join(os.tmpdir(), 'cdrpipe-bench-cache'),
+    workDir: work,
+    domains,
+    log: (l) => console.error(l),
+  });
+  const env = { smtpUrl: smtp.url, mailFrom: 'reports@bench.example' };
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  const byPhase = new Map<string, { ms: number[]; cpuMs: number[] }>();
+  let reports = 0;
+  // One warm-up run (JIT, first juice calls, first DuckDB opens), then the measured runs.
+  for (let run = -1; run < runs; run++) {
+    const times = new PhaseTimes();
+    const mark = times.start();
+    const s = await runReports({ dataDir, config, env, month: BENCH_MONTH, send: true, force: true, logger: silentLogger(), clock, times });
+    times.end('(whole run)', mark);
+    if (s.failed || s.delivery?.sent !== s.reports.length) throw new Error(`run ${run + 1} did not render and send every report`);
+    const whole = times.phases.get('(whole run)')!;
+    console.error(`${run < 0 ? 'warm-up' : `run ${run + 1}/${runs}`}: ${s.reports.length} reports in ${whole.ms.toFixed(0)} ms`);
+    if (run < 0) continue;
+    reports = s.reports.filter((r) => r.report === 'monthly-usage').length;
+    walls.push(whole.ms);
+    cpus.push(whole.cpuMs);
+    for (const [phase, t] of times.phases) {
+      if (phase === '(whole run)') continue;
+      const p = byPhase.get(phase) ?? byPhase.set(phase, { ms: [], cpuMs: [] }).get(phase)!;
+      p.ms.push(t.ms);
+      p.cpuMs.push(t.cpuMs);
+    }
+  }
+  const wall = median(walls);
+  console.log(
+    `| phase (${reports} customer reports + billing summary, median of ${runs} runs) | wall ms | share | CPU ms | wall ms per report |`,
   );
-  const dataDir = join(work, 'data');
-  await buildLakeFixture(corpus, dataDir, BENCH_SEED);
-  const config = await loadConfig();
-  const clock = new FixedClock(BENCH_NOW);
-  await runTransform({ dataDir, config, logger: silentLogger(), clock });
-  const renderer = ReportRenderer.load();
-  const smtp = await startCountingSmtp();
-  const transport = createSmtpTransport(smtp.url, { messagesPerSecond: 100_000 });
-  const pooled = createSmtpTransport(smtp.url, { maxConnections: 4 });
-  const mails: Parameters<typeof transport.send>[0][] = [];
-  const db = await Db.open(warehousePath(dataDir), { readOnly: true });
-  try {
-    const doms = await queryDomains(db);
-    for (let r = 0; r < 3; r++) {
-      await step(`queries, one set for all ${doms.length} domains (10 statements), per domain`, async () => {
-        const t0 = performance.now();
-        await queryCustomerMonths(
-          db,
-          doms.map((d) => d.domain),
-          BENCH_MONTH,
-        );
-        return (performance.now() - t0) / doms.length;
-      });
-    }
-    steps.set(
-      `queries, one set for all ${doms.length} domains (10 statements), per domain`,
-      (steps.get(`queries, one set for all ${doms.length} domains (10 statements), per domain`) ?? []).map((ms) => ms / doms.length),
+  console.log('|---|---|---|---|---|');
+  let covered = 0;
+  for (const [phase, t] of byPhase) {
+    const ms = median(t.ms);
+    covered += ms;
+    console.log(
+      `| ${phase} | ${ms.toFixed(1)} | ${((100 * ms) / wall).toFixed(1)}% | ${median(t.cpuMs).toFixed(1)} | ${(ms / reports).toFixed(2)} |`,
     );
-    for (const d of doms) {
-      const rows = await step('queries, one set per domain (10 statements)', () => queryCustomerMonth(db, d.domain, BENCH_MONTH));
-      const c = customerFor(config, d.domain);
-      const view = await step('view model', () =>
-        buildMonthlyUsageView(rows, {
-          resellerName: config.reseller.name,
-          customerName: c.displayName ?? (d.description || d.domain),
-          timeZone: d.time_zone,
-          currency: c.planDef.currency,
-          decimals: c.planDef.decimals,
-          generatedAt: BENCH_NOW.toISOString(),
-        }),
-      );
-      const email = await step('render (Handlebars + CSS inlining)', () => renderer.render('monthly-usage', { ...view, footer: d.domain }));
-      await step('CSS inlining alone (juice on the rendered HTML again)', () => juice(email.html, { removeStyleTags: true }));
-      const csv = await step('calls.csv', () => buildCallsCsv(rows.billedCalls, { currency: view.currency, decimals: c.planDef.decimals }));
-      const dir = join(work, 'out', encodePartitionValue(d.domain));
-      await step('three files written atomically', async () => {
-        await writeFileAtomic(join(dir, 'report.html'), email.html);
-        await writeFileAtomic(join(dir, 'report.txt'), email.text);
-        await writeFileAtomic(join(dir, 'calls.csv'), csv);
-      });
-      const key = { report: 'monthly-usage', domain: d.domain, month: BENCH_MONTH, recipient: `usage@${d.domain}` };
-      await step('send log: claim (one open of state.duckdb)', () =>
-        claimSend(dataDir, key, { force: true, transportKind: 'smtp' }, clock),
-      );
-      const sent = await step('SMTP: one message, pooled connection, loopback', () =>
-        transport.send({
-          from: { name: '', address: 'reports@bench.example' },
-          to: { name: '', address: key.recipient },
-          subject: email.subject,
-          html: email.html,
-          text: email.text,
-          attachments: [{ filename: 'calls.csv', content: csv, contentType: 'text/csv; charset=utf-8' }],
-        }),
-      );
-      await step('send log: record (one open of state.duckdb)', () =>
-        markDelivered(dataDir, key, { status: 'confirmed', messageId: sent.messageId, response: sent.response }, clock),
-      );
-      mails.push({
-        from: { name: '', address: 'reports@bench.example' },
-        to: { name: '', address: key.recipient },
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        attachments: [{ filename: 'calls.csv', content: csv, contentType: 'text/csv; charset=utf-8' }],
-      });
-    }
-    // The batched forms: one open of state.duckdb per batch, messages over the pool side by side.
-    const keys = doms.map((d) => ({ report: 'monthly-usage', domain: d.domain, month: BENCH_MONTH, recipient: `usage@${d.domain}` }));
-    const per = (ms: number) => ms / keys.length;
-    const t0 = performance.now();
-    await claimSends(dataDir, keys, { force: true, transportKind: 'smtp' }, clock);
-    steps.set(`send log: claim ${keys.length} in one open, per message`, [per(performance.now() - t0)]);
-    const t1 = performance.now();
-    await Promise.all(mails.map((m) => pooled.send(m)));
-    steps.set(`SMTP: ${mails.length} messages over 4 pooled connections (no rate limit), per message`, [per(performance.now() - t1)]);
-    const t2 = performance.now();
-    await recordAnswers(
-      dataDir,
-      keys.map((key) => ({ key, status: 'confirmed' as const, messageId: 'm', response: '250 OK' })),
-      clock,
-    );
-    steps.set(`send log: record ${keys.length} in one open, per message`, [per(performance.now() - t2)]);
-  } finally {
-    db.close();
-    await transport.close();
-    await pooled.close();
-    await smtp.close();
   }
-  console.log(`| step (${domains} domains, one report at a time) | mean ms | p50 ms | p95 ms |`);
-  console.log('|---|---|---|---|');
-  for (const [name, ms] of steps) {
-    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-    console.log(`| ${name} | ${mean.toFixed(2)} | ${percentile(ms, 50).toFixed(2)} | ${percentile(ms, 95).toFixed(2)} |`);
-  }
+  console.log(`| (outside the phases) | ${(wall - covered).toFixed(1)} | ${((100 * (wall - covered)) / wall).toFixed(1)}% | | |`);
+  console.log(`| whole run | ${wall.toFixed(1)} | 100% | ${median(cpus).toFixed(1)} | ${(wall / reports).toFixed(2)} |`);
+  console.log(`\n${(reports / (wall / 1000)).toFixed(1)} customer reports per second (load average ${os.loadavg()[0]!.toFixed(1)})`);
 } finally {
+  await smtp.close();
   await rm(work, { recursive: true, force: true });
 }

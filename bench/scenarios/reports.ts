@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { customerFor, loadConfig } from '../../pipeline/config/load-config.ts';
+import { customerFor } from '../../pipeline/config/load-config.ts';
+import type { CdrpipeConfig } from '../../pipeline/config/index.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { createSmtpTransport } from '../../pipeline/deliver/smtp-transport.ts';
 import { deliver } from '../../pipeline/deliver/deliver.ts';
@@ -11,13 +12,10 @@ import { buildMonthlyUsageView } from '../../pipeline/report/monthly-usage-view.
 import { GMAIL_CLIP_BYTES, ReportRenderer } from '../../pipeline/report/render.ts';
 import { runReports, type ReportRunSummary } from '../../pipeline/report/run-reports.ts';
 import { queryCustomerMonth, queryDomains } from '../../pipeline/report/warehouse-queries.ts';
-import { runTransform } from '../../pipeline/transform/run-transform.ts';
-import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
 import { toMailbox } from '../../pipeline/util/mail-address.ts';
-import { BENCH_MONTH, BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
-import { buildLakeFixture } from '../lib/lake-fixture.ts';
-import { ensurePageCorpus } from '../lib/page-corpus.ts';
+import { BENCH_MONTH, BENCH_NOW } from '../lib/extraction-setup.ts';
+import { buildReportsWarehouse, REPORTS_ROWS_PER_DOMAIN } from '../lib/reports-setup.ts';
 import { startCountingSmtp } from '../lib/smtp-sink.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { median, percentile } from '../lib/stats.ts';
@@ -27,7 +25,7 @@ import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 
 /** Full size: 1,000 customer domains; 200 CDRs per domain-month (a small reseller's customers). */
 export const REPORTS_DOMAINS: SizeSpec = { full: 1000, reduced: 100 };
-export const REPORTS_DEFAULTS = { rowsPerDomain: 200, sampleEvery: 10 } as const;
+export const REPORTS_DEFAULTS = { rowsPerDomain: REPORTS_ROWS_PER_DOMAIN, sampleEvery: 10 } as const;
 /** Customer reports per second, end to end, at 1,000 domains. */
 export const REPORTS_TARGET_PER_SECOND = 50;
 
@@ -42,7 +40,7 @@ async function timeOneReport(
   db: Db,
   renderer: ReportRenderer,
   send: (mail: { domain: string; to: string; subject: string; html: string; text: string; csv: string; csvName: string }) => Promise<void>,
-  config: Awaited<ReturnType<typeof loadConfig>>,
+  config: CdrpipeConfig,
   d: { domain: string; description: string | null; time_zone: string },
   outDir: string,
 ): Promise<number> {
@@ -88,24 +86,12 @@ export const reports: Scenario = {
   async run(ctx) {
     requireFiles(['pipeline/report/run-reports.ts', 'pipeline/transform/run-transform.ts', 'pipeline/deliver/smtp-transport.ts']);
     const domains = sizeOf(ctx, REPORTS_DOMAINS);
-    const corpus = await ensurePageCorpus(
-      {
-        cacheDir: ctx.cacheDir,
-        seed: BENCH_SEED,
-        domains,
-        targetRows: domains * REPORTS_DEFAULTS.rowsPerDomain,
-        from: MONTH_FROM,
-        to: MONTH_TO,
-        month: BENCH_MONTH,
-      },
-      ctx.log,
-    );
-    const dataDir = join(ctx.workDir, 'data');
-    await buildLakeFixture(corpus, dataDir, BENCH_SEED);
-    const config = await loadConfig();
-    const clock = new FixedClock(BENCH_NOW);
-    const t = await runTransform({ dataDir, config, logger: silentLogger(), clock });
-    ctx.log(`warehouse built: ${t.rows} rated calls, ${t.domains} domains, status ${t.status}`);
+    const { dataDir, config, clock, cdrs } = await buildReportsWarehouse({
+      cacheDir: ctx.cacheDir,
+      workDir: ctx.workDir,
+      domains,
+      log: ctx.log,
+    });
 
     const smtp = await startCountingSmtp();
     const env = { smtpUrl: smtp.url, mailFrom: 'reports@bench.example' };
@@ -188,7 +174,7 @@ export const reports: Scenario = {
           domains,
           'reports',
           notes(
-            `${corpus.rows.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}, plus the billing summary`,
+            `${cdrs.toLocaleString('en-US')} CDRs in ${BENCH_MONTH}, plus the billing summary`,
             reducedNote(ctx, REPORTS_DOMAINS, 'domains'),
           ),
         ),

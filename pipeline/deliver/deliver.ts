@@ -10,6 +10,7 @@ import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
 import { claimSends, recordAnswers, type SendAnswer, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
 import type { StageContext } from '../config/index.ts';
+import { timed, type PhaseTimes } from '../util/phase-times.ts';
 
 export interface DeliveryItem extends SendKey {
   mail: OutgoingMail;
@@ -43,6 +44,8 @@ export interface DeliverOptions extends Omit<StageContext, 'config'> {
   concurrency?: number;
   /** Messages claimed and recorded per open of state.duckdb (default DELIVERY_BATCH). */
   batchSize?: number;
+  /** Wall and CPU time of the send-log claims, the hand-overs and the send-log records are added here. */
+  times?: PhaseTimes;
 }
 
 function errorText(err: unknown): string {
@@ -137,12 +140,14 @@ async function deliverBatch(
   const toClaim = batch.map((_, i) => i).filter((i) => outcomes[i] === undefined);
   let claims: Claim[];
   try {
-    claims = await claimSends(
-      opts.dataDir,
-      toClaim.map((i) => keyOfItem(batch[i]!)),
-      rules,
-      opts.clock,
-      opts.signal,
+    claims = await timed(opts.times, 'send log claim', () =>
+      claimSends(
+        opts.dataDir,
+        toClaim.map((i) => keyOfItem(batch[i]!)),
+        rules,
+        opts.clock,
+        opts.signal,
+      ),
     );
   } catch (err) {
     const reason = `could not record the send in state.duckdb, nothing sent: ${errorText(err)}`;
@@ -157,43 +162,47 @@ async function deliverBatch(
   });
 
   // Each claimed message, handed over; its answer waits for the batch's one write to the log.
-  const answers = await Promise.all(
-    toSend.map((i) =>
-      limit(async (): Promise<{ answer: SendAnswer; outcome: DeliveryOutcome }> => {
-        const item = batch[i]!;
-        const key = keyOfItem(item);
-        if (opts.signal?.aborted) {
-          const reason = 'interrupted before sending';
-          return { answer: { key, status: 'failed', error: reason }, outcome: { ...key, outcome: 'failed', reason } };
-        }
-        try {
-          const { value, attempts } = await withRetry(() => opts.transport.send(item.mail, opts.signal), retry, {
-            signal: opts.signal,
-            onRetry: (err, attempt, delayMs) =>
-              opts.logger.warn(
-                { report: key.report, domain: key.domain, recipient: key.recipient, attempt, delayMs, err: errorText(err) },
-                'transient mail failure, retrying',
-              ),
-          });
-          opts.logger.info({ ...key, messageId: value.messageId, attempts }, 'mail sent');
-          return {
-            answer: { key, status: value.confirmed ? 'confirmed' : 'sent', messageId: value.messageId, response: value.response },
-            outcome: { ...key, outcome: 'sent', messageId: value.messageId, attempts },
-          };
-        } catch (err) {
-          const reason = errorText(err);
-          const attempts = (err as { attempts?: number }).attempts;
-          opts.logger.error({ ...key, attempts, err: reason }, 'mail not sent');
-          return { answer: { key, status: 'failed', error: reason }, outcome: { ...key, outcome: 'failed', attempts, reason } };
-        }
-      }),
+  const answers = await timed(opts.times, 'smtp', () =>
+    Promise.all(
+      toSend.map((i) =>
+        limit(async (): Promise<{ answer: SendAnswer; outcome: DeliveryOutcome }> => {
+          const item = batch[i]!;
+          const key = keyOfItem(item);
+          if (opts.signal?.aborted) {
+            const reason = 'interrupted before sending';
+            return { answer: { key, status: 'failed', error: reason }, outcome: { ...key, outcome: 'failed', reason } };
+          }
+          try {
+            const { value, attempts } = await withRetry(() => opts.transport.send(item.mail, opts.signal), retry, {
+              signal: opts.signal,
+              onRetry: (err, attempt, delayMs) =>
+                opts.logger.warn(
+                  { report: key.report, domain: key.domain, recipient: key.recipient, attempt, delayMs, err: errorText(err) },
+                  'transient mail failure, retrying',
+                ),
+            });
+            opts.logger.info({ ...key, messageId: value.messageId, attempts }, 'mail sent');
+            return {
+              answer: { key, status: value.confirmed ? 'confirmed' : 'sent', messageId: value.messageId, response: value.response },
+              outcome: { ...key, outcome: 'sent', messageId: value.messageId, attempts },
+            };
+          } catch (err) {
+            const reason = errorText(err);
+            const attempts = (err as { attempts?: number }).attempts;
+            opts.logger.error({ ...key, attempts, err: reason }, 'mail not sent');
+            return { answer: { key, status: 'failed', error: reason }, outcome: { ...key, outcome: 'failed', attempts, reason } };
+          }
+        }),
+      ),
     ),
   );
   try {
-    await recordAnswers(
-      opts.dataDir,
-      answers.map((a) => a.answer),
-      opts.clock,
+    await timed(opts.times, 'send log record', () =>
+      recordAnswers(
+        opts.dataDir,
+        answers.map((a) => a.answer),
+        opts.clock,
+      ),
     );
     toSend.forEach((i, j) => (outcomes[i] = answers[j]!.outcome));
   } catch (err) {

@@ -36,6 +36,31 @@ const SPLIT = '<!--cdrpipe-inline-split-->';
 /** Remembered tags per stylesheet; past this the memory starts over (bounded for long-lived processes). */
 const MAX_CACHED_TAGS = 20_000;
 
+interface Split {
+  css: string;
+  tags: Map<string, string>;
+  page: string;
+}
+
+/** The page with every start tag swapped for its remembered inlined form; undefined when some tag is not remembered yet. */
+function swapTags(s: Split): string | undefined {
+  let missing = false;
+  const out = s.page.replace(START_TAG, (tag) => {
+    const inlined = s.tags.get(tag);
+    if (inlined !== undefined) return inlined;
+    missing = true;
+    return tag;
+  });
+  return missing ? undefined : out;
+}
+
+/** The page's start tags not remembered yet. */
+function missingTags(s: Split): string[] {
+  const missing = new Set<string>();
+  for (const [tag] of s.page.matchAll(START_TAG)) if (!s.tags.has(tag)) missing.add(tag);
+  return [...missing];
+}
+
 /** True when every rule of `css` selects on the element alone, so inlining can be decided tag by tag. */
 export function isContextFreeCss(css: string): boolean {
   const body = css.replace(/\/\*[\s\S]*?\*\//g, '');
@@ -56,18 +81,51 @@ export class CssInliner {
 
   /** The page with its CSS inlined and its <style> block removed: byte for byte what `inlineWithJuice` returns. */
   inline(html: string): string {
+    const split = this.split(html);
+    if (!split) return inlineWithJuice(html);
+    const fast = swapTags(split);
+    if (fast !== undefined) return fast;
+    if (!this.learn(split.css, split.tags, missingTags(split))) return inlineWithJuice(html);
+    return swapTags(split)!;
+  }
+
+  /**
+   * Inlines many pages, each exactly as `inline` does, learning the new start tags of all of them
+   * in one juice call per stylesheet (instead of one call per page that brings some). A page that
+   * cannot be inlined gives its error in its place.
+   */
+  inlineAll(pages: readonly string[]): (string | Error)[] {
+    const splits = pages.map((html) => this.split(html));
+    const out = splits.map((s) => (s ? swapTags(s) : undefined));
+    const missingByCss = new Map<string, { tags: Map<string, string>; missing: Set<string> }>();
+    splits.forEach((s, i) => {
+      if (!s || out[i] !== undefined) return;
+      let entry = missingByCss.get(s.css);
+      if (!entry) missingByCss.set(s.css, (entry = { tags: s.tags, missing: new Set() }));
+      for (const tag of missingTags(s)) entry.missing.add(tag);
+    });
+    // What one call cannot split back is learned page by page below (or the page goes to juice).
+    for (const [css, { tags, missing }] of missingByCss) this.learn(css, tags, [...missing]);
+    return pages.map((html, i) => {
+      if (out[i] !== undefined) return out[i]!;
+      try {
+        return this.inline(html);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    });
+  }
+
+  /** The page's one stylesheet, its remembered tags and the page without the <style> block; undefined when juice must take the page whole. */
+  private split(html: string): Split | undefined {
     const blocks = [...html.matchAll(STYLE_BLOCK)];
-    if (blocks.length !== 1 || CODE_BLOCK_TEXT.test(html)) return inlineWithJuice(html);
+    if (blocks.length !== 1 || CODE_BLOCK_TEXT.test(html)) return undefined;
     const block = blocks[0]!;
     const css = block[1]!;
     const tags = this.tagsFor(css);
-    if (!tags) return inlineWithJuice(html);
+    if (!tags) return undefined;
     if (tags.size > MAX_CACHED_TAGS) tags.clear();
-    const page = html.slice(0, block.index) + html.slice(block.index! + block[0].length);
-    const missing = new Set<string>();
-    for (const [tag] of page.matchAll(START_TAG)) if (!tags.has(tag)) missing.add(tag);
-    if (missing.size > 0 && !this.learn(css, tags, [...missing])) return inlineWithJuice(html);
-    return page.replace(START_TAG, (tag) => tags.get(tag)!);
+    return { css, tags, page: html.slice(0, block.index) + html.slice(block.index! + block[0].length) };
   }
 
   private tagsFor(css: string): Map<string, string> | null {

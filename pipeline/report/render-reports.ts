@@ -72,9 +72,17 @@ export interface RenderContext {
   outDir: string;
 }
 
-/** One customer's monthly usage report, rendered (nothing written yet). */
-export function renderCustomer(d: DomainRow, rows: CustomerMonthData, ctx: RenderContext): Pending {
-  const { config, month, generatedAt, renderer, outDir } = ctx;
+/** A customer's report up to its templates: the view they render, and the CSV. */
+interface CustomerDraft {
+  d: DomainRow;
+  view: ReturnType<typeof buildMonthlyUsageView> & { footer: string };
+  csv: string;
+  recipients: string[];
+  droppedRecipients: DroppedRecipient[];
+}
+
+function draftCustomer(d: DomainRow, rows: CustomerMonthData, ctx: RenderContext): CustomerDraft {
+  const { config, generatedAt } = ctx;
   const c = customerFor(config, d.domain);
   const name = c.displayName ?? (d.description || d.domain);
   const view = buildMonthlyUsageView(rows, {
@@ -86,9 +94,13 @@ export function renderCustomer(d: DomainRow, rows: CustomerMonthData, ctx: Rende
     generatedAt,
   });
   const footer = `${config.reseller.name} · usage report for ${d.domain} · calls that started in ${view.period.label}, ${d.time_zone} time · generated ${generatedAt}`;
-  const email = renderer.render('monthly-usage', { ...view, footer });
   const csv = buildCallsCsv(rows.billedCalls, { currency: view.currency, decimals: c.planDef.decimals });
-  const dir = join(outDir, encodePartitionValue(d.domain));
+  return { d, view: { ...view, footer }, csv, recipients: c.recipients, droppedRecipients: c.droppedRecipients };
+}
+
+function finishCustomer(draft: CustomerDraft, email: RenderedEmail, ctx: RenderContext): Pending {
+  const { d, view } = draft;
+  const dir = join(ctx.outDir, encodePartitionValue(d.domain));
   const files = { html: join(dir, 'report.html'), text: join(dir, 'report.txt'), csv: join(dir, 'calls.csv') };
   const htmlBytes = Buffer.byteLength(email.html, 'utf8');
   return {
@@ -99,8 +111,8 @@ export function renderCustomer(d: DomainRow, rows: CustomerMonthData, ctx: Rende
       subject: email.subject,
       htmlBytes,
       clipped: htmlBytes > GMAIL_CLIP_BYTES,
-      recipients: c.recipients,
-      droppedRecipients: c.droppedRecipients,
+      recipients: draft.recipients,
+      droppedRecipients: draft.droppedRecipients,
       empty: view.empty,
       calls: view.raw.calls,
       billableSeconds: view.raw.billableSeconds,
@@ -109,9 +121,38 @@ export function renderCustomer(d: DomainRow, rows: CustomerMonthData, ctx: Rende
       csvRows: view.raw.csvRows,
     },
     email,
-    csvName: `calls-${month}-${encodePartitionValue(d.domain)}.csv`,
-    csv,
+    csvName: `calls-${ctx.month}-${encodePartitionValue(d.domain)}.csv`,
+    csv: draft.csv,
   };
+}
+
+/** One customer's monthly usage report, rendered (nothing written yet). */
+export function renderCustomer(d: DomainRow, rows: CustomerMonthData, ctx: RenderContext): Pending {
+  const draft = draftCustomer(d, rows, ctx);
+  return finishCustomer(draft, ctx.renderer.render('monthly-usage', draft.view), ctx);
+}
+
+/**
+ * Many customers' reports, each exactly as `renderCustomer` renders it, their pages inlined
+ * together (ReportRenderer.renderAll). A customer whose report cannot be built gets its error in
+ * its place; the others still render.
+ */
+export function renderCustomers(customers: readonly { d: DomainRow; rows: CustomerMonthData }[], ctx: RenderContext): (Pending | Error)[] {
+  const drafts = customers.map(({ d, rows }) => {
+    try {
+      return draftCustomer(d, rows, ctx);
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  const ok = drafts.filter((x): x is CustomerDraft => !(x instanceof Error));
+  const emails = ctx.renderer.renderAll(ok.map((x) => ({ report: 'monthly-usage' as const, view: x.view })));
+  let next = 0;
+  return drafts.map((x) => {
+    if (x instanceof Error) return x;
+    const email = emails[next++]!;
+    return email instanceof Error ? email : finishCustomer(x, email, ctx);
+  });
 }
 
 /** The billing team's summary over every domain, rendered (nothing written yet). */

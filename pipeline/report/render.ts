@@ -50,11 +50,21 @@ function oneLine(text: string): string {
     .trim();
 }
 
+function attempt<T>(fn: () => T): T | Error {
+  try {
+    return fn();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
 /** The templates of every report, compiled once. */
 export class ReportRenderer {
   private constructor(
     private readonly templates: ReadonlyMap<ReportName, { subject: Compiled; html: Compiled; text: Compiled }>,
     private readonly inline: (html: string) => string,
+    /** Inlines many pages at once, each as `inline` would (the default inliner learns their new tags together). */
+    private readonly inlineAll: (pages: readonly string[]) => (string | Error)[],
   ) {}
 
   /**
@@ -88,18 +98,46 @@ export class ReportRenderer {
         text: hb.compile(read('text'), { noEscape: true, strict: true }),
       });
     }
+    const inline = opts.inline;
+    if (inline) return new ReportRenderer(templates, inline, (pages) => pages.map((html) => attempt(() => inline(html))));
     const inliner = new CssInliner();
-    return new ReportRenderer(templates, opts.inline ?? ((html) => inliner.inline(html)));
+    return new ReportRenderer(
+      templates,
+      (html) => inliner.inline(html),
+      (pages) => inliner.inlineAll(pages),
+    );
   }
 
   /** Renders one report. `view` must hold every field its templates name (strict mode). */
   render(report: ReportName, view: object & { footer?: string }): RenderedEmail {
+    const email = this.renderTemplates(report, view);
+    return { ...email, html: this.inline(email.html) };
+  }
+
+  /**
+   * Renders many reports, each exactly as `render` would; their pages' CSS is inlined together
+   * (the new start tags of all of them learned in one go). A report whose templates throw gives
+   * its error in its place; the others still render.
+   */
+  renderAll(jobs: readonly { report: ReportName; view: object & { footer?: string } }[]): (RenderedEmail | Error)[] {
+    const drafts = jobs.map((j) => attempt(() => this.renderTemplates(j.report, j.view)));
+    const ok = drafts.filter((d): d is RenderedEmail => !(d instanceof Error));
+    const pages = this.inlineAll(ok.map((d) => d.html));
+    let next = 0;
+    return drafts.map((d) => {
+      if (d instanceof Error) return d;
+      const html = pages[next++]!;
+      return html instanceof Error ? html : { ...d, html };
+    });
+  }
+
+  /** Subject, HTML before inlining, and text. */
+  private renderTemplates(report: ReportName, view: object & { footer?: string }): RenderedEmail {
     const t = this.templates.get(report);
     if (!t) throw new Error(`no templates for report ${JSON.stringify(report)}`);
     const subject = oneLine(t.subject(view));
     const context = { ...view, subject, rule: TEXT_RULE };
-    const rawHtml = t.html(context);
-    const html = this.inline(rawHtml);
+    const html = t.html(context);
     const text = t
       .text(context)
       .replace(/[ \t]+$/gm, '')

@@ -18,11 +18,12 @@ import { reportsDir, warehousePath } from '../lake/index.ts';
 import { assertWarehouseTestsPass, DataTestFailedError } from '../transform/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../util/atomic-file.ts';
 import { ConfigError, UsageError } from '../util/errors.ts';
+import { timed, timedSync, type PhaseTimes } from '../util/phase-times.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isMonth } from '../util/month.ts';
 import { ReportRenderer, type RenderedEmail } from './render.ts';
 import { queryCostSection, type CostSectionRows } from './cost-queries.ts';
-import { deliveryItem, renderBilling, renderCustomer, smtpSettings, type Pending, type RenderedReport } from './render-reports.ts';
+import { deliveryItem, renderBilling, renderCustomers, smtpSettings, type Pending, type RenderedReport } from './render-reports.ts';
 import {
   queryBillingSummary,
   queryCustomerMonths,
@@ -51,6 +52,8 @@ export interface RunReportsOptions extends StageContext {
   transport?: MailTransport;
   retry?: Partial<RetryOptions>;
   templatesDir?: string;
+  /** Wall and CPU time per phase of the run are added here (where a run's time goes: bench/report-breakdown.ts). */
+  times?: PhaseTimes;
 }
 
 export interface ReportRunSummary {
@@ -89,6 +92,13 @@ async function failedDataTests(dataDir: string): Promise<string[]> {
 export const REPORT_CHUNK_DOMAINS = 250;
 /** ...and at most about this many billed calls per chunk, so a chunk's CSVs stay small in memory. */
 export const REPORT_CHUNK_CALLS = 250_000;
+/**
+ * Messages claimed in one open of state.duckdb and recorded in one more: a whole chunk of
+ * customers and the billing summary that goes out with the last chunk. Each open (with its
+ * checkpoint) costs far more than the rows it writes; a crash mid-batch leaves at most this many
+ * messages pending (reported as maybe sent, never sent twice).
+ */
+export const REPORT_SEND_BATCH = REPORT_CHUNK_DOMAINS + 1;
 /** Report files written at once (each write is flushed to disk before its rename). */
 const FILE_WRITES_IN_FLIGHT = 8;
 
@@ -142,12 +152,13 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   const whPath = warehousePath(dataDir);
   if (!existsSync(whPath)) throw new Error(`no warehouse at ${whPath}: run \`cdrpipe transform\` first (after \`cdrpipe ingest\`)`);
   const mode = opts.dryRun ? 'dry-run' : opts.send ? 'send' : 'render';
-  const renderer = ReportRenderer.load(opts.templatesDir);
+  const times = opts.times;
+  const renderer = timedSync(times, 'templates', () => ReportRenderer.load(opts.templatesDir));
   const generatedAt = clock
     .now()
     .toISOString()
     .replace(/\.\d{3}Z$/, 'Z');
-  const failedTests = await failedDataTests(dataDir);
+  const failedTests = await timed(times, 'data tests', () => failedDataTests(dataDir));
   if (failedTests.length > 0) logger.warn({ failedTests }, 'warehouse data tests failed: reports render for review but will not be sent');
   const fromProblem = mailAddressProblem(opts.env.mailFrom);
   // Reports go out chunk by chunk as they are rendered, unless something forbids sending: then
@@ -183,6 +194,8 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       signal: opts.signal,
       retry: opts.retry,
       concurrency: config.delivery.smtpConnections,
+      batchSize: REPORT_SEND_BATCH,
+      times,
     });
     delivery = addDelivery(delivery, part);
   };
@@ -193,8 +206,9 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   let billing: Pending;
   let billingSent = false;
   try {
-    const db = await Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) });
+    const db = await timed(times, 'warehouse open', () => Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) }));
     try {
+      const billingMark = times?.start();
       let domainRows = await queryDomains(db);
       const known = new Set(domainRows.map((d) => d.domain));
       const unknown = (opts.domains ?? []).filter((d) => !known.has(d));
@@ -208,22 +222,27 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       billingRows = await queryBillingSummary(db, month);
       unbillableRows = await queryUnbillableCalls(db, month);
       costRows = await queryCostSection(db, month);
+      if (billingMark) times?.end('billing queries', billingMark);
       const callsOf = new Map(billingRows.map((r) => [r.domain, Number(r.calls)]));
       // The billing team's summary covers every domain, whatever --domain selected. It is ready
       // before the customers' reports and goes out with the last of them (one delivery, one pair
       // of send-log writes, fewer than on its own).
-      billing = await renderBilling(billingRows, unbillableRows, { config, month, generatedAt, renderer, outDir, dataDir, costRows });
-      await writeReportFiles(billing.rendered.files, billing.email, billing.csv);
+      billing = await timed(times, 'billing render', () =>
+        renderBilling(billingRows, unbillableRows, { config, month, generatedAt, renderer, outDir, dataDir, costRows }),
+      );
+      await timed(times, 'billing files', () => writeReportFiles(billing.rendered.files, billing.email, billing.csv));
 
       const chunks = chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0);
       for (const [i, chunk] of chunks.entries()) {
         opts.signal?.throwIfAborted();
         let data: Map<string, CustomerMonthData>;
         try {
-          data = await queryCustomerMonths(
-            db,
-            chunk.map((d) => d.domain),
-            month,
+          data = await timed(times, 'queries', () =>
+            queryCustomerMonths(
+              db,
+              chunk.map((d) => d.domain),
+              month,
+            ),
           );
         } catch (err) {
           const error = err instanceof Error ? err.message : String(err);
@@ -232,23 +251,28 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
         }
         const pending: Pending[] = [];
         const written: Promise<void>[] = [];
-        for (const d of chunk) {
-          const rows = data.get(d.domain)!;
-          try {
-            const p = renderCustomer(d, rows, { config, month, generatedAt, renderer, outDir });
-            if (p.rendered.clipped)
-              logger.warn({ domain: d.domain, htmlBytes: p.rendered.htmlBytes }, 'report HTML is over 102 KB: Gmail will clip it');
-            written.push(
-              writes(() => writeReportFiles(p.rendered.files, p.email, p.csv)).then(
-                () => void pending.push(p),
-                (err: unknown) => renderFailed(d.domain, err),
-              ),
-            );
-          } catch (err) {
-            renderFailed(d.domain, err);
+        const renderMark = times?.start();
+        const reports = renderCustomers(
+          chunk.map((d) => ({ d, rows: data.get(d.domain)! })),
+          { config, month, generatedAt, renderer, outDir },
+        );
+        for (const [j, d] of chunk.entries()) {
+          const p = reports[j]!;
+          if (p instanceof Error) {
+            renderFailed(d.domain, p);
+            continue;
           }
+          if (p.rendered.clipped)
+            logger.warn({ domain: d.domain, htmlBytes: p.rendered.htmlBytes }, 'report HTML is over 102 KB: Gmail will clip it');
+          written.push(
+            writes(() => writeReportFiles(p.rendered.files, p.email, p.csv)).then(
+              () => void pending.push(p),
+              (err: unknown) => renderFailed(d.domain, err),
+            ),
+          );
         }
-        await Promise.all(written);
+        if (renderMark) times?.end('render', renderMark);
+        await timed(times, 'files', () => Promise.all(written));
         // Files are written concurrently: keep the domains' order for the summary and the sends.
         const order = new Map(chunk.map((d, i) => [d.domain, i]));
         pending.sort((a, b) => order.get(a.rendered.domain)! - order.get(b.rendered.domain)!);
@@ -258,12 +282,12 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
         billingSent ||= last;
       }
     } finally {
-      db.close();
+      timedSync(times, 'warehouse close', () => db.close());
     }
     rendered.push(billing.rendered);
     if (!billingSent) await send([billing]);
   } finally {
-    if (transport && !opts.transport) await transport.close();
+    if (transport && !opts.transport) await timed(times, 'transport close', () => transport.close());
   }
 
   function renderFailed(domain: string, err: unknown): void {
@@ -287,11 +311,13 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   };
   for (const r of droppedRecipients)
     logger.warn({ domain: r.domain, recipient: r.template, reason: r.reason }, 'report recipient left out');
-  await noteDroppedRecipients(
-    dataDir,
-    month,
-    rendered.filter((r) => r.report === 'monthly-usage').map((r) => ({ domain: r.domain, dropped: r.droppedRecipients })),
-    clock,
+  await timed(times, 'dropped recipients', () =>
+    noteDroppedRecipients(
+      dataDir,
+      month,
+      rendered.filter((r) => r.report === 'monthly-usage').map((r) => ({ domain: r.domain, dropped: r.droppedRecipients })),
+      clock,
+    ),
   );
   if (mode !== 'send') return summary;
   if (fromProblem) throw new ConfigError(`environment variable MAIL_FROM ${fromProblem}`, 'MAIL_FROM');

@@ -64,8 +64,11 @@ function asidePid(name: string, candidate: string): number | undefined {
  * they could clean up). Files of live processes are theirs, still being written.
  */
 export async function removeStaleAsides(path: string, isAlive: (pid: number) => boolean = pidIsAlive): Promise<void> {
-  const dir = dirname(path);
-  const name = basename(path);
+  await removeStaleAsidesIn(dirname(path), [basename(path)], isAlive);
+}
+
+/** removeStaleAsides for several files of one folder, with one listing of the folder. */
+async function removeStaleAsidesIn(dir: string, names: readonly string[], isAlive: (pid: number) => boolean = pidIsAlive): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -73,8 +76,21 @@ export async function removeStaleAsides(path: string, isAlive: (pid: number) => 
     return;
   }
   for (const e of entries) {
-    const pid = asidePid(name, e);
-    if (pid !== undefined && pid !== process.pid && !isAlive(pid)) await rm(join(dir, e), { force: true });
+    for (const name of names) {
+      const pid = asidePid(name, e);
+      if (pid !== undefined && pid !== process.pid && !isAlive(pid)) await rm(join(dir, e), { force: true });
+    }
+  }
+}
+
+/** Writes `content` to a new file and flushes it to stable storage, through one open handle. */
+async function writeFlushed(path: string, content: string | Uint8Array): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -104,14 +120,16 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
  */
 export async function writeFilesAtomic(dir: string, files: readonly { name: string; content: string | Uint8Array }[]): Promise<void> {
   await mkdir(dir, { recursive: true });
+  await removeStaleAsidesIn(
+    dir,
+    files.map((f) => f.name),
+  );
   const written = await Promise.allSettled(
     files.map(async (f) => {
       const path = join(dir, f.name);
-      await removeStaleAsides(path);
       const aside = asidePath(path);
       try {
-        await writeFile(aside, f.content);
-        await fsyncPath(aside);
+        await writeFlushed(aside, f.content);
       } catch (err) {
         await removeQuietly(aside).catch(() => undefined);
         throw err;

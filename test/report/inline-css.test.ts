@@ -8,7 +8,7 @@ import { Db } from '../../pipeline/db/duckdb.ts';
 import { reportsDir, warehousePath } from '../../pipeline/lake/layout.ts';
 import { CssInliner, inlineWithJuice, isContextFreeCss } from '../../pipeline/report/inline-css.ts';
 import { ReportRenderer } from '../../pipeline/report/render.ts';
-import { renderBilling, renderCustomer, type RenderContext } from '../../pipeline/report/render-reports.ts';
+import { renderBilling, renderCustomer, renderCustomers, type RenderContext } from '../../pipeline/report/render-reports.ts';
 import { queryBillingSummary, queryCustomerMonths, queryDomains, queryUnbillableCalls } from '../../pipeline/report/warehouse-queries.ts';
 import { makeScenario, type Scenario } from './fixtures/scenario.ts';
 
@@ -47,6 +47,16 @@ describe('CSS inlining', () => {
           expect(got).not.toMatch(/<style/i);
         }
       }
+      // All customers at once, as the report stage renders a chunk: their new tags learned together.
+      const together = renderCustomers(
+        domains.map((d) => ({ d, rows: data.get(d.domain)! })),
+        ctx(ReportRenderer.load()),
+      );
+      for (const [i, d] of domains.entries()) {
+        const p = together[i];
+        if (p instanceof Error) throw p;
+        expect(p!.email.html).toBe(renderCustomer(d, data.get(d.domain)!, ctx(reference)).email.html);
+      }
       const billing = await queryBillingSummary(db, '2026-10');
       const unbillable = await queryUnbillableCalls(db, '2026-10');
       const b = await renderBilling(billing, unbillable, { ...ctx(fast), dataDir: s.dataDir });
@@ -65,6 +75,10 @@ describe('CSS inlining', () => {
       page('<div class="a"><span class="b">&quot;q&quot;</span><br><span class="c">n</span></div>'),
     ];
     for (const p of [...pages, ...pages]) expect(inliner.inline(p)).toBe(inlineWithJuice(p));
+    // Many pages at once (their new tags learned in one call), beside pages juice must take whole.
+    const whole = [page('<div class="a"><span class="b">x</span></div>', '.a span { color: red; }'), page('<div class="a">{{ x }}</div>')];
+    const mixed = [...pages, ...whole, page('<p class="b a">new</p><td class="a" width="7%">t</td>')];
+    expect(new CssInliner().inlineAll(mixed)).toEqual(mixed.map(inlineWithJuice));
   });
 
   it('hands pages it cannot vouch for to juice whole', () => {
