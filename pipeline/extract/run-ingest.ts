@@ -167,13 +167,30 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   await cleanStaleWorkDirs(dataDir);
   const workDir = await createWorkDir(dataDir, r.runId);
   const budget = resourceBudget(opts.config.resources.memoryMiB);
+  const limit = pLimit(r.concurrency);
   const writer = await LakeWriter.open(dataDir, {
     workDir: join(workDir, 'writer'),
     memoryLimit: opts.writerMemoryLimit ?? `${budget.writerDuckdbMiB}MiB`,
     lanes: budget.writerLanes,
   });
+  events.progress('domains');
+  // The domain list and the state reads do not need each other: the request is in flight while the state is read.
+  const [listing, stateRead] = await Promise.allSettled([
+    limit(() => source.listDomains({ signal: requests })),
+    withState(
+      dataDir,
+      async (db) =>
+        [await pullBackWatermarks(db, range.settledEnd, clock.now()), await readWatermarks(db), await openAnomalyDomainsOf(db)] as const,
+    ),
+  ]);
+  if (listing.status === 'rejected' || stateRead.status === 'rejected') {
+    await writer.close();
+    await removeWorkDir(workDir);
+    throw [listing, stateRead].find((s) => s.status === 'rejected')!.reason;
+  }
+  const listed = listing.value;
+  const [pulledBack, watermarks, openAnomalyDomains] = stateRead.value;
   const spool = await PageSpool.create(join(workDir, 'spool'));
-  const limit = pLimit(r.concurrency);
   const rejects: RejectRow[] = [];
   const merger = new PartitionMerger({
     dataDir,
@@ -187,18 +204,15 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   });
   const queue = new FairQueue<WindowTask>();
   const domainStates: DomainState[] = [];
+  // Written while the windows are fetched; a failure still fails the run (awaited below).
+  const domainsWritten = writer.writeDomains(listed, clock.now()).then(
+    () => undefined,
+    (err: unknown) => ({ err }),
+  );
   try {
-    events.progress('domains');
-    const listed = await limit(() => source.listDomains({ signal: requests }));
-    await writer.writeDomains(listed, clock.now());
     const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listed.map((d) => d.domain))];
     const known = new Set(listed.map((d) => d.domain));
     for (const n of names) if (!known.has(n)) logger.warn({ domain: n }, 'domain is not in the API domain list; ingesting it anyway');
-    const [pulledBack, watermarks, openAnomalyDomains] = await withState(
-      dataDir,
-      async (db) =>
-        [await pullBackWatermarks(db, range.settledEnd, clock.now()), await readWatermarks(db), await openAnomalyDomainsOf(db)] as const,
-    );
     if (pulledBack.length > 0)
       logger.warn({ domains: pulledBack, to: range.settledEnd.toISOString() }, 'watermarks past now minus the settle time pulled back');
 
@@ -252,6 +266,8 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       ? new SharedRunner({ ...common, source: shared.decision.source, parts: sharedParts }, shared.range, shared.decision.first)
       : undefined;
     await Promise.all([runner.run(), sharedRunner?.run()]);
+    const domainsFailed = await domainsWritten;
+    if (domainsFailed) throw domainsFailed.err;
     if (shared) {
       summary.resellerWide = {
         used: shared.decision.use,
