@@ -48,8 +48,9 @@ export function unroutableReason(value: unknown, domains: ReadonlySet<string>): 
  */
 export function routePage(page: CdrPage, domains: ReadonlySet<string>, into: RoutedWindow): void {
   if (page.records.length === 0) return;
-  const bytes = Buffer.from(page.body, 'utf8');
-  const spans = page.elementsAreObjects ? (recordBoundaries(bytes, page.received) ?? byteSpansByParsing(page.body)) : undefined;
+  const bytes = page.bytes ?? Buffer.from(page.body, 'utf8');
+  const spans =
+    page.spans ?? (page.elementsAreObjects ? (recordBoundaries(bytes, page.received) ?? byteSpansByParsing(page.body)) : undefined);
   for (let k = 0; k < page.records.length; k++) {
     const record = page.records[k]!;
     const index = page.recordIndexes[k]!;

@@ -66,16 +66,28 @@ export function batchable(w: PartitionWrite, bytes: number): boolean {
   return (w.prune ?? []).length === 0 && !isShortPartitionValue(encodePartitionValue(w.domain)) && bytes <= BATCH_MAX_WRITE_BYTES;
 }
 
+/** Batches are not cut smaller than this to spread them over lanes (a statement's own cost stays small beside its rows). */
+export const BATCH_MIN_SHARE_BYTES = 1024 * 1024;
+
 /**
- * Splits writes into batches of at most BATCH_MAX_WRITES writes and BATCH_MAX_BYTES bytes, in
- * order. Pure.
+ * The byte cap of batches over `lanes` lanes: an even share of the total, so that the writes
+ * handed over at once (the last ones of a run, with no fetching left to overlap them) keep every
+ * lane busy instead of one; never above BATCH_MAX_BYTES, never below BATCH_MIN_SHARE_BYTES. Pure.
  */
-export function batchesOf<T>(items: readonly { item: T; bytes: number }[]): T[][] {
+export function batchCapFor(totalBytes: number, lanes: number): number {
+  return Math.min(BATCH_MAX_BYTES, Math.max(BATCH_MIN_SHARE_BYTES, Math.ceil(totalBytes / Math.max(1, lanes))));
+}
+
+/**
+ * Splits writes into batches of at most BATCH_MAX_WRITES writes and `maxBytes` bytes (default
+ * BATCH_MAX_BYTES), in order. Pure.
+ */
+export function batchesOf<T>(items: readonly { item: T; bytes: number }[], maxBytes = BATCH_MAX_BYTES): T[][] {
   const out: T[][] = [];
   let cur: T[] = [];
   let bytes = 0;
   for (const { item, bytes: b } of items) {
-    if (cur.length > 0 && (cur.length >= BATCH_MAX_WRITES || bytes + b > BATCH_MAX_BYTES)) {
+    if (cur.length > 0 && (cur.length >= BATCH_MAX_WRITES || bytes + b > maxBytes)) {
       out.push(cur);
       cur = [];
       bytes = 0;

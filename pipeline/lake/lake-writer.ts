@@ -11,7 +11,7 @@ import { KeyedLanes } from './keyed-lanes.ts';
 import { copyCount, macrosSql } from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { putInPlace, writeAside, type PartitionWrite, type PartitionWriteContext, type PartitionWriteResult } from './partition-write.ts';
-import { batchable, batchesOf, writeBatchAside, writeBytes, type BatchOutcome } from './batch-write.ts';
+import { batchable, batchCapFor, batchesOf, writeBatchAside, writeBytes, type BatchOutcome } from './batch-write.ts';
 import { spoolFileName } from './spool-format.ts';
 
 export { PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from './partition-write.ts';
@@ -128,7 +128,11 @@ export class LakeWriter {
     });
     // A lone small write gains nothing from a batch: it keeps its one streaming statement.
     const inBatch = new Set(shared.length > 1 ? shared.map((s) => s.item) : []);
-    for (const batch of batchesOf(shared.length > 1 ? shared : [])) {
+    const cap = batchCapFor(
+      shared.reduce((n, s) => n + s.bytes, 0),
+      this.laneDbs.length,
+    );
+    for (const batch of batchesOf(shared.length > 1 ? shared : [], cap)) {
       const writes = batch.map((i) => ws[i]!);
       const done = this.lanes.run(writes.map(keyOf), (db) => writeBatchAside(this.context, db, writes), {
         then: (outcomes) => publishBatch(this.context, writes, outcomes),

@@ -1,4 +1,4 @@
-import { splitJsonArray } from '../source/index.ts';
+import { objectArraySpans, splitJsonArray } from '../source/index.ts';
 
 /**
  * The files the ingest spools between fetching a page and merging it into the lake: the page's
@@ -34,8 +34,6 @@ export function isSpoolFile(path: string): boolean {
 /** DuckDB regular expression for the fetch sequence in a spool file's path (group 1). */
 export const FETCH_SEQ_PATTERN = '(\\d+)(?:\\.plain)?\\.jsonrs$';
 
-const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
 /**
  * Byte spans (`[start, end)` of element i at 2i and 2i+1) of the `count` elements of a JSON
  * array of objects, found without parsing: a boundary between two objects is always `}`, `,` and
@@ -45,30 +43,8 @@ const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0
  * count of a body with, say, a number among its elements proves nothing).
  */
 export function recordBoundaries(bytes: Buffer, count: number): number[] | undefined {
-  let first = 0;
-  while (isSpace(bytes[first])) first++;
-  let last = bytes.length - 1;
-  while (last >= 0 && isSpace(bytes[last])) last--;
-  if (bytes[first] !== 0x5b || bytes[last] !== 0x5d) return undefined;
-  first++;
-  last--;
-  while (first <= last && isSpace(bytes[first])) first++;
-  while (last >= first && isSpace(bytes[last])) last--;
-  if (count === 0) return first > last ? [] : undefined;
-  if (bytes[first] !== 0x7b || bytes[last] !== 0x7d) return undefined;
-  const spans = [first];
-  for (let brace = bytes.indexOf(0x7d, first); brace >= 0 && brace < last; brace = bytes.indexOf(0x7d, brace + 1)) {
-    let k = brace + 1;
-    while (isSpace(bytes[k])) k++;
-    if (bytes[k] !== 0x2c) continue;
-    k++;
-    while (isSpace(bytes[k])) k++;
-    if (bytes[k] !== 0x7b) continue;
-    if (spans.length === 2 * count - 1) return undefined; // more candidates than boundaries
-    spans.push(brace + 1, k);
-  }
-  spans.push(last + 1);
-  return spans.length === 2 * count ? spans : undefined;
+  const spans = objectArraySpans(bytes);
+  return spans && spans.length === 2 * count ? spans : undefined;
 }
 
 /** The same spans, found by parsing the body element by element (for bodies recordBoundaries cannot cut). */

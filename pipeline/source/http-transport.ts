@@ -68,6 +68,11 @@ export interface TransportRequest<T> {
   auth: AuthProvider | undefined;
   /** Turns a 2xx body into the result; throw BodyShapeError for a body that may be a transient fault. */
   parse: (text: string) => T;
+  /**
+   * Turns a 2xx body into the result from its bytes, instead of `parse` (which then only serves
+   * bodies read as text): for large bodies that are cheaper to read without one big string.
+   */
+  parseBytes?: (bytes: Buffer) => T;
   /** Retry 2xx bodies that fail `parse` (true for GETs and other idempotent calls). Default: GET only. */
   retryBadBody?: boolean;
   /** Extra strings to scrub from errors (e.g. the password sent in a token request body). */
@@ -228,6 +233,7 @@ export class HttpTransport {
     if (this.opts.userAgent) headers['user-agent'] = this.opts.userAgent;
     let status: number;
     let text: string;
+    let bytes: Buffer | undefined;
     let retryAfter: string | null;
     let location: string | null;
     try {
@@ -242,7 +248,11 @@ export class HttpTransport {
       status = res.status;
       retryAfter = res.headers.get('retry-after');
       location = res.headers.get('location');
-      text = await res.text();
+      if (req.parseBytes && status >= 200 && status <= 299) {
+        bytes = Buffer.from(await res.arrayBuffer());
+        // Only what an error message shows (a bad body is quoted up to 200 characters).
+        text = bytes.toString('utf8', 0, 1024);
+      } else text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal);
       if (timedOut) return { kind: 'timeout', detail: `no complete answer within ${this.opts.timeoutMs} ms` };
@@ -253,7 +263,7 @@ export class HttpTransport {
     }
     if (status < 200 || status > 299) return { kind: 'status', status, text, retryAfter, location };
     try {
-      return { kind: 'ok', value: req.parse(text) };
+      return { kind: 'ok', value: bytes && req.parseBytes ? req.parseBytes(bytes) : req.parse(text) };
     } catch (err) {
       if (err instanceof BodyShapeError) return { kind: 'bad-body', reason: err.message, text };
       throw err;

@@ -3,7 +3,7 @@
  */
 export { normalizeCdrId } from './cdr-id.ts';
 export { createSourceFromEnv } from './from-env.ts';
-export { splitJsonArray } from './json-array-split.ts';
+export { objectArraySpans, splitJsonArray } from './json-array-split.ts';
 export { NetSapiensClient } from './netsapiens-client.ts';
 export { NetSapiensHttpError } from './source-errors.ts';
 export { ALL_DOMAINS } from './types.ts';

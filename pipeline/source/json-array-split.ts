@@ -67,3 +67,37 @@ export function splitJsonArray(body: string): SplitArray | undefined {
     from = next;
   }
 }
+
+/**
+ * Byte spans (`[start, end)` of element i at 2i and 2i+1) of the elements of a UTF-8 JSON array
+ * of objects, cut at every `}` `,` `{` (whitespace allowed between) without parsing. Every such
+ * triple is taken for a boundary, so a `},{` inside a string or a nested value cuts a record in
+ * two: the caller must parse each piece, and a piece that does not parse on its own means the cut
+ * is wrong (a prefix ending inside a string or a nested value is never valid JSON). Undefined
+ * when the body is not `[`, objects, `]` at all.
+ */
+export function objectArraySpans(bytes: Uint8Array): number[] | undefined {
+  let first = 0;
+  while (isSpace(bytes[first]!)) first++;
+  let last = bytes.length - 1;
+  while (last >= 0 && isSpace(bytes[last]!)) last--;
+  if (bytes[first] !== 0x5b || bytes[last] !== 0x5d || first >= last) return undefined;
+  first++;
+  last--;
+  while (first <= last && isSpace(bytes[first]!)) first++;
+  while (last >= first && isSpace(bytes[last]!)) last--;
+  if (first > last) return [];
+  if (bytes[first] !== 0x7b || bytes[last] !== 0x7d) return undefined;
+  const spans = [first];
+  for (let brace = bytes.indexOf(0x7d, first); brace >= 0 && brace < last; brace = bytes.indexOf(0x7d, brace + 1)) {
+    let k = brace + 1;
+    while (isSpace(bytes[k]!)) k++;
+    if (bytes[k] !== 0x2c) continue;
+    k++;
+    while (isSpace(bytes[k]!)) k++;
+    if (bytes[k] !== 0x7b) continue;
+    spans.push(brace + 1, k);
+  }
+  spans.push(last + 1);
+  return spans;
+}

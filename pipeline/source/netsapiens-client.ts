@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { UsageError } from '../util/errors.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { createAuthProvider, OAuthTokenProvider, type ApiKeyAuth } from './auth.ts';
-import { parseCdrPage } from './cdr-page.ts';
+import { parseCdrPage, parseCdrPageBytes } from './cdr-page.ts';
 import { countField, parseDomainPage, parseJsonObject, unsafeDomainReason } from './domains.ts';
 import { DEFAULT_RETRY, HttpTransport, type RetrySettings } from './http-transport.ts';
 import { formatNsDatetime, parseNsDatetime } from './ns-datetime.ts';
@@ -212,6 +212,7 @@ export class NetSapiensClient implements CdrSource {
       query: { ...windowQuery(window), start: offset, limit },
       auth: this.authProvider,
       parse: (body) => parseCdrPage(body, { domain, window, offset, limit, bareZone: this.bareZone }),
+      parseBytes: (bytes) => parseCdrPageBytes(bytes, { domain, window, offset, limit, bareZone: this.bareZone }),
       signal: this.signalFor(opts),
     });
     if (page.received > limit) throw this.ignoredLimit(path, page.received, limit);

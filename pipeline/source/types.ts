@@ -54,9 +54,13 @@ export interface CdrPage {
    * The response body exactly as received (a JSON array): the spool cuts each record's bytes out
    * of it (`recordIndexes`). It holds every element the server sent, including rejects and
    * out-of-window records: a loader reading it whole must apply the same window filter and id
-   * rules, or use `records` instead.
+   * rules, or use `records` instead. Decoded on first read when the page was parsed from `bytes`.
    */
-  body: string;
+  readonly body: string;
+  /** The body's bytes as received (UTF-8), when the page was parsed from them: the spool writes from these. */
+  bytes?: Buffer;
+  /** Where element i lies in `bytes` (`[start, end)` at 2i and 2i+1), with `bytes`. */
+  spans?: readonly number[];
   /**
    * Valid records whose call-start-datetime fell outside [window.start, window.end) (servers may
    * treat datetime-end as inclusive). Dropped from `records`: they belong to a neighbouring window.

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.ts';
 import { PageSpool, encodePage } from '../../pipeline/extract/spool.ts';
 import { RECORD_SEPARATOR, byteSpansByParsing, encodeRecords, recordBoundaries } from '../../pipeline/lake/spool-format.ts';
-import { parseCdrPage } from '../../pipeline/source/cdr-page.ts';
+import { parseCdrPage, parseCdrPageBytes } from '../../pipeline/source/cdr-page.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -32,6 +32,17 @@ describe('PageSpool.writePage', () => {
     const spool = await PageSpool.create(dir);
     const file = await spool.writePage(page);
     expect(await readFile(file!, 'utf8')).toBe([a, b].join(RECORD_SEPARATOR));
+  });
+
+  it('writes the same file from a page parsed from its bytes', async () => {
+    const a = rec('a', '2026-10-01T01:00:00Z', ', "name": "Zo\\u00eb Jos\u00e9 😀"');
+    const body = `[ ${a},\n {"id": ""} , ${rec('o', '2026-10-05T01:00:00Z')},${rec('b', '2026-10-01T02:00:00Z')} ]`;
+    const fromBytes = parseCdrPageBytes(Buffer.from(body, 'utf8'), ctx);
+    expect(fromBytes.spans).toBeDefined();
+    const spool = await PageSpool.create(dir);
+    const [one, two] = [await spool.writePage(parseCdrPage(body, ctx)), await spool.writePage(fromBytes)];
+    expect(await readFile(two!, 'utf8')).toBe(await readFile(one!, 'utf8'));
+    expect(fromBytes.body).toBe(body);
   });
 
   it('names a file plain only when every record in it is plain', async () => {

@@ -6,6 +6,7 @@ import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { cdrsGlob, partitionDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from '../../pipeline/lake/lake-writer.ts';
 import { encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
+import { BATCH_MAX_BYTES, BATCH_MIN_SHARE_BYTES, batchCapFor, batchesOf } from '../../pipeline/lake/batch-write.ts';
 
 /**
  * writePartitions shares statements among small writes; every write must end exactly as the
@@ -193,5 +194,20 @@ describe('LakeWriter.writePartitions', () => {
       ['ok.example', '1'],
       ['ok.example', '3'],
     ]);
+  });
+});
+
+describe('batch sizes', () => {
+  const MiB = 1024 * 1024;
+  it('cuts the writes handed over at once into a share per lane, within the batch bounds', () => {
+    expect(batchCapFor(12 * MiB, 2)).toBe(6 * MiB);
+    expect(batchCapFor(100 * MiB, 2)).toBe(BATCH_MAX_BYTES);
+    expect(batchCapFor(100_000, 2)).toBe(BATCH_MIN_SHARE_BYTES);
+    const items = [3, 3, 3, 3].map((mb, item) => ({ item, bytes: mb * MiB }));
+    expect(batchesOf(items, batchCapFor(12 * MiB, 2))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(batchesOf(items)).toEqual([[0, 1, 2, 3]]);
   });
 });
