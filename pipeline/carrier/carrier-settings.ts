@@ -1,24 +1,22 @@
-import { CARRIER_NAME_PATTERN, CARRIER_PRESETS, resolveProjectPath, type CarrierPreset, type CdrpipeConfig } from '../config/index.ts';
+import {
+  CARRIER_NAME_PATTERN,
+  CARRIER_PRESETS,
+  carrierTermSettings,
+  type CarrierPreset,
+  type CarrierTermSettings,
+  type CdrpipeConfig,
+} from '../config/index.ts';
 import { UsageError } from '../util/errors.ts';
 import { CARRIER_FORMATS, type CarrierFormat } from './carrier-formats.ts';
 
 /** One carrier with every default filled in: what import and reconcile work from. */
-export interface ResolvedCarrier {
+export interface ResolvedCarrier extends CarrierTermSettings {
   name: string;
   format: CarrierFormat;
   /** Undefined: sniffed from the header line. */
   delimiter?: string;
   /** Zone of timestamps written without an offset. */
   timeZone: string;
-  /** Currency of costs when the file has no currency column. */
-  currency: string;
-  increments: { initial: number; subsequent: number };
-  /** Absolute path of the buy-side deck, when one is configured. */
-  buyDeck?: string;
-  tolerances: { timeSeconds: number; durationSeconds: number; cost: string };
-  disputeThresholds: { disputes: number; phantoms: number; amount: string };
-  /** Absolute path of the watched folder, when one is configured. */
-  inbox?: string;
 }
 
 const isPreset = (name: string): name is CarrierPreset => (CARRIER_PRESETS as readonly string[]).includes(name);
@@ -45,25 +43,11 @@ export function resolveCarrier(config: CdrpipeConfig, name: string): ResolvedCar
   const format: CarrierFormat = entry?.columns
     ? { name: 'custom', columns: entry.columns }
     : CARRIER_FORMATS[entry?.preset ?? (isPreset(name) ? name : 'generic')];
-  const increments = entry?.increments ?? { initial: 6, subsequent: 6 };
   return {
     name,
     format,
     delimiter: entry?.delimiter,
     timeZone: entry?.timeZone ?? format.timeZone ?? 'UTC',
-    currency: entry?.currency ?? 'USD',
-    increments,
-    buyDeck: entry?.buyDeck === undefined ? undefined : resolveProjectPath(entry.buyDeck),
-    tolerances: {
-      timeSeconds: entry?.tolerances?.timeSeconds ?? 5,
-      durationSeconds: entry?.tolerances?.durationSeconds ?? increments.subsequent,
-      cost: entry?.tolerances?.cost ?? '0.01',
-    },
-    disputeThresholds: {
-      disputes: entry?.disputeThresholds?.disputes ?? 0,
-      phantoms: entry?.disputeThresholds?.phantoms ?? 0,
-      amount: entry?.disputeThresholds?.amount ?? '0.00',
-    },
-    inbox: entry?.inbox === undefined ? undefined : resolveProjectPath(entry.inbox),
+    ...carrierTermSettings(entry),
   };
 }

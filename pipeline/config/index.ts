@@ -3,6 +3,8 @@
  */
 export { apiBaseProblem } from './api-base.ts';
 export { CARRIER_NAME_PATTERN, CARRIER_PRESETS, JOB_TASKS } from './config-schema.ts';
+export { carrierTermSettings } from './carrier-terms.ts';
+export type { CarrierTermSettings } from './carrier-terms.ts';
 export { DELIVERY_SEVERITIES, WEBHOOK_FORMATS } from './alert-delivery-schema.ts';
 export type { AlertDeliverySettings, AlertWebhookSettings } from './alert-delivery-schema.ts';
 export type {

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, type Db } from '../db/duckdb.ts';
-import { CARRIER_PRESETS, resolveProjectPath, type CdrpipeConfig } from '../config/index.ts';
+import { CARRIER_PRESETS, carrierTermSettings, type CdrpipeConfig } from '../config/index.ts';
 import { carrierCdrsDir, carrierCdrsGlob } from '../lake/index.ts';
 import { ConfigError } from '../util/errors.ts';
 import { toMoney6 } from '../util/money.ts';
@@ -38,28 +38,22 @@ export interface CarrierTerms {
   inbox: string | undefined;
 }
 
-/**
- * The terms of `carrier`: its `carriers.<name>` settings over the contract's defaults (6/6, ±5 s,
- * one increment, 0.01; thresholds 0, 0, 0.00). The same defaults as the carrier stage's
- * resolveCarrier, which sits above the transform and so cannot be called from here.
- */
+/** The terms of `carrier`: its `carriers.<name>` settings over the defaults (config's carrierTermSettings). */
 export function carrierTerms(config: CdrpipeConfig, carrier: string): CarrierTerms {
-  const c = config.carriers[carrier] ?? {};
-  const initial = c.increments?.initial ?? 6;
-  const subsequent = c.increments?.subsequent ?? 6;
+  const t = carrierTermSettings(config.carriers[carrier]);
   return {
     carrier,
-    currency: c.currency ?? 'USD',
-    initialIncrement: initial,
-    subsequentIncrement: subsequent,
-    timeToleranceS: c.tolerances?.timeSeconds ?? 5,
-    durationToleranceS: c.tolerances?.durationSeconds ?? subsequent,
-    costTolerance: toMoney6(c.tolerances?.cost ?? '0.01'),
-    buyDeck: c.buyDeck === undefined ? undefined : resolveProjectPath(c.buyDeck),
-    maxDisputes: c.disputeThresholds?.disputes ?? 0,
-    maxPhantoms: c.disputeThresholds?.phantoms ?? 0,
-    maxDisputedAmount: toMoney6(c.disputeThresholds?.amount ?? '0.00'),
-    inbox: c.inbox === undefined ? undefined : resolveProjectPath(c.inbox),
+    currency: t.currency,
+    initialIncrement: t.increments.initial,
+    subsequentIncrement: t.increments.subsequent,
+    timeToleranceS: t.tolerances.timeSeconds,
+    durationToleranceS: t.tolerances.durationSeconds,
+    costTolerance: toMoney6(t.tolerances.cost),
+    buyDeck: t.buyDeck,
+    maxDisputes: t.disputeThresholds.disputes,
+    maxPhantoms: t.disputeThresholds.phantoms,
+    maxDisputedAmount: toMoney6(t.disputeThresholds.amount),
+    inbox: t.inbox,
   };
 }
 

@@ -15,7 +15,9 @@
 -- touching an accepted side are dropped, and the rest go to the next round. Ties are broken by
 -- content (start, call id, seconds, cost, then file line; PBX start, domain, id), ranked among
 -- the contested pairs only, so the order of lines in a file never changes the outcome and the
--- whole file is never sorted. Records and calls are fetched once, when the rows are assembled.
+-- whole file is never sorted. Matching carries a call as one number (pid) and a record as its
+-- key; the rows are assembled in one pass (records, their pair, a full join on pid with the
+-- expected calls) that is never stored in between.
 --
 -- Status, in this order: carrier_only (no PBX call: a phantom), pbx_only (expected, in a UTC month
 -- the carrier has records for, and not on its file), duration_dispute (carrier seconds exceed our
@@ -54,10 +56,12 @@ calls_answered AS (
   FROM (SELECT * REPLACE (coalesce(answer_time, start_time) AS answer_time) FROM calls)
   WHERE direction = 'outbound' AND talk_s > 0 AND dialed_e164 IS NOT NULL
 ),
-expected AS (
+expected AS MATERIALIZED (
   -- Each expected PBX call once per carrier with records, with the first and last time bucket
-  -- its tolerance window touches.
+  -- its tolerance window touches. pid numbers these rows: matching carries one integer per call
+  -- instead of (carrier, domain, id) through its joins and groupings.
   SELECT
+    row_number() OVER () AS pid,
     t.carrier,
     c.*,
     (c.answer_ms - t.tol_ms) // t.bucket_ms AS first_bucket,
@@ -76,12 +80,12 @@ record_keys AS (
 ),
 candidates AS (
   -- Two equality joins, one per bucket of the window, rather than one join on a list of buckets.
-  SELECT r.carrier, r.record_key, p.domain, p.id, abs(r.start_ms - p.answer_ms) AS distance_ms
+  SELECT r.record_key, p.pid, abs(r.start_ms - p.answer_ms) AS distance_ms
   FROM record_keys AS r
   JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.first_bucket = r.bucket
   WHERE abs(r.start_ms - p.answer_ms) <= r.tol_ms
   UNION ALL
-  SELECT r.carrier, r.record_key, p.domain, p.id, abs(r.start_ms - p.answer_ms) AS distance_ms
+  SELECT r.record_key, p.pid, abs(r.start_ms - p.answer_ms) AS distance_ms
   FROM record_keys AS r
   JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.last_bucket = r.bucket
   WHERE p.last_bucket <> p.first_bucket AND abs(r.start_ms - p.answer_ms) <= r.tol_ms
@@ -90,43 +94,41 @@ shared_records AS (
   SELECT record_key FROM candidates GROUP BY record_key HAVING count(*) > 1
 ),
 shared_calls AS (
-  SELECT carrier, domain, id FROM candidates GROUP BY carrier, domain, id HAVING count(*) > 1
+  SELECT pid FROM candidates GROUP BY pid HAVING count(*) > 1
 ),
 contested AS (
   -- Pairs sharing a side with another pair; every other pair is alone on both sides and accepted.
   SELECT c.* FROM candidates AS c SEMI JOIN shared_records AS s ON s.record_key = c.record_key
   UNION
-  SELECT c.* FROM candidates AS c SEMI JOIN shared_calls AS s ON s.carrier = c.carrier AND s.domain = c.domain AND s.id = c.id
+  SELECT c.* FROM candidates AS c SEMI JOIN shared_calls AS s ON s.pid = c.pid
 ),
 ranked AS (
   -- ord: distance first, then the record's and the call's content order, as one number. Ranks
   -- taken among the contested pairs alone order them as ranks over every record and call would.
   SELECT
-    c.carrier,
     c.record_key,
-    c.domain,
-    c.id,
+    c.pid,
     CAST(c.distance_ms AS HUGEINT) * CAST(18446744073709551616 AS HUGEINT)
       + CAST(dense_rank() OVER (ORDER BY r.carrier, r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key) AS HUGEINT)
         * CAST(4294967296 AS HUGEINT)
       + CAST(dense_rank() OVER (ORDER BY p.start_time, p.domain, p.id) AS HUGEINT) AS ord
   FROM contested AS c
   JOIN carrier_calls AS r ON r.record_key = c.record_key
-  JOIN expected AS p ON p.carrier = c.carrier AND p.domain = c.domain AND p.id = c.id
+  JOIN expected AS p ON p.pid = c.pid
 ),
-rounds(carrier, record_key, domain, id, ord, state) AS (
-  SELECT carrier, record_key, domain, id, ord, 'open' FROM ranked
+rounds(record_key, pid, ord, state) AS (
+  SELECT record_key, pid, ord, 'open' FROM ranked
   UNION ALL
-  SELECT carrier, record_key, domain, id, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
+  SELECT record_key, pid, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
   FROM (
     SELECT
       *,
       bool_or(best) OVER (PARTITION BY record_key) AS record_taken,
-      bool_or(best) OVER (PARTITION BY carrier, domain, id) AS call_taken
+      bool_or(best) OVER (PARTITION BY pid) AS call_taken
     FROM (
       SELECT
-        carrier, record_key, domain, id, ord,
-        min(ord) OVER (PARTITION BY record_key) = ord AND min(ord) OVER (PARTITION BY carrier, domain, id) = ord AS best
+        record_key, pid, ord,
+        min(ord) OVER (PARTITION BY record_key) = ord AND min(ord) OVER (PARTITION BY pid) = ord AS best
       FROM rounds
       WHERE state = 'open'
     )
@@ -134,20 +136,21 @@ rounds(carrier, record_key, domain, id, ord, state) AS (
   WHERE best OR NOT (record_taken OR call_taken)
 ),
 pairs AS (
-  SELECT c.carrier, c.record_key, c.domain, c.id
+  SELECT c.record_key, c.pid
   FROM candidates AS c
   ANTI JOIN shared_records AS s ON s.record_key = c.record_key
-  ANTI JOIN shared_calls AS x ON x.carrier = c.carrier AND x.domain = c.domain AND x.id = c.id
+  ANTI JOIN shared_calls AS x ON x.pid = c.pid
   UNION ALL
-  SELECT carrier, record_key, domain, id FROM rounds WHERE state = 'accepted'
+  SELECT record_key, pid FROM rounds WHERE state = 'accepted'
 ),
 joined AS (
-  -- Every carrier record, with its PBX call when it has one ...
+  -- Every carrier record, with its PBX call when it has one, and every expected PBX call of a
+  -- month the carrier has records for that no record matched: one full join on the call's number.
   SELECT
-    r.carrier,
-    r.month,
-    true AS has_record,
-    p.id IS NOT NULL AS has_call,
+    coalesce(r.carrier, p.carrier) AS carrier,
+    coalesce(r.month, p.month) AS month,
+    r.record_key IS NOT NULL AS has_record,
+    p.pid IS NOT NULL AS has_call,
     r.record_key,
     r.file_name,
     r.line_number,
@@ -165,59 +168,36 @@ joined AS (
     p.caller_number AS pbx_from,
     p.dialed_number AS pbx_to,
     p.talk_s,
-    CASE WHEN p.id IS NOT NULL
+    CASE WHEN p.pid IS NOT NULL
          THEN billable_seconds(p.talk_s, t.initial_increment, t.subsequent_increment, 0) END AS our_seconds,
-    CASE WHEN p.id IS NOT NULL THEN CAST((epoch_ms(r.start_time) - p.answer_ms) / 1000.0 AS DOUBLE) END AS offset_s,
-    r.start_time AS rated_at,
+    CASE WHEN p.pid IS NOT NULL AND r.record_key IS NOT NULL THEN CAST((epoch_ms(r.start_time) - p.answer_ms) / 1000.0 AS DOUBLE) END AS offset_s,
+    coalesce(r.start_time, p.answer_time) AS rated_at,
     t.has_deck,
     t.time_tolerance_s,
     t.duration_tolerance_s,
     t.cost_tolerance
-  FROM carrier_calls AS r
-  JOIN terms AS t ON t.carrier = r.carrier
-  LEFT JOIN pairs AS pr ON pr.record_key = r.record_key
-  LEFT JOIN expected AS p ON p.carrier = pr.carrier AND p.domain = pr.domain AND p.id = pr.id
-  UNION ALL
-  -- ... and every expected PBX call of a month the carrier has records for, not matched by it.
-  SELECT
-    p.carrier,
-    p.month,
-    false,
-    true,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    p.dialed_e164,
-    NULL,
-    NULL,
-    t.currency,
-    p.domain,
-    p.id,
-    p.answer_time,
-    p.caller_number,
-    p.dialed_number,
-    p.talk_s,
-    billable_seconds(p.talk_s, t.initial_increment, t.subsequent_increment, 0),
-    NULL,
-    p.answer_time,
-    t.has_deck,
-    t.time_tolerance_s,
-    t.duration_tolerance_s,
-    t.cost_tolerance
-  FROM expected AS p
-  JOIN terms AS t ON t.carrier = p.carrier
-  ANTI JOIN pairs AS pr ON pr.carrier = p.carrier AND pr.domain = p.domain AND pr.id = p.id
-  WHERE p.in_carrier_month
+  FROM (
+    SELECT r.*, pr.pid AS matched_pid
+    FROM carrier_calls AS r
+    LEFT JOIN pairs AS pr ON pr.record_key = r.record_key
+  ) AS r
+  FULL JOIN expected AS p ON p.pid = r.matched_pid
+  JOIN terms AS t ON t.carrier = coalesce(r.carrier, p.carrier)
+  WHERE r.record_key IS NOT NULL OR p.in_carrier_month
 ),
 rate_keys AS (
-  -- The deck is looked up once per destination and day, not once per row.
-  SELECT DISTINCT carrier, to_e164, CAST(rated_at AS DATE) AS rated_date
-  FROM joined
-  WHERE has_deck AND to_e164 IS NOT NULL
+  -- The deck is looked up once per destination and day, not once per row. The keys come from
+  -- the narrow inputs (every record, every expected call of a carrier with a deck: a superset of
+  -- what the rows ask for), so the wide rows of joined stream through once and are never stored.
+  SELECT DISTINCT r.carrier, r.to_e164, CAST(r.start_time AS DATE) AS rated_date
+  FROM carrier_calls AS r
+  JOIN terms AS t ON t.carrier = r.carrier
+  WHERE t.has_deck AND r.to_e164 IS NOT NULL
+  UNION
+  SELECT p.carrier, p.dialed_e164, CAST(p.answer_time AS DATE)
+  FROM expected AS p
+  JOIN terms AS t ON t.carrier = p.carrier
+  WHERE t.has_deck
 ),
 key_prefixes AS (
   SELECT carrier, to_e164, rated_date, substr(to_e164, 1, len) AS candidate

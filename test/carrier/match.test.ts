@@ -136,10 +136,7 @@ describe('carrier matching against known discrepancies', () => {
     await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
     const path = join(modelsDir, 'carrier_matches.sql');
     const sql = await readFile(path, 'utf8');
-    const broken = sql.replace(
-      "SELECT carrier, record_key, domain, id FROM rounds WHERE state = 'accepted'",
-      'SELECT carrier, record_key, domain, id FROM candidates',
-    );
+    const broken = sql.replace("SELECT record_key, pid FROM rounds WHERE state = 'accepted'", 'SELECT record_key, pid FROM candidates');
     expect(broken).not.toBe(sql);
     await writeFile(path, broken);
     const built = await runTransform({
