@@ -42,7 +42,7 @@ export async function buildModels(
   db: Db,
   models: readonly Model[],
   plans: readonly ModelPlan[],
-  opts: { slice: string | undefined; signal?: AbortSignal },
+  opts: { slice: string | undefined; signal?: AbortSignal; onModel?: (name: string, ms: number) => void },
 ): Promise<{ builds: BuiltModel[]; plans: ModelPlan[] }> {
   const planned = new Map(plans.map((p) => [p.name, { ...p }]));
   const anyIncremental = plans.some((p) => p.action === 'incremental');
@@ -56,6 +56,7 @@ export async function buildModels(
     for (const m of models) {
       opts.signal?.throwIfAborted();
       const plan = planned.get(m.name)!;
+      const t0 = performance.now();
       if (plan.action === 'incremental') {
         const cols = await columnsOf(db, m.name);
         if (!cols.includes('domain') || !cols.includes('local_month')) {
@@ -86,6 +87,7 @@ export async function buildModels(
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM main.${m.name}`);
       builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
+      opts.onModel?.(m.name, performance.now() - t0);
     }
   } finally {
     await db.run(`RESET search_path`);
