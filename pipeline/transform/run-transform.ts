@@ -330,9 +330,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     signal?.throwIfAborted();
     if (onSlice.size > 0) await createTestSlice(db, { slice, models: built.plans });
     try {
-      const testMs: Record<string, number> = {};
-      results = await runDataTests(db, tests, { onSlice, sliceSchema: TEST_SLICE_SCHEMA, onTest: (n, ms) => (testMs[n] = Math.round(ms)) });
-      logger.debug({ testMs }, 'test times');
+      results = await runDataTests(db, tests, { onSlice, sliceSchema: TEST_SLICE_SCHEMA });
     } finally {
       if (onSlice.size > 0) await dropTestSlice(db);
     }
