@@ -62,89 +62,45 @@ export function describeTest(file: SqlFile): string {
   return lines.length > 0 ? lines.join(' ') : file.name;
 }
 
-/** Tests counted in one statement at most: a statement per test cost more than most tests. */
-const COUNT_BATCH = 64;
-
-/**
- * Failing-row counts of these queries, all run with the same search path, in one statement per
- * batch; undefined when the batch fails (a query that does not run is then found by running each alone).
- */
-async function countBatch(db: Db, queries: readonly string[]): Promise<number[] | undefined> {
-  if (queries.length === 0) return [];
-  const sql = queries.map((q, i) => `SELECT ${i} AS i, count(*) AS n FROM (${q}\n)`).join('\nUNION ALL\n');
-  try {
-    const rows = await db.all<{ i: number; n: string | number }>(sql);
-    const out = new Array<number>(queries.length).fill(0);
-    for (const r of rows) out[Number(r.i)] = Number(r.n);
-    return out;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Runs each test and collects its result. Tests named in `onSlice` run with `sliceSchema` first on
- * the search path (transform/test-slice.ts), the others on the whole warehouse. The failing-row
- * counts of the tests on the slice are taken in a few statements; samples only for tests that fail.
+ * the search path (transform/test-slice.ts), the others on the whole warehouse.
  */
 export async function runDataTests(
   db: Db,
   tests: readonly SqlFile[],
-  opts: { sampleSize?: number; onSlice?: ReadonlySet<string>; sliceSchema?: string } = {},
+  opts: { sampleSize?: number; onSlice?: ReadonlySet<string>; sliceSchema?: string; onTest?: (name: string, ms: number) => void } = {},
 ): Promise<DataTestResult[]> {
   const sampleSize = opts.sampleSize ?? 5;
-  const results = new Array<DataTestResult>(tests.length);
-  const groups = new Map<string | undefined, number[]>();
-  tests.forEach((t, i) => {
+  const results: DataTestResult[] = [];
+  for (const t of tests) {
+    const t0 = performance.now();
+    const sliced = opts.sliceSchema !== undefined && opts.onSlice?.has(t.name) === true;
     const sev = headerValue(t.sql, 'severity');
+    const severity: Severity = sev === 'warn' ? 'warn' : 'error';
+    const query = t.sql.replace(/;\s*$/, '');
+    const base = { name: t.name, description: describeTest(t), severity };
     if (sev !== undefined && !(SEVERITIES as readonly string[]).includes(sev)) {
       // A mistyped severity must not quietly turn an advisory test into a blocking one, or back.
-      results[i] = {
-        name: t.name,
-        description: describeTest(t),
-        severity: 'error',
+      results.push({
+        ...base,
         status: 'error',
         failingRows: 0,
         sample: [],
         error: `${t.path}: "-- severity: ${sev}" is not one of ${SEVERITIES.join(', ')}`,
-      };
-      return;
+      });
+      continue;
     }
-    const schema = opts.sliceSchema !== undefined && opts.onSlice?.has(t.name) === true ? opts.sliceSchema : undefined;
-    (groups.get(schema) ?? groups.set(schema, []).get(schema)!).push(i);
-  });
-  const queryOf = (t: SqlFile) => t.sql.replace(/;\s*$/, '');
-  for (const [schema, members] of groups) {
-    await db.run(schema !== undefined ? `SET search_path = '${schema},main'` : `RESET search_path`);
-    const counts: (number | undefined)[] = [];
-    // Only the slice's tests share a statement: each reads a few domain-months, while tests over the
-    // whole warehouse in one statement would hold every scan's hash tables at once.
-    for (let b = 0; schema !== undefined && b < members.length; b += COUNT_BATCH) {
-      const part = members.slice(b, b + COUNT_BATCH);
-      counts.push(
-        ...((await countBatch(
-          db,
-          part.map((i) => queryOf(tests[i]!)),
-        )) ?? part.map(() => undefined)),
-      );
-    }
-    for (const [k, i] of members.entries()) {
-      const t = tests[i]!;
-      const severity: Severity = headerValue(t.sql, 'severity') === 'warn' ? 'warn' : 'error';
-      const base = { name: t.name, description: describeTest(t), severity };
-      const query = queryOf(t);
-      try {
-        let failingRows = counts[k];
-        if (failingRows === undefined) {
-          const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
-          failingRows = Number(count?.n ?? 0);
-        }
-        // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
-        const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) ORDER BY ALL LIMIT ${sampleSize}`) : [];
-        results[i] = { ...base, status: failingRows === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail', failingRows, sample };
-      } catch (err) {
-        results[i] = { ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) };
-      }
+    try {
+      await db.run(sliced ? `SET search_path = '${opts.sliceSchema},main'` : `RESET search_path`);
+      const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
+      const failingRows = Number(count?.n ?? 0);
+      // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
+      const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) ORDER BY ALL LIMIT ${sampleSize}`) : [];
+      results.push({ ...base, status: failingRows === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail', failingRows, sample });
+      opts.onTest?.(t.name, performance.now() - t0);
+    } catch (err) {
+      results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });
     }
   }
   await db.run(`RESET search_path`);

@@ -36,7 +36,6 @@ import {
   type ChangeReason,
 } from './build-manifest.ts';
 import { buildModels } from './build-models.ts';
-import { keepUnchangedTables } from './keep-unchanged.ts';
 import { isIncrementalModel, planModels, sqlSha256, type ModelPlan, type PreviousModel } from './incremental-plan.ts';
 import { lakeDomainsFromPaths, lakeFileStamps, type LakeFileStamp } from './lake-stamps.ts';
 import { lakeCdrsSliceSource } from './lake-views.ts';
@@ -119,8 +118,6 @@ export function assertTransformTestsPass(summary: TransformSummary): void {
 }
 
 const DEFAULT_MODELS = 'reports/models';
-/** Input tables loaded whole by every build (build_info changes with every build and is left out). */
-const INPUT_TABLES = ['carrier_terms', 'carrier_rates', 'domains', 'plans', 'plan_rules', 'rates', 'domain_plans', 'frozen_ratings'];
 const DEFAULT_MACROS = 'reports/macros';
 
 export async function runTransform(opts: TransformOptions): Promise<TransformSummary> {
@@ -252,21 +249,14 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     for (const m of macros) await db.exec(m.sql);
     // The carrier side: an empty view and no terms beyond the defaults when no carrier file was imported.
     await createCarrierCdrsView(db, dataDir);
-    let domains: string[] = [];
-    // An incremental build leaves the input tables that come out the same as they were (the checkpoint then skips them).
-    await keepUnchangedTables(
-      db,
-      INPUT_TABLES,
-      async () => {
-        await loadCarrierInputs(db, config);
-        domains = await loadDomains(db, dataDir, config, logger, pathDomains ? { cdrDomains: pathDomains } : {});
-        await loadPlans(db, snapshots);
-        await loadRatingInputs(db, config, domains, frozen, builtAt);
-      },
-      fullReason === undefined,
-    );
+    await loadCarrierInputs(db, config);
+    step('macros+carrier');
+    const domains = await loadDomains(db, dataDir, config, logger, pathDomains ? { cdrDomains: pathDomains } : {});
     domainCount = domains.length;
-    step('inputs');
+    step('domains');
+    await loadPlans(db, snapshots);
+    await loadRatingInputs(db, config, domains, frozen, builtAt);
+    step('plans+rating inputs');
 
     logger.debug({ ms: Date.now() - started }, 'inputs loaded');
     // What each domain-month is built from, and what changed since the previous build.
@@ -309,23 +299,11 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     const previousTests: ReadonlyMap<string, PreviousTest> = fullReason === undefined ? await readPreviousTests(db) : new Map();
     // A model that no longer exists leaves no table behind (as in a build from scratch).
     for (const name of previousModels.keys()) if (!models.some((m) => m.name === name)) await db.run(`DROP TABLE IF EXISTS main.${name}`);
-    const manifestGlobal = {
-      format: MANIFEST_FORMAT,
-      duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)),
-      macros: macrosSha,
-      cdrs_view: viewSql,
-    };
-    await keepUnchangedTables(
+    await writeManifest(
       db,
-      ['build_manifest', 'build_manifest_models', 'build_manifest_tests'],
-      () =>
-        writeManifest(
-          db,
-          manifestGlobal,
-          models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
-          tests.map((t) => ({ name: t.name, sqlSha256: sqlSha256(t.sql) })),
-        ),
-      fullReason === undefined,
+      { format: MANIFEST_FORMAT, duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)), macros: macrosSha, cdrs_view: viewSql },
+      models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
+      tests.map((t) => ({ name: t.name, sqlSha256: sqlSha256(t.sql) })),
     );
     step('manifest');
     const scopes = planTestScopes(tests, { models: fullReason === undefined ? built.plans : undefined, previous: previousTests });
