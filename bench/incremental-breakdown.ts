@@ -46,8 +46,6 @@ try {
     console.log(`${label}: ${ms.toFixed(0)} ms, ${s.build.mode}, ${s.build.recomputed}/${s.build.domainMonths} recomputed`);
     console.log(`  steps ${JSON.stringify(steps)}`);
     console.log(`  models ${JSON.stringify(models)}`);
-    const tests = lines.find((l) => l.msg === 'test times')?.testMs as Record<string, number> | undefined;
-    console.log(`  tests ${JSON.stringify(Object.entries(tests ?? {}).filter(([, ms]) => ms >= 20))}`);
   };
   await run('full', true);
   await run('settle', false);

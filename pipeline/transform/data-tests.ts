@@ -69,12 +69,11 @@ export function describeTest(file: SqlFile): string {
 export async function runDataTests(
   db: Db,
   tests: readonly SqlFile[],
-  opts: { sampleSize?: number; onSlice?: ReadonlySet<string>; sliceSchema?: string; onTest?: (name: string, ms: number) => void } = {},
+  opts: { sampleSize?: number; onSlice?: ReadonlySet<string>; sliceSchema?: string } = {},
 ): Promise<DataTestResult[]> {
   const sampleSize = opts.sampleSize ?? 5;
   const results: DataTestResult[] = [];
   for (const t of tests) {
-    const t0 = performance.now();
     const sliced = opts.sliceSchema !== undefined && opts.onSlice?.has(t.name) === true;
     const sev = headerValue(t.sql, 'severity');
     const severity: Severity = sev === 'warn' ? 'warn' : 'error';
@@ -98,7 +97,6 @@ export async function runDataTests(
       // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
       const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) ORDER BY ALL LIMIT ${sampleSize}`) : [];
       results.push({ ...base, status: failingRows === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail', failingRows, sample });
-      opts.onTest?.(t.name, performance.now() - t0);
     } catch (err) {
       results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });
     }
