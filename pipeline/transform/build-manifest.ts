@@ -237,7 +237,7 @@ export async function writeManifest(
  */
 export async function readPreviousTests(db: Db): Promise<Map<string, PreviousTest>> {
   const have = await db.all<{ name: string }>(
-    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN ('build_manifest_tests', 'data_test_results')`,
+    `SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('build_manifest_tests', 'data_test_results')`,
   );
   if (have.length < 2) return new Map();
   const rows = await db.all<{ name: string; sql_sha256: string; status: PreviousTest['status'] }>(
@@ -257,7 +257,7 @@ export async function readManifest(
   db: Db,
 ): Promise<{ global: Record<string, string>; models: Map<string, { sqlSha256: string; incremental: boolean }> } | undefined> {
   const have = await db.all<{ name: string }>(
-    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_name LIKE 'build_manifest%'`,
+    `SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name LIKE 'build_manifest%'`,
   );
   // A manifest of an older format may lack later tables: its format then makes the build full.
   if (!['build_manifest', 'build_manifest_models'].every((t) => have.some((h) => h.name === t))) return undefined;

@@ -26,12 +26,13 @@ function body(m: Model): string {
   return m.sql.replace(/;\s*$/, '');
 }
 
-async function columnsOf(db: Db, table: string): Promise<string[]> {
-  const rows = await db.all<{ c: string }>(
-    `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1`,
-    [table],
+/** Tables of the warehouse being patched that have both `domain` and `local_month` columns (one catalog query). */
+async function tablesKeyedByDomainMonth(db: Db): Promise<Set<string>> {
+  const rows = await db.all<{ t: string }>(
+    `SELECT table_name AS t FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'
+     GROUP BY table_name HAVING count(*) FILTER (WHERE column_name IN ('domain', 'local_month')) = 2`,
   );
-  return rows.map((r) => r.c);
+  return new Set(rows.map((r) => r.t));
 }
 
 /**
@@ -42,7 +43,7 @@ export async function buildModels(
   db: Db,
   models: readonly Model[],
   plans: readonly ModelPlan[],
-  opts: { slice: string | undefined; signal?: AbortSignal },
+  opts: { slice: string | undefined; signal?: AbortSignal; onModel?: (name: string, ms: number) => void },
 ): Promise<{ builds: BuiltModel[]; plans: ModelPlan[] }> {
   const planned = new Map(plans.map((p) => [p.name, { ...p }]));
   const anyIncremental = plans.some((p) => p.action === 'incremental');
@@ -51,14 +52,22 @@ export async function buildModels(
     await db.run(`CREATE SCHEMA ${DELTA}`);
     await db.run(`CREATE VIEW ${DELTA}.cdrs AS ${opts.slice ? `SELECT * FROM ${opts.slice}` : EMPTY_CDRS_SELECT}`);
   }
+  const keyed = anyIncremental ? await tablesKeyedByDomainMonth(db) : new Set<string>();
   const builds: BuiltModel[] = [];
+  // The search path is set only when it changes (full and incremental models take turns).
+  let path: 'main' | 'delta' = 'main';
+  const usePath = async (want: 'main' | 'delta') => {
+    if (path === want) return;
+    await db.run(want === 'delta' ? `SET search_path = '${DELTA},main'` : `RESET search_path`);
+    path = want;
+  };
   try {
     for (const m of models) {
       opts.signal?.throwIfAborted();
       const plan = planned.get(m.name)!;
+      const t0 = performance.now();
       if (plan.action === 'incremental') {
-        const cols = await columnsOf(db, m.name);
-        if (!cols.includes('domain') || !cols.includes('local_month')) {
+        if (!keyed.has(m.name)) {
           plan.action = 'full';
           plan.reason = 'declared incremental but has no domain and local_month columns';
         } else if (m.dependsOn.some((d) => planned.get(d)?.action === 'full')) {
@@ -68,14 +77,13 @@ export async function buildModels(
       }
       try {
         if (plan.action === 'full') {
-          await db.run(`RESET search_path`);
+          await usePath('main');
           await db.run(`CREATE OR REPLACE TABLE main.${m.name} AS\n${body(m)}\n`);
         } else if (plan.action === 'incremental') {
-          await db.run(`SET search_path = '${DELTA},main'`);
+          await usePath('delta');
           await db.run(
             `CREATE TABLE ${DELTA}.${m.name} AS SELECT x.* FROM (\n${body(m)}\n) AS x SEMI JOIN temp.main.incr_changed AS k ON k.domain = x.domain AND k.local_month = x.local_month`,
           );
-          await db.run(`RESET search_path`);
           await db.run(
             `DELETE FROM main.${m.name} AS t WHERE EXISTS (SELECT 1 FROM temp.main.incr_changed AS k WHERE k.domain = t.domain AND k.local_month = t.local_month)`,
           );
@@ -86,6 +94,7 @@ export async function buildModels(
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM main.${m.name}`);
       builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
+      opts.onModel?.(m.name, performance.now() - t0);
     }
   } finally {
     await db.run(`RESET search_path`);

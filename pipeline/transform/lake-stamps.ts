@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { cdrsDir } from '../lake/index.ts';
+import { cdrsDir, decodePartitionValue } from '../lake/index.ts';
 
 export interface LakeFileStamp {
   /** Path under lake/cdrs, with `/` separators (the data directory may move). */
@@ -70,4 +70,20 @@ export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFile
   };
   await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, laidOut.length) }, worker));
   return { files, stray };
+}
+
+/**
+ * The domains of the lake's CDRs, read off the partition paths (no file opened), or undefined when a
+ * path cannot tell: a short name or a compacted partition (the full names are stored in the files),
+ * or a file outside the layout. Every partition file holds rows of its domain only.
+ */
+export function lakeDomainsFromPaths(stamps: { files: readonly LakeFileStamp[]; stray: readonly StrayLakeFile[] }): string[] | undefined {
+  if (stamps.stray.length > 0) return undefined;
+  const out = new Set<string>();
+  for (const f of stamps.files) {
+    const d = decodePartitionValue(f.domainSegment);
+    if (d === undefined) return undefined;
+    out.add(d);
+  }
+  return [...out].sort();
 }

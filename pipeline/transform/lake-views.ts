@@ -82,6 +82,22 @@ function cdrsSourceOver(filesSql: string, hasShortNames: boolean, hasCompacted: 
 }
 
 /**
+ * The statement that creates the view `cdrs` over a lake whose Parquet files were listed already
+ * (transform/lake-stamps.ts): the same view as {@link createCdrsView}, without walking the lake again.
+ * `segments` are the `domain=` segments of the laid-out files; `anyFile` is false for an empty lake.
+ */
+export function cdrsViewSql(dataDir: string, opts: { anyFile: boolean; segments: Iterable<string> }, name = 'cdrs'): string {
+  let hasShortNames = false;
+  let hasCompacted = false;
+  for (const s of opts.segments) {
+    if (isShortPartitionValue(s)) hasShortNames = true;
+    if (s.startsWith(COMPACTED_PREFIX)) hasCompacted = true;
+  }
+  const source = opts.anyFile ? cdrsSourceOver(sqlString(cdrsGlob(dataDir)), hasShortNames, hasCompacted) : undefined;
+  return `CREATE OR REPLACE VIEW ${name} AS ${source ? `SELECT * FROM ${source}` : EMPTY_CDRS_SELECT}`;
+}
+
+/**
  * Creates (or replaces) the view `cdrs`. It reads the lake by absolute path, so the warehouse
  * always shows the lake as it is now, while the models show it as of the last transform.
  */

@@ -19,7 +19,7 @@ import { UsageError } from '../util/errors.ts';
 import { publishFile } from '../util/atomic-file.ts';
 import { assertDataTestsPass, blockingFailures, runDataTests, storeDataTestResults, type DataTestResult } from './data-tests.ts';
 import { createCarrierCdrsView, loadCarrierInputs } from './carrier-inputs.ts';
-import { createCdrsView } from './lake-views.ts';
+import { cdrsViewSql } from './lake-views.ts';
 import {
   changeCounts,
   changedFiles,
@@ -37,7 +37,7 @@ import {
 } from './build-manifest.ts';
 import { buildModels } from './build-models.ts';
 import { isIncrementalModel, planModels, sqlSha256, type ModelPlan, type PreviousModel } from './incremental-plan.ts';
-import { lakeFileStamps } from './lake-stamps.ts';
+import { lakeDomainsFromPaths, lakeFileStamps, type LakeFileStamp } from './lake-stamps.ts';
 import { lakeCdrsSliceSource } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
@@ -123,6 +123,13 @@ const DEFAULT_MACROS = 'reports/macros';
 export async function runTransform(opts: TransformOptions): Promise<TransformSummary> {
   const { dataDir, config, logger, clock, signal } = opts;
   const builtAt = clock.now();
+  const steps: Record<string, number> = {};
+  let mark = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    steps[name] = Math.round(now - mark);
+    mark = now;
+  };
   const modelsDir = opts.modelsDir ?? resolveProjectPath(DEFAULT_MODELS);
   const macrosDir = opts.macrosDir ?? resolveProjectPath(DEFAULT_MACROS);
   const testsDir = opts.testsDir ?? join(modelsDir, 'tests');
@@ -132,18 +139,23 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
 
   // With the lake in a bucket, the local copy of the whole lake is brought up to date first.
   await prepareLakeForReading(opts);
+  step('prepare lake');
   const { models, tests } = await loadSqlProject({ modelsDir, testsDir });
   const macros = await loadSqlDir(macrosDir);
   const finalPath = warehousePath(dataDir);
   const macrosSha = sqlSha256(macros.map((m) => `${m.name}\n${m.sql}`).join('\n'));
   const prior = await previousBuild(finalPath, { full: opts.full === true, macrosSha });
+  step('read previous build');
   const stamps = await lakeFileStamps(dataDir);
+  step('lake stamps');
   // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
   // A file the build being patched recorded with the same stamp was checked then, and is not read again now.
   const toCheck = prior.files ? stamps.files.filter((f) => prior.files!.get(f.file) !== f.stamp).map((f) => f.path) : undefined;
   const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt, toCheck ? { files: toCheck } : {});
   if (damaged.length > 0) throw new DamagedLakeError(damaged);
+  step('damaged check');
   const current = await currentPlanSnapshots(config);
+  step('plan snapshots');
 
   // State: release re-rated months, register plan versions, read frozen months.
   let released = 0;
@@ -198,6 +210,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   );
   if (opts.rerate)
     logger.info({ month: opts.rerate.month, domains: opts.rerate.domains ?? 'all', released }, 'released frozen prices for re-rating');
+  step('state read');
 
   const tmpPath = join(dataDir, `.warehouse-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
   let fullReason = prior.fullReason;
@@ -213,24 +226,44 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   const started = Date.now();
   // A clone where the filesystem can share blocks (btrfs, XFS, APFS), a full copy elsewhere.
   if (fullReason === undefined) await copyFile(finalPath, tmpPath, fsConstants.COPYFILE_FICLONE);
+  step('copy warehouse');
   // The memory budget's share, spilling under the data directory beyond it.
   const db = await Db.open(tmpPath, { settings: duckdbSettings(config, dataDir) });
+  step('open');
   try {
     await db.run(`SET parquet_metadata_cache = true`);
-    lakeEmpty = !(await createCdrsView(db, dataDir));
+    // The lake's domains off its partition paths, when the paths tell them (no file is read).
+    const pathDomains = lakeDomainsFromPaths(stamps);
+    const viewSql = cdrsViewSql(dataDir, {
+      anyFile: stamps.files.length + stamps.stray.length > 0,
+      segments: stamps.files.map((f) => f.domainSegment),
+    });
+    lakeEmpty = stamps.files.length + stamps.stray.length === 0;
+    // Binding the view opens every lake file's footer: an incremental build keeps the copy's view when it still holds.
+    let viewCreated = false;
+    if (fullReason !== undefined || pathDomains === undefined) {
+      await db.run(viewSql);
+      viewCreated = true;
+    }
+    step('cdrs view');
     for (const m of macros) await db.exec(m.sql);
     // The carrier side: an empty view and no terms beyond the defaults when no carrier file was imported.
     await createCarrierCdrsView(db, dataDir);
     await loadCarrierInputs(db, config);
-    const domains = await loadDomains(db, dataDir, config, logger);
+    step('macros+carrier');
+    const domains = await loadDomains(db, dataDir, config, logger, pathDomains ? { cdrDomains: pathDomains } : {});
     domainCount = domains.length;
+    step('domains');
     await loadPlans(db, snapshots);
     await loadRatingInputs(db, config, domains, frozen, builtAt);
+    step('plans+rating inputs');
 
     logger.debug({ ms: Date.now() - started }, 'inputs loaded');
     // What each domain-month is built from, and what changed since the previous build.
     const unmapped = await loadLakeStamps(db, stamps.files);
+    step('load stamps');
     await computeMonthFingerprints(db);
+    step('fingerprints');
     if (fullReason === undefined && stamps.stray.length > 0)
       fullReason = `lake file outside the month=/domain= layout: ${stamps.stray[0]!.file}`;
     if (fullReason === undefined && unmapped.length > 0) fullReason = `lake partition of no known domain: domain=${unmapped[0]}`;
@@ -246,11 +279,19 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       }
       changes = await changeCounts(db);
       slice = lakeCdrsSliceSource(read.map((r) => r.path));
+      step('diff');
     }
+    if (!viewCreated && !(fullReason === undefined && (await viewStillHolds(db, { viewSql, prior, slice, files: stamps.files })))) {
+      await db.run(viewSql);
+    }
+    step('cdrs view check');
     const changed = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
     const planned = planModels(models, { fullReason, previous: previousModels, changedDomainMonths: changed });
     logger.debug({ ms: Date.now() - started, changes }, 'changes found');
-    const built = await buildModels(db, models, planned, { slice, signal });
+    const modelMs: Record<string, number> = {};
+    const built = await buildModels(db, models, planned, { slice, signal, onModel: (name, ms) => (modelMs[name] = Math.round(ms)) });
+    logger.debug({ modelMs }, 'model times');
+    step('models');
     logger.debug({ ms: Date.now() - started }, 'models built');
     builds.push(...built.builds);
     for (const b of built.builds) logger.debug({ model: b.name, rows: b.rows }, 'model built');
@@ -260,10 +301,11 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     for (const name of previousModels.keys()) if (!models.some((m) => m.name === name)) await db.run(`DROP TABLE IF EXISTS main.${name}`);
     await writeManifest(
       db,
-      { format: MANIFEST_FORMAT, duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)), macros: macrosSha },
+      { format: MANIFEST_FORMAT, duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)), macros: macrosSha, cdrs_view: viewSql },
       models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
       tests.map((t) => ({ name: t.name, sqlSha256: sqlSha256(t.sql) })),
     );
+    step('manifest');
     const scopes = planTestScopes(tests, { models: fullReason === undefined ? built.plans : undefined, previous: previousTests });
     const onSlice = new Set(scopes.filter((t) => t.scope === 'slice').map((t) => t.name));
     const domainMonths = Number((await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM incr_months`))?.n ?? 0);
@@ -293,7 +335,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       if (onSlice.size > 0) await dropTestSlice(db);
     }
     logger.debug({ ms: Date.now() - started }, 'data tests run');
+    step('data tests');
     await storeDataTestResults(db, results, builtAt);
+    step('store results');
     rows = builds.find((b) => b.name === 'rated_calls')?.rows ?? 0;
     if (builds.some((b) => b.name === 'rating_plans')) {
       const rp = await db.all<{
@@ -319,8 +363,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       }));
     }
     await db.run('CHECKPOINT');
+    step('checkpoint');
     db.close();
     await publishFile(tmpPath, finalPath);
+    step('close+publish');
     logger.debug({ ms: Date.now() - started }, 'warehouse published');
   } catch (err) {
     try {
@@ -366,6 +412,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     );
   }
 
+  step('state write');
+  logger.debug({ steps }, 'transform steps');
   const failed = blockingFailures(results);
   const summary: TransformSummary = {
     status: failed.length > 0 ? 'failed' : 'ok',
@@ -394,6 +442,42 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   return summary;
 }
 
+interface PreviousBuild {
+  fullReason?: string;
+  models?: Map<string, PreviousModel>;
+  duckdbVersion?: string;
+  /** The lake files it read, with their stamps. */
+  files?: Map<string, string>;
+  /** The statement that created its `cdrs` view. */
+  cdrsView?: string;
+}
+
+/**
+ * True when the `cdrs` view of the warehouse being patched still shows the lake: it was created by
+ * the same statement, and its columns are those of the lake now. The view's columns are the union
+ * of every file's (union_by_name). When the changed files (the slice) have exactly the view's
+ * columns, the union over the unchanged files and the changed ones is the view's again; with no
+ * changed file, the lake must hold the same files as before.
+ */
+async function viewStillHolds(
+  db: Db,
+  opts: { viewSql: string; prior: PreviousBuild; slice: string | undefined; files: readonly LakeFileStamp[] },
+): Promise<boolean> {
+  if (opts.prior.cdrsView !== opts.viewSql) return false;
+  const viewColumns = await db.all<{ c: string }>(
+    `SELECT column_name || ' ' || data_type AS c FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'cdrs' ORDER BY column_index`,
+  );
+  if (viewColumns.length === 0) return false;
+  if (opts.slice === undefined) {
+    const before = opts.prior.files;
+    return before !== undefined && before.size === opts.files.length && opts.files.every((f) => before.has(f.file));
+  }
+  const sliceColumns = await db.all<{ c: string }>(
+    `SELECT column_name || ' ' || column_type AS c FROM (DESCRIBE SELECT * FROM ${opts.slice})`,
+  );
+  return sliceColumns.length === viewColumns.length && sliceColumns.every((r, i) => r.c === viewColumns[i]!.c);
+}
+
 async function duckdbVersion(db: Db): Promise<string> {
   return String((await db.one<{ v: string }>(`SELECT version() AS v`))?.v ?? '');
 }
@@ -402,10 +486,7 @@ async function duckdbVersion(db: Db): Promise<string> {
  * What the published warehouse says about how it was built: a reason to build in full (none when
  * an incremental build can patch it), its models and the DuckDB version running now.
  */
-async function previousBuild(
-  finalPath: string,
-  opts: { full: boolean; macrosSha: string },
-): Promise<{ fullReason?: string; models?: Map<string, PreviousModel>; duckdbVersion?: string; files?: Map<string, string> }> {
+async function previousBuild(finalPath: string, opts: { full: boolean; macrosSha: string }): Promise<PreviousBuild> {
   if (opts.full) return { fullReason: '--full' };
   if (!existsSync(finalPath)) return { fullReason: 'no previous warehouse' };
   let db: Db;
@@ -428,7 +509,12 @@ async function previousBuild(
             ? 'macros changed'
             : undefined;
     if (why) return { fullReason: why, models: manifest.models, duckdbVersion: version };
-    return { models: manifest.models, duckdbVersion: version, files: await readManifestFiles(db) };
+    return {
+      models: manifest.models,
+      duckdbVersion: version,
+      files: await readManifestFiles(db),
+      ...(g.cdrs_view !== undefined ? { cdrsView: g.cdrs_view } : {}),
+    };
   } finally {
     db.close();
   }

@@ -37,16 +37,19 @@ async function duckdbKnowsZone(db: Db, tz: string): Promise<boolean> {
 /**
  * Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone;
  * with `onlyCdrDomains`, only the domains of the CDRs (a rating of a few domains' calls need not
- * load a reseller's thousand).
+ * load a reseller's thousand). `cdrDomains` are the CDRs' domains when the caller knows them
+ * already (from the lake's partition paths); otherwise `cdrs` is scanned for them.
  */
 export async function loadDomains(
   db: Db,
   dataDir: string,
   config: CdrpipeConfig,
   logger: Logger,
-  opts: { onlyCdrDomains?: boolean } = {},
+  opts: { onlyCdrDomains?: boolean; cdrDomains?: readonly string[] } = {},
 ): Promise<string[]> {
-  const cdrDomains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
+  const cdrDomains = opts.cdrDomains
+    ? opts.cdrDomains.map((domain) => ({ domain }))
+    : await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
   const inCdrs = new Set(cdrDomains.map((d) => d.domain));
   const lakeDomains = (await readLakeDomains(db, dataDir)).filter((d) => !opts.onlyCdrDomains || inCdrs.has(d.domain));
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
