@@ -58,6 +58,29 @@ export function clip(view: readonly CdrEntry[], range: StartRange): [number, num
   return [a, Math.max(a, b)];
 }
 
+/**
+ * One page of day views read in order: each view clipped to `range`, `offset` entries skipped
+ * across them, then at most `limit` taken. Views are produced lazily, so days past the page are
+ * never built.
+ */
+export function pageOfDays(views: Iterable<readonly CdrEntry[]>, range: StartRange, offset: number, limit: number): CdrEntry[] {
+  const out: CdrEntry[] = [];
+  let skip = offset;
+  for (const view of views) {
+    if (out.length >= limit) break;
+    const [a, b] = clip(view, range);
+    if (skip >= b - a) {
+      skip -= b - a;
+      continue;
+    }
+    const from = a + skip;
+    skip = 0;
+    const to = Math.min(b, from + (limit - out.length));
+    for (let i = from; i < to; i++) out.push(view[i]!);
+  }
+  return out;
+}
+
 function lowerBound(view: readonly CdrEntry[], ms: number): number {
   let lo = 0;
   let hi = view.length;

@@ -12,7 +12,7 @@ import { entryJson, type CdrEntry } from './cdr-entry.ts';
 import type { DomainProfile } from './domain-gen.ts';
 import { WeightedLru } from './lru.ts';
 import { DAY_MS, zonedWallTimeToUtc } from '../util/zone-time.ts';
-import { clip, compareEntries, type CdrTotals, type StartRange, type Visibility } from './cdr-query.ts';
+import { clip, compareEntries, pageOfDays, type CdrTotals, type StartRange, type Visibility } from './cdr-query.ts';
 import { toEntry } from './injected-cdr.ts';
 
 export type { CdrTotals, DataFaults, StartRange, Visibility } from './cdr-query.ts';
@@ -231,23 +231,10 @@ export class CdrStore {
   /** Visible entries with start in `range`, in API order, skipping `offset` and returning at most `limit`. */
   select(domain: string, range: StartRange, vis: Visibility, offset: number, limit: number, directions?: readonly number[]): CdrEntry[] {
     const s = this.state(domain);
-    const out: CdrEntry[] = [];
-    let skip = offset;
-    for (const day of this.days(s, range, vis)) {
-      if (out.length >= limit) break;
-      const view = this.dayView(s, day, vis, directions);
-      const [a, b] = clip(view, range);
-      const n = b - a;
-      if (skip >= n) {
-        skip -= n;
-        continue;
-      }
-      const from = a + skip;
-      skip = 0;
-      const to = Math.min(b, from + (limit - out.length));
-      for (let i = from; i < to; i++) out.push(view[i]!);
-    }
-    return out;
+    const views = function* (store: CdrStore) {
+      for (const day of store.days(s, range, vis)) yield store.dayView(s, day, vis, directions);
+    };
+    return pageOfDays(views(this), range, offset, limit);
   }
 
   /** `/cdrs/count` over the same records `select` pages through. */

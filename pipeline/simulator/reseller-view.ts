@@ -5,7 +5,7 @@
  */
 import type { CdrEntry } from './cdr-entry.ts';
 import { utcDayOf } from './cdr-gen.ts';
-import { clip } from './cdr-query.ts';
+import { clip, pageOfDays } from './cdr-query.ts';
 import type { CdrStore, CdrTotals, StartRange, Visibility } from './cdr-store.ts';
 import { WeightedLru } from './lru.ts';
 import { DAY_MS } from '../util/zone-time.ts';
@@ -69,21 +69,10 @@ export class ResellerView {
     const names = this.domains();
     if (!bounded(range) || names.some((d) => faults.listKeep(d) !== undefined))
       return this.view(range, vis, directions, faults).slice(offset, offset + limit);
-    const out: CdrEntry[] = [];
-    let skip = offset;
-    for (let day = utcDayOf(range.fromMs); day <= utcDayOf(range.toMs) && out.length < limit; day++) {
-      const { entries } = this.mergedDay(day, vis, directions, names);
-      const [a, b] = clip(entries, range);
-      if (skip >= b - a) {
-        skip -= b - a;
-        continue;
-      }
-      const from = a + skip;
-      skip = 0;
-      const to = Math.min(b, from + (limit - out.length));
-      for (let i = from; i < to; i++) out.push(entries[i]!);
-    }
-    return out;
+    const views = function* (view: ResellerView) {
+      for (let day = utcDayOf(range.fromMs); day <= utcDayOf(range.toMs); day++) yield view.mergedDay(day, vis, directions, names).entries;
+    };
+    return pageOfDays(views(this), range, offset, limit);
   }
 
   /** The reseller-wide count: the sum of every domain's count of the same query (answer faults included). */
