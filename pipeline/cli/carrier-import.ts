@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import type { Command } from 'commander';
 import { importCarrierFile, type CarrierImportResult } from '../carrier/index.ts';
 import { loadRuntime } from '../schedule/index.ts';
@@ -23,8 +24,7 @@ export function formatCarrierImport(r: CarrierImportResult): string {
 
 /** `cdrpipe carrier import <file> --carrier <name> [--month YYYY-MM] [--replaces <name|sha>] [--json]`. */
 export function registerCarrierImport(carrier: Command): void {
-  carrier
-    .command('import <file>')
+  withLakeAccess('writes', carrier.command('import <file>'))
     .description(
       'load one carrier CDR file (CSV/TSV, gzip accepted) into lake/carrier_cdrs; rejected lines go to lake/carrier_rejects with their line number and reason',
     )

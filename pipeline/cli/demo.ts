@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -63,8 +64,7 @@ function stamp(d: Date): string {
 
 /** `cdrpipe demo` (= `npm start`): the whole pipeline against the embedded simulator, into ./data. */
 export function registerDemo(program: Command): void {
-  program
-    .command('demo')
+  withLakeAccess('writes', program.command('demo'))
     .description(
       'run the whole pipeline end to end against a local NetSapiens v2 simulator: previous month and month to date, reports into the outbox',
     )

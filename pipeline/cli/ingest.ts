@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { runIngest, formatIngestSummary, IngestIncompleteError, type IngestProgress, DEFAULT_ABORT_GRACE_MS } from '../extract/index.ts';
@@ -60,8 +61,7 @@ interface IngestCliOptions {
 
 /** `cdrpipe ingest [--from T] [--to T] [--domain D]... [--concurrency N]` */
 export function registerIngest(program: Command): void {
-  program
-    .command('ingest')
+  withLakeAccess('writes', program.command('ingest'))
     .description(
       "page CDRs into the lake. Without --from/--to: incremental from each domain's watermark minus the lookback, up to now minus the settle time. " +
         'T is an ISO date (midnight UTC) or datetime; the range is half-open [from, to) and ends at now minus the settle time at the latest. ' +

@@ -4,12 +4,7 @@ import { lakeDir } from '../lake/index.ts';
 import { createLakeStore, lakeCopyBinding, useLakeStore } from '../store/index.ts';
 import { ConfigError } from '../util/errors.ts';
 import { createLogger } from '../util/logger.ts';
-
-/**
- * The commands that write into the lake. On a data directory whose lake/ is a bucket's local copy,
- * without CDRPIPE_LAKE_URL, what they wrote would stay in the copy and never reach the bucket.
- */
-const LAKE_WRITERS: readonly string[] = ['ingest', 'run', 'schedule', 'demo', 'lake compact', 'carrier import'];
+import type { LakeAccess } from './lake-access.ts';
 
 /**
  * With CDRPIPE_LAKE_URL set, the data directory's lake lives in that bucket for this process:
@@ -19,16 +14,16 @@ const LAKE_WRITERS: readonly string[] = ['ingest', 'run', 'schedule', 'demo', 'l
  *
  * Without it, on a data directory whose lake/ is a bucket's local copy (a demo's `--s3` run, a
  * host that used to have the variable), `command` (e.g. "lake compact") is refused with exit 2 if
- * it writes the lake; a reader reads the copy as last refreshed and is told on stderr that it may
+ * its `access` is `writes`; a reader reads the copy as last refreshed and is told on stderr that it may
  * be partial.
  */
-export async function registerLakeLocation(command: string, env?: NodeJS.ProcessEnv): Promise<void> {
+export async function registerLakeLocation(command: string, access: Exclude<LakeAccess, 'none'>, env?: NodeJS.ProcessEnv): Promise<void> {
   const storeEnv = readStoreEnv(env);
   const dataDir = resolve(readEnv(env).dataDir);
   if (!storeEnv) {
     const bucket = await lakeCopyBinding(lakeDir(dataDir));
     if (bucket === undefined) return;
-    if (LAKE_WRITERS.includes(command)) {
+    if (access === 'writes') {
       throw new ConfigError(
         `${lakeDir(dataDir)} is the local copy of the lake in ${bucket}, not a lake of its own: what \`${command}\` wrote into it would ` +
           `never reach the bucket. Set CDRPIPE_LAKE_URL=${bucket} (and the bucket's credentials) to work on that lake, or use another CDRPIPE_DATA_DIR.`,

@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readEnv, readStoreEnv } from '../config/index.ts';
@@ -56,8 +57,7 @@ Examples:
 
 /** `cdrpipe lake compact [--month M]... [--min-age-days N] [--json]`: closed months into their compacted shape. */
 export function registerLakeCompact(lake: Command): void {
-  lake
-    .command('compact')
+  withLakeAccess('writes', lake.command('compact'))
     .description('rewrite closed months as a few files sorted by domain (at most 16 per month); atomic and idempotent')
     .option(
       '--month <YYYY-MM>',

@@ -14,6 +14,7 @@ import { registerDemo } from './demo.ts';
 import { registerLake } from './lake.ts';
 import { registerAlerts } from './alerts.ts';
 import { registerLakeLocation } from './lake-location.ts';
+import { commandPath, lakeAccessOf } from './lake-access.ts';
 import { closeLakeStores } from '../store/index.ts';
 import { registerCarrier } from './carrier.ts';
 
@@ -25,11 +26,10 @@ export function buildProgram(): Command {
     // seed to carrier-file, not to simulate (the program itself has no options of its own).
     .enablePositionalOptions()
     .exitOverride()
-    // Every command but the simulator reads or writes the lake; --help never gets here.
+    // Each command declares its lake access where it is registered (lake-access.ts); --help never gets here.
     .hook('preAction', async (_program, command) => {
-      if (command.name() === 'simulate' || command.parent?.name() === 'simulate') return;
-      const parent = command.parent && command.parent.parent ? `${command.parent.name()} ` : '';
-      await registerLakeLocation(parent + command.name());
+      const access = lakeAccessOf(command);
+      if (access !== 'none') await registerLakeLocation(commandPath(command), access);
     });
   for (const register of [
     registerIngest,

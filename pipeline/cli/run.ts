@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import type { Command } from 'commander';
 import { JOB_TASKS } from '../config/index.ts';
 import { createRealStages, runJob, loadRuntime, createTaskRegistry } from '../schedule/index.ts';
@@ -6,8 +7,7 @@ import { EXIT, UsageError } from '../util/errors.ts';
 
 /** `cdrpipe run <job>`: one job of jobs.config.ts now, recorded like a scheduled run (trigger manual). */
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  withLakeAccess('writes', program.command('run'))
     .argument('<job>', 'a job name from jobs.config.ts, e.g. ingest, late-sweep, monthly-reports, reconcile, alerts')
     .description('run one job of jobs.config.ts now (recorded in the run log; exit 3 when reconciliation finds a domain off)')
     .option('--json', 'print the run result as JSON')

@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import type { Command } from 'commander';
 import { EXIT } from '../util/errors.ts';
 import { createRealStages, loadRuntime, startScheduler, createTaskRegistry } from '../schedule/index.ts';
@@ -5,8 +6,7 @@ import { createSourceFromEnv } from '../source/index.ts';
 
 /** `cdrpipe schedule`: the long-running scheduler for every enabled job of jobs.config.ts. */
 export function registerSchedule(program: Command): void {
-  program
-    .command('schedule')
+  withLakeAccess('writes', program.command('schedule'))
     .description('run every enabled job of jobs.config.ts on its cron schedule until SIGTERM/SIGINT (one scheduler per data directory)')
     .option('--no-catch-up', 'do not run ticks missed while the scheduler was down')
     .option('--config <path>', 'config file (default: jobs.config.ts, or CDRPIPE_CONFIG)')

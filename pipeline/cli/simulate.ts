@@ -1,3 +1,4 @@
+import { withLakeAccess } from './lake-access.ts';
 import type { Command } from 'commander';
 import { startSimulator, type FaultOptions } from '../simulator/index.ts';
 import { UsageError } from '../util/errors.ts';
@@ -43,8 +44,7 @@ interface SimulateFlags {
 
 /** `cdrpipe simulate`: serve the NetSapiens v2 simulator until SIGINT/SIGTERM. */
 export function registerSimulate(program: Command): void {
-  const simulate = program
-    .command('simulate')
+  const simulate = withLakeAccess('none', program.command('simulate'))
     .description('serve the NetSapiens v2 simulator on 127.0.0.1 (prints the base URL; stop with Ctrl-C)')
     .option('--port <P>', 'port to listen on (0 = any free port)', num('--port', 0, 65535, true), 8089)
     .option('--seed <S>', 'seed of the generated data', num('--seed', 0, 2 ** 32 - 1, true), 1)
