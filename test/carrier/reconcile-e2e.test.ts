@@ -4,7 +4,7 @@
  * and the billing report's cost section. Exact status counts and per-line statuses against the truth.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp-dir.ts';
 import { testConfig } from '../support/test-config.ts';
@@ -15,7 +15,13 @@ import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import type { CdrpipeConfig } from '../../pipeline/config/config-schema.ts';
 import { withDb } from '../../pipeline/db/duckdb.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
-import { exportCarrierFile, importCarrierFile, runCarrierReconcile, type CarrierTruth } from '../../pipeline/carrier/index.ts';
+import {
+  exportCarrierFile,
+  importCarrierFile,
+  runCarrierInbox,
+  runCarrierReconcile,
+  type CarrierTruth,
+} from '../../pipeline/carrier/index.ts';
 import { runReports } from '../../pipeline/report/run-reports.ts';
 import { FixedClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
@@ -28,10 +34,11 @@ describe('carrier reconcile on the simulator, against its ground truth', () => {
   let dataDir: string;
   let truth: CarrierTruth;
   let config: CdrpipeConfig;
+  let file: string;
 
   beforeAll(async () => {
     dataDir = await tempDir('cdrpipe-carrier-e2e-');
-    const file = join(dataDir, 'generic-2026-10.csv');
+    file = join(dataDir, 'generic-2026-10.csv');
     const priceList = join(dataDir, 'price-list.csv');
     config = testConfig({
       plans: {
@@ -156,5 +163,34 @@ describe('carrier reconcile on the simulator, against its ground truth', () => {
     expect(csv.length - 1).toBe(4 + 3 + 3);
     const phantomIds = truth.records.filter((x) => x.status === 'carrier_only').map((x) => x.callId);
     expect(csv.slice(1).filter((row) => phantomIds.includes(row[0]!))).toHaveLength(3);
+  }, 180_000);
+  it('the carrier-reconcile job: imports what waits in the inbox, moves it aside, reconciles the months it touched', async () => {
+    const inbox = join(dataDir, 'inbox', 'generic');
+    await mkdir(inbox, { recursive: true });
+    await copyFile(file, join(inbox, 'october.csv'));
+    await writeFile(join(inbox, 'wrong-header.csv'), 'when,number,money\n2026-10-01T00:00:00Z,+14155550100,1.00\n');
+    await writeFile(join(inbox, 'uploading.csv.part'), 'half a file');
+    await writeFile(join(inbox, '.hidden.csv'), 'not for us');
+    const inboxConfig: CdrpipeConfig = { ...config, carriers: { generic: { ...config.carriers['generic'], inbox } } };
+    const opts = { dataDir, config: inboxConfig, clock, logger: silentLogger() };
+
+    const first = await runCarrierInbox(opts);
+    expect(first.imported.map((f) => ({ file: f.file, months: f.months, unchanged: f.unchanged }))).toEqual([
+      // The same bytes as the file imported before: nothing changes in the lake.
+      { file: join(inbox, 'october.csv'), months: ['2026-10'], unchanged: true },
+    ]);
+    expect(first.failed.map((f) => f.file)).toEqual([join(inbox, 'wrong-header.csv')]);
+    expect(first.failed[0]!.error).toMatch(/the header lacks "call_id"/);
+    expect(first.reconciled.map((r) => r.month)).toEqual(['2026-10']);
+    const line = first.reconciled[0]!.lines.find((l) => l.carrier === 'generic')!;
+    expect(line.records).toBe(truth.records.length);
+    expect(first.overThresholds).toBe(true);
+    expect((await readdir(inbox)).sort()).toEqual(['.hidden.csv', 'failed', 'processed', 'uploading.csv.part']);
+    expect(await readdir(join(inbox, 'processed'))).toEqual([expect.stringMatching(/-october\.csv$/)]);
+    expect(await readdir(join(inbox, 'failed'))).toEqual([expect.stringMatching(/-wrong-header\.csv$/)]);
+
+    // Nothing waits any more: the next tick imports and reconciles nothing.
+    const second = await runCarrierInbox(opts);
+    expect(second).toMatchObject({ imported: [], failed: [], reconciled: [], overThresholds: false });
   }, 180_000);
 });
