@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -112,4 +113,35 @@ describe('alert delivery', () => {
     expect(s.receiver.acted.size).toBe(1);
     expect((await readdir(join(s.dataDir, 'outbox')).catch(() => [])).length).toBe(0);
   });
+  it('a delivery run killed (SIGKILL) mid-webhook: the next run resends it under the same key, the mail stays sent once', async () => {
+    const s = await setup((n) => (n === 1 ? 'act-then-hang' : 'ok'));
+    const [alert] = (await listAlerts(s.dataDir)).alerts;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'deliver-child.ts'), s.dataDir, s.receiver.url, SECRET],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const deadline = Date.now() + 30_000;
+    while (s.receiver.requests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGKILL');
+    expect(await exited, stderr).toBe('SIGKILL');
+    expect(s.receiver.requests).toHaveLength(1);
+    const mailed = await readdir(join(s.dataDir, 'outbox'));
+    expect(mailed).toHaveLength(1);
+
+    const rerun = await deliverAlerts(s);
+    expect(rerun.outcomes.find((o) => o.channel === 'webhook')?.outcome).toBe('sent');
+    expect(rerun.outcomes.filter((o) => o.channel.startsWith('email:')).map((o) => o.outcome)).not.toContain('sent');
+    expect(s.receiver.requests.map((r) => r.headers['idempotency-key'])).toEqual([`${alert!.id}.0`, `${alert!.id}.0`]);
+    expect(s.receiver.acted.size).toBe(1);
+    expect(s.receiver.requests.every((r) => verified(r))).toBe(true);
+    expect(await readdir(join(s.dataDir, 'outbox'))).toEqual(mailed);
+    // A third run has nothing left to do.
+    expect(await deliverAlerts(s)).toMatchObject({ sent: 0, failed: 0 });
+  }, 60_000);
 });

@@ -27,9 +27,9 @@ export interface ReceivedRequest {
 
 /**
  * A webhook receiver on 127.0.0.1 that answers each request as `behave` says (by the request's
- * number, from 1), records every request, and acts once per idempotency key (as receivers should).
+ * number, from 1; `act-then-hang` acts on it but never answers), records every request, and acts once per idempotency key (as receivers should).
  */
-export async function startReceiver(behave: (n: number, req: ReceivedRequest) => 'ok' | 'fail' | 'hang' = () => 'ok') {
+export async function startReceiver(behave: (n: number, req: ReceivedRequest) => 'ok' | 'fail' | 'hang' | 'act-then-hang' = () => 'ok') {
   const requests: ReceivedRequest[] = [];
   const acted = new Map<string, string>();
   const hanging: ServerResponse[] = [];
@@ -50,6 +50,11 @@ export async function startReceiver(behave: (n: number, req: ReceivedRequest) =>
       }
       const key = String(req.headers['idempotency-key']);
       if (!acted.has(key)) acted.set(key, r.body);
+      if (how === 'act-then-hang') {
+        // The receiver did the work, but its answer never reaches the sender.
+        hanging.push(res);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
