@@ -94,3 +94,12 @@ export function sqlString(value: string): string {
 export function sqlIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/**
+ * True for DuckDB's error when an operator cannot get memory under `memory_limit` (and cannot
+ * spill): the statement failed as a whole and changed nothing, so it may be run again with more
+ * room (alone, or after other work has finished).
+ */
+export function isOutOfMemoryError(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('Out of Memory Error');
+}

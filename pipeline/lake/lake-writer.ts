@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Db, sqlString } from '../db/duckdb.ts';
+import { Db, isOutOfMemoryError, sqlString } from '../db/duckdb.ts';
 import type { DomainInfo, TimeWindow } from '../source/index.ts';
 import { removeQuietly } from '../util/atomic-file.ts';
 import type { PublishMode } from '../store/index.ts';
@@ -104,7 +104,7 @@ export class LakeWriter {
       partitionKey(w),
       (db) => writeAside(this.context, db, w),
       // Bigger writes (more pages) first when several wait for a lane.
-      { then: (pending) => putInPlace(this.context, w, pending), weight: w.files.length, retryAlone: isOutOfMemory },
+      { then: (pending) => putInPlace(this.context, w, pending), weight: w.files.length, retryAlone: isOutOfMemoryError },
     );
   }
 
@@ -256,9 +256,6 @@ export class LakeWriter {
     }
   }
 }
-
-/** DuckDB's answer when the writer's shared memory cap is exhausted (the write left the partition unchanged). */
-const isOutOfMemory = (err: unknown) => err instanceof Error && err.message.includes('Out of Memory Error');
 
 /** The lanes' key of a partition: its writes run one after another. */
 const partitionKey = (w: PartitionWrite) => `cdrs\u0000${w.month}\u0000${w.domain}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyedLanes } from '../../pipeline/lake/keyed-lanes.ts';
+import { Db, isOutOfMemoryError } from '../../pipeline/db/duckdb.ts';
 
 /** A promise with its resolver, to decide by hand when a task finishes. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -198,5 +199,26 @@ describe('KeyedLanes', () => {
     );
     await expect(failing).rejects.toThrow('disk full');
     expect(attempts).toBe(1);
+  });
+  it("retries alone on DuckDB's real out-of-memory error, the predicate the lake writer gives it", async () => {
+    // Two lanes, each a DuckDB connection with a memory cap too small for the first attempt's query.
+    const dbs = await Promise.all([0, 1].map(() => Db.open(':memory:', { settings: { memory_limit: '8MB', threads: '1' } })));
+    try {
+      const lanes = new KeyedLanes(dbs);
+      let attempts = 0;
+      const value = await lanes.run(
+        'k',
+        async (db) => {
+          attempts++;
+          const sql = attempts === 1 ? "SELECT length(string_agg(i::VARCHAR, ',')) AS n FROM range(3000000) t(i)" : 'SELECT 7 AS n';
+          const [row] = await db.all<{ n: bigint | number }>(sql);
+          return Number(row!.n);
+        },
+        { retryAlone: isOutOfMemoryError },
+      );
+      expect({ value, attempts }).toEqual({ value: 7, attempts: 2 });
+    } finally {
+      for (const db of dbs) db.close();
+    }
   });
 });
