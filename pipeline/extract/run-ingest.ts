@@ -189,6 +189,7 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     workDir: join(workDir, 'writer'),
     memoryLimit: opts.writerMemoryLimit ?? `${budget.writerDuckdbMiB}MiB`,
     lanes: budget.writerLanes,
+    logger,
   });
   opening.catch(() => undefined);
   let writer: LakeWriter | undefined;

@@ -164,9 +164,13 @@ export async function writeBatchAside(ctx: PartitionWriteContext, db: Db, ws: re
     try {
       const pending = await writeShared(ctx, db, shared);
       shared.forEach((p, k) => (out[p.index] = { ok: true, pending: pending[k]! }));
-    } catch {
+    } catch (err) {
       // A statement over the whole batch failed (a stored file only DuckDB finds fault with, say):
       // each write goes alone, and the one at fault fails with its own error.
+      ctx.logger?.warn(
+        { partitions: shared.length, err: err instanceof Error ? err.message.split('\n')[0] : String(err) },
+        'a batched lake write failed; writing each of its partitions alone',
+      );
       alone.push(...shared.map((p) => p.index));
     }
   }

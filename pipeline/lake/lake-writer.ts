@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Db, isOutOfMemoryError, sqlString } from '../db/duckdb.ts';
+import type { Logger } from '../util/logger.ts';
 import type { DomainInfo, TimeWindow } from '../source/index.ts';
 import { removeQuietly } from '../util/atomic-file.ts';
 import type { PublishMode } from '../store/index.ts';
@@ -31,6 +32,8 @@ export interface LakeWriterOptions {
   memoryLimit?: string;
   /** Partition writes that run side by side, each on its own connection (default 2). */
   lanes?: number;
+  /** Where the writer says that a batch of writes fell back to one write per partition. */
+  logger?: Logger;
 }
 
 /**
@@ -87,7 +90,12 @@ export class LakeWriter {
     // One record without an id, which the row SQL drops.
     const emptyPage = join(opts.workDir, spoolFileName(0, true));
     await writeFile(emptyPage, '{}');
-    return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, { dataDir, workDir: opts.workDir, emptyPage });
+    return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, {
+      dataDir,
+      workDir: opts.workDir,
+      emptyPage,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
   }
 
   /**

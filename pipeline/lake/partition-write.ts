@@ -6,6 +6,7 @@ import { sqlString, type Db } from '../db/duckdb.ts';
 import type { TimeWindow } from '../source/index.ts';
 import type { Month } from '../util/month.ts';
 import { removeQuietly } from '../util/atomic-file.ts';
+import type { Logger } from '../util/logger.ts';
 import { DamagedLakeError, lakeFileFault, setAsideDamagedFile } from './damaged-files.ts';
 import { newestCompactedFiles } from './compacted-partition.ts';
 import { dropLakeFile, publishLakeFile, refreshLakeFile } from './lake-publish.ts';
@@ -88,6 +89,7 @@ export interface PartitionWriteContext {
   workDir: string;
   /** A spool file with one record without an id: what a write with no pages reads. */
   emptyPage: string;
+  logger?: Logger;
 }
 
 /** The DuckDB part of a partition write: the new file written aside (or the verdict that none is needed). */

@@ -1,4 +1,6 @@
 import { stat, writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../pipeline/util/logger.ts';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.ts';
@@ -194,6 +196,41 @@ describe('LakeWriter.writePartitions', () => {
       ['ok.example', '1'],
       ['ok.example', '3'],
     ]);
+  });
+
+  it('says so when the batch statement fails and its partitions are written alone', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
+    const l: Lake = {
+      dir: batched.dir,
+      writer: await LakeWriter.open(batched.dir, { workDir: join(batched.dir, 'work2'), logger }),
+      seq: 100,
+    };
+    try {
+      const spool = async (id: string) => {
+        const p = join(l.dir, 'work2', spoolFileName(++l.seq, false));
+        await writeFile(p, encodeValues([cdr(id, '2026-10-02T01:00:00Z')]));
+        return p;
+      };
+      await l.writer.writePartitions([{ ...month, domain: 'odd.example', files: [await spool('1')] }]);
+      // Framed like Parquet (magic at both ends, a plausible footer length), unreadable inside:
+      // only DuckDB finds fault with it, in the batch's shared statement.
+      const footer = Buffer.alloc(4);
+      footer.writeUInt32LE(16);
+      const odd = Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 7), footer, Buffer.from('PAR1')]);
+      await writeFile(join(partitionDir(l.dir, '2026-10', 'odd.example'), PARTITION_FILE), odd);
+      const settled = await l.writer.writePartitions([
+        { ...month, domain: 'odd.example', files: [await spool('2')] },
+        { ...month, domain: 'fine.example', files: [await spool('3')] },
+      ]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
+      const warned = lines.map((x) => JSON.parse(x) as { msg: string; partitions: number });
+      expect(warned).toEqual([
+        expect.objectContaining({ msg: 'a batched lake write failed; writing each of its partitions alone', partitions: 2 }),
+      ]);
+    } finally {
+      await l.writer.close();
+    }
   });
 });
 
