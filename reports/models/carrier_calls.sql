@@ -1,12 +1,13 @@
 -- depends_on:
 -- carrier_calls: every record of the carriers' CDR files in the lake (lake/carrier_cdrs), typed,
 -- with the carrier's reconciliation terms (carrier_terms, from jobs.config.ts). A record is known
--- by its file and line (record_key); the carrier's own call id need not be unique or present.
+-- by its carrier, file and line (record_key): the same file imported under two carriers is two
+-- sets of records. The carrier's own call id need not be unique or present.
 -- month is the UTC month of start_time, the record's answer moment as the carrier saw it.
 SELECT
   c.carrier,
   c.month,
-  c.file_sha256 || ':' || CAST(c.line_number AS VARCHAR) AS record_key,
+  c.carrier || ':' || c.file_sha256 || ':' || CAST(c.line_number AS VARCHAR) AS record_key,
   c.call_id,
   c.start_time,
   c.from_number,

@@ -169,6 +169,8 @@ export interface CarrierVariant {
   name: string;
   records: readonly FixtureCarrierRecord[];
   settings?: Record<string, unknown>;
+  /** The file the records came from (default: one of its own per carrier). */
+  file?: { name: string; sha256: string };
 }
 
 /**
@@ -189,7 +191,12 @@ export async function writeScenario(
   ]);
   await writeLake(dataDir, cdrs);
   for (const [i, c] of carriers.entries()) {
-    await writeCarrierLake(dataDir, c.name, c.records, { name: `${c.name}-2026-10.csv`, sha256: String(i).repeat(64).slice(0, 64) });
+    await writeCarrierLake(
+      dataDir,
+      c.name,
+      c.records,
+      c.file ?? { name: `${c.name}-2026-10.csv`, sha256: String(i).repeat(64).slice(0, 64) },
+    );
   }
   const base = await deckConfig(dataDir);
   return { ...base, carriers: Object.fromEntries(carriers.map((c) => [c.name, { buyDeck: deck, ...c.settings }])) };

@@ -102,7 +102,7 @@ describe('carrier matching against known discrepancies', () => {
     for (const v of variants.slice(1)) expect({ carrier: v.name, ...got.by[v.name] }).toEqual({ carrier: v.name, ...wantSkewed });
   }, 180_000);
 
-  it('matches nearest first and leaves a record beyond the time tolerance unmatched, unless the tolerance is wider', async () => {
+  it('matches nearest first and leaves a record beyond the time tolerance unmatched, unless the tolerance is wider (one file under two carriers)', async () => {
     const at = Date.parse('2026-10-20T10:00:00Z');
     const t = (ms: number) => new Date(at + ms).toISOString();
     const cdrs: FixtureCdr[] = [
@@ -115,9 +115,11 @@ describe('carrier matching against known discrepancies', () => {
       // 6 s after 'far' answered: outside ±5 s, a phantom; with ±6 s, far's record.
       { call_id: 'r-off', start: t(22_000), to: '+17185550100', billed_seconds: 60, cost: '0.006000' },
     ];
+    // The same file imported under both carriers: its records are each carrier's own.
+    const file = { name: 'export.csv', sha256: 'e'.repeat(64) };
     const got = await reconcile(cdrs, [
-      { name: 'tight', records },
-      { name: 'wide', records, settings: { tolerances: { timeSeconds: 6 } } },
+      { name: 'tight', records, file },
+      { name: 'wide', records, file, settings: { tolerances: { timeSeconds: 6 } } },
     ]);
     expect(got.failed).toEqual([]);
     expect(got.by['tight']).toEqual({
