@@ -8,7 +8,7 @@ import { redact } from '../util/errors.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import type { MailTransport, OutgoingMail } from './mail-transport.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
-import { claimSends, recordAnswers, type SendAnswer, type SendDecision, type SendKey, type SendRow } from './send-log.ts';
+import { claimSends, recordAnswers, type SendAnswer, type SendDecision, type SendKey, type SendPolicy, type SendRow } from './send-log.ts';
 import type { StageContext } from '../config/index.ts';
 import { timed, type PhaseTimes } from '../util/phase-times.ts';
 
@@ -114,7 +114,7 @@ export async function deliver(items: readonly DeliveryItem[], opts: DeliverOptio
 
 async function deliverBatch(
   batch: readonly DeliveryItem[],
-  rules: { force: boolean; transportKind: string },
+  rules: SendPolicy,
   retry: RetryOptions,
   limit: ReturnType<typeof pLimit>,
   opts: DeliverOptions,

@@ -52,13 +52,27 @@ export async function readSends(dataDir: string, report: string, month: string):
 export const SEND_DECISIONS = ['send', 'skip', 'maybe-sent'] as const;
 export type SendDecision = (typeof SEND_DECISIONS)[number];
 
+/** A claim's outcome: the decision that stood at claim time, and the log row it came from. */
+export interface Claimed {
+  decision: SendDecision;
+  row: SendRow | undefined;
+}
+
+/** What decides whether a logged message goes again. */
+export interface SendPolicy {
+  /** Send even what the log says was sent (or may have been). */
+  force: boolean;
+  /** The transport of this run (`smtp`, `outbox`, ...): an outbox row is sent again over a real one. */
+  transportKind: string;
+}
+
 /**
  * Whether to send, from the log row. Sent/confirmed rows are skipped, except outbox rows when a
  * real mail server is configured now (an .eml in the outbox reached nobody). A pending row means
  * a run stopped between handing the message over and recording the answer: it may have been
  * delivered, so it is not resent without --force.
  */
-export function decideSend(row: SendRow | undefined, opts: { force: boolean; transportKind: string }): SendDecision {
+export function decideSend(row: SendRow | undefined, opts: SendPolicy): SendDecision {
   if (!row || opts.force) return 'send';
   if (row.status === 'pending') return 'maybe-sent';
   if (row.status === 'sent' || row.status === 'confirmed') {
@@ -79,10 +93,10 @@ const SELECT_ROW = `SELECT report, domain, month, recipient, status, message_id,
 export async function claimSends(
   dataDir: string,
   keys: readonly SendKey[],
-  opts: { force: boolean; transportKind: string },
+  opts: SendPolicy,
   clock: Clock,
   signal?: AbortSignal,
-): Promise<{ decision: SendDecision; row: SendRow | undefined }[]> {
+): Promise<Claimed[]> {
   if (keys.length === 0) return [];
   return state(
     dataDir,
@@ -101,8 +115,6 @@ export async function claimSends(
     signal,
   );
 }
-
-type Claimed = { decision: SendDecision; row: SendRow | undefined };
 
 const CLAIM_ROW = `INSERT INTO sends (report, domain, month, recipient, status, attempts, transport, updated_at)`;
 const CLAIM_CONFLICT = `ON CONFLICT (report, domain, month, recipient) DO UPDATE SET
@@ -125,12 +137,7 @@ function keyLists(keys: readonly SendKey[]): Record<string, DuckDBValue> {
 const KEYS_TABLE = `SELECT unnest($reports) AS report, unnest($domains) AS domain, unnest($months) AS month, unnest($recipients) AS recipient`;
 
 /** Distinct keys: one read of their rows, then one insert-or-update marking the sendable ones pending. */
-async function claimTogether(
-  db: Db,
-  keys: readonly SendKey[],
-  opts: { force: boolean; transportKind: string },
-  now: string,
-): Promise<Claimed[]> {
+async function claimTogether(db: Db, keys: readonly SendKey[], opts: SendPolicy, now: string): Promise<Claimed[]> {
   const rows = (await db.all(
     `SELECT s.report, s.domain, s.month, s.recipient, s.status, s.message_id, s.attempts, s.error, s.transport, s.response,
             CAST(s.updated_at AS VARCHAR) AS updated_at
@@ -156,12 +163,7 @@ async function claimTogether(
   return out;
 }
 
-async function claimOneByOne(
-  db: Db,
-  keys: readonly SendKey[],
-  opts: { force: boolean; transportKind: string },
-  now: string,
-): Promise<Claimed[]> {
+async function claimOneByOne(db: Db, keys: readonly SendKey[], opts: SendPolicy, now: string): Promise<Claimed[]> {
   const out: Claimed[] = [];
   for (const key of keys) {
     const row = (await db.one(SELECT_ROW, { ...key })) as SendRow | undefined;
@@ -181,13 +183,7 @@ async function claimOneByOne(
 }
 
 /** Claims one message for sending (claimSends for one key). */
-export async function claimSend(
-  dataDir: string,
-  key: SendKey,
-  opts: { force: boolean; transportKind: string },
-  clock: Clock,
-  signal?: AbortSignal,
-): Promise<{ decision: SendDecision; row: SendRow | undefined }> {
+export async function claimSend(dataDir: string, key: SendKey, opts: SendPolicy, clock: Clock, signal?: AbortSignal): Promise<Claimed> {
   const [claim] = await claimSends(dataDir, [key], opts, clock, signal);
   return claim!;
 }
