@@ -94,8 +94,15 @@ async function runRule(db: Db, rule: SqlText): Promise<AlertFinding[]> {
 export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: EvaluateOptions = {}): Promise<AlertEvaluation> {
   const alerts = ctx.config.alerts;
   const started = performance.now();
-  const step = (what: string, extra: Record<string, unknown> = {}) =>
-    ctx.logger.debug({ ms: Math.round(performance.now() - started), ...extra }, `alerts: ${what}`);
+  const cpuStart = process.cpuUsage();
+  // Wall and process CPU (DuckDB's threads included) since the pass began: the pass's profile at debug level.
+  const step = (what: string, extra: Record<string, unknown> = {}) => {
+    const cpu = process.cpuUsage(cpuStart);
+    ctx.logger.debug(
+      { ms: Math.round(performance.now() - started), cpuMs: Math.round((cpu.user + cpu.system) / 1000), ...extra },
+      `alerts: ${what}`,
+    );
+  };
   if (!alerts.enabled) return { findings: [], cursor: mode.kind === 'live' ? mode.since : null, callsEvaluated: 0 };
   // Live: list the lake's files before reading any, so a file rewritten meanwhile differs from what is recorded.
   const listing = mode.kind === 'live' ? await lakeFileStamps(ctx.dataDir) : undefined;
@@ -127,7 +134,8 @@ export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: E
   const db = await Db.open(':memory:');
   try {
     for (const m of [...(await readSqlFiles(BILLING_MACROS_DIR())), ...(await readSqlFiles(ALERT_MACROS_DIR()))]) await db.exec(m.sql);
-    const scope = await loadScope(db, lake, mode, limits);
+    step('macros loaded');
+    const scope = await loadScope(db, lake, mode, limits, step);
     step('scope read', { newCalls: scope.callsEvaluated });
     if (scope.callsEvaluated === 0) return { ...unchanged, cursor: scope.cursor };
     ctx.signal?.throwIfAborted();

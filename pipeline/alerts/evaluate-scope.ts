@@ -54,7 +54,13 @@ function toDate(v: unknown): Date | null {
  * and, live, `alert_touched (domain, hour_start)`; a backtest touches its range once the calls are
  * rated (touchBacktestRange). Billing's macros must already be loaded.
  */
-export async function loadScope(db: Db, lake: ScopeLake, mode: AlertMode, limits: ScopeLimits): Promise<Scope> {
+export async function loadScope(
+  db: Db,
+  lake: ScopeLake,
+  mode: AlertMode,
+  limits: ScopeLimits,
+  step: (what: string, extra?: Record<string, unknown>) => void = () => undefined,
+): Promise<Scope> {
   const files = 'files' in lake ? lake.files : undefined;
   const whole = 'source' in lake ? lake.source : undefined;
   const slice = (chosen: readonly LakeFileStamp[]) => lakeCdrsSliceSource(chosen.map((f) => f.path));
@@ -90,13 +96,15 @@ export async function loadScope(db: Db, lake: ScopeLake, mode: AlertMode, limits
     mode.since !== null
       ? `ingested_at > ${sqlString(mode.since.toISOString())}::TIMESTAMPTZ`
       : `start_time >= ${sqlString(lookbackFrom.toISOString())}::TIMESTAMPTZ`;
-  const freshSource = files ? slice(freshFiles(files, mode, lookbackFrom)) : whole;
+  const fresh = files ? freshFiles(files, mode, lookbackFrom) : undefined;
+  const freshSource = fresh ? slice(fresh) : whole;
   if (!freshSource) return { cursor: mode.since, callsEvaluated: 0 };
   await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT domain, start_time, ingested_at FROM ${freshSource} WHERE ${where}`);
   const summary = await db.one<{ n: string | number; cursor: string | number | null }>(
     `SELECT count(*) AS n, epoch_ms(max(ingested_at)) AS cursor FROM fresh`,
   );
   const callsEvaluated = Number(summary?.n ?? 0);
+  step('new rows read', { files: fresh?.length, rows: callsEvaluated });
   const cursor = toDate(summary?.cursor) ?? mode.since;
   await db.run(
     `CREATE OR REPLACE TABLE alert_touched AS
@@ -121,15 +129,15 @@ export async function loadScope(db: Db, lake: ScopeLake, mode: AlertMode, limits
        SELECT unnest(generate_series(date_trunc('month', from_t), to_t, INTERVAL 1 MONTH)) AS d FROM history_ranges)`,
   );
   const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched`);
-  const contextSource = files
-    ? slice(
-        contextFiles(
-          files,
-          months.map((m) => m.m),
-          domains.map((d) => d.domain),
-        ),
+  const context = files
+    ? contextFiles(
+        files,
+        months.map((m) => m.m),
+        domains.map((d) => d.domain),
       )
-    : whole;
+    : undefined;
+  const contextSource = context ? slice(context) : whole;
+  step('context hours chosen', { domains: domains.length, months: months.length, files: context?.length });
   if (!contextSource) throw new Error('alerts: the lake partitions of the new calls vanished while reading them; run the pass again');
   // The month and domain lists are literals so DuckDB prunes hive partitions before opening files.
   // A table: the rating reads its input more than once, and a tick's context is small.
