@@ -14,7 +14,9 @@ import type { Model } from './model-graph.ts';
 import type { ModelPlan } from './incremental-plan.ts';
 import { EMPTY_CDRS_SELECT } from './lake-views.ts';
 
-const DELTA = 'incr_delta';
+/** The scratch schema of an incremental build: the slice's `cdrs`, and each recomputed model's new rows. */
+export const MODEL_DELTA_SCHEMA = 'incr_delta';
+const DELTA = MODEL_DELTA_SCHEMA;
 
 export interface BuiltModel {
   name: string;
@@ -38,13 +40,15 @@ async function tablesKeyedByDomainMonth(db: Db): Promise<Set<string>> {
 /**
  * Builds every model; `slice` is the FROM item of the changed lake files (undefined: none).
  * Returns row counts per model, and plans adjusted where a model turned out not to be sliceable.
+ * With `keepDelta`, a successful build leaves MODEL_DELTA_SCHEMA (each recomputed model's new rows)
+ * for the data tests; the caller drops it with dropModelDelta.
  */
 export async function buildModels(
   db: Db,
   models: readonly Model[],
   plans: readonly ModelPlan[],
-  opts: { slice: string | undefined; signal?: AbortSignal; onModel?: (name: string, ms: number) => void },
-): Promise<{ builds: BuiltModel[]; plans: ModelPlan[] }> {
+  opts: { slice: string | undefined; signal?: AbortSignal; onModel?: (name: string, ms: number) => void; keepDelta?: boolean },
+): Promise<{ builds: BuiltModel[]; plans: ModelPlan[]; delta: string | undefined }> {
   const planned = new Map(plans.map((p) => [p.name, { ...p }]));
   const anyIncremental = plans.some((p) => p.action === 'incremental');
   if (anyIncremental) {
@@ -54,6 +58,7 @@ export async function buildModels(
   }
   const keyed = anyIncremental ? await tablesKeyedByDomainMonth(db) : new Set<string>();
   const builds: BuiltModel[] = [];
+  let ok = false;
   // The search path is set only when it changes (full and incremental models take turns).
   let path: 'main' | 'delta' = 'main';
   const usePath = async (want: 'main' | 'delta') => {
@@ -96,9 +101,16 @@ export async function buildModels(
       builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
       opts.onModel?.(m.name, performance.now() - t0);
     }
+    ok = true;
   } finally {
     await db.run(`RESET search_path`);
-    if (anyIncremental) await db.run(`DROP SCHEMA IF EXISTS ${DELTA} CASCADE`);
+    if (anyIncremental && !(ok && opts.keepDelta === true)) await dropModelDelta(db);
   }
-  return { builds, plans: models.map((m) => planned.get(m.name)!) };
+  const kept = anyIncremental && opts.keepDelta === true;
+  return { builds, plans: models.map((m) => planned.get(m.name)!), delta: kept ? DELTA : undefined };
+}
+
+/** Drops the delta schema an incremental build left (a published warehouse holds no trace of it). */
+export async function dropModelDelta(db: Db): Promise<void> {
+  await db.run(`DROP SCHEMA IF EXISTS ${DELTA} CASCADE`);
 }
