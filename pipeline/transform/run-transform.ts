@@ -288,12 +288,18 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     const changed = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
     const planned = planModels(models, { fullReason, previous: previousModels, changedDomainMonths: changed });
     logger.debug({ ms: Date.now() - started, changes }, 'changes found');
-    const modelMs: Record<string, number> = {};
+    const modelMs: Record<string, number | string> = {};
     // The recomputed rows are kept aside until the data tests have read them.
     const built = await buildModels(db, models, planned, {
       slice,
       signal,
-      onModel: (name, ms) => (modelMs[name] = Math.round(ms)),
+      onModel: (name, ms, phases) =>
+        (modelMs[name] =
+          Object.keys(phases).length > 0
+            ? `${Math.round(ms)} (${Object.entries(phases)
+                .map(([k, v]) => `${k} ${Math.round(v)}`)
+                .join(', ')})`
+            : Math.round(ms)),
       keepDelta: true,
     });
     logger.debug({ modelMs }, 'model times');

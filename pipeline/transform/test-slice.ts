@@ -9,7 +9,8 @@
  * - `incr_test_domains`: every incremental model is its rows of the domains that have a changed
  *   domain-month, all months (tests of the `domain` grain, transform/test-scope.ts).
  */
-import { sqlString, type Db } from '../db/duckdb.ts';
+import type { Db } from '../db/duckdb.ts';
+import { changedDomainsFilter } from './build-models.ts';
 import type { ModelPlan } from './incremental-plan.ts';
 import { EMPTY_CDRS_SELECT } from './lake-views.ts';
 
@@ -33,9 +34,7 @@ export async function createTestSlice(
   await db.run(`CREATE SCHEMA ${s}`);
   await db.run(`CREATE SCHEMA ${d}`);
   await db.run(`CREATE VIEW ${s}.cdrs AS ${opts.slice ? `SELECT * FROM ${opts.slice}` : EMPTY_CDRS_SELECT}`);
-  // The domains as constants, so each scan filters on them (and skips row groups of other domains).
-  const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM temp.main.incr_changed ORDER BY domain`);
-  const inDomains = domains.length > 0 ? `t.domain IN (${domains.map((r) => sqlString(r.domain)).join(', ')})` : 'false';
+  const inDomains = await changedDomainsFilter(db, 't.domain');
   for (const m of opts.models) {
     if (m.action === 'full') continue;
     await db.run(
