@@ -125,7 +125,7 @@ export async function buildModels(
  */
 export async function changedDomainsFilter(db: Db, column: string): Promise<string> {
   const rows = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM temp.main.incr_changed ORDER BY domain`);
-  return rows.length > 0 ? `${column} IN (${rows.map((r) => sqlString(r.domain)).join(', ')})` : 'false';
+  return rows.length > 0 ? `list_contains([${rows.map((r) => sqlString(r.domain)).join(', ')}], ${column})` : 'false';
 }
 
 /** Drops the delta schema an incremental build left (a published warehouse holds no trace of it). */
