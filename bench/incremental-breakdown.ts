@@ -46,6 +46,10 @@ try {
     console.log(`${label}: ${ms.toFixed(0)} ms, ${s.build.mode}, ${s.build.recomputed}/${s.build.domainMonths} recomputed`);
     console.log(`  steps ${JSON.stringify(steps)}`);
     console.log(`  models ${JSON.stringify(models)}`);
+    const tests = (lines.find((l) => l.msg === 'test times')?.testMs ?? {}) as Record<string, number>;
+    const top = Object.entries(tests).sort((a, b) => b[1] - a[1]);
+    const total = top.reduce((a, [, ms]) => a + ms, 0);
+    console.log(`  tests ${total} ms: ${JSON.stringify(Object.fromEntries(top.slice(0, 12)))}`);
   };
   await run('full', true);
   await run('settle', false);

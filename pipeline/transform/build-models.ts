@@ -9,12 +9,14 @@
  * The scratch schema is found first for unqualified names (search_path), so a model's SQL runs
  * unchanged in both modes.
  */
-import type { Db } from '../db/duckdb.ts';
+import { sqlString, type Db } from '../db/duckdb.ts';
 import type { Model } from './model-graph.ts';
 import type { ModelPlan } from './incremental-plan.ts';
 import { EMPTY_CDRS_SELECT } from './lake-views.ts';
 
-const DELTA = 'incr_delta';
+/** The scratch schema of an incremental build: the slice's `cdrs`, and each recomputed model's new rows. */
+export const MODEL_DELTA_SCHEMA = 'incr_delta';
+const DELTA = MODEL_DELTA_SCHEMA;
 
 export interface BuiltModel {
   name: string;
@@ -38,13 +40,20 @@ async function tablesKeyedByDomainMonth(db: Db): Promise<Set<string>> {
 /**
  * Builds every model; `slice` is the FROM item of the changed lake files (undefined: none).
  * Returns row counts per model, and plans adjusted where a model turned out not to be sliceable.
+ * With `keepDelta`, a successful build leaves MODEL_DELTA_SCHEMA (each recomputed model's new rows)
+ * for the data tests; the caller drops it with dropModelDelta.
  */
 export async function buildModels(
   db: Db,
   models: readonly Model[],
   plans: readonly ModelPlan[],
-  opts: { slice: string | undefined; signal?: AbortSignal; onModel?: (name: string, ms: number) => void },
-): Promise<{ builds: BuiltModel[]; plans: ModelPlan[] }> {
+  opts: {
+    slice: string | undefined;
+    signal?: AbortSignal;
+    onModel?: (name: string, ms: number, phases: Record<string, number>) => void;
+    keepDelta?: boolean;
+  },
+): Promise<{ builds: BuiltModel[]; plans: ModelPlan[]; delta: string | undefined }> {
   const planned = new Map(plans.map((p) => [p.name, { ...p }]));
   const anyIncremental = plans.some((p) => p.action === 'incremental');
   if (anyIncremental) {
@@ -53,7 +62,9 @@ export async function buildModels(
     await db.run(`CREATE VIEW ${DELTA}.cdrs AS ${opts.slice ? `SELECT * FROM ${opts.slice}` : EMPTY_CDRS_SELECT}`);
   }
   const keyed = anyIncremental ? await tablesKeyedByDomainMonth(db) : new Set<string>();
+  const inDomains = anyIncremental ? await changedDomainsFilter(db, 't.domain') : 'false';
   const builds: BuiltModel[] = [];
+  let ok = false;
   // The search path is set only when it changes (full and incremental models take turns).
   let path: 'main' | 'delta' = 'main';
   const usePath = async (want: 'main' | 'delta') => {
@@ -66,6 +77,7 @@ export async function buildModels(
       opts.signal?.throwIfAborted();
       const plan = planned.get(m.name)!;
       const t0 = performance.now();
+      const phases: Record<string, number> = {};
       if (plan.action === 'incremental') {
         if (!keyed.has(m.name)) {
           plan.action = 'full';
@@ -84,9 +96,11 @@ export async function buildModels(
           await db.run(
             `CREATE TABLE ${DELTA}.${m.name} AS SELECT x.* FROM (\n${body(m)}\n) AS x SEMI JOIN temp.main.incr_changed AS k ON k.domain = x.domain AND k.local_month = x.local_month`,
           );
+          phases.compute = performance.now() - t0;
           await db.run(
-            `DELETE FROM main.${m.name} AS t WHERE EXISTS (SELECT 1 FROM temp.main.incr_changed AS k WHERE k.domain = t.domain AND k.local_month = t.local_month)`,
+            `DELETE FROM main.${m.name} AS t WHERE ${inDomains} AND EXISTS (SELECT 1 FROM temp.main.incr_changed AS k WHERE k.domain = t.domain AND k.local_month = t.local_month)`,
           );
+          phases.delete = performance.now() - t0 - phases.compute;
           await db.run(`INSERT INTO main.${m.name} SELECT * FROM ${DELTA}.${m.name}`);
         }
       } catch (err) {
@@ -94,11 +108,27 @@ export async function buildModels(
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM main.${m.name}`);
       builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });
-      opts.onModel?.(m.name, performance.now() - t0);
+      opts.onModel?.(m.name, performance.now() - t0, phases);
     }
+    ok = true;
   } finally {
     await db.run(`RESET search_path`);
-    if (anyIncremental) await db.run(`DROP SCHEMA IF EXISTS ${DELTA} CASCADE`);
+    if (anyIncremental && !(ok && opts.keepDelta === true)) await dropModelDelta(db);
   }
-  return { builds, plans: models.map((m) => planned.get(m.name)!) };
+  const kept = anyIncremental && opts.keepDelta === true;
+  return { builds, plans: models.map((m) => planned.get(m.name)!), delta: kept ? DELTA : undefined };
+}
+
+/**
+ * `<column> IN (<the domains of incr_changed>)`, the domains as constants ('false' when none): a scan
+ * filters on them and skips the row groups of other domains, which a join with incr_changed does not.
+ */
+export async function changedDomainsFilter(db: Db, column: string): Promise<string> {
+  const rows = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM temp.main.incr_changed ORDER BY domain`);
+  return rows.length > 0 ? `list_contains([${rows.map((r) => sqlString(r.domain)).join(', ')}], ${column})` : 'false';
+}
+
+/** Drops the delta schema an incremental build left (a published warehouse holds no trace of it). */
+export async function dropModelDelta(db: Db): Promise<void> {
+  await db.run(`DROP SCHEMA IF EXISTS ${DELTA} CASCADE`);
 }

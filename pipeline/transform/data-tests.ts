@@ -63,18 +63,18 @@ export function describeTest(file: SqlFile): string {
 }
 
 /**
- * Runs each test and collects its result. Tests named in `onSlice` run with `sliceSchema` first on
- * the search path (transform/test-slice.ts), the others on the whole warehouse.
+ * Runs each test and collects its result. A test named in `onSlice` runs with the schema it maps to
+ * first on the search path (transform/test-slice.ts), the others on the whole warehouse.
  */
 export async function runDataTests(
   db: Db,
   tests: readonly SqlFile[],
-  opts: { sampleSize?: number; onSlice?: ReadonlySet<string>; sliceSchema?: string } = {},
+  opts: { sampleSize?: number; onSlice?: ReadonlyMap<string, string>; onTest?: (name: string, ms: number) => void } = {},
 ): Promise<DataTestResult[]> {
   const sampleSize = opts.sampleSize ?? 5;
   const results: DataTestResult[] = [];
   for (const t of tests) {
-    const sliced = opts.sliceSchema !== undefined && opts.onSlice?.has(t.name) === true;
+    const sliceSchema = opts.onSlice?.get(t.name);
     const sev = headerValue(t.sql, 'severity');
     const severity: Severity = sev === 'warn' ? 'warn' : 'error';
     const query = t.sql.replace(/;\s*$/, '');
@@ -90,8 +90,9 @@ export async function runDataTests(
       });
       continue;
     }
+    const t0 = performance.now();
     try {
-      await db.run(sliced ? `SET search_path = '${opts.sliceSchema},main'` : `RESET search_path`);
+      await db.run(sliceSchema !== undefined ? `SET search_path = '${sliceSchema},main'` : `RESET search_path`);
       const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
       const failingRows = Number(count?.n ?? 0);
       // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
@@ -100,6 +101,7 @@ export async function runDataTests(
     } catch (err) {
       results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });
     }
+    opts.onTest?.(t.name, performance.now() - t0);
   }
   await db.run(`RESET search_path`);
   return results;

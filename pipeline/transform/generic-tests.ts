@@ -8,13 +8,16 @@ import { sqlIdent, sqlString } from '../db/duckdb.ts';
 import type { SqlFile } from './model-graph.ts';
 import type { ColumnTest, ModelSchema, ModelTest } from './model-schema.ts';
 import { INCREMENTAL_GRAIN } from './incremental-plan.ts';
+import { DOMAIN_GRAIN, type TestGrain } from './test-scope.ts';
 
 const id = sqlIdent;
 
 /**
- * `sliceable`: each row the test selects comes from one row of the model, or from a group whose key
- * holds domain and local_month, so an incremental build may run it on the changed domain-months
- * (transform/test-scope.ts decides; a model rebuilt in full is tested whole).
+ * `grain`: `domain_month` when each row the test selects comes from one row of the model, or from a
+ * group whose key holds domain and local_month; `domain` when it comes from the rows of one domain
+ * (a key or a relationship that holds domain). An incremental build may then run it on the changed
+ * domain-months, or on every month of the changed domains (transform/test-scope.ts decides; a model
+ * rebuilt in full is tested whole).
  */
 function file(
   schema: ModelSchema,
@@ -22,9 +25,9 @@ function file(
   description: string,
   severity: 'error' | 'warn' | undefined,
   query: string,
-  sliceable = false,
+  grain?: TestGrain,
 ): SqlFile {
-  const header = (sliceable ? `-- incremental: ${INCREMENTAL_GRAIN}\n` : '') + (severity === 'warn' ? '-- severity: warn\n' : '');
+  const header = (grain ? `-- incremental: ${grain}\n` : '') + (severity === 'warn' ? '-- severity: warn\n' : '');
   return { name, path: schema.path, sql: `${header}-- ${description}\n${query}\n` };
 }
 
@@ -40,7 +43,7 @@ function columnTests(schema: ModelSchema, column: string, test: ColumnTest): Sql
         `${m}.${column} is never NULL.`,
         severity,
         `SELECT * FROM ${id(m)} WHERE ${id(column)} IS NULL`,
-        true,
+        INCREMENTAL_GRAIN,
       );
     case 'unique':
       return file(
@@ -58,7 +61,7 @@ function columnTests(schema: ModelSchema, column: string, test: ColumnTest): Sql
         severity,
         `SELECT ${id(column)}, count(*) AS n FROM ${id(m)} WHERE ${id(column)} NOT IN (${t.values.map(sqlString).join(', ')}) GROUP BY ${id(column)}`,
         // Grouped across domain-months, but only rows with a value outside the list form a group.
-        true,
+        INCREMENTAL_GRAIN,
       );
     case 'relationships':
       return file(
@@ -81,7 +84,7 @@ function modelTests(schema: ModelSchema, test: ModelTest): SqlFile {
       `${m} has one row per (${test.columns.join(', ')}).`,
       test.severity,
       `SELECT ${cols}, count(*) AS n FROM ${id(m)} GROUP BY ${cols} HAVING count(*) > 1`,
-      test.columns.includes('domain') && test.columns.includes('local_month'),
+      test.columns.includes('domain') ? (test.columns.includes('local_month') ? INCREMENTAL_GRAIN : DOMAIN_GRAIN) : undefined,
     );
   }
   const match = test.columns.map((c) => `p.${id(c)} = c.${id(c)}`).join(' AND ');
@@ -91,6 +94,8 @@ function modelTests(schema: ModelSchema, test: ModelTest): SqlFile {
     `Every (${test.columns.join(', ')}) of ${m} is in ${test.to}.`,
     test.severity,
     `SELECT ${test.columns.map((c) => `c.${id(c)}`).join(', ')} FROM ${id(m)} AS c WHERE NOT EXISTS (SELECT 1 FROM ${id(test.to)} AS p WHERE ${match})`,
+    // A row and the parents it may match share its domain.
+    test.columns.includes('domain') ? DOMAIN_GRAIN : undefined,
   );
 }
 

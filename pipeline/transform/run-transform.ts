@@ -35,7 +35,7 @@ import {
   writeManifest,
   type ChangeReason,
 } from './build-manifest.ts';
-import { buildModels } from './build-models.ts';
+import { buildModels, dropModelDelta } from './build-models.ts';
 import { isIncrementalModel, planModels, sqlSha256, type ModelPlan, type PreviousModel } from './incremental-plan.ts';
 import { lakeDomainsFromPaths, lakeFileStamps, type LakeFileStamp } from './lake-stamps.ts';
 import { lakeCdrsSliceSource } from './lake-views.ts';
@@ -43,7 +43,7 @@ import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
 import { loadSqlProject } from './sql-project.ts';
 import { planTestScopes, type PreviousTest } from './test-scope.ts';
-import { createTestSlice, dropTestSlice, TEST_SLICE_SCHEMA } from './test-slice.ts';
+import { createTestSlice, dropTestSlice, TEST_DOMAINS_SCHEMA, TEST_SLICE_SCHEMA } from './test-slice.ts';
 import { loadDomains, loadPlans, loadRatingInputs, type FrozenRating } from './warehouse-inputs.ts';
 import type { StageContext } from '../config/index.ts';
 
@@ -288,8 +288,20 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     const changed = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
     const planned = planModels(models, { fullReason, previous: previousModels, changedDomainMonths: changed });
     logger.debug({ ms: Date.now() - started, changes }, 'changes found');
-    const modelMs: Record<string, number> = {};
-    const built = await buildModels(db, models, planned, { slice, signal, onModel: (name, ms) => (modelMs[name] = Math.round(ms)) });
+    const modelMs: Record<string, number | string> = {};
+    // The recomputed rows are kept aside until the data tests have read them.
+    const built = await buildModels(db, models, planned, {
+      slice,
+      signal,
+      onModel: (name, ms, phases) =>
+        (modelMs[name] =
+          Object.keys(phases).length > 0
+            ? `${Math.round(ms)} (${Object.entries(phases)
+                .map(([k, v]) => `${k} ${Math.round(v)}`)
+                .join(', ')})`
+            : Math.round(ms)),
+      keepDelta: true,
+    });
     logger.debug({ modelMs }, 'model times');
     step('models');
     logger.debug({ ms: Date.now() - started }, 'models built');
@@ -307,7 +319,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     );
     step('manifest');
     const scopes = planTestScopes(tests, { models: fullReason === undefined ? built.plans : undefined, previous: previousTests });
-    const onSlice = new Set(scopes.filter((t) => t.scope === 'slice').map((t) => t.name));
+    const onSlice = new Map(
+      scopes.filter((t) => t.scope !== 'whole').map((t) => [t.name, t.scope === 'domains' ? TEST_DOMAINS_SCHEMA : TEST_SLICE_SCHEMA]),
+    );
     const domainMonths = Number((await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM incr_months`))?.n ?? 0);
     report = {
       mode: fullReason === undefined ? 'incremental' : 'full',
@@ -328,11 +342,14 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       ]);
     }
     signal?.throwIfAborted();
-    if (onSlice.size > 0) await createTestSlice(db, { slice, models: built.plans });
     try {
-      results = await runDataTests(db, tests, { onSlice, sliceSchema: TEST_SLICE_SCHEMA });
+      if (onSlice.size > 0) await createTestSlice(db, { slice, models: built.plans, delta: built.delta });
+      const testMs: Record<string, number> = {};
+      results = await runDataTests(db, tests, { onSlice, onTest: (name, ms) => (testMs[name] = Math.round(ms)) });
+      logger.debug({ testMs }, 'test times');
     } finally {
       if (onSlice.size > 0) await dropTestSlice(db);
+      if (built.delta !== undefined) await dropModelDelta(db);
     }
     logger.debug({ ms: Date.now() - started }, 'data tests run');
     step('data tests');

@@ -18,6 +18,23 @@ import { headerValue, ModelGraphError, tablesRead, type SqlFile } from './model-
 import { DOMAIN_MONTH_INPUTS, INCREMENTAL_GRAIN, sqlSha256, type ModelPlan } from './incremental-plan.ts';
 import type { DataTestResult } from './data-tests.ts';
 
+/**
+ * The coarser grain a test may declare (`-- incremental: domain`): each row it selects is decided
+ * by the rows of one domain of the tables it reads, all months together. A uniqueness check whose
+ * key holds `domain` (but not `local_month`), or a relationship whose columns hold `domain`. In an
+ * incremental build such a test runs on every row of the domains that have a changed domain-month.
+ * This is exact when the test passed in the build being patched and every table it reads is an
+ * incremental model: a domain with no changed domain-month has the rows it had then, so it selects
+ * no row now either. For a uniqueness check, a duplicate that involves a changed row lies within
+ * that row's domain. For a relationship, an unchanged row that lost its parent lost it to a changed
+ * domain-month of its own domain (the match includes `domain`), and the parents it may match are
+ * rows of that same domain.
+ */
+export const DOMAIN_GRAIN = 'domain';
+
+/** The grains a data test may declare. */
+export type TestGrain = typeof INCREMENTAL_GRAIN | typeof DOMAIN_GRAIN;
+
 /** What the previous build recorded of a test. */
 export interface PreviousTest {
   sqlSha256: string;
@@ -26,20 +43,26 @@ export interface PreviousTest {
 
 export interface TestScope {
   name: string;
-  scope: 'slice' | 'whole';
-  /** Why the test runs on the whole warehouse; empty for tests run on the slice. */
+  /** slice: the changed domain-months; domains: every month of the domains with one; whole: the whole warehouse. */
+  scope: 'slice' | 'domains' | 'whole';
+  /** Why the test runs on the whole warehouse; empty for tests run on a slice. */
   reason: string;
 }
 
-/** True when the test declares `-- incremental: domain_month`; another value is a ModelGraphError. */
-export function isSliceableTest(test: SqlFile): boolean {
+/** The grain the test declares (`-- incremental: domain_month` or `domain`), undefined without the header; another value is a ModelGraphError. */
+export function testGrain(test: SqlFile): TestGrain | undefined {
   const v = headerValue(test.sql, 'incremental');
-  if (v === undefined) return false;
-  if (v !== INCREMENTAL_GRAIN)
+  if (v === undefined) return undefined;
+  if (v !== INCREMENTAL_GRAIN && v !== DOMAIN_GRAIN)
     throw new ModelGraphError(
-      `data test ${test.name} (${test.path}): "-- incremental: ${v}" is not a grain the transform knows; use "-- incremental: ${INCREMENTAL_GRAIN}" or remove the line`,
+      `data test ${test.name} (${test.path}): "-- incremental: ${v}" is not a grain the transform knows; use "-- incremental: ${INCREMENTAL_GRAIN}" or "-- incremental: ${DOMAIN_GRAIN}", or remove the line`,
     );
-  return true;
+  return v;
+}
+
+/** True when the test declares a grain it may be sliced by (`-- incremental: domain_month` or `domain`). */
+export function isSliceableTest(test: SqlFile): boolean {
+  return testGrain(test) !== undefined;
 }
 
 /**
@@ -53,7 +76,8 @@ export function planTestScopes(
   const plans = new Map((opts.models ?? []).map((p) => [p.name, p]));
   return tests.map((t) => {
     const whole = (reason: string): TestScope => ({ name: t.name, scope: 'whole', reason });
-    if (!isSliceableTest(t)) return whole(`no "-- incremental: ${INCREMENTAL_GRAIN}" header`);
+    const grain = testGrain(t);
+    if (grain === undefined) return whole(`no "-- incremental: ${INCREMENTAL_GRAIN}" header`);
     if (opts.models === undefined) return whole('full build');
     const prev = opts.previous.get(t.name);
     if (!prev) return whole('new test');
@@ -63,10 +87,12 @@ export function planTestScopes(
       const plan = plans.get(table);
       if (plan) {
         if (plan.action === 'full') return whole(`reads ${table}, rebuilt in full`);
+      } else if (grain === DOMAIN_GRAIN) {
+        return whole(`reads ${table}, which is not a model sliced by domain`);
       } else if (!DOMAIN_MONTH_INPUTS.includes(table)) {
         return whole(`reads ${table}, which is not sliced by domain-month`);
       }
     }
-    return { name: t.name, scope: 'slice', reason: '' };
+    return { name: t.name, scope: grain === DOMAIN_GRAIN ? 'domains' : 'slice', reason: '' };
   });
 }

@@ -49,8 +49,8 @@ function lakeOf(domain: string, extra: FixtureCdr[] = []): FixtureCdr[] {
   return [...['2026-09', '2026-10', '2026-11'].flatMap((m) => monthOfCalls(domain, m, 24)), ...extra];
 }
 
-const transform = (dataDir: string, config: CdrpipeConfig, clock: FixedClock, full = false) =>
-  runTransform({ dataDir, config, logger: silentLogger(), clock, full });
+const transform = (dataDir: string, config: CdrpipeConfig, clock: FixedClock, full = false, modelsDir?: string) =>
+  runTransform({ dataDir, config, logger: silentLogger(), clock, full, ...(modelsDir ? { modelsDir } : {}) });
 
 async function tableRows(db: Db): Promise<Record<string, JsonRow[]>> {
   const tables = await db.all<{ name: string }>(
@@ -69,10 +69,15 @@ async function tableRows(db: Db): Promise<Record<string, JsonRow[]>> {
 }
 
 /** Every table of the warehouse just built incrementally, ordered, against a --full rebuild of the same inputs. */
-async function expectSameAsFullRebuild(dataDir: string, config: CdrpipeConfig, clock: FixedClock): Promise<TransformSummary> {
+async function expectSameAsFullRebuild(
+  dataDir: string,
+  config: CdrpipeConfig,
+  clock: FixedClock,
+  modelsDir?: string,
+): Promise<TransformSummary> {
   const incremental = join(dataDir, 'incremental.duckdb');
   await copyFile(warehousePath(dataDir), incremental);
-  const full = await transform(dataDir, config, clock, true);
+  const full = await transform(dataDir, config, clock, true, modelsDir);
   expect(full.build.mode).toBe('full');
   const [a, b] = await Promise.all([
     withDb(incremental, tableRows, { readOnly: true }),
@@ -182,6 +187,49 @@ describe('incremental transform', () => {
     expect(fixed.tests.find((t) => t.name === 'cdrs_talk_within_duration')?.status).toBe('pass');
     expect(fixed.status).toBe('ok');
     await expectSameAsFullRebuild(dataDir, config, NOV20);
+  }, 200_000);
+
+  it('a duplicate key and a lost parent made in a changed domain-month are caught on the changed domains, as a full rebuild reports them', async () => {
+    const dataDir = await tempDir();
+    const config = await deckConfig(dataDir);
+    await writeDomains(dataDir, DOMAINS.slice(0, 1));
+    await writeLake(dataDir, lakeOf('utc.example'));
+    // rated_calls with two planted faults that only some calls set off: a call whose id holds
+    // "twice" is rated twice, one whose id holds "lost" is rated under an id `calls` does not have.
+    const modelsDir = join(dataDir, 'models');
+    await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
+    const sqlPath = join(modelsDir, 'rated_calls.sql');
+    const [l1, l2, ...rest] = (await readFile(sqlPath, 'utf8')).split('\n');
+    const body = rest.join('\n');
+    await writeFile(
+      sqlPath,
+      [
+        l1,
+        l2,
+        `SELECT * REPLACE (CASE WHEN r.id LIKE '%lost%' THEN r.id || '-elsewhere' ELSE r.id END AS id) FROM (\n${body}\n) AS r`,
+        `UNION ALL SELECT * FROM (\n${body}\n) AS r WHERE r.id LIKE '%twice%'`,
+      ].join('\n'),
+    );
+    await transform(dataDir, config, NOV20, false, modelsDir);
+    const settle = await transform(dataDir, config, NOV20, false, modelsDir);
+    expect(settle.status).toBe('ok');
+
+    const faults = ['twice', 'lost'].map((tag) => monthOfCalls('utc.example', '2026-11', 1, tag)[0]!);
+    await writeLake(dataDir, [...monthOfCalls('utc.example', '2026-11', 24), ...faults]);
+    const tick = await transform(dataDir, config, NOV20, false, modelsDir);
+    // Every test ran on a slice: the (domain, id) key and relationship tests on the changed domain.
+    expect(tick.build).toMatchObject({ mode: 'incremental', tests: { whole: settle.build.tests.whole, slice: settle.build.tests.slice } });
+    expect(tick.failedTests).toEqual(
+      expect.arrayContaining(['rated_calls_unique_domain_id', 'rated_calls_domain_id_relationships_calls', 'rated_calls_one_row_per_call']),
+    );
+    expect(tick.tests.find((t) => t.name === 'rated_calls_unique_domain_id')?.sample).toEqual([
+      { domain: 'utc.example', id: faults[0]!.id, n: '2' },
+    ]);
+    expect(tick.tests.find((t) => t.name === 'rated_calls_domain_id_relationships_calls')?.sample).toEqual([
+      { domain: 'utc.example', id: `${faults[1]!.id}-elsewhere` },
+    ]);
+    // data_test_results included: the same failures, counts and samples as a whole run.
+    await expectSameAsFullRebuild(dataDir, config, NOV20, modelsDir);
   }, 200_000);
 
   it('a changed model SQL rebuilds that model and what reads it in full, the rest stays incremental', async () => {

@@ -44,8 +44,30 @@ describe('data test scopes', () => {
     expect(planTestScopes([rowCheck], { models, previous: failed })[0]?.reason).toBe('fail in the previous build');
   });
 
-  it('knows only the domain_month grain', () => {
+  it('runs a test of the domain grain on the changed domains when it reads only incremental models', () => {
+    const byDomain = (name: string, body: string) => test(name, `-- incremental: domain\n-- ${name}\n${body}\n`);
+    const key = byDomain('calls_unique_domain_id', 'SELECT domain, id, count(*) AS n FROM calls GROUP BY domain, id HAVING count(*) > 1');
+    const parent = byDomain(
+      'rated_calls_parent',
+      'SELECT * FROM rated_calls AS c WHERE NOT EXISTS (SELECT 1 FROM calls AS p WHERE p.id = c.id)',
+    );
+    const input = byDomain(
+      'calls_in_domains',
+      'SELECT * FROM calls AS c WHERE NOT EXISTS (SELECT 1 FROM domains AS d WHERE d.domain = c.domain)',
+    );
+    const carrierKey = byDomain('carrier_key', 'SELECT domain, count(*) FROM carrier_matches GROUP BY domain');
+    const tests = [key, parent, input, carrierKey];
+    expect(planTestScopes(tests, { models, previous: passed(...tests) }).map((s) => [s.name, s.scope, s.reason])).toEqual([
+      ['calls_unique_domain_id', 'domains', ''],
+      ['rated_calls_parent', 'domains', ''],
+      ['calls_in_domains', 'whole', 'reads domains, which is not a model sliced by domain'],
+      ['carrier_key', 'whole', 'reads carrier_matches, rebuilt in full'],
+    ]);
+  });
+
+  it('knows the domain_month and domain grains', () => {
     expect(isSliceableTest(rowCheck)).toBe(true);
+    expect(isSliceableTest(test('x', '-- incremental: domain\nSELECT 1'))).toBe(true);
     expect(isSliceableTest(global)).toBe(false);
     expect(() => isSliceableTest(test('x', '-- incremental: month\nSELECT 1'))).toThrow(/not a grain the transform knows/);
   });
