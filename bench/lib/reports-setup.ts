@@ -1,12 +1,7 @@
-import { join } from 'node:path';
-import { loadConfig } from '../../pipeline/config/load-config.ts';
 import type { CdrpipeConfig } from '../../pipeline/config/index.ts';
-import { runTransform } from '../../pipeline/transform/run-transform.ts';
-import { FixedClock } from '../../pipeline/util/clock.ts';
-import { silentLogger } from '../../pipeline/util/logger.ts';
-import { BENCH_MONTH, BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from './extraction-setup.ts';
-import { buildLakeFixture } from './lake-fixture.ts';
-import { ensurePageCorpus } from './page-corpus.ts';
+import type { FixedClock } from '../../pipeline/util/clock.ts';
+import { buildCorpusLake } from './corpus-lake.ts';
+import { BENCH_NOW } from './extraction-setup.ts';
 
 /** CDRs per customer domain-month in the reports lake (a small reseller's customers). */
 export const REPORTS_ROWS_PER_DOMAIN = 200;
@@ -29,23 +24,11 @@ export async function buildReportsWarehouse(opts: {
   domains: number;
   log: (line: string) => void;
 }): Promise<ReportsWarehouse> {
-  const corpus = await ensurePageCorpus(
-    {
-      cacheDir: opts.cacheDir,
-      seed: BENCH_SEED,
-      domains: opts.domains,
-      targetRows: opts.domains * REPORTS_ROWS_PER_DOMAIN,
-      from: MONTH_FROM,
-      to: MONTH_TO,
-      month: BENCH_MONTH,
-    },
-    opts.log,
-  );
-  const dataDir = join(opts.workDir, 'data');
-  await buildLakeFixture(corpus, dataDir, BENCH_SEED);
-  const config = await loadConfig();
-  const clock = new FixedClock(BENCH_NOW);
-  const t = await runTransform({ dataDir, config, logger: silentLogger(), clock });
-  opts.log(`warehouse built: ${t.rows} rated calls, ${t.domains} domains, status ${t.status}`);
-  return { dataDir, config, clock, cdrs: corpus.rows };
+  const lake = await buildCorpusLake({
+    ...opts,
+    targetRows: opts.domains * REPORTS_ROWS_PER_DOMAIN,
+    now: BENCH_NOW,
+    transform: true,
+  });
+  return { dataDir: lake.dataDir, config: lake.config, clock: lake.clock, cdrs: lake.rows };
 }

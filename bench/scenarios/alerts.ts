@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { evaluateAlerts, type AlertFinding } from '../../pipeline/alerts/index.ts';
-import { loadConfig } from '../../pipeline/config/load-config.ts';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { generateDomainDay, utcDayOf } from '../../pipeline/simulator/cdr-gen.ts';
@@ -13,12 +12,11 @@ import { buildAlertCalls } from '../../pipeline/alerts/alert-rating.ts';
 import { ALERT_MACROS_DIR, ALERT_RULES_DIR, BILLING_MACROS_DIR, readSqlFiles } from '../../pipeline/alerts/rule-files.ts';
 import { ruleSettingsRows } from '../../pipeline/alerts/rule-settings.ts';
 import { ALERT_RULE_NAMES } from '../../pipeline/config/alerts-schema.ts';
-import { FixedClock, systemClock } from '../../pipeline/util/clock.ts';
+import { systemClock } from '../../pipeline/util/clock.ts';
 import { silentLogger } from '../../pipeline/util/logger.ts';
-import { BENCH_MONTH, BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
-import { buildLakeFixture } from '../lib/lake-fixture.ts';
+import { BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
 import { repeat, repeatPairs, timeIt } from '../lib/measure.ts';
-import { ensurePageCorpus } from '../lib/page-corpus.ts';
+import { buildCorpusLake } from '../lib/corpus-lake.ts';
 import { notes, reducedNote, sizeOf, type SizeSpec } from '../lib/sizes.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { round } from '../lib/stats.ts';
@@ -98,23 +96,16 @@ export const alerts: Scenario = {
     requireFiles(['pipeline/alerts/evaluate-alerts.ts', 'reports/alerts/spend-velocity.sql']);
     const targetRows = sizeOf(ctx, ALERTS_ROWS);
     // Everything but the tick: the lake as the month's earlier ticks left it.
-    const corpus = await ensurePageCorpus(
-      // Its own cache folder: the corpus ends at the tick, unlike the other scenarios' full months.
-      {
-        cacheDir: join(ctx.cacheDir, 'alerts'),
-        seed: BENCH_SEED,
-        domains: DOMAINS,
-        targetRows,
-        from: MONTH_FROM,
-        to: TICK_FROM,
-        month: BENCH_MONTH,
-      },
-      ctx.log,
-    );
-    const dataDir = join(ctx.workDir, 'data');
-    await buildLakeFixture(corpus, dataDir, BENCH_SEED);
-    const config = await loadConfig();
-    const clock = new FixedClock(new Date(TICK_TO.getTime() + 20 * 60_000));
+    // Its own cache folder: the corpus ends at the tick, unlike the other scenarios' full months.
+    const { dataDir, config, clock, corpus } = await buildCorpusLake({
+      cacheDir: join(ctx.cacheDir, 'alerts'),
+      workDir: ctx.workDir,
+      domains: DOMAINS,
+      targetRows,
+      to: TICK_FROM,
+      now: new Date(TICK_TO.getTime() + 20 * 60_000),
+      log: ctx.log,
+    });
     const stage = { dataDir, config, clock, logger: silentLogger() };
 
     // What the pass after the previous tick recorded beside its cursor: the lake's files as they were.

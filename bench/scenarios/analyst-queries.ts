@@ -1,17 +1,13 @@
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig, resolveProjectPath } from '../../pipeline/config/load-config.ts';
+import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { lakeCdrsSource } from '../../pipeline/transform/lake-views.ts';
 import { loadSqlDir, orderModels, type Model } from '../../pipeline/transform/model-graph.ts';
-import { runTransform } from '../../pipeline/transform/run-transform.ts';
-import { FixedClock } from '../../pipeline/util/clock.ts';
-import { silentLogger } from '../../pipeline/util/logger.ts';
-import { BENCH_MONTH, BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from '../lib/extraction-setup.ts';
-import { buildLakeFixture } from '../lib/lake-fixture.ts';
+import { BENCH_NOW } from '../lib/extraction-setup.ts';
 import { repeatPairs } from '../lib/measure.ts';
-import { ensurePageCorpus } from '../lib/page-corpus.ts';
+import { buildCorpusLake } from '../lib/corpus-lake.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { info, ratioRow } from '../lib/targets.ts';
 import type { Scenario } from '../lib/types.ts';
@@ -49,15 +45,15 @@ export const analystQueries: Scenario = {
     requireFiles(['pipeline/transform/run-transform.ts', 'reports/models/usage_monthly.sql', 'pipeline/lake/lake-writer.ts']);
     const targetRows = sizeOf(ctx, ANALYST_ROWS);
     const domains = domainsFor(targetRows, 20);
-    const corpus = await ensurePageCorpus(
-      { cacheDir: ctx.cacheDir, seed: BENCH_SEED, domains, targetRows, from: MONTH_FROM, to: MONTH_TO, month: BENCH_MONTH },
-      ctx.log,
-    );
-    const dataDir = join(ctx.workDir, 'data');
-    await buildLakeFixture(corpus, dataDir, BENCH_SEED);
-    const config = await loadConfig();
-    const t = await runTransform({ dataDir, config, logger: silentLogger(), clock: new FixedClock(BENCH_NOW) });
-    ctx.log(`warehouse built: ${t.rows} rated calls, ${t.domains} domains, status ${t.status}`);
+    const { dataDir, corpus } = await buildCorpusLake({
+      cacheDir: ctx.cacheDir,
+      workDir: ctx.workDir,
+      domains,
+      targetRows,
+      now: BENCH_NOW,
+      transform: true,
+      log: ctx.log,
+    });
 
     const lakeSource = lakeCdrsSource(dataDir);
     if (!lakeSource) throw new Error(`the lake fixture in ${dataDir} has no Parquet files`);
