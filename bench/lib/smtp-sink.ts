@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { startWorker } from './worker.ts';
 
 /** An in-process SMTP server on 127.0.0.1 that accepts and counts every message (bodies are read, not kept). */
 export interface CountingSmtp {
@@ -42,4 +43,35 @@ export async function startCountingSmtp(): Promise<CountingSmtp> {
     largestBytes: () => largest,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The same counting SMTP server, in a process of its own (bench/workers/smtp-sink.ts). */
+export interface SmtpSinkProcess {
+  url: string;
+  received(): Promise<number>;
+  largestBytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the counting SMTP server in its own process: the relay a report run sends to is another
+ * process in any real setup, so parsing the messages must not take the report stage's thread.
+ */
+export async function startSmtpSinkProcess(opts: { signal?: AbortSignal } = {}): Promise<SmtpSinkProcess> {
+  const worker = await startWorker('smtp-sink', { signal: opts.signal });
+  try {
+    const { url } = await worker.call<{ url: string }>('start');
+    return {
+      url,
+      received: () => worker.call<number>('received'),
+      largestBytes: () => worker.call<number>('largestBytes'),
+      async close() {
+        await worker.call('close');
+        await worker.close();
+      },
+    };
+  } catch (err) {
+    await worker.close();
+    throw err;
+  }
 }

@@ -3,8 +3,8 @@
  * CSV under data/reports/YYYY-MM/<domain>/, the billing team's summary beside them, then (with
  * `send`) delivery through pipeline/deliver, at most once per (report, domain, month, recipient).
  * Customers go in chunks: one statement per query reads a whole chunk's figures, its reports are
- * rendered, written and (with `send`) delivered, and the next chunk follows; memory holds one
- * chunk, never the month.
+ * rendered, written and (with `send`) delivered, and the next chunk follows (its figures read
+ * meanwhile); memory holds at most two chunks, never the month.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -31,6 +31,7 @@ import {
   queryUnbillableCalls,
   type BillingSummaryRow,
   type CustomerMonthData,
+  type DomainRow,
   type UnbillableRow,
 } from './warehouse-queries.ts';
 
@@ -205,6 +206,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   let costRows: CostSectionRows | undefined;
   let billing: Pending;
   let billingSent = false;
+  let nextData: Promise<Map<string, CustomerMonthData> | Error> | undefined;
   try {
     const db = await timed(times, 'warehouse open', () => Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) }));
     try {
@@ -224,6 +226,18 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       costRows = await queryCostSection(db, month);
       if (billingMark) times?.end('billing queries', billingMark);
       const callsOf = new Map(billingRows.map((r) => [r.domain, Number(r.calls)]));
+      const chunks = chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0);
+      // A chunk's figures are read (by DuckDB's threads) while the previous chunk, or the billing
+      // summary, is rendered and sent. Settled into a value so that a failure waits for its turn.
+      const queryChunk = (chunk: DomainRow[]): Promise<Map<string, CustomerMonthData> | Error> =>
+        timed(times, 'queries', () =>
+          queryCustomerMonths(
+            db,
+            chunk.map((d) => d.domain),
+            month,
+          ),
+        ).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      nextData = chunks.length > 0 ? queryChunk(chunks[0]!) : undefined;
       // The billing team's summary covers every domain, whatever --domain selected. It is ready
       // before the customers' reports and goes out with the last of them (one delivery, one pair
       // of send-log writes, fewer than on its own).
@@ -232,21 +246,12 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       );
       await timed(times, 'billing files', () => writeReportFiles(billing.rendered.files, billing.email, billing.csv));
 
-      const chunks = chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0);
       for (const [i, chunk] of chunks.entries()) {
         opts.signal?.throwIfAborted();
-        let data: Map<string, CustomerMonthData>;
-        try {
-          data = await timed(times, 'queries', () =>
-            queryCustomerMonths(
-              db,
-              chunk.map((d) => d.domain),
-              month,
-            ),
-          );
-        } catch (err) {
-          const error = err instanceof Error ? err.message : String(err);
-          for (const d of chunk) renderFailures.push({ domain: d.domain, error });
+        const data = await nextData!;
+        nextData = i + 1 < chunks.length ? queryChunk(chunks[i + 1]!) : undefined;
+        if (data instanceof Error) {
+          for (const d of chunk) renderFailures.push({ domain: d.domain, error: data.message });
           continue;
         }
         const pending: Pending[] = [];
@@ -282,6 +287,8 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
         billingSent ||= last;
       }
     } finally {
+      // A chunk read ahead of an interrupted run finishes before its database closes.
+      await nextData;
       timedSync(times, 'warehouse close', () => db.close());
     }
     rendered.push(billing.rendered);
