@@ -19,6 +19,7 @@ import { advanceWatermarkRow, withState, writeDomainList } from '../pipeline/sta
 import { FixedClock } from '../pipeline/util/clock.ts';
 import { createLogger } from '../pipeline/util/logger.ts';
 import { startWorker } from './lib/worker.ts';
+import { lowerBoundMs, patternRounds, type PlannedRequest, type RequestTally } from './lib/request-bound.ts';
 import { LakeWriter } from '../pipeline/lake/lake-writer.ts';
 import { PartitionMerger } from '../pipeline/extract/partition-merge.ts';
 
@@ -55,13 +56,19 @@ try {
   const from = new Date(WATERMARK.getTime() - config.ingest.lookbackHours * 3_600_000);
   const to = new Date(NOW.getTime() - config.ingest.settleMinutes * 60_000);
   // As the scenario does before its ticks (it generates the simulator's days).
-  await sim.call('resellerMinimum', {
+  const minimum = await sim.call<RequestTally & { plan: PlannedRequest[] }>('resellerMinimum', {
     from,
     to,
     rowBudget: config.ingest.rowBudget,
     pageSize: config.ingest.pageSize,
     minWindowMinutes: config.ingest.minWindowMinutes,
+    plan: true,
   });
+  const minReq = minimum.counts + minimum.lists;
+  console.log(
+    `minimum ${minReq} requests (${minimum.counts} counts + ${minimum.lists} pages); lower bound ${lowerBoundMs(minReq, C, LATENCY_MS).toFixed(1)} ms; ` +
+      `request-pattern bound ${patternRounds(minimum.plan, C) * LATENCY_MS} ms`,
+  );
   const dataDir = join(work, 'data');
   await rm(dataDir, { recursive: true, force: true });
   await withState(dataDir, async (db) => {
@@ -167,7 +174,11 @@ try {
       `${m.what.padEnd(38)} ${m.sent.toFixed(0).padStart(5)} ${(m.firstByte ?? NaN).toFixed(0).padStart(8)} ${(m.bodyRead ?? NaN).toFixed(0).padStart(5)} ${(m.parsed ?? NaN).toFixed(0).padStart(7)} ${String(m.bytes ?? '').padStart(8)}`,
     );
   const lastAnswer = Math.max(...marks.map((m) => m.parsed ?? m.bodyRead ?? 0));
+  const lastBody = Math.max(...marks.map((m) => m.bodyRead ?? 0));
   console.log(`last request parsed at ${lastAnswer.toFixed(0)} ms`);
+  console.log(
+    `SUMMARY first request sent ${marks[0]?.sent.toFixed(0)} ms, pages sent ${marks[1]?.sent.toFixed(0)} ms, last body read ${lastBody.toFixed(0)} ms, last parsed ${lastAnswer.toFixed(0)} ms, wall ${wall.toFixed(0)} ms`,
+  );
   const firstGrowth = progress.find((p) => p.requests === summary.requests);
   console.log(`the bench's "requests answered after" (first progress event seeing every request): ${firstGrowth?.t.toFixed(0)} ms`);
   console.log('steps (debug log):');
