@@ -14,6 +14,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../pipeline/config/load-config.ts';
 import { runIngest } from '../pipeline/extract/run-ingest.ts';
+import { IngestIncompleteError } from '../pipeline/extract/ingest-summary.ts';
 import { NetSapiensClient, windowQuery } from '../pipeline/source/netsapiens-client.ts';
 import { advanceWatermarkRow, withState, writeDomainList } from '../pipeline/state/index.ts';
 import { FixedClock } from '../pipeline/util/clock.ts';
@@ -155,6 +156,7 @@ try {
   timeMethod(LakeWriter.prototype, 'close', () => 0);
   timeMethod(LakeWriter.prototype, 'writeRejects', (a) => (a[0] as unknown[]).length);
   t0 = performance.now();
+  // A run with failed windows still has a timeline: its summary comes with the error.
   const summary = await runIngest({
     dataDir,
     config,
@@ -163,13 +165,18 @@ try {
     logger: createLogger({ level: 'debug', destination: sink }),
     concurrency: C,
     onProgress: (p) => progress.push({ t: at(), phase: p.phase, requests: p.requests }),
+  }).catch((err: unknown) => {
+    if (!(err instanceof IngestIncompleteError)) throw err;
+    const first = err.summary.failures[0];
+    console.log(`INCOMPLETE: ${err.summary.failures.length} failure(s), first: ${first?.domain}: ${first?.error.split('\n')[0]}`);
+    return err.summary;
   });
   const wall = at();
   console.log(
     `${DOMAINS} domains: ${summary.rowsFetched} rows, ${summary.requests} requests, ${summary.partitionsWritten} partitions; wall ${wall.toFixed(0)} ms`,
   );
   console.log('request                                 sent  1st byte  body  parsed   bytes');
-  for (const m of marks)
+  for (const m of marks.length > 24 ? [...marks.slice(0, 12), ...marks.slice(-12)] : marks)
     console.log(
       `${m.what.padEnd(38)} ${m.sent.toFixed(0).padStart(5)} ${(m.firstByte ?? NaN).toFixed(0).padStart(8)} ${(m.bodyRead ?? NaN).toFixed(0).padStart(5)} ${(m.parsed ?? NaN).toFixed(0).padStart(7)} ${String(m.bytes ?? '').padStart(8)}`,
     );
