@@ -30,8 +30,8 @@ interface MergedDay {
 
 /** Views kept: the pages of a window ask for the same view again and again. */
 const KEEP_VIEWS = 4;
-/** Bytes of the merged days kept (each holds a copy of its records' bytes, packMerged): a few days of 5,000 domains. */
-const KEEP_DAY_BYTES = 1024 * 1024 * 1024;
+/** Records referenced by the merged days kept (references only: the records live in the store). */
+const KEEP_DAY_RECORDS = 4_000_000;
 /** Widest query read by merged days (wider ones, such as a lone bound's whole history, merge their own view). */
 const MAX_MERGED_DAYS = 400;
 
@@ -42,14 +42,14 @@ function compareMerged(a: CdrEntry, b: CdrEntry, da: string, db: string): number
 /**
  * Cross-domain queries over a CdrStore. A query with both bounds reads merged days: each UTC
  * day's records of every domain, merged into API order once (per visibility, direction filter and
- * store version) and kept with their bytes side by side, so a count is a binary search per day
- * and a page one slice of bytes, however many domains there are. A list bent by the `listKeep` answer fault (each domain's share cut
+ * store version) and kept, so a count is a binary search per day and a page a slice, however
+ * many domains there are. A list bent by the `listKeep` answer fault (each domain's share cut
  * after N records of the query) and an unbounded query build the merged view of the query
  * itself, kept for the pages that follow.
  */
 export class ResellerView {
   private views: MergedView[] = [];
-  private readonly days = new WeightedLru<string, MergedDay>(KEEP_DAY_BYTES, (d) => d.entries[0]?.buf.length ?? 0);
+  private readonly days = new WeightedLru<string, MergedDay>(KEEP_DAY_RECORDS, (d) => d.entries.length);
 
   constructor(private readonly store: CdrStore) {}
 
@@ -117,8 +117,8 @@ export class ResellerView {
     const hit = this.days.get(key);
     if (hit) return hit;
     const dayRange: StartRange = { fromMs: day * DAY_MS, toMs: (day + 1) * DAY_MS, endInclusive: false };
-    const merged = packMerged(
-      mergeTagged(names.map((d) => ({ d, entries: this.store.select(d, dayRange, vis, 0, Number.MAX_SAFE_INTEGER, directions) }))),
+    const merged = mergeTagged(
+      names.map((d) => ({ d, entries: this.store.select(d, dayRange, vis, 0, Number.MAX_SAFE_INTEGER, directions) })),
     );
     const secondsBefore = new Float64Array(merged.length + 1);
     for (let i = 0; i < merged.length; i++) secondsBefore[i + 1] = secondsBefore[i]! + merged[i]!.seconds;
@@ -151,26 +151,6 @@ export class ResellerView {
 /** Queries read by merged days: both bounds given, and not so wide that walking its days costs more than its domains. */
 function bounded(range: StartRange): boolean {
   return Number.isFinite(range.fromMs) && Number.isFinite(range.toMs) && utcDayOf(range.toMs) - utcDayOf(range.fromMs) <= MAX_MERGED_DAYS;
-}
-
-/**
- * The merged day's records copied into one buffer in API order, comma-separated, each entry
- * pointing at its copy: a page of the day is then one slice of it (render-entries.ts copies runs
- * of adjacent records at once) instead of a thousand pieces from every domain's own day. The
- * bytes are the records' own, unchanged.
- */
-function packMerged(entries: readonly CdrEntry[]): CdrEntry[] {
-  let size = 0;
-  for (const e of entries) size += e.len + 1;
-  const buf = Buffer.allocUnsafeSlow(Math.max(0, size - 1));
-  let at = 0;
-  return entries.map((e, i) => {
-    if (i > 0) buf[at++] = 0x2c;
-    e.buf.copy(buf, at, e.off, e.off + e.len);
-    const packed = { ...e, buf, off: at };
-    at += e.len;
-    return packed;
-  });
 }
 
 /** Every domain's ordered records merged into API order (start, id, then domain). */
