@@ -106,13 +106,32 @@ export interface TickParams {
   watermark: Date;
 }
 
-function client(url: string, concurrency: number, apiKey = 'bench-key'): NetSapiensClient {
+function client(url: string, concurrency: number, apiKey = 'bench-key', fetchFn?: typeof fetch): NetSapiensClient {
   return NetSapiensClient.create({
     baseUrl: url,
     auth: { kind: 'api-key', apiKey },
     maxConcurrentRequests: concurrency,
     logger: silentLogger(),
+    ...(fetchFn ? { fetch: fetchFn } : {}),
   });
+}
+
+/** The global fetch, calling `onAnswered` when a response's body has been read whole (or its request failed). */
+function answeredFetch(onAnswered: () => void): typeof fetch {
+  return async (input, init) => {
+    let res: Response;
+    try {
+      res = await fetch(input, init);
+    } catch (err) {
+      onAnswered();
+      throw err;
+    }
+    const { arrayBuffer, text } = { arrayBuffer: res.arrayBuffer.bind(res), text: res.text.bind(res) };
+    return Object.assign(res, {
+      arrayBuffer: () => arrayBuffer().finally(onAnswered),
+      text: () => text().finally(onAnswered),
+    });
+  };
 }
 
 /** What one timed run of the ingest needs besides its options: where, against which API, when, how wide. */
@@ -122,22 +141,23 @@ interface TimedRun {
   now: Date;
   concurrency: number;
   apiKey?: string;
+  /** The client's fetch (default: the global one). */
+  fetch?: typeof fetch;
 }
 
 /**
  * One runIngest in this process, timed without module loading, with the bench's config
  * (`ingest.concurrency` = the run's) and a silent logger. `extra` adds the backfill range or
- * domains; `onProgress` sees the client, so a tick can note when its last request was answered
- * (against the returned `t0`, when the timing started).
+ * domains; `p.fetch` lets a tick note when its last request was answered (against the returned
+ * `t0`, when the timing started).
  */
 async function timedIngest(
   p: TimedRun,
   extra: Pick<IngestOptions, 'from' | 'to' | 'domains'>,
-  onProgress?: (source: NetSapiensClient) => void,
 ): Promise<{ result: IngestResult; t0: number }> {
   const base = await loadConfig();
   const config = { ...base, ingest: { ...base.ingest, concurrency: p.concurrency } };
-  const source = client(p.url, p.concurrency, p.apiKey);
+  const source = client(p.url, p.concurrency, p.apiKey, p.fetch);
   const t0 = performance.now();
   const summary = await runIngest({
     dataDir: p.dataDir,
@@ -147,7 +167,6 @@ async function timedIngest(
     logger: silentLogger(),
     concurrency: p.concurrency,
     ...extra,
-    ...(onProgress ? { onProgress: () => onProgress(source) } : {}),
   });
   const wallMs = performance.now() - t0;
   return { t0, result: { wallMs, summary, peakRssBytes: await peakRssBytes() } };
@@ -167,16 +186,11 @@ serveWorker({
       for (const d of p.domains) await advanceWatermarkRow(db, d, p.watermark, p.now);
       await writeDomainList(db, p.domains, new Date(p.now.getTime() - 15 * 60_000));
     });
-    // When the request count last grew: the end of the API part of the tick (the lake writes go on after it).
-    let lastRequestAt = 0;
-    let requests = 0;
-    const { t0, result } = await timedIngest(p, {}, (source) => {
-      if (source.stats().requests > requests) {
-        requests = source.stats().requests;
-        lastRequestAt = performance.now();
-      }
-    });
-    return { ...result, fetchMs: lastRequestAt - t0 };
+    // When the last response body had been read whole: the end of the API part of the tick (the
+    // routing, spooling and lake writes of what came go on after it).
+    let lastAnsweredAt = 0;
+    const { t0, result } = await timedIngest({ ...p, fetch: answeredFetch(() => (lastAnsweredAt = performance.now())) }, {});
+    return { ...result, fetchMs: lastAnsweredAt - t0 };
   },
   /**
    * How public NetSapiens pullers read CDRs: one request at a time, fixed daily windows, pages

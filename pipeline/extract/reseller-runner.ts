@@ -280,10 +280,10 @@ export class SharedRunner {
     // The partitions this window goes to, and the record that it went (in the same step).
     const targets = [...this.parts];
     this.handed.push({ window, clean });
-    await Promise.all(
+    const spooled = await Promise.all(
       targets.map(async ([domain, byMonth]) => {
         const part = byMonth.get(month);
-        if (!part) return;
+        if (!part) return undefined;
         const share = fetched.routed.shares.get(domain);
         const ids = share ? [...share.records.keys()] : [];
         const file = share
@@ -292,22 +292,29 @@ export class SharedRunner {
               share.plain,
             )
           : undefined;
-        merger.complete(
-          part,
-          {
-            window,
-            clean,
-            prunable: false,
-            files: file ? [file] : [],
-            rows: ids.length,
-            idHashes: idHashesOf(ids, ids.length),
-            // Repeats were resolved while routing (the later page's copy is kept): the file holds each id once.
-            duplicateIds: [],
-          },
-          { countWindow: false },
-        );
+        return { part, ids, file };
       }),
     );
+    // Every share is handed over in one turn, so the writer gets the window's partitions as one
+    // batch (a few shared statements, one watermark transaction) instead of a batch per spool
+    // write that happened to finish first.
+    for (const s of spooled) {
+      if (!s) continue;
+      merger.complete(
+        s.part,
+        {
+          window,
+          clean,
+          prunable: false,
+          files: s.file ? [s.file] : [],
+          rows: s.ids.length,
+          idHashes: idHashesOf(s.ids, s.ids.length),
+          // Repeats were resolved while routing (the later page's copy is kept): the file holds each id once.
+          duplicateIds: [],
+        },
+        { countWindow: false },
+      );
+    }
   }
 
   /**

@@ -2,10 +2,7 @@
 // start-up in every cdrpipe process, each module compiled on load).
 import { addDays } from 'date-fns/addDays';
 import { addMilliseconds } from 'date-fns/addMilliseconds';
-import { addMonths } from 'date-fns/addMonths';
 import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
-import { min as minDate } from 'date-fns/min';
-import { startOfMonth } from 'date-fns/startOfMonth';
 import { tz } from '@date-fns/tz';
 import type { TimeWindow } from '../source/index.ts';
 import { utcMonthOf, type Month } from '../util/month.ts';
@@ -17,6 +14,7 @@ import { utcMonthOf, type Month } from '../util/month.ts';
 
 const UTC = tz('UTC');
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 /** The knobs planning needs (a subset of the `ingest` settings in jobs.config.ts). */
 export interface WindowSettings {
@@ -45,19 +43,25 @@ export function formatWindow(w: TimeWindow): string {
 
 /**
  * Cuts [from, to) at every UTC month boundary, then each month piece into windows no wider than
- * `maxWindowDays`. Empty or inverted ranges give no windows.
+ * `maxWindowDays` (whole days: a fraction is dropped, as date-fns' addDays does). Empty or
+ * inverted ranges give no windows.
+ *
+ * Plain UTC arithmetic (UTC has no DST, a day is always 86,400,000 ms): a run plans every domain
+ * with this, and date-fns' zoned dates cost ~140 us per call, 0.7 s for 5,000 domains.
  */
 export function cutWindows(range: TimeWindow, maxWindowDays: number): TimeWindow[] {
-  if (!(maxWindowDays > 0)) throw new Error(`maxWindowDays must be positive, got ${maxWindowDays}`);
+  const widthMs = Math.trunc(maxWindowDays) * DAY_MS;
+  if (!(maxWindowDays > 0) || !(widthMs > 0)) throw new Error(`maxWindowDays must be positive, got ${maxWindowDays}`);
   const out: TimeWindow[] = [];
-  let cursor = range.start;
-  while (cursor < range.end) {
-    const nextMonth = addMonths(startOfMonth(cursor, { in: UTC }), 1, { in: UTC });
-    const pieceEnd = minDate([nextMonth, range.end]);
+  const endMs = range.end.getTime();
+  let cursor = range.start.getTime();
+  while (cursor < endMs) {
+    const month = new Date(cursor);
+    const pieceEnd = Math.min(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1), endMs);
     let wStart = cursor;
     while (wStart < pieceEnd) {
-      const wEnd = minDate([addDays(wStart, maxWindowDays, { in: UTC }), pieceEnd]);
-      out.push({ start: new Date(wStart.getTime()), end: new Date(wEnd.getTime()) });
+      const wEnd = Math.min(wStart + widthMs, pieceEnd);
+      out.push({ start: new Date(wStart), end: new Date(wEnd) });
       wStart = wEnd;
     }
     cursor = pieceEnd;
