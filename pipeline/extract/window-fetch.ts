@@ -1,4 +1,3 @@
-import type { LimitFunction } from 'p-limit';
 import type { CdrSource, RejectedRecord, TimeWindow } from '../source/index.ts';
 import { nextWave, promisedPages } from './windows.ts';
 import { idHashesOf } from './id-hashes.ts';
@@ -31,8 +30,8 @@ export interface WindowFetchArgs {
   /** Most pages one window requests at once (bounds what an inflated count can cost). */
   maxWave?: number;
   pageSize: number;
-  /** The run's global limit on requests in flight. */
-  limit: LimitFunction;
+  /** Runs one request under the run's limit on requests in flight. */
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
   spool: PageSpool;
   signal?: AbortSignal;
 }
