@@ -72,10 +72,6 @@ export class LakeWriter {
         // A batch's COPY ... PARTITION_BY gets its rows sorted by partition (lake/batch-write.ts):
         // one open file at a time is all it needs, and each open file holds buffers the memory cap counts.
         partitioned_write_max_open_files: '4',
-        // DuckDB hands freed memory back to the system (malloc_trim) only after a bulk free above
-        // this; at its default (512 MiB, four times the writer's cap) that never happens, and the
-        // heap glibc keeps grew with the partitions written (+85-115 MiB of peak RSS at 25k and 100k CDRs).
-        allocator_bulk_deallocation_flush_threshold: WRITER_TRIM_THRESHOLD,
       },
     });
     const laneDbs: Db[] = [main];
@@ -260,9 +256,6 @@ export class LakeWriter {
     }
   }
 }
-
-/** Bulk frees above which the writer's DuckDB returns memory to the system (measured: 4 MB keeps it flat, 16 MB does not). */
-const WRITER_TRIM_THRESHOLD = '4MB';
 
 /** DuckDB's answer when the writer's shared memory cap is exhausted (the write left the partition unchanged). */
 const isOutOfMemory = (err: unknown) => err instanceof Error && err.message.includes('Out of Memory Error');
