@@ -1,3 +1,4 @@
+import type { LimitFunction } from 'p-limit';
 import type { CdrSource, RejectedRecord, TimeWindow } from '../source/index.ts';
 import { nextWave, promisedPages } from './windows.ts';
 import { idHashesOf } from './id-hashes.ts';
@@ -30,8 +31,8 @@ export interface WindowFetchArgs {
   /** Most pages one window requests at once (bounds what an inflated count can cost). */
   maxWave?: number;
   pageSize: number;
-  /** Runs one request under the run's limit on requests in flight. */
-  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The run's global limit on requests in flight. */
+  limit: LimitFunction;
   spool: PageSpool;
   signal?: AbortSignal;
 }

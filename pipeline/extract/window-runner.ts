@@ -8,7 +8,6 @@ import type { IngestEvents } from './ingest-events.ts';
 import type { PartitionState, WindowTask } from './ingest-state.ts';
 import type { PartitionMerger } from './partition-merge.ts';
 import type { PageSpool } from './spool.ts';
-import { RankedGate } from './ranked-gate.ts';
 import { fetchWindow, type WindowFetch } from './window-fetch.ts';
 import { countsPlausible, decideWindow, formatWindow } from './windows.ts';
 
@@ -50,26 +49,11 @@ export function gotOf(f: WindowFetch): number {
 export class WindowRunner {
   /** Windows in flight when the stop's grace period ran out (left for the next run). */
   private windowsCut = 0;
-  /** Each domain's turn, in the order its first window was taken: its requests go before later domains'. */
-  private readonly turns = new Map<string, number>();
-  private readonly gate: RankedGate;
 
   constructor(
     private readonly o: WindowRunnerOptions,
     private readonly queue: FairQueue<WindowTask>,
-  ) {
-    this.gate = new RankedGate(o.concurrency);
-  }
-
-  /**
-   * One request of `domain`'s windows under the run's limit, ahead of the requests of domains
-   * taken later: domains finish in turn, and their partitions are written while others are fetched.
-   */
-  private request<T>(domain: string, fn: () => Promise<T>): Promise<T> {
-    let turn = this.turns.get(domain);
-    if (turn === undefined) this.turns.set(domain, (turn = this.turns.size));
-    return this.gate.run(turn, () => this.o.limit(fn));
-  }
+  ) {}
 
   /**
    * Runs every queued window (and the halves of splits) to the end, or until the stop. Windows
@@ -109,13 +93,12 @@ export class WindowRunner {
   }
 
   private async countOf(domain: string, window: TimeWindow): Promise<number> {
-    const { source, requests } = this.o;
-    return (await this.request(domain, () => source.countCdrs(domain, window, { signal: requests }))).total;
+    const { limit, source, requests } = this.o;
+    return (await limit(() => source.countCdrs(domain, window, { signal: requests }))).total;
   }
 
   private fetch(domain: string, window: TimeWindow, total: number): Promise<WindowFetch> {
-    const { source, settings, spool, requests } = this.o;
-    const limit = <T>(fn: () => Promise<T>) => this.request(domain, fn);
+    const { source, settings, limit, spool, requests } = this.o;
     return fetchWindow({ source, domain, window, pageSize: settings.pageSize, limit, spool, signal: requests, total });
   }
 
