@@ -79,15 +79,31 @@ export function batchCapFor(totalBytes: number, lanes: number): number {
 }
 
 /**
- * Splits writes into batches of at most BATCH_MAX_WRITES writes and `maxBytes` bytes (default
- * BATCH_MAX_BYTES), in order. Pure.
+ * Writer memory one partition of a batch takes in its PARTITION_BY statement, with room to spare:
+ * each partition's Parquet writer holds its own buffers (about 1 MiB for a small CDR partition;
+ * in a 63 MiB cap, 30 partitions fit and 60 ran out of memory).
  */
-export function batchesOf<T>(items: readonly { item: T; bytes: number }[], maxBytes = BATCH_MAX_BYTES): T[][] {
+export const BATCH_MIB_PER_WRITE = 2.5;
+
+/** Partitions per batch that one lane's share of the writer's memory cap holds (at least 2). Pure. */
+export function batchWritesFor(writerMiB: number, lanes: number): number {
+  return Math.max(2, Math.min(BATCH_MAX_WRITES, Math.floor(writerMiB / Math.max(1, lanes) / BATCH_MIB_PER_WRITE)));
+}
+
+/**
+ * Splits writes into batches of at most `maxWrites` writes (default BATCH_MAX_WRITES) and
+ * `maxBytes` bytes (default BATCH_MAX_BYTES), in order. Pure.
+ */
+export function batchesOf<T>(
+  items: readonly { item: T; bytes: number }[],
+  maxBytes = BATCH_MAX_BYTES,
+  maxWrites = BATCH_MAX_WRITES,
+): T[][] {
   const out: T[][] = [];
   let cur: T[] = [];
   let bytes = 0;
   for (const { item, bytes: b } of items) {
-    if (cur.length > 0 && (cur.length >= BATCH_MAX_WRITES || bytes + b > maxBytes)) {
+    if (cur.length > 0 && (cur.length >= maxWrites || bytes + b > maxBytes)) {
       out.push(cur);
       cur = [];
       bytes = 0;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Db, isOutOfMemoryError, sqlString } from '../db/duckdb.ts';
+import { duckdbSizeMiB } from '../db/duckdb-size.ts';
 import type { Logger } from '../util/logger.ts';
 import type { DomainInfo, TimeWindow } from '../source/index.ts';
 import { removeQuietly } from '../util/atomic-file.ts';
@@ -12,7 +13,7 @@ import { KeyedLanes } from './keyed-lanes.ts';
 import { copyCount, macrosSql } from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { putInPlace, writeAside, type PartitionWrite, type PartitionWriteContext, type PartitionWriteResult } from './partition-write.ts';
-import { batchable, batchCapFor, batchesOf, writeBatchAside, writeBytes, type BatchOutcome } from './batch-write.ts';
+import { batchable, batchCapFor, batchesOf, batchWritesFor, writeBatchAside, writeBytes, type BatchOutcome } from './batch-write.ts';
 import { spoolFileName } from './spool-format.ts';
 
 export { PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from './partition-write.ts';
@@ -58,6 +59,8 @@ export class LakeWriter {
     private readonly workDir: string,
     /** What a partition write reads and writes besides its pages. */
     private readonly context: PartitionWriteContext,
+    /** Partitions per shared statement, from the memory cap and the lanes (batch-write.ts). */
+    private readonly batchWrites: number,
   ) {}
 
   static async open(dataDir: string, opts: LakeWriterOptions): Promise<LakeWriter> {
@@ -65,10 +68,11 @@ export class LakeWriter {
     const spill = join(opts.workDir, 'duckdb-spill');
     await mkdir(spill, { recursive: true });
     const laneCount = opts.lanes ?? 2;
+    const memoryLimit = opts.memoryLimit ?? '256MB';
     if (!Number.isInteger(laneCount) || laneCount < 1) throw new Error(`lake writer lanes must be a whole number >= 1, got ${laneCount}`);
     const main = await Db.open(':memory:', {
       settings: {
-        memory_limit: opts.memoryLimit ?? '256MB',
+        memory_limit: memoryLimit,
         threads: '1',
         temp_directory: spill,
         preserve_insertion_order: 'false',
@@ -90,12 +94,15 @@ export class LakeWriter {
     // One record without an id, which the row SQL drops.
     const emptyPage = join(opts.workDir, spoolFileName(0, true));
     await writeFile(emptyPage, '{}');
-    return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, {
+    const context = { dataDir, workDir: opts.workDir, emptyPage, ...(opts.logger ? { logger: opts.logger } : {}) };
+    return new LakeWriter(
       dataDir,
-      workDir: opts.workDir,
-      emptyPage,
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    });
+      new KeyedLanes(laneDbs),
+      laneDbs,
+      opts.workDir,
+      context,
+      batchWritesFor(duckdbSizeMiB(memoryLimit), laneCount),
+    );
   }
 
   /**
@@ -140,7 +147,7 @@ export class LakeWriter {
       shared.reduce((n, s) => n + s.bytes, 0),
       this.laneDbs.length,
     );
-    for (const batch of batchesOf(shared.length > 1 ? shared : [], cap)) {
+    for (const batch of batchesOf(shared.length > 1 ? shared : [], cap, this.batchWrites)) {
       const writes = batch.map((i) => ws[i]!);
       const done = this.lanes.run(writes.map(keyOf), (db) => writeBatchAside(this.context, db, writes), {
         then: (outcomes) => publishBatch(this.context, writes, outcomes),

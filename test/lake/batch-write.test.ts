@@ -8,7 +8,7 @@ import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { cdrsGlob, partitionDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from '../../pipeline/lake/lake-writer.ts';
 import { encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
-import { BATCH_MAX_BYTES, BATCH_MIN_SHARE_BYTES, batchCapFor, batchesOf } from '../../pipeline/lake/batch-write.ts';
+import { BATCH_MAX_BYTES, BATCH_MIN_SHARE_BYTES, batchCapFor, batchesOf, batchWritesFor } from '../../pipeline/lake/batch-write.ts';
 
 /**
  * writePartitions shares statements among small writes; every write must end exactly as the
@@ -234,7 +234,57 @@ describe('LakeWriter.writePartitions', () => {
   });
 });
 
+describe('a batch of many partitions under a small memory cap', () => {
+  it('writes them in its shared statements, without running out of memory', async () => {
+    const dir = await tempDir('cdrpipe-batch-cap-');
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
+    // The default budget's writer cap (126 MiB) shared by two lanes, at half: what one lane may count on.
+    const writer = await LakeWriter.open(dir, { workDir: join(dir, 'work'), memoryLimit: '63MiB', lanes: 1, logger });
+    try {
+      const writes: PartitionWrite[] = [];
+      for (let d = 0; d < 150; d++) {
+        const file = join(dir, 'work', spoolFileName(d + 1, false));
+        const records = Array.from({ length: 40 }, (_, i) =>
+          cdr(`${d}-${i}`, `2026-10-0${1 + (i % 9)}T0${i % 10}:00:00Z`, { 'orig-caller-name': `caller ${i}`, 'term-to-uri': `sip:${i}@x` }),
+        );
+        await writeFile(file, encodeValues(records));
+        writes.push({ ...month, domain: `d${d}.example`, files: [file] });
+      }
+      const settled = await writer.writePartitions(writes);
+      expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(lines).toEqual([]);
+      const db = await Db.open(':memory:');
+      try {
+        const [row] = await db.all<{ n: bigint; d: bigint }>(
+          `SELECT count(*) AS n, count(DISTINCT domain) AS d FROM read_parquet(${sqlString(cdrsGlob(dir))}, hive_partitioning = true)`,
+        );
+        expect([Number(row!.n), Number(row!.d)]).toEqual([6000, 150]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await writer.close();
+    }
+  });
+});
+
 describe('batch sizes', () => {
+  it("fits a batch's partitions to one lane's share of the writer's memory cap", () => {
+    // The default budget: 126 MiB shared by two lanes.
+    expect(batchWritesFor(126, 2)).toBe(25);
+    expect(batchWritesFor(63, 1)).toBe(25);
+    expect(batchWritesFor(4096, 1)).toBe(1000);
+    expect(batchWritesFor(4, 2)).toBe(2);
+    expect(
+      batchesOf(
+        [0, 1, 2, 3, 4].map((item) => ({ item, bytes: 1 })),
+        BATCH_MAX_BYTES,
+        2,
+      ),
+    ).toEqual([[0, 1], [2, 3], [4]]);
+  });
+
   const MiB = 1024 * 1024;
   it('cuts the writes handed over at once into a share per lane, within the batch bounds', () => {
     expect(batchCapFor(12 * MiB, 2)).toBe(6 * MiB);
