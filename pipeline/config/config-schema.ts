@@ -97,8 +97,11 @@ export type IngestSettings = z.infer<typeof ingestSettingsSchema>;
 
 /** Mail delivery: how hard the SMTP server is driven. */
 export const deliverySettingsSchema = z.object({
-  /** SMTP connections kept open at once; also the messages in flight. */
-  smtpConnections: z.number().int().min(1).max(32).default(4),
+  /**
+   * SMTP connections kept open at once; also the messages in flight. Default: 16 toward a relay on
+   * loopback (a local MTA accepts in parallel what it queues), 4 toward any other server.
+   */
+  smtpConnections: z.number().int().min(1).max(32).optional(),
   /**
    * Messages per second across the connections. Default: no limit for a relay on loopback
    * (a local MTA queues), 5 per second for any other server (providers throttle or block bursts).

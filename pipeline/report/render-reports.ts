@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { CdrpipeConfig, DroppedRecipient } from '../config/index.ts';
 import { customerFor } from '../config/index.ts';
-import type { DeliveryItem } from '../deliver/index.ts';
+import { smtpConnectionsFor, type DeliveryItem } from '../deliver/index.ts';
 import { encodePartitionValue } from '../lake/index.ts';
 import { withState } from '../state/index.ts';
 import type { CostSectionRows } from './cost-queries.ts';
@@ -235,6 +235,9 @@ export function deliveryItem(p: Pending, month: string, from: { name: string; ad
 }
 
 /** The SMTP pool's settings from config (connections, and a rate only when one is configured). */
-export function smtpSettings(config: CdrpipeConfig): { maxConnections: number; messagesPerSecond?: number } {
-  return { maxConnections: config.delivery.smtpConnections, messagesPerSecond: config.delivery.messagesPerSecond };
+export function smtpSettings(config: CdrpipeConfig, smtpUrl: string | undefined): { maxConnections: number; messagesPerSecond?: number } {
+  return {
+    maxConnections: smtpConnectionsFor(config.delivery.smtpConnections, smtpUrl),
+    messagesPerSecond: config.delivery.messagesPerSecond,
+  };
 }

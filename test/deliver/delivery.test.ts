@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReports, type RunReportsOptions } from '../../pipeline/report/run-reports.ts';
-import { createSmtpTransport, smtpOptionsFromUrl } from '../../pipeline/deliver/smtp-transport.ts';
+import { createSmtpTransport, smtpConnectionsFor, smtpOptionsFromUrl } from '../../pipeline/deliver/smtp-transport.ts';
 import type { MailTransport } from '../../pipeline/deliver/mail-transport.ts';
 import { withState } from '../../pipeline/state/state-db.ts';
 import { outboxDir } from '../../pipeline/lake/layout.ts';
@@ -245,6 +245,14 @@ describe('SMTP_URL', () => {
     expect(smtpOptionsFromUrl('smtp://u:p@mail.example.com:587')).toMatchObject({ rateLimit: 5, rateDelta: 1000 });
     expect(smtpOptionsFromUrl('smtp://127.0.0.1:2525').rateLimit).toBeUndefined();
     expect(smtpOptionsFromUrl('smtp://127.0.0.1:2525', { messagesPerSecond: 20 }).rateLimit).toBe(20);
+    // Connections: 16 toward a relay on loopback, 4 elsewhere, unless configured.
+    expect(smtpOptionsFromUrl('smtp://127.0.0.1:2525').maxConnections).toBe(16);
+    expect(smtpOptionsFromUrl('smtp://u:p@mail.example.com:587').maxConnections).toBe(4);
+    expect(smtpConnectionsFor(undefined, 'smtp://[::1]:25')).toBe(16);
+    expect(smtpConnectionsFor(undefined, 'smtps://mail.example.com')).toBe(4);
+    expect(smtpConnectionsFor(undefined, undefined)).toBe(4);
+    expect(smtpConnectionsFor(undefined, 'not a url')).toBe(4);
+    expect(smtpConnectionsFor(2, 'smtp://127.0.0.1:2525')).toBe(2);
     expect(() => smtpOptionsFromUrl('http://u:secret@x')).toThrow(/smtp:\/\/ or smtps:\/\//);
     expect(() => smtpOptionsFromUrl('not a url :secret@')).not.toThrow(/secret/);
   });
