@@ -52,6 +52,17 @@ function lakeOf(domain: string, extra: FixtureCdr[] = []): FixtureCdr[] {
 const transform = (dataDir: string, config: CdrpipeConfig, clock: FixedClock, full = false, modelsDir?: string) =>
   runTransform({ dataDir, config, logger: silentLogger(), clock, full, ...(modelsDir ? { modelsDir } : {}) });
 
+/** A lake of one UTC domain, its config, and a copy of the project's models for a test to edit. */
+async function oneDomainWithModelsCopy() {
+  const dataDir = await tempDir();
+  const config = await deckConfig(dataDir);
+  await writeDomains(dataDir, DOMAINS.slice(0, 1));
+  await writeLake(dataDir, lakeOf('utc.example'));
+  const modelsDir = join(dataDir, 'models');
+  await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
+  return { dataDir, config, modelsDir };
+}
+
 async function tableRows(db: Db): Promise<Record<string, JsonRow[]>> {
   const tables = await db.all<{ name: string }>(
     `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
@@ -190,14 +201,9 @@ describe('incremental transform', () => {
   }, 200_000);
 
   it('a duplicate key and a lost parent made in a changed domain-month are caught on the changed domains, as a full rebuild reports them', async () => {
-    const dataDir = await tempDir();
-    const config = await deckConfig(dataDir);
-    await writeDomains(dataDir, DOMAINS.slice(0, 1));
-    await writeLake(dataDir, lakeOf('utc.example'));
+    const { dataDir, config, modelsDir } = await oneDomainWithModelsCopy();
     // rated_calls with two planted faults that only some calls set off: a call whose id holds
     // "twice" is rated twice, one whose id holds "lost" is rated under an id `calls` does not have.
-    const modelsDir = join(dataDir, 'models');
-    await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
     const sqlPath = join(modelsDir, 'rated_calls.sql');
     const [l1, l2, ...rest] = (await readFile(sqlPath, 'utf8')).split('\n');
     const body = rest.join('\n');
@@ -233,12 +239,7 @@ describe('incremental transform', () => {
   }, 200_000);
 
   it('a changed model SQL rebuilds that model and what reads it in full, the rest stays incremental', async () => {
-    const dataDir = await tempDir();
-    const config = await deckConfig(dataDir);
-    await writeDomains(dataDir, DOMAINS.slice(0, 1));
-    await writeLake(dataDir, lakeOf('utc.example'));
-    const modelsDir = join(dataDir, 'models');
-    await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
+    const { dataDir, config, modelsDir } = await oneDomainWithModelsCopy();
     await runTransform({ dataDir, config, logger: silentLogger(), clock: NOV20, modelsDir });
     const sqlPath = join(modelsDir, 'rating_plans.sql');
     await writeFile(sqlPath, (await readFile(sqlPath, 'utf8')) + '\n-- a comment is an edit too\n');
