@@ -189,14 +189,8 @@ try {
   const firstGrowth = progress.find((p) => p.requests === summary.requests);
   console.log(`the bench's "requests answered after" (first progress event seeing every request): ${firstGrowth?.t.toFixed(0)} ms`);
   console.log('steps (debug log):');
-  const seen = new Map<string, { first: number; last: number; n: number }>();
-  for (const s of steps) {
-    const e = seen.get(s.msg) ?? { first: s.t, last: s.t, n: 0 };
-    e.last = s.t;
-    e.n++;
-    seen.set(s.msg, e);
-  }
-  for (const [msg, e] of seen) console.log(`  ${e.first.toFixed(0).padStart(6)} .. ${e.last.toFixed(0).padStart(6)} ms  x${e.n}  ${msg}`);
+  for (const [msg, e] of firstAndLast(steps, (s) => s.msg))
+    console.log(`  ${e.first.toFixed(0).padStart(6)} .. ${e.last.toFixed(0).padStart(6)} ms  x${e.n}  ${msg}`);
   for (const sp of spans) console.log(`  span ${sp.name}(${sp.n}): ${sp.start.toFixed(0)} .. ${sp.end.toFixed(0)} ms`);
   // Partitions flushed together (one batch's results land within a few ms of each other).
   const flushes = steps.filter((s) => s.msg === 'partition range flushed').map((s) => s.t);
@@ -207,14 +201,8 @@ try {
     else groups.push({ at: t, n: 1 });
   }
   console.log(`  flushes in groups: ${groups.map((g) => `${g.n}@${g.at.toFixed(0)}`).join(' ')}`);
-  const phases = new Map<string, { first: number; last: number; n: number }>();
-  for (const p of progress) {
-    const e = phases.get(p.phase) ?? { first: p.t, last: p.t, n: 0 };
-    e.last = p.t;
-    e.n++;
-    phases.set(p.phase, e);
-  }
-  for (const [phase, e] of phases) console.log(`  progress ${phase}: ${e.first.toFixed(0)} .. ${e.last.toFixed(0)} ms (x${e.n})`);
+  for (const [phase, e] of firstAndLast(progress, (p) => p.phase))
+    console.log(`  progress ${phase}: ${e.first.toFixed(0)} .. ${e.last.toFixed(0)} ms (x${e.n})`);
 
   // The simulator's own time per request: latency off, one request at a time.
   await sim.call('setFaults', { latencyMs: 0 });
@@ -234,4 +222,19 @@ try {
   await sim.call('stop').catch(() => undefined);
   await sim.close();
   if (!values.dir) await rm(work, { recursive: true, force: true });
+}
+
+/** Per key, the first and last time an event of it was seen and how many there were (in the events' order). */
+function firstAndLast<T extends { t: number }>(
+  events: readonly T[],
+  keyOf: (e: T) => string,
+): Map<string, { first: number; last: number; n: number }> {
+  const out = new Map<string, { first: number; last: number; n: number }>();
+  for (const ev of events) {
+    const e = out.get(keyOf(ev)) ?? { first: ev.t, last: ev.t, n: 0 };
+    e.last = ev.t;
+    e.n++;
+    out.set(keyOf(ev), e);
+  }
+  return out;
 }
