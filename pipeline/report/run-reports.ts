@@ -12,14 +12,7 @@ import pLimit from 'p-limit';
 import type { DroppedRecipient, EnvConfig, StageContext } from '../config/index.ts';
 import { customerFor, duckdbSettings } from '../config/index.ts';
 import { Db } from '../db/duckdb.ts';
-import {
-  createTransportFromEnv,
-  deliver,
-  type DeliveryItem,
-  type DeliverySummary,
-  noteDroppedRecipients,
-  smtpConnectionsFor,
-} from '../deliver/index.ts';
+import { createTransportFromEnv, deliver, type DeliveryItem, type DeliverySummary, noteDroppedRecipients } from '../deliver/index.ts';
 import type { MailTransport, RetryOptions } from '../deliver/index.ts';
 import { reportsDir, warehousePath } from '../lake/index.ts';
 import { assertWarehouseTestsPass, DataTestFailedError } from '../transform/index.ts';
@@ -180,9 +173,8 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   const renderFailures: { domain: string; error: string }[] = [];
   const rendered: RenderedReport[] = [];
   const writes = pLimit(FILE_WRITES_IN_FLIGHT);
-  const transport = sendAsRendered
-    ? (opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock, smtpSettings(config, opts.env.smtpUrl)))
-    : undefined;
+  const smtp = smtpSettings(config, opts.env.smtpUrl);
+  const transport = sendAsRendered ? (opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock, smtp)) : undefined;
   let delivery: DeliverySummary | undefined = transport
     ? { transport: transport.description, sent: 0, skipped: 0, maybeSent: 0, failed: 0, outcomes: [] }
     : undefined;
@@ -203,7 +195,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       logger,
       signal: opts.signal,
       retry: opts.retry,
-      concurrency: smtpConnectionsFor(config.delivery.smtpConnections, opts.env.smtpUrl),
+      concurrency: smtp.maxConnections,
       batchSize: REPORT_SEND_BATCH,
       times,
     });
