@@ -168,6 +168,15 @@ export async function writeBatchAside(ctx: PartitionWriteContext, db: Db, ws: re
   const out: BatchOutcome[] = new Array(ws.length);
   const shared: Part[] = [];
   const alone: number[] = [];
+  // Whether a month is compacted, listed once per batch: the month's folder holds a folder per
+  // domain, and listing it for each new partition of a tick over thousands of domains was
+  // quadratic (and synchronous). Only compaction adds a generation, never during a write.
+  const compacted = new Map<string, boolean>();
+  const isCompacted = (month: string): boolean => {
+    let c = compacted.get(month);
+    if (c === undefined) compacted.set(month, (c = newestCompactedFiles(ctx.dataDir, month).length > 0));
+    return c;
+  };
   await eachLimited(
     ws.map((w, index) => ({ w, index })),
     PREPARE_CONCURRENCY,
@@ -181,7 +190,7 @@ export async function writeBatchAside(ctx: PartitionWriteContext, db: Db, ws: re
           // A damaged partition file is moved aside (its month fetched again later), never merged into.
           await refuseDamaged(ctx.dataDir, target, w);
           shared.push({ index, w, target, old: target });
-        } else if (newestCompactedFiles(ctx.dataDir, w.month).length > 0) {
+        } else if (isCompacted(w.month)) {
           // The domain's own partition starts from its compacted rows: the lone write knows how.
           alone.push(index);
         } else shared.push({ index, w, target });
