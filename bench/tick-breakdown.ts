@@ -5,7 +5,9 @@
  * (state read, writer open, windows kept, partitions written, watermarks), then the simulator's
  * own time per request with no latency (what a page costs it to answer).
  *
- *   npx tsx bench/tick-breakdown.ts [--domains 100] [--dir /tmp/x]
+ *   npx tsx bench/tick-breakdown.ts [--domains 100] [--dir /tmp/x] [--all]
+ *
+ * `--all` prints every request (by default the first and last 12).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,8 +25,11 @@ import { startWorker } from './lib/worker.ts';
 import { lowerBoundMs, patternRounds, type PlannedRequest, type RequestTally } from './lib/request-bound.ts';
 import { LakeWriter } from '../pipeline/lake/lake-writer.ts';
 import { PartitionMerger } from '../pipeline/extract/partition-merge.ts';
+import { SharedRunner } from '../pipeline/extract/reseller-runner.ts';
 
-const { values } = parseArgs({ options: { domains: { type: 'string', default: '100' }, dir: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { domains: { type: 'string', default: '100' }, dir: { type: 'string' }, all: { type: 'boolean', default: false } },
+});
 const DOMAINS = Number(values.domains);
 const LATENCY_MS = 25;
 const C = 8;
@@ -129,9 +134,16 @@ try {
   wrap('fetchAllCdrPage');
 
   const steps: { t: number; msg: string }[] = [];
+  const warnings: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) steps.push({ t: at(), msg: (JSON.parse(l) as { msg: string }).msg });
+      for (const l of chunk.toString().split('\n')) {
+        if (!l.trim()) continue;
+        const entry = JSON.parse(l) as { msg: string; level: number; err?: unknown };
+        steps.push({ t: at(), msg: entry.msg });
+        // Warnings and errors are printed whole: a batch that fell back says why.
+        if (entry.level >= 40) warnings.push(`${at().toFixed(0)} ms: ${entry.msg} ${JSON.stringify(entry.err ?? '')}`);
+      }
       cb();
     },
   });
@@ -154,6 +166,8 @@ try {
   timeMethod(PartitionMerger.prototype, 'flushBatch', (a) => (a[0] as unknown[]).length);
   timeMethod(LakeWriter.prototype, 'writePartitions', (a) => (a[0] as unknown[]).length);
   timeMethod(LakeWriter.prototype, 'close', () => 0);
+  // A shared window's spooling of its domains' shares (the window holds its slot until it ends).
+  timeMethod(SharedRunner.prototype, 'keep', (a) => (a[1] as { routed: { shares: Map<string, unknown> } }).routed.shares.size);
   timeMethod(LakeWriter.prototype, 'writeRejects', (a) => (a[0] as unknown[]).length);
   t0 = performance.now();
   // A run with failed windows still has a timeline: its summary comes with the error.
@@ -176,7 +190,7 @@ try {
     `${DOMAINS} domains: ${summary.rowsFetched} rows, ${summary.requests} requests, ${summary.partitionsWritten} partitions; wall ${wall.toFixed(0)} ms`,
   );
   console.log('request                                 sent  1st byte  body  parsed   bytes');
-  for (const m of marks.length > 24 ? [...marks.slice(0, 12), ...marks.slice(-12)] : marks)
+  for (const m of marks.length > 24 && !values.all ? [...marks.slice(0, 12), ...marks.slice(-12)] : marks)
     console.log(
       `${m.what.padEnd(38)} ${m.sent.toFixed(0).padStart(5)} ${(m.firstByte ?? NaN).toFixed(0).padStart(8)} ${(m.bodyRead ?? NaN).toFixed(0).padStart(5)} ${(m.parsed ?? NaN).toFixed(0).padStart(7)} ${String(m.bytes ?? '').padStart(8)}`,
     );
@@ -188,6 +202,7 @@ try {
   );
   const firstGrowth = progress.find((p) => p.requests === summary.requests);
   console.log(`the bench's "requests answered after" (first progress event seeing every request): ${firstGrowth?.t.toFixed(0)} ms`);
+  for (const w of warnings.slice(0, 5)) console.log(`WARN ${w}`);
   console.log('steps (debug log):');
   for (const [msg, e] of firstAndLast(steps, (s) => s.msg))
     console.log(`  ${e.first.toFixed(0).padStart(6)} .. ${e.last.toFixed(0).padStart(6)} ms  x${e.n}  ${msg}`);

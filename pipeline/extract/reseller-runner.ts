@@ -88,6 +88,12 @@ interface SharedFetch {
 
 /** Shared windows in flight: their pages wait in memory until the window is complete. */
 const MAX_ACTIVE_WINDOWS = 3;
+/**
+ * Fetched windows whose shares are being spooled, besides those in flight. Spooling a window
+ * writes a file per domain it touched (about half a millisecond each: seconds for thousands of
+ * domains); the next windows' requests go out meanwhile instead of waiting for it.
+ */
+const MAX_KEEPING_WINDOWS = 2;
 
 /**
  * Reads the shared range through the reseller-wide `/cdrs`: windows counted and split by the
@@ -106,6 +112,8 @@ export class SharedRunner {
   windows = 0;
   /** Windows in flight when the stop's grace period ran out (left for the next run). */
   private windowsCut = 0;
+  /** Fetched windows being spooled and handed to their partitions (keep). */
+  private readonly keeping = new Set<Promise<void>>();
 
   constructor(
     private readonly o: SharedRunnerOptions,
@@ -124,7 +132,7 @@ export class SharedRunner {
   }
 
   async run(): Promise<void> {
-    const { stop, requests, merger, events } = this.o;
+    const { stop, merger, events } = this.o;
     const active = new Set<Promise<void>>();
     for (;;) {
       await merger.waitForRoom();
@@ -132,21 +140,37 @@ export class SharedRunner {
         const task = this.queue.shift();
         if (!task) break;
         const p: Promise<void> = this.processWindow(task)
-          .catch((err: unknown) => {
-            // Cut off by the stop: left for the next run, not a failure of the window.
-            if (requests.aborted) this.windowsCut++;
-            else events.fail(ALL_DOMAINS, task.window, err);
-          })
+          .catch((err: unknown) => this.failed(task.window, err))
           .finally(() => active.delete(p));
         active.add(p);
       }
       if (active.size === 0) break;
       await Promise.race(active);
     }
+    while (this.keeping.size > 0) await Promise.allSettled([...this.keeping]);
     if (stop?.aborted && (this.queue.length > 0 || this.windowsCut > 0)) {
       events.summary.interrupted = true;
       this.queue.length = 0;
     }
+  }
+
+  private failed(window: TimeWindow, err: unknown): void {
+    // Cut off by the stop: left for the next run, not a failure of the window.
+    if (this.o.requests.aborted) this.windowsCut++;
+    else this.o.events.fail(ALL_DOMAINS, window, err);
+  }
+
+  /**
+   * Spools a fetched window's shares (keep) without holding its place among the windows in
+   * flight; waits while MAX_KEEPING_WINDOWS others are being spooled, so the pages held in
+   * memory stay bounded.
+   */
+  private async handOver(window: TimeWindow, fetched: SharedFetch, clean: boolean): Promise<void> {
+    while (this.keeping.size >= MAX_KEEPING_WINDOWS) await Promise.race(this.keeping);
+    const p: Promise<void> = this.keep(window, fetched, clean)
+      .catch((err: unknown) => this.failed(window, err))
+      .finally(() => this.keeping.delete(p));
+    this.keeping.add(p);
   }
 
   private async countOf(window: TimeWindow): Promise<number> {
@@ -172,7 +196,7 @@ export class SharedRunner {
     }
     if (decision.kind === 'empty') {
       summary.windowsEmpty++;
-      return this.keep(window, { routed: emptyRouted(), received: 0, outOfWindow: 0, rejects: [], pages: 0 }, true);
+      return this.handOver(window, { routed: emptyRouted(), received: 0, outOfWindow: 0, rejects: [], pages: 0 }, true);
     }
     let fetched = await this.fetch(window, total);
     let expected = total;
@@ -196,7 +220,7 @@ export class SharedRunner {
         });
       }
     }
-    await this.keep(window, fetched, fetched.received === expected);
+    await this.handOver(window, fetched, fetched.received === expected);
   }
 
   /** A count that cannot be believed: read the list (up to a short page), upsert it, and say so. */
@@ -211,7 +235,7 @@ export class SharedRunner {
       got: fetched.received,
       detail: `${why}; read the reseller-wide list instead (${fetched.pages} page(s)), stored rows kept`,
     });
-    await this.keep(window, fetched, false);
+    await this.handOver(window, fetched, false);
   }
 
   /**

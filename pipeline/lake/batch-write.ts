@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sqlString, type Db } from '../db/duckdb.ts';
+import { isOutOfMemoryError, sqlString, type Db } from '../db/duckdb.ts';
 import { removeQuietly } from '../util/atomic-file.ts';
 import { newestCompactedFiles } from './compacted-partition.ts';
 import { refreshLakeFile } from './lake-publish.ts';
@@ -81,35 +81,50 @@ export function batchCapFor(totalBytes: number, lanes: number): number {
 /**
  * Writer memory one partition of a batch takes in its PARTITION_BY statement, with room to spare:
  * each partition's Parquet writer holds its own buffers (about 1 MiB for a small CDR partition;
- * in a 63 MiB cap, 30 partitions fit and 60 ran out of memory).
+ * in a 63 MiB cap, 30 such partitions of one spool file fit and 60 ran out of memory), and each
+ * spool file the statement reads holds its reader's buffers besides (a reseller-wide tick hands a
+ * partition one file per shared window: 25 partitions of 4 or 8 files ran out of 63 MiB, 15 of 4
+ * and 10 or 12 of 8 fit).
  */
-export const BATCH_MIB_PER_WRITE = 2.5;
+export const BATCH_MIB_PER_WRITE = 3;
+/** Writer memory each spool file of a batched write adds (see BATCH_MIB_PER_WRITE). */
+export const BATCH_MIB_PER_FILE = 0.5;
 
-/** Partitions per batch that one lane's share of the writer's memory cap holds (at least 2). Pure. */
-export function batchWritesFor(writerMiB: number, lanes: number): number {
-  return Math.max(2, Math.min(BATCH_MAX_WRITES, Math.floor(writerMiB / Math.max(1, lanes) / BATCH_MIB_PER_WRITE)));
+/** Writer memory one write of `files` spool files takes in a batch (at least one file: the empty page). Pure. */
+export function batchWriteMiB(files: number): number {
+  return BATCH_MIB_PER_WRITE + BATCH_MIB_PER_FILE * Math.max(1, files);
+}
+
+/** Partitions of `files` spool files each that one lane's share of the writer's memory cap holds (at least 2). Pure. */
+export function batchWritesFor(writerMiB: number, lanes: number, files = 1): number {
+  return Math.max(2, Math.min(BATCH_MAX_WRITES, Math.floor(writerMiB / Math.max(1, lanes) / batchWriteMiB(files))));
 }
 
 /**
- * Splits writes into batches of at most `maxWrites` writes (default BATCH_MAX_WRITES) and
- * `maxBytes` bytes (default BATCH_MAX_BYTES), in order. Pure.
+ * Splits writes into batches of at most `maxWrites` writes (default BATCH_MAX_WRITES), `maxBytes`
+ * bytes (default BATCH_MAX_BYTES) and `maxMiB` of writer memory (each item's `mib`; never fewer
+ * than 2 writes for it), in order. Pure.
  */
 export function batchesOf<T>(
-  items: readonly { item: T; bytes: number }[],
+  items: readonly { item: T; bytes: number; mib?: number }[],
   maxBytes = BATCH_MAX_BYTES,
   maxWrites = BATCH_MAX_WRITES,
+  maxMiB = Infinity,
 ): T[][] {
   const out: T[][] = [];
   let cur: T[] = [];
   let bytes = 0;
-  for (const { item, bytes: b } of items) {
-    if (cur.length > 0 && (cur.length >= maxWrites || bytes + b > maxBytes)) {
+  let mib = 0;
+  for (const { item, bytes: b, mib: m = 0 } of items) {
+    if (cur.length > 0 && (cur.length >= maxWrites || bytes + b > maxBytes || (cur.length >= 2 && mib + m > maxMiB))) {
       out.push(cur);
       cur = [];
       bytes = 0;
+      mib = 0;
     }
     cur.push(item);
     bytes += b;
+    mib += m;
   }
   if (cur.length > 0) out.push(cur);
   return out;
@@ -153,6 +168,15 @@ export async function writeBatchAside(ctx: PartitionWriteContext, db: Db, ws: re
   const out: BatchOutcome[] = new Array(ws.length);
   const shared: Part[] = [];
   const alone: number[] = [];
+  // Whether a month is compacted, listed once per batch: the month's folder holds a folder per
+  // domain, and listing it for each new partition of a tick over thousands of domains was
+  // quadratic (and synchronous). Only compaction adds a generation, never during a write.
+  const compacted = new Map<string, boolean>();
+  const isCompacted = (month: string): boolean => {
+    let c = compacted.get(month);
+    if (c === undefined) compacted.set(month, (c = newestCompactedFiles(ctx.dataDir, month).length > 0));
+    return c;
+  };
   await eachLimited(
     ws.map((w, index) => ({ w, index })),
     PREPARE_CONCURRENCY,
@@ -166,7 +190,7 @@ export async function writeBatchAside(ctx: PartitionWriteContext, db: Db, ws: re
           // A damaged partition file is moved aside (its month fetched again later), never merged into.
           await refuseDamaged(ctx.dataDir, target, w);
           shared.push({ index, w, target, old: target });
-        } else if (newestCompactedFiles(ctx.dataDir, w.month).length > 0) {
+        } else if (isCompacted(w.month)) {
           // The domain's own partition starts from its compacted rows: the lone write knows how.
           alone.push(index);
         } else shared.push({ index, w, target });
@@ -176,20 +200,28 @@ export async function writeBatchAside(ctx: PartitionWriteContext, db: Db, ws: re
     },
   );
   shared.sort((a, b) => a.index - b.index);
-  if (shared.length > 0) {
+  const share = async (parts: readonly Part[]): Promise<void> => {
     try {
-      const pending = await writeShared(ctx, db, shared);
-      shared.forEach((p, k) => (out[p.index] = { ok: true, pending: pending[k]! }));
+      const pending = await writeShared(ctx, db, parts);
+      parts.forEach((p, k) => (out[p.index] = { ok: true, pending: pending[k]! }));
     } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      if (isOutOfMemoryError(err) && parts.length > 2) {
+        // Out of the writer's memory: two halves of the batch, each still sharing its statements,
+        // cost a statement more instead of one statement per partition.
+        ctx.logger?.warn({ partitions: parts.length, err: why }, 'a batched lake write ran out of memory; writing it in two halves');
+        const half = Math.ceil(parts.length / 2);
+        await share(parts.slice(0, half));
+        await share(parts.slice(half));
+        return;
+      }
       // A statement over the whole batch failed (a stored file only DuckDB finds fault with, say):
       // each write goes alone, and the one at fault fails with its own error.
-      ctx.logger?.warn(
-        { partitions: shared.length, err: err instanceof Error ? err.message.split('\n')[0] : String(err) },
-        'a batched lake write failed; writing each of its partitions alone',
-      );
-      alone.push(...shared.map((p) => p.index));
+      ctx.logger?.warn({ partitions: parts.length, err: why }, 'a batched lake write failed; writing each of its partitions alone');
+      alone.push(...parts.map((p) => p.index));
     }
-  }
+  };
+  if (shared.length > 0) await share(shared);
   for (const index of alone.sort((a, b) => a - b)) {
     try {
       out[index] = { ok: true, pending: await writeAside(ctx, db, ws[index]!) };

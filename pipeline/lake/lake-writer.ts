@@ -13,7 +13,16 @@ import { KeyedLanes } from './keyed-lanes.ts';
 import { copyCount, macrosSql } from './merge-sql.ts';
 import { encodePartitionValue } from './partition-path.ts';
 import { putInPlace, writeAside, type PartitionWrite, type PartitionWriteContext, type PartitionWriteResult } from './partition-write.ts';
-import { batchable, batchCapFor, batchesOf, batchWritesFor, writeBatchAside, writeBytes, type BatchOutcome } from './batch-write.ts';
+import {
+  batchable,
+  batchCapFor,
+  batchesOf,
+  batchWriteMiB,
+  BATCH_MAX_WRITES,
+  writeBatchAside,
+  writeBytes,
+  type BatchOutcome,
+} from './batch-write.ts';
 import { spoolFileName } from './spool-format.ts';
 
 export { PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from './partition-write.ts';
@@ -59,8 +68,8 @@ export class LakeWriter {
     private readonly workDir: string,
     /** What a partition write reads and writes besides its pages. */
     private readonly context: PartitionWriteContext,
-    /** Partitions per shared statement, from the memory cap and the lanes (batch-write.ts). */
-    private readonly batchWrites: number,
+    /** Writer memory one shared statement may count on: one lane's share of the cap (batch-write.ts batchWriteMiB). */
+    private readonly laneMiB: number,
   ) {}
 
   static async open(dataDir: string, opts: LakeWriterOptions): Promise<LakeWriter> {
@@ -95,14 +104,7 @@ export class LakeWriter {
     const emptyPage = join(opts.workDir, spoolFileName(0, true));
     await writeFile(emptyPage, '{}');
     const context = { dataDir, workDir: opts.workDir, emptyPage, ...(opts.logger ? { logger: opts.logger } : {}) };
-    return new LakeWriter(
-      dataDir,
-      new KeyedLanes(laneDbs),
-      laneDbs,
-      opts.workDir,
-      context,
-      batchWritesFor(duckdbSizeMiB(memoryLimit), laneCount),
-    );
+    return new LakeWriter(dataDir, new KeyedLanes(laneDbs), laneDbs, opts.workDir, context, duckdbSizeMiB(memoryLimit) / laneCount);
   }
 
   /**
@@ -133,12 +135,12 @@ export class LakeWriter {
     const keyOf = partitionKey;
     const sizes = await Promise.all(ws.map(writeBytes));
     const seen = new Set<string>();
-    const shared: { item: number; bytes: number }[] = [];
+    const shared: { item: number; bytes: number; mib: number }[] = [];
     const results: Promise<PartitionWriteResult>[] = new Array(ws.length);
     ws.forEach((w, i) => {
       const key = keyOf(w);
       // A second write of a partition in the same call goes after the first (its own task, same key).
-      if (!seen.has(key) && batchable(w, sizes[i]!)) shared.push({ item: i, bytes: sizes[i]! });
+      if (!seen.has(key) && batchable(w, sizes[i]!)) shared.push({ item: i, bytes: sizes[i]!, mib: batchWriteMiB(w.files.length) });
       seen.add(key);
     });
     // A lone small write gains nothing from a batch: it keeps its one streaming statement.
@@ -147,7 +149,7 @@ export class LakeWriter {
       shared.reduce((n, s) => n + s.bytes, 0),
       this.laneDbs.length,
     );
-    for (const batch of batchesOf(shared.length > 1 ? shared : [], cap, this.batchWrites)) {
+    for (const batch of batchesOf(shared.length > 1 ? shared : [], cap, BATCH_MAX_WRITES, this.laneMiB)) {
       const writes = batch.map((i) => ws[i]!);
       const done = this.lanes.run(writes.map(keyOf), (db) => writeBatchAside(this.context, db, writes), {
         then: (outcomes) => publishBatch(this.context, writes, outcomes),

@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../pipeline/util/logger.ts';
 import { join } from 'node:path';
@@ -8,7 +8,17 @@ import { Db, sqlString } from '../../pipeline/db/duckdb.ts';
 import { cdrsGlob, partitionDir } from '../../pipeline/lake/layout.ts';
 import { LakeWriter, PARTITION_FILE, type PartitionWrite, type PartitionWriteResult } from '../../pipeline/lake/lake-writer.ts';
 import { encodeValues, spoolFileName } from '../../pipeline/lake/spool-format.ts';
-import { BATCH_MAX_BYTES, BATCH_MIN_SHARE_BYTES, batchCapFor, batchesOf, batchWritesFor } from '../../pipeline/lake/batch-write.ts';
+import {
+  BATCH_MAX_BYTES,
+  BATCH_MIN_SHARE_BYTES,
+  batchCapFor,
+  batchesOf,
+  batchWriteMiB,
+  batchWritesFor,
+  writeBatchAside,
+} from '../../pipeline/lake/batch-write.ts';
+import { macrosSql } from '../../pipeline/lake/merge-sql.ts';
+import { putInPlace } from '../../pipeline/lake/partition-write.ts';
 
 /**
  * writePartitions shares statements among small writes; every write must end exactly as the
@@ -269,11 +279,57 @@ describe('a batch of many partitions under a small memory cap', () => {
   });
 });
 
+describe('a batch that runs out of the writer memory', () => {
+  it('is written in halves that still share their statements, not one partition at a time', async () => {
+    const dir = await tempDir('cdrpipe-batch-halves-');
+    const work = join(dir, 'work');
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
+    await mkdir(work, { recursive: true });
+    // A lane's connection as the writer opens it, with one lane's share of the default cap, handed
+    // more partitions than that holds in one statement.
+    const db = await Db.open(':memory:', {
+      settings: { memory_limit: '63MiB', threads: '1', preserve_insertion_order: 'false', partitioned_write_max_open_files: '4' },
+    });
+    try {
+      await db.exec(macrosSql);
+      const emptyPage = join(work, spoolFileName(0, true));
+      await writeFile(emptyPage, '{}');
+      const writes: PartitionWrite[] = [];
+      for (let d = 0; d < 90; d++) {
+        const file = join(work, spoolFileName(d + 1, false));
+        const records = Array.from({ length: 40 }, (_, i) =>
+          cdr(`${d}-${i}`, `2026-10-0${1 + (i % 9)}T0${i % 10}:00:00Z`, { 'orig-caller-name': `caller ${i}`, 'term-to-uri': `sip:${i}@x` }),
+        );
+        await writeFile(file, encodeValues(records));
+        writes.push({ ...month, domain: `d${d}.example`, files: [file] });
+      }
+      const ctx = { dataDir: dir, workDir: work, emptyPage, logger };
+      const outcomes = await writeBatchAside(ctx, db, writes);
+      for (const [k, o] of outcomes.entries()) {
+        if (!o.ok) throw o.error;
+        await putInPlace(ctx, writes[k]!, o.pending);
+      }
+      const msgs = lines.map((x) => (JSON.parse(x) as { msg: string }).msg);
+      expect(msgs).toContain('a batched lake write ran out of memory; writing it in two halves');
+      expect(msgs).not.toContain('a batched lake write failed; writing each of its partitions alone');
+      const [row] = await db.all<{ n: bigint; d: bigint }>(
+        `SELECT count(*) AS n, count(DISTINCT domain) AS d FROM read_parquet(${sqlString(cdrsGlob(dir))}, hive_partitioning = true)`,
+      );
+      expect([Number(row!.n), Number(row!.d)]).toEqual([3600, 90]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('batch sizes', () => {
-  it("fits a batch's partitions to one lane's share of the writer's memory cap", () => {
+  it("fits a batch's partitions and their spool files to one lane's share of the writer's memory cap", () => {
     // The default budget: 126 MiB shared by two lanes.
-    expect(batchWritesFor(126, 2)).toBe(25);
-    expect(batchWritesFor(63, 1)).toBe(25);
+    expect(batchWritesFor(126, 2)).toBe(18);
+    expect(batchWritesFor(63, 1)).toBe(18);
+    // A reseller-wide tick's partition: one spool file per shared window.
+    expect(batchWritesFor(63, 1, 8)).toBe(9);
     expect(batchWritesFor(4096, 1)).toBe(1000);
     expect(batchWritesFor(4, 2)).toBe(2);
     expect(
@@ -283,6 +339,14 @@ describe('batch sizes', () => {
         2,
       ),
     ).toEqual([[0, 1], [2, 3], [4]]);
+    const byFiles = [1, 8, 8, 1, 1, 1, 8].map((files, item) => ({ item, bytes: 1, mib: batchWriteMiB(files) }));
+    expect(batchesOf(byFiles, BATCH_MAX_BYTES, 1000, 16)).toEqual([
+      [0, 1],
+      [2, 3, 4],
+      [5, 6],
+    ]);
+    // Never fewer than two writes for the memory bound (one write is not a batch).
+    expect(batchesOf(byFiles.slice(1, 3), BATCH_MAX_BYTES, 1000, 1)).toEqual([[1, 2]]);
   });
 
   const MiB = 1024 * 1024;
