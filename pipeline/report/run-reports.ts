@@ -78,9 +78,9 @@ export interface ReportRunSummary {
 }
 
 /** Blocking data-test failures recorded in the warehouse, by name (empty when all passed). */
-async function failedDataTests(dataDir: string): Promise<string[]> {
+async function failedDataTests(dataDir: string, warehouse: Db): Promise<string[]> {
   try {
-    await assertWarehouseTestsPass(dataDir);
+    await assertWarehouseTestsPass(dataDir, warehouse);
     return [];
   } catch (err) {
     if (err instanceof DataTestFailedError) return err.failures.map((f) => f.name);
@@ -161,7 +161,15 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     .now()
     .toISOString()
     .replace(/\.\d{3}Z$/, 'Z');
-  const failedTests = await timed(times, 'data tests', () => failedDataTests(dataDir));
+  // One open of the warehouse for the run: its data tests, then every query.
+  const db = await timed(times, 'warehouse open', () => Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) }));
+  let failedTests: string[];
+  try {
+    failedTests = await timed(times, 'data tests', () => failedDataTests(dataDir, db));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   if (failedTests.length > 0) logger.warn({ failedTests }, 'warehouse data tests failed: reports render for review but will not be sent');
   const fromProblem = mailAddressProblem(opts.env.mailFrom);
   // Reports go out chunk by chunk as they are rendered, unless something forbids sending: then
@@ -176,7 +184,14 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   const rendered: RenderedReport[] = [];
   const writes = pLimit(FILE_WRITES_IN_FLIGHT);
   const smtp = smtpSettings(config, opts.env.smtpUrl);
-  const transport = sendAsRendered ? (opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock, smtp)) : undefined;
+  let made: MailTransport | undefined;
+  try {
+    made = sendAsRendered ? (opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock, smtp)) : undefined;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const transport = made;
   let delivery: DeliverySummary | undefined = transport
     ? { transport: transport.description, sent: 0, skipped: 0, maybeSent: 0, failed: 0, outcomes: [] }
     : undefined;
@@ -215,7 +230,6 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   // dropped recipients) share one open while they come in quick succession.
   const stateHold = holdState(dataDir);
   try {
-    const db = await timed(times, 'warehouse open', () => Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) }));
     try {
       const billingMark = times?.start();
       let domainRows = await queryDomains(db);
