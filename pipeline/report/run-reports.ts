@@ -3,8 +3,10 @@
  * CSV under data/reports/YYYY-MM/<domain>/, the billing team's summary beside them, then (with
  * `send`) delivery through pipeline/deliver, at most once per (report, domain, month, recipient).
  * Customers go in chunks: one statement per query reads a whole chunk's figures, its reports are
- * rendered, written and (with `send`) delivered, and the next chunk follows (its figures read
- * meanwhile); memory holds at most two chunks, never the month.
+ * rendered, written and (with `send`) delivered in groups (a group's messages are on the wire
+ * while the next group is rendered), and the next chunk follows (its figures read meanwhile);
+ * memory holds at most two chunks, never the month. The run's uses of state.duckdb share one
+ * open while they come in quick succession (holdState).
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
