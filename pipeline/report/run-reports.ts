@@ -100,8 +100,8 @@ export const REPORT_CHUNK_CALLS = 250_000;
  * Customers rendered, written and handed to delivery together, one group after another: a group
  * is claimed in the send log in one write and recorded in one more (on the run's one open of
  * state.duckdb), and while its messages are on the wire the next group is rendered and written.
- * A crash mid-group leaves at most this many messages pending (reported as maybe sent, never
- * sent twice).
+ * A crash leaves the messages of at most two groups pending (the one on the wire and the one
+ * just claimed), reported as maybe sent, never sent twice.
  */
 export const REPORT_SEND_GROUP = 25;
 /** Report files written at once (each write is flushed to disk before its rename). */
