@@ -9,6 +9,7 @@ import { writeFilesAtomic } from '../../pipeline/util/atomic-file.ts';
 import { warehousePath } from '../../pipeline/lake/layout.ts';
 import { buildCallsCsv } from '../../pipeline/report/calls-csv.ts';
 import { buildMonthlyUsageView } from '../../pipeline/report/monthly-usage-view.ts';
+import { holdState } from '../../pipeline/state/index.ts';
 import { GMAIL_CLIP_BYTES, ReportRenderer } from '../../pipeline/report/render.ts';
 import { runReports, type ReportRunSummary } from '../../pipeline/report/run-reports.ts';
 import { queryCustomerMonth, queryDomains } from '../../pipeline/report/warehouse-queries.ts';
@@ -127,6 +128,8 @@ export const reports: Scenario = {
                 db,
                 renderer,
                 async (m) => {
+                  // As `report --domain D --send` does: the claim and the record share one open of state.duckdb.
+                  const hold = holdState(dataDir);
                   const res = await deliver(
                     [
                       {
@@ -145,7 +148,7 @@ export const reports: Scenario = {
                       },
                     ],
                     { dataDir, transport, force: true, clock, logger: silentLogger() },
-                  );
+                  ).finally(() => hold.release());
                   if (res.sent !== 1) throw new Error(`per-report delivery of ${m.domain} did not send: ${JSON.stringify(res.outcomes)}`);
                 },
                 config,

@@ -3,8 +3,10 @@
  * CSV under data/reports/YYYY-MM/<domain>/, the billing team's summary beside them, then (with
  * `send`) delivery through pipeline/deliver, at most once per (report, domain, month, recipient).
  * Customers go in chunks: one statement per query reads a whole chunk's figures, its reports are
- * rendered, written and (with `send`) delivered, and the next chunk follows (its figures read
- * meanwhile); memory holds at most two chunks, never the month.
+ * rendered, written and (with `send`) delivered in groups (a group's messages are on the wire
+ * while the next group is rendered), and the next chunk follows (its figures read meanwhile);
+ * memory holds at most two chunks, never the month. The run's uses of state.duckdb share one
+ * open while they come in quick succession (holdState).
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -15,6 +17,7 @@ import { Db } from '../db/duckdb.ts';
 import { createTransportFromEnv, deliver, type DeliveryItem, type DeliverySummary, noteDroppedRecipients } from '../deliver/index.ts';
 import type { MailTransport, RetryOptions } from '../deliver/index.ts';
 import { reportsDir, warehousePath } from '../lake/index.ts';
+import { holdState } from '../state/index.ts';
 import { assertWarehouseTestsPass, DataTestFailedError } from '../transform/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../util/atomic-file.ts';
 import { ConfigError, UsageError } from '../util/errors.ts';
@@ -77,9 +80,9 @@ export interface ReportRunSummary {
 }
 
 /** Blocking data-test failures recorded in the warehouse, by name (empty when all passed). */
-async function failedDataTests(dataDir: string): Promise<string[]> {
+async function failedDataTests(dataDir: string, warehouse: Db): Promise<string[]> {
   try {
-    await assertWarehouseTestsPass(dataDir);
+    await assertWarehouseTestsPass(dataDir, warehouse);
     return [];
   } catch (err) {
     if (err instanceof DataTestFailedError) return err.failures.map((f) => f.name);
@@ -94,12 +97,13 @@ export const REPORT_CHUNK_DOMAINS = 250;
 /** ...and at most about this many billed calls per chunk, so a chunk's CSVs stay small in memory. */
 export const REPORT_CHUNK_CALLS = 250_000;
 /**
- * Messages claimed in one open of state.duckdb and recorded in one more: a whole chunk of
- * customers and the billing summary that goes out with the last chunk. Each open (with its
- * checkpoint) costs far more than the rows it writes; a crash mid-batch leaves at most this many
- * messages pending (reported as maybe sent, never sent twice).
+ * Customers rendered, written and handed to delivery together, one group after another: a group
+ * is claimed in the send log in one write and recorded in one more (on the run's one open of
+ * state.duckdb), and while its messages are on the wire the next group is rendered and written.
+ * A crash leaves the messages of at most two groups pending (the one on the wire and the one
+ * just claimed), reported as maybe sent, never sent twice.
  */
-export const REPORT_SEND_BATCH = REPORT_CHUNK_DOMAINS + 1;
+export const REPORT_SEND_GROUP = 25;
 /** Report files written at once (each write is flushed to disk before its rename). */
 const FILE_WRITES_IN_FLIGHT = 8;
 
@@ -159,7 +163,15 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
     .now()
     .toISOString()
     .replace(/\.\d{3}Z$/, 'Z');
-  const failedTests = await timed(times, 'data tests', () => failedDataTests(dataDir));
+  // One open of the warehouse for the run: its data tests, then every query.
+  const db = await timed(times, 'warehouse open', () => Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) }));
+  let failedTests: string[];
+  try {
+    failedTests = await timed(times, 'data tests', () => failedDataTests(dataDir, db));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   if (failedTests.length > 0) logger.warn({ failedTests }, 'warehouse data tests failed: reports render for review but will not be sent');
   const fromProblem = mailAddressProblem(opts.env.mailFrom);
   // Reports go out chunk by chunk as they are rendered, unless something forbids sending: then
@@ -174,20 +186,27 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   const rendered: RenderedReport[] = [];
   const writes = pLimit(FILE_WRITES_IN_FLIGHT);
   const smtp = smtpSettings(config, opts.env.smtpUrl);
-  const transport = sendAsRendered ? (opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock, smtp)) : undefined;
+  let made: MailTransport | undefined;
+  try {
+    made = sendAsRendered ? (opts.transport ?? createTransportFromEnv(opts.env, dataDir, clock, smtp)) : undefined;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const transport = made;
   let delivery: DeliverySummary | undefined = transport
     ? { transport: transport.description, sent: 0, skipped: 0, maybeSent: 0, failed: 0, outcomes: [] }
     : undefined;
 
-  const send = async (pending: Pending[]) => {
-    if (!transport) return;
+  const send = async (pending: Pending[]): Promise<DeliverySummary | undefined> => {
+    if (!transport) return undefined;
     const items: DeliveryItem[] = [];
     for (const p of pending) {
       if (limited && p.rendered.report === 'billing-summary') continue;
       for (const recipient of p.rendered.recipients) items.push(deliveryItem(p, month, from, recipient));
     }
-    if (items.length === 0) return;
-    const part = await deliver(items, {
+    if (items.length === 0) return undefined;
+    return deliver(items, {
       dataDir,
       transport,
       force: opts.force,
@@ -196,11 +215,12 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       signal: opts.signal,
       retry: opts.retry,
       concurrency: smtp.maxConnections,
-      batchSize: REPORT_SEND_BATCH,
+      batchSize: items.length,
       times,
     });
-    delivery = addDelivery(delivery, part);
   };
+  /** Deliveries in the order their groups were rendered (their summaries are added in that order). */
+  const deliveries: Promise<DeliverySummary | undefined>[] = [];
 
   let billingRows: BillingSummaryRow[];
   let unbillableRows: UnbillableRow[];
@@ -208,8 +228,10 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   let billing: Pending;
   let billingSent = false;
   let nextData: Promise<Map<string, CustomerMonthData> | Error> | undefined;
+  // The run's reads and writes of state.duckdb (reconciliations, send-log claims and records,
+  // dropped recipients) share one open while they come in quick succession.
+  const stateHold = holdState(dataDir);
   try {
-    const db = await timed(times, 'warehouse open', () => Db.open(whPath, { readOnly: true, settings: duckdbSettings(config, dataDir) }));
     try {
       const billingMark = times?.start();
       let domainRows = await queryDomains(db);
@@ -255,47 +277,65 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
           for (const d of chunk) renderFailures.push({ domain: d.domain, error: data.message });
           continue;
         }
-        const pending: Pending[] = [];
-        const written: Promise<void>[] = [];
-        const renderMark = times?.start();
-        const reports = renderCustomers(
-          chunk.map((d) => ({ d, rows: data.get(d.domain)! })),
-          { config, month, generatedAt, renderer, outDir },
-        );
-        for (const [j, d] of chunk.entries()) {
-          const p = reports[j]!;
-          if (p instanceof Error) {
-            renderFailed(d.domain, p);
-            continue;
-          }
-          if (p.rendered.clipped)
-            logger.warn({ domain: d.domain, htmlBytes: p.rendered.htmlBytes }, 'report HTML is over 102 KB: Gmail will clip it');
-          written.push(
-            writes(() => writeReportFiles(p.rendered.files, p.email, p.csv)).then(
-              () => void pending.push(p),
-              (err: unknown) => renderFailed(d.domain, err),
-            ),
-          );
-        }
-        if (renderMark) times?.end('render', renderMark);
-        await timed(times, 'files', () => Promise.all(written));
-        // Files are written concurrently: keep the domains' order for the summary and the sends.
-        const order = new Map(chunk.map((d, i) => [d.domain, i]));
-        pending.sort((a, b) => order.get(a.rendered.domain)! - order.get(b.rendered.domain)!);
-        rendered.push(...pending.map((p) => p.rendered));
         const last = i === chunks.length - 1;
-        await send(last ? [...pending, billing] : pending);
-        billingSent ||= last;
+        for (let g = 0; g < chunk.length; g += REPORT_SEND_GROUP) {
+          // An interrupted run stops between groups; the groups already handed over finish first (finally below).
+          opts.signal?.throwIfAborted();
+          const group = chunk.slice(g, g + REPORT_SEND_GROUP);
+          const pending = await renderAndWrite(group, data);
+          rendered.push(...pending.map((p) => p.rendered));
+          const lastGroup = last && g + REPORT_SEND_GROUP >= chunk.length;
+          deliveries.push(send(lastGroup ? [...pending, billing] : pending));
+          billingSent ||= lastGroup;
+        }
+        // At most one chunk's messages are in flight when the next chunk's are rendered.
+        await Promise.all(deliveries);
       }
     } finally {
-      // A chunk read ahead of an interrupted run finishes before its database closes.
+      // Messages handed over are sent and recorded, and a chunk read ahead finishes, before the database closes.
+      await Promise.allSettled(deliveries);
       await nextData;
       timedSync(times, 'warehouse close', () => db.close());
     }
     rendered.push(billing.rendered);
-    if (!billingSent) await send([billing]);
+    if (!billingSent) deliveries.push(send([billing]));
+    for (const part of await Promise.all(deliveries)) if (part) delivery = addDelivery(delivery, part);
+  } catch (err) {
+    await stateHold.release();
+    throw err;
   } finally {
     if (transport && !opts.transport) await timed(times, 'transport close', () => transport.close());
+  }
+
+  /** A group of customers rendered (pages inlined together) and their files written; the ones that made it, in the group's order. */
+  async function renderAndWrite(group: DomainRow[], data: Map<string, CustomerMonthData>): Promise<Pending[]> {
+    const pending: Pending[] = [];
+    const written: Promise<void>[] = [];
+    const renderMark = times?.start();
+    const reports = renderCustomers(
+      group.map((d) => ({ d, rows: data.get(d.domain)! })),
+      { config, month, generatedAt, renderer, outDir },
+    );
+    for (const [j, d] of group.entries()) {
+      const p = reports[j]!;
+      if (p instanceof Error) {
+        renderFailed(d.domain, p);
+        continue;
+      }
+      if (p.rendered.clipped)
+        logger.warn({ domain: d.domain, htmlBytes: p.rendered.htmlBytes }, 'report HTML is over 102 KB: Gmail will clip it');
+      written.push(
+        writes(() => writeReportFiles(p.rendered.files, p.email, p.csv)).then(
+          () => void pending.push(p),
+          (err: unknown) => renderFailed(d.domain, err),
+        ),
+      );
+    }
+    if (renderMark) times?.end('render', renderMark);
+    await timed(times, 'files', () => Promise.all(written));
+    // Files are written concurrently: keep the domains' order for the summary and the sends.
+    const order = new Map(group.map((d, i) => [d.domain, i]));
+    return pending.sort((a, b) => order.get(a.rendered.domain)! - order.get(b.rendered.domain)!);
   }
 
   function renderFailed(domain: string, err: unknown): void {
@@ -319,14 +359,18 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
   };
   for (const r of droppedRecipients)
     logger.warn({ domain: r.domain, recipient: r.template, reason: r.reason }, 'report recipient left out');
-  await timed(times, 'dropped recipients', () =>
-    noteDroppedRecipients(
-      dataDir,
-      month,
-      rendered.filter((r) => r.report === 'monthly-usage').map((r) => ({ domain: r.domain, dropped: r.droppedRecipients })),
-      clock,
-    ),
-  );
+  try {
+    await timed(times, 'dropped recipients', () =>
+      noteDroppedRecipients(
+        dataDir,
+        month,
+        rendered.filter((r) => r.report === 'monthly-usage').map((r) => ({ domain: r.domain, dropped: r.droppedRecipients })),
+        clock,
+      ),
+    );
+  } finally {
+    await timed(times, 'state close', () => stateHold.release());
+  }
   if (mode !== 'send') return summary;
   if (fromProblem) throw new ConfigError(`environment variable MAIL_FROM ${fromProblem}`, 'MAIL_FROM');
   if (failedTests.length > 0) {

@@ -5,6 +5,7 @@ export { COMPLETENESS_SQL, openAnomalyDomainsOf, recordAnomaly, resolveAnomalies
 export type { Anomaly } from './anomalies.ts';
 export { dropDomainList, readDomainList, writeDomainList } from './domain-list.ts';
 export type { CachedDomainList } from './domain-list.ts';
-export { withState } from './state-db.ts';
+export { holdState, withState } from './state-db.ts';
+export type { StateHold } from './state-db.ts';
 export { statePath } from './state-path.ts';
 export { advanceWatermarkRow, advanceWatermarkRows, pullBackWatermarks, readWatermarks, rewindWatermarkRow } from './watermarks.ts';

@@ -142,13 +142,15 @@ export function assertDataTestsPass(results: readonly DataTestResult[]): void {
 }
 
 /**
- * For the report stage: reads data_test_results from the warehouse (READ_ONLY) and throws
- * DataTestFailedError when a blocking test failed, or an Error when there is no warehouse yet.
+ * For the report stage: reads data_test_results from the warehouse (READ_ONLY, or through the
+ * caller's open `warehouse`) and throws DataTestFailedError when a blocking test failed, or an
+ * Error when there is no warehouse yet.
  */
-export async function assertWarehouseTestsPass(dataDir: string): Promise<void> {
+export async function assertWarehouseTestsPass(dataDir: string, warehouse?: Db): Promise<void> {
   const path = warehousePath(dataDir);
   if (!existsSync(path)) throw new Error(`no warehouse at ${path}: run \`cdrpipe transform\` first`);
-  const rows = await withDb(path, (db) => db.all(`SELECT * FROM data_test_results`), { readOnly: true });
+  const sql = `SELECT * FROM data_test_results`;
+  const rows = warehouse ? await warehouse.all(sql) : await withDb(path, (db) => db.all(sql), { readOnly: true });
   assertDataTestsPass(
     rows.map((r) => ({
       name: String(r.name),
