@@ -16,10 +16,11 @@
 -- content (start, call id, seconds, cost, then file line; PBX start, domain, id), ranked among
 -- the contested pairs only, so the order of lines in a file never changes the outcome and the
 -- whole file is never sorted. Matching carries both sides as integers: a record as its rowid in
--- carrier_calls (rid), a call as its rowid in calls and its carrier's number (pid), so both
--- inputs are tables. The rows are assembled without an outer join, never stored in between: the
--- scan of carrier_calls, left-joined to its pair and the pair's call, then the expected calls no
--- record matched. (A full join there ended the plan in a single-threaded pass over every row.)
+-- carrier_calls (rid), a call as its rowid in calls (crow) and, per carrier, a number made from
+-- both (pid), so both inputs are tables. The rows are assembled without an outer join and never
+-- stored in between: the scan of carrier_calls, left-joined to its pair and the pair's call, then
+-- the expected calls no record matched. (A full join there ended the plan in a single-threaded
+-- pass over every row.)
 --
 -- Status, in this order: carrier_only (no PBX call: a phantom), pbx_only (expected, in a UTC month
 -- the carrier has records for, and not on its file), duration_dispute (carrier seconds exceed our
@@ -62,7 +63,7 @@ calls_answered AS (
   FROM (SELECT rowid AS crow, * REPLACE (coalesce(answer_time, start_time) AS answer_time) FROM calls)
   WHERE direction = 'outbound' AND talk_s > 0 AND dialed_e164 IS NOT NULL
 ),
-expected AS MATERIALIZED (
+expected AS NOT MATERIALIZED (
   -- Each expected PBX call once per carrier with records, with the first and last time bucket
   -- its tolerance window touches. pid numbers these rows (from the call's rowid, so no window
   -- over every call): matching carries one integer per call instead of (carrier, domain, id).
@@ -77,6 +78,11 @@ expected AS MATERIALIZED (
   CROSS JOIN terms AS t
   WHERE t.months IS NOT NULL
 ),
+expected_keys AS MATERIALIZED (
+  -- What the candidate joins need of an expected call, stored narrow; the wide rows are read
+  -- again from calls where they are needed instead of being stored.
+  SELECT pid, crow, carrier, dialed_e164, answer_ms, first_bucket, last_bucket FROM expected
+),
 record_keys AS NOT MATERIALIZED (
   -- Only what matching needs of a record: narrow rows join and hash fast. Read twice (once per
   -- candidate join) rather than stored: the scan costs less than storing it.
@@ -87,14 +93,14 @@ record_keys AS NOT MATERIALIZED (
 ),
 candidates AS (
   -- Two equality joins, one per bucket of the window, rather than one join on a list of buckets.
-  SELECT r.rid, p.pid, abs(r.start_ms - p.answer_ms) AS distance_ms
+  SELECT r.rid, p.pid, p.crow, abs(r.start_ms - p.answer_ms) AS distance_ms
   FROM record_keys AS r
-  JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.first_bucket = r.bucket
+  JOIN expected_keys AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.first_bucket = r.bucket
   WHERE abs(r.start_ms - p.answer_ms) <= r.tol_ms
   UNION ALL
-  SELECT r.rid, p.pid, abs(r.start_ms - p.answer_ms) AS distance_ms
+  SELECT r.rid, p.pid, p.crow, abs(r.start_ms - p.answer_ms) AS distance_ms
   FROM record_keys AS r
-  JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.last_bucket = r.bucket
+  JOIN expected_keys AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.last_bucket = r.bucket
   WHERE p.last_bucket <> p.first_bucket AND abs(r.start_ms - p.answer_ms) <= r.tol_ms
 ),
 shared_records AS (
@@ -112,6 +118,8 @@ contested AS (
 ranked AS (
   -- ord: distance first, then the record's and the call's content order, as one number. Ranks
   -- taken among the contested pairs alone order them as ranks over every record and call would.
+  -- Both sides are fetched by rowid (plain columns): the planner then sizes this join, and the
+  -- windows of the rounds below, by the contested pairs, not by a product of the inputs.
   SELECT
     c.rid,
     c.pid,
@@ -121,7 +129,7 @@ ranked AS (
       + CAST(dense_rank() OVER (ORDER BY p.start_time, p.domain, p.id) AS HUGEINT) AS ord
   FROM contested AS c
   JOIN carrier_calls AS r ON r.rowid = c.rid
-  JOIN expected AS p ON p.pid = c.pid
+  JOIN calls AS p ON p.rowid = c.crow
 ),
 rounds(rid, pid, ord, state) AS (
   SELECT rid, pid, ord, 'open' FROM ranked
