@@ -15,9 +15,12 @@
 -- touching an accepted side are dropped, and the rest go to the next round. Ties are broken by
 -- content (start, call id, seconds, cost, then file line; PBX start, domain, id), ranked among
 -- the contested pairs only, so the order of lines in a file never changes the outcome and the
--- whole file is never sorted. Matching carries a call as one number (pid) and a record as its
--- key; the rows are assembled in one pass (records, their pair, a full join on pid with the
--- expected calls) that is never stored in between.
+-- whole file is never sorted. Matching carries both sides as integers: a record as its rowid in
+-- carrier_calls (rid), a call as its rowid in calls (crow) and, per carrier, a number made from
+-- both (pid), so both inputs are tables. The rows are assembled without an outer join and never
+-- stored in between: the scan of carrier_calls, left-joined to its pair and the pair's call, then
+-- the expected calls no record matched. (A full join there ended the plan in a single-threaded
+-- pass over every row.)
 --
 -- Status, in this order: carrier_only (no PBX call: a phantom), pbx_only (expected, in a UTC month
 -- the carrier has records for, and not on its file), duration_dispute (carrier seconds exceed our
@@ -34,7 +37,10 @@ WITH RECURSIVE terms AS (
     t.*,
     CAST(round(t.time_tolerance_s * 1000) AS BIGINT) AS tol_ms,
     greatest(60000, 4 * CAST(round(t.time_tolerance_s * 1000) AS BIGINT)) AS bucket_ms,
-    m.months
+    m.months,
+    -- A carrier with records is numbered 0..ncar-1: pid = call rowid * ncar + cidx.
+    CASE WHEN m.months IS NOT NULL THEN row_number() OVER (PARTITION BY m.months IS NULL ORDER BY t.carrier) - 1 END AS cidx,
+    count(m.months) OVER () AS ncar
   FROM carrier_terms AS t
   LEFT JOIN (SELECT carrier, list(DISTINCT month) AS months FROM carrier_calls GROUP BY carrier) AS m ON m.carrier = t.carrier
 ),
@@ -42,6 +48,7 @@ calls_answered AS (
   -- The expected PBX calls, each once. The UTC month comes from the instant's epoch (no time
   -- zone lookup per call); an infinite stamp keeps the zone-aware spelling.
   SELECT
+    crow,
     domain,
     id,
     start_time,
@@ -53,15 +60,15 @@ calls_answered AS (
     dialed_number,
     dialed_e164,
     talk_s
-  FROM (SELECT * REPLACE (coalesce(answer_time, start_time) AS answer_time) FROM calls)
+  FROM (SELECT rowid AS crow, * REPLACE (coalesce(answer_time, start_time) AS answer_time) FROM calls)
   WHERE direction = 'outbound' AND talk_s > 0 AND dialed_e164 IS NOT NULL
 ),
-expected AS MATERIALIZED (
+expected AS NOT MATERIALIZED (
   -- Each expected PBX call once per carrier with records, with the first and last time bucket
-  -- its tolerance window touches. pid numbers these rows: matching carries one integer per call
-  -- instead of (carrier, domain, id) through its joins and groupings.
+  -- its tolerance window touches. pid numbers these rows (from the call's rowid, so no window
+  -- over every call): matching carries one integer per call instead of (carrier, domain, id).
   SELECT
-    row_number() OVER () AS pid,
+    c.crow * t.ncar + t.cidx AS pid,
     t.carrier,
     c.*,
     (c.answer_ms - t.tol_ms) // t.bucket_ms AS first_bucket,
@@ -71,64 +78,72 @@ expected AS MATERIALIZED (
   CROSS JOIN terms AS t
   WHERE t.months IS NOT NULL
 ),
-record_keys AS (
-  -- Only what matching needs of a record: narrow rows join and hash fast.
-  SELECT r.carrier, r.record_key, r.to_e164, epoch_ms(r.start_time) AS start_ms, epoch_ms(r.start_time) // t.bucket_ms AS bucket, t.tol_ms
+expected_keys AS MATERIALIZED (
+  -- What the candidate joins need of an expected call, stored narrow; the wide rows are read
+  -- again from calls where they are needed instead of being stored.
+  SELECT pid, crow, carrier, dialed_e164, answer_ms, first_bucket, last_bucket FROM expected
+),
+record_keys AS NOT MATERIALIZED (
+  -- Only what matching needs of a record: narrow rows join and hash fast. Read twice (once per
+  -- candidate join) rather than stored: the scan costs less than storing it.
+  SELECT r.carrier, r.rowid AS rid, r.to_e164, epoch_ms(r.start_time) AS start_ms, epoch_ms(r.start_time) // t.bucket_ms AS bucket, t.tol_ms
   FROM carrier_calls AS r
   JOIN terms AS t ON t.carrier = r.carrier
-  WHERE r.to_e164 IS NOT NULL
+  WHERE r.to_e164 IS NOT NULL AND r.record_key IS NOT NULL
 ),
 candidates AS (
   -- Two equality joins, one per bucket of the window, rather than one join on a list of buckets.
-  SELECT r.record_key, p.pid, abs(r.start_ms - p.answer_ms) AS distance_ms
+  SELECT r.rid, p.pid, p.crow, abs(r.start_ms - p.answer_ms) AS distance_ms
   FROM record_keys AS r
-  JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.first_bucket = r.bucket
+  JOIN expected_keys AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.first_bucket = r.bucket
   WHERE abs(r.start_ms - p.answer_ms) <= r.tol_ms
   UNION ALL
-  SELECT r.record_key, p.pid, abs(r.start_ms - p.answer_ms) AS distance_ms
+  SELECT r.rid, p.pid, p.crow, abs(r.start_ms - p.answer_ms) AS distance_ms
   FROM record_keys AS r
-  JOIN expected AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.last_bucket = r.bucket
+  JOIN expected_keys AS p ON p.carrier = r.carrier AND p.dialed_e164 = r.to_e164 AND p.last_bucket = r.bucket
   WHERE p.last_bucket <> p.first_bucket AND abs(r.start_ms - p.answer_ms) <= r.tol_ms
 ),
 shared_records AS (
-  SELECT record_key FROM candidates GROUP BY record_key HAVING count(*) > 1
+  SELECT rid FROM candidates GROUP BY rid HAVING count(*) > 1
 ),
 shared_calls AS (
   SELECT pid FROM candidates GROUP BY pid HAVING count(*) > 1
 ),
 contested AS (
   -- Pairs sharing a side with another pair; every other pair is alone on both sides and accepted.
-  SELECT c.* FROM candidates AS c SEMI JOIN shared_records AS s ON s.record_key = c.record_key
+  SELECT c.* FROM candidates AS c SEMI JOIN shared_records AS s ON s.rid = c.rid
   UNION
   SELECT c.* FROM candidates AS c SEMI JOIN shared_calls AS s ON s.pid = c.pid
 ),
 ranked AS (
   -- ord: distance first, then the record's and the call's content order, as one number. Ranks
   -- taken among the contested pairs alone order them as ranks over every record and call would.
+  -- Both sides are fetched by rowid (plain columns): the planner then sizes this join, and the
+  -- windows of the rounds below, by the contested pairs, not by a product of the inputs.
   SELECT
-    c.record_key,
+    c.rid,
     c.pid,
     CAST(c.distance_ms AS HUGEINT) * CAST(18446744073709551616 AS HUGEINT)
       + CAST(dense_rank() OVER (ORDER BY r.carrier, r.start_time, r.call_id, r.billed_seconds, r.cost, r.record_key) AS HUGEINT)
         * CAST(4294967296 AS HUGEINT)
       + CAST(dense_rank() OVER (ORDER BY p.start_time, p.domain, p.id) AS HUGEINT) AS ord
   FROM contested AS c
-  JOIN carrier_calls AS r ON r.record_key = c.record_key
-  JOIN expected AS p ON p.pid = c.pid
+  JOIN carrier_calls AS r ON r.rowid = c.rid
+  JOIN calls AS p ON p.rowid = c.crow
 ),
-rounds(record_key, pid, ord, state) AS (
-  SELECT record_key, pid, ord, 'open' FROM ranked
+rounds(rid, pid, ord, state) AS (
+  SELECT rid, pid, ord, 'open' FROM ranked
   UNION ALL
-  SELECT record_key, pid, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
+  SELECT rid, pid, ord, CASE WHEN best THEN 'accepted' ELSE 'open' END
   FROM (
     SELECT
       *,
-      bool_or(best) OVER (PARTITION BY record_key) AS record_taken,
+      bool_or(best) OVER (PARTITION BY rid) AS record_taken,
       bool_or(best) OVER (PARTITION BY pid) AS call_taken
     FROM (
       SELECT
-        record_key, pid, ord,
-        min(ord) OVER (PARTITION BY record_key) = ord AND min(ord) OVER (PARTITION BY pid) = ord AS best
+        rid, pid, ord,
+        min(ord) OVER (PARTITION BY rid) = ord AND min(ord) OVER (PARTITION BY pid) = ord AS best
       FROM rounds
       WHERE state = 'open'
     )
@@ -136,20 +151,22 @@ rounds(record_key, pid, ord, state) AS (
   WHERE best OR NOT (record_taken OR call_taken)
 ),
 pairs AS (
-  SELECT c.record_key, c.pid
+  -- The contested pairs accepted are taken as a subset of contested, which keeps the planner's
+  -- size estimate of pairs small (a recursive CTE's is huge) so it joins pairs as the small side.
+  SELECT c.rid, c.pid
   FROM candidates AS c
-  ANTI JOIN shared_records AS s ON s.record_key = c.record_key
+  ANTI JOIN shared_records AS s ON s.rid = c.rid
   ANTI JOIN shared_calls AS x ON x.pid = c.pid
   UNION ALL
-  SELECT record_key, pid FROM rounds WHERE state = 'accepted'
+  SELECT c.rid, c.pid FROM contested AS c SEMI JOIN rounds AS a ON a.rid = c.rid AND a.pid = c.pid AND a.state = 'accepted'
 ),
 joined AS (
-  -- Every carrier record, with its PBX call when it has one, and every expected PBX call of a
-  -- month the carrier has records for that no record matched: one full join on the call's number.
+  -- Every carrier record, with its PBX call when it has one, then every expected PBX call of a
+  -- month the carrier has records for that no record matched.
   SELECT
-    coalesce(r.carrier, p.carrier) AS carrier,
+    r.carrier,
     coalesce(r.month, p.month) AS month,
-    r.record_key IS NOT NULL AS has_record,
+    true AS has_record,
     p.pid IS NOT NULL AS has_call,
     r.record_key,
     r.file_name,
@@ -170,20 +187,41 @@ joined AS (
     p.talk_s,
     CASE WHEN p.pid IS NOT NULL
          THEN billable_seconds(p.talk_s, t.initial_increment, t.subsequent_increment, 0) END AS our_seconds,
-    CASE WHEN p.pid IS NOT NULL AND r.record_key IS NOT NULL THEN CAST((epoch_ms(r.start_time) - p.answer_ms) / 1000.0 AS DOUBLE) END AS offset_s,
-    coalesce(r.start_time, p.answer_time) AS rated_at,
+    CASE WHEN p.pid IS NOT NULL THEN CAST((epoch_ms(r.start_time) - p.answer_ms) / 1000.0 AS DOUBLE) END AS offset_s,
+    r.start_time AS rated_at,
     t.has_deck,
     t.time_tolerance_s,
     t.duration_tolerance_s,
     t.cost_tolerance
-  FROM (
-    SELECT r.*, pr.pid AS matched_pid
-    FROM carrier_calls AS r
-    LEFT JOIN pairs AS pr ON pr.record_key = r.record_key
-  ) AS r
-  FULL JOIN expected AS p ON p.pid = r.matched_pid
-  JOIN terms AS t ON t.carrier = coalesce(r.carrier, p.carrier)
-  WHERE r.record_key IS NOT NULL OR p.in_carrier_month
+  FROM carrier_calls AS r
+  LEFT JOIN pairs AS pr ON pr.rid = r.rowid
+  LEFT JOIN expected AS p ON p.pid = pr.pid
+  JOIN terms AS t ON t.carrier = r.carrier
+  WHERE r.record_key IS NOT NULL
+  UNION ALL BY NAME
+  SELECT
+    p.carrier,
+    p.month,
+    false AS has_record,
+    true AS has_call,
+    p.dialed_e164 AS to_e164,
+    t.currency,
+    p.domain,
+    p.id AS pbx_id,
+    p.answer_time AS pbx_answer_time,
+    p.caller_number AS pbx_from,
+    p.dialed_number AS pbx_to,
+    p.talk_s,
+    billable_seconds(p.talk_s, t.initial_increment, t.subsequent_increment, 0) AS our_seconds,
+    p.answer_time AS rated_at,
+    t.has_deck,
+    t.time_tolerance_s,
+    t.duration_tolerance_s,
+    t.cost_tolerance
+  FROM expected AS p
+  ANTI JOIN pairs AS pr ON pr.pid = p.pid
+  JOIN terms AS t ON t.carrier = p.carrier
+  WHERE p.in_carrier_month
 ),
 rate_keys AS (
   -- The deck is looked up once per destination and day, not once per row. The keys come from

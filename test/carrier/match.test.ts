@@ -138,7 +138,10 @@ describe('carrier matching against known discrepancies', () => {
     await cp(resolveProjectPath('reports/models'), modelsDir, { recursive: true });
     const path = join(modelsDir, 'carrier_matches.sql');
     const sql = await readFile(path, 'utf8');
-    const broken = sql.replace("SELECT record_key, pid FROM rounds WHERE state = 'accepted'", 'SELECT record_key, pid FROM candidates');
+    const broken = sql.replace(
+      "SELECT c.rid, c.pid FROM contested AS c SEMI JOIN rounds AS a ON a.rid = c.rid AND a.pid = c.pid AND a.state = 'accepted'",
+      'SELECT rid, pid FROM candidates',
+    );
     expect(broken).not.toBe(sql);
     await writeFile(path, broken);
     const built = await runTransform({
