@@ -51,7 +51,7 @@ export async function loadDomains(
     ? opts.cdrDomains.map((domain) => ({ domain }))
     : await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM cdrs WHERE domain IS NOT NULL`);
   const inCdrs = new Set(cdrDomains.map((d) => d.domain));
-  const lakeDomains = (await readLakeDomains(db, dataDir)).filter((d) => !opts.onlyCdrDomains || inCdrs.has(d.domain));
+  const lakeDomains = await readLakeDomains(db, dataDir, opts.onlyCdrDomains ? [...inCdrs] : undefined);
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
   for (const { domain } of cdrDomains)
     if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
