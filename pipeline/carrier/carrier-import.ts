@@ -24,7 +24,7 @@ import { cleanHeaderLine, matchHeader, sniffDelimiter, splitHeader } from './car
 import { readManifests, removeManifest, writeManifest, type ImportManifest } from './carrier-manifest.ts';
 import { scanFile, type FileScan } from './carrier-scan.ts';
 import { resolveCarrier } from './carrier-settings.ts';
-import { OK_KIND, REJECT_REASONS, SKIP_KIND, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
+import { OK_KIND, REJECT_REASONS, SKIP_KIND, carrierFieldsSql, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
 import { lineFixSql, lineMapTablesSql } from './carrier-lines.ts';
 
 export interface CarrierImportOptions extends StageContext {
@@ -222,7 +222,14 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
       ...(opts.month ? { month: opts.month } : {}),
       rejectsTable: 'carrier_parse_errors',
       rejectsScan: 'carrier_parse_scans',
+      fieldsFile: join(work, 'fields.parquet'),
     };
+    // Two parallel passes: the fields in file order (a row's position is its record number), then
+    // the typed rows split by kind and month.
+    await db.run('SET preserve_insertion_order = true');
+    await db.run(carrierFieldsSql(input));
+    await db.run('SET preserve_insertion_order = false');
+    if (opts.signal?.aborted) throw opts.signal.reason;
     await db.run(
       `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false)`,
     );

@@ -43,6 +43,8 @@ export interface CarrierSelectInput {
   /** Names DuckDB keeps the parse errors under (a scan of their own per import). */
   rejectsTable: string;
   rejectsScan: string;
+  /** Where the file's fields go, as text and in file order (see carrierFieldsSql). */
+  fieldsFile: string;
 }
 
 const col = (i: number) => `c${i}`;
@@ -79,7 +81,16 @@ export function readCsvSql(input: CarrierSelectInput): string {
 }
 
 /**
- * One SELECT over the file: typed lake columns, plus `kind` (ok, skip or a reject code) and
+ * The file's fields as text, in file order, into a Parquet file: a parallel read (the row's
+ * position in that file is its record number), where numbering rows during the CSV read would
+ * run the whole import on one thread. Run with preserve_insertion_order on: that keeps the order.
+ */
+export function carrierFieldsSql(input: CarrierSelectInput): string {
+  return `COPY (SELECT * FROM ${readCsvSql(input)}) TO ${sqlString(input.fieldsFile)} (FORMAT parquet, COMPRESSION uncompressed)`;
+}
+
+/**
+ * One SELECT over the file's fields (written by carrierFieldsSql): typed lake columns, plus `kind` (ok, skip or a reject code) and
  * `month` (UTC month of the start, or 'unknown'). `line_number` is the record's position + 1 here;
  * the importer corrects it when the file has blank lines, multi-line records or parse errors.
  */
@@ -106,9 +117,9 @@ export function carrierSelectSql(input: CarrierSelectInput): string {
   return `
 WITH src AS (
   SELECT *, concat(${Array.from({ length: input.columnCount }, (_, i) => col(i)).join(', ')}) AS ${ALL_FIELDS}
-  FROM ${readCsvSql(input)} WITH ORDINALITY
+  FROM read_parquet(${sqlString(input.fieldsFile)}, file_row_number = true)
 ), f AS (
-  SELECT ordinality AS rec,
+  SELECT file_row_number + 1 AS rec,
     ${field('callId')} AS call_id,
     ${field('startTime')} AS start_text,
     ${index.from === undefined ? 'NULL' : col(index.from)} AS from_number,
