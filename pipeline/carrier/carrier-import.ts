@@ -223,6 +223,7 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
       rejectsTable: 'carrier_parse_errors',
       rejectsScan: 'carrier_parse_scans',
       fieldsFile: join(work, 'fields.parquet'),
+      plainRecords: scan.plainRecords,
     };
     // Two parallel passes: the fields in file order (a row's position is its record number), then
     // the typed rows split by kind and month.

@@ -18,6 +18,11 @@ export interface FileScan {
   blankLines: number[];
   /** Records that span several physical lines (quoted line breaks): their line and the lines they add. */
   multiLine: { line: number; extra: number }[];
+  /**
+   * No quote and no carriage return outside a CRLF after the header: no field of any record holds
+   * the delimiter, a quote or a line break, so a record's fields joined by the delimiter are its line.
+   */
+  plainRecords: boolean;
 }
 
 /** More irregular lines than this and the file is not a CDR export worth importing line by line. */
@@ -38,12 +43,28 @@ export class LineScanner {
   private headerParts: Buffer[] | undefined = [];
   private headerBytes = 0;
   private sawBytes = false;
+  private quoteOrCr = false;
+  private crAtEnd = false;
   readonly blankLines: number[] = [];
   readonly multiLine: { line: number; extra: number }[] = [];
   headerLine: string | undefined;
 
+  /** See FileScan.plainRecords. */
+  get plainRecords(): boolean {
+    return !this.quoteOrCr && !this.crAtEnd;
+  }
+
   push(buf: Buffer): void {
     if (buf.length > 0) this.sawBytes = true;
+    if (this.crAtEnd && buf.length > 0 && buf[0] !== 10) this.quoteOrCr = true;
+    if (buf.length > 0) this.crAtEnd = false;
+    for (let cr = this.quoteOrCr ? -1 : buf.indexOf(13); cr !== -1; cr = buf.indexOf(13, cr + 1)) {
+      if (cr === buf.length - 1) this.crAtEnd = true;
+      else if (buf[cr + 1] !== 10) {
+        this.quoteOrCr = true;
+        break;
+      }
+    }
     let pos = 0;
     let nextQuote = buf.indexOf(34);
     while (pos < buf.length) {
@@ -53,6 +74,7 @@ export class LineScanner {
       // every line start would rescan the rest of the chunk for each line of a quote-free file).
       if (nextQuote !== -1 && nextQuote < pos) nextQuote = buf.indexOf(34, pos);
       while (nextQuote !== -1 && nextQuote < end) {
+        if (!this.headerParts) this.quoteOrCr = true;
         this.inQuote = !this.inQuote;
         nextQuote = buf.indexOf(34, nextQuote + 1);
       }
@@ -129,5 +151,6 @@ export async function scanFile(path: string, signal?: AbortSignal): Promise<File
     ...(scanner.headerLine !== undefined ? { headerLine: scanner.headerLine } : {}),
     blankLines: scanner.blankLines,
     multiLine: scanner.multiLine,
+    plainRecords: scanner.plainRecords,
   };
 }

@@ -45,6 +45,8 @@ export interface CarrierSelectInput {
   rejectsScan: string;
   /** Where the file's fields go, as text and in file order (see carrierFieldsSql). */
   fieldsFile: string;
+  /** No field of the file needs quoting (FileScan.plainRecords): the raw line is its fields joined. */
+  plainRecords?: boolean;
 }
 
 const col = (i: number) => `c${i}`;
@@ -62,12 +64,13 @@ function rawField(i: number, delimiter: string): string {
  * its fields at once (contains() on their concatenation, no regular expression) lets those lines
  * skip the per-field checks, which otherwise cost more than the rest of the import's SQL.
  */
-function rawLineSql(columnCount: number, delimiter: string): string {
+function rawLineSql(columnCount: number, delimiter: string, plainRecords: boolean): string {
   const cols = Array.from({ length: columnCount }, (_, i) => col(i));
   const d = sqlString(delimiter);
   // concat() reads NULL as '', as the CSV line has it.
   const all = ALL_FIELDS;
   const plain = `concat(${cols.join(`, ${d}, `)})`;
+  if (plainRecords) return plain;
   const quoted = cols.map((_, i) => rawField(i, delimiter)).join(` || ${d} || `);
   return `CASE WHEN contains(${all}, ${d}) OR contains(${all}, '"') OR contains(${all}, chr(10)) OR contains(${all}, chr(13)) THEN ${quoted} ELSE ${plain} END`;
 }
@@ -97,7 +100,8 @@ export function carrierFieldsSql(input: CarrierSelectInput): string {
 export function carrierSelectSql(input: CarrierSelectInput): string {
   const { index } = input;
   const field = (name: keyof CarrierColumnMap) => (index[name] === undefined ? 'NULL' : `nullif(trim(${col(index[name])}), '')`);
-  const raw = rawLineSql(input.columnCount, input.delimiter);
+  const plainRecords = input.plainRecords === true;
+  const raw = rawLineSql(input.columnCount, input.delimiter, plainRecords);
   const minutes = index.billedMinutes !== undefined;
   const secsText = minutes ? field('billedMinutes') : field('billedSeconds');
   // Casts, not regular expressions, on the hot path; a minute count is billed up to the second.
@@ -116,7 +120,7 @@ export function carrierSelectSql(input: CarrierSelectInput): string {
   const callIdCheck = index.callId !== undefined ? `WHEN call_id IS NULL THEN 'call_id_empty'` : '';
   return `
 WITH src AS (
-  SELECT *, concat(${Array.from({ length: input.columnCount }, (_, i) => col(i)).join(', ')}) AS ${ALL_FIELDS}
+  SELECT *${plainRecords ? '' : `, concat(${Array.from({ length: input.columnCount }, (_, i) => col(i)).join(', ')}) AS ${ALL_FIELDS}`}
   FROM read_parquet(${sqlString(input.fieldsFile)}, file_row_number = true)
 ), f AS (
   SELECT file_row_number + 1 AS rec,
