@@ -56,6 +56,13 @@ export interface CarrierImportResult {
   replaced?: string;
 }
 
+/**
+ * Rows a partition's writer holds before it writes them out, and so the lake files' row groups.
+ * Small enough that a file of 100k lines already reaches the import's steady memory: peak memory
+ * is then the same at any file size.
+ */
+const ROWS_PER_FLUSH = 16_384;
+
 /** How many rejected lines the result lists (all of them are in the lake). */
 export const REJECTS_SHOWN = 20;
 
@@ -201,7 +208,7 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
       memory_limit: '256MB',
       preserve_insertion_order: 'false',
       temp_directory: join(work, 'spill'),
-      partitioned_write_flush_threshold: '65536',
+      partitioned_write_flush_threshold: String(ROWS_PER_FLUSH),
     },
   });
   try {
@@ -232,7 +239,7 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
     await db.run('SET preserve_insertion_order = false');
     if (opts.signal?.aborted) throw opts.signal.reason;
     await db.run(
-      `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false)`,
+      `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false, ROW_GROUP_SIZE ${ROWS_PER_FLUSH})`,
     );
     if (opts.signal?.aborted) throw opts.signal.reason;
 
