@@ -62,6 +62,9 @@ export interface CarrierImportResult {
  * is then the same at any file size.
  */
 const ROWS_PER_FLUSH = 16_384;
+/** DuckDB's memory cap for the import, and for its first pass (the fields in file order). */
+const IMPORT_MEMORY = '256MB';
+const FIELDS_PASS_MEMORY = '64MB';
 
 /** How many rejected lines the result lists (all of them are in the lake). */
 export const REJECTS_SHOWN = 20;
@@ -205,7 +208,7 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
   // writer, spilling to the work folder when it must.
   const db = await Db.open(':memory:', {
     settings: {
-      memory_limit: '256MB',
+      memory_limit: IMPORT_MEMORY,
       preserve_insertion_order: 'false',
       temp_directory: join(work, 'spill'),
       partitioned_write_flush_threshold: String(ROWS_PER_FLUSH),
@@ -234,9 +237,11 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
     };
     // Two parallel passes: the fields in file order (a row's position is its record number), then
     // the typed rows split by kind and month.
-    await db.run('SET preserve_insertion_order = true');
+    // The first pass holds batches until they can be written in order: a tighter cap makes it
+    // write them out sooner, so its memory does not grow with the file.
+    await db.exec(`SET preserve_insertion_order = true; SET memory_limit = '${FIELDS_PASS_MEMORY}'`);
     await db.run(carrierFieldsSql(input));
-    await db.run('SET preserve_insertion_order = false');
+    await db.exec(`SET preserve_insertion_order = false; SET memory_limit = '${IMPORT_MEMORY}'`);
     if (opts.signal?.aborted) throw opts.signal.reason;
     await db.run(
       `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false, ROW_GROUP_SIZE ${ROWS_PER_FLUSH})`,
