@@ -24,7 +24,7 @@ import { cleanHeaderLine, matchHeader, sniffDelimiter, splitHeader } from './car
 import { readManifests, removeManifest, writeManifest, type ImportManifest } from './carrier-manifest.ts';
 import { scanFile, type FileScan } from './carrier-scan.ts';
 import { resolveCarrier } from './carrier-settings.ts';
-import { OK_KIND, REJECT_REASONS, SKIP_KIND, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
+import { OK_KIND, REJECT_REASONS, SKIP_KIND, carrierFieldsSql, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
 import { lineFixSql, lineMapTablesSql } from './carrier-lines.ts';
 
 export interface CarrierImportOptions extends StageContext {
@@ -55,6 +55,16 @@ export interface CarrierImportResult {
   /** The file name and hash of the import this one replaced (comma-separated when several). */
   replaced?: string;
 }
+
+/**
+ * Rows a partition's writer holds before it writes them out, and so the lake files' row groups.
+ * Small enough that a file of 100k lines already reaches the import's steady memory: peak memory
+ * is then the same at any file size.
+ */
+const ROWS_PER_FLUSH = 16_384;
+/** DuckDB's memory cap for the import, and for its first pass (the fields in file order). */
+const IMPORT_MEMORY = '256MB';
+const FIELDS_PASS_MEMORY = '64MB';
 
 /** How many rejected lines the result lists (all of them are in the lake). */
 export const REJECTS_SHOWN = 20;
@@ -198,10 +208,10 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
   // writer, spilling to the work folder when it must.
   const db = await Db.open(':memory:', {
     settings: {
-      memory_limit: '256MB',
+      memory_limit: IMPORT_MEMORY,
       preserve_insertion_order: 'false',
       temp_directory: join(work, 'spill'),
-      partitioned_write_flush_threshold: '65536',
+      partitioned_write_flush_threshold: String(ROWS_PER_FLUSH),
     },
   });
   try {
@@ -222,9 +232,19 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
       ...(opts.month ? { month: opts.month } : {}),
       rejectsTable: 'carrier_parse_errors',
       rejectsScan: 'carrier_parse_scans',
+      fieldsFile: join(work, 'fields.parquet'),
+      plainRecords: scan.plainRecords,
     };
+    // Two parallel passes: the fields in file order (a row's position is its record number), then
+    // the typed rows split by kind and month.
+    // The first pass holds batches until they can be written in order: a tighter cap makes it
+    // write them out sooner, so its memory does not grow with the file.
+    await db.exec(`SET preserve_insertion_order = true; SET memory_limit = '${FIELDS_PASS_MEMORY}'`);
+    await db.run(carrierFieldsSql(input));
+    await db.exec(`SET preserve_insertion_order = false; SET memory_limit = '${IMPORT_MEMORY}'`);
+    if (opts.signal?.aborted) throw opts.signal.reason;
     await db.run(
-      `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false)`,
+      `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false, ROW_GROUP_SIZE ${ROWS_PER_FLUSH})`,
     );
     if (opts.signal?.aborted) throw opts.signal.reason;
 

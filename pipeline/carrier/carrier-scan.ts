@@ -18,6 +18,11 @@ export interface FileScan {
   blankLines: number[];
   /** Records that span several physical lines (quoted line breaks): their line and the lines they add. */
   multiLine: { line: number; extra: number }[];
+  /**
+   * No quote and no carriage return outside a CRLF after the header: no field of any record holds
+   * the delimiter, a quote or a line break, so a record's fields joined by the delimiter are its line.
+   */
+  plainRecords: boolean;
 }
 
 /** More irregular lines than this and the file is not a CDR export worth importing line by line. */
@@ -38,12 +43,28 @@ export class LineScanner {
   private headerParts: Buffer[] | undefined = [];
   private headerBytes = 0;
   private sawBytes = false;
+  private quoteOrCr = false;
+  private crAtEnd = false;
   readonly blankLines: number[] = [];
   readonly multiLine: { line: number; extra: number }[] = [];
   headerLine: string | undefined;
 
+  /** See FileScan.plainRecords. */
+  get plainRecords(): boolean {
+    return !this.quoteOrCr && !this.crAtEnd;
+  }
+
   push(buf: Buffer): void {
     if (buf.length > 0) this.sawBytes = true;
+    if (this.crAtEnd && buf.length > 0 && buf[0] !== 10) this.quoteOrCr = true;
+    if (buf.length > 0) this.crAtEnd = false;
+    for (let cr = this.quoteOrCr ? -1 : buf.indexOf(13); cr !== -1; cr = buf.indexOf(13, cr + 1)) {
+      if (cr === buf.length - 1) this.crAtEnd = true;
+      else if (buf[cr + 1] !== 10) {
+        this.quoteOrCr = true;
+        break;
+      }
+    }
     let pos = 0;
     let nextQuote = buf.indexOf(34);
     while (pos < buf.length) {
@@ -53,12 +74,14 @@ export class LineScanner {
       // every line start would rescan the rest of the chunk for each line of a quote-free file).
       if (nextQuote !== -1 && nextQuote < pos) nextQuote = buf.indexOf(34, pos);
       while (nextQuote !== -1 && nextQuote < end) {
+        if (!this.headerParts) this.quoteOrCr = true;
         this.inQuote = !this.inQuote;
         nextQuote = buf.indexOf(34, nextQuote + 1);
       }
       this.lineLen += end - pos - (end > pos && buf[end - 1] === 13 ? 1 : 0);
       if (this.headerParts && this.headerBytes < MAX_HEADER_BYTES) {
-        this.headerParts.push(buf.subarray(pos, end));
+        // A copy: the caller may reuse `buf` for the next read.
+        this.headerParts.push(Buffer.from(buf.subarray(pos, end)));
         this.headerBytes += end - pos;
       }
       if (nl === -1) break;
@@ -110,18 +133,37 @@ async function isGzip(path: string): Promise<boolean> {
 export async function scanFile(path: string, signal?: AbortSignal): Promise<FileScan> {
   const gzip = await isGzip(path);
   const hash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-  });
-  const raw = createReadStream(path, { highWaterMark: 1 << 20, signal });
-  const text: Readable = gzip ? raw.pipe(tap).pipe(createGunzip()) : raw.pipe(tap);
-  raw.on('error', (err) => text.destroy(err));
-  tap.on('error', (err) => text.destroy(err));
   const scanner = new LineScanner();
-  for await (const chunk of text) scanner.push(chunk as Buffer);
+  if (gzip) {
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const raw = createReadStream(path, { highWaterMark: 1 << 20, signal });
+    const text: Readable = raw.pipe(tap).pipe(createGunzip());
+    raw.on('error', (err) => text.destroy(err));
+    tap.on('error', (err) => text.destroy(err));
+    for await (const chunk of text) scanner.push(chunk as Buffer);
+  } else {
+    // One buffer reused for every read: a fresh buffer per chunk (as a read stream allocates)
+    // costs more in page faults than hashing and scanning the chunk.
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafeSlow(1 << 20);
+      for (;;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        hash.update(chunk);
+        scanner.push(chunk);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
   scanner.end();
   return {
     sha256: hash.digest('hex'),
@@ -129,5 +171,6 @@ export async function scanFile(path: string, signal?: AbortSignal): Promise<File
     ...(scanner.headerLine !== undefined ? { headerLine: scanner.headerLine } : {}),
     blankLines: scanner.blankLines,
     multiLine: scanner.multiLine,
+    plainRecords: scanner.plainRecords,
   };
 }

@@ -43,6 +43,10 @@ export interface CarrierSelectInput {
   /** Names DuckDB keeps the parse errors under (a scan of their own per import). */
   rejectsTable: string;
   rejectsScan: string;
+  /** Where the file's fields go, as text and in file order (see carrierFieldsSql). */
+  fieldsFile: string;
+  /** No field of the file needs quoting (FileScan.plainRecords): the raw line is its fields joined. */
+  plainRecords?: boolean;
 }
 
 const col = (i: number) => `c${i}`;
@@ -60,33 +64,54 @@ function rawField(i: number, delimiter: string): string {
  * its fields at once (contains() on their concatenation, no regular expression) lets those lines
  * skip the per-field checks, which otherwise cost more than the rest of the import's SQL.
  */
-function rawLineSql(columnCount: number, delimiter: string): string {
+function rawLineSql(columnCount: number, delimiter: string, plainRecords: boolean): string {
   const cols = Array.from({ length: columnCount }, (_, i) => col(i));
   const d = sqlString(delimiter);
   // concat() reads NULL as '', as the CSV line has it.
   const all = ALL_FIELDS;
   const plain = `concat(${cols.join(`, ${d}, `)})`;
+  if (plainRecords) return plain;
   const quoted = cols.map((_, i) => rawField(i, delimiter)).join(` || ${d} || `);
   return `CASE WHEN contains(${all}, ${d}) OR contains(${all}, '"') OR contains(${all}, chr(10)) OR contains(${all}, chr(13)) THEN ${quoted} ELSE ${plain} END`;
 }
+
+/**
+ * read_csv's read buffer: 4 MiB instead of DuckDB's 32 MiB keeps the read's memory the same for a
+ * 7 MB file and a 700 MB one. DuckDB's longest line (2 MiB) is then named: a larger buffer would
+ * otherwise let longer lines through.
+ */
+const CSV_BUFFER_BYTES = 4 << 20;
+const MAX_LINE_BYTES = 2 << 20;
 
 /** The read_csv call: every column as text, the dialect fixed (no sniffing), parse errors kept aside. */
 export function readCsvSql(input: CarrierSelectInput): string {
   const columns = Array.from({ length: input.columnCount }, (_, i) => `${sqlString(col(i))}: 'VARCHAR'`).join(', ');
   return `read_csv(${sqlString(input.file)}, columns = {${columns}}, auto_detect = false, header = true, delim = ${sqlString(input.delimiter)},
     quote = '"', escape = '"', compression = ${sqlString(input.gzip ? 'gzip' : 'none')}, encoding = 'utf-8',
-    store_rejects = true, rejects_table = ${sqlString(input.rejectsTable)}, rejects_scan = ${sqlString(input.rejectsScan)}, rejects_limit = 0)`;
+    store_rejects = true, rejects_table = ${sqlString(input.rejectsTable)}, rejects_scan = ${sqlString(input.rejectsScan)}, rejects_limit = 0, buffer_size = ${CSV_BUFFER_BYTES}, max_line_size = ${MAX_LINE_BYTES})`;
 }
 
 /**
- * One SELECT over the file: typed lake columns, plus `kind` (ok, skip or a reject code) and
+ * The file's fields as text, in file order, into a Parquet file: a parallel read (the row's
+ * position in that file is its record number), where numbering rows during the CSV read would
+ * run the whole import on one thread. Run with preserve_insertion_order on: that keeps the order.
+ * A work file read once: no compression, and no dictionaries (looking for them cost a third of the pass);
+ * small row groups, so the second pass holds as little of it at a time for a small file as a large one.
+ */
+export function carrierFieldsSql(input: CarrierSelectInput): string {
+  return `COPY (SELECT * FROM ${readCsvSql(input)}) TO ${sqlString(input.fieldsFile)} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 16384)`;
+}
+
+/**
+ * One SELECT over the file's fields (written by carrierFieldsSql): typed lake columns, plus `kind` (ok, skip or a reject code) and
  * `month` (UTC month of the start, or 'unknown'). `line_number` is the record's position + 1 here;
  * the importer corrects it when the file has blank lines, multi-line records or parse errors.
  */
 export function carrierSelectSql(input: CarrierSelectInput): string {
   const { index } = input;
   const field = (name: keyof CarrierColumnMap) => (index[name] === undefined ? 'NULL' : `nullif(trim(${col(index[name])}), '')`);
-  const raw = rawLineSql(input.columnCount, input.delimiter);
+  const plainRecords = input.plainRecords === true;
+  const raw = rawLineSql(input.columnCount, input.delimiter, plainRecords);
   const minutes = index.billedMinutes !== undefined;
   const secsText = minutes ? field('billedMinutes') : field('billedSeconds');
   // Casts, not regular expressions, on the hot path; a minute count is billed up to the second.
@@ -105,10 +130,10 @@ export function carrierSelectSql(input: CarrierSelectInput): string {
   const callIdCheck = index.callId !== undefined ? `WHEN call_id IS NULL THEN 'call_id_empty'` : '';
   return `
 WITH src AS (
-  SELECT *, concat(${Array.from({ length: input.columnCount }, (_, i) => col(i)).join(', ')}) AS ${ALL_FIELDS}
-  FROM ${readCsvSql(input)} WITH ORDINALITY
+  SELECT *${plainRecords ? '' : `, concat(${Array.from({ length: input.columnCount }, (_, i) => col(i)).join(', ')}) AS ${ALL_FIELDS}`}
+  FROM read_parquet(${sqlString(input.fieldsFile)}, file_row_number = true)
 ), f AS (
-  SELECT ordinality AS rec,
+  SELECT file_row_number + 1 AS rec,
     ${field('callId')} AS call_id,
     ${field('startTime')} AS start_text,
     ${index.from === undefined ? 'NULL' : col(index.from)} AS from_number,

@@ -85,6 +85,8 @@ describe('carrier import', () => {
       months: ['2026-10'],
       rejects: [{ line: 3, reason: 'start time is outside 2026-10' }],
     });
+    // A file without quotes: the raw line is its fields joined by its delimiter.
+    expect((await h.rows()).map((x) => x.raw)).toEqual([tsv[1]]);
   });
 
   it('fails fast (exit 2) on an empty file or a header without the carrier columns, and keeps what was imported', async () => {
