@@ -81,6 +81,8 @@ export class PartitionMerger {
   private readonly partitions: PartitionState[] = [];
   /** Due ranges not yet handed to the writer, in the order they became due. */
   private queued: QueuedFlush[] = [];
+  /** Rows of the queued ranges (their spool files wait on disk). */
+  private queuedRows = 0;
   /** Partitions with a write in flight. */
   private readonly writing = new Set<PartitionState>();
   /** Batches handed to the writer and not finished: fetching waits when the writer is saturated. */
@@ -118,9 +120,16 @@ export class PartitionMerger {
     }
   }
 
-  /** Back-pressure: while the writer is saturated and more ranges wait, fetching waits here so spooled pages stay bounded. */
+  /**
+   * Back-pressure: while the writer is saturated and `flushRows` rows or more wait for it,
+   * fetching waits here so spooled pages stay bounded. Below that, fetching goes on beside the
+   * writes (their spool files wait on disk, and the writer takes them together in its next
+   * batch): waiting as soon as one range queued behind two slow writes stopped every request of
+   * a backfill until they finished.
+   */
   async waitForRoom(): Promise<void> {
-    while (this.batches.size >= MAX_BATCHES_IN_FLIGHT && this.queued.length > 0) await Promise.race(this.batches);
+    while (this.batches.size >= MAX_BATCHES_IN_FLIGHT && this.queued.length > 0 && this.queuedRows >= this.o.flushRows)
+      await Promise.race(this.batches);
   }
 
   /** Merges whatever completed contiguously (also after a failure or an abort) and waits for every merge. */
@@ -142,6 +151,7 @@ export class PartitionMerger {
     this.spooledTotal -= due.rows;
     part.flushedTo = due.range.end;
     this.queued.push({ part, range: due.range, windows: due.windows });
+    this.queuedRows += due.rows;
     // After the current turn: the other partitions a window completes join the same batch.
     if (!this.drainScheduled) {
       this.drainScheduled = true;
@@ -167,6 +177,7 @@ export class PartitionMerger {
       }
       if (take.length === 0) return;
       this.queued = rest;
+      for (const q of take) this.queuedRows -= q.windows.reduce((n, w) => n + w.rows, 0);
       for (const q of take) this.writing.add(q.part);
       const p: Promise<void> = this.flushBatch(take).finally(() => {
         this.batches.delete(p);

@@ -203,6 +203,10 @@ async function ingestLocked(r: LockedRun): Promise<void> {
   try {
     const spool = await PageSpool.create(join(workDir, 'spool'), { garbage });
     events.progress('domains');
+    // A backfill reads the current list whatever state holds: its request is in flight while the state is read.
+    const early = range.backfill ? new DomainLists(opts, limit, requests, undefined) : undefined;
+    const earlyNames = early?.names();
+    earlyNames?.catch(() => undefined);
     const [stored, pulledBack, watermarks, openAnomalyDomains] = await withState(
       dataDir,
       async (db) =>
@@ -219,8 +223,8 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       maxAgeMinutes: settings.domainListMaxAgeMinutes,
       backfill: range.backfill,
     });
-    const list = new DomainLists(opts, limit, requests, refresh === undefined ? stored : undefined);
-    const listedNames = await list.names();
+    const list = early ?? new DomainLists(opts, limit, requests, refresh === undefined ? stored : undefined);
+    const listedNames = await (earlyNames ?? list.names());
     summary.domainList =
       refresh === undefined ? { source: 'stored', fetchedAt: stored!.fetchedAt.toISOString() } : { ...list.use!, reason: refresh };
     const names = [...new Set(opts.domains && opts.domains.length > 0 ? opts.domains : listedNames)];
@@ -230,7 +234,9 @@ async function ingestLocked(r: LockedRun): Promise<void> {
     const usable = names.filter((d) => usableDomain(d, summary, logger));
     const shared = range.backfill ? undefined : await chooseSharedRead(r, usable, watermarks, limit);
     writer = await opening;
-    await list.store(writer);
+    // The list is stored (lake/domains, state) while the windows are fetched; a failure still fails the run (awaited below).
+    const listStored = list.store(writer);
+    listStored.catch(() => undefined);
     const m = new PartitionMerger({
       dataDir,
       writer,
@@ -302,6 +308,7 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       : undefined;
     await Promise.all([runner.run(), sharedRunner?.run()]);
     if (late.size > 0) await new WindowRunner(own, late).run();
+    await listStored;
     if (shared) {
       summary.resellerWide = {
         used: shared.decision.use,
