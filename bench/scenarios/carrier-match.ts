@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveProjectPath } from '../../pipeline/config/load-config.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
-import { loadSqlDir } from '../../pipeline/transform/model-graph.ts';
+import { isRowOrderFree, loadSqlDir } from '../../pipeline/transform/model-graph.ts';
 import { repeatPairs } from '../lib/measure.ts';
 import { requireFiles } from '../lib/stage.ts';
 import { checkRow, info, ratioRow } from '../lib/targets.ts';
@@ -80,9 +80,13 @@ export const carrierMatch: Scenario = {
   async run(ctx) {
     requireFiles(['reports/models/carrier_matches.sql']);
     const n = sizeOf(ctx, CARRIER_MATCH_ROWS);
-    const model = (await readFile(resolveProjectPath('reports/models/carrier_matches.sql'), 'utf8')).replace(/;\s*$/, '');
+    const path = resolveProjectPath('reports/models/carrier_matches.sql');
+    const sql = await readFile(path, 'utf8');
+    const model = sql.replace(/;\s*$/, '');
     const db = await Db.open(join(ctx.workDir, 'carrier-match.duckdb'));
     try {
+      // As the transform builds it. The setting is session-wide, so the equi-join runs with it too.
+      if (isRowOrderFree({ name: 'carrier_matches', path, sql })) await db.run(`SET preserve_insertion_order = false`);
       for (const m of await loadSqlDir(resolveProjectPath('reports/macros'))) await db.exec(m.sql);
       ctx.log(`building ${n} PBX calls and ${n} carrier records`);
       await buildTables(db, n);

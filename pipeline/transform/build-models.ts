@@ -10,7 +10,7 @@
  * unchanged in both modes.
  */
 import { sqlString, type Db } from '../db/duckdb.ts';
-import type { Model } from './model-graph.ts';
+import { isRowOrderFree, type Model } from './model-graph.ts';
 import type { ModelPlan } from './incremental-plan.ts';
 import { EMPTY_CDRS_SELECT } from './lake-views.ts';
 
@@ -87,7 +87,9 @@ export async function buildModels(
           plan.reason = `reads ${m.dependsOn.find((d) => planned.get(d)?.action === 'full')}, rebuilt in full`;
         }
       }
+      const orderFree = plan.action !== 'keep' && isRowOrderFree(m);
       try {
+        if (orderFree) await db.run(`SET preserve_insertion_order = false`);
         if (plan.action === 'full') {
           await usePath('main');
           await db.run(`CREATE OR REPLACE TABLE main.${m.name} AS\n${body(m)}\n`);
@@ -105,6 +107,8 @@ export async function buildModels(
         }
       } catch (err) {
         throw new Error(`model ${m.name} (${m.path}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      } finally {
+        if (orderFree) await db.run(`RESET preserve_insertion_order`);
       }
       const n = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM main.${m.name}`);
       builds.push({ name: m.name, rows: Number(n?.n ?? 0), dependsOn: m.dependsOn });

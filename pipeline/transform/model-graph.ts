@@ -61,6 +61,21 @@ export function headerValue(sql: string, key: string): string | undefined {
 }
 
 /**
+ * True when the model declares `-- row_order: any`: nothing reads its rows in stored order (every
+ * reader sorts), so it is built with DuckDB's `preserve_insertion_order` off, which lets the
+ * final insert run in parallel without re-sequencing rows. Another value is a ModelGraphError.
+ */
+export function isRowOrderFree(model: SqlFile): boolean {
+  const v = headerValue(model.sql, 'row_order');
+  if (v === undefined) return false;
+  if (v !== 'any')
+    throw new ModelGraphError(
+      `model ${model.name} (${model.path}): "-- row_order: ${v}" is not known; use "-- row_order: any" or remove the line`,
+    );
+  return true;
+}
+
+/**
  * The models a file declares in its first line, `-- depends_on: a, b`. Throws ModelGraphError
  * when the line is missing or names something that is not a model.
  */

@@ -1,4 +1,5 @@
 -- depends_on: carrier_calls, calls
+-- row_order: any
 -- carrier_matches: each carrier record, and each PBX call the carrier should have billed, with
 -- one status. Expected PBX calls: outbound, talked (talk_s > 0), dialled number a valid E.164
 -- number, whatever else the PBX says about them (noise, self-calls and unpriced calls included).
