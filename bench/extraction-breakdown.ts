@@ -24,6 +24,7 @@ import { createLogger } from '../pipeline/util/logger.ts';
 import { PartitionMerger } from '../pipeline/extract/partition-merge.ts';
 import { KeyedLanes } from '../pipeline/lake/keyed-lanes.ts';
 import { startWorker } from './lib/worker.ts';
+import { firstAndLast } from './lib/timeline.ts';
 import type { PlannedRequest, RequestTally } from './lib/request-bound.ts';
 import type { SimTotals } from './workers/simulator.ts';
 
@@ -315,19 +316,4 @@ async function floorOnce(url: string, plan: readonly PlannedRequest[], pageSize:
     ),
   );
   return performance.now() - t;
-}
-
-/** Per key, the first and last time an event of it was seen and how many there were. */
-function firstAndLast<T extends { t: number }>(
-  events: readonly T[],
-  keyOf: (e: T) => string,
-): Map<string, { first: number; last: number; n: number }> {
-  const out = new Map<string, { first: number; last: number; n: number }>();
-  for (const ev of events) {
-    const e = out.get(keyOf(ev)) ?? { first: ev.t, last: ev.t, n: 0 };
-    e.last = ev.t;
-    e.n++;
-    out.set(keyOf(ev), e);
-  }
-  return out;
 }

@@ -22,6 +22,7 @@ import { advanceWatermarkRow, withState, writeDomainList } from '../pipeline/sta
 import { FixedClock } from '../pipeline/util/clock.ts';
 import { createLogger } from '../pipeline/util/logger.ts';
 import { startWorker } from './lib/worker.ts';
+import { firstAndLast } from './lib/timeline.ts';
 import { lowerBoundMs, patternRounds, type PlannedRequest, type RequestTally } from './lib/request-bound.ts';
 import { LakeWriter } from '../pipeline/lake/lake-writer.ts';
 import { PartitionMerger } from '../pipeline/extract/partition-merge.ts';
@@ -237,19 +238,4 @@ try {
   await sim.call('stop').catch(() => undefined);
   await sim.close();
   if (!values.dir) await rm(work, { recursive: true, force: true });
-}
-
-/** Per key, the first and last time an event of it was seen and how many there were (in the events' order). */
-function firstAndLast<T extends { t: number }>(
-  events: readonly T[],
-  keyOf: (e: T) => string,
-): Map<string, { first: number; last: number; n: number }> {
-  const out = new Map<string, { first: number; last: number; n: number }>();
-  for (const ev of events) {
-    const e = out.get(keyOf(ev)) ?? { first: ev.t, last: ev.t, n: 0 };
-    e.last = ev.t;
-    e.n++;
-    out.set(keyOf(ev), e);
-  }
-  return out;
 }
