@@ -67,6 +67,8 @@ interface QueuedFlush {
   part: PartitionState;
   range: TimeWindow;
   windows: DoneWindow[];
+  /** Rows of its windows (what the back-pressure counts). */
+  rows: number;
 }
 
 /**
@@ -150,7 +152,7 @@ export class PartitionMerger {
     part.spooledRows -= due.rows;
     this.spooledTotal -= due.rows;
     part.flushedTo = due.range.end;
-    this.queued.push({ part, range: due.range, windows: due.windows });
+    this.queued.push({ part, range: due.range, windows: due.windows, rows: due.rows });
     this.queuedRows += due.rows;
     // After the current turn: the other partitions a window completes join the same batch.
     if (!this.drainScheduled) {
@@ -177,7 +179,7 @@ export class PartitionMerger {
       }
       if (take.length === 0) return;
       this.queued = rest;
-      for (const q of take) this.queuedRows -= q.windows.reduce((n, w) => n + w.rows, 0);
+      for (const q of take) this.queuedRows -= q.rows;
       for (const q of take) this.writing.add(q.part);
       const p: Promise<void> = this.flushBatch(take).finally(() => {
         this.batches.delete(p);
