@@ -24,7 +24,7 @@ import { cleanHeaderLine, matchHeader, sniffDelimiter, splitHeader } from './car
 import { readManifests, removeManifest, writeManifest, type ImportManifest } from './carrier-manifest.ts';
 import { scanFile, type FileScan } from './carrier-scan.ts';
 import { resolveCarrier } from './carrier-settings.ts';
-import { OK_KIND, REJECT_REASONS, SKIP_KIND, carrierFieldsSql, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
+import { OK_KIND, REJECT_REASONS, ROWS_PER_FLUSH, SKIP_KIND, carrierFieldsSql, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
 import { lineFixSql, lineMapTablesSql } from './carrier-lines.ts';
 
 export interface CarrierImportOptions extends StageContext {
@@ -56,12 +56,6 @@ export interface CarrierImportResult {
   replaced?: string;
 }
 
-/**
- * Rows a partition's writer holds before it writes them out, and so the lake files' row groups.
- * Small enough that a file of 100k lines already reaches the import's steady memory: peak memory
- * is then the same at any file size.
- */
-const ROWS_PER_FLUSH = 16_384;
 /** DuckDB's memory cap for the import, and for its first pass (the fields in file order). */
 const IMPORT_MEMORY = '256MB';
 const FIELDS_PASS_MEMORY = '64MB';

@@ -2,6 +2,13 @@ import { sqlString } from '../db/duckdb.ts';
 import type { CarrierColumnMap } from './carrier-formats.ts';
 
 /**
+ * Rows a partition's writer holds before it writes them out, and so the row groups of the work file
+ * and of the lake files. Small enough that a file of 100k lines already reaches the import's steady
+ * memory: peak memory is then the same at any file size.
+ */
+export const ROWS_PER_FLUSH = 16_384;
+
+/**
  * Why a line of a carrier file is not imported: a short code (a partition value while the file is
  * split, so one scan writes records and rejects at once) and the reason stored with the line.
  */
@@ -99,7 +106,7 @@ export function readCsvSql(input: CarrierSelectInput): string {
  * small row groups, so the second pass holds as little of it at a time for a small file as a large one.
  */
 export function carrierFieldsSql(input: CarrierSelectInput): string {
-  return `COPY (SELECT * FROM ${readCsvSql(input)}) TO ${sqlString(input.fieldsFile)} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 16384)`;
+  return `COPY (SELECT * FROM ${readCsvSql(input)}) TO ${sqlString(input.fieldsFile)} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE ${ROWS_PER_FLUSH})`;
 }
 
 /**

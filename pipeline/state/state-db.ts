@@ -49,9 +49,9 @@ export interface StateHold {
 }
 
 /** An open left open between writes, while a hold lasts: unused this long, it is closed. */
-export const STATE_HOLD_IDLE_MS = 1_000;
+const STATE_HOLD_IDLE_MS = 1_000;
 /** ...and after this long open it is closed before the next write, so another process gets its turn (its wait is 30 s at most). */
-export const STATE_HOLD_MAX_MS = 5_000;
+const STATE_HOLD_MAX_MS = 5_000;
 /** What a forced close waits before the next open: every waiting process tries again within 100 ms. */
 const STATE_HOLD_YIELD_MS = 3 * LOCK_RETRY_MS;
 
