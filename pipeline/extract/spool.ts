@@ -38,16 +38,21 @@ export class PageSpool {
    * collections and were copied into the old generation, which only full collections reclaim.
    */
   writePage(page: CdrPage): Promise<string | undefined> {
-    if (page.records.length === 0) return Promise.resolve(undefined);
-    const path = join(this.dir, spoolFileName(++this.seq, page.records.every(isPlainRecord)));
-    if (page.bytes && page.spans) {
-      // Straight from the bytes as received: one write of the records' slices, nothing copied or encoded.
-      this.garbage?.add(page.bytes.length);
-      return writeSlices(path, recordSlices(page.bytes, page.spans, page.recordIndexes));
+    // Not async: an async function's parameters stay reachable until it settles.
+    try {
+      if (page.records.length === 0) return Promise.resolve(undefined);
+      const path = join(this.dir, spoolFileName(++this.seq, page.records.every(isPlainRecord)));
+      if (page.bytes && page.spans) {
+        // Straight from the bytes as received: one write of the records' slices, nothing copied or encoded.
+        this.garbage?.add(page.bytes.length);
+        return writeSlices(path, recordSlices(page.bytes, page.spans, page.recordIndexes));
+      }
+      const bytes = encodePage(page);
+      this.garbage?.add(page.body.length + bytes.length);
+      return writeFile(path, bytes).then(() => path);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const bytes = encodePage(page);
-    this.garbage?.add(page.body.length + bytes.length);
-    return writeFile(path, bytes).then(() => path);
   }
 
   /**
