@@ -6,6 +6,7 @@
  * batches; then the floor (the minimum requests, bodies discarded) in this same process, for the
  * ratio. `--no-write` drops every flush's spool files instead of writing the lake (what fetching,
  * parsing and spooling cost alone); `--verbose` lists every request (sent, headers, body read).
+ * Each run also prints the main thread's GC pauses (minor, major) and the explicit full collections.
  *
  *   npx tsx bench/extraction-breakdown.ts [--rows 50000] [--runs 2] [--no-write] [--verbose]
  */
@@ -15,6 +16,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { loadConfig } from '../pipeline/config/load-config.ts';
 import { runIngest } from '../pipeline/extract/run-ingest.ts';
@@ -160,7 +162,12 @@ try {
     const steps: { t: number; msg: string }[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
-        for (const l of chunk.toString().split('\n')) if (l.trim()) steps.push({ t: at(), msg: (JSON.parse(l) as { msg: string }).msg });
+        for (const l of chunk.toString().split('\n')) {
+          if (!l.trim()) continue;
+          const line = JSON.parse(l) as { msg: string; collections?: number; cpuMs?: number };
+          steps.push({ t: at(), msg: line.msg });
+          if (line.collections !== undefined) explicitGc = `${line.collections} explicit full collections, ${line.cpuMs} CPU-ms`;
+        }
         cb();
       },
     });
@@ -168,6 +175,18 @@ try {
     const threads0 = threadCpu();
     const cpu0 = process.cpuUsage();
     const sim0 = simCpuMs(sim.pid);
+    // Main-thread GC pauses by kind while the ingest runs (page parsing allocates ~50 objects per CDR).
+    let explicitGc = '';
+    const gcMs = { minor: 0, major: 0, other: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+        gcMs[
+          kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? 'minor' : kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR ? 'major' : 'other'
+        ] += e.duration;
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     t0 = performance.now();
     const summary = await runIngest({
       dataDir,
@@ -181,6 +200,7 @@ try {
       onProgress: (p) => progress.push({ t: at(), phase: p.phase }),
     });
     const wall = at();
+    gcObserver.disconnect();
     const cpu = process.cpuUsage(cpu0);
     const threads1 = threadCpu();
     const byName = new Map<string, number>();
@@ -191,6 +211,9 @@ try {
         .filter(([, ms]) => ms > 5)
         .map(([n, ms]) => `${n} ${ms.toFixed(0)}`)
         .join(', ')}`,
+    );
+    console.log(
+      `  GC pauses on the main thread: minor ${gcMs.minor.toFixed(0)} ms, major ${gcMs.major.toFixed(0)} ms, other ${gcMs.other.toFixed(0)} ms${explicitGc ? `; ${explicitGc}` : ''}`,
     );
     const simIngest = simCpuMs(sim.pid) - sim0;
     const cpuF = process.cpuUsage();

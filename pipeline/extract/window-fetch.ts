@@ -1,5 +1,5 @@
 import type { LimitFunction } from 'p-limit';
-import type { CdrSource, RejectedRecord, TimeWindow } from '../source/index.ts';
+import type { CdrPage, CdrSource, RejectedRecord, TimeWindow } from '../source/index.ts';
 import { nextWave, promisedPages } from './windows.ts';
 import { idHashesOf } from './id-hashes.ts';
 import type { PageSpool } from './spool.ts';
@@ -59,8 +59,8 @@ export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
     idHashes: new Float64Array(0),
     duplicateIds: [],
   };
-  const fetchOne = async (offset: number): Promise<boolean> => {
-    const page = await a.limit(() => a.source.fetchCdrPage(a.domain, a.window, offset, a.pageSize, { signal: a.signal }));
+  // Takes what the window needs from a page and starts its spool write; nothing holds the page after (spool.ts writePage).
+  const takePage = (page: CdrPage): { written: Promise<string | undefined>; full: boolean } => {
     out.pages++;
     for (const cdr of page.cdrs) {
       if (ids.has(cdr.id)) {
@@ -70,9 +70,15 @@ export async function fetchWindow(a: WindowFetchArgs): Promise<WindowFetch> {
     }
     out.rejects.push(...page.rejects);
     out.outOfWindow += page.outOfWindow ?? 0;
-    const file = await a.spool.writePage(page);
+    return { written: a.spool.writePage(page), full: page.received >= a.pageSize };
+  };
+  const fetchOne = async (offset: number): Promise<boolean> => {
+    const { written, full } = takePage(
+      await a.limit(() => a.source.fetchCdrPage(a.domain, a.window, offset, a.pageSize, { signal: a.signal })),
+    );
+    const file = await written;
     if (file) out.files.push(file);
-    return page.received >= a.pageSize;
+    return full;
   };
   const promised = promisedPages(a.total, a.pageSize);
   const maxWave = a.maxWave ?? DEFAULT_MAX_WAVE;
