@@ -15,13 +15,19 @@ export interface AlertRatingResult {
 }
 
 /**
- * Builds `alert_calls` from the `cdrs` table in `db`. Amounts are each call's own price before
+ * Builds `alert_calls` from the `cdrs` table in `db`; with `macrosLoaded`, billing's and the
+ * alerts' macros are already in `db` (loading them again costs a pass tens of milliseconds). Amounts are each call's own price before
  * the monthly included minutes (the allowance is billing's, not a measure of spend, and it would
  * make a call's price depend on the whole month before it).
  */
-export async function buildAlertCalls(db: Db, ctx: StageContext): Promise<AlertRatingResult> {
-  const { deckProblem } = await rateCalls(db, { ...ctx, ignoreIncludedMinutes: true, onlyCdrDomains: true });
-  for (const m of await readSqlFiles(ALERT_MACROS_DIR())) await db.exec(m.sql);
+export async function buildAlertCalls(db: Db, ctx: StageContext, opts: { macrosLoaded?: boolean } = {}): Promise<AlertRatingResult> {
+  const { deckProblem } = await rateCalls(db, {
+    ...ctx,
+    ignoreIncludedMinutes: true,
+    onlyCdrDomains: true,
+    macrosLoaded: opts.macrosLoaded,
+  });
+  if (!opts.macrosLoaded) for (const m of await readSqlFiles(ALERT_MACROS_DIR())) await db.exec(m.sql);
   if (deckProblem)
     ctx.logger.warn({ problem: deckProblem }, 'alerts: rate deck unreadable; deck-rated calls are estimated from fallback rates');
   const fallback = ctx.config.alerts.fallbackRates;

@@ -25,6 +25,8 @@ export interface RateCallsOptions extends Pick<StageContext, 'dataDir' | 'config
   ignoreIncludedMinutes?: boolean;
   /** Load only the domains the `cdrs` rows belong to (their time zones and plans), not every domain of the lake. */
   onlyCdrDomains?: boolean;
+  /** The caller has already loaded the macros of `macrosDir` into `db`: do not load them again. */
+  macrosLoaded?: boolean;
 }
 
 export interface RateCallsResult {
@@ -40,7 +42,7 @@ export interface RateCallsResult {
 export async function rateCalls(db: Db, opts: RateCallsOptions): Promise<RateCallsResult> {
   const modelsDir = opts.modelsDir ?? resolveProjectPath('reports/models');
   const macrosDir = opts.macrosDir ?? resolveProjectPath('reports/macros');
-  for (const m of await loadSqlDir(macrosDir)) await db.exec(m.sql);
+  if (!opts.macrosLoaded) for (const m of await loadSqlDir(macrosDir)) await db.exec(m.sql);
   let deckProblem: string | undefined;
   let snapshots: PlanSnapshot[];
   try {
@@ -60,8 +62,9 @@ export async function rateCalls(db: Db, opts: RateCallsOptions): Promise<RateCal
   await loadPlans(db, snapshots);
   await loadRatingInputs(db, opts.config, domains, [], opts.clock.now());
   if (opts.ignoreIncludedMinutes) await db.run(`UPDATE domain_plans SET included_minutes = 0`);
+  const models = await loadSqlDir(modelsDir);
   for (const name of RATING_MODELS) {
-    const [model] = (await loadSqlDir(modelsDir)).filter((f) => f.name === name);
+    const model = models.find((f) => f.name === name);
     if (!model) throw new Error(`rating: model ${name} not found in ${join(modelsDir, `${name}.sql`)}`);
     await db.run(`CREATE OR REPLACE TABLE ${name} AS\n${model.sql.replace(/;\s*$/, '')}\n`);
   }
