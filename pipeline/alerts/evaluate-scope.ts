@@ -106,6 +106,8 @@ export async function loadScope(
   const callsEvaluated = Number(summary?.n ?? 0);
   step('new rows read', { files: fresh?.length, rows: callsEvaluated });
   const cursor = toDate(summary?.cursor) ?? mode.since;
+  // Files rewritten without a row newer than the cursor: nothing to judge, and no context to read.
+  if (callsEvaluated === 0) return { cursor, callsEvaluated };
   await db.run(
     `CREATE OR REPLACE TABLE alert_touched AS
      SELECT DISTINCT domain, date_trunc('hour', start_time) AS hour_start FROM fresh WHERE start_time IS NOT NULL AND domain IS NOT NULL`,

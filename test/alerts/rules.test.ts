@@ -3,6 +3,8 @@
  * are fraud), a late page, and incremental evaluation tick by tick against a backtest of the
  * same lake. The lake is written by the real ingest from the simulator over HTTP.
  */
+import { copyFileSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAlerts, type AlertFinding } from '../../pipeline/alerts/index.ts';
 import { runIngest } from '../../pipeline/extract/run-ingest.ts';
@@ -27,6 +29,7 @@ const scenarios: Record<string, FraudScenario> = {};
 const live: AlertFinding[][] = [];
 let backtest: AlertFinding[];
 let lateCalls = 0;
+let afterLate: { since: Date | null; seen: ReadonlyMap<string, string> | undefined } = { since: null, seen: undefined };
 
 const ctx = () => ({ dataDir: dir, config, clock, logger: silentLogger() });
 const identity = (f: AlertFinding) => `${f.rule}|${f.domain}|${f.key}|${f.windowStart.toISOString()}|${f.windowEnd.toISOString()}`;
@@ -76,6 +79,7 @@ beforeAll(async () => {
   });
   const late = await evaluateAlerts(ctx(), { kind: 'live', since, seen });
   lateCalls = late.callsEvaluated;
+  afterLate = { since: late.cursor, seen: late.lakeFiles };
   live.push(late.findings);
   backtest = (await evaluateAlerts(ctx(), { kind: 'backtest', from: FROM, to: TO })).findings;
 }, 240_000);
@@ -163,5 +167,19 @@ describe('default alert rules on the fraud scenarios', () => {
     // The first tick saw the hijack half-way: the same alert, with a smaller amount.
     const firstVelocity = live[0]!.find((f) => f.rule === 'spend-velocity' && f.windowStart.toISOString() === '2026-10-21T07:00:00.000Z');
     expect(firstVelocity).toBeDefined();
+  });
+
+  it('a partition rewritten with no row newer than the cursor gives a quiet pass, not an error', async () => {
+    const cdrs = join(dir, 'lake', 'cdrs');
+    const file = readdirSync(cdrs, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('.parquet'));
+    expect(file).toBeDefined();
+    // The same bytes as a new file (new inode and time): its stamp changes, its rows do not.
+    const path = join(cdrs, file!);
+    copyFileSync(path, `${path}.copy`);
+    renameSync(`${path}.copy`, path);
+    const r = await evaluateAlerts(ctx(), { kind: 'live', since: afterLate.since, seen: afterLate.seen });
+    expect(r.callsEvaluated).toBe(0);
+    expect(r.findings).toEqual([]);
+    expect(r.cursor?.getTime()).toBe(afterLate.since?.getTime());
   });
 });
