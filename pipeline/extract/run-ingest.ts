@@ -308,6 +308,8 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       : undefined;
     await Promise.all([runner.run(), sharedRunner?.run()]);
     if (late.size > 0) await new WindowRunner(own, late).run();
+    // Every page is spooled: what the fetching left in V8 is garbage, and the last writes start now.
+    garbage.collect();
     await listStored;
     if (shared) {
       summary.resellerWide = {

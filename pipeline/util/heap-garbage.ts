@@ -47,6 +47,14 @@ export class HeapGarbage {
   add(bytes: number): void {
     this.since += bytes;
     if (this.since < this.everyBytes) return;
+    this.collect();
+  }
+
+  /**
+   * Runs a full collection now, whatever has been counted: at the end of the fetching, the last
+   * pages' garbage would otherwise stay through the writes that follow (the writes are the peak).
+   */
+  collect(): void {
     this.since = 0;
     const gc = fullCollection();
     if (!gc) return;

@@ -23,6 +23,19 @@ describe('HeapGarbage', () => {
     expect(garbage.collections).toBe(1);
   });
 
+  it('collects on demand (the end of the fetching) and starts counting afresh', async () => {
+    const garbage = new HeapGarbage(4 * 2 ** 20);
+    garbage.add(3 * 2 ** 20);
+    const page = droppedPage();
+    await nextTurn();
+    garbage.collect();
+    expect(garbage.collections).toBe(1);
+    expect(page.deref()).toBeUndefined();
+    // The 3 MiB counted before are gone with the collection: 3 more do not reach the bound.
+    garbage.add(3 * 2 ** 20);
+    expect(garbage.collections).toBe(1);
+  });
+
   it('refuses a bound that is not a positive number of bytes', () => {
     expect(() => new HeapGarbage(0)).toThrow(/positive number of bytes/);
   });
