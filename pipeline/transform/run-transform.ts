@@ -86,8 +86,12 @@ export interface BuildReport {
   changes: Partial<Record<ChangeReason, number>>;
   /** What happened to each model: full (with why), incremental, or keep. */
   models: ModelPlan[];
-  /** Data tests run on the changed domain-months only, and on the whole warehouse (transform/test-scope.ts). */
-  tests: { slice: number; whole: number };
+  /**
+   * Data tests run on the changed domain-months (or domains) only, on the whole warehouse, and kept:
+   * not run, because they read only the catalog of a table this build did not create again
+   * (transform/test-scope.ts).
+   */
+  tests: { slice: number; whole: number; kept: number };
 }
 
 export interface TransformSummary {
@@ -320,8 +324,11 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     step('manifest');
     const scopes = planTestScopes(tests, { models: fullReason === undefined ? built.plans : undefined, previous: previousTests });
     const onSlice = new Map(
-      scopes.filter((t) => t.scope !== 'whole').map((t) => [t.name, t.scope === 'domains' ? TEST_DOMAINS_SCHEMA : TEST_SLICE_SCHEMA]),
+      scopes
+        .filter((t) => t.scope === 'slice' || t.scope === 'domains')
+        .map((t) => [t.name, t.scope === 'domains' ? TEST_DOMAINS_SCHEMA : TEST_SLICE_SCHEMA]),
     );
+    const kept = new Set(scopes.filter((t) => t.scope === 'kept').map((t) => t.name));
     const domainMonths = Number((await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM incr_months`))?.n ?? 0);
     report = {
       mode: fullReason === undefined ? 'incremental' : 'full',
@@ -330,22 +337,20 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       recomputed: fullReason === undefined ? changed : domainMonths,
       changes,
       models: built.plans,
-      tests: { slice: onSlice.size, whole: scopes.length - onSlice.size },
+      tests: { slice: onSlice.size, whole: scopes.length - onSlice.size - kept.size, kept: kept.size },
     };
     await db.run(`CREATE OR REPLACE TABLE model_builds (name VARCHAR, rows BIGINT, depends_on VARCHAR[], built_at TIMESTAMPTZ)`);
-    for (const b of builds) {
-      await db.run(`INSERT INTO model_builds VALUES ($1, $2, from_json($3::JSON, '["VARCHAR"]'), $4::TIMESTAMPTZ)`, [
-        b.name,
-        b.rows,
-        JSON.stringify(b.dependsOn),
-        builtAt.toISOString(),
-      ]);
-    }
+    // One statement for all models: a statement per model cost as much as recomputing a small one.
+    await db.run(
+      `INSERT INTO model_builds SELECT r.name, r.rows, r.depends_on, $2::TIMESTAMPTZ
+       FROM (SELECT unnest(from_json($1::JSON, '[{"name":"VARCHAR","rows":"BIGINT","depends_on":["VARCHAR"]}]')) AS r)`,
+      [JSON.stringify(builds.map((b) => ({ name: b.name, rows: b.rows, depends_on: b.dependsOn }))), builtAt.toISOString()],
+    );
     signal?.throwIfAborted();
     try {
       if (onSlice.size > 0) await createTestSlice(db, { slice, models: built.plans, delta: built.delta });
       const testMs: Record<string, number> = {};
-      results = await runDataTests(db, tests, { onSlice, onTest: (name, ms) => (testMs[name] = Math.round(ms)) });
+      results = await runDataTests(db, tests, { onSlice, kept, onTest: (name, ms) => (testMs[name] = Math.round(ms)) });
       logger.debug({ testMs }, 'test times');
     } finally {
       if (onSlice.size > 0) await dropTestSlice(db);
