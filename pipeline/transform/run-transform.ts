@@ -153,10 +153,19 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
   const settings = duckdbSettings(config, dataDir);
   // An incremental build patches a copy of the published warehouse (the published file is not
   // touched); the copy is made and opened first, and the previous build is read from it.
-  const prior = await previousBuild(finalPath, tmpPath, { full: opts.full === true, macrosSha, settings });
-  step('copy and read previous build');
+  // Three independent reads side by side: the previous build (copy, open, manifest), every lake
+  // file's stamp, and the configured plans.
+  const [priorRead, stampsRead, currentRead] = await Promise.allSettled([
+    previousBuild(finalPath, tmpPath, { full: opts.full === true, macrosSha, settings }),
+    lakeFileStamps(dataDir),
+    currentPlanSnapshots(config),
+  ]);
+  if (priorRead.status === 'rejected') throw priorRead.reason;
+  const prior = priorRead.value;
+  step('previous build, lake stamps, plans');
   try {
-    return await buildAndPublish(prior.db);
+    if (stampsRead.status === 'rejected') throw stampsRead.reason;
+    return await buildAndPublish(prior.db, stampsRead.value, currentRead);
   } catch (err) {
     try {
       prior.db?.close();
@@ -168,17 +177,20 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
     throw err;
   }
 
-  async function buildAndPublish(copy: Db | undefined): Promise<TransformSummary> {
-    const stamps = await lakeFileStamps(dataDir);
-    step('lake stamps');
+  async function buildAndPublish(
+    copy: Db | undefined,
+    stamps: Awaited<ReturnType<typeof lakeFileStamps>>,
+    currentRead: PromiseSettledResult<PlanSnapshot[]>,
+  ): Promise<TransformSummary> {
     // A damaged lake file is moved aside before anything reads it; this run stops and says how to rebuild it.
     // A file the build being patched recorded with the same stamp was checked then, and is not read again now.
     const toCheck = prior.files ? stamps.files.filter((f) => prior.files!.get(f.file) !== f.stamp).map((f) => f.path) : undefined;
     const damaged = await setAsideDamagedLakeFiles(dataDir, builtAt, toCheck ? { files: toCheck } : {});
     if (damaged.length > 0) throw new DamagedLakeError(damaged);
     step('damaged check');
-    const current = await currentPlanSnapshots(config);
-    step('plan snapshots');
+    // A damaged lake file is reported before a plan that cannot be read, as when these steps ran one after the other.
+    if (currentRead.status === 'rejected') throw currentRead.reason;
+    const current = currentRead.value;
 
     // State: release re-rated months, register plan versions, read frozen months.
     let released = 0;
@@ -330,7 +342,12 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       for (const name of previousModels.keys()) if (!models.some((m) => m.name === name)) await db.run(`DROP TABLE IF EXISTS main.${name}`);
       await writeManifest(
         db,
-        { format: MANIFEST_FORMAT, duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)), macros: macrosSha, cdrs_view: viewSql },
+        {
+          format: MANIFEST_FORMAT,
+          duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)),
+          macros: macrosSha,
+          cdrs_view: viewSql,
+        },
         models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
         tests.map((t) => ({ name: t.name, sqlSha256: sqlSha256(t.sql) })),
       );
