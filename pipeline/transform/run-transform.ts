@@ -42,6 +42,7 @@ import { lakeCdrsSliceSource } from './lake-views.ts';
 import { loadSqlDir } from './model-graph.ts';
 import { currentPlanSnapshots, loadPlanVersion, registerPlanVersions, type PlanSnapshot } from './plan-registry.ts';
 import { loadSqlProject } from './sql-project.ts';
+import { inputFingerprints, inputManifestEntries, type InputReuse } from './input-tables.ts';
 import { planTestScopes, type PreviousTest } from './test-scope.ts';
 import { createTestSlice, dropTestSlice, TEST_DOMAINS_SCHEMA, TEST_SLICE_SCHEMA } from './test-slice.ts';
 import { loadDomains, loadPlans, loadRatingInputs, type FrozenRating } from './warehouse-inputs.ts';
@@ -280,11 +281,13 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
       await createCarrierCdrsView(db, dataDir);
       await loadCarrierInputs(db, config);
       step('macros+carrier');
-      const domains = await loadDomains(db, dataDir, config, logger, pathDomains ? { cdrDomains: pathDomains } : {});
+      // An incremental build loads an input table only when its rows differ from the patched build's.
+      const reuse: InputReuse = { previous: fullReason === undefined ? (prior.inputs ?? new Map()) : new Map(), current: new Map() };
+      const domains = await loadDomains(db, dataDir, config, logger, { ...(pathDomains ? { cdrDomains: pathDomains } : {}), reuse });
       domainCount = domains.length;
       step('domains');
-      await loadPlans(db, snapshots);
-      await loadRatingInputs(db, config, domains, frozen, builtAt);
+      await loadPlans(db, snapshots, reuse);
+      await loadRatingInputs(db, config, domains, frozen, builtAt, reuse);
       step('plans+rating inputs');
 
       logger.debug({ ms: Date.now() - started }, 'inputs loaded');
@@ -347,6 +350,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformSum
           duckdb: prior.duckdbVersion ?? (await duckdbVersion(db)),
           macros: macrosSha,
           cdrs_view: viewSql,
+          ...inputManifestEntries(reuse),
         },
         models.map((m) => ({ name: m.name, sqlSha256: sqlSha256(m.sql), incremental: isIncrementalModel(m) })),
         tests.map((t) => ({ name: t.name, sqlSha256: sqlSha256(t.sql) })),
@@ -505,6 +509,8 @@ interface PreviousBuild {
   files?: Map<string, string>;
   /** The statement that created its `cdrs` view. */
   cdrsView?: string;
+  /** The fingerprints of the input tables it loaded (transform/input-tables.ts). */
+  inputs?: Map<string, string>;
 }
 
 /**
@@ -580,6 +586,7 @@ async function previousBuild(
       models: manifest.models,
       duckdbVersion: version,
       files: await readManifestFiles(db),
+      inputs: inputFingerprints(g),
       ...(g.cdrs_view !== undefined ? { cdrsView: g.cdrs_view } : {}),
     };
     keep = true;
