@@ -162,7 +162,7 @@ export async function domainsWithIdsElsewhere(db: Db, read: readonly { domain: s
   const byDomain = new Map<string, Set<string>>();
   for (const r of read) byDomain.set(r.domain, (byDomain.get(r.domain) ?? new Set()).add(r.path));
   if (byDomain.size === 0) return [];
-  // Two statements for all domains: two per domain were a tenth of a small tick.
+  // Few statements for all domains: two per domain were a tenth of a small tick.
   const files = await db.all<{ domain: string; path: string }>(
     `SELECT domain, path FROM incr_files WHERE list_contains(from_json($1::JSON, '["VARCHAR"]'), domain) ORDER BY domain, path`,
     [JSON.stringify([...byDomain.keys()])],
@@ -177,10 +177,18 @@ export async function domainsWithIdsElsewhere(db: Db, read: readonly { domain: s
        SEMI JOIN (SELECT DISTINCT id FROM read_parquet(${list(others)})) AS b ON a.id = b.id)`,
     );
   }
-  if (checks.length === 0) return [];
-  const hits = await db.all<{ domain: string }>(checks.join('\nUNION ALL\n'));
-  return hits.map((h) => h.domain).sort();
+  // A few domains per statement: each branch holds its own hash tables, and a build that recomputes
+  // every domain (the first after a month closes) ran out of memory with all of them in one.
+  const out: string[] = [];
+  for (let i = 0; i < checks.length; i += DUPLICATE_CHECKS_PER_STATEMENT) {
+    const hits = await db.all<{ domain: string }>(checks.slice(i, i + DUPLICATE_CHECKS_PER_STATEMENT).join('\nUNION ALL\n'));
+    out.push(...hits.map((h) => h.domain));
+  }
+  return out.sort();
 }
+
+/** Domains checked for duplicated ids in one statement (a tick touches about this many). */
+const DUPLICATE_CHECKS_PER_STATEMENT = 10;
 
 /** Marks every domain-month (now or before) of these domains changed, reason duplicate_id. */
 export async function markDomainsChanged(db: Db, domains: readonly string[]): Promise<void> {

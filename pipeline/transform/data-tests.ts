@@ -62,8 +62,8 @@ export function describeTest(file: SqlFile): string {
   return lines.length > 0 ? lines.join(' ') : file.name;
 }
 
-/** Tests on a slice counted in one statement: each costs a few milliseconds alone, mostly the statement's own. */
-const SLICE_BATCH = 25;
+/** Tests on a slice counted in one statement by default: each costs a few milliseconds alone, mostly the statement's own. */
+export const SLICE_BATCH = 25;
 
 /**
  * The failing-row counts of tests run on the changed slices (transform/test-slice.ts), several
@@ -74,15 +74,17 @@ const SLICE_BATCH = 25;
 async function countSliceTests(
   db: Db,
   tests: readonly { name: string; query: string; schema: string }[],
+  perStatement: number,
   onBatch: (names: readonly string[], ms: number) => void,
 ): Promise<Map<string, number>> {
+  if (perStatement <= 1) return new Map();
   const counts = new Map<string, number>();
   const bySchema = new Map<string, { name: string; query: string }[]>();
   for (const t of tests) bySchema.set(t.schema, [...(bySchema.get(t.schema) ?? []), t]);
   for (const [schema, group] of bySchema) {
     await db.run(`SET search_path = '${schema},main'`);
-    for (let i = 0; i < group.length; i += SLICE_BATCH) {
-      const batch = group.slice(i, i + SLICE_BATCH);
+    for (let i = 0; i < group.length; i += perStatement) {
+      const batch = group.slice(i, i + perStatement);
       const t0 = performance.now();
       try {
         const row = await db.one<Record<string, string | number>>(
@@ -113,6 +115,11 @@ export async function runDataTests(
     sampleSize?: number;
     onSlice?: ReadonlyMap<string, string>;
     kept?: ReadonlySet<string>;
+    /**
+     * Tests on a slice counted in one statement (SLICE_BATCH by default; 1: each alone). Each holds
+     * its own hash tables while the statement runs, so a large slice wants them one at a time.
+     */
+    slicePerStatement?: number;
     onTest?: (name: string, ms: number) => void;
   } = {},
 ): Promise<DataTestResult[]> {
@@ -125,6 +132,7 @@ export async function runDataTests(
       const schema = opts.onSlice?.get(t.name);
       return schema !== undefined && !opts.kept?.has(t.name) ? [{ name: t.name, query: t.sql.replace(/;\s*$/, ''), schema }] : [];
     }),
+    opts.slicePerStatement ?? SLICE_BATCH,
     (names, ms) => names.forEach((n) => batchMs.set(n, ms / names.length)),
   );
   // The search path is set only when the next test needs another.
