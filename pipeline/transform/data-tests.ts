@@ -62,17 +62,87 @@ export function describeTest(file: SqlFile): string {
   return lines.length > 0 ? lines.join(' ') : file.name;
 }
 
+/** Tests on a slice counted in one statement by default: each costs a few milliseconds alone, mostly the statement's own. */
+export const SLICE_BATCH = 25;
+
+/**
+ * The failing-row counts of tests run on the changed slices (transform/test-slice.ts), several
+ * tests per statement, each with the search path its slice needs. A statement that fails counts
+ * nothing: its tests are run one by one, which names the one at fault. Tests on the whole
+ * warehouse are left to run alone (in a full build one may read the whole lake).
+ */
+async function countSliceTests(
+  db: Db,
+  tests: readonly { name: string; query: string; schema: string }[],
+  perStatement: number,
+  onBatch: (names: readonly string[], ms: number) => void,
+): Promise<Map<string, number>> {
+  if (perStatement <= 1) return new Map();
+  const counts = new Map<string, number>();
+  const bySchema = new Map<string, { name: string; query: string }[]>();
+  for (const t of tests) bySchema.set(t.schema, [...(bySchema.get(t.schema) ?? []), t]);
+  for (const [schema, group] of bySchema) {
+    await db.run(`SET search_path = '${schema},main'`);
+    for (let i = 0; i < group.length; i += perStatement) {
+      const batch = group.slice(i, i + perStatement);
+      const t0 = performance.now();
+      try {
+        const row = await db.one<Record<string, string | number>>(
+          `SELECT ${batch.map((t, j) => `(SELECT count(*) FROM (${t.query}\n)) AS n${j}`).join(',\n')}`,
+        );
+        batch.forEach((t, j) => counts.set(t.name, Number(row?.[`n${j}`] ?? 0)));
+      } catch {
+        // Run alone below.
+      }
+      onBatch(
+        batch.map((t) => t.name),
+        performance.now() - t0,
+      );
+    }
+  }
+  return counts;
+}
+
 /**
  * Runs each test and collects its result. A test named in `onSlice` runs with the schema it maps to
- * first on the search path (transform/test-slice.ts), the others on the whole warehouse.
+ * first on the search path (transform/test-slice.ts), the others on the whole warehouse. A test
+ * named in `kept` is not run: the caller knows running it would pass (transform/test-scope.ts).
  */
 export async function runDataTests(
   db: Db,
   tests: readonly SqlFile[],
-  opts: { sampleSize?: number; onSlice?: ReadonlyMap<string, string>; onTest?: (name: string, ms: number) => void } = {},
+  opts: {
+    sampleSize?: number;
+    onSlice?: ReadonlyMap<string, string>;
+    kept?: ReadonlySet<string>;
+    /**
+     * Tests on a slice counted in one statement (SLICE_BATCH by default; 1: each alone). Each holds
+     * its own hash tables while the statement runs, so a large slice wants them one at a time.
+     */
+    slicePerStatement?: number;
+    onTest?: (name: string, ms: number) => void;
+  } = {},
 ): Promise<DataTestResult[]> {
   const sampleSize = opts.sampleSize ?? 5;
   const results: DataTestResult[] = [];
+  const batchMs = new Map<string, number>();
+  const counted = await countSliceTests(
+    db,
+    tests.flatMap((t) => {
+      const schema = opts.onSlice?.get(t.name);
+      return schema !== undefined && !opts.kept?.has(t.name) ? [{ name: t.name, query: t.sql.replace(/;\s*$/, ''), schema }] : [];
+    }),
+    opts.slicePerStatement ?? SLICE_BATCH,
+    (names, ms) => names.forEach((n) => batchMs.set(n, ms / names.length)),
+  );
+  // The search path is set only when the next test needs another.
+  let path: string | undefined;
+  const usePath = async (schema: string | undefined) => {
+    const want = schema !== undefined ? `SET search_path = '${schema},main'` : `RESET search_path`;
+    if (path === want) return;
+    await db.run(want);
+    path = want;
+  };
   for (const t of tests) {
     const sliceSchema = opts.onSlice?.get(t.name);
     const sev = headerValue(t.sql, 'severity');
@@ -90,18 +160,22 @@ export async function runDataTests(
       });
       continue;
     }
+    if (opts.kept?.has(t.name)) {
+      results.push({ ...base, status: 'pass', failingRows: 0, sample: [] });
+      continue;
+    }
     const t0 = performance.now();
     try {
-      await db.run(sliceSchema !== undefined ? `SET search_path = '${sliceSchema},main'` : `RESET search_path`);
-      const count = await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`);
-      const failingRows = Number(count?.n ?? 0);
+      const known = counted.get(t.name);
+      if (known === undefined || known > 0) await usePath(sliceSchema);
+      const failingRows = known ?? Number((await db.one<{ n: string | number }>(`SELECT count(*) AS n FROM (${query}\n)`))?.n ?? 0);
       // Ordered, so the sample is the same whichever way the tables were built (in full or incrementally).
       const sample = failingRows > 0 ? await db.all(`SELECT * FROM (${query}\n) ORDER BY ALL LIMIT ${sampleSize}`) : [];
       results.push({ ...base, status: failingRows === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail', failingRows, sample });
     } catch (err) {
       results.push({ ...base, status: 'error', failingRows: 0, sample: [], error: err instanceof Error ? err.message : String(err) });
     }
-    opts.onTest?.(t.name, performance.now() - t0);
+    opts.onTest?.(t.name, performance.now() - t0 + (batchMs.get(t.name) ?? 0));
   }
   await db.run(`RESET search_path`);
   return results;

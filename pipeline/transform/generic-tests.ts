@@ -8,14 +8,14 @@ import { sqlIdent, sqlString } from '../db/duckdb.ts';
 import type { SqlFile } from './model-graph.ts';
 import type { ColumnTest, ModelSchema, ModelTest } from './model-schema.ts';
 import { INCREMENTAL_GRAIN } from './incremental-plan.ts';
-import { DOMAIN_GRAIN, type TestGrain } from './test-scope.ts';
+import { COLUMNS_GRAIN, DOMAIN_GRAIN, type TestGrain } from './test-scope.ts';
 
 const id = sqlIdent;
 
 /**
  * `grain`: `domain_month` when each row the test selects comes from one row of the model, or from a
  * group whose key holds domain and local_month; `domain` when it comes from the rows of one domain
- * (a key or a relationship that holds domain). An incremental build may then run it on the changed
+ * (a key or a relationship that holds domain); `columns` when it reads only the model's catalog entry. An incremental build may then run it on the changed
  * domain-months, or on every month of the changed domains (transform/test-scope.ts decides; a model
  * rebuilt in full is tested whole).
  */
@@ -27,7 +27,10 @@ function file(
   query: string,
   grain?: TestGrain,
 ): SqlFile {
-  const header = (grain ? `-- incremental: ${grain}\n` : '') + (severity === 'warn' ? '-- severity: warn\n' : '');
+  const header =
+    (grain ? `-- incremental: ${grain}\n` : '') +
+    (grain === COLUMNS_GRAIN ? `-- depends_on: ${schema.model}\n` : '') +
+    (severity === 'warn' ? '-- severity: warn\n' : '');
   return { name, path: schema.path, sql: `${header}-- ${description}\n${query}\n` };
 }
 
@@ -118,6 +121,8 @@ SELECT coalesce(d.column_name, b.column_name) AS column_name, d.position AS desc
 FROM described AS d
 FULL JOIN built AS b ON b.column_name = d.column_name
 WHERE d.position IS DISTINCT FROM b.position OR d.data_type IS DISTINCT FROM b.data_type`,
+    // Reads the model's catalog entry only: unchanged unless the model's table is created again.
+    COLUMNS_GRAIN,
   );
 }
 

@@ -32,8 +32,18 @@ import type { DataTestResult } from './data-tests.ts';
  */
 export const DOMAIN_GRAIN = 'domain';
 
+/**
+ * The grain of a test that reads no rows, only the catalog's record of one model's table (its
+ * columns, their order and types), the model named in the test's `-- depends_on:` line. An
+ * incremental build that recomputes or keeps the model deletes and inserts rows of a table that
+ * already exists, and only creating a table sets its columns, so they are those of the build being
+ * patched. When the test passed there with the same SQL, running it again selects no row: the
+ * build keeps its result (scope `kept`) instead of reading the catalog again.
+ */
+export const COLUMNS_GRAIN = 'columns';
+
 /** The grains a data test may declare. */
-export type TestGrain = typeof INCREMENTAL_GRAIN | typeof DOMAIN_GRAIN;
+export type TestGrain = typeof INCREMENTAL_GRAIN | typeof DOMAIN_GRAIN | typeof COLUMNS_GRAIN;
 
 /** What the previous build recorded of a test. */
 export interface PreviousTest {
@@ -43,24 +53,31 @@ export interface PreviousTest {
 
 export interface TestScope {
   name: string;
-  /** slice: the changed domain-months; domains: every month of the domains with one; whole: the whole warehouse. */
-  scope: 'slice' | 'domains' | 'whole';
-  /** Why the test runs on the whole warehouse; empty for tests run on a slice. */
+  /**
+   * slice: the changed domain-months; domains: every month of the domains with one; whole: the whole
+   * warehouse; kept: not run, its result is the previous build's pass (COLUMNS_GRAIN).
+   */
+  scope: 'slice' | 'domains' | 'whole' | 'kept';
+  /** Why the test runs on the whole warehouse; empty for tests run on a slice or kept. */
   reason: string;
 }
 
-/** The grain the test declares (`-- incremental: domain_month` or `domain`), undefined without the header; another value is a ModelGraphError. */
+/** The grain the test declares (`-- incremental: domain_month`, `domain` or `columns`), undefined without the header; another value is a ModelGraphError. */
 export function testGrain(test: SqlFile): TestGrain | undefined {
   const v = headerValue(test.sql, 'incremental');
   if (v === undefined) return undefined;
-  if (v !== INCREMENTAL_GRAIN && v !== DOMAIN_GRAIN)
+  if (v !== INCREMENTAL_GRAIN && v !== DOMAIN_GRAIN && v !== COLUMNS_GRAIN)
     throw new ModelGraphError(
-      `data test ${test.name} (${test.path}): "-- incremental: ${v}" is not a grain the transform knows; use "-- incremental: ${INCREMENTAL_GRAIN}" or "-- incremental: ${DOMAIN_GRAIN}", or remove the line`,
+      `data test ${test.name} (${test.path}): "-- incremental: ${v}" is not a grain the transform knows; use "-- incremental: ${INCREMENTAL_GRAIN}", "-- incremental: ${DOMAIN_GRAIN}" or "-- incremental: ${COLUMNS_GRAIN}", or remove the line`,
+    );
+  if (v === COLUMNS_GRAIN && !headerValue(test.sql, 'depends_on'))
+    throw new ModelGraphError(
+      `data test ${test.name} (${test.path}): "-- incremental: ${COLUMNS_GRAIN}" needs a "-- depends_on: <model>" line naming the model whose columns it checks`,
     );
   return v;
 }
 
-/** True when the test declares a grain it may be sliced by (`-- incremental: domain_month` or `domain`). */
+/** True when the test declares a grain an incremental build may narrow it by (`-- incremental: domain_month`, `domain` or `columns`). */
 export function isSliceableTest(test: SqlFile): boolean {
   return testGrain(test) !== undefined;
 }
@@ -83,6 +100,13 @@ export function planTestScopes(
     if (!prev) return whole('new test');
     if (prev.sqlSha256 !== sqlSha256(t.sql)) return whole('SQL changed');
     if (prev.status !== 'pass') return whole(`${prev.status} in the previous build`);
+    if (grain === COLUMNS_GRAIN) {
+      const model = headerValue(t.sql, 'depends_on')!;
+      const plan = plans.get(model);
+      if (!plan) return whole(`checks ${model}, which is not a model of this build`);
+      if (plan.action === 'full') return whole(`checks ${model}, rebuilt in full`);
+      return { name: t.name, scope: 'kept', reason: '' };
+    }
     for (const table of tablesRead(t.sql)) {
       const plan = plans.get(table);
       if (plan) {

@@ -8,6 +8,7 @@ import type { CdrpipeConfig } from '../config/index.ts';
 import { customerFor } from '../config/index.ts';
 import type { Logger } from '../util/logger.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
+import { loadInputTable, type InputReuse } from './input-tables.ts';
 import { readLakeDomains } from './lake-views.ts';
 import type { PlanSnapshot } from './plan-registry.ts';
 import { RATE_DECK_COLUMNS, rateRowCells } from './rate-deck.ts';
@@ -45,7 +46,7 @@ export async function loadDomains(
   dataDir: string,
   config: CdrpipeConfig,
   logger: Logger,
-  opts: { onlyCdrDomains?: boolean; cdrDomains?: readonly string[] } = {},
+  opts: { onlyCdrDomains?: boolean; cdrDomains?: readonly string[]; reuse?: InputReuse } = {},
 ): Promise<string[]> {
   const cdrDomains = opts.cdrDomains
     ? opts.cdrDomains.map((domain) => ({ domain }))
@@ -55,9 +56,6 @@ export async function loadDomains(
   const byName = new Map(lakeDomains.map((d) => [d.domain, d]));
   for (const { domain } of cdrDomains)
     if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
-  await db.run(`CREATE OR REPLACE TABLE domains (
-    domain VARCHAR PRIMARY KEY, reseller VARCHAR, description VARCHAR, display_name VARCHAR,
-    time_zone VARCHAR NOT NULL, time_zone_source VARCHAR NOT NULL, pbx_time_zone VARCHAR, in_reports BOOLEAN)`);
   const rows: Cell[][] = [];
   const known = new Map<string, boolean>();
   const check = async (tz: string) => {
@@ -82,40 +80,34 @@ export async function loadDomains(
     }
     rows.push([d.domain, d.reseller, d.description, c.displayName ?? null, tz, source, d.time_zone, c.reports ?? true]);
   }
-  await insertRows(
+  await loadInputTable(
     db,
     'domains',
+    `CREATE OR REPLACE TABLE domains (
+    domain VARCHAR PRIMARY KEY, reseller VARCHAR, description VARCHAR, display_name VARCHAR,
+    time_zone VARCHAR NOT NULL, time_zone_source VARCHAR NOT NULL, pbx_time_zone VARCHAR, in_reports BOOLEAN)`,
     ['domain', 'reseller', 'description', 'display_name', 'time_zone', 'time_zone_source', 'pbx_time_zone', 'in_reports'],
     rows,
+    opts.reuse,
   );
   return rows.map((r) => r[0] as string);
 }
 
-/** Loads plans, plan_rules and rates for every snapshot (current and frozen versions). */
-export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[]): Promise<void> {
-  await db.run(`CREATE OR REPLACE TABLE plans (
-    plan_id VARCHAR, plan_version VARCHAR, currency VARCHAR, decimals INTEGER, included_minutes INTEGER,
-    rate_deck VARCHAR, content_sha256 VARCHAR, PRIMARY KEY (plan_id, plan_version))`);
-  await db.run(`CREATE OR REPLACE TABLE plan_rules (
-    plan_id VARCHAR, plan_version VARCHAR, rule VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
-    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
-    PRIMARY KEY (plan_id, plan_version, rule))`);
-  await db.run(`CREATE OR REPLACE TABLE rates (
-    plan_id VARCHAR, plan_version VARCHAR, prefix VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
-    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
-    effective_from DATE, PRIMARY KEY (plan_id, plan_version, prefix, effective_from))`);
+/**
+ * Loads plans, plan_rules and rates for every snapshot (current and frozen versions), one statement
+ * per table (rows in snapshot order, as one statement per snapshot stored them).
+ */
+export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[], reuse?: InputReuse): Promise<void> {
+  const plans: Cell[][] = [];
+  const rules: Cell[][] = [];
+  const rates: Cell[][] = [];
   const seen = new Set<string>();
   for (const s of snapshots) {
     const key = `${s.planId}\u0000${s.planVersion}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const p = s.plan;
-    await insertRows(
-      db,
-      'plans',
-      ['plan_id', 'plan_version', 'currency', 'decimals', 'included_minutes', 'rate_deck', 'content_sha256'],
-      [[s.planId, s.planVersion, p.currency, p.decimals, p.includedMinutes, p.rateDeck, s.contentSha256]],
-    );
+    plans.push([s.planId, s.planVersion, p.currency, p.decimals, p.includedMinutes, p.rateDeck, s.contentSha256]);
     const rule = (name: string, description: string, r: typeof p.inbound): Cell[] => [
       s.planId,
       s.planVersion,
@@ -127,29 +119,51 @@ export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[]): Pro
       r.minimumSeconds,
       r.connectFee,
     ];
-    await insertRows(
-      db,
-      'plan_rules',
-      [
-        'plan_id',
-        'plan_version',
-        'rule',
-        'description',
-        'per_minute',
-        'initial_increment',
-        'subsequent_increment',
-        'minimum_seconds',
-        'connect_fee',
-      ],
-      [rule('inbound', 'Inbound', p.inbound), rule('toll-free-inbound', 'Toll-free inbound', p.tollFreeInbound)],
-    );
-    await insertRows(
-      db,
-      'rates',
-      ['plan_id', 'plan_version', ...RATE_DECK_COLUMNS],
-      s.deckRows.map((r) => [s.planId, s.planVersion, ...rateRowCells(r)]),
-    );
+    rules.push(rule('inbound', 'Inbound', p.inbound), rule('toll-free-inbound', 'Toll-free inbound', p.tollFreeInbound));
+    rates.push(...s.deckRows.map((r) => [s.planId, s.planVersion, ...rateRowCells(r)]));
   }
+  await loadInputTable(
+    db,
+    'plans',
+    `CREATE OR REPLACE TABLE plans (
+    plan_id VARCHAR, plan_version VARCHAR, currency VARCHAR, decimals INTEGER, included_minutes INTEGER,
+    rate_deck VARCHAR, content_sha256 VARCHAR, PRIMARY KEY (plan_id, plan_version))`,
+    ['plan_id', 'plan_version', 'currency', 'decimals', 'included_minutes', 'rate_deck', 'content_sha256'],
+    plans,
+    reuse,
+  );
+  await loadInputTable(
+    db,
+    'plan_rules',
+    `CREATE OR REPLACE TABLE plan_rules (
+    plan_id VARCHAR, plan_version VARCHAR, rule VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
+    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
+    PRIMARY KEY (plan_id, plan_version, rule))`,
+    [
+      'plan_id',
+      'plan_version',
+      'rule',
+      'description',
+      'per_minute',
+      'initial_increment',
+      'subsequent_increment',
+      'minimum_seconds',
+      'connect_fee',
+    ],
+    rules,
+    reuse,
+  );
+  await loadInputTable(
+    db,
+    'rates',
+    `CREATE OR REPLACE TABLE rates (
+    plan_id VARCHAR, plan_version VARCHAR, prefix VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
+    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
+    effective_from DATE, PRIMARY KEY (plan_id, plan_version, prefix, effective_from))`,
+    ['plan_id', 'plan_version', ...RATE_DECK_COLUMNS],
+    rates,
+    reuse,
+  );
 }
 
 /** domain_plans (the current config per domain), frozen_ratings (from state) and build_info. */
@@ -159,27 +173,26 @@ export async function loadRatingInputs(
   domains: readonly string[],
   frozen: readonly FrozenRating[],
   builtAt: Date,
+  reuse?: InputReuse,
 ): Promise<void> {
-  await db.run(
-    `CREATE OR REPLACE TABLE domain_plans (domain VARCHAR PRIMARY KEY, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, currency VARCHAR)`,
-  );
-  await insertRows(
+  await loadInputTable(
     db,
     'domain_plans',
+    `CREATE OR REPLACE TABLE domain_plans (domain VARCHAR PRIMARY KEY, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, currency VARCHAR)`,
     ['domain', 'plan_id', 'plan_version', 'included_minutes', 'currency'],
     domains.map((d) => {
       const c = customerFor(config, d);
       return [d, c.plan, c.planDef.version, c.includedMinutes ?? c.planDef.includedMinutes, c.planDef.currency];
     }),
+    reuse,
   );
-  await db.run(
-    `CREATE OR REPLACE TABLE frozen_ratings (domain VARCHAR, local_month VARCHAR, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, rated_at TIMESTAMPTZ, PRIMARY KEY (domain, local_month))`,
-  );
-  await insertRows(
+  await loadInputTable(
     db,
     'frozen_ratings',
+    `CREATE OR REPLACE TABLE frozen_ratings (domain VARCHAR, local_month VARCHAR, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, rated_at TIMESTAMPTZ, PRIMARY KEY (domain, local_month))`,
     ['domain', 'local_month', 'plan_id', 'plan_version', 'included_minutes', 'rated_at'],
     frozen.map((f) => [f.domain, f.localMonth, f.planId, f.planVersion, f.includedMinutes, f.ratedAt]),
+    reuse,
   );
   await db.run(`CREATE OR REPLACE TABLE build_info (built_at TIMESTAMPTZ, built_by VARCHAR)`);
   await insertRows(db, 'build_info', ['built_at', 'built_by'], [[builtAt.toISOString(), 'cdrpipe transform']]);

@@ -65,6 +65,26 @@ describe('data test scopes', () => {
     ]);
   });
 
+  it('keeps the result of a columns test whose model was recomputed or kept, not of one rebuilt in full', () => {
+    const columns = (model: string) =>
+      test(
+        `${model}_columns_as_described`,
+        `-- incremental: columns\n-- depends_on: ${model}\nSELECT 1 FROM information_schema.columns WHERE false\n`,
+      );
+    const tests = [columns('rated_calls'), columns('calls'), columns('carrier_matches'), columns('gone')];
+    expect(planTestScopes(tests, { models, previous: passed(...tests) }).map((s) => [s.name, s.scope, s.reason])).toEqual([
+      ['rated_calls_columns_as_described', 'kept', ''],
+      ['calls_columns_as_described', 'kept', ''],
+      ['carrier_matches_columns_as_described', 'whole', 'checks carrier_matches, rebuilt in full'],
+      ['gone_columns_as_described', 'whole', 'checks gone, which is not a model of this build'],
+    ]);
+    // A failure is run again until it passes; a full build runs it.
+    const failed = new Map([[tests[0]!.name, { sqlSha256: sqlSha256(tests[0]!.sql), status: 'fail' as const }]]);
+    expect(planTestScopes([tests[0]!], { models, previous: failed })[0]?.scope).toBe('whole');
+    expect(planTestScopes([tests[0]!], { models: undefined, previous: passed(tests[0]!) })[0]?.scope).toBe('whole');
+    expect(() => isSliceableTest(test('x', '-- incremental: columns\nSELECT 1'))).toThrow(/needs a "-- depends_on: <model>" line/);
+  });
+
   it('knows the domain_month and domain grains', () => {
     expect(isSliceableTest(rowCheck)).toBe(true);
     expect(isSliceableTest(test('x', '-- incremental: domain\nSELECT 1'))).toBe(true);

@@ -66,4 +66,25 @@ describe('data tests on the changed domains', () => {
       expect(left).toEqual([]);
     });
   });
+
+  it('counts tests on a slice together and gives each the result it gets alone, a test that cannot run included', async () => {
+    await withDb(':memory:', async (db) => {
+      await db.run(`CREATE SCHEMA s`);
+      await db.run(`CREATE TABLE s.t AS SELECT range AS v FROM range(10)`);
+      // 30 tests: more than one statement's worth; one reads a column that does not exist, one fails.
+      const tests = Array.from({ length: 30 }, (_, i) => ({
+        name: `t${String(i).padStart(2, '0')}`,
+        path: `t${i}.sql`,
+        sql: i === 7 ? `-- broken\nSELECT nope FROM t` : `-- v above ${i}\nSELECT v FROM t WHERE v > ${i + (i === 3 ? -3 : 10)};`,
+      }));
+      const onSlice = new Map(tests.map((t) => [t.name, 's']));
+      const together = await runDataTests(db, tests, { onSlice });
+      const alone = [];
+      for (const t of tests) alone.push(...(await runDataTests(db, [t], { onSlice })));
+      expect(together).toEqual(alone);
+      expect(together[3]).toMatchObject({ status: 'fail', failingRows: 9, sample: ['1', '2', '3', '4', '5'].map((v) => ({ v })) });
+      expect(together[7]).toMatchObject({ status: 'error', error: expect.stringMatching(/nope/) });
+      expect(together.filter((r) => r.status === 'pass')).toHaveLength(28);
+    });
+  });
 });
