@@ -246,6 +246,7 @@ async function ingestLocked(r: LockedRun): Promise<void> {
       logger,
       settledEnd: range.settledEnd,
       flushRows: opts.flushRows ?? DEFAULT_FLUSH_ROWS,
+      garbage,
     });
     merger = m;
     const sharedParts = new Map<string, Map<Month, PartitionState>>();
