@@ -32,6 +32,11 @@ export interface ResourceBudget {
    * collection) stays about this size, whatever the size of the run.
    */
   ingestGarbageMiB: number;
+  /**
+   * The same bound for a report run: the billed-call rows it streams from the warehouse (each
+   * batch garbage once its CSV text is built), in MiB between two full V8 collections.
+   */
+  reportGarbageMiB: number;
 }
 
 /** A request in flight: a page body of up to ~1.6 MiB, its parse and the spool encoding. */
@@ -50,6 +55,8 @@ export function resourceBudget(memoryMiB: number): ResourceBudget {
     maxRequestsInFlight: Math.max(1, Math.floor((free * 0.35) / MIB_PER_REQUEST)),
     // A full collection of the ingest's small live heap costs milliseconds: every ~6 pages at the default.
     ingestGarbageMiB: Math.max(8, Math.floor(free * 0.05)),
+    // A report run's live heap is larger (a chunk's attachments, templates): collect less often.
+    reportGarbageMiB: Math.max(16, Math.floor(free * 0.1)),
   };
 }
 

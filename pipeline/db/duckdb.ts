@@ -64,6 +64,16 @@ export class Db {
     return reader.getRowObjectsJson() as T[];
   }
 
+  /**
+   * Rows as `all` gives them, handed to `onBatch` one batch (DuckDB's data chunk, about 2,048
+   * rows) at a time while the result streams: a caller that keeps less than the rows holds no
+   * more than one batch of them, however large the result.
+   */
+  async each<T extends JsonRow = JsonRow>(sql: string, params: SqlParams | undefined, onBatch: (rows: T[]) => void): Promise<void> {
+    const result = await this.connection.stream(sql, params);
+    for await (const rows of result.yieldRowObjectJson()) onBatch(rows as T[]);
+  }
+
   async one<T extends JsonRow = JsonRow>(sql: string, params?: SqlParams): Promise<T | undefined> {
     const rows = await this.all<T>(sql, params);
     return rows[0];

@@ -1,5 +1,5 @@
 /** The CSV attachment: one line per billable call leg of the customer-month, in the customer's local time. */
-import { csvNumber, toCsv } from '../util/csv.ts';
+import { csvNumber, csvRow, toCsv, type CsvValue } from '../util/csv.ts';
 import { formatScaled, MONEY_SCALE, parseDecimal } from '../util/money.ts';
 import type { BilledCallRow } from './warehouse-queries.ts';
 
@@ -29,24 +29,55 @@ export function csvCharge(charge: string, decimals: number): string {
   return full % unit === 0n ? formatScaled(full / unit, decimals) : formatScaled(full, MONEY_SCALE);
 }
 
+/** One call leg as the attachment's cells. */
+function callCells(r: BilledCallRow, opts: { currency: string; decimals: number }): CsvValue[] {
+  return [
+    r.start_local,
+    r.direction,
+    r.user_id,
+    r.caller_name,
+    r.caller_number,
+    r.dialed_number,
+    r.call_class,
+    r.rate_description,
+    csvNumber(r.talk_s),
+    csvNumber(r.billable_s),
+    csvNumber(csvCharge(r.charge, opts.decimals)),
+    r.currency ?? opts.currency,
+    r.id,
+  ];
+}
+
 /** The attachment's text (RFC 4180, formula-safe), rows in call order. */
 export function buildCallsCsv(rows: readonly BilledCallRow[], opts: { currency: string; decimals: number }): string {
   return toCsv(
     CALLS_CSV_HEADER,
-    rows.map((r) => [
-      r.start_local,
-      r.direction,
-      r.user_id,
-      r.caller_name,
-      r.caller_number,
-      r.dialed_number,
-      r.call_class,
-      r.rate_description,
-      csvNumber(r.talk_s),
-      csvNumber(r.billable_s),
-      csvNumber(csvCharge(r.charge, opts.decimals)),
-      r.currency ?? opts.currency,
-      r.id,
-    ]),
+    rows.map((r) => callCells(r, opts)),
   );
+}
+
+/**
+ * The same text built a batch of rows at a time (rows arrive from the warehouse in batches and
+ * only their text is kept, a fraction of the rows' size): `add` the batches in call order, then
+ * `text()` is exactly what buildCallsCsv gives for all the rows.
+ */
+export class CallsCsvBuilder {
+  private readonly parts: string[] = [csvRow(CALLS_CSV_HEADER) + '\r\n'];
+  /** Rows added so far. */
+  rows = 0;
+
+  constructor(private readonly opts: { currency: string; decimals: number }) {}
+
+  /** Adds the batch's lines; returns their length in characters. */
+  add(batch: readonly BilledCallRow[]): number {
+    let text = '';
+    for (const r of batch) text += csvRow(callCells(r, this.opts)) + '\r\n';
+    this.parts.push(text);
+    this.rows += batch.length;
+    return text.length;
+  }
+
+  text(): string {
+    return this.parts.join('');
+  }
 }

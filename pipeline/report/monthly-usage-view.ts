@@ -279,7 +279,7 @@ export function buildMonthlyUsageView(data: CustomerMonthData, opts: ViewOptions
       calls: n(cur.calls).toString(),
       billableSeconds: n(cur.billable_s).toString(),
       charge: sumMoney([cur.charge]),
-      csvRows: data.billedCalls.length,
+      csvRows: data.callsCsv?.rows ?? data.billedCalls.length,
     },
     headline: {
       calls: formatInt(cur.calls),

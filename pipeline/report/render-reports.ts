@@ -14,7 +14,7 @@ import { buildBillingCsv, buildBillingSummaryView, type ReconciliationRow } from
 import { buildCallsCsv } from './calls-csv.ts';
 import { buildMonthlyUsageView } from './monthly-usage-view.ts';
 import { GMAIL_CLIP_BYTES, type ReportRenderer, type RenderedEmail } from './render.ts';
-import type { BillingSummaryRow, CustomerMonthData, DomainRow, UnbillableRow } from './warehouse-queries.ts';
+import type { BillingSummaryRow, CustomerMonthData, DomainRow, UnbillableRow, UsageMonthlyRow } from './warehouse-queries.ts';
 
 /** The domain column of the billing report's send-log rows (it covers every domain). */
 export const ALL_DOMAINS = '*';
@@ -94,7 +94,8 @@ function draftCustomer(d: DomainRow, rows: CustomerMonthData, ctx: RenderContext
     generatedAt,
   });
   const footer = `${config.reseller.name} · usage report for ${d.domain} · calls that started in ${view.period.label}, ${d.time_zone} time · generated ${generatedAt}`;
-  const csv = buildCallsCsv(rows.billedCalls, { currency: view.currency, decimals: c.planDef.decimals });
+  // Built while the rows streamed in (callsCsvSettings), or here from the rows.
+  const csv = rows.callsCsv?.text ?? buildCallsCsv(rows.billedCalls, { currency: view.currency, decimals: c.planDef.decimals });
   return { d, view: { ...view, footer }, csv, recipients: c.recipients, droppedRecipients: c.droppedRecipients };
 }
 
@@ -123,6 +124,19 @@ function finishCustomer(draft: CustomerDraft, email: RenderedEmail, ctx: RenderC
     email,
     csvName: `calls-${ctx.month}-${encodePartitionValue(d.domain)}.csv`,
     csv: draft.csv,
+  };
+}
+
+/**
+ * The currency and decimals of a customer's CSV attachment, as its report shows them (the month's
+ * own currency, else the plan's): queryCustomerMonths builds the attachment with them as the rows stream in.
+ */
+export function callsCsvSettings(
+  config: CdrpipeConfig,
+): (domain: string, current: UsageMonthlyRow | undefined) => { currency: string; decimals: number } {
+  return (domain, current) => {
+    const plan = customerFor(config, domain).planDef;
+    return { currency: current?.currency || plan.currency, decimals: plan.decimals };
   };
 }
 

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import pLimit from 'p-limit';
 import type { DroppedRecipient, EnvConfig, StageContext } from '../config/index.ts';
-import { customerFor, duckdbSettings } from '../config/index.ts';
+import { customerFor, duckdbSettings, resourceBudget } from '../config/index.ts';
 import { Db } from '../db/duckdb.ts';
 import { createTransportFromEnv, deliver, type DeliveryItem, type DeliverySummary, noteDroppedRecipients } from '../deliver/index.ts';
 import type { MailTransport, RetryOptions } from '../deliver/index.ts';
@@ -24,9 +24,18 @@ import { ConfigError, UsageError } from '../util/errors.ts';
 import { timed, timedSync, type PhaseTimes } from '../util/phase-times.ts';
 import { mailAddressProblem } from '../util/mail-address.ts';
 import { isMonth } from '../util/month.ts';
+import { HeapGarbage } from '../util/heap-garbage.ts';
 import { ReportRenderer, type RenderedEmail } from './render.ts';
 import { queryCostSection, type CostSectionRows } from './cost-queries.ts';
-import { deliveryItem, renderBilling, renderCustomers, smtpSettings, type Pending, type RenderedReport } from './render-reports.ts';
+import {
+  callsCsvSettings,
+  deliveryItem,
+  renderBilling,
+  renderCustomers,
+  smtpSettings,
+  type Pending,
+  type RenderedReport,
+} from './render-reports.ts';
 import {
   queryBillingSummary,
   queryCustomerMonths,
@@ -250,6 +259,10 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
       if (billingMark) times?.end('billing queries', billingMark);
       const callsOf = new Map(billingRows.map((r) => [r.domain, Number(r.calls)]));
       const chunks = chunkDomains(domainRows, (d) => callsOf.get(d) ?? 0);
+      const csvSettings = callsCsvSettings(config);
+      // The rows streamed for the attachments are garbage once their text is built: collected every
+      // so often, so the heap holds about the chunks' text, not every row the run has read.
+      const garbage = new HeapGarbage(resourceBudget(config.resources.memoryMiB).reportGarbageMiB * 2 ** 20);
       // A chunk's figures are read (by DuckDB's threads) while the previous chunk, or the billing
       // summary, is rendered and sent. Settled into a value so that a failure waits for its turn.
       const queryChunk = (chunk: DomainRow[]): Promise<Map<string, CustomerMonthData> | Error> =>
@@ -258,6 +271,7 @@ export async function runReports(opts: RunReportsOptions): Promise<ReportRunSumm
             db,
             chunk.map((d) => d.domain),
             month,
+            { callsCsv: csvSettings, garbage },
           ),
         ).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       nextData = chunks.length > 0 ? queryChunk(chunks[0]!) : undefined;

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../db/duckdb.ts';
 import { addMonths } from '../util/month.ts';
+import type { HeapGarbage } from '../util/heap-garbage.ts';
+import { CallsCsvBuilder } from './calls-csv.ts';
 
 export const QUERY_NAMES = [
   'domains',
@@ -173,8 +175,31 @@ export interface CustomerMonthData {
   numbers: NumberRow[];
   destinations: DestinationRow[];
   quality: QualityRow | undefined;
+  /** The billed call legs (empty when the query was asked for `callsCsv` instead). */
   billedCalls: BilledCallRow[];
+  /** The CSV attachment's text and its row count, when the query built it as the rows came (CustomerMonthsOptions.callsCsv). */
+  callsCsv?: { text: string; rows: number };
 }
+
+/** How queryCustomerMonths reads the billed calls. */
+export interface CustomerMonthsOptions {
+  topN?: number;
+  /**
+   * When given, a domain's billed calls are not kept as rows: they become the CSV attachment's
+   * text batch by batch as they stream from the warehouse (`callsCsv`), with the currency and
+   * decimals this gives for the domain and its month's totals. A chunk of customers then holds
+   * its attachments' text, not their rows (several times the size).
+   */
+  callsCsv?: (domain: string, current: UsageMonthlyRow | undefined) => { currency: string; decimals: number };
+  /** Told about the rows streamed for `callsCsv` once they are garbage, so V8 collects them before they pile up. */
+  garbage?: HeapGarbage;
+}
+
+/**
+ * Heap a billed-call row leaves behind per byte of its CSV line: its row object and cell
+ * strings, the converted values and the line's pieces (measured about 8x the line).
+ */
+const ROW_GARBAGE_PER_CSV_BYTE = 8;
 
 /** How many rows the top-N tables keep: bounds the e-mail's size for the busiest customer. */
 export const TOP_N = 10;
@@ -185,7 +210,7 @@ export async function queryDomains(db: Db): Promise<DomainRow[]> {
 
 /** Runs every per-customer query for (domain, month); nothing from another domain is read. */
 export async function queryCustomerMonth(db: Db, domain: string, month: string, topN = TOP_N): Promise<CustomerMonthData> {
-  const data = (await queryCustomerMonths(db, [domain], month, topN)).get(domain);
+  const data = (await queryCustomerMonths(db, [domain], month, { topN })).get(domain);
   if (!data) throw new Error(`no report data for ${JSON.stringify(domain)}`);
   return data;
 }
@@ -212,8 +237,9 @@ export async function queryCustomerMonths(
   db: Db,
   domains: readonly string[],
   month: string,
-  topN = TOP_N,
+  opts: CustomerMonthsOptions = {},
 ): Promise<Map<string, CustomerMonthData>> {
+  const topN = opts.topN ?? TOP_N;
   const list = listValue([...domains]);
   const p = { domains: list, month };
   const top = { ...p, limit: topN };
@@ -226,14 +252,26 @@ export async function queryCustomerMonths(
   const numbers = await all<NumberRow>('top-numbers', top);
   const destinations = await all<DestinationRow>('top-destinations', top);
   const quality = await all<QualityRow>('call-quality', p);
-  const billedCalls = await all<BilledCallRow>('billed-calls', p);
+  const current = (domain: string) => monthly.get(domain)?.find((r) => r.local_month === month);
+  let billedCalls = new Map<string, BilledCallRow[]>();
+  const csvs = new Map<string, CallsCsvBuilder>();
+  const csvOf = opts.callsCsv;
+  if (csvOf) {
+    for (const domain of domains) csvs.set(domain, new CallsCsvBuilder(csvOf(domain, current(domain))));
+    await db.each(querySql('billed-calls'), p, (rows) => {
+      let bytes = 0;
+      for (const [domain, batch] of byDomain<BilledCallRow>(rows)) bytes += csvs.get(domain)?.add(batch) ?? 0;
+      opts.garbage?.add(bytes * ROW_GARBAGE_PER_CSV_BYTE);
+    });
+  } else billedCalls = await all<BilledCallRow>('billed-calls', p);
   const out = new Map<string, CustomerMonthData>();
   for (const domain of domains) {
     const m = monthly.get(domain) ?? [];
+    const csv = csvs.get(domain);
     out.set(domain, {
       domain,
       month,
-      current: m.find((r) => r.local_month === month),
+      current: current(domain),
       previous: m.find((r) => r.local_month !== month),
       byClass: byClass.get(domain) ?? [],
       daily: daily.get(domain) ?? [],
@@ -243,6 +281,7 @@ export async function queryCustomerMonths(
       destinations: destinations.get(domain) ?? [],
       quality: quality.get(domain)?.[0],
       billedCalls: billedCalls.get(domain) ?? [],
+      ...(csv ? { callsCsv: { text: csv.text(), rows: csv.rows } } : {}),
     });
   }
   return out;

@@ -49,6 +49,13 @@ describe('resources.memoryMiB', () => {
     for (const mib of [192, 256, 512, 1024, 4096]) expect(at(mib)).toBeLessThan(mib - BASE_PROCESS_MIB);
   });
 
+  it("derives a report run's row garbage between full heap collections from the budget, never the month's size", () => {
+    const at = (mib: number) => resourceBudget(mib).reportGarbageMiB;
+    expect(at(512)).toBe(Math.floor((512 - BASE_PROCESS_MIB) * 0.1));
+    expect(at(192)).toBe(16);
+    for (const mib of [192, 256, 512, 1024, 4096]) expect(at(mib)).toBeLessThan(mib - BASE_PROCESS_MIB);
+  });
+
   it("applies the query share to DuckDB, which spills under the data directory's tmp/duckdb", async () => {
     const dataDir = await tempDir('cdrpipe-budget-');
     const settings = duckdbSettings(testConfig({ resources: { memoryMiB: 256 } }), dataDir);
