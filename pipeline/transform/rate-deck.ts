@@ -24,16 +24,17 @@ export interface RateRow {
   effectiveFrom: string;
 }
 
-export const RATE_DECK_COLUMNS = [
-  'prefix',
+/** A price's columns, shared by a deck row and a plan's fixed rules (inbound, toll-free inbound). */
+export const PRICE_COLUMNS = [
   'description',
   'per_minute',
   'initial_increment',
   'subsequent_increment',
   'minimum_seconds',
   'connect_fee',
-  'effective_from',
 ] as const;
+
+export const RATE_DECK_COLUMNS = ['prefix', ...PRICE_COLUMNS, 'effective_from'] as const;
 
 /** A deck row's values in the order of {@link RATE_DECK_COLUMNS}, for inserting into a table with those columns. */
 export function rateRowCells(r: RateRow): (string | number)[] {

@@ -11,7 +11,7 @@ import { insertRows, type Cell } from './insert-rows.ts';
 import { loadInputTable, type InputReuse } from './input-tables.ts';
 import { readLakeDomains } from './lake-views.ts';
 import type { PlanSnapshot } from './plan-registry.ts';
-import { RATE_DECK_COLUMNS, rateRowCells } from './rate-deck.ts';
+import { PRICE_COLUMNS, RATE_DECK_COLUMNS, rateRowCells } from './rate-deck.ts';
 
 export const TIME_ZONE_SOURCES = ['config', 'pbx', 'default'] as const;
 export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
@@ -139,17 +139,7 @@ export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[], reus
     plan_id VARCHAR, plan_version VARCHAR, rule VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
     initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
     PRIMARY KEY (plan_id, plan_version, rule))`,
-    [
-      'plan_id',
-      'plan_version',
-      'rule',
-      'description',
-      'per_minute',
-      'initial_increment',
-      'subsequent_increment',
-      'minimum_seconds',
-      'connect_fee',
-    ],
+    ['plan_id', 'plan_version', 'rule', ...PRICE_COLUMNS],
     rules,
     reuse,
   );
