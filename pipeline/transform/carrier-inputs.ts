@@ -13,7 +13,8 @@ import { carrierCdrsDir, carrierCdrsGlob } from '../lake/index.ts';
 import { ConfigError } from '../util/errors.ts';
 import { toMoney6 } from '../util/money.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
-import { RATE_DECK_COLUMNS, rateRowCells, readRateDeck } from './rate-deck.ts';
+import { RATE_DECK_COLUMNS, rateDeckColumnShapes, rateRowCells, readRateDeck } from './rate-deck.ts';
+import { columnNames, createTableSql, type TableShape } from './table-shape.ts';
 
 /** One carrier's reconciliation terms, defaults applied. */
 export interface CarrierTerms {
@@ -76,6 +77,31 @@ const CARRIER_CDR_COLUMNS: readonly [string, string][] = [
   ['month', 'VARCHAR'],
 ];
 
+const CARRIER_TERMS: TableShape = {
+  table: 'carrier_terms',
+  columns: [
+    ['carrier', 'VARCHAR'],
+    ['currency', 'VARCHAR'],
+    ['initial_increment', 'INTEGER'],
+    ['subsequent_increment', 'INTEGER'],
+    ['time_tolerance_s', 'DOUBLE'],
+    ['duration_tolerance_s', 'DOUBLE'],
+    ['cost_tolerance', 'DECIMAL(18,6)'],
+    ['has_deck', 'BOOLEAN'],
+    ['max_disputes', 'INTEGER'],
+    ['max_phantoms', 'INTEGER'],
+    ['max_disputed_amount', 'DECIMAL(18,6)'],
+  ],
+  primaryKey: ['carrier'],
+};
+
+/** A carrier's buy-side deck: a sell-side deck's columns under the carrier's name. */
+const CARRIER_RATES: TableShape = {
+  table: 'carrier_rates',
+  columns: [['carrier', 'VARCHAR'], ...rateDeckColumnShapes(RATE_DECK_COLUMNS)],
+  primaryKey: ['carrier', 'prefix', 'effective_from'],
+};
+
 function hasParquet(dir: string): boolean {
   if (!existsSync(dir)) return false;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -115,14 +141,8 @@ async function knownCarriers(db: Db, config: CdrpipeConfig): Promise<string[]> {
  */
 export async function loadCarrierInputs(db: Db, config: CdrpipeConfig): Promise<CarrierTerms[]> {
   const terms = (await knownCarriers(db, config)).map((c) => carrierTerms(config, c));
-  await db.run(`CREATE OR REPLACE TABLE carrier_terms (
-    carrier VARCHAR PRIMARY KEY, currency VARCHAR, initial_increment INTEGER, subsequent_increment INTEGER,
-    time_tolerance_s DOUBLE, duration_tolerance_s DOUBLE, cost_tolerance DECIMAL(18,6), has_deck BOOLEAN,
-    max_disputes INTEGER, max_phantoms INTEGER, max_disputed_amount DECIMAL(18,6))`);
-  await db.run(`CREATE OR REPLACE TABLE carrier_rates (
-    carrier VARCHAR, prefix VARCHAR, description VARCHAR, per_minute DECIMAL(18,6), initial_increment INTEGER,
-    subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6), effective_from DATE,
-    PRIMARY KEY (carrier, prefix, effective_from))`);
+  await db.run(createTableSql(CARRIER_TERMS));
+  await db.run(createTableSql(CARRIER_RATES));
   const termRows: Cell[][] = [];
   for (const t of terms) {
     termRows.push([
@@ -148,29 +168,12 @@ export async function loadCarrierInputs(db: Db, config: CdrpipeConfig): Promise<
     }
     await insertRows(
       db,
-      'carrier_rates',
-      ['carrier', ...RATE_DECK_COLUMNS],
+      CARRIER_RATES.table,
+      columnNames(CARRIER_RATES),
       rows.map((r) => [t.carrier, ...rateRowCells(r)]),
       500,
     );
   }
-  await insertRows(
-    db,
-    'carrier_terms',
-    [
-      'carrier',
-      'currency',
-      'initial_increment',
-      'subsequent_increment',
-      'time_tolerance_s',
-      'duration_tolerance_s',
-      'cost_tolerance',
-      'has_deck',
-      'max_disputes',
-      'max_phantoms',
-      'max_disputed_amount',
-    ],
-    termRows,
-  );
+  await insertRows(db, CARRIER_TERMS.table, columnNames(CARRIER_TERMS), termRows);
   return terms;
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/duckdb.ts';
 import { insertRows, type Cell } from './insert-rows.ts';
+import { columnNames, createTableSql, type TableShape } from './table-shape.ts';
 
 /** The manifest key prefix of an input table's fingerprint. */
 export const INPUT_KEY_PREFIX = 'input:';
@@ -33,24 +34,19 @@ export function inputManifestEntries(reuse: InputReuse | undefined): Record<stri
 }
 
 /**
- * `ddl` (a CREATE OR REPLACE TABLE statement) and the rows, unless the build being patched loaded
- * the same table with the same statement and rows. Without `reuse` the table is always created.
+ * Creates the table of `shape` and inserts the rows, unless the build being patched loaded the
+ * same shape with the same rows. Without `reuse` the table is always created.
  */
-export async function loadInputTable(
-  db: Db,
-  table: string,
-  ddl: string,
-  columns: readonly string[],
-  rows: readonly Cell[][],
-  reuse: InputReuse | undefined,
-): Promise<void> {
+export async function loadInputTable(db: Db, shape: TableShape, rows: readonly Cell[][], reuse: InputReuse | undefined): Promise<void> {
+  const ddl = createTableSql(shape);
+  const columns = columnNames(shape);
   if (reuse) {
     const fp = createHash('sha256')
       .update(JSON.stringify([ddl, columns, rows]), 'utf8')
       .digest('hex');
-    reuse.current.set(table, fp);
-    if (reuse.previous.get(table) === fp) return;
+    reuse.current.set(shape.table, fp);
+    if (reuse.previous.get(shape.table) === fp) return;
   }
   await db.run(ddl);
-  await insertRows(db, table, columns, rows);
+  await insertRows(db, shape.table, columns, rows);
 }

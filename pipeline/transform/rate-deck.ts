@@ -36,6 +36,23 @@ export const PRICE_COLUMNS = [
 
 export const RATE_DECK_COLUMNS = ['prefix', ...PRICE_COLUMNS, 'effective_from'] as const;
 
+/** A deck column's DuckDB type in the warehouse (a deck row and a plan's fixed rules alike). */
+export const RATE_DECK_TYPES: Readonly<Record<(typeof RATE_DECK_COLUMNS)[number], string>> = {
+  prefix: 'VARCHAR',
+  description: 'VARCHAR',
+  per_minute: 'DECIMAL(18,6)',
+  initial_increment: 'INTEGER',
+  subsequent_increment: 'INTEGER',
+  minimum_seconds: 'INTEGER',
+  connect_fee: 'DECIMAL(18,6)',
+  effective_from: 'DATE',
+};
+
+/** `columns` with their types from {@link RATE_DECK_TYPES}, for a table shape. */
+export function rateDeckColumnShapes(columns: readonly (typeof RATE_DECK_COLUMNS)[number][]): [string, string][] {
+  return columns.map((c) => [c, RATE_DECK_TYPES[c]]);
+}
+
 /** A deck row's values in the order of {@link RATE_DECK_COLUMNS}, for inserting into a table with those columns. */
 export function rateRowCells(r: RateRow): (string | number)[] {
   return [r.prefix, r.description, r.perMinute, r.initialIncrement, r.subsequentIncrement, r.minimumSeconds, r.connectFee, r.effectiveFrom];

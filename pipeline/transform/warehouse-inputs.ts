@@ -11,10 +11,70 @@ import { insertRows, type Cell } from './insert-rows.ts';
 import { loadInputTable, type InputReuse } from './input-tables.ts';
 import { readLakeDomains } from './lake-views.ts';
 import type { PlanSnapshot } from './plan-registry.ts';
-import { PRICE_COLUMNS, RATE_DECK_COLUMNS, rateRowCells } from './rate-deck.ts';
+import { PRICE_COLUMNS, RATE_DECK_COLUMNS, rateDeckColumnShapes, rateRowCells } from './rate-deck.ts';
+import type { TableShape } from './table-shape.ts';
 
 export const TIME_ZONE_SOURCES = ['config', 'pbx', 'default'] as const;
 export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
+
+const DOMAINS: TableShape = {
+  table: 'domains',
+  columns: [
+    ['domain', 'VARCHAR'],
+    ['reseller', 'VARCHAR'],
+    ['description', 'VARCHAR'],
+    ['display_name', 'VARCHAR'],
+    ['time_zone', 'VARCHAR NOT NULL'],
+    ['time_zone_source', 'VARCHAR NOT NULL'],
+    ['pbx_time_zone', 'VARCHAR'],
+    ['in_reports', 'BOOLEAN'],
+  ],
+  primaryKey: ['domain'],
+};
+
+const PLANS: TableShape = {
+  table: 'plans',
+  columns: [
+    ['plan_id', 'VARCHAR'],
+    ['plan_version', 'VARCHAR'],
+    ['currency', 'VARCHAR'],
+    ['decimals', 'INTEGER'],
+    ['included_minutes', 'INTEGER'],
+    ['rate_deck', 'VARCHAR'],
+    ['content_sha256', 'VARCHAR'],
+  ],
+  primaryKey: ['plan_id', 'plan_version'],
+};
+
+const PLAN_KEY: [string, string][] = [
+  ['plan_id', 'VARCHAR'],
+  ['plan_version', 'VARCHAR'],
+];
+
+/** A plan's fixed rules (inbound, toll-free inbound): a price without a prefix. */
+const PLAN_RULES: TableShape = {
+  table: 'plan_rules',
+  columns: [...PLAN_KEY, ['rule', 'VARCHAR'], ...rateDeckColumnShapes(PRICE_COLUMNS)],
+  primaryKey: ['plan_id', 'plan_version', 'rule'],
+};
+
+const RATES: TableShape = {
+  table: 'rates',
+  columns: [...PLAN_KEY, ...rateDeckColumnShapes(RATE_DECK_COLUMNS)],
+  primaryKey: ['plan_id', 'plan_version', 'prefix', 'effective_from'],
+};
+
+const DOMAIN_PLANS: TableShape = {
+  table: 'domain_plans',
+  columns: [['domain', 'VARCHAR'], ...PLAN_KEY, ['included_minutes', 'INTEGER'], ['currency', 'VARCHAR']],
+  primaryKey: ['domain'],
+};
+
+const FROZEN_RATINGS: TableShape = {
+  table: 'frozen_ratings',
+  columns: [['domain', 'VARCHAR'], ['local_month', 'VARCHAR'], ...PLAN_KEY, ['included_minutes', 'INTEGER'], ['rated_at', 'TIMESTAMPTZ']],
+  primaryKey: ['domain', 'local_month'],
+};
 
 /** A frozen (closed, already rated) local month and the plan version it keeps. */
 export interface FrozenRating {
@@ -80,16 +140,7 @@ export async function loadDomains(
     }
     rows.push([d.domain, d.reseller, d.description, c.displayName ?? null, tz, source, d.time_zone, c.reports ?? true]);
   }
-  await loadInputTable(
-    db,
-    'domains',
-    `CREATE OR REPLACE TABLE domains (
-    domain VARCHAR PRIMARY KEY, reseller VARCHAR, description VARCHAR, display_name VARCHAR,
-    time_zone VARCHAR NOT NULL, time_zone_source VARCHAR NOT NULL, pbx_time_zone VARCHAR, in_reports BOOLEAN)`,
-    ['domain', 'reseller', 'description', 'display_name', 'time_zone', 'time_zone_source', 'pbx_time_zone', 'in_reports'],
-    rows,
-    opts.reuse,
-  );
+  await loadInputTable(db, DOMAINS, rows, opts.reuse);
   return rows.map((r) => r[0] as string);
 }
 
@@ -122,38 +173,9 @@ export async function loadPlans(db: Db, snapshots: readonly PlanSnapshot[], reus
     rules.push(rule('inbound', 'Inbound', p.inbound), rule('toll-free-inbound', 'Toll-free inbound', p.tollFreeInbound));
     rates.push(...s.deckRows.map((r) => [s.planId, s.planVersion, ...rateRowCells(r)]));
   }
-  await loadInputTable(
-    db,
-    'plans',
-    `CREATE OR REPLACE TABLE plans (
-    plan_id VARCHAR, plan_version VARCHAR, currency VARCHAR, decimals INTEGER, included_minutes INTEGER,
-    rate_deck VARCHAR, content_sha256 VARCHAR, PRIMARY KEY (plan_id, plan_version))`,
-    ['plan_id', 'plan_version', 'currency', 'decimals', 'included_minutes', 'rate_deck', 'content_sha256'],
-    plans,
-    reuse,
-  );
-  await loadInputTable(
-    db,
-    'plan_rules',
-    `CREATE OR REPLACE TABLE plan_rules (
-    plan_id VARCHAR, plan_version VARCHAR, rule VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
-    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
-    PRIMARY KEY (plan_id, plan_version, rule))`,
-    ['plan_id', 'plan_version', 'rule', ...PRICE_COLUMNS],
-    rules,
-    reuse,
-  );
-  await loadInputTable(
-    db,
-    'rates',
-    `CREATE OR REPLACE TABLE rates (
-    plan_id VARCHAR, plan_version VARCHAR, prefix VARCHAR, description VARCHAR, per_minute DECIMAL(18,6),
-    initial_increment INTEGER, subsequent_increment INTEGER, minimum_seconds INTEGER, connect_fee DECIMAL(18,6),
-    effective_from DATE, PRIMARY KEY (plan_id, plan_version, prefix, effective_from))`,
-    ['plan_id', 'plan_version', ...RATE_DECK_COLUMNS],
-    rates,
-    reuse,
-  );
+  await loadInputTable(db, PLANS, plans, reuse);
+  await loadInputTable(db, PLAN_RULES, rules, reuse);
+  await loadInputTable(db, RATES, rates, reuse);
 }
 
 /** domain_plans (the current config per domain), frozen_ratings (from state) and build_info. */
@@ -167,9 +189,7 @@ export async function loadRatingInputs(
 ): Promise<void> {
   await loadInputTable(
     db,
-    'domain_plans',
-    `CREATE OR REPLACE TABLE domain_plans (domain VARCHAR PRIMARY KEY, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, currency VARCHAR)`,
-    ['domain', 'plan_id', 'plan_version', 'included_minutes', 'currency'],
+    DOMAIN_PLANS,
     domains.map((d) => {
       const c = customerFor(config, d);
       return [d, c.plan, c.planDef.version, c.includedMinutes ?? c.planDef.includedMinutes, c.planDef.currency];
@@ -178,9 +198,7 @@ export async function loadRatingInputs(
   );
   await loadInputTable(
     db,
-    'frozen_ratings',
-    `CREATE OR REPLACE TABLE frozen_ratings (domain VARCHAR, local_month VARCHAR, plan_id VARCHAR, plan_version VARCHAR, included_minutes INTEGER, rated_at TIMESTAMPTZ, PRIMARY KEY (domain, local_month))`,
-    ['domain', 'local_month', 'plan_id', 'plan_version', 'included_minutes', 'rated_at'],
+    FROZEN_RATINGS,
     frozen.map((f) => [f.domain, f.localMonth, f.planId, f.planVersion, f.includedMinutes, f.ratedAt]),
     reuse,
   );
