@@ -3,9 +3,10 @@
  * of the month over a lake holding it, 100 CDRs per domain in the month, simulator in its own
  * process): the month is backfilled in a worker process, then the tick runs in this one (which
  * loads the same modules as the bench's worker) beside a sampler of VmRSS, V8's heap, Buffers and
- * the lake writer's `duckdb_memory()`, and the run's steps from its debug log.
+ * the lake writer's `duckdb_memory()`, and the run's steps from its debug log. Start it with the
+ * product's V8 flags (config/process-flags.ts) to measure what `cdrpipe` runs with:
  *
- *   npx tsx bench/tick-memory.ts [--domains 1000] [--dir /tmp/x] [--every 20]
+ *   node --max-semi-space-size=2 --import tsx bench/tick-memory.ts [--domains 1000] [--dir /tmp/x] [--every 20]
  *
  * With `--dir` the backfilled lake is kept and reused by the next run with the same domains.
  */

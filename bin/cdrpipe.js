@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // cdrpipe runs from its TypeScript sources through tsx (a runtime dependency): jobs.config.ts is
 // TypeScript and needs tsx to load anyway, so a second, compiled copy of the code would only be
 // one more thing to keep in step. There is no build step.

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { V8_FLAGS } from '../../pipeline/config/process-flags.ts';
 
 /**
  * A tiny request/response protocol over Node's IPC channel, so that the simulator and the
@@ -19,11 +20,17 @@ export interface WorkerHandle {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts `bench/workers/<name>.ts` under tsx with an IPC channel. */
+/** Workers that stand in for systems outside cdrpipe (the PBX, a mail relay): they run as plain Node. */
+const STAND_INS = new Set(['simulator', 'smtp-sink']);
+
+/**
+ * Starts `bench/workers/<name>.ts` under tsx with an IPC channel. A worker that runs cdrpipe's
+ * code starts with the V8 flags the installed `cdrpipe` starts with (config/process-flags.ts).
+ */
 export function startWorker(name: string, opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<WorkerHandle> {
   const script = fileURLToPath(new URL(`../workers/${name}.ts`, import.meta.url));
   const child: ChildProcess = fork(script, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...(STAND_INS.has(name) ? [] : V8_FLAGS), '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
     env: { ...process.env, ...(opts.env ?? {}) },
