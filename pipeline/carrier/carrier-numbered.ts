@@ -21,6 +21,8 @@ export class RecordNumberer {
   /** A record's line began with a CR at the end of the last chunk: blank or not depends on the next byte. */
   private pendingCr = false;
   private out = Buffer.allocUnsafeSlow(1 << 16);
+  /** Two output buffers take turns: one chunk's text can be written while the next is numbered. */
+  private spare = Buffer.allocUnsafeSlow(1 << 16);
   private o = 0;
   private readonly delimiter: Buffer;
 
@@ -28,9 +30,9 @@ export class RecordNumberer {
     this.delimiter = Buffer.from(delimiter, 'utf8');
   }
 
-  /** The numbered text of one chunk; valid until the next call. */
+  /** The numbered text of one chunk; valid until the call after next. */
   push(buf: Buffer): Buffer {
-    this.o = 0;
+    this.turn();
     let i = 0;
     const n = buf.length;
     if (this.pendingCr && n > 0) {
@@ -91,13 +93,18 @@ export class RecordNumberer {
 
   /** What is left at the end of the text (a CR the last chunk ended on). */
   end(): Buffer {
-    this.o = 0;
+    this.turn();
     if (this.pendingCr) {
       this.reserve(1);
       this.out[this.o++] = 13;
     }
     this.pendingCr = false;
     return this.out.subarray(0, this.o);
+  }
+
+  private turn(): void {
+    [this.out, this.spare] = [this.spare, this.out];
+    this.o = 0;
   }
 
   private emitNumber(): void {
@@ -143,9 +150,14 @@ export interface NumberedCopyInput {
 export async function writeNumberedCopy(input: NumberedCopyInput): Promise<void> {
   const numberer = new RecordNumberer(input.delimiter);
   const out = await open(input.out, 'w');
+  // The write of one chunk runs (on libuv's thread pool) while the next is read and numbered.
+  let pending: Promise<void> = Promise.resolve();
   try {
     const write = async (b: Buffer) => {
-      if (b.length > 0) await writeAll(out, b);
+      await pending;
+      pending = b.length > 0 ? writeAll(out, b) : Promise.resolve();
+      // Awaited on the next turn or at the end; this keeps a failed write from counting as unhandled meanwhile.
+      pending.catch(() => {});
     };
     if (input.gzip) {
       const raw = createReadStream(input.file, { highWaterMark: 1 << 20, signal: input.signal });
@@ -168,7 +180,9 @@ export async function writeNumberedCopy(input: NumberedCopyInput): Promise<void>
       }
     }
     await write(numberer.end());
+    await pending;
   } finally {
+    await pending.catch(() => {});
     await out.close();
   }
 }
