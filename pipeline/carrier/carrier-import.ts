@@ -24,8 +24,8 @@ import { cleanHeaderLine, matchHeader, sniffDelimiter, splitHeader } from './car
 import { readManifests, removeManifest, writeManifest, type ImportManifest } from './carrier-manifest.ts';
 import { scanFile, type FileScan } from './carrier-scan.ts';
 import { resolveCarrier } from './carrier-settings.ts';
-import { OK_KIND, REJECT_REASONS, ROWS_PER_FLUSH, SKIP_KIND, carrierFieldsSql, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
-import { lineFixSql, lineMapTablesSql } from './carrier-lines.ts';
+import { OK_KIND, REJECT_REASONS, ROWS_PER_FLUSH, SKIP_KIND, carrierSelectSql, type RejectCode } from './carrier-sql.ts';
+import { writeNumberedCopy } from './carrier-numbered.ts';
 
 export interface CarrierImportOptions extends StageContext {
   /** The carrier's CSV/TSV file, optionally gzip-compressed. */
@@ -56,9 +56,8 @@ export interface CarrierImportResult {
   replaced?: string;
 }
 
-/** DuckDB's memory cap for the import, and for its first pass (the fields in file order). */
+/** DuckDB's memory cap for the import. */
 const IMPORT_MEMORY = '256MB';
-const FIELDS_PASS_MEMORY = '64MB';
 
 /** How many rejected lines the result lists (all of them are in the lake). */
 export const REJECTS_SHOWN = 20;
@@ -124,8 +123,9 @@ function replacedBy(manifests: ImportManifest[], fileName: string, months: strin
 
 /**
  * Imports one carrier CDR file into lake/carrier_cdrs/carrier=<name>/month=YYYY-MM/<sha256>.parquet
- * (one file per source file and month) and its rejected lines into lake/carrier_rejects. DuckDB's
- * read_csv parses the file in one streamed pass (bounded memory at any size); records and rejects
+ * (one file per source file and month) and its rejected lines into lake/carrier_rejects. The file is
+ * copied with each record's line number in front, then DuckDB's read_csv parses, types and splits
+ * it in one parallel, streamed pass (bounded memory at any size); records and rejects
  * are written aside and renamed into place, so a failed or killed import leaves the lake as it
  * was. The same bytes again change nothing; a file with the same name covering a month an earlier
  * one covered (or named by `replaces`) replaces that file's rows.
@@ -212,9 +212,18 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
     // Timestamps without an offset are read in the carrier's zone: the session's, for this import.
     await db.run(`SET TimeZone = ${sqlString(carrier.timeZone)}`);
     await db.exec(numbersMacros());
-    const input = {
+    // The file's text with each record's line number in front: one parallel pass reads the
+    // numbers with the fields (no row order to keep, no copy of the fields in file order).
+    const numberedFile = join(work, 'numbered.txt');
+    await writeNumberedCopy({
       file: opts.file,
       gzip: scan.gzip,
+      delimiter: p.delimiter,
+      out: numberedFile,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const input = {
+      numberedFile,
       delimiter: p.delimiter,
       columnCount: p.headers.length,
       index: p.index,
@@ -226,17 +235,10 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
       ...(opts.month ? { month: opts.month } : {}),
       rejectsTable: 'carrier_parse_errors',
       rejectsScan: 'carrier_parse_scans',
-      fieldsFile: join(work, 'fields.parquet'),
       plainRecords: scan.plainRecords,
     };
-    // Two parallel passes: the fields in file order (a row's position is its record number), then
-    // the typed rows split by kind and month.
-    // The first pass holds batches until they can be written in order: a tighter cap makes it
-    // write them out sooner, so its memory does not grow with the file.
-    await db.exec(`SET preserve_insertion_order = true; SET memory_limit = '${FIELDS_PASS_MEMORY}'`);
-    await db.run(carrierFieldsSql(input));
-    await db.exec(`SET preserve_insertion_order = false; SET memory_limit = '${IMPORT_MEMORY}'`);
     if (opts.signal?.aborted) throw opts.signal.reason;
+    // One parallel pass: typed rows split by kind and month.
     await db.run(
       `COPY (${carrierSelectSql(input)}) TO ${sqlString(split)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (kind, month), WRITE_PARTITION_COLUMNS false, ROW_GROUP_SIZE ${ROWS_PER_FLUSH})`,
     );
@@ -250,14 +252,8 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
        FROM carrier_parse_errors GROUP BY line ORDER BY line`,
     );
     const parts = await splitParts(split);
-    const irregular = scan.blankLines.length > 0 || scan.multiLine.length > 0 || parseErrors.length > 0;
-    if (irregular) {
-      await db.exec(lineMapTablesSql([...scan.blankLines, ...parseErrors.map((e) => Number(e.line))], scan.multiLine));
-    }
-    // Line numbers as the file's own: positions shifted by blank lines, multi-line records and
-    // lines DuckDB set aside (only such files pay for the rewrite).
-    const fixed = (file: string): string =>
-      irregular ? `(${lineFixSql(`read_parquet(${sqlString(file)})`)})` : `read_parquet(${sqlString(file)})`;
+    // hive_partitioning off: the split folders' kind and month are not lake columns.
+    const fixed = (file: string): string => `read_parquet(${sqlString(file)}, hive_partitioning = false)`;
 
     const aside: { from: string; to: string }[] = [];
     const months = [...new Set(parts.filter((x) => x.kind === OK_KIND).map((x) => x.month))].sort();
@@ -265,7 +261,7 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
     for (const month of months) {
       const files = parts.filter((x) => x.kind === OK_KIND && x.month === month).map((x) => x.file);
       const to = join(carrierPartitionDir(opts.dataDir, carrier.name, month), `${scan.sha256}.parquet`);
-      if (!irregular && files.length === 1) {
+      if (files.length === 1) {
         // The common case: DuckDB's file is the lake file, no second pass.
         loaded += await countRows(db, files);
         aside.push({ from: files[0]!, to });
@@ -287,10 +283,11 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
       await db.run(`CREATE TEMP TABLE parse_rejects (line_number BIGINT, reason VARCHAR, raw VARCHAR)`);
       const extraOf = (line: number) => scan.multiLine.filter((m) => m.line < line).reduce((s, m) => s + m.extra, 0);
       for (const e of parseErrors) {
+        const line = Number(e.line) + extraOf(Number(e.line));
         await db.run(`INSERT INTO parse_rejects VALUES ($1, $2, $3)`, [
-          Number(e.line) + extraOf(Number(e.line)),
-          `the line does not split into the header's ${p.headers.length} columns (${e.error_type.toLowerCase()}: ${e.error_message})`,
-          e.raw.replace(/\r?\n$/, ''),
+          line,
+          `the line does not split into the header's ${p.headers.length} columns (${e.error_type.toLowerCase()}: ${ownColumnCounts(e.error_message)})`,
+          withoutLineNumber(e.raw.replace(/\r?\n$/, ''), line, p.delimiter),
         ]);
       }
     }
@@ -364,6 +361,20 @@ async function importNew(opts: CarrierImportOptions, p: Prepared): Promise<Carri
     db.close();
     await removeQuietly(work);
   }
+}
+
+/** A line as DuckDB read it from the numbered copy, without the number written in front of it. */
+function withoutLineNumber(raw: string, line: number, delimiter: string): string {
+  const prefix = `${line}${delimiter}`;
+  return raw.startsWith(prefix) ? raw.slice(prefix.length) : raw;
+}
+
+/** DuckDB's message about a line of the numbered copy, with the counts of the file's own columns (the line number is one more). */
+function ownColumnCounts(message: string): string {
+  return message.replace(
+    /Expected Number of Columns: (\d+) Found: (\d+)/,
+    (_, e: string, f: string) => `Expected Number of Columns: ${Number(e) - 1} Found: ${Number(f) - 1}`,
+  );
 }
 
 interface SplitPart {

@@ -2,8 +2,7 @@ import { sqlString } from '../db/duckdb.ts';
 import type { CarrierColumnMap } from './carrier-formats.ts';
 
 /**
- * Rows a partition's writer holds before it writes them out, and so the row groups of the work file
- * and of the lake files. Small enough that a file of 100k lines already reaches the import's steady
+ * Rows a partition's writer holds before it writes them out, and so the row groups of the lake files. Small enough that a file of 100k lines already reaches the import's steady
  * memory: peak memory is then the same at any file size.
  */
 export const ROWS_PER_FLUSH = 16_384;
@@ -32,8 +31,8 @@ export const OK_KIND = 'ok';
 export const SKIP_KIND = 'skip';
 
 export interface CarrierSelectInput {
-  file: string;
-  gzip: boolean;
+  /** The file's text with each record's line number in front (see carrier-numbered.ts). */
+  numberedFile: string;
   delimiter: string;
   /** Number of columns in the file's header. */
   columnCount: number;
@@ -50,8 +49,6 @@ export interface CarrierSelectInput {
   /** Names DuckDB keeps the parse errors under (a scan of their own per import). */
   rejectsTable: string;
   rejectsScan: string;
-  /** Where the file's fields go, as text and in file order (see carrierFieldsSql). */
-  fieldsFile: string;
   /** No field of the file needs quoting (FileScan.plainRecords): the raw line is its fields joined. */
   plainRecords?: boolean;
 }
@@ -85,34 +82,32 @@ function rawLineSql(columnCount: number, delimiter: string, plainRecords: boolea
 /**
  * read_csv's read buffer: 4 MiB instead of DuckDB's 32 MiB keeps the read's memory the same for a
  * 7 MB file and a 700 MB one. DuckDB's longest line (2 MiB) is then named: a larger buffer would
- * otherwise let longer lines through.
+ * otherwise let longer lines through. The line number in front of each line gets room of its own.
  */
 const CSV_BUFFER_BYTES = 4 << 20;
-const MAX_LINE_BYTES = 2 << 20;
+const MAX_LINE_BYTES = (2 << 20) + 32;
 
-/** The read_csv call: every column as text, the dialect fixed (no sniffing), parse errors kept aside. */
+/** The column read_csv gives the line number written in front of each record. */
+const SOURCE_LINE = 'source_line';
+
+/**
+ * The read_csv call over the numbered copy: the line number, then every column as text; the
+ * dialect fixed (no sniffing); parse errors kept aside.
+ */
 export function readCsvSql(input: CarrierSelectInput): string {
-  const columns = Array.from({ length: input.columnCount }, (_, i) => `${sqlString(col(i))}: 'VARCHAR'`).join(', ');
-  return `read_csv(${sqlString(input.file)}, columns = {${columns}}, auto_detect = false, header = true, delim = ${sqlString(input.delimiter)},
-    quote = '"', escape = '"', compression = ${sqlString(input.gzip ? 'gzip' : 'none')}, encoding = 'utf-8',
+  const columns = [
+    `${sqlString(SOURCE_LINE)}: 'BIGINT'`,
+    ...Array.from({ length: input.columnCount }, (_, i) => `${sqlString(col(i))}: 'VARCHAR'`),
+  ].join(', ');
+  return `read_csv(${sqlString(input.numberedFile)}, columns = {${columns}}, auto_detect = false, header = true, delim = ${sqlString(input.delimiter)},
+    quote = '"', escape = '"', compression = 'none', encoding = 'utf-8',
     store_rejects = true, rejects_table = ${sqlString(input.rejectsTable)}, rejects_scan = ${sqlString(input.rejectsScan)}, rejects_limit = 0, buffer_size = ${CSV_BUFFER_BYTES}, max_line_size = ${MAX_LINE_BYTES})`;
 }
 
 /**
- * The file's fields as text, in file order, into a Parquet file: a parallel read (the row's
- * position in that file is its record number), where numbering rows during the CSV read would
- * run the whole import on one thread. Run with preserve_insertion_order on: that keeps the order.
- * A work file read once: no compression, and no dictionaries (looking for them cost a third of the pass);
- * small row groups, so the second pass holds as little of it at a time for a small file as a large one.
- */
-export function carrierFieldsSql(input: CarrierSelectInput): string {
-  return `COPY (SELECT * FROM ${readCsvSql(input)}) TO ${sqlString(input.fieldsFile)} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE ${ROWS_PER_FLUSH})`;
-}
-
-/**
- * One SELECT over the file's fields (written by carrierFieldsSql): typed lake columns, plus `kind` (ok, skip or a reject code) and
- * `month` (UTC month of the start, or 'unknown'). `line_number` is the record's position + 1 here;
- * the importer corrects it when the file has blank lines, multi-line records or parse errors.
+ * One SELECT over the numbered copy of the file, in one parallel pass (no row order needed): typed
+ * lake columns, plus `kind` (ok, skip or a reject code) and `month` (UTC month of the start, or
+ * 'unknown'). `line_number` is the number written in front of the record: its line in the file.
  */
 export function carrierSelectSql(input: CarrierSelectInput): string {
   const { index } = input;
@@ -138,9 +133,9 @@ export function carrierSelectSql(input: CarrierSelectInput): string {
   return `
 WITH src AS (
   SELECT *${plainRecords ? '' : `, concat(${Array.from({ length: input.columnCount }, (_, i) => col(i)).join(', ')}) AS ${ALL_FIELDS}`}
-  FROM read_parquet(${sqlString(input.fieldsFile)}, file_row_number = true)
+  FROM ${readCsvSql(input)}
 ), f AS (
-  SELECT file_row_number + 1 AS rec,
+  SELECT ${SOURCE_LINE} AS line_no,
     ${field('callId')} AS call_id,
     ${field('startTime')} AS start_text,
     ${index.from === undefined ? 'NULL' : col(index.from)} AS from_number,
@@ -178,7 +173,7 @@ WITH src AS (
   FROM t
 )
 SELECT
-  coalesce(call_id, ${sqlString(input.sha256.slice(0, 12) + ':')} || CAST(rec + 1 AS VARCHAR)) AS call_id,
+  coalesce(call_id, ${sqlString(input.sha256.slice(0, 12) + ':')} || CAST(line_no AS VARCHAR)) AS call_id,
   start_time,
   from_number,
   to_number,
@@ -189,7 +184,7 @@ SELECT
   raw,
   ${sqlString(input.sha256)} AS file_sha256,
   ${sqlString(input.fileName)} AS file_name,
-  CAST(rec + 1 AS BIGINT) AS line_number,
+  CAST(line_no AS BIGINT) AS line_number,
   TIMESTAMPTZ ${sqlString(input.importedAt.toISOString())} AS imported_at,
   kind,
   coalesce(${utcMonth}, 'unknown') AS month
