@@ -41,6 +41,8 @@ export interface Scope {
   cursor: Date | null;
   /** New rows (live) or calls in the range (backtest). */
   callsEvaluated: number;
+  /** Live: the domains of the new rows, sorted (the only domains `cdrs` holds); backtest: undefined. */
+  domains?: string[];
 }
 
 function toDate(v: unknown): Date | null {
@@ -130,12 +132,12 @@ export async function loadScope(
      UNION SELECT DISTINCT strftime(d, '%Y-%m') FROM (
        SELECT unnest(generate_series(date_trunc('month', from_t), to_t, INTERVAL 1 MONTH)) AS d FROM history_ranges)`,
   );
-  const domains = await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched`);
+  const domains = (await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched ORDER BY domain`)).map((d) => d.domain);
   const context = files
     ? contextFiles(
         files,
         months.map((m) => m.m),
-        domains.map((d) => d.domain),
+        domains,
       )
     : undefined;
   const contextSource = context ? slice(context) : whole;
@@ -154,7 +156,7 @@ export async function loadScope(
        LEFT JOIN needed_hours AS n ON n.domain = c.domain AND n.hour_start = date_trunc('hour', c.start_time)
        LEFT JOIN history_ranges AS h ON h.domain = c.domain
        WHERE c.month IN (${inList(months.map((m) => m.m))})
-         AND c.domain IN (${inList(domains.map((d) => d.domain))})
+         AND c.domain IN (${inList(domains)})
          AND (n.domain IS NOT NULL OR (c.start_time >= h.from_t AND c.start_time < h.to_t AND c.direction = 'outbound'))
      ),
      cleaned AS MATERIALIZED (
@@ -166,7 +168,7 @@ export async function loadScope(
      SELECT * EXCLUDE (needed, dialed_digits, dialed_e164) FROM numbered
      WHERE needed OR number_class(dialed_e164) IN ('international', 'premium')`,
   );
-  return { cursor, callsEvaluated };
+  return { cursor, callsEvaluated, domains };
 }
 
 /**
