@@ -20,19 +20,29 @@ export interface AlertRatingResult {
  * the monthly included minutes (the allowance is billing's, not a measure of spend, and it would
  * make a call's price depend on the whole month before it).
  */
-export async function buildAlertCalls(db: Db, ctx: StageContext, opts: { macrosLoaded?: boolean } = {}): Promise<AlertRatingResult> {
+export async function buildAlertCalls(
+  db: Db,
+  ctx: StageContext,
+  opts: { macrosLoaded?: boolean; cdrDomains?: readonly string[] } = {},
+): Promise<AlertRatingResult> {
   const { deckProblem } = await rateCalls(db, {
     ...ctx,
     ignoreIncludedMinutes: true,
     onlyCdrDomains: true,
     macrosLoaded: opts.macrosLoaded,
+    ...(opts.cdrDomains ? { cdrDomains: opts.cdrDomains } : {}),
   });
   if (!opts.macrosLoaded) for (const m of await readSqlFiles(ALERT_MACROS_DIR())) await db.exec(m.sql);
   if (deckProblem)
     ctx.logger.warn({ problem: deckProblem }, 'alerts: rate deck unreadable; deck-rated calls are estimated from fallback rates');
   const fallback = ctx.config.alerts.fallbackRates;
-  await db.run(`CREATE OR REPLACE TABLE fallback_rates (call_class VARCHAR PRIMARY KEY, per_minute DECIMAL(18,6))`);
-  for (const c of FALLBACK_CLASSES) await db.run(`INSERT INTO fallback_rates VALUES ($1, $2::DECIMAL(18,6))`, [c, fallback[c]]);
+  // One statement: each one costs a pass a few milliseconds, whatever it holds.
+  await db.run(
+    `CREATE OR REPLACE TABLE fallback_rates AS
+    SELECT r.call_class::VARCHAR AS call_class, r.per_minute::DECIMAL(18,6) AS per_minute
+    FROM (SELECT unnest(from_json($1::JSON, '[{"call_class":"VARCHAR","per_minute":"VARCHAR"}]'), recursive := true)) AS r`,
+    [JSON.stringify(FALLBACK_CLASSES.map((c) => ({ call_class: c, per_minute: fallback[c] })))],
+  );
   await db.run(`CREATE OR REPLACE TABLE alert_calls AS
     SELECT
       r.domain, r.id, r.start_time, r.end_time, r.time_zone, r.start_local,

@@ -135,17 +135,19 @@ export async function evaluateAlerts(ctx: StageContext, mode: AlertMode, opts: E
   // and, on a busy machine, less wall time than split over threads. A backtest reads the whole lake.
   const db = await Db.open(':memory:', mode.kind === 'live' ? { settings: { threads: '1' } } : {});
   try {
+    if (mode.kind === 'live') await db.run(`SET parquet_metadata_cache = true`);
     for (const m of [...(await readSqlFiles(BILLING_MACROS_DIR())), ...(await readSqlFiles(ALERT_MACROS_DIR()))]) await db.exec(m.sql);
     step('macros loaded');
     const scope = await loadScope(db, lake, mode, limits, step);
     step('scope read', { newCalls: scope.callsEvaluated });
     if (scope.callsEvaluated === 0) return { ...unchanged, cursor: scope.cursor };
     ctx.signal?.throwIfAborted();
-    await buildAlertCalls(db, ctx, { macrosLoaded: true });
+    await buildAlertCalls(db, ctx, { macrosLoaded: true, ...(scope.domains ? { cdrDomains: scope.domains } : {}) });
     step('calls rated');
     const callsEvaluated = mode.kind === 'backtest' ? await touchBacktestRange(db, mode.from, mode.to) : scope.callsEvaluated;
     if (callsEvaluated === 0) return unchanged;
-    const domains = (await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched ORDER BY domain`)).map((d) => d.domain);
+    const domains =
+      scope.domains ?? (await db.all<{ domain: string }>(`SELECT DISTINCT domain FROM alert_touched ORDER BY domain`)).map((d) => d.domain);
     const findings: AlertFinding[] = [];
     for (const rule of rules) {
       ctx.signal?.throwIfAborted();

@@ -5,8 +5,7 @@
  * it into place, so any change to a partition changes its stamp; the incremental transform
  * compares stamps with those the last build recorded.
  */
-import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { cdrsDir, decodePartitionValue } from '../lake/index.ts';
 
@@ -28,25 +27,38 @@ export interface StrayLakeFile {
   file: string;
 }
 
-/** stat calls in flight at once while stamping the lake. */
-const STAT_CONCURRENCY = 32;
+/**
+ * Directory reads and stat calls made synchronously between two turns of the event loop. A
+ * synchronous call costs a few microseconds of CPU; its asynchronous form a thread-pool round
+ * trip, several times that: listing a lake of a thousand partitions cost a live alert pass about
+ * 100 ms of CPU that way. Yielding every few hundred calls keeps a large lake from holding the
+ * event loop.
+ */
+const SYNC_CALLS_PER_TURN = 256;
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  const subdirs: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
+/** Counts synchronous file-system calls and yields to the event loop every SYNC_CALLS_PER_TURN of them. */
+function turnTaker(): () => Promise<void> {
+  let calls = 0;
+  return async () => {
+    if (++calls % SYNC_CALLS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+}
+
+async function walk(dir: string, out: string[], turn: () => Promise<void>): Promise<void> {
+  await turn();
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) subdirs.push(p);
+    if (e.isDirectory()) await walk(p, out, turn);
     else if (e.isFile() && e.name.endsWith('.parquet')) out.push(p);
   }
-  // A month's domain folders side by side (the caller sorts the paths).
-  await Promise.all(subdirs.map((d) => walk(d, out)));
 }
 
 /** Every Parquet file of lake/cdrs with its stamp, sorted by path; files outside the layout are listed apart. */
 export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFileStamp[]; stray: StrayLakeFile[] }> {
   const root = cdrsDir(dataDir);
   const paths: string[] = [];
-  if (existsSync(root)) await walk(root, paths);
+  const turn = turnTaker();
+  if (existsSync(root)) await walk(root, paths, turn);
   paths.sort();
   const stray: StrayLakeFile[] = [];
   const laidOut: { file: string; path: string; utcMonth: string; domainSegment: string }[] = [];
@@ -56,19 +68,12 @@ export async function lakeFileStamps(dataDir: string): Promise<{ files: LakeFile
     if (m) laidOut.push({ file, path, utcMonth: m[1]!, domainSegment: m[2]! });
     else stray.push({ file });
   }
-  // stat(2) side by side, a bounded number at a time: one by one, a lake of thousands of files
-  // waits a thread-pool round trip per file.
-  const files: LakeFileStamp[] = new Array(laidOut.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < laidOut.length) {
-      const i = next++;
-      const f = laidOut[i]!;
-      const s = await stat(f.path, { bigint: true });
-      files[i] = { ...f, stamp: `${s.size}:${s.mtimeNs}:${s.ino}` };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, laidOut.length) }, worker));
+  const files: LakeFileStamp[] = [];
+  for (const f of laidOut) {
+    await turn();
+    const st = statSync(f.path, { bigint: true });
+    files.push({ ...f, stamp: `${st.size}:${st.mtimeNs}:${st.ino}` });
+  }
   return { files, stray };
 }
 

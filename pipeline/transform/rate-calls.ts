@@ -25,6 +25,8 @@ export interface RateCallsOptions extends Pick<StageContext, 'dataDir' | 'config
   ignoreIncludedMinutes?: boolean;
   /** Load only the domains the `cdrs` rows belong to (their time zones and plans), not every domain of the lake. */
   onlyCdrDomains?: boolean;
+  /** The domains the `cdrs` rows belong to, when the caller knows them: `cdrs` is then not scanned for them. */
+  cdrDomains?: readonly string[];
   /** The caller has already loaded the macros of `macrosDir` into `db`: do not load them again. */
   macrosLoaded?: boolean;
 }
@@ -58,7 +60,10 @@ export async function rateCalls(db: Db, opts: RateCallsOptions): Promise<RateCal
       contentSha256: '',
     }));
   }
-  const domains = await loadDomains(db, opts.dataDir, opts.config, opts.logger, { onlyCdrDomains: opts.onlyCdrDomains });
+  const domains = await loadDomains(db, opts.dataDir, opts.config, opts.logger, {
+    onlyCdrDomains: opts.onlyCdrDomains,
+    ...(opts.cdrDomains ? { cdrDomains: opts.cdrDomains } : {}),
+  });
   await loadPlans(db, snapshots);
   await loadRatingInputs(db, opts.config, domains, [], opts.clock.now());
   if (opts.ignoreIncludedMinutes) await db.run(`UPDATE domain_plans SET included_minutes = 0`);

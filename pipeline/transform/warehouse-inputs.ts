@@ -96,6 +96,22 @@ async function duckdbKnowsZone(db: Db, tz: string): Promise<boolean> {
 }
 
 /**
+ * The zones among `zones` that DuckDB lists by name, in one statement (a probe per zone costs a
+ * statement each); a zone it does not list is probed on its own (it may still be accepted).
+ */
+async function zonesListed(db: Db, zones: readonly (string | null | undefined)[]): Promise<Map<string, boolean>> {
+  const wanted = [...new Set(zones.filter((z): z is string => typeof z === 'string' && z !== ''))];
+  const known = new Map<string, boolean>();
+  if (wanted.length === 0) return known;
+  const listed = await db.all<{ name: string }>(
+    `SELECT name FROM pg_timezone_names() WHERE list_contains(from_json($1::JSON, '["VARCHAR"]'), name)`,
+    [JSON.stringify(wanted)],
+  );
+  for (const { name } of listed) known.set(name, true);
+  return known;
+}
+
+/**
  * Builds `domains`: every domain of lake/domains and of the CDRs, with the effective time zone;
  * with `onlyCdrDomains`, only the domains of the CDRs (a rating of a few domains' calls need not
  * load a reseller's thousand). `cdrDomains` are the CDRs' domains when the caller knows them
@@ -117,7 +133,10 @@ export async function loadDomains(
   for (const { domain } of cdrDomains)
     if (!byName.has(domain)) byName.set(domain, { domain, reseller: null, description: null, time_zone: null });
   const rows: Cell[][] = [];
-  const known = new Map<string, boolean>();
+  const known = await zonesListed(db, [
+    ...[...byName.values()].map((d) => d.time_zone),
+    ...[...byName.values()].map((d) => customerFor(config, d.domain).timeZone),
+  ]);
   const check = async (tz: string) => {
     if (!known.has(tz)) known.set(tz, await duckdbKnowsZone(db, tz));
     return known.get(tz)!;
