@@ -11,17 +11,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../pipeline/config/load-config.ts';
-import { runIngest } from '../pipeline/extract/run-ingest.ts';
-import { NetSapiensClient } from '../pipeline/source/netsapiens-client.ts';
-import { FixedClock } from '../pipeline/util/clock.ts';
-import { createLogger } from '../pipeline/util/logger.ts';
 // Loaded as the bench's worker loads them: the base is the same.
 import '../pipeline/report/run-reports.ts';
 import '../pipeline/transform/reconcile.ts';
 import '../pipeline/transform/run-transform.ts';
 import { BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
-import { IngestMemoryProbe, vmStatus } from './lib/ingest-memory-probe.ts';
+import { IngestMemoryProbe } from './lib/ingest-memory-probe.ts';
 import { startWorker } from './lib/worker.ts';
 
 const { values } = parseArgs({
@@ -37,7 +32,6 @@ const { values } = parseArgs({
 });
 const DOMAINS = Number(values.domains);
 const EVERY_MS = Number(values.every);
-const MiB = 2 ** 20;
 const C = 8;
 
 const ROWS = Number(values.rows);
@@ -56,27 +50,14 @@ try {
     writerSettings: values.set,
     ...(values['gc-ms'] ? { gcEveryMs: Number(values['gc-ms']) } : {}),
   });
-  const config = await loadConfig();
-  const before = await vmStatus();
-  console.log(`before the ingest: RSS ${(before.rss / MiB).toFixed(0)} MiB, HWM ${(before.hwm / MiB).toFixed(0)} MiB`);
-  const { result: summary, wallMs: wall } = await probe.watch(() =>
-    runIngest({
-      dataDir,
-      config: { ...config, ingest: { ...config.ingest, concurrency: C } },
-      source: NetSapiensClient.create({ baseUrl: url, auth: { kind: 'api-key', apiKey: 'bench-key' }, maxConcurrentRequests: C }),
-      clock: new FixedClock(BENCH_NOW),
-      logger: createLogger({ level: 'debug', destination: probe.sink }),
-      concurrency: C,
-      from: MONTH_FROM,
-      to: MONTH_TO,
-      ...(values['writer-limit'] ? { writerMemoryLimit: values['writer-limit'] } : {}),
-    }),
-  );
-  const after = await vmStatus();
-  console.log(
-    `backfill of ${DOMAINS} domains: ${summary.requests} requests, ${summary.rowsFetched} rows, ${summary.partitionsWritten} written, ` +
-      `${summary.partitionsUnchanged} unchanged; wall ${wall.toFixed(0)} ms; peak RSS (HWM) ${(after.hwm / MiB).toFixed(1)} MiB`,
-  );
+  await probe.ingest(`backfill of ${DOMAINS} domains`, {
+    url,
+    dataDir,
+    from: MONTH_FROM,
+    to: MONTH_TO,
+    concurrency: C,
+    ...(values['writer-limit'] ? { writerMemoryLimit: values['writer-limit'] } : {}),
+  });
   probe.print(60);
 } finally {
   await sim.call('stop').catch(() => undefined);

@@ -15,17 +15,12 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../pipeline/config/load-config.ts';
-import { runIngest } from '../pipeline/extract/run-ingest.ts';
-import { NetSapiensClient } from '../pipeline/source/netsapiens-client.ts';
-import { FixedClock } from '../pipeline/util/clock.ts';
-import { createLogger } from '../pipeline/util/logger.ts';
 // Loaded as the bench's worker loads them: the base is the same.
 import '../pipeline/report/run-reports.ts';
 import '../pipeline/transform/reconcile.ts';
 import '../pipeline/transform/run-transform.ts';
 import { BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
-import { IngestMemoryProbe, vmStatus } from './lib/ingest-memory-probe.ts';
+import { IngestMemoryProbe } from './lib/ingest-memory-probe.ts';
 import { startWorker } from './lib/worker.ts';
 import type { IngestResult } from './workers/ingest.ts';
 
@@ -77,26 +72,13 @@ try {
     writerSettings: values.set,
     ...(values['gc-ms'] ? { gcEveryMs: Number(values['gc-ms']) } : {}),
   });
-  const config = await loadConfig();
-  const before = await vmStatus();
-  console.log(`before the tick: RSS ${(before.rss / MiB).toFixed(0)} MiB, HWM ${(before.hwm / MiB).toFixed(0)} MiB`);
-  const { result: summary, wallMs: wall } = await probe.watch(() =>
-    runIngest({
-      dataDir,
-      config: { ...config, ingest: { ...config.ingest, concurrency: C } },
-      source: NetSapiensClient.create({ baseUrl: url, auth: { kind: 'api-key', apiKey: 'bench-key' }, maxConcurrentRequests: C }),
-      clock: new FixedClock(BENCH_NOW),
-      logger: createLogger({ level: 'debug', destination: probe.sink }),
-      concurrency: C,
-      from: new Date(MONTH_TO.getTime() - 15 * 60_000),
-      to: MONTH_TO,
-    }),
-  );
-  const after = await vmStatus();
-  console.log(
-    `tick of ${DOMAINS} domains: ${summary.requests} requests, ${summary.rowsFetched} rows, ${summary.partitionsWritten} written, ` +
-      `${summary.partitionsUnchanged} unchanged; wall ${wall.toFixed(0)} ms; peak RSS (HWM) ${(after.hwm / MiB).toFixed(1)} MiB`,
-  );
+  await probe.ingest(`tick of ${DOMAINS} domains`, {
+    url,
+    dataDir,
+    from: new Date(MONTH_TO.getTime() - 15 * 60_000),
+    to: MONTH_TO,
+    concurrency: C,
+  });
   probe.print(40);
 } finally {
   await sim.call('stop').catch(() => undefined);

@@ -9,9 +9,15 @@ import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { loadConfig } from '../../pipeline/config/load-config.ts';
 import { Db } from '../../pipeline/db/duckdb.ts';
 import { PartitionMerger } from '../../pipeline/extract/partition-merge.ts';
+import { runIngest } from '../../pipeline/extract/run-ingest.ts';
 import { LakeWriter } from '../../pipeline/lake/lake-writer.ts';
+import { NetSapiensClient } from '../../pipeline/source/netsapiens-client.ts';
+import { FixedClock } from '../../pipeline/util/clock.ts';
+import { createLogger } from '../../pipeline/util/logger.ts';
+import { BENCH_NOW } from './extraction-setup.ts';
 import { firstAndLast } from './timeline.ts';
 
 const MiB = 2 ** 20;
@@ -143,6 +149,38 @@ export class IngestMemoryProbe {
       clearInterval(gcTimer);
       await sampler;
     }
+  }
+
+  /**
+   * One ingest of the simulator at `url` into `dataDir` (the repository's config at `concurrency`),
+   * watched; prints the RSS before it and its summary with the peak after it.
+   */
+  async ingest(
+    label: string,
+    opts: { url: string; dataDir: string; from: Date; to: Date; concurrency: number; writerMemoryLimit?: string },
+  ): Promise<void> {
+    const config = await loadConfig();
+    const before = await vmStatus();
+    console.log(`before the ${label}: RSS ${(before.rss / MiB).toFixed(0)} MiB, HWM ${(before.hwm / MiB).toFixed(0)} MiB`);
+    const C = opts.concurrency;
+    const { result: summary, wallMs } = await this.watch(() =>
+      runIngest({
+        dataDir: opts.dataDir,
+        config: { ...config, ingest: { ...config.ingest, concurrency: C } },
+        source: NetSapiensClient.create({ baseUrl: opts.url, auth: { kind: 'api-key', apiKey: 'bench-key' }, maxConcurrentRequests: C }),
+        clock: new FixedClock(BENCH_NOW),
+        logger: createLogger({ level: 'debug', destination: this.sink }),
+        concurrency: C,
+        from: opts.from,
+        to: opts.to,
+        ...(opts.writerMemoryLimit ? { writerMemoryLimit: opts.writerMemoryLimit } : {}),
+      }),
+    );
+    const after = await vmStatus();
+    console.log(
+      `${label}: ${summary.requests} requests, ${summary.rowsFetched} rows, ${summary.partitionsWritten} written, ` +
+        `${summary.partitionsUnchanged} unchanged; wall ${wallMs.toFixed(0)} ms; peak RSS (HWM) ${(after.hwm / MiB).toFixed(1)} MiB`,
+    );
   }
 
   /** Prints the batches and opens, about `rows` samples (the peak always) and the steps. */
