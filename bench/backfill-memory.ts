@@ -16,7 +16,7 @@ import '../pipeline/report/run-reports.ts';
 import '../pipeline/transform/reconcile.ts';
 import '../pipeline/transform/run-transform.ts';
 import { BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
-import { IngestMemoryProbe } from './lib/ingest-memory-probe.ts';
+import { IngestMemoryProbe, PROBE_ARGS, probeOptions } from './lib/ingest-memory-probe.ts';
 import { startWorker } from './lib/worker.ts';
 
 const { values } = parseArgs({
@@ -25,13 +25,10 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '500000' },
     'writer-limit': { type: 'string' },
     dir: { type: 'string' },
-    every: { type: 'string', default: '20' },
-    set: { type: 'string', multiple: true, default: [] },
-    'gc-ms': { type: 'string' },
+    ...PROBE_ARGS,
   },
 });
 const DOMAINS = Number(values.domains);
-const EVERY_MS = Number(values.every);
 const C = 8;
 
 const ROWS = Number(values.rows);
@@ -45,11 +42,7 @@ try {
   const { url } = await sim.call<{ url: string }>('start', { ...base, volume });
   const dataDir = join(work, 'data');
 
-  const probe = IngestMemoryProbe.install({
-    everyMs: EVERY_MS,
-    writerSettings: values.set,
-    ...(values['gc-ms'] ? { gcEveryMs: Number(values['gc-ms']) } : {}),
-  });
+  const probe = IngestMemoryProbe.install(probeOptions(values));
   await probe.ingest(`backfill of ${DOMAINS} domains`, {
     url,
     dataDir,

@@ -20,7 +20,7 @@ import '../pipeline/report/run-reports.ts';
 import '../pipeline/transform/reconcile.ts';
 import '../pipeline/transform/run-transform.ts';
 import { BENCH_NOW, BENCH_SEED, MONTH_FROM, MONTH_TO } from './lib/extraction-setup.ts';
-import { IngestMemoryProbe } from './lib/ingest-memory-probe.ts';
+import { IngestMemoryProbe, PROBE_ARGS, probeOptions } from './lib/ingest-memory-probe.ts';
 import { startWorker } from './lib/worker.ts';
 import type { IngestResult } from './workers/ingest.ts';
 
@@ -28,13 +28,10 @@ const { values } = parseArgs({
   options: {
     domains: { type: 'string', default: '1000' },
     dir: { type: 'string' },
-    every: { type: 'string', default: '20' },
-    set: { type: 'string', multiple: true, default: [] },
-    'gc-ms': { type: 'string' },
+    ...PROBE_ARGS,
   },
 });
 const DOMAINS = Number(values.domains);
-const EVERY_MS = Number(values.every);
 const MiB = 2 ** 20;
 const C = 8;
 
@@ -67,11 +64,7 @@ try {
   await rm(dataDir, { recursive: true, force: true });
   await cp(seeded, dataDir, { recursive: true });
 
-  const probe = IngestMemoryProbe.install({
-    everyMs: EVERY_MS,
-    writerSettings: values.set,
-    ...(values['gc-ms'] ? { gcEveryMs: Number(values['gc-ms']) } : {}),
-  });
+  const probe = IngestMemoryProbe.install(probeOptions(values));
   await probe.ingest(`tick of ${DOMAINS} domains`, {
     url,
     dataDir,

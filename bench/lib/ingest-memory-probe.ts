@@ -48,6 +48,22 @@ interface Sample {
   duck: number;
 }
 
+/** The probe's command-line options, for a tool's `parseArgs` (see {@link probeOptions}). */
+export const PROBE_ARGS = {
+  every: { type: 'string', default: '20' },
+  set: { type: 'string', multiple: true, default: [] as string[] },
+  'gc-ms': { type: 'string' },
+} as const;
+
+/** {@link ProbeOptions} from the parsed {@link PROBE_ARGS}. */
+export function probeOptions(values: { every: string; set: string[]; 'gc-ms'?: string | undefined }): ProbeOptions {
+  return {
+    everyMs: Number(values.every),
+    writerSettings: values.set,
+    ...(values['gc-ms'] ? { gcEveryMs: Number(values['gc-ms']) } : {}),
+  };
+}
+
 export interface ProbeOptions {
   /** Sampling period. */
   everyMs: number;
