@@ -32,11 +32,15 @@ const DOMAINS: TableShape = {
   primaryKey: ['domain'],
 };
 
+const PLAN_KEY: [string, string][] = [
+  ['plan_id', 'VARCHAR'],
+  ['plan_version', 'VARCHAR'],
+];
+
 const PLANS: TableShape = {
   table: 'plans',
   columns: [
-    ['plan_id', 'VARCHAR'],
-    ['plan_version', 'VARCHAR'],
+    ...PLAN_KEY,
     ['currency', 'VARCHAR'],
     ['decimals', 'INTEGER'],
     ['included_minutes', 'INTEGER'],
@@ -45,11 +49,6 @@ const PLANS: TableShape = {
   ],
   primaryKey: ['plan_id', 'plan_version'],
 };
-
-const PLAN_KEY: [string, string][] = [
-  ['plan_id', 'VARCHAR'],
-  ['plan_version', 'VARCHAR'],
-];
 
 /** A plan's fixed rules (inbound, toll-free inbound): a price without a prefix. */
 const PLAN_RULES: TableShape = {
